@@ -1,0 +1,619 @@
+//! Runs the commands: each loads the workspace, opens state, and drives the stages.
+//! Library code returns typed errors; [`CliError`] is rendered only by `main`.
+
+use crate::cli::{Cli, Command, EnvArgs, PlanArgs, StateCommand};
+use crate::config::{Backend, Env};
+use crate::diag::Diagnostic;
+use crate::engine::{self, ApplyOptions, Progress};
+use crate::plan::{self, Plan, PlanRequest};
+use crate::provider::{aws, Provider};
+use crate::state::{self, LocalStore, S3Store, State, StateError, StateStore};
+use crate::workspace::{self, Workspace};
+use serde_json::Value;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Process exit codes (documented in the README).
+pub mod exit {
+    pub const OK: i32 = 0;
+    pub const ERROR: i32 = 1;
+    /// `plan --detailed-exitcode`: the plan has changes.
+    pub const CHANGES: i32 = 2;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{} error{} in the configuration", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Diagnostics(Vec<Diagnostic>),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    Refresh(#[from] engine::RefreshError),
+    #[error("{summary}")]
+    Message { summary: String, hints: Vec<String> },
+    /// Apply finished with failures; the details were already printed.
+    #[error("apply failed: {0}")]
+    ApplyFailed(String),
+}
+
+impl CliError {
+    fn msg(summary: impl Into<String>, hint: impl Into<String>) -> CliError {
+        CliError::Message {
+            summary: summary.into(),
+            hints: vec![hint.into()],
+        }
+    }
+
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            CliError::State(e) => e.hints(),
+            CliError::Refresh(_) => {
+                vec!["check your AWS credentials and region, then run the command again".into()]
+            }
+            CliError::Message { hints, .. } => hints.clone(),
+            CliError::ApplyFailed(_) => {
+                vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state".into()]
+            }
+            CliError::Diagnostics(_) => Vec::new(),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, CliError>;
+
+/// Human output on stderr.
+struct Stderr;
+
+impl Progress for Stderr {
+    fn line(&self, text: &str) {
+        eprintln!("{text}");
+    }
+}
+
+pub async fn run(cli: Cli) -> Result<i32> {
+    let dir = cli.dir.clone();
+    match cli.command {
+        Command::Validate { env } => {
+            let ws = load(&dir, &env)?;
+            eprintln!(
+                "Success! `{}` is valid for environment `{}` ({} resources, {} outputs).",
+                ws.stack.file.display(),
+                ws.env.name,
+                ws.stack.resources.len(),
+                ws.stack.outputs.len()
+            );
+            Ok(exit::OK)
+        }
+        Command::Graph { env } => {
+            let ws = load(&dir, &env)?;
+            let dot = ws.graph.to_dot(|n| {
+                let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
+                format!("{n}\\n{ty}")
+            });
+            print!("{dot}");
+            Ok(exit::OK)
+        }
+        Command::Plan {
+            env,
+            plan: pa,
+            out,
+            json,
+            detailed_exitcode,
+            destroy,
+        } => {
+            let ws = load(&dir, &env)?;
+            let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+            let lock = store.lock("plan").await?;
+            let result = make_plan(&ws, store.as_ref(), &pa, destroy).await;
+            store.unlock(&lock).await?;
+            let (plan, _) = result?;
+            if let Some(path) = &out {
+                let bytes = serde_json::to_vec_pretty(&plan).unwrap_or_default();
+                std::fs::write(path, bytes).map_err(|e| {
+                    CliError::msg(
+                        format!("cannot write the plan to `{}`: {e}", path.display()),
+                        "check the path",
+                    )
+                })?;
+            }
+            if json {
+                println!("{}", plan_json(&plan));
+            } else {
+                print!("{}", plan::render(&plan));
+                if let Some(path) = &out {
+                    eprintln!("\nSaved the plan to {}. To perform exactly these actions, run:\n  cloudbridge apply {}", path.display(), path.display());
+                }
+            }
+            Ok(if detailed_exitcode && plan.has_changes() {
+                exit::CHANGES
+            } else {
+                exit::OK
+            })
+        }
+        Command::Apply {
+            plan_file: Some(file),
+            env,
+            stack,
+            auto_approve: _,
+            plan: pa,
+        } => apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &pa).await,
+        Command::Apply {
+            plan_file: None,
+            env,
+            stack,
+            plan: pa,
+            auto_approve,
+        } => {
+            let Some(env) = env else {
+                return Err(CliError::msg(
+                    "`apply` needs an environment",
+                    "pass `-e ENV`, or a saved plan file",
+                ));
+            };
+            let ws = load(&dir, &EnvArgs { env, stack })?;
+            apply_live(&ws, &pa, auto_approve, false).await
+        }
+        Command::Destroy {
+            env,
+            plan: pa,
+            auto_approve,
+        } => {
+            let ws = load(&dir, &env)?;
+            apply_live(&ws, &pa, auto_approve, true).await
+        }
+        Command::Output { env, name, json } => {
+            let (_, state) = read_state_only(&dir, &env).await?;
+            print_outputs(&state, name.as_deref(), json)
+        }
+        Command::State { command } => match command {
+            StateCommand::List { env } => {
+                let (_, state) = read_state_only(&dir, &env).await?;
+                for r in &state.resources {
+                    println!("{}", r.address);
+                }
+                Ok(exit::OK)
+            }
+            StateCommand::Show { env, address } => {
+                let (_, state) = read_state_only(&dir, &env).await?;
+                let Some(r) = state.get(&address) else {
+                    let names: Vec<&str> =
+                        state.resources.iter().map(|r| r.address.as_str()).collect();
+                    return Err(CliError::msg(
+                        format!("no resource `{address}` in state"),
+                        match crate::config::suggest(&address, names.iter().copied()) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "see `cloudbridge state list`".into(),
+                        },
+                    ));
+                };
+                println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
+                Ok(exit::OK)
+            }
+        },
+        Command::ForceUnlock { env, lock_id } => {
+            let ws_env = workspace::load_env(&dir, &env.env).map_err(CliError::Diagnostics)?;
+            let stack = stack_name(&dir, &env, &ws_env)?;
+            let store = open_store(&dir, &ws_env, &stack).await?;
+            store.force_unlock(&lock_id).await?;
+            eprintln!("Lock `{lock_id}` on {} removed.", store.location());
+            Ok(exit::OK)
+        }
+        Command::Init { env } => {
+            let ws_env = workspace::load_env(&dir, &env.env).map_err(CliError::Diagnostics)?;
+            init(&dir, &ws_env).await
+        }
+    }
+}
+
+fn load(dir: &Path, env: &EnvArgs) -> Result<Workspace> {
+    workspace::load(dir, &env.env, env.stack.as_deref()).map_err(CliError::Diagnostics)
+}
+
+/// The stack name without checking the stack (for commands that only touch state).
+fn stack_name(dir: &Path, args: &EnvArgs, env: &Env) -> Result<String> {
+    match workspace::load(dir, &env.name, args.stack.as_deref()) {
+        Ok(ws) => Ok(ws.stack.name),
+        Err(d) => Err(CliError::Diagnostics(d)),
+    }
+}
+
+async fn sdk_config(env: &Env) -> Result<aws_config::SdkConfig> {
+    let config = aws::load_config(env.region.as_deref(), env.endpoint.as_deref()).await;
+    if !aws::has_region(&config) {
+        return Err(CliError::msg(
+            format!("no AWS region for environment `{}`", env.name),
+            format!(
+                "set `region:` in {} or the AWS_REGION environment variable",
+                env.file.display()
+            ),
+        ));
+    }
+    Ok(config)
+}
+
+async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateStore>> {
+    Ok(match &env.backend {
+        Backend::Local { path } => Box::new(LocalStore::new(
+            dir.join(state::expand(path, stack, &env.name)),
+        )),
+        Backend::S3 {
+            bucket,
+            key,
+            region,
+            encrypt,
+        } => {
+            let config = sdk_config(env).await?;
+            let client = state::s3::client(&config, region.as_deref());
+            Box::new(S3Store::new(
+                client,
+                bucket.clone(),
+                state::expand(key, stack, &env.name),
+                *encrypt,
+            ))
+        }
+    })
+}
+
+async fn provider(env: &Env) -> Result<Arc<dyn Provider>> {
+    Ok(Arc::new(aws::AwsProvider::new(&sdk_config(env).await?)))
+}
+
+/// Read state (or start a new one) and check that it belongs to this stack.
+async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result<(State, bool)> {
+    match store.read().await? {
+        Some(s) if s.stack != stack => Err(StateError::WrongStack {
+            origin: store.location(),
+            found: s.stack,
+            expected: stack.to_string(),
+        }
+        .into()),
+        Some(s) => Ok((s, true)),
+        None => Ok((State::new(stack, env), false)),
+    }
+}
+
+/// Refresh and diff. Returns the plan and the refreshed state it was made against.
+async fn make_plan(
+    ws: &Workspace,
+    store: &dyn StateStore,
+    pa: &PlanArgs,
+    destroy: bool,
+) -> Result<(Plan, State)> {
+    let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
+    let refreshed = if state.resources.is_empty() {
+        state
+    } else {
+        let p = provider(&ws.env).await?;
+        eprintln!(
+            "Refreshing {} resource{} from AWS...",
+            state.resources.len(),
+            if state.resources.len() == 1 { "" } else { "s" }
+        );
+        engine::refresh(p.as_ref(), &state).await?
+    };
+    let req = PlanRequest {
+        stack: &ws.stack,
+        graph: &ws.graph,
+        state: &refreshed,
+        env: &ws.env.name,
+        default_tags: &ws.env.default_tags,
+        targets: &pa.targets,
+        destroy,
+    };
+    let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
+    if !existed {
+        plan.state_lineage = None;
+        plan.state_serial = None;
+    }
+    Ok((plan, refreshed))
+}
+
+fn confirm(question: &str, auto_approve: bool) -> Result<()> {
+    if auto_approve {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::msg(
+            "refusing to ask for confirmation: standard input is not a terminal",
+            "review the plan and pass `--auto-approve`, or apply a saved plan file",
+        ));
+    }
+    eprint!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::msg(format!("cannot read the answer: {e}"), "run again"))?;
+    if answer.trim() != "yes" {
+        return Err(CliError::msg(
+            "cancelled: nothing was changed",
+            "answer `yes` to approve",
+        ));
+    }
+    Ok(())
+}
+
+async fn apply_live(
+    ws: &Workspace,
+    pa: &PlanArgs,
+    auto_approve: bool,
+    destroy: bool,
+) -> Result<i32> {
+    let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+    let lock = store
+        .lock(if destroy { "destroy" } else { "apply" })
+        .await?;
+    let result = async {
+        let (plan, state) = make_plan(ws, store.as_ref(), pa, destroy).await?;
+        eprint!("{}", plan::render(&plan));
+        if !plan.has_changes() {
+            return Ok(exit::OK);
+        }
+        let question = if destroy {
+            format!(
+                "Do you really want to destroy all {} resources of `{}` in `{}`?",
+                plan.count(plan::Action::Delete),
+                ws.stack.name,
+                ws.env.name
+            )
+        } else {
+            format!("Do you want to perform these actions in `{}`?", ws.env.name)
+        };
+        confirm(&question, auto_approve)?;
+        execute(&plan, state, &ws.env, store.as_ref(), pa).await
+    }
+    .await;
+    let unlocked = store.unlock(&lock).await;
+    let code = result?;
+    unlocked?;
+    Ok(code)
+}
+
+async fn apply_saved(
+    dir: &Path,
+    file: &Path,
+    env: Option<&str>,
+    stack: Option<&Path>,
+    pa: &PlanArgs,
+) -> Result<i32> {
+    let bytes = std::fs::read(file).map_err(|e| {
+        CliError::msg(
+            format!("cannot read the plan file `{}`: {e}", file.display()),
+            "check the path given to `apply`",
+        )
+    })?;
+    let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| {
+        CliError::msg(
+            format!("`{}` is not a cloudbridge plan file: {e}", file.display()),
+            "create one with `cloudbridge plan --out FILE`",
+        )
+    })?;
+    if plan.format_version > plan::PLAN_FORMAT_VERSION {
+        return Err(CliError::msg(
+            format!(
+                "the plan file `{}` has format version {}, newer than this cloudbridge",
+                file.display(),
+                plan.format_version
+            ),
+            "apply it with the cloudbridge version that made it",
+        ));
+    }
+    if let Some(e) = env {
+        if e != plan.env {
+            return Err(CliError::msg(
+                format!(
+                    "the plan file was made for environment `{}`, not `{e}`",
+                    plan.env
+                ),
+                format!(
+                    "run `cloudbridge apply {}` without `-e`, or make a new plan",
+                    file.display()
+                ),
+            ));
+        }
+    }
+    let _ = stack;
+    let ws_env = workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?;
+    let store = open_store(dir, &ws_env, &plan.stack).await?;
+    let lock = store.lock("apply").await?;
+    let result = async {
+        let (state, existed) = current_state(store.as_ref(), &plan.stack, &plan.env).await?;
+        let now = existed.then(|| (state.lineage.clone(), state.serial));
+        let then = plan.state_lineage.clone().zip(plan.state_serial);
+        if now != then {
+            return Err(CliError::msg(
+                format!(
+                    "the saved plan `{}` is stale: the state changed since it was made",
+                    file.display()
+                ),
+                "make a new plan with `cloudbridge plan --out FILE` and review it",
+            ));
+        }
+        eprint!("{}", plan::render(&plan));
+        if !plan.has_changes() {
+            return Ok(exit::OK);
+        }
+        execute(&plan, state, &ws_env, store.as_ref(), pa).await
+    }
+    .await;
+    let unlocked = store.unlock(&lock).await;
+    let code = result?;
+    unlocked?;
+    Ok(code)
+}
+
+async fn execute(
+    plan: &Plan,
+    state: State,
+    env: &Env,
+    store: &dyn StateStore,
+    pa: &PlanArgs,
+) -> Result<i32> {
+    let provider = provider(env).await?;
+    eprintln!();
+    let opts = ApplyOptions {
+        parallelism: pa.parallelism as usize,
+        heartbeat: Duration::from_secs(10),
+    };
+    let outcome = engine::apply(plan, state, provider, store, &opts, &Stderr).await;
+    let added = plan.count(plan::Action::Create) + plan.count(plan::Action::Replace);
+    let changed = plan.count(plan::Action::Update);
+    let destroyed = plan.count(plan::Action::Delete) + plan.count(plan::Action::Replace);
+    if let Some(e) = outcome.state_error {
+        return Err(e.into());
+    }
+    if outcome.failures.is_empty() && outcome.skipped.is_empty() {
+        if plan.destroy {
+            eprintln!("\nDestroy complete! Resources: {destroyed} destroyed.");
+        } else {
+            eprintln!("\nApply complete! Resources: {added} added, {changed} changed, {destroyed} destroyed.");
+            if !outcome.state.outputs.is_empty() {
+                eprintln!("\nOutputs:\n");
+                for (k, o) in &outcome.state.outputs {
+                    eprintln!(
+                        "{k} = {}",
+                        if o.sensitive {
+                            "<sensitive>".into()
+                        } else {
+                            o.value.to_string()
+                        }
+                    );
+                }
+            }
+        }
+        return Ok(exit::OK);
+    }
+    eprintln!(
+        "\nerror: {} of the planned changes failed:",
+        outcome.failures.len()
+    );
+    for f in &outcome.failures {
+        eprintln!(
+            "  - {} ({:?}): {}: {}",
+            f.address, f.kind, f.error.code, f.error.message
+        );
+    }
+    for (addr, because) in &outcome.skipped {
+        eprintln!("  - {addr}: not applied, because `{because}` did not complete");
+    }
+    Err(CliError::ApplyFailed(format!(
+        "{} failed, {} not applied",
+        outcome.failures.len(),
+        outcome.skipped.len()
+    )))
+}
+
+async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> {
+    let env = workspace::load_env(dir, &args.env).map_err(CliError::Diagnostics)?;
+    let stack = stack_name(dir, args, &env)?;
+    let store = open_store(dir, &env, &stack).await?;
+    match store.read().await? {
+        Some(s) => Ok((stack, s)),
+        None => Err(CliError::msg(
+            format!(
+                "no state for stack `{stack}` in environment `{}` at {}",
+                env.name,
+                store.location()
+            ),
+            format!("run `cloudbridge apply -e {}` first", env.name),
+        )),
+    }
+}
+
+fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
+    if let Some(n) = name {
+        let Some(o) = state.outputs.get(n) else {
+            return Err(CliError::msg(
+                format!("no output `{n}` in state"),
+                match crate::config::suggest(n, state.outputs.keys().map(String::as_str)) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "see `cloudbridge output` for the outputs there are".into(),
+                },
+            ));
+        };
+        match (&o.value, json) {
+            (Value::String(s), false) => println!("{s}"),
+            (v, _) => println!("{}", serde_json::to_string_pretty(v).unwrap_or_default()),
+        }
+        return Ok(exit::OK);
+    }
+    if json {
+        let m: serde_json::Map<String, Value> = state
+            .outputs
+            .iter()
+            .map(|(k, o)| {
+                (
+                    k.clone(),
+                    serde_json::json!({"value": o.value, "sensitive": o.sensitive}),
+                )
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
+    } else {
+        for (k, o) in &state.outputs {
+            println!(
+                "{k} = {}",
+                if o.sensitive {
+                    "<sensitive>".into()
+                } else {
+                    o.value.to_string()
+                }
+            );
+        }
+    }
+    Ok(exit::OK)
+}
+
+async fn init(dir: &Path, env: &Env) -> Result<i32> {
+    match &env.backend {
+        Backend::Local { path } => {
+            let p = PathBuf::from(path);
+            let parent = p
+                .parent()
+                .map(|p| {
+                    p.to_string_lossy()
+                        .replace("{stack}", "")
+                        .replace("{env}", "")
+                })
+                .unwrap_or_default();
+            let base = dir.join(
+                parent
+                    .split('/')
+                    .take_while(|s| !s.is_empty())
+                    .collect::<Vec<_>>()
+                    .join("/"),
+            );
+            std::fs::create_dir_all(&base).map_err(|e| {
+                CliError::msg(
+                    format!("cannot create `{}`: {e}", base.display()),
+                    "check permissions",
+                )
+            })?;
+            eprintln!("Local state backend ready under {}.", base.display());
+        }
+        Backend::S3 { bucket, region, .. } => {
+            let config = sdk_config(env).await?;
+            let region = region
+                .clone()
+                .or_else(|| config.region().map(|r| r.to_string()))
+                .unwrap_or_default();
+            let client = state::s3::client(&config, Some(&region));
+            let store = S3Store::new(client, bucket.clone(), String::new(), true);
+            if store.init_bucket(&region).await? {
+                eprintln!("Created state bucket `{bucket}` in {region} (versioning on, encrypted, public access blocked).");
+            } else {
+                eprintln!("State bucket `{bucket}` already exists.");
+            }
+        }
+    }
+    Ok(exit::OK)
+}
+
+/// The plan as JSON for `--json`: unknown values read `(known after apply)`.
+fn plan_json(plan: &Plan) -> String {
+    let text = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let marker = serde_json::to_string(crate::expr::UNKNOWN).unwrap_or_default();
+    text.replace(&marker, "\"(known after apply)\"")
+}

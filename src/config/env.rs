@@ -1,0 +1,167 @@
+//! `envs/<env>.yaml`: which stack, region and endpoint, variable values, default tags and
+//! the state backend of one environment.
+
+use super::{check_keys, expect_bool, expect_map, expect_str, missing};
+use crate::diag::{Diagnostic, Span};
+use crate::yaml::{self, Key, Node};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Backend {
+    /// State in a local file. `path` may contain `{stack}` and `{env}`.
+    Local { path: String },
+    /// State in S3. `key` may contain `{stack}` and `{env}`; the lock is `<key>.lock`.
+    S3 {
+        bucket: String,
+        key: String,
+        region: Option<String>,
+        encrypt: bool,
+    },
+}
+
+pub const DEFAULT_LOCAL_PATH: &str = ".cloudbridge/state/{stack}/{env}.json";
+pub const DEFAULT_S3_KEY: &str = "cloudbridge/{stack}/{env}.json";
+
+#[derive(Debug, Clone)]
+pub struct Env {
+    pub name: String,
+    pub file: Arc<PathBuf>,
+    /// The stack file, as written (relative to the project directory).
+    pub stack: Option<(String, Span)>,
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    /// Variable values, still as YAML nodes so their types can be checked with locations.
+    pub variables: Vec<(Key, Node)>,
+    pub default_tags: BTreeMap<String, String>,
+    pub backend: Backend,
+}
+
+const ENV_KEYS: &[&str] = &[
+    "stack",
+    "region",
+    "endpoint",
+    "variables",
+    "default_tags",
+    "backend",
+];
+
+pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> Result<Env, Vec<Diagnostic>> {
+    let root = yaml::parse(file, text).map_err(|d| vec![d])?;
+    let mut out = Vec::new();
+    let mut env = Env {
+        name: name.to_string(),
+        file: file.clone(),
+        stack: None,
+        region: None,
+        endpoint: None,
+        variables: Vec::new(),
+        default_tags: BTreeMap::new(),
+        backend: Backend::Local {
+            path: DEFAULT_LOCAL_PATH.into(),
+        },
+    };
+    let Some(entries) = expect_map(&root, "an environment file", &mut out) else {
+        return Err(out);
+    };
+    check_keys(entries, ENV_KEYS, "environment file", &mut out);
+    for (k, v) in entries {
+        match k.name.as_str() {
+            "stack" => env.stack = expect_str(v, "`stack`", &mut out).map(|s| (s, v.span.clone())),
+            "region" => env.region = expect_str(v, "`region`", &mut out),
+            "endpoint" => env.endpoint = expect_str(v, "`endpoint`", &mut out),
+            "variables" => {
+                if let Some(m) = expect_map(v, "`variables`", &mut out) {
+                    env.variables = m.to_vec();
+                }
+            }
+            "default_tags" => {
+                for (tk, tv) in expect_map(v, "`default_tags`", &mut out).unwrap_or_default() {
+                    match tv.scalar_text() {
+                        Some(s) => {
+                            env.default_tags.insert(tk.name.clone(), s);
+                        }
+                        None => out.push(
+                            Diagnostic::error(
+                                "Wrong value type",
+                                format!("tag `{}` must be a string", tk.name),
+                            )
+                            .at(&tv.span),
+                        ),
+                    }
+                }
+            }
+            "backend" => {
+                if let Some(b) = parse_backend(v, &mut out) {
+                    env.backend = b;
+                }
+            }
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        Ok(env)
+    } else {
+        Err(out)
+    }
+}
+
+fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
+    let entries = expect_map(node, "`backend`", out)?;
+    let kind = node
+        .get("type")
+        .and_then(|t| expect_str(t, "`backend.type`", out))
+        .unwrap_or_else(|| "local".into());
+    let get_str = |key: &str, out: &mut Vec<Diagnostic>| {
+        node.get(key)
+            .and_then(|v| expect_str(v, &format!("`backend.{key}`"), out))
+    };
+    match kind.as_str() {
+        "local" => {
+            check_keys(entries, &["type", "path"], "local backend", out);
+            Some(Backend::Local {
+                path: get_str("path", out).unwrap_or_else(|| DEFAULT_LOCAL_PATH.into()),
+            })
+        }
+        "s3" => {
+            check_keys(
+                entries,
+                &["type", "bucket", "key", "region", "encrypt"],
+                "s3 backend",
+                out,
+            );
+            let encrypt = node
+                .get("encrypt")
+                .and_then(|v| expect_bool(v, "`backend.encrypt`", out))
+                .unwrap_or(true);
+            let Some(bucket) = get_str("bucket", out) else {
+                out.push(missing(
+                    "the s3 backend",
+                    "bucket",
+                    &node.span,
+                    "name the state bucket: `bucket: my-state-bucket`",
+                ));
+                return None;
+            };
+            Some(Backend::S3 {
+                bucket,
+                key: get_str("key", out).unwrap_or_else(|| DEFAULT_S3_KEY.into()),
+                region: get_str("region", out),
+                encrypt,
+            })
+        }
+        other => {
+            let span = node
+                .get("type")
+                .map(|t| t.span.clone())
+                .unwrap_or(node.span.clone());
+            out.push(
+                Diagnostic::error("Invalid value", format!("unknown backend type `{other}`"))
+                    .at(&span)
+                    .hint("use `local` or `s3`"),
+            );
+            None
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! `stacks/<name>.yaml`: typed variables, resources with their properties, and outputs.
+//! Parsing resolves `${var.*}`, checks every property against its type's schema and every
+//! `${resource.attribute}` against the stack, and reports all problems at once.
+
+use super::value::{check_value, Ctx};
+use super::{check_keys, expect_bool, expect_map, expect_str, unknown_key_hint, valid_name, Env};
+use crate::diag::{Diagnostic, Span};
+use crate::expr::Expr;
+use crate::schema::{self, TypeSchema};
+use crate::yaml::{self, Key, Kind, Node};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct Variable {
+    pub name: String,
+    pub ty: VarType,
+    pub default: Option<Node>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarType {
+    String,
+    Number,
+    Bool,
+    List,
+    Map,
+}
+
+impl VarType {
+    fn accepts(self, node: &Node) -> bool {
+        matches!(
+            (self, &node.kind),
+            (
+                VarType::String,
+                Kind::Str(_) | Kind::Int(_) | Kind::Float(_)
+            ) | (VarType::Number, Kind::Int(_) | Kind::Float(_))
+                | (VarType::Bool, Kind::Bool(_))
+                | (VarType::List, Kind::Seq(_))
+                | (VarType::Map, Kind::Map(_))
+        )
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Resource {
+    pub name: String,
+    pub ty: &'static TypeSchema,
+    /// Checked properties, defaults filled in, `${var.*}` already substituted.
+    pub props: BTreeMap<String, Expr>,
+    /// Explicit `depends_on` entries, with their locations.
+    pub depends_on: Vec<(String, Span)>,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Output {
+    pub name: String,
+    pub value: Expr,
+    pub sensitive: bool,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub file: Arc<PathBuf>,
+    pub resources: Vec<Resource>,
+    pub outputs: Vec<Output>,
+}
+
+impl Stack {
+    pub fn resource(&self, name: &str) -> Option<&Resource> {
+        self.resources.iter().find(|r| r.name == name)
+    }
+}
+
+const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs"];
+const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "description"];
+const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
+const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
+
+/// Parse and check a stack for one environment. `default_name` is used when the stack
+/// has no `name:` (the file stem).
+pub fn parse_stack(
+    file: &Arc<PathBuf>,
+    text: &str,
+    default_name: &str,
+    env: &Env,
+) -> Result<Stack, Vec<Diagnostic>> {
+    let root = yaml::parse(file, text).map_err(|d| vec![d])?;
+    let mut out = Vec::new();
+    let Some(top) = expect_map(&root, "a stack file", &mut out) else {
+        return Err(out);
+    };
+    check_keys(top, TOP_KEYS, "stack file", &mut out);
+    let name = root
+        .get("name")
+        .and_then(|n| expect_str(n, "`name`", &mut out))
+        .unwrap_or_else(|| default_name.to_string());
+    if !valid_name(&name) {
+        let span = root
+            .get("name")
+            .map_or_else(|| Span::file(file), |n| n.span.clone());
+        out.push(
+            Diagnostic::error(
+                "Invalid name",
+                format!("stack name `{name}` may only hold letters, digits, `_` and `-`"),
+            )
+            .at(&span),
+        );
+    }
+
+    let variables = parse_variables(root.get("variables"), &mut out);
+    let values = variable_values(&variables, env, &mut out);
+
+    // Pass 1: names and types of resources, so references can be checked in any order.
+    let res_entries: &[(Key, Node)] = root
+        .get("resources")
+        .and_then(|r| expect_map(r, "`resources`", &mut out))
+        .unwrap_or_default();
+    let mut types: BTreeMap<String, &'static TypeSchema> = BTreeMap::new();
+    let mut first_seen: BTreeMap<&str, &Span> = BTreeMap::new();
+    let mut unique = Vec::new();
+    for (k, body) in res_entries {
+        if let Some(first) = first_seen.get(k.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "Duplicate resource name",
+                    format!("a resource named `{}` is already declared", k.name),
+                )
+                .at(&k.span)
+                .hint(format!("rename one of them; the first is at {first}")),
+            );
+            continue;
+        }
+        first_seen.insert(&k.name, &k.span);
+        if !valid_name(&k.name) {
+            out.push(
+                Diagnostic::error("Invalid name", format!("resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter", k.name))
+                    .at(&k.span),
+            );
+        }
+        if let Some(ty) = resource_type(k, body, &mut out) {
+            types.insert(k.name.clone(), ty);
+        }
+        unique.push((k, body));
+    }
+
+    // Pass 2: properties, now that every reference target is known.
+    let declared: Vec<String> = variables.iter().map(|v| v.name.clone()).collect();
+    let ctx = Ctx {
+        types: &types,
+        vars: &values,
+        declared: &declared,
+    };
+    let mut resources = Vec::new();
+    for (k, body) in unique {
+        let Some(ty) = types.get(&k.name).copied() else {
+            continue;
+        };
+        if let Some(r) = parse_resource(k, body, ty, &ctx, &mut out) {
+            resources.push(r);
+        }
+    }
+
+    let mut outputs = Vec::new();
+    for (k, body) in root
+        .get("outputs")
+        .and_then(|o| expect_map(o, "`outputs`", &mut out))
+        .unwrap_or_default()
+    {
+        let Some(m) = expect_map(body, &format!("output `{}`", k.name), &mut out) else {
+            continue;
+        };
+        check_keys(m, OUTPUT_KEYS, "output", &mut out);
+        let sensitive = body
+            .get("sensitive")
+            .and_then(|s| expect_bool(s, "`sensitive`", &mut out))
+            .unwrap_or(false);
+        let Some(v) = body.get("value") else {
+            out.push(super::missing(
+                &format!("output `{}`", k.name),
+                "value",
+                &k.span,
+                "add `value: ${resource.attribute}`",
+            ));
+            continue;
+        };
+        if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, &mut out) {
+            outputs.push(Output {
+                name: k.name.clone(),
+                value,
+                sensitive,
+                span: k.span.clone(),
+            });
+        }
+    }
+    if out.is_empty() {
+        Ok(Stack {
+            name,
+            file: file.clone(),
+            resources,
+            outputs,
+        })
+    } else {
+        Err(out)
+    }
+}
+
+fn resource_type(k: &Key, body: &Node, out: &mut Vec<Diagnostic>) -> Option<&'static TypeSchema> {
+    let m = expect_map(body, &format!("resource `{}`", k.name), out)?;
+    let Some(tnode) = body.get("type") else {
+        out.push(super::missing(
+            &format!("resource `{}`", k.name),
+            "type",
+            &k.span,
+            "add `type: aws.<service>.<kind>`, e.g. `type: aws.ec2.vpc`",
+        ));
+        return None;
+    };
+    let tname = expect_str(tnode, "`type`", out)?;
+    let _ = m;
+    match schema::lookup(&tname) {
+        Some(t) => Some(t),
+        None => {
+            let names: Vec<&str> = schema::all_types().iter().map(|t| t.name).collect();
+            out.push(
+                Diagnostic::error(
+                    "Unknown resource type",
+                    format!("`{tname}` is not a resource type cloudbridge knows"),
+                )
+                .at(&tnode.span)
+                .hint(match super::suggest(&tname, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!("known types: {}", names.join(", ")),
+                }),
+            );
+            None
+        }
+    }
+}
+
+fn parse_resource(
+    k: &Key,
+    body: &Node,
+    ty: &'static TypeSchema,
+    ctx: &Ctx,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Resource> {
+    let m = body.as_map()?;
+    check_keys(m, RESOURCE_KEYS, "resource", out);
+    let mut props = BTreeMap::new();
+    let prop_entries: &[(Key, Node)] = body
+        .get("properties")
+        .and_then(|p| expect_map(p, &format!("`properties` of `{}`", k.name), out))
+        .unwrap_or_default();
+    let names: Vec<&str> = ty.props.iter().map(|p| p.name).collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for (pk, pv) in prop_entries {
+        if seen.contains(&pk.name.as_str()) {
+            out.push(
+                Diagnostic::error(
+                    "Duplicate property",
+                    format!("`{}` is set twice on `{}`", pk.name, k.name),
+                )
+                .at(&pk.span)
+                .hint("remove one of them"),
+            );
+            continue;
+        }
+        seen.push(&pk.name);
+        let Some(prop) = ty.prop(&pk.name) else {
+            out.push(
+                Diagnostic::error(
+                    "Unknown property",
+                    format!("`{}` is not a property of `{}`", pk.name, ty.name),
+                )
+                .at(&pk.span)
+                .hint(unknown_key_hint(&pk.name, &names)),
+            );
+            continue;
+        };
+        if matches!(pv.kind, Kind::Null) {
+            continue;
+        }
+        if let Some(e) = check_value(pv, &prop.kind, ctx, out) {
+            props.insert(prop.name.to_string(), e);
+        }
+    }
+    for p in ty.props {
+        if props.contains_key(p.name) || seen.contains(&p.name) {
+            continue;
+        }
+        if p.required {
+            out.push(
+                Diagnostic::error(
+                    "Missing required property",
+                    format!("`{}` ({}) requires `{}`", k.name, ty.name, p.name),
+                )
+                .at(&k.span)
+                .hint(format!(
+                    "add `{}:` ({}) under `properties`",
+                    p.name,
+                    p.kind.describe()
+                )),
+            );
+        } else if let Some(d) = p.default_value() {
+            props.insert(p.name.to_string(), Expr::Lit(d));
+        }
+    }
+    let mut depends_on = Vec::new();
+    if let Some(d) = body.get("depends_on") {
+        match &d.kind {
+            Kind::Seq(items) => {
+                for item in items {
+                    let Some(name) = expect_str(item, "a `depends_on` entry", out) else {
+                        continue;
+                    };
+                    if !ctx.types.contains_key(&name) {
+                        out.push(
+                            Diagnostic::error("Unknown resource", format!("`depends_on` names `{name}`, which is not a resource of this stack"))
+                                .at(&item.span)
+                                .hint(ctx.resource_hint(&name)),
+                        );
+                    } else {
+                        depends_on.push((name, item.span.clone()));
+                    }
+                }
+            }
+            _ => out.push(
+                Diagnostic::error(
+                    "Wrong value type",
+                    format!(
+                        "`depends_on` must be a list of resource names, found {}",
+                        d.type_name()
+                    ),
+                )
+                .at(&d.span),
+            ),
+        }
+    }
+    Some(Resource {
+        name: k.name.clone(),
+        ty,
+        props,
+        depends_on,
+        span: k.span.clone(),
+    })
+}
+
+fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variable> {
+    let mut vars = Vec::new();
+    let Some(node) = node else { return vars };
+    for (k, body) in expect_map(node, "`variables`", out).unwrap_or_default() {
+        let Some(m) = expect_map(body, &format!("variable `{}`", k.name), out) else {
+            continue;
+        };
+        check_keys(m, VARIABLE_KEYS, "variable", out);
+        let ty = match body.get("type") {
+            None => VarType::String,
+            Some(t) => match t.as_str() {
+                Some("string") => VarType::String,
+                Some("number") => VarType::Number,
+                Some("bool") => VarType::Bool,
+                Some("list") => VarType::List,
+                Some("map") => VarType::Map,
+                _ => {
+                    out.push(
+                        Diagnostic::error(
+                            "Invalid value",
+                            format!(
+                                "variable type must be a type name, found `{}`",
+                                t.scalar_text().unwrap_or_default()
+                            ),
+                        )
+                        .at(&t.span)
+                        .hint("use one of `string`, `number`, `bool`, `list`, `map`"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let default = body.get("default").cloned();
+        if let Some(d) = &default {
+            if !ty.accepts(d) {
+                out.push(type_mismatch(&k.name, ty, d));
+            }
+        }
+        vars.push(Variable {
+            name: k.name.clone(),
+            ty,
+            default,
+            span: k.span.clone(),
+        });
+    }
+    vars
+}
+
+fn type_mismatch(name: &str, ty: VarType, v: &Node) -> Diagnostic {
+    Diagnostic::error(
+        "Wrong value type",
+        format!(
+            "variable `{name}` is a {ty:?}, but this value is {}",
+            v.type_name()
+        )
+        .to_lowercase(),
+    )
+    .at(&v.span)
+}
+
+/// The value of each variable: the env's, else the default. Missing or unknown ones are errors.
+fn variable_values(
+    vars: &[Variable],
+    env: &Env,
+    out: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Node> {
+    let mut values = BTreeMap::new();
+    for (k, v) in &env.variables {
+        match vars.iter().find(|d| d.name == k.name) {
+            None => out.push(
+                Diagnostic::error(
+                    "Unknown variable",
+                    format!("the stack declares no variable `{}`", k.name),
+                )
+                .at(&k.span)
+                .hint(unknown_key_hint(
+                    &k.name,
+                    &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
+                )),
+            ),
+            Some(d) if !d.ty.accepts(v) => out.push(type_mismatch(&k.name, d.ty, v)),
+            Some(_) => {
+                values.insert(k.name.clone(), v.clone());
+            }
+        }
+    }
+    for d in vars {
+        if values.contains_key(&d.name) {
+            continue;
+        }
+        match &d.default {
+            Some(v) => {
+                values.insert(d.name.clone(), v.clone());
+            }
+            None => out.push(
+                Diagnostic::error(
+                    "Missing variable value",
+                    format!(
+                        "variable `{}` has no default and environment `{}` gives no value",
+                        d.name, env.name
+                    ),
+                )
+                .at(&d.span)
+                .hint(format!(
+                    "set it under `variables:` in {}",
+                    env.file.display()
+                )),
+            ),
+        }
+    }
+    values
+}

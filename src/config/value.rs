@@ -1,0 +1,356 @@
+//! Checks one property value (a YAML node) against the schema kind it must have, and
+//! turns it into an [`Expr`]: `${var.*}` substituted, references checked.
+
+use super::{unknown_key_hint, Diagnostic};
+use crate::expr::{split_template, Expr, Part, Piece, Ref, TemplateError};
+use crate::schema::{check_cidr, PropKind, TypeSchema};
+use crate::yaml::{Kind, Node};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+pub struct Ctx<'a> {
+    pub types: &'a BTreeMap<String, &'static TypeSchema>,
+    pub vars: &'a BTreeMap<String, Node>,
+    /// Declared variables, including those whose missing value was already reported.
+    pub declared: &'a [String],
+}
+
+impl Ctx<'_> {
+    pub fn resource_hint(&self, name: &str) -> String {
+        match super::suggest(name, self.types.keys().map(String::as_str)) {
+            Some(s) => format!("did you mean `{s}`?"),
+            None => "declare it under `resources:` or fix the name".into(),
+        }
+    }
+
+    fn check_ref(&self, r: &Ref, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+        let Some(ty) = self.types.get(&r.resource) else {
+            out.push(
+                Diagnostic::error(
+                    "Unknown resource",
+                    format!(
+                        "`${{{r}}}` refers to `{}`, which is not a resource of this stack",
+                        r.resource
+                    ),
+                )
+                .at(&node.span)
+                .hint(self.resource_hint(&r.resource)),
+            );
+            return false;
+        };
+        if !ty.has_attr(&r.attr) {
+            let mut names: Vec<&str> = ty.attrs.to_vec();
+            names.extend(ty.props.iter().filter(|p| !p.sensitive).map(|p| p.name));
+            out.push(
+                Diagnostic::error(
+                    "Unknown attribute",
+                    format!(
+                        "`{}` ({}) has no attribute `{}`",
+                        r.resource, ty.name, r.attr
+                    ),
+                )
+                .at(&node.span)
+                .hint(unknown_key_hint(&r.attr, &names)),
+            );
+            return false;
+        }
+        true
+    }
+}
+
+fn wrong_type(node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option<Expr> {
+    out.push(
+        Diagnostic::error(
+            "Wrong value type",
+            format!("expected {}, found {}", kind.describe(), node.type_name()),
+        )
+        .at(&node.span),
+    );
+    None
+}
+
+/// Collapse a list/map of expressions to a literal when nothing in it is a reference.
+fn collapse(e: Expr) -> Expr {
+    match e {
+        Expr::List(items) if items.iter().all(|i| matches!(i, Expr::Lit(_))) => {
+            Expr::Lit(Value::Array(
+                items
+                    .into_iter()
+                    .map(|i| if let Expr::Lit(v) = i { v } else { Value::Null })
+                    .collect(),
+            ))
+        }
+        Expr::Map(entries) if entries.iter().all(|(_, i)| matches!(i, Expr::Lit(_))) => {
+            Expr::Lit(Value::Object(
+                entries
+                    .into_iter()
+                    .map(|(k, i)| (k, if let Expr::Lit(v) = i { v } else { Value::Null }))
+                    .collect(),
+            ))
+        }
+        other => other,
+    }
+}
+
+pub fn check_value(
+    node: &Node,
+    kind: &PropKind,
+    ctx: &Ctx,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Expr> {
+    // Strings may hold references: resolve variables first, then type-check what is left.
+    if let Kind::Str(s) = &node.kind {
+        if s.contains('$') {
+            return check_template(node, s, kind, ctx, out);
+        }
+    }
+    check_node(node, kind, ctx, out)
+}
+
+/// Type-check a node whose strings are plain text (no references left in them).
+fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
+    match (kind, &node.kind) {
+        (PropKind::Str, Kind::Str(s)) => Some(Expr::Lit(Value::String(s.clone()))),
+        (PropKind::Str, Kind::Int(_) | Kind::Float(_) | Kind::Bool(_)) => Some(Expr::Lit(
+            Value::String(node.scalar_text().unwrap_or_default()),
+        )),
+        (PropKind::Int, Kind::Int(i)) => Some(Expr::Lit(Value::from(*i))),
+        (PropKind::Bool, Kind::Bool(b)) => Some(Expr::Lit(Value::Bool(*b))),
+        (PropKind::Cidr, Kind::Str(s)) => match check_cidr(s) {
+            Ok(()) => Some(Expr::Lit(Value::String(s.clone()))),
+            Err(why) => {
+                out.push(
+                    Diagnostic::error("Invalid CIDR block", why)
+                        .at(&node.span)
+                        .hint("write an IPv4 network as `a.b.c.d/n` with no host bits set, e.g. `10.0.1.0/24`"),
+                );
+                None
+            }
+        },
+        (PropKind::Enum(allowed), _) if node.scalar_text().is_some() => {
+            let s = node.scalar_text().unwrap_or_default();
+            if allowed.contains(&s.as_str()) {
+                Some(Expr::Lit(Value::String(s)))
+            } else {
+                out.push(
+                    Diagnostic::error("Invalid value", format!("`{s}` is not allowed here"))
+                        .at(&node.span)
+                        .hint(format!("use {}", kind.describe())),
+                );
+                None
+            }
+        }
+        (PropKind::List(inner) | PropKind::Set(inner), Kind::Seq(items)) => {
+            let mut ok = true;
+            let mut exprs = Vec::new();
+            for item in items {
+                match check_value(item, inner, ctx, out) {
+                    Some(e) => exprs.push(e),
+                    None => ok = false,
+                }
+            }
+            ok.then(|| collapse(Expr::List(exprs)))
+        }
+        (PropKind::Map(inner), Kind::Map(entries)) => {
+            let mut ok = true;
+            let mut exprs = Vec::new();
+            for (k, v) in entries {
+                match check_value(v, inner, ctx, out) {
+                    Some(e) => exprs.push((k.name.clone(), e)),
+                    None => ok = false,
+                }
+            }
+            ok.then(|| collapse(Expr::Map(exprs)))
+        }
+        (PropKind::Object(fields), Kind::Map(entries)) => {
+            let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
+            super::check_keys(entries, &names, "block", out);
+            let mut ok = true;
+            let mut exprs = Vec::new();
+            for f in fields.iter() {
+                match entries.iter().find(|(k, _)| k.name == f.name) {
+                    Some((_, v)) if !matches!(v.kind, Kind::Null) => {
+                        match check_value(v, &f.kind, ctx, out) {
+                            Some(e) => exprs.push((f.name.to_string(), e)),
+                            None => ok = false,
+                        }
+                    }
+                    _ if f.required => {
+                        out.push(
+                            Diagnostic::error(
+                                "Missing required property",
+                                format!("this block requires `{}`", f.name),
+                            )
+                            .at(&node.span)
+                            .hint(format!(
+                                "add `{}:` ({})",
+                                f.name,
+                                f.kind.describe()
+                            )),
+                        );
+                        ok = false;
+                    }
+                    _ => {
+                        if let Some(d) = f.default_value() {
+                            exprs.push((f.name.to_string(), Expr::Lit(d)));
+                        }
+                    }
+                }
+            }
+            ok.then(|| collapse(Expr::Map(exprs)))
+        }
+        (PropKind::Json, Kind::Str(s)) => match serde_json::from_str::<Value>(s) {
+            Ok(v) if v.is_object() || v.is_array() => Some(Expr::Lit(v)),
+            _ if matches!(node.kind, Kind::Str(_)) && !s.trim_start().starts_with(['{', '[']) => {
+                Some(Expr::Lit(Value::String(s.clone())))
+            }
+            Err(e) => {
+                out.push(
+                    Diagnostic::error(
+                        "Invalid JSON",
+                        format!("this string is not valid JSON: {e}"),
+                    )
+                    .at(&node.span),
+                );
+                None
+            }
+            Ok(v) => Some(Expr::Lit(v)),
+        },
+        (PropKind::Json, Kind::Seq(items)) => {
+            let exprs: Option<Vec<Expr>> = items
+                .iter()
+                .map(|i| check_value(i, &PropKind::Json, ctx, out))
+                .collect();
+            exprs.map(|e| collapse(Expr::List(e)))
+        }
+        (PropKind::Json, Kind::Map(entries)) => {
+            let mut ok = true;
+            let mut exprs = Vec::new();
+            for (k, v) in entries {
+                match check_value(v, &PropKind::Json, ctx, out) {
+                    Some(e) => exprs.push((k.name.clone(), e)),
+                    None => ok = false,
+                }
+            }
+            ok.then(|| collapse(Expr::Map(exprs)))
+        }
+        (PropKind::Json, Kind::Int(i)) => Some(Expr::Lit(Value::from(*i))),
+        (PropKind::Json, Kind::Float(f)) => Some(Expr::Lit(
+            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+        )),
+        (PropKind::Json, Kind::Bool(b)) => Some(Expr::Lit(Value::Bool(*b))),
+        (PropKind::Json, Kind::Null) => Some(Expr::Lit(Value::Null)),
+        _ => wrong_type(node, kind, out),
+    }
+}
+
+fn check_template(
+    node: &Node,
+    s: &str,
+    kind: &PropKind,
+    ctx: &Ctx,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Expr> {
+    let pieces = match split_template(s) {
+        Ok(p) => p,
+        Err(TemplateError::Unclosed) => {
+            out.push(
+                Diagnostic::error(
+                    "Invalid reference",
+                    format!("`{s}` opens `${{` without a closing `}}`"),
+                )
+                .at(&node.span)
+                .hint("close the reference with `}`, or write `$${` for a literal `${`"),
+            );
+            return None;
+        }
+        Err(TemplateError::BadReference(inner)) => {
+            out.push(
+                Diagnostic::error(
+                    "Invalid reference",
+                    format!("`${{{inner}}}` is not a reference"),
+                )
+                .at(&node.span)
+                .hint("write `${resource.attribute}` or `${var.name}`"),
+            );
+            return None;
+        }
+    };
+    // A lone `${var.x}` takes the variable's own value and type.
+    if let [Piece::Var(v)] = pieces.as_slice() {
+        let value = lookup_var(v, node, ctx, out)?;
+        // Variable values are literals: their strings are not re-scanned for references.
+        return check_node(&value, kind, ctx, out);
+    }
+    if let [Piece::Ref(r)] = pieces.as_slice() {
+        return ctx.check_ref(r, node, out).then(|| Expr::Ref(r.clone()));
+    }
+    let mut parts = Vec::new();
+    let mut ok = true;
+    for p in pieces {
+        match p {
+            Piece::Text(t) => parts.push(Part::Lit(t)),
+            Piece::Var(v) => {
+                match lookup_var(&v, node, ctx, out) {
+                    Some(val) => match val.scalar_text() {
+                        Some(t) => parts.push(Part::Lit(t)),
+                        None => {
+                            out.push(
+                            Diagnostic::error("Wrong value type", format!("variable `{v}` is {}, which cannot be placed inside a string", val.type_name()))
+                                .at(&node.span),
+                        );
+                            ok = false;
+                        }
+                    },
+                    None => ok = false,
+                }
+            }
+            Piece::Ref(r) => {
+                ok &= ctx.check_ref(&r, node, out);
+                parts.push(Part::Ref(r));
+            }
+        }
+    }
+    if !ok {
+        return None;
+    }
+    if parts.iter().all(|p| matches!(p, Part::Lit(_))) {
+        let text: String = parts
+            .iter()
+            .map(|p| if let Part::Lit(t) = p { t.as_str() } else { "" })
+            .collect();
+        let lit = Node {
+            kind: Kind::Str(text),
+            span: node.span.clone(),
+        };
+        // Re-check the substituted text (e.g. a CIDR assembled from variables).
+        return check_node(&lit, kind, ctx, out);
+    }
+    match kind {
+        PropKind::Str | PropKind::Json | PropKind::Cidr | PropKind::Enum(_) => {
+            Some(Expr::Template(parts))
+        }
+        _ => wrong_type(node, kind, out),
+    }
+}
+
+fn lookup_var(name: &str, node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Node> {
+    match ctx.vars.get(name) {
+        Some(v) => Some(v.clone()),
+        None if ctx.declared.iter().any(|d| d == name) => None,
+        None => {
+            out.push(
+                Diagnostic::error(
+                    "Unknown variable",
+                    format!("`${{var.{name}}}` refers to a variable the stack does not declare"),
+                )
+                .at(&node.span)
+                .hint(unknown_key_hint(
+                    name,
+                    &ctx.vars.keys().map(String::as_str).collect::<Vec<_>>(),
+                )),
+            );
+            None
+        }
+    }
+}

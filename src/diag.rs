@@ -1,0 +1,146 @@
+//! Diagnostics: problems found in user input, collected (never first-error-only) and
+//! rendered with the file, line and column they point at, plus a hint on how to fix them.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// A position in a source file: 1-based line and column.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Span {
+    pub file: Arc<PathBuf>,
+    pub line: usize,
+    pub col: usize,
+}
+
+impl Span {
+    pub fn new(file: &Arc<PathBuf>, line: usize, col: usize) -> Span {
+        Span {
+            file: file.clone(),
+            line,
+            col,
+        }
+    }
+
+    /// A span for a whole file, when nothing more precise is known.
+    pub fn file(path: &Path) -> Span {
+        Span {
+            file: Arc::new(path.to_path_buf()),
+            line: 0,
+            col: 0,
+        }
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}", self.file.display())
+        } else {
+            write!(f, "{}:{}:{}", self.file.display(), self.line, self.col)
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// One problem: a fixed short summary ("Unknown property"), a detail naming the
+/// offending thing, where it is, and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub detail: String,
+    pub span: Option<Span>,
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(summary: &'static str, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Error,
+            summary,
+            detail: detail.into(),
+            span: None,
+            hint: None,
+        }
+    }
+
+    pub fn at(mut self, span: &Span) -> Diagnostic {
+        self.span = Some(span.clone());
+        self
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &self.span {
+            Some(span) => write!(
+                f,
+                "{sev}: {}\n  --> {span}\n  {}",
+                self.summary, self.detail
+            )?,
+            None => write!(f, "{sev}: {}\n  {}", self.summary, self.detail)?,
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n  hint: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// An ordered collection of diagnostics produced by one stage.
+#[derive(Debug, Default, Clone)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// Sort by location so the rendering is stable and follows the file.
+    pub fn sorted(mut self) -> Diagnostics {
+        self.0.sort_by(|a, b| {
+            let ka = a.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+            let kb = b.span.as_ref().map(|s| (s.file.clone(), s.line, s.col));
+            ka.cmp(&kb)
+        });
+        self
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for d in &self.0 {
+            writeln!(f, "{d}\n")?;
+        }
+        let n = self
+            .0
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count();
+        write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })
+    }
+}

@@ -1,0 +1,438 @@
+//! The executor: turns a plan into steps (delete, create, update; a replace is a delete
+//! then a create), runs them in parallel as their dependencies finish, bounded by
+//! `parallelism`, and writes state after every step. A failed step stops only the steps
+//! that depend on it.
+
+use super::state_lookup;
+use crate::expr::{contains_unknown, Ref};
+use crate::plan::{Action, Change, Plan};
+use crate::provider::{CreateRequest, Observed, Props, Provider, ProviderError};
+use crate::schema::{self, TypeSchema};
+use crate::state::{OutputState, ResourceState, State, StateError, StateStore};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::task::JoinSet;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StepKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl StepKind {
+    fn verbs(self) -> (&'static str, &'static str) {
+        match self {
+            StepKind::Create => ("Creating", "Creation"),
+            StepKind::Update => ("Modifying", "Modifications"),
+            StepKind::Delete => ("Destroying", "Destruction"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Step {
+    address: String,
+    kind: StepKind,
+    ty: &'static TypeSchema,
+    deps: Vec<usize>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Status {
+    Pending,
+    Running(Instant),
+    Done,
+    Failed,
+    Skipped,
+}
+
+/// A step that failed, with AWS's error code and message.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub address: String,
+    pub kind: StepKind,
+    pub error: ProviderError,
+}
+
+#[derive(Debug)]
+pub struct ApplyOutcome {
+    pub state: State,
+    pub failures: Vec<Failure>,
+    /// Steps not run because something they depend on failed: (address, failed dependency).
+    pub skipped: Vec<(String, String)>,
+    /// Set when state could not be written; the run stopped scheduling at that point.
+    pub state_error: Option<StateError>,
+}
+
+/// Progress events, for the terminal or a CI log.
+pub trait Progress: Send + Sync {
+    fn line(&self, text: &str);
+}
+
+pub struct ApplyOptions {
+    pub parallelism: usize,
+    /// How often to report steps still running.
+    pub heartbeat: Duration,
+}
+
+fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut index: BTreeMap<(String, u8), usize> = BTreeMap::new();
+    let key = |a: &str, k: StepKind| (a.to_string(), k as u8);
+    for c in &plan.changes {
+        let Some(ty) = schema::lookup(&c.ty) else {
+            continue;
+        };
+        let kinds: &[StepKind] = match c.action {
+            Action::NoOp => &[],
+            Action::Create => &[StepKind::Create],
+            Action::Update => &[StepKind::Update],
+            Action::Delete => &[StepKind::Delete],
+            Action::Replace => &[StepKind::Delete, StepKind::Create],
+        };
+        for &kind in kinds {
+            index.insert(key(&c.address, kind), steps.len());
+            steps.push(Step {
+                address: c.address.clone(),
+                kind,
+                ty,
+                deps: Vec::new(),
+            });
+        }
+    }
+    let old_deps = |addr: &str, c: &Change| -> Vec<String> {
+        state
+            .get(addr)
+            .map(|r| r.dependencies.clone())
+            .unwrap_or_else(|| {
+                if c.action == Action::Delete {
+                    c.dependencies.clone()
+                } else {
+                    Vec::new()
+                }
+            })
+    };
+    for c in &plan.changes {
+        // Creates and updates wait for the creates/updates of what they reference.
+        for kind in [StepKind::Create, StepKind::Update] {
+            let Some(&me) = index.get(&key(&c.address, kind)) else {
+                continue;
+            };
+            for d in &c.dependencies {
+                for dk in [StepKind::Create, StepKind::Update] {
+                    if let Some(&dep) = index.get(&key(d, dk)) {
+                        steps[me].deps.push(dep);
+                    }
+                }
+            }
+            // A replacement is destroyed before it is created again.
+            if let Some(&del) = index.get(&key(&c.address, StepKind::Delete)) {
+                steps[me].deps.push(del);
+            }
+        }
+    }
+    for c in &plan.changes {
+        let Some(&me) = index.get(&key(&c.address, StepKind::Delete)) else {
+            continue;
+        };
+        // A deletion waits until nothing that depended on it still does.
+        for other in &plan.changes {
+            if other.address == c.address || !old_deps(&other.address, other).contains(&c.address) {
+                continue;
+            }
+            if let Some(&d) = index.get(&key(&other.address, StepKind::Delete)) {
+                steps[me].deps.push(d);
+            } else if c.action == Action::Delete {
+                if let Some(&u) = index.get(&key(&other.address, StepKind::Update)) {
+                    steps[me].deps.push(u);
+                }
+            }
+        }
+    }
+    for s in &mut steps {
+        s.deps.sort();
+        s.deps.dedup();
+    }
+    steps
+}
+
+/// What state records for a resource: the values sent (sensitive ones hashed), overlaid
+/// with what the cloud reports.
+fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Props {
+    let mut props = Props::new();
+    for (k, v) in sent {
+        let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
+        props.insert(
+            k.clone(),
+            if sensitive {
+                state.hash_sensitive(v)
+            } else {
+                v.clone()
+            },
+        );
+    }
+    for (k, v) in &obs.properties {
+        if ty.prop(k).is_some_and(|p| !p.sensitive) {
+            props.insert(k.clone(), v.clone());
+        }
+    }
+    props
+}
+
+type StepResult = (usize, Props, Result<Option<Observed>, ProviderError>);
+
+/// Execute `plan` starting from `state`, writing each change to `store` as it completes.
+pub async fn apply(
+    plan: &Plan,
+    mut state: State,
+    provider: Arc<dyn Provider>,
+    store: &dyn StateStore,
+    opts: &ApplyOptions,
+    progress: &dyn Progress,
+) -> ApplyOutcome {
+    let steps = build_steps(plan, &state);
+    let mut status = vec![Status::Pending; steps.len()];
+    let mut failures = Vec::new();
+    let mut skipped = Vec::new();
+    let mut state_error = None;
+    let mut running: JoinSet<StepResult> = JoinSet::new();
+    let parallelism = opts.parallelism.max(1);
+    let mut last_beat = Instant::now();
+
+    loop {
+        // Skip what can no longer run.
+        for i in 0..steps.len() {
+            if status[i] != Status::Pending {
+                continue;
+            }
+            if let Some(&bad) = steps[i]
+                .deps
+                .iter()
+                .find(|&&d| matches!(status[d], Status::Failed | Status::Skipped))
+            {
+                status[i] = Status::Skipped;
+                skipped.push((steps[i].address.clone(), steps[bad].address.clone()));
+            }
+        }
+        // Launch what is ready, in plan order.
+        if state_error.is_none() {
+            for i in 0..steps.len() {
+                if running.len() >= parallelism {
+                    break;
+                }
+                if status[i] != Status::Pending
+                    || !steps[i].deps.iter().all(|&d| status[d] == Status::Done)
+                {
+                    continue;
+                }
+                let step = &steps[i];
+                let Some(change) = plan.change(&step.address) else {
+                    continue;
+                };
+                let resolved: Props = change
+                    .config
+                    .iter()
+                    .map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| state_lookup(&state, r))))
+                    .collect();
+                let current = state.get(&step.address).cloned();
+                status[i] = Status::Running(Instant::now());
+                progress.line(&format!(
+                    "{}: {}...{}",
+                    step.address,
+                    step.kind.verbs().0,
+                    match (&current, step.kind) {
+                        (Some(c), StepKind::Delete | StepKind::Update) => format!(" [id={}]", c.id),
+                        _ => String::new(),
+                    }
+                ));
+                if resolved.values().any(contains_unknown) {
+                    let err = ProviderError::new(
+                        "UnresolvedReference",
+                        "a referenced value is still unknown after its dependencies were applied",
+                    );
+                    running.spawn(async move { (i, resolved, Err(err)) });
+                    continue;
+                }
+                let provider = provider.clone();
+                let (ty, kind, address, changed) = (
+                    step.ty,
+                    step.kind,
+                    step.address.clone(),
+                    change.changed.clone(),
+                );
+                running.spawn(async move {
+                    let res = match (kind, current) {
+                        (StepKind::Create, _) => provider
+                            .create(CreateRequest {
+                                ty,
+                                address: &address,
+                                props: &resolved,
+                            })
+                            .await
+                            .map(Some),
+                        (StepKind::Update, Some(cur)) => provider
+                            .update(ty, &cur.id, &cur.properties, &resolved, &changed)
+                            .await
+                            .map(Some),
+                        (StepKind::Delete, Some(cur)) => provider
+                            .delete(ty, &cur.id, &cur.properties)
+                            .await
+                            .map(|_| None),
+                        (_, None) => Err(ProviderError::new(
+                            "NotInState",
+                            format!("`{address}` is not in state"),
+                        )),
+                    };
+                    (i, resolved, res)
+                });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        let next = tokio::time::timeout(
+            opts.heartbeat.saturating_sub(last_beat.elapsed()),
+            running.join_next(),
+        )
+        .await;
+        let joined = match next {
+            Err(_) => {
+                for (i, s) in status.iter().enumerate() {
+                    if let Status::Running(t) = s {
+                        let verb = steps[i].kind.verbs().0;
+                        progress.line(&format!(
+                            "{}: Still {}... [{}s elapsed]",
+                            steps[i].address,
+                            verb.to_lowercase(),
+                            t.elapsed().as_secs()
+                        ));
+                    }
+                }
+                last_beat = Instant::now();
+                continue;
+            }
+            Ok(None) => break,
+            Ok(Some(j)) => j,
+        };
+        let (i, sent, res) = match joined {
+            Ok(r) => r,
+            Err(e) => {
+                // A panicking step: treat it as failed, never as done.
+                let i = status
+                    .iter()
+                    .position(|s| matches!(s, Status::Running(_)))
+                    .unwrap_or(0);
+                (
+                    i,
+                    Props::new(),
+                    Err(ProviderError::new("InternalError", e.to_string())),
+                )
+            }
+        };
+        let step = &steps[i];
+        let elapsed = match status[i] {
+            Status::Running(t) => t.elapsed().as_secs(),
+            _ => 0,
+        };
+        match res {
+            Err(error) => {
+                status[i] = Status::Failed;
+                progress.line(&format!(
+                    "{}: {} failed: {error}",
+                    step.address,
+                    step.kind.verbs().1
+                ));
+                failures.push(Failure {
+                    address: step.address.clone(),
+                    kind: step.kind,
+                    error,
+                });
+                continue;
+            }
+            Ok(obs) => {
+                status[i] = Status::Done;
+                let id = match (step.kind, obs) {
+                    (StepKind::Delete, _) => state.remove(&step.address).map(|r| r.id),
+                    (_, Some(obs)) => {
+                        let deps = plan
+                            .change(&step.address)
+                            .map(|c| c.dependencies.clone())
+                            .unwrap_or_default();
+                        let mut attributes = obs.attributes.clone();
+                        attributes.insert("id".into(), Value::String(obs.id.clone()));
+                        let properties = recorded(&state, step.ty, &sent, &obs);
+                        state.put(ResourceState {
+                            address: step.address.clone(),
+                            ty: step.ty.name.to_string(),
+                            id: obs.id.clone(),
+                            properties,
+                            attributes,
+                            dependencies: deps,
+                        });
+                        Some(obs.id)
+                    }
+                    (_, None) => None,
+                };
+                progress.line(&format!(
+                    "{}: {} complete after {elapsed}s{}",
+                    step.address,
+                    step.kind.verbs().1,
+                    id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                ));
+            }
+        }
+        state.serial += 1;
+        if let Err(e) = store.write(&state).await {
+            progress.line(&format!(
+                "error: could not write state after {}: {e}",
+                step.address
+            ));
+            state_error = Some(e);
+        }
+    }
+    for (i, s) in status.iter().enumerate() {
+        if *s == Status::Pending {
+            let why = if state_error.is_some() {
+                "state could not be written"
+            } else {
+                "dependency cycle"
+            };
+            skipped.push((steps[i].address.clone(), why.into()));
+        }
+    }
+    // Outputs, from what is now in state.
+    if state_error.is_none() {
+        let mut outputs = BTreeMap::new();
+        for o in &plan.outputs {
+            let v = o.expr.resolve(&|r: &Ref| state_lookup(&state, r));
+            if !contains_unknown(&v) {
+                outputs.insert(
+                    o.name.clone(),
+                    OutputState {
+                        value: v,
+                        sensitive: o.sensitive,
+                    },
+                );
+            }
+        }
+        if plan.destroy {
+            outputs.clear();
+        }
+        if outputs != state.outputs {
+            state.outputs = outputs;
+            state.serial += 1;
+            if let Err(e) = store.write(&state).await {
+                state_error = Some(e);
+            }
+        }
+    }
+    ApplyOutcome {
+        state,
+        failures,
+        skipped,
+        state_error,
+    }
+}

@@ -1,0 +1,25 @@
+//! The engine: refresh state from the cloud, and execute a plan. The executor never
+//! decides anything: it runs the plan's changes in dependency order and records each
+//! result in state as soon as it happens.
+
+mod apply;
+mod refresh;
+
+pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, Progress, StepKind};
+pub use refresh::{refresh, RefreshError};
+
+use crate::expr::Ref;
+use crate::state::State;
+use serde_json::Value;
+
+/// Value of `${resource.attr}` from state: an exported attribute, else a property.
+pub fn state_lookup(state: &State, r: &Ref) -> Option<Value> {
+    let res = state.get(&r.resource)?;
+    if r.attr == "id" {
+        return Some(Value::String(res.id.clone()));
+    }
+    res.attributes
+        .get(&r.attr)
+        .or_else(|| res.properties.get(&r.attr))
+        .cloned()
+}

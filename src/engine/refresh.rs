@@ -1,0 +1,117 @@
+//! Refresh: read every resource in state from the cloud, one batched read per type, and
+//! return the state as the cloud has it now (resources gone from the cloud are dropped).
+
+use crate::provider::Provider;
+use crate::schema;
+use crate::state::State;
+use std::collections::BTreeMap;
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {ty} resources ({addresses}): {error}")]
+pub struct RefreshError {
+    pub ty: String,
+    pub addresses: String,
+    pub error: crate::provider::ProviderError,
+}
+
+pub async fn refresh(provider: &dyn Provider, state: &State) -> Result<State, RefreshError> {
+    let mut out = state.clone();
+    let mut by_type: BTreeMap<&str, Vec<&crate::state::ResourceState>> = BTreeMap::new();
+    for r in &state.resources {
+        by_type.entry(r.ty.as_str()).or_default().push(r);
+    }
+    for (ty_name, resources) in by_type {
+        let Some(ty) = schema::lookup(ty_name) else {
+            continue;
+        };
+        let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
+        let observed = provider
+            .read(ty, &ids)
+            .await
+            .map_err(|error| RefreshError {
+                ty: ty_name.to_string(),
+                addresses: resources
+                    .iter()
+                    .map(|r| r.address.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                error,
+            })?;
+        for (r, obs) in resources.iter().zip(observed) {
+            match obs {
+                None => {
+                    out.remove(&r.address);
+                }
+                Some(obs) => {
+                    let mut updated = (*r).clone();
+                    for (k, v) in obs.properties {
+                        if ty.prop(&k).is_some_and(|p| !p.sensitive) {
+                            updated.properties.insert(k, v);
+                        }
+                    }
+                    if !obs.attributes.is_empty() {
+                        updated.attributes = obs.attributes;
+                    }
+                    out.put(updated);
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::memory::MemoryProvider;
+    use crate::provider::{CreateRequest, Props};
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn refresh_reads_back_and_drops_deleted() {
+        let p = MemoryProvider::new();
+        let ty = schema::lookup("aws.ec2.vpc").unwrap();
+        let mut props = Props::new();
+        props.insert("cidr_block".into(), json!("10.0.0.0/16"));
+        let a = p
+            .create(CreateRequest {
+                ty,
+                address: "a",
+                props: &props,
+            })
+            .await
+            .unwrap();
+        let b = p
+            .create(CreateRequest {
+                ty,
+                address: "b",
+                props: &props,
+            })
+            .await
+            .unwrap();
+        let mut s = State::new("st", "dev");
+        for (addr, o) in [("a", &a), ("b", &b)] {
+            s.put(crate::state::ResourceState {
+                address: addr.into(),
+                ty: ty.name.into(),
+                id: o.id.clone(),
+                properties: o.properties.clone(),
+                attributes: o.attributes.clone(),
+                dependencies: vec![],
+            });
+        }
+        p.tamper("a", "cidr_block", json!("10.9.0.0/16"));
+        p.remove("b");
+        let r = refresh(&p, &s).await.unwrap();
+        assert_eq!(r.resources.len(), 1);
+        assert_eq!(
+            r.get("a").unwrap().properties["cidr_block"],
+            json!("10.9.0.0/16")
+        );
+        // One batched read for both VPCs.
+        assert_eq!(
+            p.calls().iter().filter(|c| c.starts_with("read")).count(),
+            1
+        );
+    }
+}

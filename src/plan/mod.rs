@@ -1,0 +1,458 @@
+//! The plan stage: stack + (refreshed) state → [`Plan`], the list of changes `apply` will
+//! carry out and nothing more. Pure: no I/O. The same function serves `plan`, `apply`
+//! and `destroy`, so what is shown is what runs.
+
+mod render;
+
+pub use render::{render, summary_line};
+
+use crate::config::Stack;
+use crate::diag::Diagnostic;
+use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
+use crate::graph::{stack_deps, DepGraph};
+use crate::schema::{self, PropKind, TypeSchema, Update};
+use crate::state::State;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub const PLAN_FORMAT_VERSION: u32 = 1;
+/// Shown instead of a sensitive value.
+pub const SENSITIVE: &str = "(sensitive value)";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Action {
+    NoOp,
+    Create,
+    Update,
+    Replace,
+    Delete,
+}
+
+impl Action {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Action::NoOp => " ",
+            Action::Create => "+",
+            Action::Update => "~",
+            Action::Replace => "-/+",
+            Action::Delete => "-",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub action: Action,
+    /// The cloud ID of the existing resource, if any.
+    pub id: Option<String>,
+    /// Properties now (sensitive values redacted).
+    pub before: Option<Map<String, Value>>,
+    /// Properties after apply, `(known after apply)` where not known yet (redacted).
+    pub after: Option<Map<String, Value>>,
+    /// Properties whose value changes.
+    pub changed: Vec<String>,
+    /// Of those, the ones that force replacement.
+    pub replace_because: Vec<String>,
+    /// What apply resolves and sends: the stack's expressions, with tags merged in.
+    pub config: BTreeMap<String, Expr>,
+    /// Addresses this one depends on (from the stack, or from state for deletions).
+    pub dependencies: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChange {
+    pub name: String,
+    pub sensitive: bool,
+    pub before: Option<Value>,
+    pub after: Value,
+    pub expr: Expr,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub format_version: u32,
+    pub stack: String,
+    pub env: String,
+    /// The state this plan was made against; `apply PLANFILE` refuses any other.
+    pub state_lineage: Option<String>,
+    pub state_serial: Option<u64>,
+    pub destroy: bool,
+    pub changes: Vec<Change>,
+    pub outputs: Vec<OutputChange>,
+}
+
+impl Plan {
+    pub fn has_changes(&self) -> bool {
+        self.changes.iter().any(|c| c.action != Action::NoOp)
+            || self
+                .outputs
+                .iter()
+                .any(|o| o.before.as_ref() != Some(&o.after))
+    }
+
+    pub fn count(&self, a: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == a).count()
+    }
+
+    pub fn change(&self, addr: &str) -> Option<&Change> {
+        self.changes.iter().find(|c| c.address == addr)
+    }
+}
+
+/// Everything the differ needs besides the stack.
+pub struct PlanRequest<'a> {
+    pub stack: &'a Stack,
+    pub graph: &'a DepGraph,
+    /// State as refreshed from the cloud.
+    pub state: &'a State,
+    pub env: &'a str,
+    pub default_tags: &'a BTreeMap<String, String>,
+    pub targets: &'a [String],
+    pub destroy: bool,
+}
+
+/// Tags every taggable resource gets, so cloudbridge can recognise what it created.
+pub fn ownership_tags(stack: &str, env: &str, address: &str) -> [(String, String); 3] {
+    [
+        ("cloudbridge:stack".into(), stack.into()),
+        ("cloudbridge:env".into(), env.into()),
+        ("cloudbridge:address".into(), address.into()),
+    ]
+}
+
+/// The tags expression: env default tags, then the resource's own, then ownership tags.
+fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
+    let mut entries: Vec<(String, Expr)> = req
+        .default_tags
+        .iter()
+        .map(|(k, v)| (k.clone(), Expr::Lit(Value::String(v.clone()))))
+        .collect();
+    let mut set = |k: String, e: Expr| match entries.iter_mut().find(|(x, _)| *x == k) {
+        Some(slot) => slot.1 = e,
+        None => entries.push((k, e)),
+    };
+    match user {
+        Some(Expr::Lit(Value::Object(m))) => m
+            .iter()
+            .for_each(|(k, v)| set(k.clone(), Expr::Lit(v.clone()))),
+        Some(Expr::Map(m)) => m.iter().for_each(|(k, e)| set(k.clone(), e.clone())),
+        _ => {}
+    }
+    for (k, v) in ownership_tags(&req.stack.name, req.env, address) {
+        set(k, Expr::Lit(Value::String(v)));
+    }
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    if entries.iter().all(|(_, e)| matches!(e, Expr::Lit(_))) {
+        Expr::Lit(Value::Object(
+            entries
+                .into_iter()
+                .map(|(k, e)| (k, if let Expr::Lit(v) = e { v } else { Value::Null }))
+                .collect(),
+        ))
+    } else {
+        Expr::Map(entries)
+    }
+}
+
+/// Canonical form of a value of `kind`, so equal things compare equal.
+pub fn canonical(ty: &TypeSchema, prop: &str, kind: &PropKind, v: &Value) -> Value {
+    let v = match ty.normalize {
+        Some(f) => f(prop, v),
+        None => v.clone(),
+    };
+    canon(kind, &v)
+}
+
+fn canon(kind: &PropKind, v: &Value) -> Value {
+    match (kind, v) {
+        (PropKind::Set(inner), Value::Array(items)) => {
+            let mut c: Vec<Value> = items.iter().map(|i| canon(inner, i)).collect();
+            c.sort_by_key(|x| x.to_string());
+            c.dedup();
+            Value::Array(c)
+        }
+        (PropKind::List(inner), Value::Array(items)) => {
+            Value::Array(items.iter().map(|i| canon(inner, i)).collect())
+        }
+        (PropKind::Map(inner), Value::Object(m)) => Value::Object(
+            m.iter()
+                .map(|(k, x)| (k.clone(), canon(inner, x)))
+                .collect(),
+        ),
+        (PropKind::Object(fields), Value::Object(m)) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| {
+                    !(x.is_null()
+                        || x.as_array().is_some_and(Vec::is_empty)
+                        || x.as_str() == Some(""))
+                })
+                .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
+                    Some(f) => (k.clone(), canon(&f.kind, x)),
+                    None => (k.clone(), x.clone()),
+                })
+                .collect(),
+        ),
+        (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
+        (PropKind::Int, Value::Number(n)) => {
+            n.as_f64().map_or(v.clone(), |f| Value::from(f as i64))
+        }
+        _ => v.clone(),
+    }
+}
+
+struct Known {
+    action: Action,
+    ty: &'static TypeSchema,
+    after: Map<String, Value>,
+    attrs: Map<String, Value>,
+}
+
+fn lookup(known: &BTreeMap<String, Known>, r: &Ref) -> Option<Value> {
+    let k = known.get(&r.resource)?;
+    let fresh = matches!(k.action, Action::Create | Action::Replace);
+    if k.ty.attrs.contains(&r.attr.as_str()) {
+        return if fresh {
+            None
+        } else {
+            k.attrs.get(&r.attr).cloned()
+        };
+    }
+    match k.after.get(&r.attr) {
+        Some(v) if !crate::expr::is_unknown(v) => Some(v.clone()),
+        _ => None,
+    }
+}
+
+fn redact(ty: &TypeSchema, props: &Map<String, Value>) -> Map<String, Value> {
+    props
+        .iter()
+        .map(|(k, v)| {
+            let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
+            (
+                k.clone(),
+                if sensitive {
+                    Value::String(SENSITIVE.into())
+                } else {
+                    v.clone()
+                },
+            )
+        })
+        .collect()
+}
+
+/// Compute the plan. Errors are user errors (an unknown `--target`).
+pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
+    let stack = req.stack;
+    let state = req.state;
+    let mut diags = Vec::new();
+    for t in req.targets {
+        if !req.graph.contains(t) && state.get(t).is_none() {
+            let names: Vec<&str> = stack.resources.iter().map(|r| r.name.as_str()).collect();
+            diags.push(
+                Diagnostic::error(
+                    "Unknown target",
+                    format!("`--target {t}` names no resource of the stack or the state"),
+                )
+                .hint(match crate::config::suggest(t, names.iter().copied()) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => "see `cloudbridge state list` for the addresses in state".into(),
+                }),
+            );
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let in_scope = |addr: &str, set: &Option<std::collections::BTreeSet<String>>| {
+        set.as_ref().is_none_or(|s| s.contains(addr))
+    };
+
+    let mut changes = Vec::new();
+    let mut known: BTreeMap<String, Known> = BTreeMap::new();
+
+    if req.destroy {
+        let state_graph = DepGraph::new(
+            state
+                .resources
+                .iter()
+                .map(|r| (r.address.clone(), r.dependencies.clone())),
+        );
+        let scope = (!req.targets.is_empty()).then(|| state_graph.with_dependents(req.targets));
+        for r in &state.resources {
+            if !in_scope(&r.address, &scope) {
+                continue;
+            }
+            let Some(ty) = schema::lookup(&r.ty) else {
+                continue;
+            };
+            changes.push(delete_change(ty, r));
+        }
+    } else {
+        let scope = (!req.targets.is_empty()).then(|| req.graph.with_dependencies(req.targets));
+        for addr in req.graph.topo_order() {
+            let Some(res) = stack.resource(&addr) else {
+                continue;
+            };
+            let ty = res.ty;
+            let mut config = res.props.clone();
+            if ty.taggable {
+                let tags = merged_tags(res.props.get("tags"), req, &addr);
+                config.insert("tags".into(), tags);
+            }
+            let desired: Map<String, Value> = config
+                .iter()
+                .map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| lookup(&known, r))))
+                .collect();
+            let current = state.get(&addr);
+            if !in_scope(&addr, &scope) {
+                // Outside the targets: stays as it is; its state values still serve references.
+                if let Some(cur) = current {
+                    known.insert(
+                        addr.clone(),
+                        Known {
+                            action: Action::NoOp,
+                            ty,
+                            after: cur.properties.clone(),
+                            attrs: cur.attributes.clone(),
+                        },
+                    );
+                }
+                continue;
+            }
+            let deps = stack_deps(res);
+            let (action, changed, replace_because) = match current {
+                None => (
+                    Action::Create,
+                    desired.keys().cloned().collect(),
+                    Vec::new(),
+                ),
+                Some(cur) => {
+                    let mut changed = Vec::new();
+                    let mut replace = Vec::new();
+                    for p in ty.props {
+                        let Some(d) = desired.get(p.name) else {
+                            continue;
+                        };
+                        let c = cur.properties.get(p.name);
+                        let same = if p.sensitive {
+                            !contains_unknown(d) && c == Some(&state.hash_sensitive(d))
+                        } else {
+                            !contains_unknown(d)
+                                && c.is_some_and(|c| {
+                                    canonical(ty, p.name, &p.kind, c)
+                                        == canonical(ty, p.name, &p.kind, d)
+                                })
+                        };
+                        if !same {
+                            changed.push(p.name.to_string());
+                            if p.update == Update::Replace {
+                                replace.push(p.name.to_string());
+                            }
+                        }
+                    }
+                    let action = if !replace.is_empty() {
+                        Action::Replace
+                    } else if !changed.is_empty() {
+                        Action::Update
+                    } else {
+                        Action::NoOp
+                    };
+                    (action, changed, replace)
+                }
+            };
+            let after_full = match (action, current) {
+                // Unchanged optional properties keep their current value for references.
+                (Action::NoOp | Action::Update, Some(cur)) => {
+                    let mut m = cur.properties.clone();
+                    m.extend(desired.clone());
+                    m
+                }
+                _ => desired.clone(),
+            };
+            known.insert(
+                addr.clone(),
+                Known {
+                    action,
+                    ty,
+                    after: after_full,
+                    attrs: current.map(|c| c.attributes.clone()).unwrap_or_default(),
+                },
+            );
+            changes.push(Change {
+                address: addr.clone(),
+                ty: ty.name.to_string(),
+                action,
+                id: current.map(|c| c.id.clone()),
+                before: current.map(|c| redact(ty, &c.properties)),
+                after: Some(redact(ty, &desired)),
+                changed,
+                replace_because,
+                config,
+                dependencies: deps,
+            });
+        }
+        // In state but no longer in the stack: delete (only if targeted, when targeting).
+        for r in &state.resources {
+            if req.graph.contains(&r.address)
+                || (!req.targets.is_empty() && !req.targets.contains(&r.address))
+            {
+                continue;
+            }
+            if let Some(ty) = schema::lookup(&r.ty) {
+                changes.push(delete_change(ty, r));
+            }
+        }
+    }
+    changes.sort_by(|a, b| a.address.cmp(&b.address));
+
+    let outputs = if req.destroy {
+        Vec::new()
+    } else {
+        stack
+            .outputs
+            .iter()
+            .map(|o| OutputChange {
+                name: o.name.clone(),
+                sensitive: o.sensitive,
+                before: state.outputs.get(&o.name).map(|s| s.value.clone()),
+                after: o.value.resolve(&|r: &Ref| lookup(&known, r)),
+                expr: o.value.clone(),
+            })
+            .collect()
+    };
+    Ok(Plan {
+        format_version: PLAN_FORMAT_VERSION,
+        stack: stack.name.clone(),
+        env: req.env.to_string(),
+        state_lineage: Some(state.lineage.clone()),
+        state_serial: Some(state.serial),
+        destroy: req.destroy,
+        changes,
+        outputs,
+    })
+}
+
+fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Change {
+    Change {
+        address: r.address.clone(),
+        ty: r.ty.clone(),
+        action: Action::Delete,
+        id: Some(r.id.clone()),
+        before: Some(redact(ty, &r.properties)),
+        after: None,
+        changed: Vec::new(),
+        replace_because: Vec::new(),
+        config: BTreeMap::new(),
+        dependencies: r.dependencies.clone(),
+    }
+}
+
+/// `true` when the value is the unknown placeholder (for renderers).
+pub fn unknown_value() -> Value {
+    Value::String(UNKNOWN.into())
+}

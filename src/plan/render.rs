@@ -1,0 +1,183 @@
+//! Human rendering of a plan, in Terraform's shape: a block per resource with `+`, `~`,
+//! `-/+` and `-` markers, the property that forces a replacement, and a summary line.
+
+use super::{Action, Change, Plan, SENSITIVE};
+use crate::expr::{contains_unknown, UNKNOWN};
+use serde_json::Value;
+use std::fmt::Write;
+
+fn value(v: &Value, indent: usize) -> String {
+    if v.as_str() == Some(UNKNOWN) {
+        return "(known after apply)".into();
+    }
+    if v.as_str() == Some(SENSITIVE) {
+        return SENSITIVE.into();
+    }
+    let text = match v {
+        Value::Array(a) if a.is_empty() => "[]".into(),
+        Value::Object(m) if m.is_empty() => "{}".into(),
+        Value::Array(_) | Value::Object(_) => serde_json::to_string_pretty(v).unwrap_or_default(),
+        other => other.to_string(),
+    };
+    let text = text.replace(&format!("\"{UNKNOWN}\""), "(known after apply)");
+    let pad = " ".repeat(indent);
+    text.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
+}
+
+fn verb(c: &Change) -> &'static str {
+    match c.action {
+        Action::Create => "will be created",
+        Action::Update => "will be updated in-place",
+        Action::Replace => "must be replaced",
+        Action::Delete => "will be destroyed",
+        Action::NoOp => "is unchanged",
+    }
+}
+
+fn render_change(out: &mut String, c: &Change) {
+    let _ = writeln!(out, "  # {} ({}) {}", c.address, c.ty, verb(c));
+    let sym = match c.action {
+        Action::Replace => "-/+",
+        a => a.symbol(),
+    };
+    let _ = writeln!(out, "{sym:>3} resource \"{}\" \"{}\" {{", c.ty, c.address);
+    let empty = serde_json::Map::new();
+    let before = c.before.as_ref().unwrap_or(&empty);
+    let after = c.after.as_ref().unwrap_or(&empty);
+    let keys: Vec<&String> = match c.action {
+        Action::Create => after.keys().collect(),
+        Action::Delete => before.keys().collect(),
+        _ => c.changed.iter().collect(),
+    };
+    let width = keys
+        .iter()
+        .map(|k| k.len())
+        .max()
+        .unwrap_or(0)
+        .max(if c.id.is_some() { 2 } else { 0 });
+    let body_indent = 6 + width + 5;
+    if matches!(c.action, Action::Update | Action::Replace | Action::Delete) {
+        if let Some(id) = &c.id {
+            let _ = writeln!(
+                out,
+                "        {:width$} = {}",
+                "id",
+                value(&Value::String(id.clone()), body_indent)
+            );
+        }
+    }
+    for k in &keys {
+        match c.action {
+            Action::Create => {
+                let _ = writeln!(
+                    out,
+                    "      + {k:width$} = {}",
+                    value(&after[k.as_str()], body_indent)
+                );
+            }
+            Action::Delete => {
+                let _ = writeln!(
+                    out,
+                    "      - {k:width$} = {}",
+                    value(&before[k.as_str()], body_indent)
+                );
+            }
+            _ => {
+                let old = before.get(k.as_str());
+                let new = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
+                let note = if c.replace_because.contains(k) {
+                    " # forces replacement"
+                } else {
+                    ""
+                };
+                let (marker, text) = match old {
+                    None | Some(Value::Null) => ("+", value(&new, body_indent)),
+                    Some(o) => {
+                        let arrow = if contains_unknown(&new) && !new.is_array() && !new.is_object()
+                        {
+                            "(known after apply)".to_string()
+                        } else {
+                            value(&new, body_indent)
+                        };
+                        ("~", format!("{} -> {arrow}", value(o, body_indent)))
+                    }
+                };
+                let _ = writeln!(out, "      {marker} {k:width$} = {text}{note}");
+            }
+        }
+    }
+    if matches!(c.action, Action::Update | Action::Replace) {
+        let hidden = after.len().saturating_sub(c.changed.len());
+        if hidden > 0 {
+            let _ = writeln!(
+                out,
+                "        # ({hidden} unchanged propert{} hidden)",
+                if hidden == 1 { "y" } else { "ies" }
+            );
+        }
+    }
+    let _ = writeln!(out, "    }}\n");
+}
+
+/// `Plan: 1 to add, 2 to change, 0 to destroy.`
+pub fn summary_line(plan: &Plan) -> String {
+    let add = plan.count(Action::Create) + plan.count(Action::Replace);
+    let change = plan.count(Action::Update);
+    let destroy = plan.count(Action::Delete) + plan.count(Action::Replace);
+    format!("Plan: {add} to add, {change} to change, {destroy} to destroy.")
+}
+
+/// The full human rendering of a plan.
+pub fn render(plan: &Plan) -> String {
+    let mut out = String::new();
+    if !plan.has_changes() {
+        out.push_str("No changes. The infrastructure matches the configuration.\n");
+        return out;
+    }
+    let changing: Vec<&Change> = plan
+        .changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .collect();
+    if !changing.is_empty() {
+        out.push_str("cloudbridge will perform the following actions:\n\n");
+        for c in &changing {
+            render_change(&mut out, c);
+        }
+        out.push_str(&summary_line(plan));
+        out.push('\n');
+    }
+    let outs: Vec<_> = plan
+        .outputs
+        .iter()
+        .filter(|o| o.before.as_ref() != Some(&o.after))
+        .collect();
+    if !outs.is_empty() {
+        out.push_str("\nChanges to Outputs:\n");
+        let width = outs.iter().map(|o| o.name.len()).max().unwrap_or(0);
+        for o in outs {
+            let shown = |v: &Value| {
+                if o.sensitive {
+                    SENSITIVE.to_string()
+                } else {
+                    value(v, 4 + width + 3)
+                }
+            };
+            match &o.before {
+                None => {
+                    let _ = writeln!(out, "  + {:width$} = {}", o.name, shown(&o.after));
+                }
+                Some(b) => {
+                    let _ = writeln!(
+                        out,
+                        "  ~ {:width$} = {} -> {}",
+                        o.name,
+                        shown(b),
+                        shown(&o.after)
+                    );
+                }
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,1166 @@
+//! EC2 network resources: VPC, subnet, internet gateway, route table, security group.
+//! Reads are batched: one Describe call with an ID filter for all resources of a type
+//! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
+
+use super::{bool_prop, str_prop, strings, tag_changes, tags_value, AwsResource, Clients};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use async_trait::async_trait;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
+    UserIdGroupPair,
+};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+fn tag_spec(rt: ResourceType, p: &Props) -> TagSpecification {
+    let tags = super::tags_prop(p)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect();
+    TagSpecification::builder()
+        .resource_type(rt)
+        .set_tags(Some(tags))
+        .build()
+}
+
+fn tags_of(tags: &[Tag]) -> Value {
+    tags_value(tags.iter().map(|t| {
+        (
+            t.key().unwrap_or_default().to_string(),
+            t.value().unwrap_or_default().to_string(),
+        )
+    }))
+}
+
+async fn retag(c: &Clients, id: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
+    let (set, remove) = tag_changes(old, new);
+    if !remove.is_empty() {
+        let tags = remove
+            .into_iter()
+            .map(|k| Tag::builder().key(k).build())
+            .collect();
+        c.ec2
+            .delete_tags()
+            .resources(id)
+            .set_tags(Some(tags))
+            .send()
+            .await?;
+    }
+    if !set.is_empty() {
+        let tags = set
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build())
+            .collect();
+        c.ec2
+            .create_tags()
+            .resources(id)
+            .set_tags(Some(tags))
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+fn id_filter(name: &str, ids: &[String]) -> Filter {
+    Filter::builder()
+        .name(name)
+        .set_values(Some(ids.to_vec()))
+        .build()
+}
+
+/// Arrange results found by ID into the order of `ids`.
+fn in_order(ids: &[String], mut found: BTreeMap<String, Observed>) -> Vec<Option<Observed>> {
+    ids.iter().map(|id| found.remove(id)).collect()
+}
+
+fn flag(b: bool) -> AttributeBooleanValue {
+    AttributeBooleanValue::builder().value(b).build()
+}
+
+fn obj(pairs: &[(&str, Value)]) -> Map<String, Value> {
+    pairs
+        .iter()
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- VPC
+
+pub static VPC: TypeSchema = TypeSchema {
+    name: "aws.ec2.vpc",
+    doc: "A VPC.",
+    props: &[
+        Prop::new("cidr_block", PropKind::Cidr).required().replace(),
+        Prop::new("enable_dns_support", PropKind::Bool).default("true"),
+        Prop::new("enable_dns_hostnames", PropKind::Bool).default("false"),
+        TAGS,
+    ],
+    attrs: &[
+        "id",
+        "arn",
+        "default_security_group_id",
+        "main_route_table_id",
+    ],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct Vpc;
+
+#[async_trait]
+impl AwsResource for Vpc {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_vpc()
+            .cidr_block(str_prop(p, "cidr_block").unwrap_or_default())
+            .tag_specifications(tag_spec(ResourceType::Vpc, p))
+            .send()
+            .await?;
+        let id = out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string();
+        self.update(
+            c,
+            &id,
+            &Props::new(),
+            p,
+            &["enable_dns_support".into(), "enable_dns_hostnames".into()],
+        )
+        .await?;
+        Ok(Observed {
+            id,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c
+            .ec2
+            .describe_vpcs()
+            .filters(id_filter("vpc-id", ids))
+            .send()
+            .await?;
+        let mut found = BTreeMap::new();
+        for v in out.vpcs() {
+            let id = v.vpc_id().unwrap_or_default().to_string();
+            let dns_support = c
+                .ec2
+                .describe_vpc_attribute()
+                .vpc_id(&id)
+                .attribute("enableDnsSupport".into())
+                .send()
+                .await?;
+            let dns_hostnames = c
+                .ec2
+                .describe_vpc_attribute()
+                .vpc_id(&id)
+                .attribute("enableDnsHostnames".into())
+                .send()
+                .await?;
+            let sg = c
+                .ec2
+                .describe_security_groups()
+                .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
+                .filters(
+                    Filter::builder()
+                        .name("group-name")
+                        .values("default")
+                        .build(),
+                )
+                .send()
+                .await?;
+            let rt = c
+                .ec2
+                .describe_route_tables()
+                .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
+                .filters(
+                    Filter::builder()
+                        .name("association.main")
+                        .values("true")
+                        .build(),
+                )
+                .send()
+                .await?;
+            let properties = obj(&[
+                ("cidr_block", json!(v.cidr_block())),
+                (
+                    "enable_dns_support",
+                    json!(dns_support.enable_dns_support().and_then(|a| a.value())),
+                ),
+                (
+                    "enable_dns_hostnames",
+                    json!(dns_hostnames.enable_dns_hostnames().and_then(|a| a.value())),
+                ),
+                ("tags", tags_of(v.tags())),
+            ]);
+            let attributes = obj(&[
+                ("id", json!(id)),
+                (
+                    "arn",
+                    json!(format!(
+                        "arn:aws:ec2:{}:{}:vpc/{id}",
+                        c.region,
+                        v.owner_id().unwrap_or_default()
+                    )),
+                ),
+                (
+                    "default_security_group_id",
+                    json!(sg.security_groups().first().and_then(|g| g.group_id())),
+                ),
+                (
+                    "main_route_table_id",
+                    json!(rt.route_tables().first().and_then(|r| r.route_table_id())),
+                ),
+            ]);
+            found.insert(
+                id.clone(),
+                Observed {
+                    id,
+                    properties,
+                    attributes,
+                },
+            );
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        // One attribute per ModifyVpcAttribute call, as the API requires.
+        if changed.iter().any(|c| c == "enable_dns_support") {
+            if let Some(b) = bool_prop(new, "enable_dns_support") {
+                c.ec2
+                    .modify_vpc_attribute()
+                    .vpc_id(id)
+                    .enable_dns_support(flag(b))
+                    .send()
+                    .await?;
+            }
+        }
+        if changed.iter().any(|c| c == "enable_dns_hostnames") {
+            if let Some(b) = bool_prop(new, "enable_dns_hostnames") {
+                c.ec2
+                    .modify_vpc_attribute()
+                    .vpc_id(id)
+                    .enable_dns_hostnames(flag(b))
+                    .send()
+                    .await?;
+            }
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.delete_vpc().vpc_id(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Subnet
+
+pub static SUBNET: TypeSchema = TypeSchema {
+    name: "aws.ec2.subnet",
+    doc: "A subnet of a VPC in one availability zone.",
+    props: &[
+        Prop::new("vpc_id", PropKind::Str).required().replace(),
+        Prop::new("cidr_block", PropKind::Cidr).required().replace(),
+        Prop::new("availability_zone", PropKind::Str).replace(),
+        Prop::new("map_public_ip_on_launch", PropKind::Bool).default("false"),
+        TAGS,
+    ],
+    attrs: &["id", "arn"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct Subnet;
+
+#[async_trait]
+impl AwsResource for Subnet {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_subnet()
+            .vpc_id(str_prop(p, "vpc_id").unwrap_or_default())
+            .cidr_block(str_prop(p, "cidr_block").unwrap_or_default())
+            .set_availability_zone(str_prop(p, "availability_zone").map(str::to_string))
+            .tag_specifications(tag_spec(ResourceType::Subnet, p))
+            .send()
+            .await?;
+        let id = out
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap_or_default()
+            .to_string();
+        if bool_prop(p, "map_public_ip_on_launch") == Some(true) {
+            self.update(
+                c,
+                &id,
+                &Props::new(),
+                p,
+                &["map_public_ip_on_launch".into()],
+            )
+            .await?;
+        }
+        Ok(Observed {
+            id,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c
+            .ec2
+            .describe_subnets()
+            .filters(id_filter("subnet-id", ids))
+            .send()
+            .await?;
+        let mut found = BTreeMap::new();
+        for s in out.subnets() {
+            let id = s.subnet_id().unwrap_or_default().to_string();
+            let properties = obj(&[
+                ("vpc_id", json!(s.vpc_id())),
+                ("cidr_block", json!(s.cidr_block())),
+                ("availability_zone", json!(s.availability_zone())),
+                (
+                    "map_public_ip_on_launch",
+                    json!(s.map_public_ip_on_launch().unwrap_or(false)),
+                ),
+                ("tags", tags_of(s.tags())),
+            ]);
+            let attributes = obj(&[("id", json!(id)), ("arn", json!(s.subnet_arn()))]);
+            found.insert(
+                id.clone(),
+                Observed {
+                    id,
+                    properties,
+                    attributes,
+                },
+            );
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|c| c == "map_public_ip_on_launch") {
+            let b = bool_prop(new, "map_public_ip_on_launch").unwrap_or(false);
+            c.ec2
+                .modify_subnet_attribute()
+                .subnet_id(id)
+                .map_public_ip_on_launch(flag(b))
+                .send()
+                .await?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.delete_subnet().subnet_id(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Internet gateway
+
+pub static INTERNET_GATEWAY: TypeSchema = TypeSchema {
+    name: "aws.ec2.internet_gateway",
+    doc: "An internet gateway, optionally attached to a VPC.",
+    props: &[Prop::new("vpc_id", PropKind::Str), TAGS],
+    attrs: &["id", "arn"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct InternetGateway;
+
+#[async_trait]
+impl AwsResource for InternetGateway {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(ResourceType::InternetGateway, p))
+            .send()
+            .await?;
+        let id = out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string();
+        if let Some(vpc) = str_prop(p, "vpc_id") {
+            c.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(vpc)
+                .send()
+                .await?;
+        }
+        Ok(Observed {
+            id,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c
+            .ec2
+            .describe_internet_gateways()
+            .filters(id_filter("internet-gateway-id", ids))
+            .send()
+            .await?;
+        let mut found = BTreeMap::new();
+        for g in out.internet_gateways() {
+            let id = g.internet_gateway_id().unwrap_or_default().to_string();
+            let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
+            let properties = obj(&[("vpc_id", json!(vpc)), ("tags", tags_of(g.tags()))]);
+            let arn = format!(
+                "arn:aws:ec2:{}:{}:internet-gateway/{id}",
+                c.region,
+                g.owner_id().unwrap_or_default()
+            );
+            let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
+            found.insert(
+                id.clone(),
+                Observed {
+                    id,
+                    properties,
+                    attributes,
+                },
+            );
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|c| c == "vpc_id") {
+            if let Some(vpc) = str_prop(old, "vpc_id") {
+                c.ec2
+                    .detach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send()
+                    .await?;
+            }
+            if let Some(vpc) = str_prop(new, "vpc_id") {
+                c.ec2
+                    .attach_internet_gateway()
+                    .internet_gateway_id(id)
+                    .vpc_id(vpc)
+                    .send()
+                    .await?;
+            }
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        // Detach from whatever VPC it is attached to now, not what state remembers.
+        let out = c
+            .ec2
+            .describe_internet_gateways()
+            .filters(id_filter("internet-gateway-id", &[id.to_string()]))
+            .send()
+            .await?;
+        for g in out.internet_gateways() {
+            for a in g.attachments() {
+                if let Some(vpc) = a.vpc_id() {
+                    c.ec2
+                        .detach_internet_gateway()
+                        .internet_gateway_id(id)
+                        .vpc_id(vpc)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        c.ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(id)
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Route table
+
+const ROUTE: &[Prop] = &[
+    Prop::new("destination_cidr_block", PropKind::Cidr).required(),
+    Prop::new("gateway_id", PropKind::Str),
+    Prop::new("nat_gateway_id", PropKind::Str),
+];
+
+pub static ROUTE_TABLE: TypeSchema = TypeSchema {
+    name: "aws.ec2.route_table",
+    doc: "A route table with its routes and subnet associations.",
+    props: &[
+        Prop::new("vpc_id", PropKind::Str).required().replace(),
+        Prop::new("routes", PropKind::Set(&PropKind::Object(ROUTE))).default("[]"),
+        Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)).default("[]"),
+        TAGS,
+    ],
+    attrs: &["id", "arn"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct RouteTable;
+
+fn routes_of(p: &Props) -> BTreeMap<String, Value> {
+    p.get("routes")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| {
+                    Some((
+                        r.get("destination_cidr_block")?.as_str()?.to_string(),
+                        r.clone(),
+                    ))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn put_route(c: &Clients, id: &str, r: &Value, replace: bool) -> Result<(), ProviderError> {
+    let dest = r
+        .get("destination_cidr_block")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let gw = r
+        .get("gateway_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let nat = r
+        .get("nat_gateway_id")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    if replace {
+        c.ec2
+            .replace_route()
+            .route_table_id(id)
+            .destination_cidr_block(dest)
+            .set_gateway_id(gw)
+            .set_nat_gateway_id(nat)
+            .send()
+            .await?;
+    } else {
+        c.ec2
+            .create_route()
+            .route_table_id(id)
+            .destination_cidr_block(dest)
+            .set_gateway_id(gw)
+            .set_nat_gateway_id(nat)
+            .send()
+            .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl AwsResource for RouteTable {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_route_table()
+            .vpc_id(str_prop(p, "vpc_id").unwrap_or_default())
+            .tag_specifications(tag_spec(ResourceType::RouteTable, p))
+            .send()
+            .await?;
+        let id = out
+            .route_table()
+            .and_then(|r| r.route_table_id())
+            .unwrap_or_default()
+            .to_string();
+        let empty = Props::new();
+        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()])
+            .await?;
+        Ok(Observed {
+            id,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c
+            .ec2
+            .describe_route_tables()
+            .filters(id_filter("route-table-id", ids))
+            .send()
+            .await?;
+        let mut found = BTreeMap::new();
+        for t in out.route_tables() {
+            let id = t.route_table_id().unwrap_or_default().to_string();
+            let routes: Vec<Value> = t
+                .routes()
+                .iter()
+                .filter(|r| r.gateway_id() != Some("local") && r.destination_cidr_block().is_some())
+                .map(|r| {
+                    Value::Object(obj(&[
+                        ("destination_cidr_block", json!(r.destination_cidr_block())),
+                        ("gateway_id", json!(r.gateway_id())),
+                        ("nat_gateway_id", json!(r.nat_gateway_id())),
+                    ]))
+                })
+                .collect();
+            let subnets: Vec<&str> = t
+                .associations()
+                .iter()
+                .filter(|a| a.main() != Some(true))
+                .filter_map(|a| a.subnet_id())
+                .collect();
+            let properties = obj(&[
+                ("vpc_id", json!(t.vpc_id())),
+                ("routes", Value::Array(routes)),
+                ("subnet_ids", json!(subnets)),
+                ("tags", tags_of(t.tags())),
+            ]);
+            let arn = format!(
+                "arn:aws:ec2:{}:{}:route-table/{id}",
+                c.region,
+                t.owner_id().unwrap_or_default()
+            );
+            let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
+            found.insert(
+                id.clone(),
+                Observed {
+                    id,
+                    properties,
+                    attributes,
+                },
+            );
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|c| c == "routes") {
+            let (o, n) = (routes_of(old), routes_of(new));
+            for dest in o.keys().filter(|d| !n.contains_key(*d)) {
+                c.ec2
+                    .delete_route()
+                    .route_table_id(id)
+                    .destination_cidr_block(dest)
+                    .send()
+                    .await?;
+            }
+            for (dest, r) in &n {
+                match o.get(dest) {
+                    None => put_route(c, id, r, false).await?,
+                    Some(prev) if prev != r => put_route(c, id, r, true).await?,
+                    Some(_) => {}
+                }
+            }
+        }
+        if changed.iter().any(|c| c == "subnet_ids") {
+            let want = strings(new.get("subnet_ids"));
+            let out = c
+                .ec2
+                .describe_route_tables()
+                .filters(id_filter("route-table-id", &[id.to_string()]))
+                .send()
+                .await?;
+            let assocs: Vec<(String, String)> = out
+                .route_tables()
+                .iter()
+                .flat_map(|t| t.associations())
+                .filter(|a| a.main() != Some(true))
+                .filter_map(|a| {
+                    Some((
+                        a.subnet_id()?.to_string(),
+                        a.route_table_association_id()?.to_string(),
+                    ))
+                })
+                .collect();
+            for (subnet, assoc) in &assocs {
+                if !want.contains(subnet) {
+                    c.ec2
+                        .disassociate_route_table()
+                        .association_id(assoc)
+                        .send()
+                        .await?;
+                }
+            }
+            for subnet in &want {
+                if !assocs.iter().any(|(s, _)| s == subnet) {
+                    c.ec2
+                        .associate_route_table()
+                        .route_table_id(id)
+                        .subnet_id(subnet)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let out = c
+            .ec2
+            .describe_route_tables()
+            .filters(id_filter("route-table-id", &[id.to_string()]))
+            .send()
+            .await?;
+        for a in out.route_tables().iter().flat_map(|t| t.associations()) {
+            if let (Some(assoc), false) = (a.route_table_association_id(), a.main() == Some(true)) {
+                c.ec2
+                    .disassociate_route_table()
+                    .association_id(assoc)
+                    .send()
+                    .await?;
+            }
+        }
+        c.ec2.delete_route_table().route_table_id(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Security group
+
+const RULE: &[Prop] = &[
+    Prop::new("protocol", PropKind::Enum(&["tcp", "udp", "icmp", "all"])).required(),
+    Prop::new("from_port", PropKind::Int),
+    Prop::new("to_port", PropKind::Int),
+    Prop::new("cidr_blocks", PropKind::Set(&PropKind::Cidr)),
+    Prop::new("source_security_group_ids", PropKind::Set(&PropKind::Str)),
+    Prop::new("description", PropKind::Str),
+];
+
+pub static SECURITY_GROUP: TypeSchema = TypeSchema {
+    name: "aws.ec2.security_group",
+    doc: "A security group with ingress and egress rules; rules may reference other groups.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("description", PropKind::Str)
+            .replace()
+            .default("\"Managed by cloudbridge\""),
+        Prop::new("vpc_id", PropKind::Str).required().replace(),
+        Prop::new("ingress", PropKind::Set(&PropKind::Object(RULE))).default("[]"),
+        Prop::new("egress", PropKind::Set(&PropKind::Object(RULE))),
+        TAGS,
+    ],
+    attrs: &["id", "arn"],
+    taggable: true,
+    normalize: Some(normalize_rules),
+};
+
+/// Rules compare as a set of single-source rules: AWS merges rules with the same protocol
+/// and ports, and a rule listing three CIDRs is three rules to it.
+fn normalize_rules(prop: &str, v: &Value) -> Value {
+    if prop != "ingress" && prop != "egress" {
+        return v.clone();
+    }
+    let mut atoms: Vec<Value> = atomic_rules(v).into_iter().map(Value::Object).collect();
+    atoms.sort_by_key(|a| a.to_string());
+    atoms.dedup();
+    Value::Array(atoms)
+}
+
+fn atomic_rules(v: &Value) -> Vec<Map<String, Value>> {
+    let mut out = Vec::new();
+    for rule in v.as_array().into_iter().flatten() {
+        let proto = rule
+            .get("protocol")
+            .and_then(Value::as_str)
+            .unwrap_or("all");
+        let all = proto == "all" || proto == "-1";
+        let base = |source: (&str, &Value)| {
+            let mut m = obj(&[
+                ("protocol", json!(if all { "all" } else { proto })),
+                (
+                    "from_port",
+                    if all {
+                        Value::Null
+                    } else {
+                        rule.get("from_port").cloned().unwrap_or(Value::Null)
+                    },
+                ),
+                (
+                    "to_port",
+                    if all {
+                        Value::Null
+                    } else {
+                        rule.get("to_port").cloned().unwrap_or(Value::Null)
+                    },
+                ),
+                (
+                    "description",
+                    rule.get("description")
+                        .cloned()
+                        .filter(|d| d.as_str() != Some(""))
+                        .unwrap_or(Value::Null),
+                ),
+            ]);
+            m.insert(source.0.into(), source.1.clone());
+            m
+        };
+        for cidr in rule
+            .get("cidr_blocks")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.push(base(("cidr_block", cidr)));
+        }
+        for sg in rule
+            .get("source_security_group_ids")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            out.push(base(("source_security_group_id", sg)));
+        }
+    }
+    out
+}
+
+fn permission(atom: &Map<String, Value>) -> IpPermission {
+    let proto = atom
+        .get("protocol")
+        .and_then(Value::as_str)
+        .unwrap_or("all");
+    let port = |k: &str| atom.get(k).and_then(Value::as_i64).map(|p| p as i32);
+    let desc = atom
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let mut b = IpPermission::builder().ip_protocol(if proto == "all" { "-1" } else { proto });
+    if proto != "all" {
+        b = b
+            .set_from_port(port("from_port"))
+            .set_to_port(port("to_port"));
+    }
+    if let Some(cidr) = atom.get("cidr_block").and_then(Value::as_str) {
+        b = b.ip_ranges(
+            IpRange::builder()
+                .cidr_ip(cidr)
+                .set_description(desc.clone())
+                .build(),
+        );
+    }
+    if let Some(sg) = atom.get("source_security_group_id").and_then(Value::as_str) {
+        b = b.user_id_group_pairs(
+            UserIdGroupPair::builder()
+                .group_id(sg)
+                .set_description(desc)
+                .build(),
+        );
+    }
+    b.build()
+}
+
+fn rules_of(perms: &[IpPermission]) -> Value {
+    let mut rules = Vec::new();
+    for p in perms {
+        let proto = match p.ip_protocol() {
+            Some("-1") | None => "all",
+            Some(other) => other,
+        };
+        let ports = |r: Map<String, Value>| -> Value {
+            let mut r = r;
+            if proto != "all" {
+                r.insert("from_port".into(), json!(p.from_port()));
+                r.insert("to_port".into(), json!(p.to_port()));
+            }
+            Value::Object(r)
+        };
+        for r in p.ip_ranges() {
+            rules.push(ports(obj(&[
+                ("protocol", json!(proto)),
+                ("cidr_blocks", json!([r.cidr_ip()])),
+                ("description", json!(r.description())),
+            ])));
+        }
+        for g in p.user_id_group_pairs() {
+            rules.push(ports(obj(&[
+                ("protocol", json!(proto)),
+                ("source_security_group_ids", json!([g.group_id()])),
+                ("description", json!(g.description())),
+            ])));
+        }
+    }
+    Value::Array(rules)
+}
+
+pub struct SecurityGroup;
+
+impl SecurityGroup {
+    async fn set_rules(
+        &self,
+        c: &Clients,
+        id: &str,
+        egress: bool,
+        old: Option<&Value>,
+        new: Option<&Value>,
+    ) -> Result<(), ProviderError> {
+        let (o, n) = (
+            atomic_rules(old.unwrap_or(&Value::Null)),
+            atomic_rules(new.unwrap_or(&Value::Null)),
+        );
+        let revoke: Vec<IpPermission> = o
+            .iter()
+            .filter(|r| !n.contains(r))
+            .map(permission)
+            .collect();
+        let grant: Vec<IpPermission> = n
+            .iter()
+            .filter(|r| !o.contains(r))
+            .map(permission)
+            .collect();
+        if !revoke.is_empty() {
+            if egress {
+                c.ec2
+                    .revoke_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(revoke))
+                    .send()
+                    .await?;
+            } else {
+                c.ec2
+                    .revoke_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(revoke))
+                    .send()
+                    .await?;
+            }
+        }
+        if !grant.is_empty() {
+            if egress {
+                c.ec2
+                    .authorize_security_group_egress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(grant))
+                    .send()
+                    .await?;
+            } else {
+                c.ec2
+                    .authorize_security_group_ingress()
+                    .group_id(id)
+                    .set_ip_permissions(Some(grant))
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AwsResource for SecurityGroup {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_security_group()
+            .group_name(str_prop(p, "name").unwrap_or_default())
+            .description(str_prop(p, "description").unwrap_or("Managed by cloudbridge"))
+            .vpc_id(str_prop(p, "vpc_id").unwrap_or_default())
+            .tag_specifications(tag_spec(ResourceType::SecurityGroup, p))
+            .send()
+            .await?;
+        let id = out.group_id().unwrap_or_default().to_string();
+        self.set_rules(c, &id, false, None, p.get("ingress"))
+            .await?;
+        if p.contains_key("egress") {
+            // Replace the allow-all egress rule AWS adds to every new group.
+            let default = json!([{"protocol": "all", "cidr_blocks": ["0.0.0.0/0"]}]);
+            self.set_rules(c, &id, true, Some(&default), p.get("egress"))
+                .await?;
+        }
+        Ok(Observed {
+            id,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c
+            .ec2
+            .describe_security_groups()
+            .filters(id_filter("group-id", ids))
+            .send()
+            .await?;
+        let mut found = BTreeMap::new();
+        for g in out.security_groups() {
+            let id = g.group_id().unwrap_or_default().to_string();
+            let properties = obj(&[
+                ("name", json!(g.group_name())),
+                ("description", json!(g.description())),
+                ("vpc_id", json!(g.vpc_id())),
+                ("ingress", rules_of(g.ip_permissions())),
+                ("egress", rules_of(g.ip_permissions_egress())),
+                ("tags", tags_of(g.tags())),
+            ]);
+            let arn = g
+                .security_group_arn()
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    format!(
+                        "arn:aws:ec2:{}:{}:security-group/{id}",
+                        c.region,
+                        g.owner_id().unwrap_or_default()
+                    )
+                });
+            let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
+            found.insert(
+                id.clone(),
+                Observed {
+                    id,
+                    properties,
+                    attributes,
+                },
+            );
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|c| c == "ingress") {
+            self.set_rules(c, id, false, old.get("ingress"), new.get("ingress"))
+                .await?;
+        }
+        if changed.iter().any(|c| c == "egress") {
+            self.set_rules(c, id, true, old.get("egress"), new.get("egress"))
+                .await?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.delete_security_group().group_id(id).send().await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_normalize_the_same_whether_merged_or_split() {
+        let written = json!([
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/16", "10.1.0.0/16"]},
+            {"protocol": "all", "from_port": 0, "to_port": 0, "source_security_group_ids": ["sg-1"]},
+        ]);
+        let read = json!([
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.1.0.0/16"]},
+            {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/16"]},
+            {"protocol": "all", "source_security_group_ids": ["sg-1"]},
+        ]);
+        assert_eq!(
+            normalize_rules("ingress", &written),
+            normalize_rules("ingress", &read)
+        );
+        assert_eq!(
+            normalize_rules("ingress", &written)
+                .as_array()
+                .unwrap()
+                .len(),
+            3
+        );
+    }
+}

@@ -1,0 +1,504 @@
+//! IAM roles (trust policy, inline policies, managed policy attachments) and managed
+//! policies (a new default version on every document change).
+
+use super::{
+    int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource,
+    Clients,
+};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use async_trait::async_trait;
+use aws_sdk_iam::types::Tag;
+use serde_json::{json, Map, Value};
+
+fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+    tags.into_iter()
+        .map(|(k, v)| {
+            Tag::builder()
+                .key(k)
+                .value(v)
+                .build()
+                .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
+        })
+        .collect()
+}
+
+fn doc(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => "{}".into(),
+    }
+}
+
+// ---------------------------------------------------------------- Role
+
+pub static ROLE: TypeSchema = TypeSchema {
+    name: "aws.iam.role",
+    doc: "An IAM role with its trust policy, inline policies and attached managed policies.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("path", PropKind::Str).replace().default("\"/\""),
+        Prop::new("assume_role_policy", PropKind::Json).required(),
+        Prop::new("description", PropKind::Str),
+        Prop::new("max_session_duration", PropKind::Int).default("3600"),
+        Prop::new("inline_policies", PropKind::Map(&PropKind::Json)).default("{}"),
+        Prop::new("managed_policy_arns", PropKind::Set(&PropKind::Str)).default("[]"),
+        TAGS,
+    ],
+    attrs: &["id", "arn", "unique_id"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct Role;
+
+#[async_trait]
+impl AwsResource for Role {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default().to_string();
+        c.iam
+            .create_role()
+            .role_name(&name)
+            .path(str_prop(p, "path").unwrap_or("/"))
+            .assume_role_policy_document(doc(p.get("assume_role_policy")))
+            .set_description(str_prop(p, "description").map(str::to_string))
+            .set_max_session_duration(int_prop(p, "max_session_duration").map(|d| d as i32))
+            .set_tags(Some(iam_tags(tags_prop(p))?))
+            .send()
+            .await?;
+        self.update(
+            c,
+            &name,
+            &Props::new(),
+            p,
+            &["inline_policies".into(), "managed_policy_arns".into()],
+        )
+        .await?;
+        Ok(Observed {
+            id: name,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let role = match c.iam.get_role().role_name(name).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    let e = ProviderError::from(e);
+                    if e.code == "NoSuchEntity" {
+                        out.push(None);
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            let Some(role) = role.role() else {
+                out.push(None);
+                continue;
+            };
+            let mut inline = Map::new();
+            for pname in c
+                .iam
+                .list_role_policies()
+                .role_name(name)
+                .send()
+                .await?
+                .policy_names()
+            {
+                let pol = c
+                    .iam
+                    .get_role_policy()
+                    .role_name(name)
+                    .policy_name(pname)
+                    .send()
+                    .await?;
+                inline.insert(pname.clone(), policy_json(pol.policy_document()));
+            }
+            let attached = c
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .send()
+                .await?;
+            let arns: Vec<&str> = attached
+                .attached_policies()
+                .iter()
+                .filter_map(|p| p.policy_arn())
+                .collect();
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(role.role_name()));
+            properties.insert("path".into(), json!(role.path()));
+            properties.insert(
+                "assume_role_policy".into(),
+                policy_json(role.assume_role_policy_document().unwrap_or("{}")),
+            );
+            if let Some(d) = role.description() {
+                properties.insert("description".into(), json!(d));
+            }
+            if let Some(d) = role.max_session_duration() {
+                properties.insert("max_session_duration".into(), json!(d));
+            }
+            properties.insert("inline_policies".into(), Value::Object(inline));
+            properties.insert("managed_policy_arns".into(), json!(arns));
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    role.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string())),
+                ),
+            );
+            let mut attributes = Props::new();
+            attributes.insert("id".into(), json!(name));
+            attributes.insert("arn".into(), json!(role.arn()));
+            attributes.insert("unique_id".into(), json!(role.role_id()));
+            out.push(Some(Observed {
+                id: name.clone(),
+                properties,
+                attributes,
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let has = |k: &str| changed.iter().any(|c| c == k);
+        if has("assume_role_policy") && !old.is_empty() {
+            c.iam
+                .update_assume_role_policy()
+                .role_name(id)
+                .policy_document(doc(new.get("assume_role_policy")))
+                .send()
+                .await?;
+        }
+        if (has("description") || has("max_session_duration")) && !old.is_empty() {
+            c.iam
+                .update_role()
+                .role_name(id)
+                .description(str_prop(new, "description").unwrap_or_default())
+                .set_max_session_duration(int_prop(new, "max_session_duration").map(|d| d as i32))
+                .send()
+                .await?;
+        }
+        if has("inline_policies") {
+            let empty = Map::new();
+            let o = old
+                .get("inline_policies")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
+            let n = new
+                .get("inline_policies")
+                .and_then(Value::as_object)
+                .unwrap_or(&empty);
+            for (pname, pdoc) in n {
+                if o.get(pname) != Some(pdoc) {
+                    c.iam
+                        .put_role_policy()
+                        .role_name(id)
+                        .policy_name(pname)
+                        .policy_document(doc(Some(pdoc)))
+                        .send()
+                        .await?;
+                }
+            }
+            for pname in o.keys().filter(|k| !n.contains_key(*k)) {
+                c.iam
+                    .delete_role_policy()
+                    .role_name(id)
+                    .policy_name(pname)
+                    .send()
+                    .await?;
+            }
+        }
+        if has("managed_policy_arns") {
+            let (o, n) = (
+                strings(old.get("managed_policy_arns")),
+                strings(new.get("managed_policy_arns")),
+            );
+            for arn in n.iter().filter(|a| !o.contains(a)) {
+                c.iam
+                    .attach_role_policy()
+                    .role_name(id)
+                    .policy_arn(arn)
+                    .send()
+                    .await?;
+            }
+            for arn in o.iter().filter(|a| !n.contains(a)) {
+                c.iam
+                    .detach_role_policy()
+                    .role_name(id)
+                    .policy_arn(arn)
+                    .send()
+                    .await?;
+            }
+        }
+        if has("tags") && !old.is_empty() {
+            let (set, remove) = tag_changes(old, new);
+            if !remove.is_empty() {
+                c.iam
+                    .untag_role()
+                    .role_name(id)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await?;
+            }
+            if !set.is_empty() {
+                c.iam
+                    .tag_role()
+                    .role_name(id)
+                    .set_tags(Some(iam_tags(set)?))
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        // Detach and delete what is attached now, not only what state remembers.
+        let attached = c
+            .iam
+            .list_attached_role_policies()
+            .role_name(id)
+            .send()
+            .await?;
+        for p in attached.attached_policies() {
+            if let Some(arn) = p.policy_arn() {
+                c.iam
+                    .detach_role_policy()
+                    .role_name(id)
+                    .policy_arn(arn)
+                    .send()
+                    .await?;
+            }
+        }
+        for pname in c
+            .iam
+            .list_role_policies()
+            .role_name(id)
+            .send()
+            .await?
+            .policy_names()
+        {
+            c.iam
+                .delete_role_policy()
+                .role_name(id)
+                .policy_name(pname)
+                .send()
+                .await?;
+        }
+        c.iam.delete_role().role_name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Managed policy
+
+pub static POLICY: TypeSchema = TypeSchema {
+    name: "aws.iam.policy",
+    doc: "A customer-managed IAM policy.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("path", PropKind::Str).replace().default("\"/\""),
+        Prop::new("description", PropKind::Str).replace(),
+        Prop::new("policy", PropKind::Json).required(),
+        TAGS,
+    ],
+    attrs: &["id", "arn", "policy_id"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct Policy;
+
+#[async_trait]
+impl AwsResource for Policy {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let out = c
+            .iam
+            .create_policy()
+            .policy_name(str_prop(p, "name").unwrap_or_default())
+            .path(str_prop(p, "path").unwrap_or("/"))
+            .policy_document(doc(p.get("policy")))
+            .set_description(str_prop(p, "description").map(str::to_string))
+            .set_tags(Some(iam_tags(tags_prop(p))?))
+            .send()
+            .await?;
+        let arn = out
+            .policy()
+            .and_then(|p| p.arn())
+            .unwrap_or_default()
+            .to_string();
+        Ok(Observed {
+            id: arn,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in ids {
+            let pol = match c.iam.get_policy().policy_arn(arn).send().await {
+                Ok(p) => p,
+                Err(e) => {
+                    let e = ProviderError::from(e);
+                    if e.code == "NoSuchEntity" {
+                        out.push(None);
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            let Some(pol) = pol.policy() else {
+                out.push(None);
+                continue;
+            };
+            let version = pol.default_version_id().unwrap_or("v1");
+            let v = c
+                .iam
+                .get_policy_version()
+                .policy_arn(arn)
+                .version_id(version)
+                .send()
+                .await?;
+            let document = v
+                .policy_version()
+                .and_then(|v| v.document())
+                .map(policy_json)
+                .unwrap_or(Value::Null);
+            let tags = c.iam.list_policy_tags().policy_arn(arn).send().await?;
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(pol.policy_name()));
+            properties.insert("path".into(), json!(pol.path()));
+            if let Some(d) = pol.description() {
+                properties.insert("description".into(), json!(d));
+            }
+            properties.insert("policy".into(), document);
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    tags.tags()
+                        .iter()
+                        .map(|t| (t.key().to_string(), t.value().to_string())),
+                ),
+            );
+            let mut attributes = Props::new();
+            attributes.insert("id".into(), json!(arn));
+            attributes.insert("arn".into(), json!(arn));
+            attributes.insert("policy_id".into(), json!(pol.policy_id()));
+            out.push(Some(Observed {
+                id: arn.clone(),
+                properties,
+                attributes,
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|c| c == "policy") {
+            // IAM keeps at most five versions: drop the oldest non-default one first.
+            let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
+            let mut old_versions: Vec<_> = versions
+                .versions()
+                .iter()
+                .filter(|v| !v.is_default_version())
+                .collect();
+            if versions.versions().len() >= 5 {
+                old_versions.sort_by_key(|v| v.create_date().map(|d| d.secs()));
+                if let Some(v) = old_versions.first().and_then(|v| v.version_id()) {
+                    c.iam
+                        .delete_policy_version()
+                        .policy_arn(id)
+                        .version_id(v)
+                        .send()
+                        .await?;
+                }
+            }
+            c.iam
+                .create_policy_version()
+                .policy_arn(id)
+                .policy_document(doc(new.get("policy")))
+                .set_as_default(true)
+                .send()
+                .await?;
+        }
+        if changed.iter().any(|c| c == "tags") {
+            let (set, remove) = tag_changes(old, new);
+            if !remove.is_empty() {
+                c.iam
+                    .untag_policy()
+                    .policy_arn(id)
+                    .set_tag_keys(Some(remove))
+                    .send()
+                    .await?;
+            }
+            if !set.is_empty() {
+                c.iam
+                    .tag_policy()
+                    .policy_arn(id)
+                    .set_tags(Some(iam_tags(set)?))
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
+        for v in versions
+            .versions()
+            .iter()
+            .filter(|v| !v.is_default_version())
+        {
+            if let Some(vid) = v.version_id() {
+                c.iam
+                    .delete_policy_version()
+                    .policy_arn(id)
+                    .version_id(vid)
+                    .send()
+                    .await?;
+            }
+        }
+        c.iam.delete_policy().policy_arn(id).send().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,288 @@
+//! The AWS provider: one module per service, one small type per resource kind, each
+//! declaring its schema next to its CRUD. Only this module tree (and `state::s3`)
+//! imports `aws-sdk-*`.
+
+mod ec2;
+pub mod error;
+mod iam;
+mod s3;
+
+use crate::provider::{CreateRequest, Observed, Props, Provider, ProviderError};
+use crate::schema::TypeSchema;
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Every resource type's schema, sorted by type name.
+pub static SCHEMAS: &[&TypeSchema] = &[
+    &ec2::INTERNET_GATEWAY,
+    &ec2::ROUTE_TABLE,
+    &ec2::SECURITY_GROUP,
+    &ec2::SUBNET,
+    &ec2::VPC,
+    &iam::POLICY,
+    &iam::ROLE,
+    &s3::BUCKET,
+];
+
+fn handler(name: &str) -> Option<&'static dyn AwsResource> {
+    Some(match name {
+        "aws.ec2.internet_gateway" => &ec2::InternetGateway,
+        "aws.ec2.route_table" => &ec2::RouteTable,
+        "aws.ec2.security_group" => &ec2::SecurityGroup,
+        "aws.ec2.subnet" => &ec2::Subnet,
+        "aws.ec2.vpc" => &ec2::Vpc,
+        "aws.iam.policy" => &iam::Policy,
+        "aws.iam.role" => &iam::Role,
+        "aws.s3.bucket" => &s3::Bucket,
+        _ => return None,
+    })
+}
+
+/// SDK clients, one per service.
+pub struct Clients {
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub region: String,
+}
+
+/// CRUD of one resource type against AWS.
+#[async_trait]
+pub(crate) trait AwsResource: Sync {
+    async fn create(
+        &self,
+        c: &Clients,
+        address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError>;
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError>;
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError>;
+    async fn delete(&self, c: &Clients, id: &str, p: &Props) -> Result<(), ProviderError>;
+}
+
+pub struct AwsProvider {
+    clients: Clients,
+}
+
+impl AwsProvider {
+    pub fn new(config: &SdkConfig) -> AwsProvider {
+        AwsProvider {
+            clients: clients(config),
+        }
+    }
+}
+
+/// Build the clients. S3 uses path-style addressing whenever an endpoint override is set
+/// (emulators and S3-compatible stores do not serve virtual-hosted buckets).
+pub fn clients(config: &SdkConfig) -> Clients {
+    let s3_conf = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .build();
+    Clients {
+        ec2: aws_sdk_ec2::Client::new(config),
+        iam: aws_sdk_iam::Client::new(config),
+        s3: aws_sdk_s3::Client::from_conf(s3_conf),
+        region: config
+            .region()
+            .map(|r| r.to_string())
+            .unwrap_or_else(|| "us-east-1".into()),
+    }
+}
+
+fn unknown_type(name: &str) -> ProviderError {
+    ProviderError::new(
+        "UnsupportedType",
+        format!("the AWS provider has no implementation for `{name}`"),
+    )
+}
+
+async fn read_one(h: &dyn AwsResource, c: &Clients, id: &str) -> Result<Observed, ProviderError> {
+    h.read(c, &[id.to_string()])
+        .await?
+        .into_iter()
+        .next()
+        .flatten()
+        .ok_or_else(|| {
+            ProviderError::new(
+                "NotFound",
+                format!("`{id}` was not found after it was written"),
+            )
+        })
+}
+
+#[async_trait]
+impl Provider for AwsProvider {
+    async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
+        let created = h.create(&self.clients, req.address, req.props).await?;
+        // Read back, so state records what AWS actually holds.
+        Ok(read_one(h, &self.clients, &created.id)
+            .await
+            .unwrap_or(created))
+    }
+
+    async fn read(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        h.read(&self.clients, ids).await
+    }
+
+    async fn update(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<Observed, ProviderError> {
+        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
+        h.update(&self.clients, id, old, new, changed).await?;
+        read_one(h, &self.clients, id).await
+    }
+
+    async fn delete(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        props: &Props,
+    ) -> Result<(), ProviderError> {
+        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
+        match h.delete(&self.clients, id, props).await {
+            Err(e) if error::is_not_found(&e) => Ok(()),
+            other => other,
+        }
+    }
+}
+
+// ---- small helpers shared by the resource modules ----
+
+pub(crate) fn str_prop<'a>(p: &'a Props, name: &str) -> Option<&'a str> {
+    p.get(name).and_then(Value::as_str)
+}
+
+pub(crate) fn bool_prop(p: &Props, name: &str) -> Option<bool> {
+    p.get(name).and_then(Value::as_bool)
+}
+
+pub(crate) fn int_prop(p: &Props, name: &str) -> Option<i64> {
+    p.get(name).and_then(Value::as_i64)
+}
+
+pub(crate) fn tags_prop(p: &Props) -> BTreeMap<String, String> {
+    p.get("tags")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+pub(crate) fn tags_value(tags: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Object(
+        tags.into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect(),
+    )
+}
+
+/// Tags to add/overwrite and keys to remove, going from `old` to `new`.
+pub(crate) fn tag_changes(old: &Props, new: &Props) -> (BTreeMap<String, String>, Vec<String>) {
+    let (o, n) = (tags_prop(old), tags_prop(new));
+    let set = n
+        .iter()
+        .filter(|(k, v)| o.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let remove = o.keys().filter(|k| !n.contains_key(*k)).cloned().collect();
+    (set, remove)
+}
+
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Decode the URL-encoded policy documents IAM returns, and parse them as JSON.
+pub(crate) fn policy_json(encoded: &str) -> Value {
+    let decoded = percent_decode(encoded);
+    serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_policies() {
+        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
+        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}
+
+/// Load AWS configuration through the default chain (environment, profiles, SSO, IMDS),
+/// with the region and endpoint of the environment file. `AWS_ENDPOINT_URL`, when set,
+/// wins over the file's endpoint; throttling and 5xx answers are retried with backoff.
+pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConfig {
+    use aws_config::retry::RetryConfig;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+    }
+    loader.load().await
+}
+
+pub fn has_region(config: &SdkConfig) -> bool {
+    config.region().is_some()
+}

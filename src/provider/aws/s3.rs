@@ -1,0 +1,328 @@
+//! S3 buckets with versioning, default encryption and a public access block.
+
+use super::{bool_prop, str_prop, tags_prop, tags_value, AwsResource, Clients};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use async_trait::async_trait;
+use aws_sdk_s3::types::{
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
+    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
+    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
+    Tag, Tagging, VersioningConfiguration,
+};
+use serde_json::json;
+
+pub static BUCKET: TypeSchema = TypeSchema {
+    name: "aws.s3.bucket",
+    doc: "An S3 bucket: versioning, default encryption, public access block.",
+    props: &[
+        Prop::new("bucket", PropKind::Str).required().replace(),
+        Prop::new("versioning", PropKind::Bool).default("false"),
+        Prop::new("encryption", PropKind::Enum(&["AES256", "aws:kms"])).default("\"AES256\""),
+        Prop::new("kms_key_id", PropKind::Str),
+        Prop::new("block_public_access", PropKind::Bool).default("true"),
+        Prop::new("force_destroy", PropKind::Bool).default("false"),
+        TAGS,
+    ],
+    attrs: &["id", "arn", "bucket_regional_domain_name"],
+    taggable: true,
+    normalize: None,
+};
+
+pub struct Bucket;
+
+fn bad_input(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new("InvalidInput", e.to_string())
+}
+
+impl Bucket {
+    async fn put_tags(&self, c: &Clients, name: &str, p: &Props) -> Result<(), ProviderError> {
+        let tags = tags_prop(p);
+        if tags.is_empty() {
+            c.s3.delete_bucket_tagging().bucket(name).send().await?;
+            return Ok(());
+        }
+        let set = tags
+            .into_iter()
+            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(bad_input))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tagging = Tagging::builder()
+            .set_tag_set(Some(set))
+            .build()
+            .map_err(bad_input)?;
+        c.s3.put_bucket_tagging()
+            .bucket(name)
+            .tagging(tagging)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn put_versioning(&self, c: &Clients, name: &str, on: bool) -> Result<(), ProviderError> {
+        let status = if on {
+            BucketVersioningStatus::Enabled
+        } else {
+            BucketVersioningStatus::Suspended
+        };
+        let conf = VersioningConfiguration::builder().status(status).build();
+        c.s3.put_bucket_versioning()
+            .bucket(name)
+            .versioning_configuration(conf)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn put_encryption(
+        &self,
+        c: &Clients,
+        name: &str,
+        p: &Props,
+    ) -> Result<(), ProviderError> {
+        let algo = ServerSideEncryption::from(str_prop(p, "encryption").unwrap_or("AES256"));
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(algo)
+            .set_kms_master_key_id(str_prop(p, "kms_key_id").map(str::to_string))
+            .build()
+            .map_err(bad_input)?;
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(default)
+            .build();
+        let conf = ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
+            .build()
+            .map_err(bad_input)?;
+        c.s3.put_bucket_encryption()
+            .bucket(name)
+            .server_side_encryption_configuration(conf)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn put_public_access(
+        &self,
+        c: &Clients,
+        name: &str,
+        block: bool,
+    ) -> Result<(), ProviderError> {
+        let conf = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(block)
+            .ignore_public_acls(block)
+            .block_public_policy(block)
+            .restrict_public_buckets(block)
+            .build();
+        c.s3.put_public_access_block()
+            .bucket(name)
+            .public_access_block_configuration(conf)
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn read_bucket(&self, c: &Clients, name: &str) -> Result<Observed, ProviderError> {
+        let versioning = c.s3.get_bucket_versioning().bucket(name).send().await?;
+        let encryption = match c.s3.get_bucket_encryption().bucket(name).send().await {
+            Ok(out) => out
+                .server_side_encryption_configuration()
+                .and_then(|c| c.rules().first())
+                .and_then(|r| r.apply_server_side_encryption_by_default())
+                .map(|d| {
+                    (
+                        d.sse_algorithm().as_str().to_string(),
+                        d.kms_master_key_id().map(str::to_string),
+                    )
+                }),
+            Err(e) => {
+                let e = ProviderError::from(e);
+                if e.code != "ServerSideEncryptionConfigurationNotFoundError" {
+                    return Err(e);
+                }
+                None
+            }
+        };
+        let public = match c.s3.get_public_access_block().bucket(name).send().await {
+            Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            }),
+            Err(e) => {
+                let e = ProviderError::from(e);
+                if e.code != "NoSuchPublicAccessBlockConfiguration" {
+                    return Err(e);
+                }
+                false
+            }
+        };
+        let tags = match c.s3.get_bucket_tagging().bucket(name).send().await {
+            Ok(out) => tags_value(
+                out.tag_set()
+                    .iter()
+                    .map(|t| (t.key().to_string(), t.value().to_string())),
+            ),
+            Err(e) => {
+                let e = ProviderError::from(e);
+                if e.code != "NoSuchTagSet" {
+                    return Err(e);
+                }
+                json!({})
+            }
+        };
+        let mut properties = Props::new();
+        properties.insert("bucket".into(), json!(name));
+        properties.insert(
+            "versioning".into(),
+            json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
+        );
+        if let Some((algo, key)) = encryption {
+            properties.insert("encryption".into(), json!(algo));
+            if let Some(k) = key {
+                properties.insert("kms_key_id".into(), json!(k));
+            }
+        }
+        properties.insert("block_public_access".into(), json!(public));
+        properties.insert("tags".into(), tags);
+        let mut attributes = Props::new();
+        attributes.insert("id".into(), json!(name));
+        attributes.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
+        attributes.insert(
+            "bucket_regional_domain_name".into(),
+            json!(format!("{name}.s3.{}.amazonaws.com", c.region)),
+        );
+        Ok(Observed {
+            id: name.to_string(),
+            properties,
+            attributes,
+        })
+    }
+
+    /// Delete every object version and delete marker (for `force_destroy`).
+    async fn empty(&self, c: &Clients, name: &str) -> Result<(), ProviderError> {
+        loop {
+            let out = c.s3.list_object_versions().bucket(name).send().await?;
+            let mut ids = Vec::new();
+            for v in out.versions() {
+                ids.push((
+                    v.key().unwrap_or_default().to_string(),
+                    v.version_id().map(str::to_string),
+                ));
+            }
+            for m in out.delete_markers() {
+                ids.push((
+                    m.key().unwrap_or_default().to_string(),
+                    m.version_id().map(str::to_string),
+                ));
+            }
+            if ids.is_empty() {
+                return Ok(());
+            }
+            let objects = ids
+                .into_iter()
+                .map(|(k, v)| {
+                    ObjectIdentifier::builder()
+                        .key(k)
+                        .set_version_id(v)
+                        .build()
+                        .map_err(bad_input)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let delete = Delete::builder()
+                .set_objects(Some(objects))
+                .quiet(true)
+                .build()
+                .map_err(bad_input)?;
+            c.s3.delete_objects()
+                .bucket(name)
+                .delete(delete)
+                .send()
+                .await?;
+        }
+    }
+}
+
+#[async_trait]
+impl AwsResource for Bucket {
+    async fn create(
+        &self,
+        c: &Clients,
+        _address: &str,
+        p: &Props,
+    ) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "bucket").unwrap_or_default().to_string();
+        let mut req = c.s3.create_bucket().bucket(&name);
+        if c.region != "us-east-1" {
+            let conf = CreateBucketConfiguration::builder()
+                .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
+                .build();
+            req = req.create_bucket_configuration(conf);
+        }
+        req.send().await?;
+        let all: Vec<String> = ["tags", "versioning", "encryption", "block_public_access"]
+            .map(String::from)
+            .to_vec();
+        self.update(c, &name, &Props::new(), p, &all).await?;
+        Ok(Observed {
+            id: name,
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
+    }
+
+    async fn read(
+        &self,
+        c: &Clients,
+        ids: &[String],
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+        // S3 has no batch describe: one ListBuckets tells which still exist.
+        let listed = c.s3.list_buckets().send().await?;
+        let existing: Vec<&str> = listed.buckets().iter().filter_map(|b| b.name()).collect();
+        let mut out = Vec::new();
+        for id in ids {
+            if existing.contains(&id.as_str()) {
+                out.push(Some(self.read_bucket(c, id).await?));
+            } else {
+                out.push(None);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Clients,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let has = |k: &str| changed.iter().any(|c| c == k);
+        if has("tags") {
+            self.put_tags(c, id, new).await?;
+        }
+        if has("versioning") {
+            // A bucket that was never versioned needs no call to stay unversioned.
+            let on = bool_prop(new, "versioning").unwrap_or(false);
+            if on || !_old.is_empty() {
+                self.put_versioning(c, id, on).await?;
+            }
+        }
+        if has("encryption") || has("kms_key_id") {
+            self.put_encryption(c, id, new).await?;
+        }
+        if has("block_public_access") {
+            self.put_public_access(c, id, bool_prop(new, "block_public_access").unwrap_or(true))
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Clients, id: &str, p: &Props) -> Result<(), ProviderError> {
+        if bool_prop(p, "force_destroy") == Some(true) {
+            self.empty(c, id).await?;
+        }
+        c.s3.delete_bucket().bucket(id).send().await?;
+        Ok(())
+    }
+}

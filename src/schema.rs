@@ -1,0 +1,210 @@
+//! What a resource type declares about itself: its properties (type, required,
+//! replace-forcing, sensitive, default) and the attributes it exports for references.
+//! Pure data: config validation and the differ read it; providers implement the CRUD.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropKind {
+    Str,
+    Int,
+    Bool,
+    /// An IPv4 CIDR block such as `10.0.0.0/16`.
+    Cidr,
+    /// One of a fixed set of strings.
+    Enum(&'static [&'static str]),
+    /// An ordered list.
+    List(&'static PropKind),
+    /// An unordered collection: compared without regard to order or duplicates.
+    Set(&'static PropKind),
+    /// A map from free-form string keys to values of one kind.
+    Map(&'static PropKind),
+    /// A nested block with its own named fields.
+    Object(&'static [Prop]),
+    /// A JSON document (IAM policies), written as YAML or as a JSON string.
+    Json,
+}
+
+impl PropKind {
+    pub fn describe(&self) -> String {
+        match self {
+            PropKind::Str => "a string".into(),
+            PropKind::Int => "an integer".into(),
+            PropKind::Bool => "a boolean".into(),
+            PropKind::Cidr => "an IPv4 CIDR block".into(),
+            PropKind::Enum(v) => format!(
+                "one of {}",
+                v.iter()
+                    .map(|s| format!("`{s}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            PropKind::List(k) | PropKind::Set(k) => {
+                format!("a list of {}", strip_article(&k.describe()))
+            }
+            PropKind::Map(k) => format!("a map of {}", strip_article(&k.describe())),
+            PropKind::Object(_) => "a map".into(),
+            PropKind::Json => "a JSON document (a map or a JSON string)".into(),
+        }
+    }
+}
+
+fn strip_article(s: &str) -> String {
+    let s = s
+        .strip_prefix("an ")
+        .or_else(|| s.strip_prefix("a "))
+        .unwrap_or(s);
+    if s.ends_with('s') || s.starts_with("one of") {
+        s.to_string()
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// How a change to a property is carried out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Update {
+    /// Updated on the live resource.
+    InPlace,
+    /// AWS cannot change it: the resource is replaced (`-/+`).
+    Replace,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Prop {
+    pub name: &'static str,
+    pub kind: PropKind,
+    pub required: bool,
+    pub update: Update,
+    /// Never shown in plans or logs; state keeps only a hash.
+    pub sensitive: bool,
+    /// JSON text of the value used when the stack leaves the property out.
+    pub default: Option<&'static str>,
+}
+
+impl Prop {
+    pub const fn new(name: &'static str, kind: PropKind) -> Prop {
+        Prop {
+            name,
+            kind,
+            required: false,
+            update: Update::InPlace,
+            sensitive: false,
+            default: None,
+        }
+    }
+    pub const fn required(mut self) -> Prop {
+        self.required = true;
+        self
+    }
+    pub const fn replace(mut self) -> Prop {
+        self.update = Update::Replace;
+        self
+    }
+    pub const fn sensitive(mut self) -> Prop {
+        self.sensitive = true;
+        self
+    }
+    pub const fn default(mut self, json: &'static str) -> Prop {
+        self.default = Some(json);
+        self
+    }
+
+    pub fn default_value(&self) -> Option<Value> {
+        self.default
+            .map(|d| serde_json::from_str(d).unwrap_or(Value::String(d.to_string())))
+    }
+}
+
+/// The `tags` property every taggable type has.
+pub const TAGS: Prop = Prop::new("tags", PropKind::Map(&PropKind::Str));
+
+#[derive(Debug)]
+pub struct TypeSchema {
+    /// `aws.<service>.<kind>`
+    pub name: &'static str,
+    pub doc: &'static str,
+    pub props: &'static [Prop],
+    /// Attributes known only once the resource exists (`id`, `arn`, …). Properties can be
+    /// referenced too.
+    pub attrs: &'static [&'static str],
+    /// Receives the default tags and cloudbridge's ownership tags.
+    pub taggable: bool,
+    /// Puts a property value into canonical form before comparison, for properties whose
+    /// cloud representation differs from how they are written (e.g. merged rule sets).
+    pub normalize: Option<fn(&str, &serde_json::Value) -> serde_json::Value>,
+}
+
+impl TypeSchema {
+    pub fn prop(&self, name: &str) -> Option<&'static Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+
+    pub fn has_attr(&self, name: &str) -> bool {
+        self.attrs.contains(&name) || self.prop(name).is_some_and(|p| !p.sensitive)
+    }
+}
+
+/// Every resource type cloudbridge knows, sorted by name.
+pub fn all_types() -> &'static [&'static TypeSchema] {
+    crate::provider::aws::SCHEMAS
+}
+
+pub fn lookup(name: &str) -> Option<&'static TypeSchema> {
+    all_types().iter().copied().find(|t| t.name == name)
+}
+
+/// Parse `a.b.c.d/nn` strictly: four octets, prefix 0..=32, no host bits set.
+pub fn check_cidr(s: &str) -> Result<(), String> {
+    let (ip, prefix) = s
+        .split_once('/')
+        .ok_or_else(|| format!("`{s}` has no `/prefix`"))?;
+    let ip: std::net::Ipv4Addr = ip
+        .parse()
+        .map_err(|_| format!("`{ip}` is not an IPv4 address"))?;
+    let prefix: u32 = prefix
+        .parse()
+        .map_err(|_| format!("`/{prefix}` is not a prefix length"))?;
+    if prefix > 32 {
+        return Err(format!("prefix length /{prefix} is larger than 32"));
+    }
+    let bits = u32::from(ip);
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix)
+    };
+    if bits & !mask != 0 {
+        let net = std::net::Ipv4Addr::from(bits & mask);
+        return Err(format!(
+            "`{s}` has host bits set; the network address is `{net}/{prefix}`"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_checks() {
+        assert!(check_cidr("10.0.0.0/16").is_ok());
+        assert!(check_cidr("0.0.0.0/0").is_ok());
+        assert!(check_cidr("10.0.0.1/16")
+            .unwrap_err()
+            .contains("10.0.0.0/16"));
+        assert!(check_cidr("10.0.0.0/33").is_err());
+        assert!(check_cidr("10.0.0/16").is_err());
+        assert!(check_cidr("10.0.0.0").is_err());
+    }
+
+    #[test]
+    fn schemas_are_sorted_and_unique() {
+        let names: Vec<_> = all_types().iter().map(|t| t.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(names, sorted);
+    }
+}

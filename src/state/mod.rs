@@ -1,0 +1,270 @@
+//! Per-environment state: what cloudbridge created, as versioned JSON, and the stores that
+//! keep it (a local file, or S3) together with their locks.
+
+mod local;
+pub mod s3;
+
+pub use local::LocalStore;
+pub use s3::S3Store;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+/// The state format this build reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub format_version: u32,
+    /// Incremented on every write; a saved plan records the serial it was made against.
+    pub serial: u64,
+    /// Random ID fixed when the state is first created; never changes afterwards.
+    pub lineage: String,
+    pub stack: String,
+    pub env: String,
+    pub resources: Vec<ResourceState>,
+    #[serde(default)]
+    pub outputs: BTreeMap<String, OutputState>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceState {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// The cloud's identifier (VPC ID, bucket name, role name, policy ARN, …).
+    pub id: String,
+    /// Properties as last seen; sensitive ones only as a salted hash (`sha256:…`).
+    pub properties: Map<String, Value>,
+    pub attributes: Map<String, Value>,
+    pub dependencies: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputState {
+    pub value: Value,
+    pub sensitive: bool,
+}
+
+impl State {
+    pub fn new(stack: &str, env: &str) -> State {
+        State {
+            format_version: FORMAT_VERSION,
+            serial: 0,
+            lineage: uuid::Uuid::new_v4().to_string(),
+            stack: stack.to_string(),
+            env: env.to_string(),
+            resources: Vec::new(),
+            outputs: BTreeMap::new(),
+        }
+    }
+
+    pub fn get(&self, addr: &str) -> Option<&ResourceState> {
+        self.resources.iter().find(|r| r.address == addr)
+    }
+
+    /// Insert or replace a resource, keeping resources sorted by address.
+    pub fn put(&mut self, r: ResourceState) {
+        match self
+            .resources
+            .binary_search_by(|x| x.address.as_str().cmp(&r.address))
+        {
+            Ok(i) => self.resources[i] = r,
+            Err(i) => self.resources.insert(i, r),
+        }
+    }
+
+    pub fn remove(&mut self, addr: &str) -> Option<ResourceState> {
+        let i = self.resources.iter().position(|r| r.address == addr)?;
+        Some(self.resources.remove(i))
+    }
+
+    /// Parse and check a state document.
+    pub fn from_json(text: &[u8], origin: &str) -> Result<State, StateError> {
+        let v: Value = serde_json::from_slice(text).map_err(|e| StateError::Corrupt {
+            origin: origin.into(),
+            detail: e.to_string(),
+        })?;
+        let version = v
+            .get("format_version")
+            .and_then(Value::as_u64)
+            .ok_or_else(|| StateError::Corrupt {
+                origin: origin.into(),
+                detail: "no `format_version` field".into(),
+            })?;
+        if version > u64::from(FORMAT_VERSION) {
+            return Err(StateError::NewerVersion {
+                origin: origin.into(),
+                found: version,
+                supported: FORMAT_VERSION,
+            });
+        }
+        let state: State = serde_json::from_value(v).map_err(|e| StateError::Corrupt {
+            origin: origin.into(),
+            detail: e.to_string(),
+        })?;
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &state.resources {
+            if !seen.insert(&r.address) {
+                return Err(StateError::Corrupt {
+                    origin: origin.into(),
+                    detail: format!("resource `{}` appears twice", r.address),
+                });
+            }
+        }
+        Ok(state)
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
+        v.push(b'\n');
+        v
+    }
+
+    /// Hash a sensitive value so state can tell it changed without holding it.
+    pub fn hash_sensitive(&self, v: &Value) -> Value {
+        let mut h = Sha256::new();
+        h.update(self.lineage.as_bytes());
+        h.update(b":");
+        h.update(v.to_string().as_bytes());
+        let hex: String = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        Value::String(format!("sha256:{hex}"))
+    }
+}
+
+/// Who holds a lock, written into the lock itself so a refused run can name the holder.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LockInfo {
+    pub id: String,
+    pub operation: String,
+    pub who: String,
+    pub host: String,
+    pub pid: u32,
+    pub created: String,
+    pub path: String,
+}
+
+impl LockInfo {
+    pub fn new(operation: &str, path: &str) -> LockInfo {
+        let user = std::env::var("USER")
+            .or_else(|_| std::env::var("USERNAME"))
+            .unwrap_or_else(|_| "unknown".into());
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        LockInfo {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: operation.to_string(),
+            who: format!("{user}@{host}"),
+            host,
+            pid: std::process::id(),
+            created: aws_smithy_types::DateTime::from(std::time::SystemTime::now())
+                .fmt(aws_smithy_types::date_time::Format::DateTime)
+                .unwrap_or_default(),
+            path: path.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for LockInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "  ID:        {}\n  Path:      {}\n  Operation: {}\n  Who:       {}\n  Process:   {} on {}\n  Created:   {}",
+            self.id, self.path, self.operation, self.who, self.pid, self.host, self.created
+        )
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("the state is locked by another run\n{holder}")]
+    Locked {
+        holder: Box<LockInfo>,
+        force_unlock: bool,
+    },
+    #[error("the state at {origin} is not valid state: {detail}")]
+    Corrupt { origin: String, detail: String },
+    #[error("the state at {origin} has format version {found}; this cloudbridge reads up to version {supported}")]
+    NewerVersion {
+        origin: String,
+        found: u64,
+        supported: u32,
+    },
+    #[error("the state at {origin} was changed by someone else since it was read")]
+    Conflict { origin: String },
+    #[error("the state at {origin} belongs to stack `{found}`, not `{expected}`")]
+    WrongStack {
+        origin: String,
+        found: String,
+        expected: String,
+    },
+    #[error("no lock with ID `{id}` is held on {origin}")]
+    NoSuchLock {
+        id: String,
+        origin: String,
+        holder: Option<Box<LockInfo>>,
+    },
+    #[error("{what} {origin}: {source}")]
+    Io {
+        what: &'static str,
+        origin: String,
+        source: std::io::Error,
+    },
+    #[error("{what} {origin}: {code}: {message}")]
+    Remote {
+        what: &'static str,
+        origin: String,
+        code: String,
+        message: String,
+    },
+}
+
+impl StateError {
+    /// How to get out of this error, shown as `hint:` lines.
+    pub fn hints(&self) -> Vec<String> {
+        match self {
+            StateError::Locked { holder, force_unlock } => {
+                let mut h = vec!["wait for the other run to finish, then try again".to_string()];
+                if *force_unlock {
+                    h.push(format!("if that run is gone, remove the lock with `cloudbridge force-unlock {}`", holder.id));
+                }
+                h
+            }
+            StateError::Corrupt { .. } => vec![
+                "restore the previous version of the state (the `.backup` file next to a local state, or an earlier S3 object version)".into(),
+            ],
+            StateError::NewerVersion { .. } => vec!["upgrade cloudbridge to the version that wrote this state".into()],
+            StateError::Conflict { .. } => vec!["another run wrote the state; run `cloudbridge plan` again".into()],
+            StateError::WrongStack { .. } => vec![
+                "give each stack its own state: put `{stack}` in the backend `key` (or `path`) of the environment file".into(),
+            ],
+            StateError::NoSuchLock { holder: Some(h), .. } => {
+                vec![format!("the lock currently held has ID `{}`", h.id)]
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// Where state lives. One store serves one stack in one environment.
+#[async_trait]
+pub trait StateStore: Send + Sync {
+    /// Human-readable location (`path/to/state.json`, `s3://bucket/key`).
+    fn location(&self) -> String;
+    /// Take the lock, or fail at once naming the holder.
+    async fn lock(&self, operation: &str) -> Result<LockInfo, StateError>;
+    async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError>;
+    /// Remove a lock left by a run that died, after checking its ID.
+    async fn force_unlock(&self, id: &str) -> Result<(), StateError>;
+    /// Read the current state; `None` when none exists yet.
+    async fn read(&self) -> Result<Option<State>, StateError>;
+    /// Write the state; fails with `Conflict` if someone else wrote since our last read/write.
+    async fn write(&self, state: &State) -> Result<(), StateError>;
+}
+
+/// Substitute `{stack}` and `{env}` in a backend path or key.
+pub fn expand(template: &str, stack: &str, env: &str) -> String {
+    template.replace("{stack}", stack).replace("{env}", env)
+}

@@ -1,0 +1,324 @@
+//! State in S3. Writes are conditional on the ETag last read (`If-Match`), or on absence
+//! (`If-None-Match: *`) for the first write, so a concurrent writer is never overwritten.
+//! The lock is the object `<key>.lock`, created with `If-None-Match: *` and holding the
+//! lock info; a refused run reads it back to name the holder.
+
+use super::{LockInfo, State, StateError, StateStore};
+use crate::provider::aws::error::sdk_error;
+use async_trait::async_trait;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::ServerSideEncryption;
+use aws_sdk_s3::Client;
+use std::sync::Mutex;
+
+pub struct S3Store {
+    client: Client,
+    bucket: String,
+    key: String,
+    encrypt: bool,
+    /// ETag of the state object as last read or written; `None` = it did not exist.
+    etag: Mutex<Option<String>>,
+}
+
+impl S3Store {
+    pub fn new(client: Client, bucket: String, key: String, encrypt: bool) -> S3Store {
+        S3Store {
+            client,
+            bucket,
+            key,
+            encrypt,
+            etag: Mutex::new(None),
+        }
+    }
+
+    fn lock_key(&self) -> String {
+        format!("{}.lock", self.key)
+    }
+
+    fn remote(
+        &self,
+        what: &'static str,
+        key: &str,
+        (code, message): (String, String),
+    ) -> StateError {
+        StateError::Remote {
+            what,
+            origin: format!("s3://{}/{key}", self.bucket),
+            code,
+            message,
+        }
+    }
+
+    async fn read_lock(&self) -> Result<Option<LockInfo>, StateError> {
+        let key = self.lock_key();
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map(|b| b.into_bytes())
+                    .unwrap_or_default();
+                Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+                    LockInfo {
+                        id: "unreadable".into(),
+                        ..LockInfo::new("unknown", &format!("s3://{}/{key}", self.bucket))
+                    }
+                })))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+            Err(e) => Err(self.remote("cannot read the lock", &key, sdk_error(&e))),
+        }
+    }
+
+    fn put(
+        &self,
+        key: &str,
+        body: Vec<u8>,
+    ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+        let mut req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body));
+        if self.encrypt {
+            req = req.server_side_encryption(ServerSideEncryption::Aes256);
+        }
+        req
+    }
+}
+
+fn precondition_failed(code: &str) -> bool {
+    code == "PreconditionFailed" || code == "ConditionalRequestConflict"
+}
+
+#[async_trait]
+impl StateStore for S3Store {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    async fn lock(&self, operation: &str) -> Result<LockInfo, StateError> {
+        let key = self.lock_key();
+        let info = LockInfo::new(operation, &format!("s3://{}/{key}", self.bucket));
+        let body = serde_json::to_vec_pretty(&info).unwrap_or_default();
+        match self.put(&key, body).if_none_match("*").send().await {
+            Ok(_) => Ok(info),
+            Err(e) => {
+                let (code, message) = sdk_error(&e);
+                if precondition_failed(&code) {
+                    let holder = self.read_lock().await?.unwrap_or_else(|| LockInfo {
+                        id: "unknown (released while being read)".into(),
+                        ..LockInfo::new("unknown", &key)
+                    });
+                    Err(StateError::Locked {
+                        holder: Box::new(holder),
+                        force_unlock: true,
+                    })
+                } else {
+                    Err(self.remote("cannot take the lock", &key, (code, message)))
+                }
+            }
+        }
+    }
+
+    async fn unlock(&self, lock: &LockInfo) -> Result<(), StateError> {
+        let key = self.lock_key();
+        match self.read_lock().await? {
+            Some(held) if held.id == lock.id => {}
+            held => {
+                return Err(StateError::NoSuchLock {
+                    id: lock.id.clone(),
+                    origin: self.location(),
+                    holder: held.map(Box::new),
+                })
+            }
+        }
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(&key)
+            .send()
+            .await
+            .map_err(|e| self.remote("cannot release the lock", &key, sdk_error(&e)))?;
+        Ok(())
+    }
+
+    async fn force_unlock(&self, id: &str) -> Result<(), StateError> {
+        self.unlock(&LockInfo {
+            id: id.to_string(),
+            ..LockInfo::new("force-unlock", "")
+        })
+        .await
+    }
+
+    async fn read(&self) -> Result<Option<State>, StateError> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let etag = out.e_tag().map(str::to_string);
+                let bytes = out
+                    .body
+                    .collect()
+                    .await
+                    .map_err(|e| {
+                        self.remote(
+                            "cannot read the state",
+                            &self.key,
+                            ("ReadFailed".into(), e.to_string()),
+                        )
+                    })?
+                    .into_bytes();
+                let state = State::from_json(&bytes, &self.location())?;
+                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
+                Ok(Some(state))
+            }
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
+                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(None)
+            }
+            Err(e) => Err(self.remote("cannot read the state", &self.key, sdk_error(&e))),
+        }
+    }
+
+    async fn write(&self, state: &State) -> Result<(), StateError> {
+        let etag = self.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let req = self.put(&self.key, state.to_json());
+        let req = match &etag {
+            Some(tag) => req.if_match(tag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(out) => {
+                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) =
+                    out.e_tag().map(str::to_string);
+                Ok(())
+            }
+            Err(e) => {
+                let (code, message) = sdk_error(&e);
+                if precondition_failed(&code) {
+                    Err(StateError::Conflict {
+                        origin: self.location(),
+                    })
+                } else {
+                    Err(self.remote("cannot write the state", &self.key, (code, message)))
+                }
+            }
+        }
+    }
+}
+
+/// An S3 client for state, path-style when an endpoint override is set.
+pub fn client(config: &aws_config::SdkConfig, region: Option<&str>) -> Client {
+    let mut b =
+        aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    if let Some(r) = region {
+        b = b.region(aws_sdk_s3::config::Region::new(r.to_string()));
+    }
+    Client::from_conf(b.build())
+}
+
+impl S3Store {
+    /// Create the state bucket if it does not exist: versioned, encrypted, public access blocked.
+    /// Returns whether it was created.
+    pub async fn init_bucket(&self, region: &str) -> Result<bool, StateError> {
+        let b = &self.bucket;
+        let origin = format!("s3://{b}");
+        let remote = |what: &'static str, (code, message): (String, String)| StateError::Remote {
+            what,
+            origin: origin.clone(),
+            code,
+            message,
+        };
+        match self.client.head_bucket().bucket(b).send().await {
+            Ok(_) => return Ok(false),
+            Err(e) => {
+                let not_found = e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if !not_found {
+                    return Err(remote("cannot check the state bucket", sdk_error(&e)));
+                }
+            }
+        }
+        let mut req = self.client.create_bucket().bucket(b);
+        if region != "us-east-1" {
+            req = req.create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
+                    .build(),
+            );
+        }
+        req.send()
+            .await
+            .map_err(|e| remote("cannot create the state bucket", sdk_error(&e)))?;
+        use aws_sdk_s3::types::*;
+        let versioning = VersioningConfiguration::builder()
+            .status(BucketVersioningStatus::Enabled)
+            .build();
+        self.client
+            .put_bucket_versioning()
+            .bucket(b)
+            .versioning_configuration(versioning)
+            .send()
+            .await
+            .map_err(|e| remote("cannot enable versioning on", sdk_error(&e)))?;
+        let invalid = |e: aws_sdk_s3::error::BuildError| {
+            remote(
+                "cannot build the encryption settings for",
+                ("InvalidInput".into(), e.to_string()),
+            )
+        };
+        let default = ServerSideEncryptionByDefault::builder()
+            .sse_algorithm(ServerSideEncryption::Aes256)
+            .build()
+            .map_err(invalid)?;
+        let rule = ServerSideEncryptionRule::builder()
+            .apply_server_side_encryption_by_default(default)
+            .build();
+        let enc = ServerSideEncryptionConfiguration::builder()
+            .rules(rule)
+            .build()
+            .map_err(|e| {
+                remote(
+                    "cannot build the encryption settings for",
+                    ("InvalidInput".into(), e.to_string()),
+                )
+            })?;
+        self.client
+            .put_bucket_encryption()
+            .bucket(b)
+            .server_side_encryption_configuration(enc)
+            .send()
+            .await
+            .map_err(|e| remote("cannot enable encryption on", sdk_error(&e)))?;
+        let block = PublicAccessBlockConfiguration::builder()
+            .block_public_acls(true)
+            .ignore_public_acls(true)
+            .block_public_policy(true)
+            .restrict_public_buckets(true)
+            .build();
+        self.client
+            .put_public_access_block()
+            .bucket(b)
+            .public_access_block_configuration(block)
+            .send()
+            .await
+            .map_err(|e| remote("cannot block public access on", sdk_error(&e)))?;
+        Ok(true)
+    }
+}
