@@ -19,7 +19,9 @@ fn value(v: &Value, indent: usize) -> String {
         Value::Array(_) | Value::Object(_) => serde_json::to_string_pretty(v).unwrap_or_default(),
         other => other.to_string(),
     };
-    let text = text.replace(&format!("\"{UNKNOWN}\""), "(known after apply)");
+    // Unknowns nested in lists and maps: their JSON form is an escaped string.
+    let marker = serde_json::to_string(UNKNOWN).unwrap_or_default();
+    let text = text.replace(&marker, "(known after apply)");
     let pad = " ".repeat(indent);
     text.lines().collect::<Vec<_>>().join(&format!("\n{pad}"))
 }

@@ -1,0 +1,47 @@
+"""cloudbridge's AWS emulator: moto in server mode on loopback.
+
+Prints one line `cloudbridge-emulator listening on http://HOST:PORT` once it accepts
+connections (with `--port 0` the port is chosen free by the OS), then serves until killed.
+With `--exit-on-stdin-eof` it also exits when its standard input closes, so a test
+process that dies never leaves an emulator behind.
+"""
+
+import argparse
+import os
+import sys
+import threading
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on (loopback by default)")
+    ap.add_argument("--port", type=int, default=5000, help="port; 0 picks a free one")
+    ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes")
+    args = ap.parse_args()
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from werkzeug.serving import make_server
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import fidelity
+
+    fidelity.apply()
+
+    app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, app, threaded=True)
+    print(f"cloudbridge-emulator listening on http://{args.host}:{server.server_port}", flush=True)
+
+    if args.exit_on_stdin_eof:
+        def watch() -> None:
+            sys.stdin.read()
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
