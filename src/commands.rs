@@ -40,10 +40,7 @@ pub enum CliError {
 
 impl CliError {
     fn msg(summary: impl Into<String>, hint: impl Into<String>) -> CliError {
-        CliError::Message {
-            summary: summary.into(),
-            hints: vec![hint.into()],
-        }
+        CliError::Message { summary: summary.into(), hints: vec![hint.into()] }
     }
 
     pub fn hints(&self) -> Vec<String> {
@@ -54,7 +51,8 @@ impl CliError {
             }
             CliError::Message { hints, .. } => hints.clone(),
             CliError::ApplyFailed(_) => {
-                vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state".into()]
+                vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state"
+                    .into()]
             }
             CliError::Diagnostics(_) => Vec::new(),
         }
@@ -95,14 +93,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             print!("{dot}");
             Ok(exit::OK)
         }
-        Command::Plan {
-            env,
-            plan: pa,
-            out,
-            json,
-            detailed_exitcode,
-            destroy,
-        } => {
+        Command::Plan { env, plan: pa, out, json, detailed_exitcode, destroy } => {
             let ws = load(&dir, &env)?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
@@ -112,10 +103,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if let Some(path) = &out {
                 let bytes = serde_json::to_vec_pretty(&plan).unwrap_or_default();
                 std::fs::write(path, bytes).map_err(|e| {
-                    CliError::msg(
-                        format!("cannot write the plan to `{}`: {e}", path.display()),
-                        "check the path",
-                    )
+                    CliError::msg(format!("cannot write the plan to `{}`: {e}", path.display()), "check the path")
                 })?;
             }
             if json {
@@ -123,43 +111,26 @@ pub async fn run(cli: Cli) -> Result<i32> {
             } else {
                 print!("{}", plan::render(&plan));
                 if let Some(path) = &out {
-                    eprintln!("\nSaved the plan to {}. To perform exactly these actions, run:\n  cloudbridge apply {}", path.display(), path.display());
+                    eprintln!(
+                        "\nSaved the plan to {}. To perform exactly these actions, run:\n  cloudbridge apply {}",
+                        path.display(),
+                        path.display()
+                    );
                 }
             }
-            Ok(if detailed_exitcode && plan.has_changes() {
-                exit::CHANGES
-            } else {
-                exit::OK
-            })
+            Ok(if detailed_exitcode && plan.has_changes() { exit::CHANGES } else { exit::OK })
         }
-        Command::Apply {
-            plan_file: Some(file),
-            env,
-            stack,
-            auto_approve: _,
-            plan: pa,
-        } => apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &pa).await,
-        Command::Apply {
-            plan_file: None,
-            env,
-            stack,
-            plan: pa,
-            auto_approve,
-        } => {
+        Command::Apply { plan_file: Some(file), env, stack, auto_approve: _, plan: pa } => {
+            apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &pa).await
+        }
+        Command::Apply { plan_file: None, env, stack, plan: pa, auto_approve } => {
             let Some(env) = env else {
-                return Err(CliError::msg(
-                    "`apply` needs an environment",
-                    "pass `-e ENV`, or a saved plan file",
-                ));
+                return Err(CliError::msg("`apply` needs an environment", "pass `-e ENV`, or a saved plan file"));
             };
             let ws = load(&dir, &EnvArgs { env, stack })?;
             apply_live(&ws, &pa, auto_approve, false).await
         }
-        Command::Destroy {
-            env,
-            plan: pa,
-            auto_approve,
-        } => {
+        Command::Destroy { env, plan: pa, auto_approve } => {
             let ws = load(&dir, &env)?;
             apply_live(&ws, &pa, auto_approve, true).await
         }
@@ -178,8 +149,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             StateCommand::Show { env, address } => {
                 let (_, state) = read_state_only(&dir, &env).await?;
                 let Some(r) = state.get(&address) else {
-                    let names: Vec<&str> =
-                        state.resources.iter().map(|r| r.address.as_str()).collect();
+                    let names: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
                     return Err(CliError::msg(
                         format!("no resource `{address}` in state"),
                         match crate::config::suggest(&address, names.iter().copied()) {
@@ -224,10 +194,7 @@ async fn sdk_config(env: &Env) -> Result<aws_config::SdkConfig> {
     if !aws::has_region(&config) {
         return Err(CliError::msg(
             format!("no AWS region for environment `{}`", env.name),
-            format!(
-                "set `region:` in {} or the AWS_REGION environment variable",
-                env.file.display()
-            ),
+            format!("set `region:` in {} or the AWS_REGION environment variable", env.file.display()),
         ));
     }
     Ok(config)
@@ -235,23 +202,11 @@ async fn sdk_config(env: &Env) -> Result<aws_config::SdkConfig> {
 
 async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateStore>> {
     Ok(match &env.backend {
-        Backend::Local { path } => Box::new(LocalStore::new(
-            dir.join(state::expand(path, stack, &env.name)),
-        )),
-        Backend::S3 {
-            bucket,
-            key,
-            region,
-            encrypt,
-        } => {
+        Backend::Local { path } => Box::new(LocalStore::new(dir.join(state::expand(path, stack, &env.name)))),
+        Backend::S3 { bucket, key, region, encrypt } => {
             let config = sdk_config(env).await?;
             let client = state::s3::client(&config, region.as_deref());
-            Box::new(S3Store::new(
-                client,
-                bucket.clone(),
-                state::expand(key, stack, &env.name),
-                *encrypt,
-            ))
+            Box::new(S3Store::new(client, bucket.clone(), state::expand(key, stack, &env.name), *encrypt))
         }
     })
 }
@@ -263,24 +218,16 @@ async fn provider(env: &Env) -> Result<Arc<dyn Provider>> {
 /// Read state (or start a new one) and check that it belongs to this stack.
 async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result<(State, bool)> {
     match store.read().await? {
-        Some(s) if s.stack != stack => Err(StateError::WrongStack {
-            origin: store.location(),
-            found: s.stack,
-            expected: stack.to_string(),
+        Some(s) if s.stack != stack => {
+            Err(StateError::WrongStack { origin: store.location(), found: s.stack, expected: stack.to_string() }.into())
         }
-        .into()),
         Some(s) => Ok((s, true)),
         None => Ok((State::new(stack, env), false)),
     }
 }
 
 /// Refresh and diff. Returns the plan and the refreshed state it was made against.
-async fn make_plan(
-    ws: &Workspace,
-    store: &dyn StateStore,
-    pa: &PlanArgs,
-    destroy: bool,
-) -> Result<(Plan, State)> {
+async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destroy: bool) -> Result<(Plan, State)> {
     let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
     let refreshed = if state.resources.is_empty() {
         state
@@ -327,24 +274,14 @@ fn confirm(question: &str, auto_approve: bool) -> Result<()> {
         .read_line(&mut answer)
         .map_err(|e| CliError::msg(format!("cannot read the answer: {e}"), "run again"))?;
     if answer.trim() != "yes" {
-        return Err(CliError::msg(
-            "cancelled: nothing was changed",
-            "answer `yes` to approve",
-        ));
+        return Err(CliError::msg("cancelled: nothing was changed", "answer `yes` to approve"));
     }
     Ok(())
 }
 
-async fn apply_live(
-    ws: &Workspace,
-    pa: &PlanArgs,
-    auto_approve: bool,
-    destroy: bool,
-) -> Result<i32> {
+async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: bool) -> Result<i32> {
     let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
-    let lock = store
-        .lock(if destroy { "destroy" } else { "apply" })
-        .await?;
+    let lock = store.lock(if destroy { "destroy" } else { "apply" }).await?;
     let result = async {
         let (plan, state) = make_plan(ws, store.as_ref(), pa, destroy).await?;
         eprint!("{}", plan::render(&plan));
@@ -371,18 +308,9 @@ async fn apply_live(
     Ok(code)
 }
 
-async fn apply_saved(
-    dir: &Path,
-    file: &Path,
-    env: Option<&str>,
-    stack: Option<&Path>,
-    pa: &PlanArgs,
-) -> Result<i32> {
+async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&Path>, pa: &PlanArgs) -> Result<i32> {
     let bytes = std::fs::read(file).map_err(|e| {
-        CliError::msg(
-            format!("cannot read the plan file `{}`: {e}", file.display()),
-            "check the path given to `apply`",
-        )
+        CliError::msg(format!("cannot read the plan file `{}`: {e}", file.display()), "check the path given to `apply`")
     })?;
     let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| {
         CliError::msg(
@@ -403,14 +331,8 @@ async fn apply_saved(
     if let Some(e) = env {
         if e != plan.env {
             return Err(CliError::msg(
-                format!(
-                    "the plan file was made for environment `{}`, not `{e}`",
-                    plan.env
-                ),
-                format!(
-                    "run `cloudbridge apply {}` without `-e`, or make a new plan",
-                    file.display()
-                ),
+                format!("the plan file was made for environment `{}`, not `{e}`", plan.env),
+                format!("run `cloudbridge apply {}` without `-e`, or make a new plan", file.display()),
             ));
         }
     }
@@ -424,10 +346,7 @@ async fn apply_saved(
         let then = plan.state_lineage.clone().zip(plan.state_serial);
         if now != then {
             return Err(CliError::msg(
-                format!(
-                    "the saved plan `{}` is stale: the state changed since it was made",
-                    file.display()
-                ),
+                format!("the saved plan `{}` is stale: the state changed since it was made", file.display()),
                 "make a new plan with `cloudbridge plan --out FILE` and review it",
             ));
         }
@@ -444,19 +363,10 @@ async fn apply_saved(
     Ok(code)
 }
 
-async fn execute(
-    plan: &Plan,
-    state: State,
-    env: &Env,
-    store: &dyn StateStore,
-    pa: &PlanArgs,
-) -> Result<i32> {
+async fn execute(plan: &Plan, state: State, env: &Env, store: &dyn StateStore, pa: &PlanArgs) -> Result<i32> {
     let provider = provider(env).await?;
     eprintln!();
-    let opts = ApplyOptions {
-        parallelism: pa.parallelism as usize,
-        heartbeat: Duration::from_secs(10),
-    };
+    let opts = ApplyOptions { parallelism: pa.parallelism as usize, heartbeat: Duration::from_secs(10) };
     let outcome = engine::apply(plan, state, provider, store, &opts, &Stderr).await;
     let added = plan.count(plan::Action::Create) + plan.count(plan::Action::Replace);
     let changed = plan.count(plan::Action::Update);
@@ -472,37 +382,20 @@ async fn execute(
             if !outcome.state.outputs.is_empty() {
                 eprintln!("\nOutputs:\n");
                 for (k, o) in &outcome.state.outputs {
-                    eprintln!(
-                        "{k} = {}",
-                        if o.sensitive {
-                            "<sensitive>".into()
-                        } else {
-                            o.value.to_string()
-                        }
-                    );
+                    eprintln!("{k} = {}", if o.sensitive { "<sensitive>".into() } else { o.value.to_string() });
                 }
             }
         }
         return Ok(exit::OK);
     }
-    eprintln!(
-        "\nerror: {} of the planned changes failed:",
-        outcome.failures.len()
-    );
+    eprintln!("\nerror: {} of the planned changes failed:", outcome.failures.len());
     for f in &outcome.failures {
-        eprintln!(
-            "  - {} ({:?}): {}: {}",
-            f.address, f.kind, f.error.code, f.error.message
-        );
+        eprintln!("  - {} ({:?}): {}: {}", f.address, f.kind, f.error.code, f.error.message);
     }
     for (addr, because) in &outcome.skipped {
         eprintln!("  - {addr}: not applied, because `{because}` did not complete");
     }
-    Err(CliError::ApplyFailed(format!(
-        "{} failed, {} not applied",
-        outcome.failures.len(),
-        outcome.skipped.len()
-    )))
+    Err(CliError::ApplyFailed(format!("{} failed, {} not applied", outcome.failures.len(), outcome.skipped.len())))
 }
 
 async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> {
@@ -512,11 +405,7 @@ async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> 
     match store.read().await? {
         Some(s) => Ok((stack, s)),
         None => Err(CliError::msg(
-            format!(
-                "no state for stack `{stack}` in environment `{}` at {}",
-                env.name,
-                store.location()
-            ),
+            format!("no state for stack `{stack}` in environment `{}` at {}", env.name, store.location()),
             format!("run `cloudbridge apply -e {}` first", env.name),
         )),
     }
@@ -543,24 +432,12 @@ fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
         let m: serde_json::Map<String, Value> = state
             .outputs
             .iter()
-            .map(|(k, o)| {
-                (
-                    k.clone(),
-                    serde_json::json!({"value": o.value, "sensitive": o.sensitive}),
-                )
-            })
+            .map(|(k, o)| (k.clone(), serde_json::json!({"value": o.value, "sensitive": o.sensitive})))
             .collect();
         println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
     } else {
         for (k, o) in &state.outputs {
-            println!(
-                "{k} = {}",
-                if o.sensitive {
-                    "<sensitive>".into()
-                } else {
-                    o.value.to_string()
-                }
-            );
+            println!("{k} = {}", if o.sensitive { "<sensitive>".into() } else { o.value.to_string() });
         }
     }
     Ok(exit::OK)
@@ -570,39 +447,22 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
     match &env.backend {
         Backend::Local { path } => {
             let p = PathBuf::from(path);
-            let parent = p
-                .parent()
-                .map(|p| {
-                    p.to_string_lossy()
-                        .replace("{stack}", "")
-                        .replace("{env}", "")
-                })
-                .unwrap_or_default();
-            let base = dir.join(
-                parent
-                    .split('/')
-                    .take_while(|s| !s.is_empty())
-                    .collect::<Vec<_>>()
-                    .join("/"),
-            );
-            std::fs::create_dir_all(&base).map_err(|e| {
-                CliError::msg(
-                    format!("cannot create `{}`: {e}", base.display()),
-                    "check permissions",
-                )
-            })?;
+            let parent =
+                p.parent().map(|p| p.to_string_lossy().replace("{stack}", "").replace("{env}", "")).unwrap_or_default();
+            let base = dir.join(parent.split('/').take_while(|s| !s.is_empty()).collect::<Vec<_>>().join("/"));
+            std::fs::create_dir_all(&base)
+                .map_err(|e| CliError::msg(format!("cannot create `{}`: {e}", base.display()), "check permissions"))?;
             eprintln!("Local state backend ready under {}.", base.display());
         }
         Backend::S3 { bucket, region, .. } => {
             let config = sdk_config(env).await?;
-            let region = region
-                .clone()
-                .or_else(|| config.region().map(|r| r.to_string()))
-                .unwrap_or_default();
+            let region = region.clone().or_else(|| config.region().map(|r| r.to_string())).unwrap_or_default();
             let client = state::s3::client(&config, Some(&region));
             let store = S3Store::new(client, bucket.clone(), String::new(), true);
             if store.init_bucket(&region).await? {
-                eprintln!("Created state bucket `{bucket}` in {region} (versioning on, encrypted, public access blocked).");
+                eprintln!(
+                    "Created state bucket `{bucket}` in {region} (versioning on, encrypted, public access blocked)."
+                );
             } else {
                 eprintln!("State bucket `{bucket}` already exists.");
             }

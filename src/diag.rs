@@ -15,20 +15,12 @@ pub struct Span {
 
 impl Span {
     pub fn new(file: &Arc<PathBuf>, line: usize, col: usize) -> Span {
-        Span {
-            file: file.clone(),
-            line,
-            col,
-        }
+        Span { file: file.clone(), line, col }
     }
 
     /// A span for a whole file, when nothing more precise is known.
     pub fn file(path: &Path) -> Span {
-        Span {
-            file: Arc::new(path.to_path_buf()),
-            line: 0,
-            col: 0,
-        }
+        Span { file: Arc::new(path.to_path_buf()), line: 0, col: 0 }
     }
 }
 
@@ -62,13 +54,7 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     pub fn error(summary: &'static str, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic {
-            severity: Severity::Error,
-            summary,
-            detail: detail.into(),
-            span: None,
-            hint: None,
-        }
+        Diagnostic { severity: Severity::Error, summary, detail: detail.into(), span: None, hint: None }
     }
 
     pub fn at(mut self, span: &Span) -> Diagnostic {
@@ -89,11 +75,7 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
         };
         match &self.span {
-            Some(span) => write!(
-                f,
-                "{sev}: {}\n  --> {span}\n  {}",
-                self.summary, self.detail
-            )?,
+            Some(span) => write!(f, "{sev}: {}\n  --> {span}\n  {}", self.summary, self.detail)?,
             None => write!(f, "{sev}: {}\n  {}", self.summary, self.detail)?,
         }
         if let Some(h) = &self.hint {
@@ -136,11 +118,7 @@ impl fmt::Display for Diagnostics {
         for d in &self.0 {
             writeln!(f, "{d}\n")?;
         }
-        let n = self
-            .0
-            .iter()
-            .filter(|d| d.severity == Severity::Error)
-            .count();
+        let n = self.0.iter().filter(|d| d.severity == Severity::Error).count();
         write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })
     }
 }

@@ -85,12 +85,7 @@ impl Expr {
                 Value::String(s)
             }
             Expr::List(items) => Value::Array(items.iter().map(|e| e.resolve(lookup)).collect()),
-            Expr::Map(entries) => Value::Object(
-                entries
-                    .iter()
-                    .map(|(k, e)| (k.clone(), e.resolve(lookup)))
-                    .collect(),
-            ),
+            Expr::Map(entries) => Value::Object(entries.iter().map(|(k, e)| (k.clone(), e.resolve(lookup))).collect()),
         }
     }
 }
@@ -143,17 +138,12 @@ pub fn split_template(s: &str) -> Result<Vec<Piece>, TemplateError> {
 }
 
 fn parse_ref(inner: &str) -> Result<Piece, TemplateError> {
-    let valid = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-    };
+    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     match inner.split_once('.') {
         Some(("var", name)) if valid(name) => Ok(Piece::Var(name.to_string())),
-        Some((res, attr)) if valid(res) && valid(attr) => Ok(Piece::Ref(Ref {
-            resource: res.to_string(),
-            attr: attr.to_string(),
-        })),
+        Some((res, attr)) if valid(res) && valid(attr) => {
+            Ok(Piece::Ref(Ref { resource: res.to_string(), attr: attr.to_string() }))
+        }
         _ => Err(TemplateError::BadReference(inner.to_string())),
     }
 }
@@ -170,36 +160,21 @@ mod tests {
             p,
             vec![
                 Piece::Text("arn:".into()),
-                Piece::Ref(Ref {
-                    resource: "vpc".into(),
-                    attr: "id".into()
-                }),
+                Piece::Ref(Ref { resource: "vpc".into(), attr: "id".into() }),
                 Piece::Text("/x-".into()),
                 Piece::Var("env".into()),
                 Piece::Text("${lit}".into()),
             ]
         );
         assert_eq!(split_template("${vpc"), Err(TemplateError::Unclosed));
-        assert_eq!(
-            split_template("${vpc}"),
-            Err(TemplateError::BadReference("vpc".into()))
-        );
+        assert_eq!(split_template("${vpc}"), Err(TemplateError::BadReference("vpc".into())));
     }
 
     #[test]
     fn resolves_with_unknowns() {
         let e = Expr::List(vec![
-            Expr::Ref(Ref {
-                resource: "a".into(),
-                attr: "id".into(),
-            }),
-            Expr::Template(vec![
-                Part::Lit("x-".into()),
-                Part::Ref(Ref {
-                    resource: "b".into(),
-                    attr: "id".into(),
-                }),
-            ]),
+            Expr::Ref(Ref { resource: "a".into(), attr: "id".into() }),
+            Expr::Template(vec![Part::Lit("x-".into()), Part::Ref(Ref { resource: "b".into(), attr: "id".into() })]),
         ]);
         let v = e.resolve(&|r| (r.resource == "a").then(|| json!("a-1")));
         assert_eq!(v, json!(["a-1", UNKNOWN]));

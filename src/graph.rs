@@ -39,12 +39,7 @@ impl DepGraph {
     }
 
     pub fn from_stack(stack: &Stack) -> DepGraph {
-        DepGraph::new(
-            stack
-                .resources
-                .iter()
-                .map(|r| (r.name.clone(), stack_deps(r))),
-        )
+        DepGraph::new(stack.resources.iter().map(|r| (r.name.clone(), stack_deps(r))))
     }
 
     pub fn contains(&self, addr: &str) -> bool {
@@ -65,11 +60,7 @@ impl DepGraph {
         let Some(&ix) = self.index.get(addr) else {
             return Vec::new();
         };
-        let mut v: Vec<String> = self
-            .graph
-            .neighbors_directed(ix, dir)
-            .map(|n| self.graph[n].clone())
-            .collect();
+        let mut v: Vec<String> = self.graph.neighbors_directed(ix, dir).map(|n| self.graph[n].clone()).collect();
         v.sort();
         v.dedup();
         v
@@ -101,28 +92,14 @@ impl DepGraph {
         let mut remaining: BTreeMap<&str, usize> = self
             .index
             .iter()
-            .map(|(n, &ix)| {
-                (
-                    n.as_str(),
-                    self.graph
-                        .neighbors_directed(ix, Direction::Outgoing)
-                        .count(),
-                )
-            })
+            .map(|(n, &ix)| (n.as_str(), self.graph.neighbors_directed(ix, Direction::Outgoing).count()))
             .collect();
-        let mut ready: BTreeSet<&str> = remaining
-            .iter()
-            .filter(|(_, &c)| c == 0)
-            .map(|(n, _)| *n)
-            .collect();
+        let mut ready: BTreeSet<&str> = remaining.iter().filter(|(_, &c)| c == 0).map(|(n, _)| *n).collect();
         let mut order = Vec::new();
         while let Some(n) = ready.pop_first() {
             remaining.remove(n);
             order.push(n.to_string());
-            for d in self
-                .graph
-                .neighbors_directed(self.index[n], Direction::Incoming)
-            {
+            for d in self.graph.neighbors_directed(self.index[n], Direction::Incoming) {
                 let name = self.graph[d].as_str();
                 if let Some(c) = remaining.get_mut(name) {
                     *c -= 1;
@@ -144,23 +121,15 @@ impl DepGraph {
                 continue;
             }
             let members: BTreeSet<NodeIndex> = scc.iter().copied().collect();
-            let start = *scc
-                .iter()
-                .min_by_key(|ix| &self.graph[**ix])
-                .unwrap_or(&scc[0]);
+            let start = *scc.iter().min_by_key(|ix| &self.graph[**ix]).unwrap_or(&scc[0]);
             // Walk inside the component, always to the smallest unvisited member.
             let mut path = vec![start];
             let mut cur = start;
             loop {
-                let mut next: Vec<NodeIndex> = self
-                    .graph
-                    .neighbors_directed(cur, Direction::Outgoing)
-                    .filter(|n| members.contains(n))
-                    .collect();
+                let mut next: Vec<NodeIndex> =
+                    self.graph.neighbors_directed(cur, Direction::Outgoing).filter(|n| members.contains(n)).collect();
                 next.sort_by_key(|n| &self.graph[*n]);
-                if next.contains(&start)
-                    && (path.len() == members.len() || next.iter().all(|n| path.contains(n)))
-                {
+                if next.contains(&start) && (path.len() == members.len() || next.iter().all(|n| path.contains(n))) {
                     break;
                 }
                 match next.into_iter().find(|n| !path.contains(n)) {
@@ -181,8 +150,7 @@ impl DepGraph {
 
     /// Graphviz DOT, dependents pointing at their dependencies.
     pub fn to_dot(&self, label: impl Fn(&str) -> String) -> String {
-        let mut s =
-            String::from("digraph cloudbridge {\n  rankdir = \"RL\";\n  node [shape = box];\n");
+        let mut s = String::from("digraph cloudbridge {\n  rankdir = \"RL\";\n  node [shape = box];\n");
         for name in self.index.keys() {
             s.push_str(&format!("  \"{name}\" [label = \"{}\"];\n", label(name)));
         }
@@ -219,10 +187,7 @@ pub fn build(stack: &Stack) -> Result<DepGraph, Vec<Diagnostic>> {
             let first = stack.resource(&cycle[0]).map(|r| r.span.clone());
             let d = Diagnostic::error(
                 "Reference cycle",
-                format!(
-                    "these resources depend on each other: {}",
-                    cycle.join(" → ")
-                ),
+                format!("these resources depend on each other: {}", cycle.join(" → ")),
             )
             .hint("break the cycle: remove one of these references or `depends_on` entries");
             match first {
@@ -243,11 +208,7 @@ mod tests {
     use super::*;
 
     fn g(edges: &[(&str, &[&str])]) -> DepGraph {
-        DepGraph::new(
-            edges
-                .iter()
-                .map(|(n, d)| (n.to_string(), d.iter().map(|s| s.to_string()).collect())),
-        )
+        DepGraph::new(edges.iter().map(|(n, d)| (n.to_string(), d.iter().map(|s| s.to_string()).collect())))
     }
 
     #[test]
@@ -273,11 +234,6 @@ mod tests {
     fn closures() {
         let g = g(&[("a", &["b"]), ("b", &["c"]), ("c", &[]), ("x", &[])]);
         assert_eq!(g.with_dependencies(&["a".into()]).len(), 3);
-        assert_eq!(
-            g.with_dependents(&["c".into()])
-                .into_iter()
-                .collect::<Vec<_>>(),
-            vec!["a", "b", "c"]
-        );
+        assert_eq!(g.with_dependents(&["c".into()]).into_iter().collect::<Vec<_>>(), vec!["a", "b", "c"]);
     }
 }

@@ -15,16 +15,9 @@ fn main() {
     };
     let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none();
     if cli.verbose > 0 {
-        tracing_subscriber::fmt()
-            .with_max_level(level)
-            .with_writer(std::io::stderr)
-            .with_ansi(color)
-            .init();
+        tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(color).init();
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

@@ -32,13 +32,9 @@ impl PropKind {
             PropKind::Int => "an integer".into(),
             PropKind::Bool => "a boolean".into(),
             PropKind::Cidr => "an IPv4 CIDR block".into(),
-            PropKind::Enum(v) => format!(
-                "one of {}",
-                v.iter()
-                    .map(|s| format!("`{s}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            PropKind::Enum(v) => {
+                format!("one of {}", v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", "))
+            }
             PropKind::List(k) | PropKind::Set(k) => {
                 format!("a list of {}", strip_article(&k.describe()))
             }
@@ -50,10 +46,7 @@ impl PropKind {
 }
 
 fn strip_article(s: &str) -> String {
-    let s = s
-        .strip_prefix("an ")
-        .or_else(|| s.strip_prefix("a "))
-        .unwrap_or(s);
+    let s = s.strip_prefix("an ").or_else(|| s.strip_prefix("a ")).unwrap_or(s);
     if s.ends_with('s') || s.starts_with("one of") {
         s.to_string()
     } else {
@@ -84,14 +77,7 @@ pub struct Prop {
 
 impl Prop {
     pub const fn new(name: &'static str, kind: PropKind) -> Prop {
-        Prop {
-            name,
-            kind,
-            required: false,
-            update: Update::InPlace,
-            sensitive: false,
-            default: None,
-        }
+        Prop { name, kind, required: false, update: Update::InPlace, sensitive: false, default: None }
     }
     pub const fn required(mut self) -> Prop {
         self.required = true;
@@ -111,8 +97,7 @@ impl Prop {
     }
 
     pub fn default_value(&self) -> Option<Value> {
-        self.default
-            .map(|d| serde_json::from_str(d).unwrap_or(Value::String(d.to_string())))
+        self.default.map(|d| serde_json::from_str(d).unwrap_or(Value::String(d.to_string())))
     }
 }
 
@@ -156,29 +141,17 @@ pub fn lookup(name: &str) -> Option<&'static TypeSchema> {
 
 /// Parse `a.b.c.d/nn` strictly: four octets, prefix 0..=32, no host bits set.
 pub fn check_cidr(s: &str) -> Result<(), String> {
-    let (ip, prefix) = s
-        .split_once('/')
-        .ok_or_else(|| format!("`{s}` has no `/prefix`"))?;
-    let ip: std::net::Ipv4Addr = ip
-        .parse()
-        .map_err(|_| format!("`{ip}` is not an IPv4 address"))?;
-    let prefix: u32 = prefix
-        .parse()
-        .map_err(|_| format!("`/{prefix}` is not a prefix length"))?;
+    let (ip, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` has no `/prefix`"))?;
+    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| format!("`{ip}` is not an IPv4 address"))?;
+    let prefix: u32 = prefix.parse().map_err(|_| format!("`/{prefix}` is not a prefix length"))?;
     if prefix > 32 {
         return Err(format!("prefix length /{prefix} is larger than 32"));
     }
     let bits = u32::from(ip);
-    let mask = if prefix == 0 {
-        0
-    } else {
-        u32::MAX << (32 - prefix)
-    };
+    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
     if bits & !mask != 0 {
         let net = std::net::Ipv4Addr::from(bits & mask);
-        return Err(format!(
-            "`{s}` has host bits set; the network address is `{net}/{prefix}`"
-        ));
+        return Err(format!("`{s}` has host bits set; the network address is `{net}/{prefix}`"));
     }
     Ok(())
 }
@@ -191,9 +164,7 @@ mod tests {
     fn cidr_checks() {
         assert!(check_cidr("10.0.0.0/16").is_ok());
         assert!(check_cidr("0.0.0.0/0").is_ok());
-        assert!(check_cidr("10.0.0.1/16")
-            .unwrap_err()
-            .contains("10.0.0.0/16"));
+        assert!(check_cidr("10.0.0.1/16").unwrap_err().contains("10.0.0.0/16"));
         assert!(check_cidr("10.0.0.0/33").is_err());
         assert!(check_cidr("10.0.0/16").is_err());
         assert!(check_cidr("10.0.0.0").is_err());

@@ -14,19 +14,17 @@ pub struct Workspace {
     pub graph: DepGraph,
 }
 
-fn read(path: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
-    std::fs::read_to_string(path).map_err(|e| {
-        let summary = if e.kind() == std::io::ErrorKind::NotFound {
-            "Missing file"
-        } else {
-            "Unreadable file"
+/// Read `dir/rel`; errors name `rel`, as the user wrote it.
+fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
+    let path = if rel.is_absolute() { rel.to_path_buf() } else { dir.join(rel) };
+    std::fs::read_to_string(&path).map_err(|e| {
+        let (summary, why) = match e.kind() {
+            std::io::ErrorKind::NotFound => ("Missing file", "it does not exist".to_string()),
+            _ => ("Unreadable file", e.to_string()),
         };
-        Diagnostic::error(
-            summary,
-            format!("cannot read {what} `{}`: {e}", path.display()),
-        )
-        .at(&Span::file(path))
-        .hint(hint)
+        Diagnostic::error(summary, format!("cannot read {what} `{}`: {why}", rel.display()))
+            .at(&Span::file(rel))
+            .hint(hint)
     })
 }
 
@@ -36,116 +34,88 @@ fn known_envs(dir: &Path) -> Vec<String> {
         .into_iter()
         .flatten()
         .flatten()
-        .filter_map(|e| {
-            e.file_name()
-                .to_str()?
-                .strip_suffix(".yaml")
-                .map(str::to_string)
-        })
+        .filter_map(|e| e.file_name().to_str()?.strip_suffix(".yaml").map(str::to_string))
         .collect();
     v.sort();
     v
 }
 
-/// Load only the environment file.
-pub fn load_env(dir: &Path, env: &str) -> Result<Env, Vec<Diagnostic>> {
+/// Read and parse the env file; the env (if readable) and every problem found.
+fn env_parts(dir: &Path, env: &str) -> (Option<Env>, Vec<Diagnostic>) {
     if !config::valid_name(env) {
-        return Err(vec![Diagnostic::error(
-            "Invalid environment name",
-            format!("`{env}` is not a valid environment name"),
-        )
-        .hint("use letters, digits, `_` and `-`, as in `-e dev`")]);
+        let d = Diagnostic::error("Invalid environment name", format!("`{env}` is not a valid environment name"))
+            .hint("use letters, digits, `_` and `-`, as in `-e dev`");
+        return (None, vec![d]);
     }
     let rel = PathBuf::from("envs").join(format!("{env}.yaml"));
-    let path = dir.join(&rel);
     let envs = known_envs(dir);
     let hint = if envs.is_empty() {
-        format!(
-            "create `{}` or run from the project directory (`-C DIR`)",
-            rel.display()
-        )
+        format!("create `{}` or run from the project directory (`-C DIR`)", rel.display())
     } else {
         format!("known environments: {}", envs.join(", "))
     };
-    let text = read(&path, "the environment file", hint).map_err(|d| vec![d])?;
-    config::parse_env(env, &Arc::new(rel), &text)
+    match read(dir, &rel, "the environment file", hint) {
+        Ok(text) => config::parse_env(env, &Arc::new(rel), &text),
+        Err(d) => (None, vec![d]),
+    }
 }
 
-/// Load env + stack and build the graph, collecting every diagnostic.
-pub fn load(
-    dir: &Path,
-    env_name: &str,
-    stack_override: Option<&Path>,
-) -> Result<Workspace, Vec<Diagnostic>> {
-    let env = match load_env(dir, env_name) {
-        Ok(env) => env,
-        // Still report the stack's own problems if we know where the stack is.
-        Err(mut diags) => {
-            if let Some(s) = stack_override {
-                let dummy = Env {
-                    name: env_name.into(),
-                    file: Arc::new(PathBuf::from("envs").join(format!("{env_name}.yaml"))),
-                    stack: None,
-                    region: None,
-                    endpoint: None,
-                    variables: Vec::new(),
-                    default_tags: Default::default(),
-                    backend: config::Backend::Local {
-                        path: String::new(),
-                    },
-                };
-                if let Err(more) = load_stack(dir, s, &dummy) {
-                    diags.extend(
-                        more.into_iter()
-                            .filter(|d| d.summary != "Missing variable value"),
-                    );
-                }
-            }
-            return Err(diags);
-        }
-    };
+/// Load only the environment file.
+pub fn load_env(dir: &Path, env: &str) -> Result<Env, Vec<Diagnostic>> {
+    match env_parts(dir, env) {
+        (Some(env), diags) if diags.is_empty() => Ok(env),
+        (_, diags) => Err(diags),
+    }
+}
+
+/// Load env + stack and build the graph, collecting every diagnostic of both files.
+pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result<Workspace, Vec<Diagnostic>> {
+    let (env, mut diags) = env_parts(dir, env_name);
+    let env_ok = env.is_some() && diags.is_empty();
+    // Without a readable env, the stack is still checked (its variables cannot be).
+    let env = env.unwrap_or_else(|| Env {
+        name: env_name.into(),
+        file: Arc::new(PathBuf::from("envs").join(format!("{env_name}.yaml"))),
+        stack: None,
+        region: None,
+        endpoint: None,
+        variables: Vec::new(),
+        default_tags: Default::default(),
+        backend: config::Backend::Local { path: String::new() },
+    });
     let stack_rel: PathBuf = match (stack_override, &env.stack) {
         (Some(s), _) => s.to_path_buf(),
         (None, Some((s, _))) => PathBuf::from(s),
         (None, None) => {
-            return Err(vec![crate::config::missing_stack(&env)]);
+            if env_ok || diags.iter().all(|d| d.summary != "Missing file") {
+                diags.push(crate::config::missing_stack(&env));
+            }
+            return Err(diags);
         }
     };
-    let stack = load_stack(dir, &stack_rel, &env)?;
-    let graph = graph::build(&stack)?;
-    Ok(Workspace {
-        dir: dir.to_path_buf(),
-        env,
-        stack,
-        graph,
-    })
+    match load_stack(dir, &stack_rel, &env) {
+        Err(more) if !env_ok && env.variables.is_empty() => {
+            diags.extend(more.into_iter().filter(|d| d.summary != "Missing variable value"))
+        }
+        Err(more) => diags.extend(more),
+        Ok(stack) if diags.is_empty() => {
+            let graph = graph::build(&stack)?;
+            return Ok(Workspace { dir: dir.to_path_buf(), env, stack, graph });
+        }
+        Ok(_) => {}
+    }
+    Err(diags)
 }
 
 fn load_stack(dir: &Path, rel: &Path, env: &Env) -> Result<Stack, Vec<Diagnostic>> {
-    let path = if rel.is_absolute() {
-        rel.to_path_buf()
-    } else {
-        dir.join(rel)
-    };
-    let text = read(
-        &path,
-        "the stack file",
-        "check the `stack:` path in the environment file, or `--stack`".into(),
-    )
-    .map_err(|d| {
-        let d = match &env.stack {
-            Some((_, span)) => Diagnostic {
-                span: Some(span.clone()),
-                ..d
-            },
-            None => d,
-        };
-        vec![d]
-    })?;
-    let stem = rel
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("stack")
-        .to_string();
+    let text = read(dir, rel, "the stack file", "check the `stack:` path in the environment file, or `--stack`".into())
+        .map_err(|d| {
+            let d = match &env.stack {
+                Some((_, span)) => Diagnostic { span: Some(span.clone()), ..d },
+                None => d,
+            };
+            vec![d]
+        })?;
+    let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("stack").to_string();
     config::parse_stack(&Arc::new(rel.to_path_buf()), &text, &stem, env)
 }

@@ -61,10 +61,7 @@ impl Node {
     }
 
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?
-            .iter()
-            .find(|(k, _)| k.name == key)
-            .map(|(_, v)| v)
+        self.as_map()?.iter().find(|(k, _)| k.name == key).map(|(_, v)| v)
     }
 
     /// A scalar rendered as text (for string-typed fields given as numbers, e.g. `port: 3306`).
@@ -82,24 +79,17 @@ impl Node {
 /// Parse one YAML document. Anchors/aliases are resolved; a syntax error becomes a
 /// diagnostic pointing at the place the parser stopped.
 pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Node, Diagnostic> {
-    let mut b = Builder {
-        file: file.clone(),
-        stack: Vec::new(),
-        root: None,
-        anchors: Vec::new(),
-        docs: 0,
-    };
+    let mut b = Builder { file: file.clone(), stack: Vec::new(), root: None, anchors: Vec::new(), docs: 0 };
     let mut parser = Parser::new_from_str(text);
     if let Err(e) = parser.load(&mut b, false) {
         let m = e.marker();
         return Err(Diagnostic::error("Invalid YAML syntax", e.info().to_string())
             .at(&Span::new(file, m.line(), m.col() + 1))
-            .hint("fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket)"));
+            .hint(
+                "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket)",
+            ));
     }
-    Ok(b.root.unwrap_or(Node {
-        kind: Kind::Null,
-        span: Span::new(file, 1, 1),
-    }))
+    Ok(b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }))
 }
 
 enum Frame {
@@ -133,13 +123,8 @@ impl Builder {
             Some(Frame::Seq(items, _, _)) => items.push(node),
             Some(Frame::Map(entries, _, pending, _)) => match pending.take() {
                 None => {
-                    let name = node
-                        .scalar_text()
-                        .unwrap_or_else(|| format!("<{}>", node.type_name()));
-                    *pending = Some(Key {
-                        name,
-                        span: node.span,
-                    });
+                    let name = node.scalar_text().unwrap_or_else(|| format!("<{}>", node.type_name()));
+                    *pending = Some(Key { name, span: node.span });
                 }
                 Some(k) => entries.push((k, node)),
             },
@@ -159,14 +144,9 @@ fn scalar(value: String, style: TScalarStyle) -> Kind {
             if let Ok(i) = value.parse::<i64>() {
                 Kind::Int(i)
             } else if value.chars().any(|c| c.is_ascii_digit())
-                && value
-                    .chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
+                && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
             {
-                value
-                    .parse::<f64>()
-                    .map(Kind::Float)
-                    .unwrap_or(Kind::Str(value))
+                value.parse::<f64>().map(Kind::Float).unwrap_or(Kind::Str(value))
             } else {
                 Kind::Str(value)
             }
@@ -180,49 +160,22 @@ impl MarkedEventReceiver for Builder {
         match ev {
             Event::DocumentStart => self.docs += 1,
             Event::Scalar(v, style, anchor, _) => {
-                let node = Node {
-                    kind: scalar(v, style),
-                    span,
-                };
+                let node = Node { kind: scalar(v, style), span };
                 self.push_value(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => {
-                self.stack.push(Frame::Seq(Vec::new(), span, anchor))
-            }
-            Event::MappingStart(anchor, _) => {
-                self.stack.push(Frame::Map(Vec::new(), span, None, anchor))
-            }
+            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), span, anchor)),
+            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(Vec::new(), span, None, anchor)),
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
-                    Some(Frame::Seq(items, span, a)) => (
-                        Node {
-                            kind: Kind::Seq(items),
-                            span,
-                        },
-                        a,
-                    ),
-                    Some(Frame::Map(entries, span, _, a)) => (
-                        Node {
-                            kind: Kind::Map(entries),
-                            span,
-                        },
-                        a,
-                    ),
+                    Some(Frame::Seq(items, span, a)) => (Node { kind: Kind::Seq(items), span }, a),
+                    Some(Frame::Map(entries, span, _, a)) => (Node { kind: Kind::Map(entries), span }, a),
                     None => return,
                 };
                 self.push_value(node, anchor);
             }
             Event::Alias(id) => {
-                let found = self
-                    .anchors
-                    .iter()
-                    .rev()
-                    .find(|(a, _)| *a == id)
-                    .map(|(_, n)| n.clone());
-                let node = found.unwrap_or(Node {
-                    kind: Kind::Null,
-                    span,
-                });
+                let found = self.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n.clone());
+                let node = found.unwrap_or(Node { kind: Kind::Null, span });
                 self.push_value(node, 0);
             }
             _ => {}

@@ -13,12 +13,7 @@ pub enum Backend {
     /// State in a local file. `path` may contain `{stack}` and `{env}`.
     Local { path: String },
     /// State in S3. `key` may contain `{stack}` and `{env}`; the lock is `<key>.lock`.
-    S3 {
-        bucket: String,
-        key: String,
-        region: Option<String>,
-        encrypt: bool,
-    },
+    S3 { bucket: String, key: String, region: Option<String>, encrypt: bool },
 }
 
 pub const DEFAULT_LOCAL_PATH: &str = ".cloudbridge/state/{stack}/{env}.json";
@@ -38,17 +33,15 @@ pub struct Env {
     pub backend: Backend,
 }
 
-const ENV_KEYS: &[&str] = &[
-    "stack",
-    "region",
-    "endpoint",
-    "variables",
-    "default_tags",
-    "backend",
-];
+const ENV_KEYS: &[&str] = &["stack", "region", "endpoint", "variables", "default_tags", "backend"];
 
-pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> Result<Env, Vec<Diagnostic>> {
-    let root = yaml::parse(file, text).map_err(|d| vec![d])?;
+/// Parse an env file. The env comes back even with problems (as far as it could be
+/// read), so the stack can still be checked against it and every problem reported at once.
+pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, Vec<Diagnostic>) {
+    let root = match yaml::parse(file, text) {
+        Ok(r) => r,
+        Err(d) => return (None, vec![d]),
+    };
     let mut out = Vec::new();
     let mut env = Env {
         name: name.to_string(),
@@ -58,14 +51,12 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> Result<Env, Vec
         endpoint: None,
         variables: Vec::new(),
         default_tags: BTreeMap::new(),
-        backend: Backend::Local {
-            path: DEFAULT_LOCAL_PATH.into(),
-        },
+        backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
     };
     let Some(entries) = expect_map(&root, "an environment file", &mut out) else {
-        return Err(out);
+        return (None, out);
     };
-    check_keys(entries, ENV_KEYS, "environment file", &mut out);
+    check_keys(entries, ENV_KEYS, "an environment file", &mut out);
     for (k, v) in entries {
         match k.name.as_str() {
             "stack" => env.stack = expect_str(v, "`stack`", &mut out).map(|s| (s, v.span.clone())),
@@ -83,11 +74,8 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> Result<Env, Vec
                             env.default_tags.insert(tk.name.clone(), s);
                         }
                         None => out.push(
-                            Diagnostic::error(
-                                "Wrong value type",
-                                format!("tag `{}` must be a string", tk.name),
-                            )
-                            .at(&tv.span),
+                            Diagnostic::error("Wrong value type", format!("tag `{}` must be a string", tk.name))
+                                .at(&tv.span),
                         ),
                     }
                 }
@@ -100,41 +88,23 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> Result<Env, Vec
             _ => {}
         }
     }
-    if out.is_empty() {
-        Ok(env)
-    } else {
-        Err(out)
-    }
+    (Some(env), out)
 }
 
 fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
     let entries = expect_map(node, "`backend`", out)?;
-    let kind = node
-        .get("type")
-        .and_then(|t| expect_str(t, "`backend.type`", out))
-        .unwrap_or_else(|| "local".into());
+    let kind = node.get("type").and_then(|t| expect_str(t, "`backend.type`", out)).unwrap_or_else(|| "local".into());
     let get_str = |key: &str, out: &mut Vec<Diagnostic>| {
-        node.get(key)
-            .and_then(|v| expect_str(v, &format!("`backend.{key}`"), out))
+        node.get(key).and_then(|v| expect_str(v, &format!("`backend.{key}`"), out))
     };
     match kind.as_str() {
         "local" => {
-            check_keys(entries, &["type", "path"], "local backend", out);
-            Some(Backend::Local {
-                path: get_str("path", out).unwrap_or_else(|| DEFAULT_LOCAL_PATH.into()),
-            })
+            check_keys(entries, &["type", "path"], "a local backend", out);
+            Some(Backend::Local { path: get_str("path", out).unwrap_or_else(|| DEFAULT_LOCAL_PATH.into()) })
         }
         "s3" => {
-            check_keys(
-                entries,
-                &["type", "bucket", "key", "region", "encrypt"],
-                "s3 backend",
-                out,
-            );
-            let encrypt = node
-                .get("encrypt")
-                .and_then(|v| expect_bool(v, "`backend.encrypt`", out))
-                .unwrap_or(true);
+            check_keys(entries, &["type", "bucket", "key", "region", "encrypt"], "an s3 backend", out);
+            let encrypt = node.get("encrypt").and_then(|v| expect_bool(v, "`backend.encrypt`", out)).unwrap_or(true);
             let Some(bucket) = get_str("bucket", out) else {
                 out.push(missing(
                     "the s3 backend",
@@ -152,10 +122,7 @@ fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
             })
         }
         other => {
-            let span = node
-                .get("type")
-                .map(|t| t.span.clone())
-                .unwrap_or(node.span.clone());
+            let span = node.get("type").map(|t| t.span.clone()).unwrap_or(node.span.clone());
             out.push(
                 Diagnostic::error("Invalid value", format!("unknown backend type `{other}`"))
                     .at(&span)

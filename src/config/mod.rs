@@ -15,8 +15,7 @@ use crate::yaml::{Key, Node};
 /// Names of resources, variables and outputs: used bare inside `${…}`.
 pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
@@ -48,70 +47,42 @@ fn levenshtein(a: &str, b: &str) -> usize {
 pub fn unknown_key_hint(key: &str, allowed: &[&str]) -> String {
     match suggest(key, allowed.iter().copied()) {
         Some(s) => format!("did you mean `{s}`?"),
-        None => format!(
-            "allowed here: {}",
-            allowed
-                .iter()
-                .map(|a| format!("`{a}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        None => format!("allowed here: {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(", ")),
     }
 }
 
 /// Check a map's keys against the allowed ones, reporting unknown and duplicate keys.
-pub(crate) fn check_keys(
-    entries: &[(Key, Node)],
-    allowed: &[&str],
-    what: &str,
-    out: &mut Vec<Diagnostic>,
-) {
+pub(crate) fn check_keys(entries: &[(Key, Node)], allowed: &[&str], what: &str, out: &mut Vec<Diagnostic>) {
     let mut seen: Vec<&Key> = Vec::new();
     for (k, _) in entries {
         if let Some(first) = seen.iter().find(|s| s.name == k.name) {
             out.push(
-                Diagnostic::error(
-                    "Duplicate key",
-                    format!("`{}` is set twice in this {what}", k.name),
-                )
-                .at(&k.span)
-                .hint(format!(
-                    "remove one of them; the first is at {}",
-                    first.span
-                )),
+                Diagnostic::error("Duplicate key", format!("`{}` is set twice in {what}", k.name))
+                    .at(&k.span)
+                    .hint(format!("remove one of them; the first is at {}", first.span)),
             );
             continue;
         }
         seen.push(k);
         if !allowed.contains(&k.name.as_str()) {
             out.push(
-                Diagnostic::error(
-                    "Unknown key",
-                    format!("`{}` is not a valid key in a {what}", k.name),
-                )
-                .at(&k.span)
-                .hint(unknown_key_hint(&k.name, allowed)),
+                Diagnostic::error("Unknown key", format!("`{}` is not a valid key in {what}", k.name))
+                    .at(&k.span)
+                    .hint(unknown_key_hint(&k.name, allowed)),
             );
         }
     }
 }
 
 /// Expect a map; report what was found instead.
-pub(crate) fn expect_map<'a>(
-    node: &'a Node,
-    what: &str,
-    out: &mut Vec<Diagnostic>,
-) -> Option<&'a [(Key, Node)]> {
+pub(crate) fn expect_map<'a>(node: &'a Node, what: &str, out: &mut Vec<Diagnostic>) -> Option<&'a [(Key, Node)]> {
     match node.as_map() {
         Some(m) => Some(m),
         None if matches!(node.kind, crate::yaml::Kind::Null) => Some(&[]),
         None => {
             out.push(
-                Diagnostic::error(
-                    "Wrong value type",
-                    format!("{what} must be a map, found {}", node.type_name()),
-                )
-                .at(&node.span),
+                Diagnostic::error("Wrong value type", format!("{what} must be a map, found {}", node.type_name()))
+                    .at(&node.span),
             );
             None
         }
@@ -123,11 +94,8 @@ pub(crate) fn expect_str(node: &Node, what: &str, out: &mut Vec<Diagnostic>) -> 
         Some(s) => Some(s.to_string()),
         None => {
             out.push(
-                Diagnostic::error(
-                    "Wrong value type",
-                    format!("{what} must be a string, found {}", node.type_name()),
-                )
-                .at(&node.span),
+                Diagnostic::error("Wrong value type", format!("{what} must be a string, found {}", node.type_name()))
+                    .at(&node.span),
             );
             None
         }
@@ -141,10 +109,7 @@ pub(crate) fn expect_bool(node: &Node, what: &str, out: &mut Vec<Diagnostic>) ->
             out.push(
                 Diagnostic::error(
                     "Wrong value type",
-                    format!(
-                        "{what} must be `true` or `false`, found {}",
-                        node.type_name()
-                    ),
+                    format!("{what} must be `true` or `false`, found {}", node.type_name()),
                 )
                 .at(&node.span),
             );
@@ -154,9 +119,7 @@ pub(crate) fn expect_bool(node: &Node, what: &str, out: &mut Vec<Diagnostic>) ->
 }
 
 pub(crate) fn missing(what: &str, key: &str, span: &Span, hint: &str) -> Diagnostic {
-    Diagnostic::error("Missing required key", format!("{what} has no `{key}`"))
-        .at(span)
-        .hint(hint.to_string())
+    Diagnostic::error("Missing required key", format!("{what} has no `{key}`")).at(span).hint(hint.to_string())
 }
 
 /// The env names no stack and none was given with `--stack`.

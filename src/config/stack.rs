@@ -33,10 +33,8 @@ impl VarType {
     fn accepts(self, node: &Node) -> bool {
         matches!(
             (self, &node.kind),
-            (
-                VarType::String,
-                Kind::Str(_) | Kind::Int(_) | Kind::Float(_)
-            ) | (VarType::Number, Kind::Int(_) | Kind::Float(_))
+            (VarType::String, Kind::Str(_) | Kind::Int(_) | Kind::Float(_))
+                | (VarType::Number, Kind::Int(_) | Kind::Float(_))
                 | (VarType::Bool, Kind::Bool(_))
                 | (VarType::List, Kind::Seq(_))
                 | (VarType::Map, Kind::Map(_))
@@ -84,26 +82,17 @@ const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
 /// Parse and check a stack for one environment. `default_name` is used when the stack
 /// has no `name:` (the file stem).
-pub fn parse_stack(
-    file: &Arc<PathBuf>,
-    text: &str,
-    default_name: &str,
-    env: &Env,
-) -> Result<Stack, Vec<Diagnostic>> {
+pub fn parse_stack(file: &Arc<PathBuf>, text: &str, default_name: &str, env: &Env) -> Result<Stack, Vec<Diagnostic>> {
     let root = yaml::parse(file, text).map_err(|d| vec![d])?;
     let mut out = Vec::new();
     let Some(top) = expect_map(&root, "a stack file", &mut out) else {
         return Err(out);
     };
-    check_keys(top, TOP_KEYS, "stack file", &mut out);
-    let name = root
-        .get("name")
-        .and_then(|n| expect_str(n, "`name`", &mut out))
-        .unwrap_or_else(|| default_name.to_string());
+    check_keys(top, TOP_KEYS, "a stack file", &mut out);
+    let name =
+        root.get("name").and_then(|n| expect_str(n, "`name`", &mut out)).unwrap_or_else(|| default_name.to_string());
     if !valid_name(&name) {
-        let span = root
-            .get("name")
-            .map_or_else(|| Span::file(file), |n| n.span.clone());
+        let span = root.get("name").map_or_else(|| Span::file(file), |n| n.span.clone());
         out.push(
             Diagnostic::error(
                 "Invalid name",
@@ -117,10 +106,8 @@ pub fn parse_stack(
     let values = variable_values(&variables, env, &mut out);
 
     // Pass 1: names and types of resources, so references can be checked in any order.
-    let res_entries: &[(Key, Node)] = root
-        .get("resources")
-        .and_then(|r| expect_map(r, "`resources`", &mut out))
-        .unwrap_or_default();
+    let res_entries: &[(Key, Node)] =
+        root.get("resources").and_then(|r| expect_map(r, "`resources`", &mut out)).unwrap_or_default();
     let mut types: BTreeMap<String, &'static TypeSchema> = BTreeMap::new();
     let mut first_seen: BTreeMap<&str, &Span> = BTreeMap::new();
     let mut unique = Vec::new();
@@ -139,8 +126,14 @@ pub fn parse_stack(
         first_seen.insert(&k.name, &k.span);
         if !valid_name(&k.name) {
             out.push(
-                Diagnostic::error("Invalid name", format!("resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter", k.name))
-                    .at(&k.span),
+                Diagnostic::error(
+                    "Invalid name",
+                    format!(
+                        "resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
+                        k.name
+                    ),
+                )
+                .at(&k.span),
             );
         }
         if let Some(ty) = resource_type(k, body, &mut out) {
@@ -151,11 +144,7 @@ pub fn parse_stack(
 
     // Pass 2: properties, now that every reference target is known.
     let declared: Vec<String> = variables.iter().map(|v| v.name.clone()).collect();
-    let ctx = Ctx {
-        types: &types,
-        vars: &values,
-        declared: &declared,
-    };
+    let ctx = Ctx { types: &types, vars: &values, declared: &declared };
     let mut resources = Vec::new();
     for (k, body) in unique {
         let Some(ty) = types.get(&k.name).copied() else {
@@ -167,19 +156,12 @@ pub fn parse_stack(
     }
 
     let mut outputs = Vec::new();
-    for (k, body) in root
-        .get("outputs")
-        .and_then(|o| expect_map(o, "`outputs`", &mut out))
-        .unwrap_or_default()
-    {
+    for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", &mut out)).unwrap_or_default() {
         let Some(m) = expect_map(body, &format!("output `{}`", k.name), &mut out) else {
             continue;
         };
-        check_keys(m, OUTPUT_KEYS, "output", &mut out);
-        let sensitive = body
-            .get("sensitive")
-            .and_then(|s| expect_bool(s, "`sensitive`", &mut out))
-            .unwrap_or(false);
+        check_keys(m, OUTPUT_KEYS, "an output", &mut out);
+        let sensitive = body.get("sensitive").and_then(|s| expect_bool(s, "`sensitive`", &mut out)).unwrap_or(false);
         let Some(v) = body.get("value") else {
             out.push(super::missing(
                 &format!("output `{}`", k.name),
@@ -190,21 +172,11 @@ pub fn parse_stack(
             continue;
         };
         if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, &mut out) {
-            outputs.push(Output {
-                name: k.name.clone(),
-                value,
-                sensitive,
-                span: k.span.clone(),
-            });
+            outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
     if out.is_empty() {
-        Ok(Stack {
-            name,
-            file: file.clone(),
-            resources,
-            outputs,
-        })
+        Ok(Stack { name, file: file.clone(), resources, outputs })
     } else {
         Err(out)
     }
@@ -251,7 +223,7 @@ fn parse_resource(
     out: &mut Vec<Diagnostic>,
 ) -> Option<Resource> {
     let m = body.as_map()?;
-    check_keys(m, RESOURCE_KEYS, "resource", out);
+    check_keys(m, RESOURCE_KEYS, "a resource", out);
     let mut props = BTreeMap::new();
     let prop_entries: &[(Key, Node)] = body
         .get("properties")
@@ -262,24 +234,18 @@ fn parse_resource(
     for (pk, pv) in prop_entries {
         if seen.contains(&pk.name.as_str()) {
             out.push(
-                Diagnostic::error(
-                    "Duplicate property",
-                    format!("`{}` is set twice on `{}`", pk.name, k.name),
-                )
-                .at(&pk.span)
-                .hint("remove one of them"),
+                Diagnostic::error("Duplicate property", format!("`{}` is set twice on `{}`", pk.name, k.name))
+                    .at(&pk.span)
+                    .hint("remove one of them"),
             );
             continue;
         }
         seen.push(&pk.name);
         let Some(prop) = ty.prop(&pk.name) else {
             out.push(
-                Diagnostic::error(
-                    "Unknown property",
-                    format!("`{}` is not a property of `{}`", pk.name, ty.name),
-                )
-                .at(&pk.span)
-                .hint(unknown_key_hint(&pk.name, &names)),
+                Diagnostic::error("Unknown property", format!("`{}` is not a property of `{}`", pk.name, ty.name))
+                    .at(&pk.span)
+                    .hint(unknown_key_hint(&pk.name, &names)),
             );
             continue;
         };
@@ -301,11 +267,7 @@ fn parse_resource(
                     format!("`{}` ({}) requires `{}`", k.name, ty.name, p.name),
                 )
                 .at(&k.span)
-                .hint(format!(
-                    "add `{}:` ({}) under `properties`",
-                    p.name,
-                    p.kind.describe()
-                )),
+                .hint(format!("add `{}:` ({}) under `properties`", p.name, p.kind.describe())),
             );
         } else if let Some(d) = p.default_value() {
             props.insert(p.name.to_string(), Expr::Lit(d));
@@ -321,9 +283,12 @@ fn parse_resource(
                     };
                     if !ctx.types.contains_key(&name) {
                         out.push(
-                            Diagnostic::error("Unknown resource", format!("`depends_on` names `{name}`, which is not a resource of this stack"))
-                                .at(&item.span)
-                                .hint(ctx.resource_hint(&name)),
+                            Diagnostic::error(
+                                "Unknown resource",
+                                format!("`depends_on` names `{name}`, which is not a resource of this stack"),
+                            )
+                            .at(&item.span)
+                            .hint(ctx.resource_hint(&name)),
                         );
                     } else {
                         depends_on.push((name, item.span.clone()));
@@ -333,22 +298,13 @@ fn parse_resource(
             _ => out.push(
                 Diagnostic::error(
                     "Wrong value type",
-                    format!(
-                        "`depends_on` must be a list of resource names, found {}",
-                        d.type_name()
-                    ),
+                    format!("`depends_on` must be a list of resource names, found {}", d.type_name()),
                 )
                 .at(&d.span),
             ),
         }
     }
-    Some(Resource {
-        name: k.name.clone(),
-        ty,
-        props,
-        depends_on,
-        span: k.span.clone(),
-    })
+    Some(Resource { name: k.name.clone(), ty, props, depends_on, span: k.span.clone() })
 }
 
 fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variable> {
@@ -358,7 +314,7 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
         let Some(m) = expect_map(body, &format!("variable `{}`", k.name), out) else {
             continue;
         };
-        check_keys(m, VARIABLE_KEYS, "variable", out);
+        check_keys(m, VARIABLE_KEYS, "a variable", out);
         let ty = match body.get("type") {
             None => VarType::String,
             Some(t) => match t.as_str() {
@@ -389,12 +345,7 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
                 out.push(type_mismatch(&k.name, ty, d));
             }
         }
-        vars.push(Variable {
-            name: k.name.clone(),
-            ty,
-            default,
-            span: k.span.clone(),
-        });
+        vars.push(Variable { name: k.name.clone(), ty, default, span: k.span.clone() });
     }
     vars
 }
@@ -402,34 +353,20 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
 fn type_mismatch(name: &str, ty: VarType, v: &Node) -> Diagnostic {
     Diagnostic::error(
         "Wrong value type",
-        format!(
-            "variable `{name}` is a {ty:?}, but this value is {}",
-            v.type_name()
-        )
-        .to_lowercase(),
+        format!("variable `{name}` is a {ty:?}, but this value is {}", v.type_name()).to_lowercase(),
     )
     .at(&v.span)
 }
 
 /// The value of each variable: the env's, else the default. Missing or unknown ones are errors.
-fn variable_values(
-    vars: &[Variable],
-    env: &Env,
-    out: &mut Vec<Diagnostic>,
-) -> BTreeMap<String, Node> {
+fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> BTreeMap<String, Node> {
     let mut values = BTreeMap::new();
     for (k, v) in &env.variables {
         match vars.iter().find(|d| d.name == k.name) {
             None => out.push(
-                Diagnostic::error(
-                    "Unknown variable",
-                    format!("the stack declares no variable `{}`", k.name),
-                )
-                .at(&k.span)
-                .hint(unknown_key_hint(
-                    &k.name,
-                    &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(),
-                )),
+                Diagnostic::error("Unknown variable", format!("the stack declares no variable `{}`", k.name))
+                    .at(&k.span)
+                    .hint(unknown_key_hint(&k.name, &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>())),
             ),
             Some(d) if !d.ty.accepts(v) => out.push(type_mismatch(&k.name, d.ty, v)),
             Some(_) => {
@@ -448,16 +385,10 @@ fn variable_values(
             None => out.push(
                 Diagnostic::error(
                     "Missing variable value",
-                    format!(
-                        "variable `{}` has no default and environment `{}` gives no value",
-                        d.name, env.name
-                    ),
+                    format!("variable `{}` has no default and environment `{}` gives no value", d.name, env.name),
                 )
                 .at(&d.span)
-                .hint(format!(
-                    "set it under `variables:` in {}",
-                    env.file.display()
-                )),
+                .hint(format!("set it under `variables:` in {}", env.file.display())),
             ),
         }
     }

@@ -28,10 +28,7 @@ impl Ctx<'_> {
             out.push(
                 Diagnostic::error(
                     "Unknown resource",
-                    format!(
-                        "`${{{r}}}` refers to `{}`, which is not a resource of this stack",
-                        r.resource
-                    ),
+                    format!("`${{{r}}}` refers to `{}`, which is not a resource of this stack", r.resource),
                 )
                 .at(&node.span)
                 .hint(self.resource_hint(&r.resource)),
@@ -44,10 +41,7 @@ impl Ctx<'_> {
             out.push(
                 Diagnostic::error(
                     "Unknown attribute",
-                    format!(
-                        "`{}` ({}) has no attribute `{}`",
-                        r.resource, ty.name, r.attr
-                    ),
+                    format!("`{}` ({}) has no attribute `{}`", r.resource, ty.name, r.attr),
                 )
                 .at(&node.span)
                 .hint(unknown_key_hint(&r.attr, &names)),
@@ -60,11 +54,8 @@ impl Ctx<'_> {
 
 fn wrong_type(node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     out.push(
-        Diagnostic::error(
-            "Wrong value type",
-            format!("expected {}, found {}", kind.describe(), node.type_name()),
-        )
-        .at(&node.span),
+        Diagnostic::error("Wrong value type", format!("expected {}, found {}", kind.describe(), node.type_name()))
+            .at(&node.span),
     );
     None
 }
@@ -72,32 +63,17 @@ fn wrong_type(node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option
 /// Collapse a list/map of expressions to a literal when nothing in it is a reference.
 fn collapse(e: Expr) -> Expr {
     match e {
-        Expr::List(items) if items.iter().all(|i| matches!(i, Expr::Lit(_))) => {
-            Expr::Lit(Value::Array(
-                items
-                    .into_iter()
-                    .map(|i| if let Expr::Lit(v) = i { v } else { Value::Null })
-                    .collect(),
-            ))
-        }
-        Expr::Map(entries) if entries.iter().all(|(_, i)| matches!(i, Expr::Lit(_))) => {
-            Expr::Lit(Value::Object(
-                entries
-                    .into_iter()
-                    .map(|(k, i)| (k, if let Expr::Lit(v) = i { v } else { Value::Null }))
-                    .collect(),
-            ))
-        }
+        Expr::List(items) if items.iter().all(|i| matches!(i, Expr::Lit(_))) => Expr::Lit(Value::Array(
+            items.into_iter().map(|i| if let Expr::Lit(v) = i { v } else { Value::Null }).collect(),
+        )),
+        Expr::Map(entries) if entries.iter().all(|(_, i)| matches!(i, Expr::Lit(_))) => Expr::Lit(Value::Object(
+            entries.into_iter().map(|(k, i)| (k, if let Expr::Lit(v) = i { v } else { Value::Null })).collect(),
+        )),
         other => other,
     }
 }
 
-pub fn check_value(
-    node: &Node,
-    kind: &PropKind,
-    ctx: &Ctx,
-    out: &mut Vec<Diagnostic>,
-) -> Option<Expr> {
+pub fn check_value(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     // Strings may hold references: resolve variables first, then type-check what is left.
     if let Kind::Str(s) = &node.kind {
         if s.contains('$') {
@@ -111,9 +87,9 @@ pub fn check_value(
 fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     match (kind, &node.kind) {
         (PropKind::Str, Kind::Str(s)) => Some(Expr::Lit(Value::String(s.clone()))),
-        (PropKind::Str, Kind::Int(_) | Kind::Float(_) | Kind::Bool(_)) => Some(Expr::Lit(
-            Value::String(node.scalar_text().unwrap_or_default()),
-        )),
+        (PropKind::Str, Kind::Int(_) | Kind::Float(_) | Kind::Bool(_)) => {
+            Some(Expr::Lit(Value::String(node.scalar_text().unwrap_or_default())))
+        }
         (PropKind::Int, Kind::Int(i)) => Some(Expr::Lit(Value::from(*i))),
         (PropKind::Bool, Kind::Bool(b)) => Some(Expr::Lit(Value::Bool(*b))),
         (PropKind::Cidr, Kind::Str(s)) => match check_cidr(s) {
@@ -164,29 +140,20 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
         }
         (PropKind::Object(fields), Kind::Map(entries)) => {
             let names: Vec<&str> = fields.iter().map(|f| f.name).collect();
-            super::check_keys(entries, &names, "block", out);
+            super::check_keys(entries, &names, "this block", out);
             let mut ok = true;
             let mut exprs = Vec::new();
             for f in fields.iter() {
                 match entries.iter().find(|(k, _)| k.name == f.name) {
-                    Some((_, v)) if !matches!(v.kind, Kind::Null) => {
-                        match check_value(v, &f.kind, ctx, out) {
-                            Some(e) => exprs.push((f.name.to_string(), e)),
-                            None => ok = false,
-                        }
-                    }
+                    Some((_, v)) if !matches!(v.kind, Kind::Null) => match check_value(v, &f.kind, ctx, out) {
+                        Some(e) => exprs.push((f.name.to_string(), e)),
+                        None => ok = false,
+                    },
                     _ if f.required => {
                         out.push(
-                            Diagnostic::error(
-                                "Missing required property",
-                                format!("this block requires `{}`", f.name),
-                            )
-                            .at(&node.span)
-                            .hint(format!(
-                                "add `{}:` ({})",
-                                f.name,
-                                f.kind.describe()
-                            )),
+                            Diagnostic::error("Missing required property", format!("this block requires `{}`", f.name))
+                                .at(&node.span)
+                                .hint(format!("add `{}:` ({})", f.name, f.kind.describe())),
                         );
                         ok = false;
                     }
@@ -206,21 +173,14 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             }
             Err(e) => {
                 out.push(
-                    Diagnostic::error(
-                        "Invalid JSON",
-                        format!("this string is not valid JSON: {e}"),
-                    )
-                    .at(&node.span),
+                    Diagnostic::error("Invalid JSON", format!("this string is not valid JSON: {e}")).at(&node.span),
                 );
                 None
             }
             Ok(v) => Some(Expr::Lit(v)),
         },
         (PropKind::Json, Kind::Seq(items)) => {
-            let exprs: Option<Vec<Expr>> = items
-                .iter()
-                .map(|i| check_value(i, &PropKind::Json, ctx, out))
-                .collect();
+            let exprs: Option<Vec<Expr>> = items.iter().map(|i| check_value(i, &PropKind::Json, ctx, out)).collect();
             exprs.map(|e| collapse(Expr::List(e)))
         }
         (PropKind::Json, Kind::Map(entries)) => {
@@ -235,43 +195,31 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             ok.then(|| collapse(Expr::Map(exprs)))
         }
         (PropKind::Json, Kind::Int(i)) => Some(Expr::Lit(Value::from(*i))),
-        (PropKind::Json, Kind::Float(f)) => Some(Expr::Lit(
-            serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
-        )),
+        (PropKind::Json, Kind::Float(f)) => {
+            Some(Expr::Lit(serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number)))
+        }
         (PropKind::Json, Kind::Bool(b)) => Some(Expr::Lit(Value::Bool(*b))),
         (PropKind::Json, Kind::Null) => Some(Expr::Lit(Value::Null)),
         _ => wrong_type(node, kind, out),
     }
 }
 
-fn check_template(
-    node: &Node,
-    s: &str,
-    kind: &PropKind,
-    ctx: &Ctx,
-    out: &mut Vec<Diagnostic>,
-) -> Option<Expr> {
+fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     let pieces = match split_template(s) {
         Ok(p) => p,
         Err(TemplateError::Unclosed) => {
             out.push(
-                Diagnostic::error(
-                    "Invalid reference",
-                    format!("`{s}` opens `${{` without a closing `}}`"),
-                )
-                .at(&node.span)
-                .hint("close the reference with `}`, or write `$${` for a literal `${`"),
+                Diagnostic::error("Invalid reference", format!("`{s}` opens `${{` without a closing `}}`"))
+                    .at(&node.span)
+                    .hint("close the reference with `}`, or write `$${` for a literal `${`"),
             );
             return None;
         }
         Err(TemplateError::BadReference(inner)) => {
             out.push(
-                Diagnostic::error(
-                    "Invalid reference",
-                    format!("`${{{inner}}}` is not a reference"),
-                )
-                .at(&node.span)
-                .hint("write `${resource.attribute}` or `${var.name}`"),
+                Diagnostic::error("Invalid reference", format!("`${{{inner}}}` is not a reference"))
+                    .at(&node.span)
+                    .hint("write `${resource.attribute}` or `${var.name}`"),
             );
             return None;
         }
@@ -290,21 +238,25 @@ fn check_template(
     for p in pieces {
         match p {
             Piece::Text(t) => parts.push(Part::Lit(t)),
-            Piece::Var(v) => {
-                match lookup_var(&v, node, ctx, out) {
-                    Some(val) => match val.scalar_text() {
-                        Some(t) => parts.push(Part::Lit(t)),
-                        None => {
-                            out.push(
-                            Diagnostic::error("Wrong value type", format!("variable `{v}` is {}, which cannot be placed inside a string", val.type_name()))
-                                .at(&node.span),
+            Piece::Var(v) => match lookup_var(&v, node, ctx, out) {
+                Some(val) => match val.scalar_text() {
+                    Some(t) => parts.push(Part::Lit(t)),
+                    None => {
+                        out.push(
+                            Diagnostic::error(
+                                "Wrong value type",
+                                format!(
+                                    "variable `{v}` is {}, which cannot be placed inside a string",
+                                    val.type_name()
+                                ),
+                            )
+                            .at(&node.span),
                         );
-                            ok = false;
-                        }
-                    },
-                    None => ok = false,
-                }
-            }
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            },
             Piece::Ref(r) => {
                 ok &= ctx.check_ref(&r, node, out);
                 parts.push(Part::Ref(r));
@@ -315,21 +267,13 @@ fn check_template(
         return None;
     }
     if parts.iter().all(|p| matches!(p, Part::Lit(_))) {
-        let text: String = parts
-            .iter()
-            .map(|p| if let Part::Lit(t) = p { t.as_str() } else { "" })
-            .collect();
-        let lit = Node {
-            kind: Kind::Str(text),
-            span: node.span.clone(),
-        };
+        let text: String = parts.iter().map(|p| if let Part::Lit(t) = p { t.as_str() } else { "" }).collect();
+        let lit = Node { kind: Kind::Str(text), span: node.span.clone() };
         // Re-check the substituted text (e.g. a CIDR assembled from variables).
         return check_node(&lit, kind, ctx, out);
     }
     match kind {
-        PropKind::Str | PropKind::Json | PropKind::Cidr | PropKind::Enum(_) => {
-            Some(Expr::Template(parts))
-        }
+        PropKind::Str | PropKind::Json | PropKind::Cidr | PropKind::Enum(_) => Some(Expr::Template(parts)),
         _ => wrong_type(node, kind, out),
     }
 }
@@ -345,10 +289,7 @@ fn lookup_var(name: &str, node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> 
                     format!("`${{var.{name}}}` refers to a variable the stack does not declare"),
                 )
                 .at(&node.span)
-                .hint(unknown_key_hint(
-                    name,
-                    &ctx.vars.keys().map(String::as_str).collect::<Vec<_>>(),
-                )),
+                .hint(unknown_key_hint(name, &ctx.vars.keys().map(String::as_str).collect::<Vec<_>>())),
             );
             None
         }

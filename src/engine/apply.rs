@@ -95,25 +95,17 @@ fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
         };
         for &kind in kinds {
             index.insert(key(&c.address, kind), steps.len());
-            steps.push(Step {
-                address: c.address.clone(),
-                kind,
-                ty,
-                deps: Vec::new(),
-            });
+            steps.push(Step { address: c.address.clone(), kind, ty, deps: Vec::new() });
         }
     }
     let old_deps = |addr: &str, c: &Change| -> Vec<String> {
-        state
-            .get(addr)
-            .map(|r| r.dependencies.clone())
-            .unwrap_or_else(|| {
-                if c.action == Action::Delete {
-                    c.dependencies.clone()
-                } else {
-                    Vec::new()
-                }
-            })
+        state.get(addr).map(|r| r.dependencies.clone()).unwrap_or_else(|| {
+            if c.action == Action::Delete {
+                c.dependencies.clone()
+            } else {
+                Vec::new()
+            }
+        })
     };
     for c in &plan.changes {
         // Creates and updates wait for the creates/updates of what they reference.
@@ -165,14 +157,7 @@ fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Pro
     let mut props = Props::new();
     for (k, v) in sent {
         let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
-        props.insert(
-            k.clone(),
-            if sensitive {
-                state.hash_sensitive(v)
-            } else {
-                v.clone()
-            },
-        );
+        props.insert(k.clone(), if sensitive { state.hash_sensitive(v) } else { v.clone() });
     }
     for (k, v) in &obs.properties {
         if ty.prop(k).is_some_and(|p| !p.sensitive) {
@@ -208,11 +193,7 @@ pub async fn apply(
             if status[i] != Status::Pending {
                 continue;
             }
-            if let Some(&bad) = steps[i]
-                .deps
-                .iter()
-                .find(|&&d| matches!(status[d], Status::Failed | Status::Skipped))
-            {
+            if let Some(&bad) = steps[i].deps.iter().find(|&&d| matches!(status[d], Status::Failed | Status::Skipped)) {
                 status[i] = Status::Skipped;
                 skipped.push((steps[i].address.clone(), steps[bad].address.clone()));
             }
@@ -223,9 +204,7 @@ pub async fn apply(
                 if running.len() >= parallelism {
                     break;
                 }
-                if status[i] != Status::Pending
-                    || !steps[i].deps.iter().all(|&d| status[d] == Status::Done)
-                {
+                if status[i] != Status::Pending || !steps[i].deps.iter().all(|&d| status[d] == Status::Done) {
                     continue;
                 }
                 let step = &steps[i];
@@ -257,34 +236,19 @@ pub async fn apply(
                     continue;
                 }
                 let provider = provider.clone();
-                let (ty, kind, address, changed) = (
-                    step.ty,
-                    step.kind,
-                    step.address.clone(),
-                    change.changed.clone(),
-                );
+                let (ty, kind, address, changed) = (step.ty, step.kind, step.address.clone(), change.changed.clone());
                 running.spawn(async move {
                     let res = match (kind, current) {
-                        (StepKind::Create, _) => provider
-                            .create(CreateRequest {
-                                ty,
-                                address: &address,
-                                props: &resolved,
-                            })
-                            .await
-                            .map(Some),
-                        (StepKind::Update, Some(cur)) => provider
-                            .update(ty, &cur.id, &cur.properties, &resolved, &changed)
-                            .await
-                            .map(Some),
-                        (StepKind::Delete, Some(cur)) => provider
-                            .delete(ty, &cur.id, &cur.properties)
-                            .await
-                            .map(|_| None),
-                        (_, None) => Err(ProviderError::new(
-                            "NotInState",
-                            format!("`{address}` is not in state"),
-                        )),
+                        (StepKind::Create, _) => {
+                            provider.create(CreateRequest { ty, address: &address, props: &resolved }).await.map(Some)
+                        }
+                        (StepKind::Update, Some(cur)) => {
+                            provider.update(ty, &cur.id, &cur.properties, &resolved, &changed).await.map(Some)
+                        }
+                        (StepKind::Delete, Some(cur)) => {
+                            provider.delete(ty, &cur.id, &cur.properties).await.map(|_| None)
+                        }
+                        (_, None) => Err(ProviderError::new("NotInState", format!("`{address}` is not in state"))),
                     };
                     (i, resolved, res)
                 });
@@ -293,11 +257,7 @@ pub async fn apply(
         if running.is_empty() {
             break;
         }
-        let next = tokio::time::timeout(
-            opts.heartbeat.saturating_sub(last_beat.elapsed()),
-            running.join_next(),
-        )
-        .await;
+        let next = tokio::time::timeout(opts.heartbeat.saturating_sub(last_beat.elapsed()), running.join_next()).await;
         let joined = match next {
             Err(_) => {
                 for (i, s) in status.iter().enumerate() {
@@ -321,15 +281,8 @@ pub async fn apply(
             Ok(r) => r,
             Err(e) => {
                 // A panicking step: treat it as failed, never as done.
-                let i = status
-                    .iter()
-                    .position(|s| matches!(s, Status::Running(_)))
-                    .unwrap_or(0);
-                (
-                    i,
-                    Props::new(),
-                    Err(ProviderError::new("InternalError", e.to_string())),
-                )
+                let i = status.iter().position(|s| matches!(s, Status::Running(_))).unwrap_or(0);
+                (i, Props::new(), Err(ProviderError::new("InternalError", e.to_string())))
             }
         };
         let step = &steps[i];
@@ -340,16 +293,8 @@ pub async fn apply(
         match res {
             Err(error) => {
                 status[i] = Status::Failed;
-                progress.line(&format!(
-                    "{}: {} failed: {error}",
-                    step.address,
-                    step.kind.verbs().1
-                ));
-                failures.push(Failure {
-                    address: step.address.clone(),
-                    kind: step.kind,
-                    error,
-                });
+                progress.line(&format!("{}: {} failed: {error}", step.address, step.kind.verbs().1));
+                failures.push(Failure { address: step.address.clone(), kind: step.kind, error });
                 continue;
             }
             Ok(obs) => {
@@ -357,10 +302,7 @@ pub async fn apply(
                 let id = match (step.kind, obs) {
                     (StepKind::Delete, _) => state.remove(&step.address).map(|r| r.id),
                     (_, Some(obs)) => {
-                        let deps = plan
-                            .change(&step.address)
-                            .map(|c| c.dependencies.clone())
-                            .unwrap_or_default();
+                        let deps = plan.change(&step.address).map(|c| c.dependencies.clone()).unwrap_or_default();
                         let mut attributes = obs.attributes.clone();
                         attributes.insert("id".into(), Value::String(obs.id.clone()));
                         let properties = recorded(&state, step.ty, &sent, &obs);
@@ -386,20 +328,13 @@ pub async fn apply(
         }
         state.serial += 1;
         if let Err(e) = store.write(&state).await {
-            progress.line(&format!(
-                "error: could not write state after {}: {e}",
-                step.address
-            ));
+            progress.line(&format!("error: could not write state after {}: {e}", step.address));
             state_error = Some(e);
         }
     }
     for (i, s) in status.iter().enumerate() {
         if *s == Status::Pending {
-            let why = if state_error.is_some() {
-                "state could not be written"
-            } else {
-                "dependency cycle"
-            };
+            let why = if state_error.is_some() { "state could not be written" } else { "dependency cycle" };
             skipped.push((steps[i].address.clone(), why.into()));
         }
     }
@@ -409,13 +344,7 @@ pub async fn apply(
         for o in &plan.outputs {
             let v = o.expr.resolve(&|r: &Ref| state_lookup(&state, r));
             if !contains_unknown(&v) {
-                outputs.insert(
-                    o.name.clone(),
-                    OutputState {
-                        value: v,
-                        sensitive: o.sensitive,
-                    },
-                );
+                outputs.insert(o.name.clone(), OutputState { value: v, sensitive: o.sensitive });
             }
         }
         if plan.destroy {
@@ -429,10 +358,5 @@ pub async fn apply(
             }
         }
     }
-    ApplyOutcome {
-        state,
-        failures,
-        skipped,
-        state_error,
-    }
+    ApplyOutcome { state, failures, skipped, state_error }
 }

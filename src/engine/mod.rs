@@ -18,8 +18,5 @@ pub fn state_lookup(state: &State, r: &Ref) -> Option<Value> {
     if r.attr == "id" {
         return Some(Value::String(res.id.clone()));
     }
-    res.attributes
-        .get(&r.attr)
-        .or_else(|| res.properties.get(&r.attr))
-        .cloned()
+    res.attributes.get(&r.attr).or_else(|| res.properties.get(&r.attr)).cloned()
 }

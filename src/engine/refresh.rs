@@ -25,18 +25,11 @@ pub async fn refresh(provider: &dyn Provider, state: &State) -> Result<State, Re
             continue;
         };
         let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
-        let observed = provider
-            .read(ty, &ids)
-            .await
-            .map_err(|error| RefreshError {
-                ty: ty_name.to_string(),
-                addresses: resources
-                    .iter()
-                    .map(|r| r.address.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                error,
-            })?;
+        let observed = provider.read(ty, &ids).await.map_err(|error| RefreshError {
+            ty: ty_name.to_string(),
+            addresses: resources.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
+            error,
+        })?;
         for (r, obs) in resources.iter().zip(observed) {
             match obs {
                 None => {
@@ -73,22 +66,8 @@ mod tests {
         let ty = schema::lookup("aws.ec2.vpc").unwrap();
         let mut props = Props::new();
         props.insert("cidr_block".into(), json!("10.0.0.0/16"));
-        let a = p
-            .create(CreateRequest {
-                ty,
-                address: "a",
-                props: &props,
-            })
-            .await
-            .unwrap();
-        let b = p
-            .create(CreateRequest {
-                ty,
-                address: "b",
-                props: &props,
-            })
-            .await
-            .unwrap();
+        let a = p.create(CreateRequest { ty, address: "a", props: &props }).await.unwrap();
+        let b = p.create(CreateRequest { ty, address: "b", props: &props }).await.unwrap();
         let mut s = State::new("st", "dev");
         for (addr, o) in [("a", &a), ("b", &b)] {
             s.put(crate::state::ResourceState {
@@ -104,14 +83,8 @@ mod tests {
         p.remove("b");
         let r = refresh(&p, &s).await.unwrap();
         assert_eq!(r.resources.len(), 1);
-        assert_eq!(
-            r.get("a").unwrap().properties["cidr_block"],
-            json!("10.9.0.0/16")
-        );
+        assert_eq!(r.get("a").unwrap().properties["cidr_block"], json!("10.9.0.0/16"));
         // One batched read for both VPCs.
-        assert_eq!(
-            p.calls().iter().filter(|c| c.starts_with("read")).count(),
-            1
-        );
+        assert_eq!(p.calls().iter().filter(|c| c.starts_with("read")).count(), 1);
     }
 }

@@ -89,10 +89,7 @@ pub struct Plan {
 impl Plan {
     pub fn has_changes(&self) -> bool {
         self.changes.iter().any(|c| c.action != Action::NoOp)
-            || self
-                .outputs
-                .iter()
-                .any(|o| o.before.as_ref() != Some(&o.after))
+            || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.after))
     }
 
     pub fn count(&self, a: Action) -> usize {
@@ -127,19 +124,14 @@ pub fn ownership_tags(stack: &str, env: &str, address: &str) -> [(String, String
 
 /// The tags expression: env default tags, then the resource's own, then ownership tags.
 fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
-    let mut entries: Vec<(String, Expr)> = req
-        .default_tags
-        .iter()
-        .map(|(k, v)| (k.clone(), Expr::Lit(Value::String(v.clone()))))
-        .collect();
+    let mut entries: Vec<(String, Expr)> =
+        req.default_tags.iter().map(|(k, v)| (k.clone(), Expr::Lit(Value::String(v.clone())))).collect();
     let mut set = |k: String, e: Expr| match entries.iter_mut().find(|(x, _)| *x == k) {
         Some(slot) => slot.1 = e,
         None => entries.push((k, e)),
     };
     match user {
-        Some(Expr::Lit(Value::Object(m))) => m
-            .iter()
-            .for_each(|(k, v)| set(k.clone(), Expr::Lit(v.clone()))),
+        Some(Expr::Lit(Value::Object(m))) => m.iter().for_each(|(k, v)| set(k.clone(), Expr::Lit(v.clone()))),
         Some(Expr::Map(m)) => m.iter().for_each(|(k, e)| set(k.clone(), e.clone())),
         _ => {}
     }
@@ -149,10 +141,7 @@ fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     if entries.iter().all(|(_, e)| matches!(e, Expr::Lit(_))) {
         Expr::Lit(Value::Object(
-            entries
-                .into_iter()
-                .map(|(k, e)| (k, if let Expr::Lit(v) = e { v } else { Value::Null }))
-                .collect(),
+            entries.into_iter().map(|(k, e)| (k, if let Expr::Lit(v) = e { v } else { Value::Null })).collect(),
         ))
     } else {
         Expr::Map(entries)
@@ -176,21 +165,13 @@ fn canon(kind: &PropKind, v: &Value) -> Value {
             c.dedup();
             Value::Array(c)
         }
-        (PropKind::List(inner), Value::Array(items)) => {
-            Value::Array(items.iter().map(|i| canon(inner, i)).collect())
+        (PropKind::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|i| canon(inner, i)).collect()),
+        (PropKind::Map(inner), Value::Object(m)) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(inner, x))).collect())
         }
-        (PropKind::Map(inner), Value::Object(m)) => Value::Object(
-            m.iter()
-                .map(|(k, x)| (k.clone(), canon(inner, x)))
-                .collect(),
-        ),
         (PropKind::Object(fields), Value::Object(m)) => Value::Object(
             m.iter()
-                .filter(|(_, x)| {
-                    !(x.is_null()
-                        || x.as_array().is_some_and(Vec::is_empty)
-                        || x.as_str() == Some(""))
-                })
+                .filter(|(_, x)| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty) || x.as_str() == Some("")))
                 .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
                     Some(f) => (k.clone(), canon(&f.kind, x)),
                     None => (k.clone(), x.clone()),
@@ -198,9 +179,7 @@ fn canon(kind: &PropKind, v: &Value) -> Value {
                 .collect(),
         ),
         (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-        (PropKind::Int, Value::Number(n)) => {
-            n.as_f64().map_or(v.clone(), |f| Value::from(f as i64))
-        }
+        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
         _ => v.clone(),
     }
 }
@@ -216,11 +195,7 @@ fn lookup(known: &BTreeMap<String, Known>, r: &Ref) -> Option<Value> {
     let k = known.get(&r.resource)?;
     let fresh = matches!(k.action, Action::Create | Action::Replace);
     if k.ty.attrs.contains(&r.attr.as_str()) {
-        return if fresh {
-            None
-        } else {
-            k.attrs.get(&r.attr).cloned()
-        };
+        return if fresh { None } else { k.attrs.get(&r.attr).cloned() };
     }
     match k.after.get(&r.attr) {
         Some(v) if !crate::expr::is_unknown(v) => Some(v.clone()),
@@ -233,14 +208,7 @@ fn redact(ty: &TypeSchema, props: &Map<String, Value>) -> Map<String, Value> {
         .iter()
         .map(|(k, v)| {
             let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
-            (
-                k.clone(),
-                if sensitive {
-                    Value::String(SENSITIVE.into())
-                } else {
-                    v.clone()
-                },
-            )
+            (k.clone(), if sensitive { Value::String(SENSITIVE.into()) } else { v.clone() })
         })
         .collect()
 }
@@ -268,20 +236,14 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     if !diags.is_empty() {
         return Err(diags);
     }
-    let in_scope = |addr: &str, set: &Option<std::collections::BTreeSet<String>>| {
-        set.as_ref().is_none_or(|s| s.contains(addr))
-    };
+    let in_scope =
+        |addr: &str, set: &Option<std::collections::BTreeSet<String>>| set.as_ref().is_none_or(|s| s.contains(addr));
 
     let mut changes = Vec::new();
     let mut known: BTreeMap<String, Known> = BTreeMap::new();
 
     if req.destroy {
-        let state_graph = DepGraph::new(
-            state
-                .resources
-                .iter()
-                .map(|r| (r.address.clone(), r.dependencies.clone())),
-        );
+        let state_graph = DepGraph::new(state.resources.iter().map(|r| (r.address.clone(), r.dependencies.clone())));
         let scope = (!req.targets.is_empty()).then(|| state_graph.with_dependents(req.targets));
         for r in &state.resources {
             if !in_scope(&r.address, &scope) {
@@ -304,10 +266,8 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 let tags = merged_tags(res.props.get("tags"), req, &addr);
                 config.insert("tags".into(), tags);
             }
-            let desired: Map<String, Value> = config
-                .iter()
-                .map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| lookup(&known, r))))
-                .collect();
+            let desired: Map<String, Value> =
+                config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| lookup(&known, r)))).collect();
             let current = state.get(&addr);
             if !in_scope(&addr, &scope) {
                 // Outside the targets: stays as it is; its state values still serve references.
@@ -326,11 +286,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             }
             let deps = stack_deps(res);
             let (action, changed, replace_because) = match current {
-                None => (
-                    Action::Create,
-                    desired.keys().cloned().collect(),
-                    Vec::new(),
-                ),
+                None => (Action::Create, desired.keys().cloned().collect(), Vec::new()),
                 Some(cur) => {
                     let mut changed = Vec::new();
                     let mut replace = Vec::new();
@@ -344,8 +300,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                         } else {
                             !contains_unknown(d)
                                 && c.is_some_and(|c| {
-                                    canonical(ty, p.name, &p.kind, c)
-                                        == canonical(ty, p.name, &p.kind, d)
+                                    canonical(ty, p.name, &p.kind, c) == canonical(ty, p.name, &p.kind, d)
                                 })
                         };
                         if !same {
@@ -398,9 +353,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         }
         // In state but no longer in the stack: delete (only if targeted, when targeting).
         for r in &state.resources {
-            if req.graph.contains(&r.address)
-                || (!req.targets.is_empty() && !req.targets.contains(&r.address))
-            {
+            if req.graph.contains(&r.address) || (!req.targets.is_empty() && !req.targets.contains(&r.address)) {
                 continue;
             }
             if let Some(ty) = schema::lookup(&r.ty) {

@@ -51,52 +51,29 @@ fn render_change(out: &mut String, c: &Change) {
         Action::Delete => before.keys().collect(),
         _ => c.changed.iter().collect(),
     };
-    let width = keys
-        .iter()
-        .map(|k| k.len())
-        .max()
-        .unwrap_or(0)
-        .max(if c.id.is_some() { 2 } else { 0 });
+    let width = keys.iter().map(|k| k.len()).max().unwrap_or(0).max(if c.id.is_some() { 2 } else { 0 });
     let body_indent = 6 + width + 5;
     if matches!(c.action, Action::Update | Action::Replace | Action::Delete) {
         if let Some(id) = &c.id {
-            let _ = writeln!(
-                out,
-                "        {:width$} = {}",
-                "id",
-                value(&Value::String(id.clone()), body_indent)
-            );
+            let _ = writeln!(out, "        {:width$} = {}", "id", value(&Value::String(id.clone()), body_indent));
         }
     }
     for k in &keys {
         match c.action {
             Action::Create => {
-                let _ = writeln!(
-                    out,
-                    "      + {k:width$} = {}",
-                    value(&after[k.as_str()], body_indent)
-                );
+                let _ = writeln!(out, "      + {k:width$} = {}", value(&after[k.as_str()], body_indent));
             }
             Action::Delete => {
-                let _ = writeln!(
-                    out,
-                    "      - {k:width$} = {}",
-                    value(&before[k.as_str()], body_indent)
-                );
+                let _ = writeln!(out, "      - {k:width$} = {}", value(&before[k.as_str()], body_indent));
             }
             _ => {
                 let old = before.get(k.as_str());
                 let new = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
-                let note = if c.replace_because.contains(k) {
-                    " # forces replacement"
-                } else {
-                    ""
-                };
+                let note = if c.replace_because.contains(k) { " # forces replacement" } else { "" };
                 let (marker, text) = match old {
                     None | Some(Value::Null) => ("+", value(&new, body_indent)),
                     Some(o) => {
-                        let arrow = if contains_unknown(&new) && !new.is_array() && !new.is_object()
-                        {
+                        let arrow = if contains_unknown(&new) && !new.is_array() && !new.is_object() {
                             "(known after apply)".to_string()
                         } else {
                             value(&new, body_indent)
@@ -111,11 +88,8 @@ fn render_change(out: &mut String, c: &Change) {
     if matches!(c.action, Action::Update | Action::Replace) {
         let hidden = after.len().saturating_sub(c.changed.len());
         if hidden > 0 {
-            let _ = writeln!(
-                out,
-                "        # ({hidden} unchanged propert{} hidden)",
-                if hidden == 1 { "y" } else { "ies" }
-            );
+            let _ =
+                writeln!(out, "        # ({hidden} unchanged propert{} hidden)", if hidden == 1 { "y" } else { "ies" });
         }
     }
     let _ = writeln!(out, "    }}\n");
@@ -136,11 +110,7 @@ pub fn render(plan: &Plan) -> String {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
     }
-    let changing: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|c| c.action != Action::NoOp)
-        .collect();
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
     if !changing.is_empty() {
         out.push_str("cloudbridge will perform the following actions:\n\n");
         for c in &changing {
@@ -149,11 +119,7 @@ pub fn render(plan: &Plan) -> String {
         out.push_str(&summary_line(plan));
         out.push('\n');
     }
-    let outs: Vec<_> = plan
-        .outputs
-        .iter()
-        .filter(|o| o.before.as_ref() != Some(&o.after))
-        .collect();
+    let outs: Vec<_> = plan.outputs.iter().filter(|o| o.before.as_ref() != Some(&o.after)).collect();
     if !outs.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
         let width = outs.iter().map(|o| o.name.len()).max().unwrap_or(0);
@@ -170,13 +136,7 @@ pub fn render(plan: &Plan) -> String {
                     let _ = writeln!(out, "  + {:width$} = {}", o.name, shown(&o.after));
                 }
                 Some(b) => {
-                    let _ = writeln!(
-                        out,
-                        "  ~ {:width$} = {} -> {}",
-                        o.name,
-                        shown(b),
-                        shown(&o.after)
-                    );
+                    let _ = writeln!(out, "  ~ {:width$} = {} -> {}", o.name, shown(b), shown(&o.after));
                 }
             }
         }

@@ -34,9 +34,7 @@ impl MemoryProvider {
 
     /// Make creating `address` fail with this error.
     pub fn fail_create(&self, address: &str, code: &str, message: &str) {
-        self.lock()
-            .fail_create
-            .insert(address.into(), ProviderError::new(code, message));
+        self.lock().fail_create.insert(address.into(), ProviderError::new(code, message));
     }
 
     pub fn calls(&self) -> Vec<String> {
@@ -45,11 +43,7 @@ impl MemoryProvider {
 
     /// Live resources as (type, address).
     pub fn live(&self) -> Vec<(String, String)> {
-        self.lock()
-            .resources
-            .values()
-            .map(|(t, a, _)| (t.clone(), a.clone()))
-            .collect()
+        self.lock().resources.values().map(|(t, a, _)| (t.clone(), a.clone())).collect()
     }
 
     /// Change a live resource behind cloudbridge's back (drift).
@@ -78,11 +72,7 @@ impl MemoryProvider {
             .filter(|(k, _)| ty.prop(k).is_some_and(|p| !p.sensitive))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        Observed {
-            id: id.into(),
-            properties,
-            attributes,
-        }
+        Observed { id: id.into(), properties, attributes }
     }
 }
 
@@ -90,40 +80,21 @@ impl MemoryProvider {
 impl Provider for MemoryProvider {
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let mut inner = self.lock();
-        inner
-            .calls
-            .push(format!("create {} {}", req.ty.name, req.address));
+        inner.calls.push(format!("create {} {}", req.ty.name, req.address));
         if let Some(e) = inner.fail_create.get(req.address) {
             return Err(e.clone());
         }
         inner.next += 1;
         let short = req.ty.name.rsplit('.').next().unwrap_or("res");
         let id = format!("{short}-{:04}", inner.next);
-        inner.resources.insert(
-            id.clone(),
-            (req.ty.name.into(), req.address.into(), req.props.clone()),
-        );
+        inner.resources.insert(id.clone(), (req.ty.name.into(), req.address.into(), req.props.clone()));
         Ok(Self::observed(req.ty, &id, req.props))
     }
 
-    async fn read(
-        &self,
-        ty: &'static TypeSchema,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut inner = self.lock();
-        inner
-            .calls
-            .push(format!("read {} {}", ty.name, ids.join(",")));
-        Ok(ids
-            .iter()
-            .map(|id| {
-                inner
-                    .resources
-                    .get(id)
-                    .map(|(_, _, p)| Self::observed(ty, id, p))
-            })
-            .collect())
+        inner.calls.push(format!("read {} {}", ty.name, ids.join(",")));
+        Ok(ids.iter().map(|id| inner.resources.get(id).map(|(_, _, p)| Self::observed(ty, id, p))).collect())
     }
 
     async fn update(
@@ -141,19 +112,11 @@ impl Provider for MemoryProvider {
                 *props = new.clone();
                 Ok(Self::observed(ty, id, new))
             }
-            None => Err(ProviderError::new(
-                "NotFound",
-                format!("{id} does not exist"),
-            )),
+            None => Err(ProviderError::new("NotFound", format!("{id} does not exist"))),
         }
     }
 
-    async fn delete(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        _props: &Props,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, _props: &Props) -> Result<(), ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("delete {} {id}", ty.name));
         inner.resources.remove(id);

@@ -32,10 +32,7 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ProviderError {
-        ProviderError {
-            code: code.into(),
-            message: message.into(),
-        }
+        ProviderError { code: code.into(), message: message.into() }
     }
 }
 
@@ -53,11 +50,7 @@ pub trait Provider: Send + Sync {
 
     /// Read many resources of one type at once (one Describe call where the API allows).
     /// The answer has one entry per ID, in order; `None` = the resource no longer exists.
-    async fn read(
-        &self,
-        ty: &'static TypeSchema,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError>;
+    async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
 
     /// Change the properties named in `changed` from `old` to `new`.
     async fn update(
@@ -70,10 +63,5 @@ pub trait Provider: Send + Sync {
     ) -> Result<Observed, ProviderError>;
 
     /// Delete; deleting something already gone succeeds.
-    async fn delete(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        props: &Props,
-    ) -> Result<(), ProviderError>;
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props) -> Result<(), ProviderError>;
 }

@@ -17,11 +17,7 @@ pub struct LocalStore {
 
 impl LocalStore {
     pub fn new(path: PathBuf) -> LocalStore {
-        LocalStore {
-            path,
-            lock_file: Mutex::new(None),
-            last_serial: Mutex::new(None),
-        }
+        LocalStore { path, lock_file: Mutex::new(None), last_serial: Mutex::new(None) }
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -32,11 +28,7 @@ impl LocalStore {
 
     fn io(&self, what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
         let origin = path.display().to_string();
-        move |source| StateError::Io {
-            what,
-            origin,
-            source,
-        }
+        move |source| StateError::Io { what, origin, source }
     }
 }
 
@@ -67,18 +59,13 @@ impl StateStore for LocalStore {
                     id: "unknown".into(),
                     ..LockInfo::new("unknown", &lp.display().to_string())
                 });
-                return Err(StateError::Locked {
-                    holder: Box::new(holder),
-                    force_unlock: false,
-                });
+                return Err(StateError::Locked { holder: Box::new(holder), force_unlock: false });
             }
             Err(fs::TryLockError::Error(e)) => return Err(self.io("cannot lock", &lp)(e)),
         }
         let info = LockInfo::new(operation, &lp.display().to_string());
-        f.set_len(0)
-            .map_err(self.io("cannot write the lock file", &lp))?;
-        f.rewind()
-            .map_err(self.io("cannot write the lock file", &lp))?;
+        f.set_len(0).map_err(self.io("cannot write the lock file", &lp))?;
+        f.rewind().map_err(self.io("cannot write the lock file", &lp))?;
         f.write_all(&serde_json::to_vec_pretty(&info).unwrap_or_default())
             .and_then(|_| f.sync_all())
             .map_err(self.io("cannot write the lock file", &lp))?;
@@ -87,12 +74,7 @@ impl StateStore for LocalStore {
     }
 
     async fn unlock(&self, _lock: &LockInfo) -> Result<(), StateError> {
-        if let Some(f) = self
-            .lock_file
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(f) = self.lock_file.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = f.set_len(0);
             let _ = f.unlock();
         }
@@ -101,11 +83,7 @@ impl StateStore for LocalStore {
 
     async fn force_unlock(&self, id: &str) -> Result<(), StateError> {
         // An OS lock cannot outlive its process; there is never a stale local lock.
-        Err(StateError::NoSuchLock {
-            id: id.into(),
-            origin: self.lock_path().display().to_string(),
-            holder: None,
-        })
+        Err(StateError::NoSuchLock { id: id.into(), origin: self.lock_path().display().to_string(), holder: None })
     }
 
     async fn read(&self) -> Result<Option<State>, StateError> {
@@ -120,26 +98,19 @@ impl StateStore for LocalStore {
     }
 
     async fn write(&self, state: &State) -> Result<(), StateError> {
-        let dir = self
-            .path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         fs::create_dir_all(dir).map_err(self.io("cannot create the state directory", dir))?;
         // Refuse to roll back: the file on disk must be what we last read or wrote.
         if let Ok(bytes) = fs::read(&self.path) {
             if let Ok(disk) = State::from_json(&bytes, &self.location()) {
                 let last = *self.last_serial.lock().unwrap_or_else(|e| e.into_inner());
                 if Some(disk.serial) != last || disk.lineage != state.lineage {
-                    return Err(StateError::Conflict {
-                        origin: self.location(),
-                    });
+                    return Err(StateError::Conflict { origin: self.location() });
                 }
             }
             let mut backup = self.path.clone().into_os_string();
             backup.push(".backup");
-            fs::write(&backup, &bytes)
-                .map_err(self.io("cannot write the state backup", Path::new(&backup)))?;
+            fs::write(&backup, &bytes).map_err(self.io("cannot write the state backup", Path::new(&backup)))?;
         }
         let mut tmp = self.path.clone().into_os_string();
         tmp.push(format!(".tmp-{}", std::process::id()));
@@ -200,25 +171,13 @@ mod tests {
         b.write(&s2).await.unwrap();
         let mut s3 = s.clone();
         s3.serial = 1;
-        assert!(matches!(
-            a.write(&s3).await,
-            Err(StateError::Conflict { .. })
-        ));
+        assert!(matches!(a.write(&s3).await, Err(StateError::Conflict { .. })));
     }
 
     #[test]
     fn rejects_newer_and_corrupt_state() {
-        assert!(matches!(
-            State::from_json(b"{\"format_version\": 99}", "x"),
-            Err(StateError::NewerVersion { .. })
-        ));
-        assert!(matches!(
-            State::from_json(b"{\"format_vers", "x"),
-            Err(StateError::Corrupt { .. })
-        ));
-        assert!(matches!(
-            State::from_json(b"[]", "x"),
-            Err(StateError::Corrupt { .. })
-        ));
+        assert!(matches!(State::from_json(b"{\"format_version\": 99}", "x"), Err(StateError::NewerVersion { .. })));
+        assert!(matches!(State::from_json(b"{\"format_vers", "x"), Err(StateError::Corrupt { .. })));
+        assert!(matches!(State::from_json(b"[]", "x"), Err(StateError::Corrupt { .. })));
     }
 }

@@ -68,10 +68,7 @@ impl State {
 
     /// Insert or replace a resource, keeping resources sorted by address.
     pub fn put(&mut self, r: ResourceState) {
-        match self
-            .resources
-            .binary_search_by(|x| x.address.as_str().cmp(&r.address))
-        {
+        match self.resources.binary_search_by(|x| x.address.as_str().cmp(&r.address)) {
             Ok(i) => self.resources[i] = r,
             Err(i) => self.resources.insert(i, r),
         }
@@ -84,28 +81,17 @@ impl State {
 
     /// Parse and check a state document.
     pub fn from_json(text: &[u8], origin: &str) -> Result<State, StateError> {
-        let v: Value = serde_json::from_slice(text).map_err(|e| StateError::Corrupt {
-            origin: origin.into(),
-            detail: e.to_string(),
-        })?;
+        let v: Value = serde_json::from_slice(text)
+            .map_err(|e| StateError::Corrupt { origin: origin.into(), detail: e.to_string() })?;
         let version = v
             .get("format_version")
             .and_then(Value::as_u64)
-            .ok_or_else(|| StateError::Corrupt {
-                origin: origin.into(),
-                detail: "no `format_version` field".into(),
-            })?;
+            .ok_or_else(|| StateError::Corrupt { origin: origin.into(), detail: "no `format_version` field".into() })?;
         if version > u64::from(FORMAT_VERSION) {
-            return Err(StateError::NewerVersion {
-                origin: origin.into(),
-                found: version,
-                supported: FORMAT_VERSION,
-            });
+            return Err(StateError::NewerVersion { origin: origin.into(), found: version, supported: FORMAT_VERSION });
         }
-        let state: State = serde_json::from_value(v).map_err(|e| StateError::Corrupt {
-            origin: origin.into(),
-            detail: e.to_string(),
-        })?;
+        let state: State = serde_json::from_value(v)
+            .map_err(|e| StateError::Corrupt { origin: origin.into(), detail: e.to_string() })?;
         let mut seen = std::collections::BTreeSet::new();
         for r in &state.resources {
             if !seen.insert(&r.address) {
@@ -149,9 +135,7 @@ pub struct LockInfo {
 
 impl LockInfo {
     pub fn new(operation: &str, path: &str) -> LockInfo {
-        let user = std::env::var("USER")
-            .or_else(|_| std::env::var("USERNAME"))
-            .unwrap_or_else(|_| "unknown".into());
+        let user = std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".into());
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         LockInfo {
             id: uuid::Uuid::new_v4().to_string(),
@@ -180,45 +164,21 @@ impl std::fmt::Display for LockInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("the state is locked by another run\n{holder}")]
-    Locked {
-        holder: Box<LockInfo>,
-        force_unlock: bool,
-    },
+    Locked { holder: Box<LockInfo>, force_unlock: bool },
     #[error("the state at {origin} is not valid state: {detail}")]
     Corrupt { origin: String, detail: String },
     #[error("the state at {origin} has format version {found}; this cloudbridge reads up to version {supported}")]
-    NewerVersion {
-        origin: String,
-        found: u64,
-        supported: u32,
-    },
+    NewerVersion { origin: String, found: u64, supported: u32 },
     #[error("the state at {origin} was changed by someone else since it was read")]
     Conflict { origin: String },
     #[error("the state at {origin} belongs to stack `{found}`, not `{expected}`")]
-    WrongStack {
-        origin: String,
-        found: String,
-        expected: String,
-    },
+    WrongStack { origin: String, found: String, expected: String },
     #[error("no lock with ID `{id}` is held on {origin}")]
-    NoSuchLock {
-        id: String,
-        origin: String,
-        holder: Option<Box<LockInfo>>,
-    },
+    NoSuchLock { id: String, origin: String, holder: Option<Box<LockInfo>> },
     #[error("{what} {origin}: {source}")]
-    Io {
-        what: &'static str,
-        origin: String,
-        source: std::io::Error,
-    },
+    Io { what: &'static str, origin: String, source: std::io::Error },
     #[error("{what} {origin}: {code}: {message}")]
-    Remote {
-        what: &'static str,
-        origin: String,
-        code: String,
-        message: String,
-    },
+    Remote { what: &'static str, origin: String, code: String, message: String },
 }
 
 impl StateError {

@@ -22,55 +22,25 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(client: Client, bucket: String, key: String, encrypt: bool) -> S3Store {
-        S3Store {
-            client,
-            bucket,
-            key,
-            encrypt,
-            etag: Mutex::new(None),
-        }
+        S3Store { client, bucket, key, encrypt, etag: Mutex::new(None) }
     }
 
     fn lock_key(&self) -> String {
         format!("{}.lock", self.key)
     }
 
-    fn remote(
-        &self,
-        what: &'static str,
-        key: &str,
-        (code, message): (String, String),
-    ) -> StateError {
-        StateError::Remote {
-            what,
-            origin: format!("s3://{}/{key}", self.bucket),
-            code,
-            message,
-        }
+    fn remote(&self, what: &'static str, key: &str, (code, message): (String, String)) -> StateError {
+        StateError::Remote { what, origin: format!("s3://{}/{key}", self.bucket), code, message }
     }
 
     async fn read_lock(&self) -> Result<Option<LockInfo>, StateError> {
         let key = self.lock_key();
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&key)
-            .send()
-            .await
-        {
+        match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
             Ok(out) => {
-                let bytes = out
-                    .body
-                    .collect()
-                    .await
-                    .map(|b| b.into_bytes())
-                    .unwrap_or_default();
-                Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| {
-                    LockInfo {
-                        id: "unreadable".into(),
-                        ..LockInfo::new("unknown", &format!("s3://{}/{key}", self.bucket))
-                    }
+                let bytes = out.body.collect().await.map(|b| b.into_bytes()).unwrap_or_default();
+                Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo {
+                    id: "unreadable".into(),
+                    ..LockInfo::new("unknown", &format!("s3://{}/{key}", self.bucket))
                 })))
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
@@ -78,11 +48,7 @@ impl S3Store {
         }
     }
 
-    fn put(
-        &self,
-        key: &str,
-        body: Vec<u8>,
-    ) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    fn put(&self, key: &str, body: Vec<u8>) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
         let mut req = self
             .client
             .put_object()
@@ -120,10 +86,7 @@ impl StateStore for S3Store {
                         id: "unknown (released while being read)".into(),
                         ..LockInfo::new("unknown", &key)
                     });
-                    Err(StateError::Locked {
-                        holder: Box::new(holder),
-                        force_unlock: true,
-                    })
+                    Err(StateError::Locked { holder: Box::new(holder), force_unlock: true })
                 } else {
                     Err(self.remote("cannot take the lock", &key, (code, message)))
                 }
@@ -154,35 +117,18 @@ impl StateStore for S3Store {
     }
 
     async fn force_unlock(&self, id: &str) -> Result<(), StateError> {
-        self.unlock(&LockInfo {
-            id: id.to_string(),
-            ..LockInfo::new("force-unlock", "")
-        })
-        .await
+        self.unlock(&LockInfo { id: id.to_string(), ..LockInfo::new("force-unlock", "") }).await
     }
 
     async fn read(&self) -> Result<Option<State>, StateError> {
-        match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(&self.key)
-            .send()
-            .await
-        {
+        match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
             Ok(out) => {
                 let etag = out.e_tag().map(str::to_string);
                 let bytes = out
                     .body
                     .collect()
                     .await
-                    .map_err(|e| {
-                        self.remote(
-                            "cannot read the state",
-                            &self.key,
-                            ("ReadFailed".into(), e.to_string()),
-                        )
-                    })?
+                    .map_err(|e| self.remote("cannot read the state", &self.key, ("ReadFailed".into(), e.to_string())))?
                     .into_bytes();
                 let state = State::from_json(&bytes, &self.location())?;
                 *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
@@ -205,16 +151,13 @@ impl StateStore for S3Store {
         };
         match req.send().await {
             Ok(out) => {
-                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) =
-                    out.e_tag().map(str::to_string);
+                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = out.e_tag().map(str::to_string);
                 Ok(())
             }
             Err(e) => {
                 let (code, message) = sdk_error(&e);
                 if precondition_failed(&code) {
-                    Err(StateError::Conflict {
-                        origin: self.location(),
-                    })
+                    Err(StateError::Conflict { origin: self.location() })
                 } else {
                     Err(self.remote("cannot write the state", &self.key, (code, message)))
                 }
@@ -225,8 +168,7 @@ impl StateStore for S3Store {
 
 /// An S3 client for state, path-style when an endpoint override is set.
 pub fn client(config: &aws_config::SdkConfig, region: Option<&str>) -> Client {
-    let mut b =
-        aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    let mut b = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
     if let Some(r) = region {
         b = b.region(aws_sdk_s3::config::Region::new(r.to_string()));
     }
@@ -263,13 +205,9 @@ impl S3Store {
                     .build(),
             );
         }
-        req.send()
-            .await
-            .map_err(|e| remote("cannot create the state bucket", sdk_error(&e)))?;
+        req.send().await.map_err(|e| remote("cannot create the state bucket", sdk_error(&e)))?;
         use aws_sdk_s3::types::*;
-        let versioning = VersioningConfiguration::builder()
-            .status(BucketVersioningStatus::Enabled)
-            .build();
+        let versioning = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
         self.client
             .put_bucket_versioning()
             .bucket(b)
@@ -278,27 +216,17 @@ impl S3Store {
             .await
             .map_err(|e| remote("cannot enable versioning on", sdk_error(&e)))?;
         let invalid = |e: aws_sdk_s3::error::BuildError| {
-            remote(
-                "cannot build the encryption settings for",
-                ("InvalidInput".into(), e.to_string()),
-            )
+            remote("cannot build the encryption settings for", ("InvalidInput".into(), e.to_string()))
         };
         let default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(ServerSideEncryption::Aes256)
             .build()
             .map_err(invalid)?;
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(default)
-            .build();
+        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
         let enc = ServerSideEncryptionConfiguration::builder()
             .rules(rule)
             .build()
-            .map_err(|e| {
-                remote(
-                    "cannot build the encryption settings for",
-                    ("InvalidInput".into(), e.to_string()),
-                )
-            })?;
+            .map_err(|e| remote("cannot build the encryption settings for", ("InvalidInput".into(), e.to_string())))?;
         self.client
             .put_bucket_encryption()
             .bucket(b)

@@ -7,66 +7,37 @@ use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification,
-    UserIdGroupPair,
+    AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
 fn tag_spec(rt: ResourceType, p: &Props) -> TagSpecification {
-    let tags = super::tags_prop(p)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect();
-    TagSpecification::builder()
-        .resource_type(rt)
-        .set_tags(Some(tags))
-        .build()
+    let tags = super::tags_prop(p).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+    TagSpecification::builder().resource_type(rt).set_tags(Some(tags)).build()
 }
 
 fn tags_of(tags: &[Tag]) -> Value {
-    tags_value(tags.iter().map(|t| {
-        (
-            t.key().unwrap_or_default().to_string(),
-            t.value().unwrap_or_default().to_string(),
-        )
-    }))
+    tags_value(
+        tags.iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
+    )
 }
 
 async fn retag(c: &Clients, id: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
     let (set, remove) = tag_changes(old, new);
     if !remove.is_empty() {
-        let tags = remove
-            .into_iter()
-            .map(|k| Tag::builder().key(k).build())
-            .collect();
-        c.ec2
-            .delete_tags()
-            .resources(id)
-            .set_tags(Some(tags))
-            .send()
-            .await?;
+        let tags = remove.into_iter().map(|k| Tag::builder().key(k).build()).collect();
+        c.ec2.delete_tags().resources(id).set_tags(Some(tags)).send().await?;
     }
     if !set.is_empty() {
-        let tags = set
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build())
-            .collect();
-        c.ec2
-            .create_tags()
-            .resources(id)
-            .set_tags(Some(tags))
-            .send()
-            .await?;
+        let tags = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        c.ec2.create_tags().resources(id).set_tags(Some(tags)).send().await?;
     }
     Ok(())
 }
 
 fn id_filter(name: &str, ids: &[String]) -> Filter {
-    Filter::builder()
-        .name(name)
-        .set_values(Some(ids.to_vec()))
-        .build()
+    Filter::builder().name(name).set_values(Some(ids.to_vec())).build()
 }
 
 /// Arrange results found by ID into the order of `ids`.
@@ -79,11 +50,7 @@ fn flag(b: bool) -> AttributeBooleanValue {
 }
 
 fn obj(pairs: &[(&str, Value)]) -> Map<String, Value> {
-    pairs
-        .iter()
-        .filter(|(_, v)| !v.is_null())
-        .map(|(k, v)| (k.to_string(), v.clone()))
-        .collect()
+    pairs.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.to_string(), v.clone())).collect()
 }
 
 // ---------------------------------------------------------------- VPC
@@ -97,12 +64,7 @@ pub static VPC: TypeSchema = TypeSchema {
         Prop::new("enable_dns_hostnames", PropKind::Bool).default("false"),
         TAGS,
     ],
-    attrs: &[
-        "id",
-        "arn",
-        "default_security_group_id",
-        "main_route_table_id",
-    ],
+    attrs: &["id", "arn", "default_security_group_id", "main_route_table_id"],
     taggable: true,
     normalize: None,
 };
@@ -111,12 +73,7 @@ pub struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_vpc()
@@ -124,117 +81,47 @@ impl AwsResource for Vpc {
             .tag_specifications(tag_spec(ResourceType::Vpc, p))
             .send()
             .await?;
-        let id = out
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
-            .to_string();
-        self.update(
-            c,
-            &id,
-            &Props::new(),
-            p,
-            &["enable_dns_support".into(), "enable_dns_hostnames".into()],
-        )
-        .await?;
-        Ok(Observed {
-            id,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+        self.update(c, &id, &Props::new(), p, &["enable_dns_support".into(), "enable_dns_hostnames".into()]).await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
-        let out = c
-            .ec2
-            .describe_vpcs()
-            .filters(id_filter("vpc-id", ids))
-            .send()
-            .await?;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_vpcs().filters(id_filter("vpc-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for v in out.vpcs() {
             let id = v.vpc_id().unwrap_or_default().to_string();
-            let dns_support = c
-                .ec2
-                .describe_vpc_attribute()
-                .vpc_id(&id)
-                .attribute("enableDnsSupport".into())
-                .send()
-                .await?;
-            let dns_hostnames = c
-                .ec2
-                .describe_vpc_attribute()
-                .vpc_id(&id)
-                .attribute("enableDnsHostnames".into())
-                .send()
-                .await?;
+            let dns_support =
+                c.ec2.describe_vpc_attribute().vpc_id(&id).attribute("enableDnsSupport".into()).send().await?;
+            let dns_hostnames =
+                c.ec2.describe_vpc_attribute().vpc_id(&id).attribute("enableDnsHostnames".into()).send().await?;
             let sg = c
                 .ec2
                 .describe_security_groups()
                 .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
-                .filters(
-                    Filter::builder()
-                        .name("group-name")
-                        .values("default")
-                        .build(),
-                )
+                .filters(Filter::builder().name("group-name").values("default").build())
                 .send()
                 .await?;
             let rt = c
                 .ec2
                 .describe_route_tables()
                 .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
-                .filters(
-                    Filter::builder()
-                        .name("association.main")
-                        .values("true")
-                        .build(),
-                )
+                .filters(Filter::builder().name("association.main").values("true").build())
                 .send()
                 .await?;
             let properties = obj(&[
                 ("cidr_block", json!(v.cidr_block())),
-                (
-                    "enable_dns_support",
-                    json!(dns_support.enable_dns_support().and_then(|a| a.value())),
-                ),
-                (
-                    "enable_dns_hostnames",
-                    json!(dns_hostnames.enable_dns_hostnames().and_then(|a| a.value())),
-                ),
+                ("enable_dns_support", json!(dns_support.enable_dns_support().and_then(|a| a.value()))),
+                ("enable_dns_hostnames", json!(dns_hostnames.enable_dns_hostnames().and_then(|a| a.value()))),
                 ("tags", tags_of(v.tags())),
             ]);
             let attributes = obj(&[
                 ("id", json!(id)),
-                (
-                    "arn",
-                    json!(format!(
-                        "arn:aws:ec2:{}:{}:vpc/{id}",
-                        c.region,
-                        v.owner_id().unwrap_or_default()
-                    )),
-                ),
-                (
-                    "default_security_group_id",
-                    json!(sg.security_groups().first().and_then(|g| g.group_id())),
-                ),
-                (
-                    "main_route_table_id",
-                    json!(rt.route_tables().first().and_then(|r| r.route_table_id())),
-                ),
+                ("arn", json!(format!("arn:aws:ec2:{}:{}:vpc/{id}", c.region, v.owner_id().unwrap_or_default()))),
+                ("default_security_group_id", json!(sg.security_groups().first().and_then(|g| g.group_id()))),
+                ("main_route_table_id", json!(rt.route_tables().first().and_then(|r| r.route_table_id()))),
             ]);
-            found.insert(
-                id.clone(),
-                Observed {
-                    id,
-                    properties,
-                    attributes,
-                },
-            );
+            found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
@@ -250,22 +137,12 @@ impl AwsResource for Vpc {
         // One attribute per ModifyVpcAttribute call, as the API requires.
         if changed.iter().any(|c| c == "enable_dns_support") {
             if let Some(b) = bool_prop(new, "enable_dns_support") {
-                c.ec2
-                    .modify_vpc_attribute()
-                    .vpc_id(id)
-                    .enable_dns_support(flag(b))
-                    .send()
-                    .await?;
+                c.ec2.modify_vpc_attribute().vpc_id(id).enable_dns_support(flag(b)).send().await?;
             }
         }
         if changed.iter().any(|c| c == "enable_dns_hostnames") {
             if let Some(b) = bool_prop(new, "enable_dns_hostnames") {
-                c.ec2
-                    .modify_vpc_attribute()
-                    .vpc_id(id)
-                    .enable_dns_hostnames(flag(b))
-                    .send()
-                    .await?;
+                c.ec2.modify_vpc_attribute().vpc_id(id).enable_dns_hostnames(flag(b)).send().await?;
             }
         }
         if changed.iter().any(|c| c == "tags") {
@@ -301,12 +178,7 @@ pub struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_subnet()
@@ -316,39 +188,15 @@ impl AwsResource for Subnet {
             .tag_specifications(tag_spec(ResourceType::Subnet, p))
             .send()
             .await?;
-        let id = out
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
         if bool_prop(p, "map_public_ip_on_launch") == Some(true) {
-            self.update(
-                c,
-                &id,
-                &Props::new(),
-                p,
-                &["map_public_ip_on_launch".into()],
-            )
-            .await?;
+            self.update(c, &id, &Props::new(), p, &["map_public_ip_on_launch".into()]).await?;
         }
-        Ok(Observed {
-            id,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
-        let out = c
-            .ec2
-            .describe_subnets()
-            .filters(id_filter("subnet-id", ids))
-            .send()
-            .await?;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_subnets().filters(id_filter("subnet-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for s in out.subnets() {
             let id = s.subnet_id().unwrap_or_default().to_string();
@@ -356,21 +204,11 @@ impl AwsResource for Subnet {
                 ("vpc_id", json!(s.vpc_id())),
                 ("cidr_block", json!(s.cidr_block())),
                 ("availability_zone", json!(s.availability_zone())),
-                (
-                    "map_public_ip_on_launch",
-                    json!(s.map_public_ip_on_launch().unwrap_or(false)),
-                ),
+                ("map_public_ip_on_launch", json!(s.map_public_ip_on_launch().unwrap_or(false))),
                 ("tags", tags_of(s.tags())),
             ]);
             let attributes = obj(&[("id", json!(id)), ("arn", json!(s.subnet_arn()))]);
-            found.insert(
-                id.clone(),
-                Observed {
-                    id,
-                    properties,
-                    attributes,
-                },
-            );
+            found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
@@ -385,12 +223,7 @@ impl AwsResource for Subnet {
     ) -> Result<(), ProviderError> {
         if changed.iter().any(|c| c == "map_public_ip_on_launch") {
             let b = bool_prop(new, "map_public_ip_on_launch").unwrap_or(false);
-            c.ec2
-                .modify_subnet_attribute()
-                .subnet_id(id)
-                .map_public_ip_on_launch(flag(b))
-                .send()
-                .await?;
+            c.ec2.modify_subnet_attribute().subnet_id(id).map_public_ip_on_launch(flag(b)).send().await?;
         }
         if changed.iter().any(|c| c == "tags") {
             retag(c, id, old, new).await?;
@@ -419,68 +252,30 @@ pub struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_internet_gateway()
             .tag_specifications(tag_spec(ResourceType::InternetGateway, p))
             .send()
             .await?;
-        let id = out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
         if let Some(vpc) = str_prop(p, "vpc_id") {
-            c.ec2
-                .attach_internet_gateway()
-                .internet_gateway_id(&id)
-                .vpc_id(vpc)
-                .send()
-                .await?;
+            c.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(vpc).send().await?;
         }
-        Ok(Observed {
-            id,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
-        let out = c
-            .ec2
-            .describe_internet_gateways()
-            .filters(id_filter("internet-gateway-id", ids))
-            .send()
-            .await?;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_internet_gateways().filters(id_filter("internet-gateway-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for g in out.internet_gateways() {
             let id = g.internet_gateway_id().unwrap_or_default().to_string();
             let vpc = g.attachments().iter().find_map(|a| a.vpc_id());
             let properties = obj(&[("vpc_id", json!(vpc)), ("tags", tags_of(g.tags()))]);
-            let arn = format!(
-                "arn:aws:ec2:{}:{}:internet-gateway/{id}",
-                c.region,
-                g.owner_id().unwrap_or_default()
-            );
+            let arn = format!("arn:aws:ec2:{}:{}:internet-gateway/{id}", c.region, g.owner_id().unwrap_or_default());
             let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
-            found.insert(
-                id.clone(),
-                Observed {
-                    id,
-                    properties,
-                    attributes,
-                },
-            );
+            found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
@@ -495,20 +290,10 @@ impl AwsResource for InternetGateway {
     ) -> Result<(), ProviderError> {
         if changed.iter().any(|c| c == "vpc_id") {
             if let Some(vpc) = str_prop(old, "vpc_id") {
-                c.ec2
-                    .detach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await?;
+                c.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
             }
             if let Some(vpc) = str_prop(new, "vpc_id") {
-                c.ec2
-                    .attach_internet_gateway()
-                    .internet_gateway_id(id)
-                    .vpc_id(vpc)
-                    .send()
-                    .await?;
+                c.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
             }
         }
         if changed.iter().any(|c| c == "tags") {
@@ -528,20 +313,11 @@ impl AwsResource for InternetGateway {
         for g in out.internet_gateways() {
             for a in g.attachments() {
                 if let Some(vpc) = a.vpc_id() {
-                    c.ec2
-                        .detach_internet_gateway()
-                        .internet_gateway_id(id)
-                        .vpc_id(vpc)
-                        .send()
-                        .await?;
+                    c.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
                 }
             }
         }
-        c.ec2
-            .delete_internet_gateway()
-            .internet_gateway_id(id)
-            .send()
-            .await?;
+        c.ec2.delete_internet_gateway().internet_gateway_id(id).send().await?;
         Ok(())
     }
 }
@@ -574,31 +350,15 @@ fn routes_of(p: &Props) -> BTreeMap<String, Value> {
     p.get("routes")
         .and_then(Value::as_array)
         .map(|a| {
-            a.iter()
-                .filter_map(|r| {
-                    Some((
-                        r.get("destination_cidr_block")?.as_str()?.to_string(),
-                        r.clone(),
-                    ))
-                })
-                .collect()
+            a.iter().filter_map(|r| Some((r.get("destination_cidr_block")?.as_str()?.to_string(), r.clone()))).collect()
         })
         .unwrap_or_default()
 }
 
 async fn put_route(c: &Clients, id: &str, r: &Value, replace: bool) -> Result<(), ProviderError> {
-    let dest = r
-        .get("destination_cidr_block")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let gw = r
-        .get("gateway_id")
-        .and_then(Value::as_str)
-        .map(str::to_string);
-    let nat = r
-        .get("nat_gateway_id")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let dest = r.get("destination_cidr_block").and_then(Value::as_str).unwrap_or_default();
+    let gw = r.get("gateway_id").and_then(Value::as_str).map(str::to_string);
+    let nat = r.get("nat_gateway_id").and_then(Value::as_str).map(str::to_string);
     if replace {
         c.ec2
             .replace_route()
@@ -623,12 +383,7 @@ async fn put_route(c: &Clients, id: &str, r: &Value, replace: bool) -> Result<()
 
 #[async_trait]
 impl AwsResource for RouteTable {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_route_table()
@@ -636,32 +391,14 @@ impl AwsResource for RouteTable {
             .tag_specifications(tag_spec(ResourceType::RouteTable, p))
             .send()
             .await?;
-        let id = out
-            .route_table()
-            .and_then(|r| r.route_table_id())
-            .unwrap_or_default()
-            .to_string();
+        let id = out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string();
         let empty = Props::new();
-        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()])
-            .await?;
-        Ok(Observed {
-            id,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()]).await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
-        let out = c
-            .ec2
-            .describe_route_tables()
-            .filters(id_filter("route-table-id", ids))
-            .send()
-            .await?;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_route_tables().filters(id_filter("route-table-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for t in out.route_tables() {
             let id = t.route_table_id().unwrap_or_default().to_string();
@@ -677,32 +414,17 @@ impl AwsResource for RouteTable {
                     ]))
                 })
                 .collect();
-            let subnets: Vec<&str> = t
-                .associations()
-                .iter()
-                .filter(|a| a.main() != Some(true))
-                .filter_map(|a| a.subnet_id())
-                .collect();
+            let subnets: Vec<&str> =
+                t.associations().iter().filter(|a| a.main() != Some(true)).filter_map(|a| a.subnet_id()).collect();
             let properties = obj(&[
                 ("vpc_id", json!(t.vpc_id())),
                 ("routes", Value::Array(routes)),
                 ("subnet_ids", json!(subnets)),
                 ("tags", tags_of(t.tags())),
             ]);
-            let arn = format!(
-                "arn:aws:ec2:{}:{}:route-table/{id}",
-                c.region,
-                t.owner_id().unwrap_or_default()
-            );
+            let arn = format!("arn:aws:ec2:{}:{}:route-table/{id}", c.region, t.owner_id().unwrap_or_default());
             let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
-            found.insert(
-                id.clone(),
-                Observed {
-                    id,
-                    properties,
-                    attributes,
-                },
-            );
+            found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
@@ -718,12 +440,7 @@ impl AwsResource for RouteTable {
         if changed.iter().any(|c| c == "routes") {
             let (o, n) = (routes_of(old), routes_of(new));
             for dest in o.keys().filter(|d| !n.contains_key(*d)) {
-                c.ec2
-                    .delete_route()
-                    .route_table_id(id)
-                    .destination_cidr_block(dest)
-                    .send()
-                    .await?;
+                c.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await?;
             }
             for (dest, r) in &n {
                 match o.get(dest) {
@@ -735,41 +452,23 @@ impl AwsResource for RouteTable {
         }
         if changed.iter().any(|c| c == "subnet_ids") {
             let want = strings(new.get("subnet_ids"));
-            let out = c
-                .ec2
-                .describe_route_tables()
-                .filters(id_filter("route-table-id", &[id.to_string()]))
-                .send()
-                .await?;
+            let out =
+                c.ec2.describe_route_tables().filters(id_filter("route-table-id", &[id.to_string()])).send().await?;
             let assocs: Vec<(String, String)> = out
                 .route_tables()
                 .iter()
                 .flat_map(|t| t.associations())
                 .filter(|a| a.main() != Some(true))
-                .filter_map(|a| {
-                    Some((
-                        a.subnet_id()?.to_string(),
-                        a.route_table_association_id()?.to_string(),
-                    ))
-                })
+                .filter_map(|a| Some((a.subnet_id()?.to_string(), a.route_table_association_id()?.to_string())))
                 .collect();
             for (subnet, assoc) in &assocs {
                 if !want.contains(subnet) {
-                    c.ec2
-                        .disassociate_route_table()
-                        .association_id(assoc)
-                        .send()
-                        .await?;
+                    c.ec2.disassociate_route_table().association_id(assoc).send().await?;
                 }
             }
             for subnet in &want {
                 if !assocs.iter().any(|(s, _)| s == subnet) {
-                    c.ec2
-                        .associate_route_table()
-                        .route_table_id(id)
-                        .subnet_id(subnet)
-                        .send()
-                        .await?;
+                    c.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send().await?;
                 }
             }
         }
@@ -780,19 +479,10 @@ impl AwsResource for RouteTable {
     }
 
     async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
-        let out = c
-            .ec2
-            .describe_route_tables()
-            .filters(id_filter("route-table-id", &[id.to_string()]))
-            .send()
-            .await?;
+        let out = c.ec2.describe_route_tables().filters(id_filter("route-table-id", &[id.to_string()])).send().await?;
         for a in out.route_tables().iter().flat_map(|t| t.associations()) {
             if let (Some(assoc), false) = (a.route_table_association_id(), a.main() == Some(true)) {
-                c.ec2
-                    .disassociate_route_table()
-                    .association_id(assoc)
-                    .send()
-                    .await?;
+                c.ec2.disassociate_route_table().association_id(assoc).send().await?;
             }
         }
         c.ec2.delete_route_table().route_table_id(id).send().await?;
@@ -816,9 +506,7 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     doc: "A security group with ingress and egress rules; rules may reference other groups.",
     props: &[
         Prop::new("name", PropKind::Str).required().replace(),
-        Prop::new("description", PropKind::Str)
-            .replace()
-            .default("\"Managed by cloudbridge\""),
+        Prop::new("description", PropKind::Str).replace().default("\"Managed by cloudbridge\""),
         Prop::new("vpc_id", PropKind::Str).required().replace(),
         Prop::new("ingress", PropKind::Set(&PropKind::Object(RULE))).default("[]"),
         Prop::new("egress", PropKind::Set(&PropKind::Object(RULE))),
@@ -844,55 +532,25 @@ fn normalize_rules(prop: &str, v: &Value) -> Value {
 fn atomic_rules(v: &Value) -> Vec<Map<String, Value>> {
     let mut out = Vec::new();
     for rule in v.as_array().into_iter().flatten() {
-        let proto = rule
-            .get("protocol")
-            .and_then(Value::as_str)
-            .unwrap_or("all");
+        let proto = rule.get("protocol").and_then(Value::as_str).unwrap_or("all");
         let all = proto == "all" || proto == "-1";
         let base = |source: (&str, &Value)| {
             let mut m = obj(&[
                 ("protocol", json!(if all { "all" } else { proto })),
-                (
-                    "from_port",
-                    if all {
-                        Value::Null
-                    } else {
-                        rule.get("from_port").cloned().unwrap_or(Value::Null)
-                    },
-                ),
-                (
-                    "to_port",
-                    if all {
-                        Value::Null
-                    } else {
-                        rule.get("to_port").cloned().unwrap_or(Value::Null)
-                    },
-                ),
+                ("from_port", if all { Value::Null } else { rule.get("from_port").cloned().unwrap_or(Value::Null) }),
+                ("to_port", if all { Value::Null } else { rule.get("to_port").cloned().unwrap_or(Value::Null) }),
                 (
                     "description",
-                    rule.get("description")
-                        .cloned()
-                        .filter(|d| d.as_str() != Some(""))
-                        .unwrap_or(Value::Null),
+                    rule.get("description").cloned().filter(|d| d.as_str() != Some("")).unwrap_or(Value::Null),
                 ),
             ]);
             m.insert(source.0.into(), source.1.clone());
             m
         };
-        for cidr in rule
-            .get("cidr_blocks")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for cidr in rule.get("cidr_blocks").and_then(Value::as_array).into_iter().flatten() {
             out.push(base(("cidr_block", cidr)));
         }
-        for sg in rule
-            .get("source_security_group_ids")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
+        for sg in rule.get("source_security_group_ids").and_then(Value::as_array).into_iter().flatten() {
             out.push(base(("source_security_group_id", sg)));
         }
     }
@@ -900,36 +558,18 @@ fn atomic_rules(v: &Value) -> Vec<Map<String, Value>> {
 }
 
 fn permission(atom: &Map<String, Value>) -> IpPermission {
-    let proto = atom
-        .get("protocol")
-        .and_then(Value::as_str)
-        .unwrap_or("all");
+    let proto = atom.get("protocol").and_then(Value::as_str).unwrap_or("all");
     let port = |k: &str| atom.get(k).and_then(Value::as_i64).map(|p| p as i32);
-    let desc = atom
-        .get("description")
-        .and_then(Value::as_str)
-        .map(str::to_string);
+    let desc = atom.get("description").and_then(Value::as_str).map(str::to_string);
     let mut b = IpPermission::builder().ip_protocol(if proto == "all" { "-1" } else { proto });
     if proto != "all" {
-        b = b
-            .set_from_port(port("from_port"))
-            .set_to_port(port("to_port"));
+        b = b.set_from_port(port("from_port")).set_to_port(port("to_port"));
     }
     if let Some(cidr) = atom.get("cidr_block").and_then(Value::as_str) {
-        b = b.ip_ranges(
-            IpRange::builder()
-                .cidr_ip(cidr)
-                .set_description(desc.clone())
-                .build(),
-        );
+        b = b.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(desc.clone()).build());
     }
     if let Some(sg) = atom.get("source_security_group_id").and_then(Value::as_str) {
-        b = b.user_id_group_pairs(
-            UserIdGroupPair::builder()
-                .group_id(sg)
-                .set_description(desc)
-                .build(),
-        );
+        b = b.user_id_group_pairs(UserIdGroupPair::builder().group_id(sg).set_description(desc).build());
     }
     b.build()
 }
@@ -978,52 +618,21 @@ impl SecurityGroup {
         old: Option<&Value>,
         new: Option<&Value>,
     ) -> Result<(), ProviderError> {
-        let (o, n) = (
-            atomic_rules(old.unwrap_or(&Value::Null)),
-            atomic_rules(new.unwrap_or(&Value::Null)),
-        );
-        let revoke: Vec<IpPermission> = o
-            .iter()
-            .filter(|r| !n.contains(r))
-            .map(permission)
-            .collect();
-        let grant: Vec<IpPermission> = n
-            .iter()
-            .filter(|r| !o.contains(r))
-            .map(permission)
-            .collect();
+        let (o, n) = (atomic_rules(old.unwrap_or(&Value::Null)), atomic_rules(new.unwrap_or(&Value::Null)));
+        let revoke: Vec<IpPermission> = o.iter().filter(|r| !n.contains(r)).map(permission).collect();
+        let grant: Vec<IpPermission> = n.iter().filter(|r| !o.contains(r)).map(permission).collect();
         if !revoke.is_empty() {
             if egress {
-                c.ec2
-                    .revoke_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await?;
+                c.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(revoke)).send().await?;
             } else {
-                c.ec2
-                    .revoke_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(revoke))
-                    .send()
-                    .await?;
+                c.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(revoke)).send().await?;
             }
         }
         if !grant.is_empty() {
             if egress {
-                c.ec2
-                    .authorize_security_group_egress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await?;
+                c.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(grant)).send().await?;
             } else {
-                c.ec2
-                    .authorize_security_group_ingress()
-                    .group_id(id)
-                    .set_ip_permissions(Some(grant))
-                    .send()
-                    .await?;
+                c.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(grant)).send().await?;
             }
         }
         Ok(())
@@ -1032,12 +641,7 @@ impl SecurityGroup {
 
 #[async_trait]
 impl AwsResource for SecurityGroup {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_security_group()
@@ -1048,32 +652,17 @@ impl AwsResource for SecurityGroup {
             .send()
             .await?;
         let id = out.group_id().unwrap_or_default().to_string();
-        self.set_rules(c, &id, false, None, p.get("ingress"))
-            .await?;
+        self.set_rules(c, &id, false, None, p.get("ingress")).await?;
         if p.contains_key("egress") {
             // Replace the allow-all egress rule AWS adds to every new group.
             let default = json!([{"protocol": "all", "cidr_blocks": ["0.0.0.0/0"]}]);
-            self.set_rules(c, &id, true, Some(&default), p.get("egress"))
-                .await?;
+            self.set_rules(c, &id, true, Some(&default), p.get("egress")).await?;
         }
-        Ok(Observed {
-            id,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
-        let out = c
-            .ec2
-            .describe_security_groups()
-            .filters(id_filter("group-id", ids))
-            .send()
-            .await?;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_security_groups().filters(id_filter("group-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for g in out.security_groups() {
             let id = g.group_id().unwrap_or_default().to_string();
@@ -1085,25 +674,11 @@ impl AwsResource for SecurityGroup {
                 ("egress", rules_of(g.ip_permissions_egress())),
                 ("tags", tags_of(g.tags())),
             ]);
-            let arn = g
-                .security_group_arn()
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    format!(
-                        "arn:aws:ec2:{}:{}:security-group/{id}",
-                        c.region,
-                        g.owner_id().unwrap_or_default()
-                    )
-                });
+            let arn = g.security_group_arn().map(str::to_string).unwrap_or_else(|| {
+                format!("arn:aws:ec2:{}:{}:security-group/{id}", c.region, g.owner_id().unwrap_or_default())
+            });
             let attributes = obj(&[("id", json!(id)), ("arn", json!(arn))]);
-            found.insert(
-                id.clone(),
-                Observed {
-                    id,
-                    properties,
-                    attributes,
-                },
-            );
+            found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
@@ -1117,12 +692,10 @@ impl AwsResource for SecurityGroup {
         changed: &[String],
     ) -> Result<(), ProviderError> {
         if changed.iter().any(|c| c == "ingress") {
-            self.set_rules(c, id, false, old.get("ingress"), new.get("ingress"))
-                .await?;
+            self.set_rules(c, id, false, old.get("ingress"), new.get("ingress")).await?;
         }
         if changed.iter().any(|c| c == "egress") {
-            self.set_rules(c, id, true, old.get("egress"), new.get("egress"))
-                .await?;
+            self.set_rules(c, id, true, old.get("egress"), new.get("egress")).await?;
         }
         if changed.iter().any(|c| c == "tags") {
             retag(c, id, old, new).await?;
@@ -1151,16 +724,7 @@ mod tests {
             {"protocol": "tcp", "from_port": 443, "to_port": 443, "cidr_blocks": ["10.0.0.0/16"]},
             {"protocol": "all", "source_security_group_ids": ["sg-1"]},
         ]);
-        assert_eq!(
-            normalize_rules("ingress", &written),
-            normalize_rules("ingress", &read)
-        );
-        assert_eq!(
-            normalize_rules("ingress", &written)
-                .as_array()
-                .unwrap()
-                .len(),
-            3
-        );
+        assert_eq!(normalize_rules("ingress", &written), normalize_rules("ingress", &read));
+        assert_eq!(normalize_rules("ingress", &written).as_array().unwrap().len(), 3);
     }
 }

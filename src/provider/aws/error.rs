@@ -15,16 +15,10 @@ where
         SdkError::ServiceError(se) => {
             let err = se.err();
             let code = err.code().unwrap_or("Unknown").to_string();
-            let message = err
-                .message()
-                .map(str::to_string)
-                .unwrap_or_else(|| DisplayErrorContext(err).to_string());
+            let message = err.message().map(str::to_string).unwrap_or_else(|| DisplayErrorContext(err).to_string());
             (code, message)
         }
-        other => (
-            "RequestFailed".to_string(),
-            DisplayErrorContext(other).to_string(),
-        ),
+        other => ("RequestFailed".to_string(), DisplayErrorContext(other).to_string()),
     }
 }
 

@@ -1,10 +1,7 @@
 //! IAM roles (trust policy, inline policies, managed policy attachments) and managed
 //! policies (a new default version on every document change).
 
-use super::{
-    int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource,
-    Clients,
-};
+use super::{int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Clients};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -14,11 +11,7 @@ use serde_json::{json, Map, Value};
 fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
-            Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
+            Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
         })
         .collect()
 }
@@ -55,12 +48,7 @@ pub struct Role;
 
 #[async_trait]
 impl AwsResource for Role {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.iam
             .create_role()
@@ -72,26 +60,11 @@ impl AwsResource for Role {
             .set_tags(Some(iam_tags(tags_prop(p))?))
             .send()
             .await?;
-        self.update(
-            c,
-            &name,
-            &Props::new(),
-            p,
-            &["inline_policies".into(), "managed_policy_arns".into()],
-        )
-        .await?;
-        Ok(Observed {
-            id: name,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        self.update(c, &name, &Props::new(), p, &["inline_policies".into(), "managed_policy_arns".into()]).await?;
+        Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for name in ids {
             let role = match c.iam.get_role().role_name(name).send().await {
@@ -110,41 +83,17 @@ impl AwsResource for Role {
                 continue;
             };
             let mut inline = Map::new();
-            for pname in c
-                .iam
-                .list_role_policies()
-                .role_name(name)
-                .send()
-                .await?
-                .policy_names()
-            {
-                let pol = c
-                    .iam
-                    .get_role_policy()
-                    .role_name(name)
-                    .policy_name(pname)
-                    .send()
-                    .await?;
+            for pname in c.iam.list_role_policies().role_name(name).send().await?.policy_names() {
+                let pol = c.iam.get_role_policy().role_name(name).policy_name(pname).send().await?;
                 inline.insert(pname.clone(), policy_json(pol.policy_document()));
             }
-            let attached = c
-                .iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .send()
-                .await?;
-            let arns: Vec<&str> = attached
-                .attached_policies()
-                .iter()
-                .filter_map(|p| p.policy_arn())
-                .collect();
+            let attached = c.iam.list_attached_role_policies().role_name(name).send().await?;
+            let arns: Vec<&str> = attached.attached_policies().iter().filter_map(|p| p.policy_arn()).collect();
             let mut properties = Props::new();
             properties.insert("name".into(), json!(role.role_name()));
             properties.insert("path".into(), json!(role.path()));
-            properties.insert(
-                "assume_role_policy".into(),
-                policy_json(role.assume_role_policy_document().unwrap_or("{}")),
-            );
+            properties
+                .insert("assume_role_policy".into(), policy_json(role.assume_role_policy_document().unwrap_or("{}")));
             if let Some(d) = role.description() {
                 properties.insert("description".into(), json!(d));
             }
@@ -155,21 +104,13 @@ impl AwsResource for Role {
             properties.insert("managed_policy_arns".into(), json!(arns));
             properties.insert(
                 "tags".into(),
-                tags_value(
-                    role.tags()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string())),
-                ),
+                tags_value(role.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
             );
             let mut attributes = Props::new();
             attributes.insert("id".into(), json!(name));
             attributes.insert("arn".into(), json!(role.arn()));
             attributes.insert("unique_id".into(), json!(role.role_id()));
-            out.push(Some(Observed {
-                id: name.clone(),
-                properties,
-                attributes,
-            }));
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
@@ -202,14 +143,8 @@ impl AwsResource for Role {
         }
         if has("inline_policies") {
             let empty = Map::new();
-            let o = old
-                .get("inline_policies")
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
-            let n = new
-                .get("inline_policies")
-                .and_then(Value::as_object)
-                .unwrap_or(&empty);
+            let o = old.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
+            let n = new.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
             for (pname, pdoc) in n {
                 if o.get(pname) != Some(pdoc) {
                     c.iam
@@ -222,53 +157,25 @@ impl AwsResource for Role {
                 }
             }
             for pname in o.keys().filter(|k| !n.contains_key(*k)) {
-                c.iam
-                    .delete_role_policy()
-                    .role_name(id)
-                    .policy_name(pname)
-                    .send()
-                    .await?;
+                c.iam.delete_role_policy().role_name(id).policy_name(pname).send().await?;
             }
         }
         if has("managed_policy_arns") {
-            let (o, n) = (
-                strings(old.get("managed_policy_arns")),
-                strings(new.get("managed_policy_arns")),
-            );
+            let (o, n) = (strings(old.get("managed_policy_arns")), strings(new.get("managed_policy_arns")));
             for arn in n.iter().filter(|a| !o.contains(a)) {
-                c.iam
-                    .attach_role_policy()
-                    .role_name(id)
-                    .policy_arn(arn)
-                    .send()
-                    .await?;
+                c.iam.attach_role_policy().role_name(id).policy_arn(arn).send().await?;
             }
             for arn in o.iter().filter(|a| !n.contains(a)) {
-                c.iam
-                    .detach_role_policy()
-                    .role_name(id)
-                    .policy_arn(arn)
-                    .send()
-                    .await?;
+                c.iam.detach_role_policy().role_name(id).policy_arn(arn).send().await?;
             }
         }
         if has("tags") && !old.is_empty() {
             let (set, remove) = tag_changes(old, new);
             if !remove.is_empty() {
-                c.iam
-                    .untag_role()
-                    .role_name(id)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await?;
+                c.iam.untag_role().role_name(id).set_tag_keys(Some(remove)).send().await?;
             }
             if !set.is_empty() {
-                c.iam
-                    .tag_role()
-                    .role_name(id)
-                    .set_tags(Some(iam_tags(set)?))
-                    .send()
-                    .await?;
+                c.iam.tag_role().role_name(id).set_tags(Some(iam_tags(set)?)).send().await?;
             }
         }
         Ok(())
@@ -276,36 +183,14 @@ impl AwsResource for Role {
 
     async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
         // Detach and delete what is attached now, not only what state remembers.
-        let attached = c
-            .iam
-            .list_attached_role_policies()
-            .role_name(id)
-            .send()
-            .await?;
+        let attached = c.iam.list_attached_role_policies().role_name(id).send().await?;
         for p in attached.attached_policies() {
             if let Some(arn) = p.policy_arn() {
-                c.iam
-                    .detach_role_policy()
-                    .role_name(id)
-                    .policy_arn(arn)
-                    .send()
-                    .await?;
+                c.iam.detach_role_policy().role_name(id).policy_arn(arn).send().await?;
             }
         }
-        for pname in c
-            .iam
-            .list_role_policies()
-            .role_name(id)
-            .send()
-            .await?
-            .policy_names()
-        {
-            c.iam
-                .delete_role_policy()
-                .role_name(id)
-                .policy_name(pname)
-                .send()
-                .await?;
+        for pname in c.iam.list_role_policies().role_name(id).send().await?.policy_names() {
+            c.iam.delete_role_policy().role_name(id).policy_name(pname).send().await?;
         }
         c.iam.delete_role().role_name(id).send().await?;
         Ok(())
@@ -333,12 +218,7 @@ pub struct Policy;
 
 #[async_trait]
 impl AwsResource for Policy {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .iam
             .create_policy()
@@ -349,23 +229,11 @@ impl AwsResource for Policy {
             .set_tags(Some(iam_tags(tags_prop(p))?))
             .send()
             .await?;
-        let arn = out
-            .policy()
-            .and_then(|p| p.arn())
-            .unwrap_or_default()
-            .to_string();
-        Ok(Observed {
-            id: arn,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        let arn = out.policy().and_then(|p| p.arn()).unwrap_or_default().to_string();
+        Ok(Observed { id: arn, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for arn in ids {
             let pol = match c.iam.get_policy().policy_arn(arn).send().await {
@@ -384,18 +252,8 @@ impl AwsResource for Policy {
                 continue;
             };
             let version = pol.default_version_id().unwrap_or("v1");
-            let v = c
-                .iam
-                .get_policy_version()
-                .policy_arn(arn)
-                .version_id(version)
-                .send()
-                .await?;
-            let document = v
-                .policy_version()
-                .and_then(|v| v.document())
-                .map(policy_json)
-                .unwrap_or(Value::Null);
+            let v = c.iam.get_policy_version().policy_arn(arn).version_id(version).send().await?;
+            let document = v.policy_version().and_then(|v| v.document()).map(policy_json).unwrap_or(Value::Null);
             let tags = c.iam.list_policy_tags().policy_arn(arn).send().await?;
             let mut properties = Props::new();
             properties.insert("name".into(), json!(pol.policy_name()));
@@ -406,21 +264,13 @@ impl AwsResource for Policy {
             properties.insert("policy".into(), document);
             properties.insert(
                 "tags".into(),
-                tags_value(
-                    tags.tags()
-                        .iter()
-                        .map(|t| (t.key().to_string(), t.value().to_string())),
-                ),
+                tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
             );
             let mut attributes = Props::new();
             attributes.insert("id".into(), json!(arn));
             attributes.insert("arn".into(), json!(arn));
             attributes.insert("policy_id".into(), json!(pol.policy_id()));
-            out.push(Some(Observed {
-                id: arn.clone(),
-                properties,
-                attributes,
-            }));
+            out.push(Some(Observed { id: arn.clone(), properties, attributes }));
         }
         Ok(out)
     }
@@ -436,20 +286,11 @@ impl AwsResource for Policy {
         if changed.iter().any(|c| c == "policy") {
             // IAM keeps at most five versions: drop the oldest non-default one first.
             let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
-            let mut old_versions: Vec<_> = versions
-                .versions()
-                .iter()
-                .filter(|v| !v.is_default_version())
-                .collect();
+            let mut old_versions: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
             if versions.versions().len() >= 5 {
                 old_versions.sort_by_key(|v| v.create_date().map(|d| d.secs()));
                 if let Some(v) = old_versions.first().and_then(|v| v.version_id()) {
-                    c.iam
-                        .delete_policy_version()
-                        .policy_arn(id)
-                        .version_id(v)
-                        .send()
-                        .await?;
+                    c.iam.delete_policy_version().policy_arn(id).version_id(v).send().await?;
                 }
             }
             c.iam
@@ -463,20 +304,10 @@ impl AwsResource for Policy {
         if changed.iter().any(|c| c == "tags") {
             let (set, remove) = tag_changes(old, new);
             if !remove.is_empty() {
-                c.iam
-                    .untag_policy()
-                    .policy_arn(id)
-                    .set_tag_keys(Some(remove))
-                    .send()
-                    .await?;
+                c.iam.untag_policy().policy_arn(id).set_tag_keys(Some(remove)).send().await?;
             }
             if !set.is_empty() {
-                c.iam
-                    .tag_policy()
-                    .policy_arn(id)
-                    .set_tags(Some(iam_tags(set)?))
-                    .send()
-                    .await?;
+                c.iam.tag_policy().policy_arn(id).set_tags(Some(iam_tags(set)?)).send().await?;
             }
         }
         Ok(())
@@ -484,18 +315,9 @@ impl AwsResource for Policy {
 
     async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
-        for v in versions
-            .versions()
-            .iter()
-            .filter(|v| !v.is_default_version())
-        {
+        for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
             if let Some(vid) = v.version_id() {
-                c.iam
-                    .delete_policy_version()
-                    .policy_arn(id)
-                    .version_id(vid)
-                    .send()
-                    .await?;
+                c.iam.delete_policy_version().policy_arn(id).version_id(vid).send().await?;
             }
         }
         c.iam.delete_policy().policy_arn(id).send().await?;

@@ -51,17 +51,8 @@ pub struct Clients {
 /// CRUD of one resource type against AWS.
 #[async_trait]
 pub(crate) trait AwsResource: Sync {
-    async fn create(
-        &self,
-        c: &Clients,
-        address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError>;
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError>;
+    async fn create(&self, c: &Clients, address: &str, p: &Props) -> Result<Observed, ProviderError>;
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
     async fn update(
         &self,
         c: &Clients,
@@ -79,34 +70,24 @@ pub struct AwsProvider {
 
 impl AwsProvider {
     pub fn new(config: &SdkConfig) -> AwsProvider {
-        AwsProvider {
-            clients: clients(config),
-        }
+        AwsProvider { clients: clients(config) }
     }
 }
 
 /// Build the clients. S3 uses path-style addressing whenever an endpoint override is set
 /// (emulators and S3-compatible stores do not serve virtual-hosted buckets).
 pub fn clients(config: &SdkConfig) -> Clients {
-    let s3_conf = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(config.endpoint_url().is_some())
-        .build();
+    let s3_conf = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
     Clients {
         ec2: aws_sdk_ec2::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
-        region: config
-            .region()
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "us-east-1".into()),
+        region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
     }
 }
 
 fn unknown_type(name: &str) -> ProviderError {
-    ProviderError::new(
-        "UnsupportedType",
-        format!("the AWS provider has no implementation for `{name}`"),
-    )
+    ProviderError::new("UnsupportedType", format!("the AWS provider has no implementation for `{name}`"))
 }
 
 async fn read_one(h: &dyn AwsResource, c: &Clients, id: &str) -> Result<Observed, ProviderError> {
@@ -115,12 +96,7 @@ async fn read_one(h: &dyn AwsResource, c: &Clients, id: &str) -> Result<Observed
         .into_iter()
         .next()
         .flatten()
-        .ok_or_else(|| {
-            ProviderError::new(
-                "NotFound",
-                format!("`{id}` was not found after it was written"),
-            )
-        })
+        .ok_or_else(|| ProviderError::new("NotFound", format!("`{id}` was not found after it was written")))
 }
 
 #[async_trait]
@@ -129,16 +105,10 @@ impl Provider for AwsProvider {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
         let created = h.create(&self.clients, req.address, req.props).await?;
         // Read back, so state records what AWS actually holds.
-        Ok(read_one(h, &self.clients, &created.id)
-            .await
-            .unwrap_or(created))
+        Ok(read_one(h, &self.clients, &created.id).await.unwrap_or(created))
     }
 
-    async fn read(
-        &self,
-        ty: &'static TypeSchema,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
         if ids.is_empty() {
             return Ok(Vec::new());
@@ -159,12 +129,7 @@ impl Provider for AwsProvider {
         read_one(h, &self.clients, id).await
     }
 
-    async fn delete(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        props: &Props,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props) -> Result<(), ProviderError> {
         let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
         match h.delete(&self.clients, id, props).await {
             Err(e) if error::is_not_found(&e) => Ok(()),
@@ -190,41 +155,25 @@ pub(crate) fn int_prop(p: &Props, name: &str) -> Option<i64> {
 pub(crate) fn tags_prop(p: &Props) -> BTreeMap<String, String> {
     p.get("tags")
         .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
-                .collect()
-        })
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
         .unwrap_or_default()
 }
 
 pub(crate) fn tags_value(tags: impl IntoIterator<Item = (String, String)>) -> Value {
-    Value::Object(
-        tags.into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect(),
-    )
+    Value::Object(tags.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
 }
 
 /// Tags to add/overwrite and keys to remove, going from `old` to `new`.
 pub(crate) fn tag_changes(old: &Props, new: &Props) -> (BTreeMap<String, String>, Vec<String>) {
     let (o, n) = (tags_prop(old), tags_prop(new));
-    let set = n
-        .iter()
-        .filter(|(k, v)| o.get(*k) != Some(v))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let set = n.iter().filter(|(k, v)| o.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let remove = o.keys().filter(|k| !n.contains_key(*k)).cloned().collect();
     (set, remove)
 }
 
 pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_string))
-                .collect()
-        })
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
         .unwrap_or_default()
 }
 

@@ -5,10 +5,9 @@ use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete,
-    ObjectIdentifier, PublicAccessBlockConfiguration, ServerSideEncryption,
-    ServerSideEncryptionByDefault, ServerSideEncryptionConfiguration, ServerSideEncryptionRule,
-    Tag, Tagging, VersioningConfiguration,
+    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
+    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
+    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
 };
 use serde_json::json;
 
@@ -46,77 +45,39 @@ impl Bucket {
             .into_iter()
             .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(bad_input))
             .collect::<Result<Vec<_>, _>>()?;
-        let tagging = Tagging::builder()
-            .set_tag_set(Some(set))
-            .build()
-            .map_err(bad_input)?;
-        c.s3.put_bucket_tagging()
-            .bucket(name)
-            .tagging(tagging)
-            .send()
-            .await?;
+        let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(bad_input)?;
+        c.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await?;
         Ok(())
     }
 
     async fn put_versioning(&self, c: &Clients, name: &str, on: bool) -> Result<(), ProviderError> {
-        let status = if on {
-            BucketVersioningStatus::Enabled
-        } else {
-            BucketVersioningStatus::Suspended
-        };
+        let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
         let conf = VersioningConfiguration::builder().status(status).build();
-        c.s3.put_bucket_versioning()
-            .bucket(name)
-            .versioning_configuration(conf)
-            .send()
-            .await?;
+        c.s3.put_bucket_versioning().bucket(name).versioning_configuration(conf).send().await?;
         Ok(())
     }
 
-    async fn put_encryption(
-        &self,
-        c: &Clients,
-        name: &str,
-        p: &Props,
-    ) -> Result<(), ProviderError> {
+    async fn put_encryption(&self, c: &Clients, name: &str, p: &Props) -> Result<(), ProviderError> {
         let algo = ServerSideEncryption::from(str_prop(p, "encryption").unwrap_or("AES256"));
         let default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(algo)
             .set_kms_master_key_id(str_prop(p, "kms_key_id").map(str::to_string))
             .build()
             .map_err(bad_input)?;
-        let rule = ServerSideEncryptionRule::builder()
-            .apply_server_side_encryption_by_default(default)
-            .build();
-        let conf = ServerSideEncryptionConfiguration::builder()
-            .rules(rule)
-            .build()
-            .map_err(bad_input)?;
-        c.s3.put_bucket_encryption()
-            .bucket(name)
-            .server_side_encryption_configuration(conf)
-            .send()
-            .await?;
+        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
+        let conf = ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(bad_input)?;
+        c.s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(conf).send().await?;
         Ok(())
     }
 
-    async fn put_public_access(
-        &self,
-        c: &Clients,
-        name: &str,
-        block: bool,
-    ) -> Result<(), ProviderError> {
+    async fn put_public_access(&self, c: &Clients, name: &str, block: bool) -> Result<(), ProviderError> {
         let conf = PublicAccessBlockConfiguration::builder()
             .block_public_acls(block)
             .ignore_public_acls(block)
             .block_public_policy(block)
             .restrict_public_buckets(block)
             .build();
-        c.s3.put_public_access_block()
-            .bucket(name)
-            .public_access_block_configuration(conf)
-            .send()
-            .await?;
+        c.s3.put_public_access_block().bucket(name).public_access_block_configuration(conf).send().await?;
         Ok(())
     }
 
@@ -127,12 +88,7 @@ impl Bucket {
                 .server_side_encryption_configuration()
                 .and_then(|c| c.rules().first())
                 .and_then(|r| r.apply_server_side_encryption_by_default())
-                .map(|d| {
-                    (
-                        d.sse_algorithm().as_str().to_string(),
-                        d.kms_master_key_id().map(str::to_string),
-                    )
-                }),
+                .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(str::to_string))),
             Err(e) => {
                 let e = ProviderError::from(e);
                 if e.code != "ServerSideEncryptionConfigurationNotFoundError" {
@@ -157,11 +113,7 @@ impl Bucket {
             }
         };
         let tags = match c.s3.get_bucket_tagging().bucket(name).send().await {
-            Ok(out) => tags_value(
-                out.tag_set()
-                    .iter()
-                    .map(|t| (t.key().to_string(), t.value().to_string())),
-            ),
+            Ok(out) => tags_value(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
             Err(e) => {
                 let e = ProviderError::from(e);
                 if e.code != "NoSuchTagSet" {
@@ -172,10 +124,7 @@ impl Bucket {
         };
         let mut properties = Props::new();
         properties.insert("bucket".into(), json!(name));
-        properties.insert(
-            "versioning".into(),
-            json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)),
-        );
+        properties.insert("versioning".into(), json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
         if let Some((algo, key)) = encryption {
             properties.insert("encryption".into(), json!(algo));
             if let Some(k) = key {
@@ -187,15 +136,8 @@ impl Bucket {
         let mut attributes = Props::new();
         attributes.insert("id".into(), json!(name));
         attributes.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
-        attributes.insert(
-            "bucket_regional_domain_name".into(),
-            json!(format!("{name}.s3.{}.amazonaws.com", c.region)),
-        );
-        Ok(Observed {
-            id: name.to_string(),
-            properties,
-            attributes,
-        })
+        attributes.insert("bucket_regional_domain_name".into(), json!(format!("{name}.s3.{}.amazonaws.com", c.region)));
+        Ok(Observed { id: name.to_string(), properties, attributes })
     }
 
     /// Delete every object version and delete marker (for `force_destroy`).
@@ -204,52 +146,27 @@ impl Bucket {
             let out = c.s3.list_object_versions().bucket(name).send().await?;
             let mut ids = Vec::new();
             for v in out.versions() {
-                ids.push((
-                    v.key().unwrap_or_default().to_string(),
-                    v.version_id().map(str::to_string),
-                ));
+                ids.push((v.key().unwrap_or_default().to_string(), v.version_id().map(str::to_string)));
             }
             for m in out.delete_markers() {
-                ids.push((
-                    m.key().unwrap_or_default().to_string(),
-                    m.version_id().map(str::to_string),
-                ));
+                ids.push((m.key().unwrap_or_default().to_string(), m.version_id().map(str::to_string)));
             }
             if ids.is_empty() {
                 return Ok(());
             }
             let objects = ids
                 .into_iter()
-                .map(|(k, v)| {
-                    ObjectIdentifier::builder()
-                        .key(k)
-                        .set_version_id(v)
-                        .build()
-                        .map_err(bad_input)
-                })
+                .map(|(k, v)| ObjectIdentifier::builder().key(k).set_version_id(v).build().map_err(bad_input))
                 .collect::<Result<Vec<_>, _>>()?;
-            let delete = Delete::builder()
-                .set_objects(Some(objects))
-                .quiet(true)
-                .build()
-                .map_err(bad_input)?;
-            c.s3.delete_objects()
-                .bucket(name)
-                .delete(delete)
-                .send()
-                .await?;
+            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(bad_input)?;
+            c.s3.delete_objects().bucket(name).delete(delete).send().await?;
         }
     }
 }
 
 #[async_trait]
 impl AwsResource for Bucket {
-    async fn create(
-        &self,
-        c: &Clients,
-        _address: &str,
-        p: &Props,
-    ) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "bucket").unwrap_or_default().to_string();
         let mut req = c.s3.create_bucket().bucket(&name);
         if c.region != "us-east-1" {
@@ -259,22 +176,12 @@ impl AwsResource for Bucket {
             req = req.create_bucket_configuration(conf);
         }
         req.send().await?;
-        let all: Vec<String> = ["tags", "versioning", "encryption", "block_public_access"]
-            .map(String::from)
-            .to_vec();
+        let all: Vec<String> = ["tags", "versioning", "encryption", "block_public_access"].map(String::from).to_vec();
         self.update(c, &name, &Props::new(), p, &all).await?;
-        Ok(Observed {
-            id: name,
-            properties: p.clone(),
-            attributes: Props::new(),
-        })
+        Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(
-        &self,
-        c: &Clients,
-        ids: &[String],
-    ) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         // S3 has no batch describe: one ListBuckets tells which still exist.
         let listed = c.s3.list_buckets().send().await?;
         let existing: Vec<&str> = listed.buckets().iter().filter_map(|b| b.name()).collect();
@@ -312,8 +219,7 @@ impl AwsResource for Bucket {
             self.put_encryption(c, id, new).await?;
         }
         if has("block_public_access") {
-            self.put_public_access(c, id, bool_prop(new, "block_public_access").unwrap_or(true))
-                .await?;
+            self.put_public_access(c, id, bool_prop(new, "block_public_access").unwrap_or(true)).await?;
         }
         Ok(())
     }

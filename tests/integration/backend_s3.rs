@@ -1,0 +1,119 @@
+//! The S3 backend on the emulator: `init` creates the state bucket, state is written to
+//! S3, a run holding the lock makes others fail at once naming the holder, and
+//! `force-unlock` removes a stale lock.
+
+use crate::common::{aws, rt, tagged_ec2, Project};
+use aws_sdk_s3::primitives::ByteStream;
+
+const STACK: &str = r#"
+name: {{name}}
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: { cidr_block: 10.50.0.0/16 }
+"#;
+
+fn env(p: &Project) {
+    p.write(
+        "envs/ci.yaml",
+        "stack: stacks/main.yaml\nregion: us-east-1\nbackend:\n  type: s3\n  bucket: cb-{{name}}-state\n  key: states/{stack}/{env}.json\n",
+    );
+}
+
+fn get(key: &str, bucket: &str) -> Option<String> {
+    rt().block_on(async {
+        let out = aws().s3.get_object().bucket(bucket).key(key).send().await.ok()?;
+        Some(String::from_utf8(out.body.collect().await.ok()?.into_bytes().to_vec()).unwrap())
+    })
+}
+
+#[test]
+fn s3_backend_init_state_and_lock() {
+    let p = Project::new("s3backend");
+    p.write("stacks/main.yaml", STACK);
+    env(&p);
+    let bucket = "cb-s3backend-state";
+
+    let run = p.cb(&["init", "-e", "ci"]).ok();
+    assert!(run.stderr.contains("Created state bucket `cb-s3backend-state`"), "{}", run.stderr);
+    rt().block_on(async {
+        let v = aws().s3.get_bucket_versioning().bucket(bucket).send().await.unwrap();
+        assert_eq!(v.status().map(|s| s.as_str()), Some("Enabled"));
+        let e = aws().s3.get_bucket_encryption().bucket(bucket).send().await.unwrap();
+        assert!(e.server_side_encryption_configuration().is_some());
+        let pab = aws().s3.get_public_access_block().bucket(bucket).send().await.unwrap();
+        assert_eq!(pab.public_access_block_configuration().unwrap().restrict_public_buckets(), Some(true));
+    });
+    let run = p.cb(&["init", "-e", "ci"]).ok();
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+
+    p.cb(&["apply", "-e", "ci", "--auto-approve"]).ok();
+    let state: serde_json::Value =
+        serde_json::from_str(&get("states/s3backend/ci.json", bucket).expect("state in S3")).unwrap();
+    assert_eq!(state["stack"], "s3backend");
+    assert_eq!(state["resources"][0]["address"], "vpc");
+    assert!(get("states/s3backend/ci.json.lock", bucket).is_none(), "the lock is released after apply");
+
+    // Another run holds the lock: this one fails at once and names the holder.
+    let holder = r#"{"id":"4b8a-held-elsewhere","operation":"apply","who":"alice@ci-runner-7","host":"ci-runner-7","pid":4242,"created":"2026-11-23T10:00:00Z","path":"s3://cb-s3backend-state/states/s3backend/ci.json.lock"}"#;
+    rt().block_on(async {
+        aws()
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key("states/s3backend/ci.json.lock")
+            .body(ByteStream::from_static(holder.as_bytes()))
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = p.cb(&["apply", "-e", "ci", "--auto-approve"]).code(1);
+    assert!(run.stderr.contains("the state is locked by another run"), "{}", run.stderr);
+    assert!(run.stderr.contains("alice@ci-runner-7"), "{}", run.stderr);
+    assert!(run.stderr.contains("4b8a-held-elsewhere"), "{}", run.stderr);
+    assert!(run.stderr.contains("cloudbridge force-unlock 4b8a-held-elsewhere"), "{}", run.stderr);
+    let run = p.cb(&["plan", "-e", "ci"]).code(1);
+    assert!(run.stderr.contains("alice@ci-runner-7"), "plan takes the lock too: {}", run.stderr);
+
+    // force-unlock checks the ID, then removes the lock.
+    let run = p.cb(&["force-unlock", "-e", "ci", "wrong-id"]).code(1);
+    assert!(run.stderr.contains("no lock with ID `wrong-id`"), "{}", run.stderr);
+    assert!(run.stderr.contains("4b8a-held-elsewhere"), "the hint names the lock actually held: {}", run.stderr);
+    p.cb(&["force-unlock", "-e", "ci", "4b8a-held-elsewhere"]).ok();
+    p.cb(&["plan", "-e", "ci", "--detailed-exitcode"]).code(0);
+
+    p.cb(&["destroy", "-e", "ci", "--auto-approve"]).ok();
+    assert_eq!(tagged_ec2("s3backend"), Vec::<String>::new());
+}
+
+#[test]
+fn s3_state_writes_are_conditional() {
+    use cloudbridge::state::{S3Store, State, StateError, StateStore};
+    let bucket = "cb-conditional-state";
+    rt().block_on(async {
+        aws().s3.create_bucket().bucket(bucket).send().await.unwrap();
+        let a = S3Store::new(aws().s3.clone(), bucket.into(), "x.json".into(), true);
+        let b = S3Store::new(aws().s3.clone(), bucket.into(), "x.json".into(), true);
+        assert!(a.read().await.unwrap().is_none());
+        assert!(b.read().await.unwrap().is_none());
+        let s = State::new("x", "ci");
+        a.write(&s).await.unwrap();
+        // b read "no state": its first write must not overwrite a's.
+        assert!(matches!(b.write(&s).await, Err(StateError::Conflict { .. })));
+        b.read().await.unwrap();
+        let mut s2 = s.clone();
+        s2.serial = 1;
+        b.write(&s2).await.unwrap();
+        // a's ETag is now stale.
+        assert!(matches!(a.write(&s2).await, Err(StateError::Conflict { .. })));
+        // Locks: the second fails and names the first.
+        let held = a.lock("apply").await.unwrap();
+        match b.lock("apply").await {
+            Err(StateError::Locked { holder, force_unlock: true }) => assert_eq!(holder.id, held.id),
+            other => panic!("expected Locked, got {other:?}"),
+        }
+        b.unlock(&cloudbridge::state::LockInfo { id: "not-mine".into(), ..held.clone() }).await.unwrap_err();
+        a.unlock(&held).await.unwrap();
+        b.lock("apply").await.unwrap();
+    });
+}

@@ -1,0 +1,239 @@
+//! Shared test harness: the emulator, scratch projects, running the binary, SDK clients.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+pub const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+pub struct Emulator {
+    pub url: String,
+    // Held open for the life of the test process: when it exits, the pipe closes and the
+    // emulator (started with --exit-on-stdin-eof) exits too.
+    _stdin: Mutex<ChildStdin>,
+    _child: Mutex<Child>,
+}
+
+/// The shared emulator; starts it on first use. Panics with a fix-it message if it cannot.
+pub fn emulator() -> &'static Emulator {
+    static EMU: OnceLock<Emulator> = OnceLock::new();
+    EMU.get_or_init(|| {
+        let script = format!("{ROOT}/scripts/emulator");
+        start_emulator(&["bash", &script]).unwrap_or_else(|e| panic!("{e}"))
+    })
+}
+
+/// Start an emulator with `cmd` (plus `--port 0 --exit-on-stdin-eof`) and wait for it.
+pub fn start_emulator(cmd: &[&str]) -> Result<Emulator, String> {
+    let log = std::env::temp_dir().join(format!("cloudbridge-emulator-{}.log", std::process::id()));
+    let how_to_fix = "how to fix: run `scripts/emulator --port 5000` to see the error. The emulator needs python3 \
+                      with venv support, and PyPI access the first time it sets up its venv (scripts/emulator-venv).";
+    let err_file = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let mut child = Command::new(cmd[0])
+        .args(&cmd[1..])
+        .args(["--port", "0", "--exit-on-stdin-eof"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(err_file)
+        .spawn()
+        .map_err(|e| format!("the AWS emulator could not start: cannot run `{}`: {e}\n{how_to_fix}", cmd.join(" ")))?;
+    let stdout = child.stdout.take().ok_or("no stdout")?;
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains("listening on") {
+                let _ = tx.send(line);
+            }
+        }
+    });
+    // First use may create the venv from PyPI: allow it time.
+    match rx.recv_timeout(Duration::from_secs(600)) {
+        Ok(line) => {
+            let url = line.rsplit(' ').next().unwrap_or_default().trim().to_string();
+            let stdin = child.stdin.take().ok_or("no stdin")?;
+            Ok(Emulator { url, _stdin: Mutex::new(stdin), _child: Mutex::new(child) })
+        }
+        Err(_) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            let tail: Vec<&str> = output.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+            Err(format!("the AWS emulator could not start (`{}`):\n{}\n{how_to_fix}", cmd.join(" "), tail.join("\n")))
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        self
+    }
+}
+
+/// A scratch project directory with `stacks/` and `envs/`.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    /// Unique per test: used in stack, bucket and role names so tests sharing the
+    /// emulator never collide.
+    pub name: String,
+}
+
+impl Project {
+    pub fn new(name: &str) -> Project {
+        let dir = tempfile::tempdir().expect("temp dir");
+        Project { dir, name: name.to_string() }
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        let p = self.path(rel);
+        std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+        std::fs::write(p, text.replace("{{name}}", &self.name)).expect("write");
+    }
+
+    /// A local-state env `envs/test.yaml` for `stacks/main.yaml`.
+    pub fn local_env(&self) {
+        self.write(
+            "envs/test.yaml",
+            "stack: stacks/main.yaml\nregion: us-east-1\ndefault_tags:\n  project: cloudbridge-tests\n  owner: ci\n",
+        );
+    }
+
+    /// Run the binary against the emulator.
+    pub fn cb(&self, args: &[&str]) -> Run {
+        self.run(args, Some(&emulator().url))
+    }
+
+    /// Run the binary with the endpoint pointing at a closed port: any AWS call fails.
+    pub fn cb_offline(&self, args: &[&str]) -> Run {
+        self.run(args, Some("http://127.0.0.1:9"))
+    }
+
+    fn run(&self, args: &[&str], endpoint: Option<&str>) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudbridge"));
+        cmd.arg("-C").arg(self.dir.path()).args(args);
+        cmd.env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN").env("NO_COLOR", "1");
+        cmd.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_REGION", "us-east-1");
+        cmd.env("AWS_EC2_METADATA_DISABLED", "true").env("AWS_MAX_ATTEMPTS", "2");
+        if let Some(e) = endpoint {
+            cmd.env("AWS_ENDPOINT_URL", e);
+        }
+        cmd.stdin(Stdio::null());
+        let out = cmd.output().expect("run cloudbridge");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    pub fn state(&self) -> serde_json::Value {
+        let p = self.path(&format!(".cloudbridge/state/{}/test.json", self.name));
+        serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())))
+            .expect("state json")
+    }
+
+    pub fn id_of(&self, address: &str) -> String {
+        let s = self.state();
+        s["resources"]
+            .as_array()
+            .and_then(|rs| rs.iter().find(|r| r["address"] == address))
+            .and_then(|r| r["id"].as_str())
+            .unwrap_or_else(|| panic!("`{address}` not in state"))
+            .to_string()
+    }
+}
+
+pub fn rt() -> &'static tokio::runtime::Runtime {
+    static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+    RT.get_or_init(|| tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime"))
+}
+
+pub struct Aws {
+    pub ec2: aws_sdk_ec2::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub iam: aws_sdk_iam::Client,
+}
+
+/// SDK clients reading the emulator, to check what the binary did.
+pub fn aws() -> &'static Aws {
+    static AWS: OnceLock<Aws> = OnceLock::new();
+    AWS.get_or_init(|| {
+        let url = emulator().url.clone();
+        // On its own thread: callers may already be inside `rt().block_on`.
+        let conf = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            rt.block_on(async {
+                aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .endpoint_url(url)
+                    .region(aws_config::Region::new("us-east-1"))
+                    .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests"))
+                    .load()
+                    .await
+            })
+        })
+        .join()
+        .expect("sdk config");
+        let s3 = aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build();
+        Aws {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            s3: aws_sdk_s3::Client::from_conf(s3),
+            iam: aws_sdk_iam::Client::new(&conf),
+        }
+    })
+}
+
+/// EC2 resources of all kinds still tagged with this stack.
+pub fn tagged_ec2(stack: &str) -> Vec<String> {
+    let filter = aws_sdk_ec2::types::Filter::builder().name("tag:cloudbridge:stack").values(stack).build();
+    rt().block_on(async {
+        let c = &aws().ec2;
+        let mut ids = Vec::new();
+        let v = c.describe_vpcs().filters(filter.clone()).send().await.expect("describe vpcs");
+        ids.extend(v.vpcs().iter().filter_map(|x| x.vpc_id().map(String::from)));
+        let s = c.describe_subnets().filters(filter.clone()).send().await.expect("describe subnets");
+        ids.extend(s.subnets().iter().filter_map(|x| x.subnet_id().map(String::from)));
+        let g = c.describe_security_groups().filters(filter.clone()).send().await.expect("describe sgs");
+        ids.extend(g.security_groups().iter().filter_map(|x| x.group_id().map(String::from)));
+        let r = c.describe_route_tables().filters(filter.clone()).send().await.expect("describe rts");
+        ids.extend(r.route_tables().iter().filter_map(|x| x.route_table_id().map(String::from)));
+        let i = c.describe_internet_gateways().filters(filter).send().await.expect("describe igws");
+        ids.extend(i.internet_gateways().iter().filter_map(|x| x.internet_gateway_id().map(String::from)));
+        ids
+    })
+}
+
+pub fn bucket_exists(name: &str) -> bool {
+    rt().block_on(async {
+        aws().s3.list_buckets().send().await.expect("list buckets").buckets().iter().any(|b| b.name() == Some(name))
+    })
+}
+
+pub fn role_exists(name: &str) -> bool {
+    rt().block_on(async { aws().iam.get_role().role_name(name).send().await.is_ok() })
+}
+
+#[allow(dead_code)]
+pub fn root() -> &'static Path {
+    Path::new(ROOT)
+}

@@ -1,0 +1,12 @@
+//! Integration tests: the real `cloudbridge` binary, driven as a user would, against the
+//! project's AWS emulator (moto, started once per test run on a free loopback port).
+//! What the binary did is checked by reading the emulator through the AWS SDK.
+
+mod common;
+
+mod backend_s3;
+mod diagnostics;
+mod emulator_harness;
+mod lifecycle;
+mod quickstart;
+mod saved_plan;

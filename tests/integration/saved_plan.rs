@@ -1,0 +1,76 @@
+//! Saved plans: `plan --out FILE` then `apply FILE` performs exactly that plan, and a plan
+//! made against an older state is refused.
+
+use crate::common::{tagged_ec2, Project};
+
+const STACK: &str = r#"
+name: {{name}}
+variables:
+  cidr: { default: 10.40.1.0/24 }
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: { cidr_block: 10.40.0.0/16 }
+  subnet:
+    type: aws.ec2.subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: "${var.cidr}" }
+"#;
+
+#[test]
+fn saved_plan_applies_exactly_and_stale_plan_is_refused() {
+    let p = Project::new("savedplan");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    let plan_file = p.path("first.plan");
+    let plan_arg = plan_file.to_str().unwrap();
+    let run = p.cb(&["plan", "-e", "test", "--out", plan_arg]).ok();
+    assert!(run.stderr.contains("cloudbridge apply"), "{}", run.stderr);
+
+    // The stack changes after the plan was saved: the saved plan still does what it showed.
+    p.write("stacks/main.yaml", &STACK.replace("10.40.1.0/24", "10.40.7.0/24"));
+    let run = p.cb(&["apply", plan_arg]).ok();
+    assert!(run.stderr.contains("Apply complete! Resources: 2 added"), "{}", run.stderr);
+    let state = p.state();
+    let subnet = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "subnet").unwrap();
+    assert_eq!(subnet["properties"]["cidr_block"], "10.40.1.0/24");
+
+    // Re-applying the same file: the state moved on since it was made.
+    let run = p.cb(&["apply", plan_arg]).code(1);
+    assert!(run.stderr.contains("is stale: the state changed since it was made"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: make a new plan"), "{}", run.stderr);
+
+    // A plan saved, then overtaken by another apply, is refused and changes nothing.
+    let second = p.path("second.plan");
+    p.cb(&["plan", "-e", "test", "--out", second.to_str().unwrap()]).ok();
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let serial = p.state()["serial"].clone();
+    p.cb(&["apply", second.to_str().unwrap()]).code(1);
+    assert_eq!(p.state()["serial"], serial, "a refused plan writes nothing");
+
+    // A plan file for another environment, and a file that is not a plan.
+    let run = p.cb(&["apply", second.to_str().unwrap(), "-e", "prod"]).code(1);
+    assert!(run.stderr.contains("was made for environment `test`, not `prod`"), "{}", run.stderr);
+    p.write("junk.plan", "{\"hello\": 1}");
+    let run = p.cb(&["apply", p.path("junk.plan").to_str().unwrap()]).code(1);
+    assert!(run.stderr.contains("is not a cloudbridge plan file"), "{}", run.stderr);
+
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+    assert_eq!(tagged_ec2("savedplan"), Vec::<String>::new());
+}
+
+#[test]
+fn apply_without_a_terminal_refuses_to_prompt() {
+    let p = Project::new("noprompt");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    let run = p.cb(&["apply", "-e", "test"]).code(1);
+    assert!(
+        run.stderr.contains("refusing to ask for confirmation: standard input is not a terminal"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
+    assert!(!p.path(".cloudbridge/state/noprompt/test.json").exists(), "nothing was applied");
+    let run = p.cb(&["destroy", "-e", "test"]).code(0);
+    assert!(run.stderr.contains("No changes."), "nothing to destroy: {}", run.stderr);
+}
