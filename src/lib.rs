@@ -17,3 +17,6 @@ pub mod schema;
 pub mod state;
 pub mod workspace;
 pub mod yaml;
+
+#[cfg(test)]
+mod testutil;

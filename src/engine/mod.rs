@@ -4,6 +4,8 @@
 
 mod apply;
 mod refresh;
+#[cfg(test)]
+mod tests;
 
 pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, Progress, StepKind};
 pub use refresh::{refresh, RefreshError};

@@ -3,6 +3,8 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod render;
+#[cfg(test)]
+mod tests;
 
 pub use render::{render, summary_line};
 

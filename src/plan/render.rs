@@ -67,11 +67,23 @@ fn render_change(out: &mut String, c: &Change) {
                 let _ = writeln!(out, "      - {k:width$} = {}", value(&before[k.as_str()], body_indent));
             }
             _ => {
-                let old = before.get(k.as_str());
-                let new = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
+                let mut old = before.get(k.as_str()).cloned();
+                let mut new = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
+                // Unordered collections are shown in canonical form, so the element diff
+                // shows real changes, not AWS's way of grouping them.
+                if let Some((ty, prop)) = crate::schema::lookup(&c.ty).and_then(|t| Some((t, t.prop(k)?))) {
+                    if matches!(prop.kind, crate::schema::PropKind::Set(_)) && !crate::expr::contains_unknown(&new) {
+                        old = old.map(|o| super::canonical(ty, k, &prop.kind, &o));
+                        new = super::canonical(ty, k, &prop.kind, &new);
+                    }
+                }
+                let old = old.as_ref();
                 let note = if c.replace_because.contains(k) { " # forces replacement" } else { "" };
                 let (marker, text) = match old {
                     None | Some(Value::Null) => ("+", value(&new, body_indent)),
+                    Some(Value::Array(o)) if new.is_array() => {
+                        ("~", array_diff(o, new.as_array().unwrap_or(&Vec::new())))
+                    }
                     Some(o) => {
                         let arrow = if contains_unknown(&new) && !new.is_array() && !new.is_object() {
                             "(known after apply)".to_string()
@@ -93,6 +105,28 @@ fn render_change(out: &mut String, c: &Change) {
         }
     }
     let _ = writeln!(out, "    }}\n");
+}
+
+/// A collection change, element by element: `+` added, `-` removed, the rest counted.
+fn array_diff(old: &[Value], new: &[Value]) -> String {
+    let mut lines = vec!["[".to_string()];
+    for v in old.iter().filter(|v| !new.contains(v)) {
+        lines.push(format!("          - {},", compact(v)));
+    }
+    for v in new.iter().filter(|v| !old.contains(v)) {
+        let shown = if crate::expr::contains_unknown(v) { value(v, 0) } else { compact(v) };
+        lines.push(format!("          + {},", shown.replace('\n', " ")));
+    }
+    let same = new.iter().filter(|v| old.contains(v)).count();
+    if same > 0 {
+        lines.push(format!("            # ({same} unchanged element{} hidden)", if same == 1 { "" } else { "s" }));
+    }
+    lines.push("        ]".to_string());
+    lines.join("\n")
+}
+
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
 }
 
 /// `Plan: 1 to add, 2 to change, 0 to destroy.`

@@ -21,6 +21,10 @@ struct Inner {
     fail_create: BTreeMap<String, ProviderError>,
     /// Every call made, as `op type id-or-address`, in order.
     calls: Vec<String>,
+    /// How long each create takes, and the most creates seen in flight at once.
+    delay: std::time::Duration,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 impl MemoryProvider {
@@ -35,6 +39,16 @@ impl MemoryProvider {
     /// Make creating `address` fail with this error.
     pub fn fail_create(&self, address: &str, code: &str, message: &str) {
         self.lock().fail_create.insert(address.into(), ProviderError::new(code, message));
+    }
+
+    /// Make every create take this long (to observe concurrency).
+    pub fn set_delay(&self, d: std::time::Duration) {
+        self.lock().delay = d;
+    }
+
+    /// The most creates that were in flight at the same time.
+    pub fn max_in_flight(&self) -> usize {
+        self.lock().max_in_flight
     }
 
     pub fn calls(&self) -> Vec<String> {
@@ -79,7 +93,17 @@ impl MemoryProvider {
 #[async_trait]
 impl Provider for MemoryProvider {
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+        let delay = {
+            let mut inner = self.lock();
+            inner.in_flight += 1;
+            inner.max_in_flight = inner.max_in_flight.max(inner.in_flight);
+            inner.delay
+        };
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
         let mut inner = self.lock();
+        inner.in_flight -= 1;
         inner.calls.push(format!("create {} {}", req.ty.name, req.address));
         if let Some(e) = inner.fail_create.get(req.address) {
             return Err(e.clone());

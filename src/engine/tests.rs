@@ -1,0 +1,175 @@
+//! Engine tests against the in-memory provider: ordering, parallelism, partial failure,
+//! replacement, destroy, and state written after every change.
+
+use crate::plan::Action;
+use crate::provider::memory::MemoryProvider;
+use crate::provider::Provider;
+use crate::state::State;
+use crate::testutil::{plan_for, refreshed_plan, run, stack, MemStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+const NET: &str = r#"
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: { cidr_block: 10.0.0.0/16 }
+  subnet:
+    type: aws.ec2.subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24 }
+  rt:
+    type: aws.ec2.route_table
+    properties: { vpc_id: "${vpc.id}", subnet_ids: ["${subnet.id}"] }
+  sg:
+    type: aws.ec2.security_group
+    properties: { name: app, vpc_id: "${vpc.id}" }
+outputs:
+  subnet:
+    value: ${subnet.id}
+"#;
+
+fn position(calls: &[String], prefix: &str) -> usize {
+    calls.iter().position(|c| c.starts_with(prefix)).unwrap_or_else(|| panic!("no call `{prefix}` in {calls:?}"))
+}
+
+#[tokio::test]
+async fn creates_in_dependency_order_and_writes_state_after_each() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    assert_eq!(plan.count(Action::Create), 4);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await;
+    assert!(out.failures.is_empty() && out.skipped.is_empty(), "{:?}", out.failures);
+    let calls = mem.calls();
+    assert!(position(&calls, "create aws.ec2.vpc") < position(&calls, "create aws.ec2.subnet"));
+    assert!(position(&calls, "create aws.ec2.subnet") < position(&calls, "create aws.ec2.route_table"));
+    // One write per resource, then one for the outputs; serials strictly increase.
+    let writes = store.writes.lock().unwrap().clone();
+    assert_eq!(writes.len(), 5);
+    assert!(writes.windows(2).all(|w| w[1].serial == w[0].serial + 1));
+    assert_eq!(writes[0].resources.len(), 1, "the first write holds only the first resource");
+    let s = out.state;
+    assert_eq!(s.get("rt").unwrap().dependencies, vec!["subnet", "vpc"]);
+    assert_eq!(s.outputs["subnet"].value, s.get("subnet").unwrap().id.as_str());
+    // Ownership tags and the env's default tags were sent.
+    let tags = &s.get("sg").unwrap().properties["tags"];
+    assert_eq!(tags["cloudbridge:address"], "sg");
+    assert_eq!(tags["cloudbridge:stack"], "t");
+    assert_eq!(tags["owner"], "data-team");
+    // Applied: the next plan is empty.
+    let again = refreshed_plan(&st, &g, mem.as_ref(), &s, false).await;
+    assert!(!again.has_changes(), "{}", crate::plan::render(&again));
+}
+
+#[tokio::test]
+async fn parallelism_is_bounded() {
+    let mut yaml = String::from("resources:\n");
+    for i in 0..12 {
+        yaml.push_str(&format!("  b{i}:\n    type: aws.s3.bucket\n    properties: {{ bucket: b-{i} }}\n"));
+    }
+    let (st, g) = stack(&yaml);
+    let mem = Arc::new(MemoryProvider::new());
+    mem.set_delay(Duration::from_millis(20));
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 3).await;
+    assert_eq!(out.state.resources.len(), 12);
+    assert_eq!(mem.max_in_flight(), 3, "independent resources run in parallel, at most --parallelism at once");
+}
+
+#[tokio::test]
+async fn a_failure_stops_only_its_dependents() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    mem.fail_create("subnet", "InvalidSubnet.Conflict", "The CIDR '10.0.1.0/24' conflicts with another subnet");
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    assert_eq!(out.failures.len(), 1);
+    assert_eq!(out.failures[0].address, "subnet");
+    assert_eq!(out.failures[0].error.code, "InvalidSubnet.Conflict");
+    assert_eq!(out.skipped, vec![("rt".to_string(), "subnet".to_string())]);
+    let addrs: Vec<&str> = out.state.resources.iter().map(|r| r.address.as_str()).collect();
+    assert_eq!(addrs, vec!["sg", "vpc"], "the independent branch completed and is recorded");
+    assert!(!out.state.outputs.contains_key("subnet"), "an output that cannot be known is not recorded");
+}
+
+#[tokio::test]
+async fn replacement_cascades_and_destroys_before_creating() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let s = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await.state;
+    let (st2, g2) = stack(&NET.replace("10.0.0.0/16", "10.9.0.0/16").replace("10.0.1.0/24", "10.9.1.0/24"));
+    let plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
+    let actions: Vec<(&str, Action)> = plan.changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
+    assert_eq!(
+        actions,
+        vec![("rt", Action::Replace), ("sg", Action::Replace), ("subnet", Action::Replace), ("vpc", Action::Replace)]
+    );
+    assert_eq!(plan.change("vpc").unwrap().replace_because, vec!["cidr_block"]);
+    assert_eq!(plan.change("sg").unwrap().replace_because, vec!["vpc_id"], "an unknown new ID forces replacement");
+    let before = mem.calls().len();
+    let out = run(&plan, s.clone(), mem.clone(), &store, 10).await;
+    assert!(out.failures.is_empty());
+    let calls = mem.calls()[before..].to_vec();
+    let old_vpc = &s.get("vpc").unwrap().id;
+    assert!(position(&calls, "delete aws.ec2.subnet") < position(&calls, &format!("delete aws.ec2.vpc {old_vpc}")));
+    assert!(position(&calls, "delete aws.ec2.vpc") < position(&calls, "create aws.ec2.vpc"));
+    assert_eq!(mem.live().len(), 4, "exactly the intended resources exist: {:?}", mem.live());
+    assert_ne!(out.state.get("vpc").unwrap().id, *old_vpc);
+}
+
+#[tokio::test]
+async fn destroy_runs_in_reverse_dependency_order() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let s = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await.state;
+    let plan = refreshed_plan(&st, &g, mem.as_ref(), &s, true).await;
+    assert_eq!(plan.count(Action::Delete), 4);
+    let before = mem.calls().len();
+    let out = run(&plan, s, mem.clone(), &store, 10).await;
+    let calls = mem.calls()[before..].to_vec();
+    assert!(position(&calls, "delete aws.ec2.route_table") < position(&calls, "delete aws.ec2.subnet"));
+    assert!(position(&calls, "delete aws.ec2.subnet") < position(&calls, "delete aws.ec2.vpc"));
+    assert!(position(&calls, "delete aws.ec2.security_group") < position(&calls, "delete aws.ec2.vpc"));
+    assert!(out.state.resources.is_empty() && out.state.outputs.is_empty());
+    assert!(mem.live().is_empty());
+}
+
+#[tokio::test]
+async fn a_state_write_failure_stops_scheduling() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    *store.fail_after.lock().unwrap() = Some(1);
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 1).await;
+    assert!(out.state_error.is_some());
+    assert_eq!(mem.live().len(), 2, "the step in flight finished, nothing new started: {:?}", mem.live());
+    assert!(out.skipped.iter().all(|(_, why)| why == "state could not be written"));
+}
+
+#[tokio::test]
+async fn targets_include_dependencies_only() {
+    let (st, g) = stack(NET);
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &["subnet".to_string()], false);
+    let addrs: Vec<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
+    assert_eq!(addrs, vec!["subnet", "vpc"]);
+}
+
+#[tokio::test]
+async fn drift_is_planned_back_to_the_stack() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await.state;
+    mem.tamper("vpc", "enable_dns_support", serde_json::json!(false));
+    mem.remove("sg");
+    let plan = refreshed_plan(&st, &g, mem.as_ref() as &dyn Provider, &s, false).await;
+    assert_eq!(plan.change("vpc").unwrap().action, Action::Update);
+    assert_eq!(plan.change("vpc").unwrap().changed, vec!["enable_dns_support"]);
+    assert_eq!(plan.change("sg").unwrap().action, Action::Create, "deleted outside cloudbridge: created again");
+}

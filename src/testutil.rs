@@ -1,0 +1,95 @@
+//! Helpers for unit tests: stacks from text, an in-memory state store, plan + apply in
+//! one call against any provider.
+
+use crate::config::{self, Stack};
+use crate::engine::{self, ApplyOptions, ApplyOutcome, Progress};
+use crate::graph::{self, DepGraph};
+use crate::plan::{self, Plan, PlanRequest};
+use crate::provider::Provider;
+use crate::state::{LockInfo, State, StateError, StateStore};
+use async_trait::async_trait;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Parse a stack for env `test`; panics with the diagnostics if it is invalid.
+pub fn stack(yaml: &str) -> (Stack, DepGraph) {
+    let (env, d) = config::parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
+    assert!(d.is_empty(), "{d:?}");
+    let env = env.expect("env");
+    let stack = config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env)
+        .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    let g = graph::build(&stack).unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    (stack, g)
+}
+
+/// State kept in memory; counts writes and can be made to fail after `fail_after` writes.
+#[derive(Default)]
+pub struct MemStore {
+    pub state: Mutex<Option<State>>,
+    pub writes: Mutex<Vec<State>>,
+    pub fail_after: Mutex<Option<usize>>,
+}
+
+#[async_trait]
+impl StateStore for MemStore {
+    fn location(&self) -> String {
+        "memory".into()
+    }
+    async fn lock(&self, op: &str) -> Result<LockInfo, StateError> {
+        Ok(LockInfo::new(op, "memory"))
+    }
+    async fn unlock(&self, _: &LockInfo) -> Result<(), StateError> {
+        Ok(())
+    }
+    async fn force_unlock(&self, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+    async fn read(&self) -> Result<Option<State>, StateError> {
+        Ok(self.state.lock().unwrap().clone())
+    }
+    async fn write(&self, s: &State) -> Result<(), StateError> {
+        let mut writes = self.writes.lock().unwrap();
+        if self.fail_after.lock().unwrap().is_some_and(|n| writes.len() >= n) {
+            return Err(StateError::Conflict { origin: "memory".into() });
+        }
+        writes.push(s.clone());
+        *self.state.lock().unwrap() = Some(s.clone());
+        Ok(())
+    }
+}
+
+struct Quiet;
+impl Progress for Quiet {
+    fn line(&self, _: &str) {}
+}
+
+pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], destroy: bool) -> Plan {
+    let tags = BTreeMap::from([("owner".to_string(), "data-team".to_string())]);
+    let req = PlanRequest { stack, graph: g, state, env: "test", default_tags: &tags, targets, destroy };
+    plan::diff(&req).unwrap_or_else(|d| panic!("{d:?}"))
+}
+
+/// Refresh `state` through `provider`, then plan.
+pub async fn refreshed_plan(
+    stack: &Stack,
+    g: &DepGraph,
+    provider: &dyn Provider,
+    state: &State,
+    destroy: bool,
+) -> Plan {
+    let fresh = engine::refresh(provider, state).await.expect("refresh");
+    plan_for(stack, g, &fresh, &[], destroy)
+}
+
+pub async fn run(
+    plan: &Plan,
+    state: State,
+    provider: Arc<dyn Provider>,
+    store: &MemStore,
+    parallelism: usize,
+) -> ApplyOutcome {
+    let opts = ApplyOptions { parallelism, heartbeat: Duration::from_secs(3600) };
+    engine::apply(plan, state, provider, store, &opts, &Quiet).await
+}
