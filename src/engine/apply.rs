@@ -153,7 +153,7 @@ fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
 
 /// What state records for a resource: the values sent (sensitive ones hashed), overlaid
 /// with what the cloud reports.
-fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Props {
+pub(crate) fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Props {
     let mut props = Props::new();
     for (k, v) in sent {
         let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);

@@ -58,3 +58,77 @@ async fn renders_every_kind_of_change() {
 async fn renders_no_changes() {
     insta::assert_snapshot!(check(V1, V1).await, @"No changes. The infrastructure matches the configuration.");
 }
+
+mod sensitive {
+    use crate::config::{Resource, Stack};
+    use crate::diag::Span;
+    use crate::expr::Expr;
+    use crate::graph::DepGraph;
+    use crate::plan::{render, Action};
+    use crate::provider::{Observed, Props};
+    use crate::schema::{Prop, PropKind, TypeSchema};
+    use crate::state::{ResourceState, State};
+    use crate::testutil::plan_for;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    static SECRET_TYPE: TypeSchema = TypeSchema {
+        name: "aws.test.secret",
+        doc: "test only",
+        props: &[Prop::new("name", PropKind::Str).required(), Prop::new("password", PropKind::Str).sensitive()],
+        attrs: &["id"],
+        taggable: false,
+        normalize: None,
+    };
+    const SECRET: &str = "hunter2-do-not-print";
+
+    fn stack(password: &str) -> (Stack, DepGraph) {
+        let props = BTreeMap::from([
+            ("name".to_string(), Expr::Lit(json!("db"))),
+            ("password".to_string(), Expr::Lit(json!(password))),
+        ]);
+        let r = Resource {
+            name: "db".into(),
+            ty: &SECRET_TYPE,
+            props,
+            depends_on: vec![],
+            span: Span::file(Path::new("t")),
+        };
+        let s = Stack { name: "t".into(), file: std::sync::Arc::new("t".into()), resources: vec![r], outputs: vec![] };
+        let g = DepGraph::from_stack(&s);
+        (s, g)
+    }
+
+    #[test]
+    fn sensitive_values_are_hashed_in_state_and_redacted_in_plans() {
+        let mut state = State::new("t", "test");
+        let sent: Props =
+            [("name".to_string(), json!("db")), ("password".to_string(), json!(SECRET))].into_iter().collect();
+        let obs = Observed { id: "s-1".into(), properties: Props::new(), attributes: Props::new() };
+        let recorded = crate::engine::recorded(&state, &SECRET_TYPE, &sent, &obs);
+        assert!(recorded["password"].as_str().unwrap().starts_with("sha256:"));
+        state.put(ResourceState {
+            address: "db".into(),
+            ty: SECRET_TYPE.name.into(),
+            id: "s-1".into(),
+            properties: recorded,
+            attributes: Props::new(),
+            dependencies: vec![],
+        });
+        assert!(!String::from_utf8(state.to_json()).unwrap().contains(SECRET), "state never holds the secret");
+
+        // Same secret: no change. A new secret: an update that never shows either value.
+        let (s, g) = stack(SECRET);
+        assert_eq!(plan_for(&s, &g, &state, &[], false).changes[0].action, Action::NoOp);
+        let (s, g) = stack("a-new-secret-value");
+        let plan = plan_for(&s, &g, &state, &[], false);
+        assert_eq!(plan.changes[0].action, Action::Update);
+        assert_eq!(plan.changes[0].changed, vec!["password"]);
+        let text = render(&plan);
+        assert!(text.contains("password = (sensitive value) -> (sensitive value)"), "{text}");
+        assert!(!text.contains("a-new-secret-value") && !text.contains("sha256:"), "{text}");
+        let shown = serde_json::to_string(&(&plan.changes[0].before, &plan.changes[0].after)).unwrap();
+        assert!(!shown.contains("a-new-secret-value") && !shown.contains(SECRET), "{shown}");
+    }
+}

@@ -14,6 +14,15 @@ fn quickstart_example_round_trip() {
     p.cb(&["validate", "-e", "local"]).ok();
     let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
     assert!(plan.stdout.contains("Plan: 6 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    // The same plan as JSON, on stdout, with nothing else there.
+    let json = p.cb(&["plan", "-e", "local", "--json"]).ok();
+    let j: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan --json is JSON");
+    let changes = j["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 6);
+    assert!(changes.iter().all(|c| c["action"] == "create"));
+    let subnet = changes.iter().find(|c| c["address"] == "subnet_a").unwrap();
+    assert_eq!(subnet["after"]["vpc_id"], "(known after apply)");
+    assert_eq!(subnet["after"]["cidr_block"], "10.42.1.0/24");
     p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
     let out = p.cb(&["output", "-e", "local", "--json"]).ok();
     let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -23,6 +32,13 @@ fn quickstart_example_round_trip() {
     let raw = p.cb(&["output", "-e", "local", "bucket"]).ok();
     assert_eq!(raw.stdout, "quickstart-local-data\n");
     p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(0);
+    let list = p.cb(&["state", "list", "-e", "local"]).ok();
+    assert_eq!(list.stdout, "app_sg\ndata\nreader\nsubnet_a\nsubnet_b\nvpc\n");
+    let show = p.cb(&["state", "show", "-e", "local", "vpc"]).ok();
+    let vpc: serde_json::Value = serde_json::from_str(&show.stdout).unwrap();
+    assert_eq!(vpc["type"], "aws.ec2.vpc");
+    assert_eq!(vpc["properties"]["cidr_block"], "10.42.0.0/16");
+    assert_eq!(vpc["id"], outputs["vpc_id"]["value"]);
     let dot = p.cb(&["graph", "-e", "local"]).ok();
     assert!(dot.stdout.starts_with("digraph cloudbridge {"));
     assert!(dot.stdout.contains("\"subnet_a\" -> \"vpc\";"));

@@ -74,3 +74,38 @@ fn apply_without_a_terminal_refuses_to_prompt() {
     let run = p.cb(&["destroy", "-e", "test"]).code(0);
     assert!(run.stderr.contains("No changes."), "nothing to destroy: {}", run.stderr);
 }
+
+#[test]
+fn state_is_kept_per_stack_and_a_foreign_state_is_refused() {
+    let p = Project::new("perstack");
+    // The default local path has `{stack}` in it: each stack gets its own state.
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    p.write(
+        "stacks/other.yaml",
+        "name: other\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.41.0.0/16 }\n",
+    );
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let run = p.cb(&["plan", "-e", "test", "--stack", "stacks/other.yaml"]).ok();
+    assert!(
+        run.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."),
+        "other stack starts empty: {}",
+        run.stdout
+    );
+
+    // An env whose state path names no stack: a second stack must not take over the state.
+    p.write(
+        "envs/shared.yaml",
+        "stack: stacks/main.yaml\nregion: us-east-1\nbackend:\n  type: local\n  path: state/shared.json\n",
+    );
+    p.cb(&["apply", "-e", "shared", "--auto-approve"]).ok();
+    let before = std::fs::read(p.path("state/shared.json")).unwrap();
+    let run = p.cb(&["apply", "-e", "shared", "--stack", "stacks/other.yaml", "--auto-approve"]).code(1);
+    assert!(run.stderr.contains("belongs to stack `perstack`, not `other`"), "{}", run.stderr);
+    assert!(run.stderr.contains("put `{stack}` in the backend"), "{}", run.stderr);
+    assert_eq!(std::fs::read(p.path("state/shared.json")).unwrap(), before, "state untouched");
+
+    p.cb(&["destroy", "-e", "shared", "--auto-approve"]).ok();
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+    assert_eq!(tagged_ec2("perstack"), Vec::<String>::new());
+}
