@@ -11,7 +11,7 @@ use crate::state::{self, LocalStore, S3Store, State, StateError, StateStore};
 use crate::workspace::{self, Workspace};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -221,7 +221,32 @@ async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result
         Some(s) if s.stack != stack => {
             Err(StateError::WrongStack { origin: store.location(), found: s.stack, expected: stack.to_string() }.into())
         }
-        Some(s) => Ok((s, true)),
+        Some(s) => {
+            // A type this build does not know (state from a newer cloudbridge) would be
+            // invisible to the plan: refuse rather than silently ignore it.
+            let unknown: Vec<Diagnostic> = s
+                .resources
+                .iter()
+                .filter(|r| crate::schema::lookup(&r.ty).is_none())
+                .map(|r| {
+                    Diagnostic::error(
+                        "Unknown resource type in state",
+                        format!(
+                            "`{}` in {} has type `{}`, which this cloudbridge does not know",
+                            r.address,
+                            store.location(),
+                            r.ty
+                        ),
+                    )
+                    .hint("use the cloudbridge version that wrote this state")
+                })
+                .collect();
+            if unknown.is_empty() {
+                Ok((s, true))
+            } else {
+                Err(CliError::Diagnostics(unknown))
+            }
+        }
         None => Ok((State::new(stack, env), false)),
     }
 }
@@ -309,6 +334,12 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
 }
 
 async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&Path>, pa: &PlanArgs) -> Result<i32> {
+    if stack.is_some() {
+        return Err(CliError::msg(
+            "`--stack` cannot be combined with a saved plan file",
+            "the plan file already names its stack; apply it as it is, or make a new plan with `--stack`",
+        ));
+    }
     let bytes = std::fs::read(file).map_err(|e| {
         CliError::msg(format!("cannot read the plan file `{}`: {e}", file.display()), "check the path given to `apply`")
     })?;
@@ -336,7 +367,6 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
             ));
         }
     }
-    let _ = stack;
     let ws_env = workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?;
     let store = open_store(dir, &ws_env, &plan.stack).await?;
     let lock = store.lock("apply").await?;
@@ -446,13 +476,10 @@ fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
 async fn init(dir: &Path, env: &Env) -> Result<i32> {
     match &env.backend {
         Backend::Local { path } => {
-            let p = PathBuf::from(path);
-            let parent =
-                p.parent().map(|p| p.to_string_lossy().replace("{stack}", "").replace("{env}", "")).unwrap_or_default();
-            let base = dir.join(parent.split('/').take_while(|s| !s.is_empty()).collect::<Vec<_>>().join("/"));
-            std::fs::create_dir_all(&base)
-                .map_err(|e| CliError::msg(format!("cannot create `{}`: {e}", base.display()), "check permissions"))?;
-            eprintln!("Local state backend ready under {}.", base.display());
+            let _ = dir;
+            eprintln!(
+                "Local state backend: nothing to initialise; state files are created at `{path}` on first apply."
+            );
         }
         Backend::S3 { bucket, region, .. } => {
             let config = sdk_config(env).await?;

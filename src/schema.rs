@@ -171,6 +171,21 @@ mod tests {
     }
 
     #[test]
+    fn readme_documents_every_type_and_property() {
+        let readme = include_str!("../README.md");
+        for t in all_types() {
+            let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", t.name)));
+            let row = row.unwrap_or_else(|| panic!("README.md has no row for `{}`", t.name));
+            for p in t.props {
+                assert!(row.contains(p.name), "README.md row of `{}` misses `{}`", t.name, p.name);
+            }
+            for a in t.attrs {
+                assert!(row.contains(a), "README.md row of `{}` misses attribute `{a}`", t.name);
+            }
+        }
+    }
+
+    #[test]
     fn schemas_are_sorted_and_unique() {
         let names: Vec<_> = all_types().iter().map(|t| t.name).collect();
         let mut sorted = names.clone();

@@ -10,3 +10,4 @@ mod emulator_harness;
 mod lifecycle;
 mod quickstart;
 mod saved_plan;
+mod state_errors;

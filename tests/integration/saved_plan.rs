@@ -109,3 +109,46 @@ fn state_is_kept_per_stack_and_a_foreign_state_is_refused() {
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
     assert_eq!(tagged_ec2("perstack"), Vec::<String>::new());
 }
+
+/// Run the binary on a pseudo-terminal (util-linux `script`), typing `answer`.
+fn on_terminal(p: &Project, args: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let cmd = format!("{} -C {} {args}", env!("CARGO_BIN_EXE_cloudbridge"), p.dir.path().display());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .env("AWS_ENDPOINT_URL", &crate::common::emulator().url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` is needed for terminal tests (Debian: apt-get install bsdutils)");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    child.stdin.take().unwrap().write_all(answer.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[test]
+fn apply_and_destroy_ask_on_a_terminal() {
+    let p = Project::new("terminal");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    let (code, out) = on_terminal(&p, "apply -e test", "no\n");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("Do you want to perform these actions in `test`?"), "{out}");
+    assert!(out.contains("cancelled: nothing was changed"), "{out}");
+    assert!(!p.path(".cloudbridge/state/terminal/test.json").exists());
+
+    let (code, out) = on_terminal(&p, "apply -e test", "yes\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Apply complete! Resources: 2 added"), "{out}");
+
+    let (code, out) = on_terminal(&p, "destroy -e test", "yes\n");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("Do you really want to destroy all 2 resources of `terminal` in `test`?"), "{out}");
+    assert!(out.contains("- resource \"aws.ec2.subnet\" \"subnet\""), "destroy lists what it deletes: {out}");
+    assert_eq!(tagged_ec2("terminal"), Vec::<String>::new());
+}
