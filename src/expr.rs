@@ -114,9 +114,9 @@ pub fn split_template(s: &str) -> Result<Vec<Piece>, TemplateError> {
     while let Some(i) = rest.find('$') {
         text.push_str(&rest[..i]);
         let after = &rest[i..];
-        if after.starts_with("$${") {
+        if let Some(escaped) = after.strip_prefix("$${") {
             text.push_str("${");
-            rest = &after[3..];
+            rest = escaped;
         } else if let Some(body) = after.strip_prefix("${") {
             let end = body.find('}').ok_or(TemplateError::Unclosed)?;
             let inner = body[..end].trim();

@@ -7,6 +7,7 @@ mod refresh;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
 pub(crate) use apply::recorded;
 pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, Progress, StepKind};
 pub use refresh::{refresh, RefreshError};

@@ -2,7 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{bool_prop, str_prop, strings, tag_changes, tags_value, AwsResource, Clients};
+use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Clients};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -135,17 +135,17 @@ impl AwsResource for Vpc {
         changed: &[String],
     ) -> Result<(), ProviderError> {
         // One attribute per ModifyVpcAttribute call, as the API requires.
-        if changed.iter().any(|c| c == "enable_dns_support") {
+        if has(changed, "enable_dns_support") {
             if let Some(b) = bool_prop(new, "enable_dns_support") {
                 c.ec2.modify_vpc_attribute().vpc_id(id).enable_dns_support(flag(b)).send().await?;
             }
         }
-        if changed.iter().any(|c| c == "enable_dns_hostnames") {
+        if has(changed, "enable_dns_hostnames") {
             if let Some(b) = bool_prop(new, "enable_dns_hostnames") {
                 c.ec2.modify_vpc_attribute().vpc_id(id).enable_dns_hostnames(flag(b)).send().await?;
             }
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
         Ok(())
@@ -221,11 +221,11 @@ impl AwsResource for Subnet {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|c| c == "map_public_ip_on_launch") {
+        if has(changed, "map_public_ip_on_launch") {
             let b = bool_prop(new, "map_public_ip_on_launch").unwrap_or(false);
             c.ec2.modify_subnet_attribute().subnet_id(id).map_public_ip_on_launch(flag(b)).send().await?;
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
         Ok(())
@@ -288,7 +288,7 @@ impl AwsResource for InternetGateway {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|c| c == "vpc_id") {
+        if has(changed, "vpc_id") {
             if let Some(vpc) = str_prop(old, "vpc_id") {
                 c.ec2.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
             }
@@ -296,7 +296,7 @@ impl AwsResource for InternetGateway {
                 c.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
             }
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
         Ok(())
@@ -437,7 +437,7 @@ impl AwsResource for RouteTable {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|c| c == "routes") {
+        if has(changed, "routes") {
             let (o, n) = (routes_of(old), routes_of(new));
             for dest in o.keys().filter(|d| !n.contains_key(*d)) {
                 c.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await?;
@@ -450,7 +450,7 @@ impl AwsResource for RouteTable {
                 }
             }
         }
-        if changed.iter().any(|c| c == "subnet_ids") {
+        if has(changed, "subnet_ids") {
             let want = strings(new.get("subnet_ids"));
             let out =
                 c.ec2.describe_route_tables().filters(id_filter("route-table-id", &[id.to_string()])).send().await?;
@@ -472,7 +472,7 @@ impl AwsResource for RouteTable {
                 }
             }
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
         Ok(())
@@ -691,13 +691,13 @@ impl AwsResource for SecurityGroup {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|c| c == "ingress") {
+        if has(changed, "ingress") {
             self.set_rules(c, id, false, old.get("ingress"), new.get("ingress")).await?;
         }
-        if changed.iter().any(|c| c == "egress") {
+        if has(changed, "egress") {
             self.set_rules(c, id, true, old.get("egress"), new.get("egress")).await?;
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
         Ok(())

@@ -1,7 +1,9 @@
 //! IAM roles (trust policy, inline policies, managed policy attachments) and managed
 //! policies (a new default version on every document change).
 
-use super::{int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Clients};
+use super::{
+    absent_if, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Clients,
+};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -67,18 +69,8 @@ impl AwsResource for Role {
     async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for name in ids {
-            let role = match c.iam.get_role().role_name(name).send().await {
-                Ok(r) => r,
-                Err(e) => {
-                    let e = ProviderError::from(e);
-                    if e.code == "NoSuchEntity" {
-                        out.push(None);
-                        continue;
-                    }
-                    return Err(e);
-                }
-            };
-            let Some(role) = role.role() else {
+            let role = absent_if(c.iam.get_role().role_name(name).send().await, "NoSuchEntity")?;
+            let Some(role) = role.as_ref().and_then(|r| r.role()) else {
                 out.push(None);
                 continue;
             };
@@ -123,8 +115,7 @@ impl AwsResource for Role {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        let has = |k: &str| changed.iter().any(|c| c == k);
-        if has("assume_role_policy") && !old.is_empty() {
+        if has(changed, "assume_role_policy") && !old.is_empty() {
             c.iam
                 .update_assume_role_policy()
                 .role_name(id)
@@ -132,7 +123,7 @@ impl AwsResource for Role {
                 .send()
                 .await?;
         }
-        if (has("description") || has("max_session_duration")) && !old.is_empty() {
+        if (has(changed, "description") || has(changed, "max_session_duration")) && !old.is_empty() {
             c.iam
                 .update_role()
                 .role_name(id)
@@ -141,7 +132,7 @@ impl AwsResource for Role {
                 .send()
                 .await?;
         }
-        if has("inline_policies") {
+        if has(changed, "inline_policies") {
             let empty = Map::new();
             let o = old.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
             let n = new.get("inline_policies").and_then(Value::as_object).unwrap_or(&empty);
@@ -160,7 +151,7 @@ impl AwsResource for Role {
                 c.iam.delete_role_policy().role_name(id).policy_name(pname).send().await?;
             }
         }
-        if has("managed_policy_arns") {
+        if has(changed, "managed_policy_arns") {
             let (o, n) = (strings(old.get("managed_policy_arns")), strings(new.get("managed_policy_arns")));
             for arn in n.iter().filter(|a| !o.contains(a)) {
                 c.iam.attach_role_policy().role_name(id).policy_arn(arn).send().await?;
@@ -169,7 +160,7 @@ impl AwsResource for Role {
                 c.iam.detach_role_policy().role_name(id).policy_arn(arn).send().await?;
             }
         }
-        if has("tags") && !old.is_empty() {
+        if has(changed, "tags") && !old.is_empty() {
             let (set, remove) = tag_changes(old, new);
             if !remove.is_empty() {
                 c.iam.untag_role().role_name(id).set_tag_keys(Some(remove)).send().await?;
@@ -236,18 +227,8 @@ impl AwsResource for Policy {
     async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for arn in ids {
-            let pol = match c.iam.get_policy().policy_arn(arn).send().await {
-                Ok(p) => p,
-                Err(e) => {
-                    let e = ProviderError::from(e);
-                    if e.code == "NoSuchEntity" {
-                        out.push(None);
-                        continue;
-                    }
-                    return Err(e);
-                }
-            };
-            let Some(pol) = pol.policy() else {
+            let pol = absent_if(c.iam.get_policy().policy_arn(arn).send().await, "NoSuchEntity")?;
+            let Some(pol) = pol.as_ref().and_then(|p| p.policy()) else {
                 out.push(None);
                 continue;
             };
@@ -283,7 +264,7 @@ impl AwsResource for Policy {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|c| c == "policy") {
+        if has(changed, "policy") {
             // IAM keeps at most five versions: drop the oldest non-default one first.
             let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
             let mut old_versions: Vec<_> = versions.versions().iter().filter(|v| !v.is_default_version()).collect();
@@ -301,7 +282,7 @@ impl AwsResource for Policy {
                 .send()
                 .await?;
         }
-        if changed.iter().any(|c| c == "tags") {
+        if has(changed, "tags") {
             let (set, remove) = tag_changes(old, new);
             if !remove.is_empty() {
                 c.iam.untag_policy().policy_arn(id).set_tag_keys(Some(remove)).send().await?;

@@ -140,6 +140,34 @@ impl Provider for AwsProvider {
 
 // ---- small helpers shared by the resource modules ----
 
+/// Whether `name` is among the changed properties.
+pub(crate) fn has(changed: &[String], name: &str) -> bool {
+    changed.iter().any(|c| c == name)
+}
+
+/// `Ok(None)` when AWS answered with `absent_code` (the thing does not exist), the value
+/// otherwise, or the error.
+pub(crate) fn absent_if<T, E, R>(
+    res: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+    absent_code: &str,
+) -> Result<Option<T>, ProviderError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match res {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let e = ProviderError::from(e);
+            if e.code == absent_code {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
 pub(crate) fn str_prop<'a>(p: &'a Props, name: &str) -> Option<&'a str> {
     p.get(name).and_then(Value::as_str)
 }
@@ -201,19 +229,6 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_policies() {
-        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
-        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
-        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
-        assert_eq!(percent_decode("a%2"), "a%2");
-    }
-}
-
 /// Load AWS configuration through the default chain (environment, profiles, SSO, IMDS),
 /// with the region and endpoint of the environment file. `AWS_ENDPOINT_URL`, when set,
 /// wins over the file's endpoint; throttling and 5xx answers are retried with backoff.
@@ -234,4 +249,17 @@ pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkCon
 
 pub fn has_region(config: &SdkConfig) -> bool {
     config.region().is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_policies() {
+        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
+        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
 }

@@ -1,6 +1,6 @@
 //! S3 buckets with versioning, default encryption and a public access block.
 
-use super::{bool_prop, str_prop, tags_prop, tags_value, AwsResource, Clients};
+use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Clients};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -83,45 +83,32 @@ impl Bucket {
 
     async fn read_bucket(&self, c: &Clients, name: &str) -> Result<Observed, ProviderError> {
         let versioning = c.s3.get_bucket_versioning().bucket(name).send().await?;
-        let encryption = match c.s3.get_bucket_encryption().bucket(name).send().await {
-            Ok(out) => out
-                .server_side_encryption_configuration()
-                .and_then(|c| c.rules().first())
-                .and_then(|r| r.apply_server_side_encryption_by_default())
-                .map(|d| (d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(str::to_string))),
-            Err(e) => {
-                let e = ProviderError::from(e);
-                if e.code != "ServerSideEncryptionConfigurationNotFoundError" {
-                    return Err(e);
-                }
-                None
-            }
-        };
-        let public = match c.s3.get_public_access_block().bucket(name).send().await {
-            Ok(out) => out.public_access_block_configuration().is_some_and(|c| {
-                c.block_public_acls() == Some(true)
-                    && c.ignore_public_acls() == Some(true)
-                    && c.block_public_policy() == Some(true)
-                    && c.restrict_public_buckets() == Some(true)
-            }),
-            Err(e) => {
-                let e = ProviderError::from(e);
-                if e.code != "NoSuchPublicAccessBlockConfiguration" {
-                    return Err(e);
-                }
-                false
-            }
-        };
-        let tags = match c.s3.get_bucket_tagging().bucket(name).send().await {
-            Ok(out) => tags_value(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
-            Err(e) => {
-                let e = ProviderError::from(e);
-                if e.code != "NoSuchTagSet" {
-                    return Err(e);
-                }
-                json!({})
-            }
-        };
+        let encryption = absent_if(
+            c.s3.get_bucket_encryption().bucket(name).send().await,
+            "ServerSideEncryptionConfigurationNotFoundError",
+        )?
+        .and_then(|out| {
+            let d = out
+                .server_side_encryption_configuration()?
+                .rules()
+                .first()?
+                .apply_server_side_encryption_by_default()?;
+            Some((d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(str::to_string)))
+        });
+        let public = absent_if(
+            c.s3.get_public_access_block().bucket(name).send().await,
+            "NoSuchPublicAccessBlockConfiguration",
+        )?
+        .and_then(|out| out.public_access_block_configuration().cloned())
+        .is_some_and(|c| {
+            c.block_public_acls() == Some(true)
+                && c.ignore_public_acls() == Some(true)
+                && c.block_public_policy() == Some(true)
+                && c.restrict_public_buckets() == Some(true)
+        });
+        let tags = absent_if(c.s3.get_bucket_tagging().bucket(name).send().await, "NoSuchTagSet")?
+            .map(|out| tags_value(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string()))))
+            .unwrap_or_else(|| json!({}));
         let mut properties = Props::new();
         properties.insert("bucket".into(), json!(name));
         properties.insert("versioning".into(), json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
@@ -204,21 +191,20 @@ impl AwsResource for Bucket {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        let has = |k: &str| changed.iter().any(|c| c == k);
-        if has("tags") {
+        if has(changed, "tags") {
             self.put_tags(c, id, new).await?;
         }
-        if has("versioning") {
+        if has(changed, "versioning") {
             // A bucket that was never versioned needs no call to stay unversioned.
             let on = bool_prop(new, "versioning").unwrap_or(false);
             if on || !_old.is_empty() {
                 self.put_versioning(c, id, on).await?;
             }
         }
-        if has("encryption") || has("kms_key_id") {
+        if has(changed, "encryption") || has(changed, "kms_key_id") {
             self.put_encryption(c, id, new).await?;
         }
-        if has("block_public_access") {
+        if has(changed, "block_public_access") {
             self.put_public_access(c, id, bool_prop(new, "block_public_access").unwrap_or(true)).await?;
         }
         Ok(())
