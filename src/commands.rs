@@ -61,12 +61,64 @@ impl CliError {
 
 type Result<T> = std::result::Result<T, CliError>;
 
-/// Human output on stderr.
-struct Stderr;
+/// Apply progress on stderr. On a terminal, what is in flight is one status line,
+/// rewritten every second; elsewhere (CI logs) a plain line per resource now and then.
+struct Console {
+    tty: bool,
+}
 
-impl Progress for Stderr {
+impl Console {
+    fn new() -> Console {
+        Console { tty: std::io::stderr().is_terminal() }
+    }
+
+    fn heartbeat(&self) -> Duration {
+        Duration::from_secs(if self.tty { 1 } else { 15 })
+    }
+}
+
+/// `4m10s`, `35s`, `1h2m`.
+pub fn human_duration(d: Duration) -> String {
+    let s = d.as_secs();
+    match (s / 3600, (s % 3600) / 60, s % 60) {
+        (0, 0, sec) => format!("{sec}s"),
+        (0, m, sec) => format!("{m}m{sec}s"),
+        (h, m, _) => format!("{h}h{m}m"),
+    }
+}
+
+impl Progress for Console {
     fn line(&self, text: &str) {
+        if self.tty {
+            eprint!("\r\x1b[2K");
+        }
         eprintln!("{text}");
+    }
+
+    fn in_flight(&self, items: &[engine::InFlight]) {
+        let status =
+            |i: &engine::InFlight| if i.status.is_empty() { String::new() } else { format!(", status: {}", i.status) };
+        if self.tty {
+            let parts: Vec<String> =
+                items.iter().map(|i| format!("{} ({}{})", i.address, human_duration(i.elapsed), status(i))).collect();
+            let mut text = format!("{} in progress: {}", items.len(), parts.join(", "));
+            let width = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()).unwrap_or(120usize);
+            if text.chars().count() > width {
+                text = text.chars().take(width.saturating_sub(1)).collect::<String>() + "…";
+            }
+            eprint!("\r\x1b[2K{text}");
+            let _ = std::io::stderr().flush();
+        } else {
+            for i in items {
+                eprintln!(
+                    "{}: Still {}... [{} elapsed{}]",
+                    i.address,
+                    i.kind.gerund(),
+                    human_duration(i.elapsed),
+                    status(i)
+                );
+            }
+        }
     }
 }
 
@@ -396,8 +448,13 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
 async fn execute(plan: &Plan, state: State, env: &Env, store: &dyn StateStore, pa: &PlanArgs) -> Result<i32> {
     let provider = provider(env).await?;
     eprintln!();
-    let opts = ApplyOptions { parallelism: pa.parallelism as usize, heartbeat: Duration::from_secs(10) };
-    let outcome = engine::apply(plan, state, provider, store, &opts, &Stderr).await;
+    let console = Console::new();
+    let opts =
+        ApplyOptions { parallelism: pa.parallelism as usize, heartbeat: console.heartbeat(), poll: poll_policy() };
+    let outcome = engine::apply(plan, state, provider, store, &opts, &console).await;
+    if console.tty {
+        eprint!("\r\x1b[2K");
+    }
     let added = plan.count(plan::Action::Create) + plan.count(plan::Action::Replace);
     let changed = plan.count(plan::Action::Update);
     let destroyed = plan.count(plan::Action::Delete) + plan.count(plan::Action::Replace);
@@ -426,6 +483,18 @@ async fn execute(plan: &Plan, state: State, env: &Env, store: &dyn StateStore, p
         eprintln!("  - {addr}: not applied, because `{because}` did not complete");
     }
     Err(CliError::ApplyFailed(format!("{} failed, {} not applied", outcome.failures.len(), outcome.skipped.len())))
+}
+
+/// Polling of long operations. `CLOUDBRIDGE_POLL_INTERVAL` (e.g. `1s`) sets the first
+/// interval; the emulator tests use it to wait briefly. Backoff grows to 30s at most.
+fn poll_policy() -> crate::provider::PollPolicy {
+    let mut p = crate::provider::PollPolicy::default();
+    if let Some(secs) =
+        std::env::var("CLOUDBRIDGE_POLL_INTERVAL").ok().and_then(|v| crate::schema::parse_duration(&v).ok())
+    {
+        p.initial = Duration::from_secs(secs);
+    }
+    p
 }
 
 async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> {

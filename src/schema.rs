@@ -118,6 +118,51 @@ pub struct TypeSchema {
     /// Puts a property value into canonical form before comparison, for properties whose
     /// cloud representation differs from how they are written (e.g. merged rule sets).
     pub normalize: Option<fn(&str, &serde_json::Value) -> serde_json::Value>,
+    /// How long create, update and delete may take before cloudbridge gives up waiting.
+    pub timeouts: Timeouts,
+}
+
+/// Time limits of the three operations, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Timeouts {
+    pub create: u64,
+    pub update: u64,
+    pub delete: u64,
+}
+
+impl Timeouts {
+    pub const fn minutes(create: u64, update: u64, delete: u64) -> Timeouts {
+        Timeouts { create: create * 60, update: update * 60, delete: delete * 60 }
+    }
+}
+
+/// Resources that are ready as soon as the API call returns.
+pub const QUICK: Timeouts = Timeouts::minutes(10, 10, 10);
+
+/// Parse `90m`, `1h30m`, `45s`, `2h` into seconds.
+pub fn parse_duration(s: &str) -> Result<u64, String> {
+    let mut total = 0u64;
+    let mut num = String::new();
+    let mut any = false;
+    for c in s.trim().chars() {
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration"))?;
+        num.clear();
+        total += n * match c {
+            'h' => 3600,
+            'm' => 60,
+            's' => 1,
+            _ => return Err(format!("`{s}` is not a duration: unknown unit `{c}`")),
+        };
+        any = true;
+    }
+    if !num.is_empty() || !any || total == 0 {
+        return Err(format!("`{s}` is not a duration"));
+    }
+    Ok(total)
 }
 
 impl TypeSchema {
@@ -159,6 +204,17 @@ pub fn check_cidr(s: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90m"), Ok(5400));
+        assert_eq!(parse_duration("1h30m"), Ok(5400));
+        assert_eq!(parse_duration("45s"), Ok(45));
+        assert!(parse_duration("90").is_err());
+        assert!(parse_duration("5d").is_err());
+        assert!(parse_duration("0m").is_err());
+        assert!(parse_duration("").is_err());
+    }
 
     #[test]
     fn cidr_checks() {

@@ -63,6 +63,7 @@ impl StateStore for MemStore {
 struct Quiet;
 impl Progress for Quiet {
     fn line(&self, _: &str) {}
+    fn in_flight(&self, _: &[engine::InFlight]) {}
 }
 
 pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], destroy: bool) -> Plan {
@@ -90,6 +91,6 @@ pub async fn run(
     store: &MemStore,
     parallelism: usize,
 ) -> ApplyOutcome {
-    let opts = ApplyOptions { parallelism, heartbeat: Duration::from_secs(3600) };
+    let opts = ApplyOptions { parallelism, heartbeat: Duration::from_secs(3600), poll: Default::default() };
     engine::apply(plan, state, provider, store, &opts, &Quiet).await
 }

@@ -6,7 +6,7 @@ use super::value::{check_value, Ctx};
 use super::{check_keys, expect_bool, expect_map, expect_str, unknown_key_hint, valid_name, Env};
 use crate::diag::{Diagnostic, Span};
 use crate::expr::Expr;
-use crate::schema::{self, TypeSchema};
+use crate::schema::{self, Timeouts, TypeSchema};
 use crate::yaml::{self, Key, Kind, Node};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -50,6 +50,8 @@ pub struct Resource {
     pub props: BTreeMap<String, Expr>,
     /// Explicit `depends_on` entries, with their locations.
     pub depends_on: Vec<(String, Span)>,
+    /// The type's default timeouts with the resource's `timeouts:` overrides applied.
+    pub timeouts: Timeouts,
     pub span: Span,
 }
 
@@ -76,7 +78,7 @@ impl Stack {
 }
 
 const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs"];
-const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "description"];
+const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "timeouts", "description"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
@@ -304,7 +306,37 @@ fn parse_resource(
             ),
         }
     }
-    Some(Resource { name: k.name.clone(), ty, props, depends_on, span: k.span.clone() })
+    let timeouts = parse_timeouts(body.get("timeouts"), ty.timeouts, out);
+    Some(Resource { name: k.name.clone(), ty, props, depends_on, timeouts, span: k.span.clone() })
+}
+
+/// `timeouts: {create: 90m, update: 30m, delete: 20m}`; each optional.
+fn parse_timeouts(node: Option<&Node>, defaults: Timeouts, out: &mut Vec<Diagnostic>) -> Timeouts {
+    let mut t = defaults;
+    let Some(node) = node else { return t };
+    let Some(entries) = expect_map(node, "`timeouts`", out) else { return t };
+    check_keys(entries, &["create", "update", "delete"], "`timeouts`", out);
+    for (k, v) in entries {
+        let slot = match k.name.as_str() {
+            "create" => &mut t.create,
+            "update" => &mut t.update,
+            "delete" => &mut t.delete,
+            _ => continue,
+        };
+        let parsed = match v.scalar_text() {
+            Some(text) => schema::parse_duration(&text),
+            None => Err(format!("a timeout must be a duration, found {}", v.type_name())),
+        };
+        match parsed {
+            Ok(secs) => *slot = secs,
+            Err(why) => out.push(
+                Diagnostic::error("Invalid duration", why)
+                    .at(&v.span)
+                    .hint("write a duration such as `90m`, `1h30m` or `45s`"),
+            ),
+        }
+    }
+    t
 }
 
 fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variable> {

@@ -6,7 +6,9 @@
 use super::state_lookup;
 use crate::expr::{contains_unknown, Ref};
 use crate::plan::{Action, Change, Plan};
-use crate::provider::{CreateRequest, Observed, Props, Provider, ProviderError};
+use crate::provider::{
+    CreateRequest, Observed, OpCtx, PollPolicy, Props, Provider, ProviderError, StatusCell, UpdateRequest,
+};
 use crate::schema::{self, TypeSchema};
 use crate::state::{OutputState, ResourceState, State, StateError, StateStore};
 use serde_json::Value;
@@ -69,13 +71,34 @@ pub struct ApplyOutcome {
 
 /// Progress events, for the terminal or a CI log.
 pub trait Progress: Send + Sync {
+    /// A permanent line: a step started, finished or failed.
     fn line(&self, text: &str);
+    /// What is in flight right now; called every `heartbeat` while anything runs.
+    fn in_flight(&self, items: &[InFlight]);
+}
+
+/// One operation in progress.
+#[derive(Debug, Clone)]
+pub struct InFlight {
+    pub address: String,
+    pub kind: StepKind,
+    pub elapsed: Duration,
+    /// The status AWS last reported, if any (`creating`, `modifying`, …).
+    pub status: String,
+}
+
+impl StepKind {
+    /// `creating`, `modifying`, `destroying`.
+    pub fn gerund(self) -> String {
+        self.verbs().0.to_lowercase()
+    }
 }
 
 pub struct ApplyOptions {
     pub parallelism: usize,
     /// How often to report steps still running.
     pub heartbeat: Duration,
+    pub poll: PollPolicy,
 }
 
 fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
@@ -184,6 +207,7 @@ pub async fn apply(
     let mut skipped = Vec::new();
     let mut state_error = None;
     let mut running: JoinSet<StepResult> = JoinSet::new();
+    let mut cells: Vec<StatusCell> = vec![StatusCell::default(); steps.len()];
     let parallelism = opts.parallelism.max(1);
     let mut last_beat = Instant::now();
 
@@ -237,16 +261,32 @@ pub async fn apply(
                 }
                 let provider = provider.clone();
                 let (ty, kind, address, changed) = (step.ty, step.kind, step.address.clone(), change.changed.clone());
+                let timeout = match kind {
+                    StepKind::Create => change.timeouts.create,
+                    StepKind::Update => change.timeouts.update,
+                    StepKind::Delete => change.timeouts.delete,
+                };
+                cells[i] = StatusCell::default();
+                let ctx = OpCtx { timeout: Duration::from_secs(timeout), status: cells[i].clone(), poll: opts.poll };
                 running.spawn(async move {
                     let res = match (kind, current) {
                         (StepKind::Create, _) => {
-                            provider.create(CreateRequest { ty, address: &address, props: &resolved }).await.map(Some)
+                            let req = CreateRequest { ty, address: &address, props: &resolved, ctx: &ctx };
+                            provider.create(req).await.map(Some)
                         }
                         (StepKind::Update, Some(cur)) => {
-                            provider.update(ty, &cur.id, &cur.properties, &resolved, &changed).await.map(Some)
+                            let req = UpdateRequest {
+                                ty,
+                                id: &cur.id,
+                                old: &cur.properties,
+                                new: &resolved,
+                                changed: &changed,
+                                ctx: &ctx,
+                            };
+                            provider.update(req).await.map(Some)
                         }
                         (StepKind::Delete, Some(cur)) => {
-                            provider.delete(ty, &cur.id, &cur.properties).await.map(|_| None)
+                            provider.delete(ty, &cur.id, &cur.properties, &ctx).await.map(|_| None)
                         }
                         (_, None) => Err(ProviderError::new("NotInState", format!("`{address}` is not in state"))),
                     };
@@ -260,17 +300,20 @@ pub async fn apply(
         let next = tokio::time::timeout(opts.heartbeat.saturating_sub(last_beat.elapsed()), running.join_next()).await;
         let joined = match next {
             Err(_) => {
-                for (i, s) in status.iter().enumerate() {
-                    if let Status::Running(t) = s {
-                        let verb = steps[i].kind.verbs().0;
-                        progress.line(&format!(
-                            "{}: Still {}... [{}s elapsed]",
-                            steps[i].address,
-                            verb.to_lowercase(),
-                            t.elapsed().as_secs()
-                        ));
-                    }
-                }
+                let items: Vec<InFlight> = status
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, s)| match s {
+                        Status::Running(t) => Some(InFlight {
+                            address: steps[i].address.clone(),
+                            kind: steps[i].kind,
+                            elapsed: t.elapsed(),
+                            status: cells[i].get(),
+                        }),
+                        _ => None,
+                    })
+                    .collect();
+                progress.in_flight(&items);
                 last_beat = Instant::now();
                 continue;
             }
@@ -294,8 +337,25 @@ pub async fn apply(
             Err(error) => {
                 status[i] = Status::Failed;
                 progress.line(&format!("{}: {} failed: {error}", step.address, step.kind.verbs().1));
+                let created = error.created_id.clone();
                 failures.push(Failure { address: step.address.clone(), kind: step.kind, error });
-                continue;
+                let Some(id) = created else { continue };
+                // It exists but is not ready: record it, so it is neither orphaned nor
+                // created a second time; the next apply waits for it.
+                let deps = plan.change(&step.address).map(|c| c.dependencies.clone()).unwrap_or_default();
+                let obs = Observed { id: id.clone(), properties: Props::new(), attributes: Props::new() };
+                let mut attributes = Props::new();
+                attributes.insert("id".into(), Value::String(id.clone()));
+                let properties = recorded(&state, step.ty, &sent, &obs);
+                state.put(ResourceState {
+                    address: step.address.clone(),
+                    ty: step.ty.name.to_string(),
+                    id,
+                    properties,
+                    attributes,
+                    dependencies: deps,
+                    pending: Some("create".into()),
+                });
             }
             Ok(obs) => {
                 status[i] = Status::Done;
@@ -313,6 +373,7 @@ pub async fn apply(
                             properties,
                             attributes,
                             dependencies: deps,
+                            pending: None,
                         });
                         Some(obs.id)
                     }

@@ -9,7 +9,7 @@ mod tests;
 
 #[cfg(test)]
 pub(crate) use apply::recorded;
-pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, Progress, StepKind};
+pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress, StepKind};
 pub use refresh::{refresh, RefreshError};
 
 use crate::expr::Ref;

@@ -66,8 +66,8 @@ mod tests {
         let ty = schema::lookup("aws.ec2.vpc").unwrap();
         let mut props = Props::new();
         props.insert("cidr_block".into(), json!("10.0.0.0/16"));
-        let a = p.create(CreateRequest { ty, address: "a", props: &props }).await.unwrap();
-        let b = p.create(CreateRequest { ty, address: "b", props: &props }).await.unwrap();
+        let a = p.create(CreateRequest { ty, address: "a", props: &props, ctx: &Default::default() }).await.unwrap();
+        let b = p.create(CreateRequest { ty, address: "b", props: &props, ctx: &Default::default() }).await.unwrap();
         let mut s = State::new("st", "dev");
         for (addr, o) in [("a", &a), ("b", &b)] {
             s.put(crate::state::ResourceState {
@@ -77,6 +77,7 @@ mod tests {
                 properties: o.properties.clone(),
                 attributes: o.attributes.clone(),
                 dependencies: vec![],
+                pending: None,
             });
         }
         p.tamper("a", "cidr_block", json!("10.9.0.0/16"));

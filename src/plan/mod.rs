@@ -64,6 +64,11 @@ pub struct Change {
     pub config: BTreeMap<String, Expr>,
     /// Addresses this one depends on (from the stack, or from state for deletions).
     pub dependencies: Vec<String>,
+    /// Time limits for the operations, the type's defaults with the stack's overrides.
+    pub timeouts: crate::schema::Timeouts,
+    /// It was still being created when the last run stopped: apply waits for it.
+    #[serde(default)]
+    pub pending: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -314,7 +319,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                     }
                     let action = if !replace.is_empty() {
                         Action::Replace
-                    } else if !changed.is_empty() {
+                    } else if !changed.is_empty() || cur.pending.is_some() {
                         Action::Update
                     } else {
                         Action::NoOp
@@ -351,6 +356,8 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 replace_because,
                 config,
                 dependencies: deps,
+                timeouts: res.timeouts,
+                pending: current.is_some_and(|c| c.pending.is_some()),
             });
         }
         // In state but no longer in the stack: delete (only if targeted, when targeting).
@@ -404,6 +411,8 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
         replace_because: Vec::new(),
         config: BTreeMap::new(),
         dependencies: r.dependencies.clone(),
+        timeouts: ty.timeouts,
+        pending: false,
     }
 }
 

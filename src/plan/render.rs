@@ -38,6 +38,10 @@ fn verb(c: &Change) -> &'static str {
 
 fn render_change(out: &mut String, c: &Change) {
     let _ = writeln!(out, "  # {} ({}) {}", c.address, c.ty, verb(c));
+    if c.pending {
+        let _ =
+            writeln!(out, "  # (it was still being created when the last run stopped: apply waits until it is ready)");
+    }
     let sym = match c.action {
         Action::Replace => "-/+",
         a => a.symbol(),

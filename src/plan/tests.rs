@@ -80,6 +80,7 @@ mod sensitive {
         attrs: &["id"],
         taggable: false,
         normalize: None,
+        timeouts: crate::schema::QUICK,
     };
     const SECRET: &str = "hunter2-do-not-print";
 
@@ -93,6 +94,7 @@ mod sensitive {
             ty: &SECRET_TYPE,
             props,
             depends_on: vec![],
+            timeouts: crate::schema::QUICK,
             span: Span::file(Path::new("t")),
         };
         let s = Stack { name: "t".into(), file: std::sync::Arc::new("t".into()), resources: vec![r], outputs: vec![] };
@@ -115,6 +117,7 @@ mod sensitive {
             properties: recorded,
             attributes: Props::new(),
             dependencies: vec![],
+            pending: None,
         });
         assert!(!String::from_utf8(state.to_json()).unwrap().contains(SECRET), "state never holds the secret");
 

@@ -1,7 +1,7 @@
 //! An in-memory provider for engine tests: resources are JSON maps in a table, IDs are
 //! sequential, and failures can be injected per address or per type.
 
-use super::{CreateRequest, Observed, Props, Provider, ProviderError};
+use super::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
 use crate::schema::TypeSchema;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -121,14 +121,8 @@ impl Provider for MemoryProvider {
         Ok(ids.iter().map(|id| inner.resources.get(id).map(|(_, _, p)| Self::observed(ty, id, p))).collect())
     }
 
-    async fn update(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        _old: &Props,
-        new: &Props,
-        _changed: &[String],
-    ) -> Result<Observed, ProviderError> {
+    async fn update(&self, req: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        let (ty, id, new) = (req.ty, req.id, req.new);
         let mut inner = self.lock();
         inner.calls.push(format!("update {} {id}", ty.name));
         match inner.resources.get_mut(id) {
@@ -140,7 +134,13 @@ impl Provider for MemoryProvider {
         }
     }
 
-    async fn delete(&self, ty: &'static TypeSchema, id: &str, _props: &Props) -> Result<(), ProviderError> {
+    async fn delete(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        _props: &Props,
+        _ctx: &OpCtx,
+    ) -> Result<(), ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("delete {} {id}", ty.name));
         inner.resources.remove(id);

@@ -8,6 +8,8 @@ pub mod memory;
 use crate::schema::TypeSchema;
 use async_trait::async_trait;
 use serde_json::{Map, Value};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 pub type Props = Map<String, Value>;
 
@@ -28,11 +30,57 @@ pub struct Observed {
 pub struct ProviderError {
     pub code: String,
     pub message: String,
+    /// Set when a create call succeeded but the resource did not become ready (a failed
+    /// or timed-out wait): it exists, and must be recorded so it is neither orphaned nor
+    /// created twice.
+    pub created_id: Option<String>,
 }
 
 impl ProviderError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ProviderError {
-        ProviderError { code: code.into(), message: message.into() }
+        ProviderError { code: code.into(), message: message.into(), created_id: None }
+    }
+}
+
+/// Live status of one operation, shown in progress lines (`creating`, `modifying`, …).
+#[derive(Debug, Clone, Default)]
+pub struct StatusCell(Arc<Mutex<String>>);
+
+impl StatusCell {
+    pub fn set(&self, s: &str) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = s.to_string();
+    }
+    pub fn get(&self) -> String {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// How to poll a resource until it is ready: exponential backoff with jitter, capped,
+/// so many resources waiting at once stay within the APIs' rate limits.
+#[derive(Debug, Clone, Copy)]
+pub struct PollPolicy {
+    pub initial: Duration,
+    pub max: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> PollPolicy {
+        PollPolicy { initial: Duration::from_secs(5), max: Duration::from_secs(30) }
+    }
+}
+
+/// The context of one create/update/delete.
+#[derive(Debug, Clone)]
+pub struct OpCtx {
+    /// How long the operation may take, waiting included.
+    pub timeout: Duration,
+    pub status: StatusCell,
+    pub poll: PollPolicy,
+}
+
+impl Default for OpCtx {
+    fn default() -> OpCtx {
+        OpCtx { timeout: Duration::from_secs(600), status: StatusCell::default(), poll: PollPolicy::default() }
     }
 }
 
@@ -42,6 +90,16 @@ pub struct CreateRequest<'a> {
     pub ty: &'static TypeSchema,
     pub address: &'a str,
     pub props: &'a Props,
+    pub ctx: &'a OpCtx,
+}
+
+pub struct UpdateRequest<'a> {
+    pub ty: &'static TypeSchema,
+    pub id: &'a str,
+    pub old: &'a Props,
+    pub new: &'a Props,
+    pub changed: &'a [String],
+    pub ctx: &'a OpCtx,
 }
 
 #[async_trait]
@@ -52,16 +110,11 @@ pub trait Provider: Send + Sync {
     /// The answer has one entry per ID, in order; `None` = the resource no longer exists.
     async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
 
-    /// Change the properties named in `changed` from `old` to `new`.
-    async fn update(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
-    ) -> Result<Observed, ProviderError>;
+    /// Change the properties named in `changed` from `old` to `new`, then wait until the
+    /// resource is ready (with nothing changed: only wait, e.g. for a resource that was
+    /// still being created when the last run stopped).
+    async fn update(&self, req: UpdateRequest<'_>) -> Result<Observed, ProviderError>;
 
-    /// Delete; deleting something already gone succeeds.
-    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props) -> Result<(), ProviderError>;
+    /// Delete and wait until it is gone; deleting something already gone succeeds.
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props, ctx: &OpCtx) -> Result<(), ProviderError>;
 }

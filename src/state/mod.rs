@@ -41,6 +41,10 @@ pub struct ResourceState {
     pub properties: Map<String, Value>,
     pub attributes: Map<String, Value>,
     pub dependencies: Vec<String>,
+    /// Set when the resource was created but had not become ready when the run ended
+    /// (a timeout, a failure while waiting): the next apply waits for it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pending: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

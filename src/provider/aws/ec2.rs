@@ -2,7 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Clients};
+use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -23,7 +23,7 @@ fn tags_of(tags: &[Tag]) -> Value {
     )
 }
 
-async fn retag(c: &Clients, id: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
+async fn retag(c: &Call<'_>, id: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
     let (set, remove) = tag_changes(old, new);
     if !remove.is_empty() {
         let tags = remove.into_iter().map(|k| Tag::builder().key(k).build()).collect();
@@ -67,13 +67,14 @@ pub static VPC: TypeSchema = TypeSchema {
     attrs: &["id", "arn", "default_security_group_id", "main_route_table_id"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_vpc()
@@ -86,7 +87,7 @@ impl AwsResource for Vpc {
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_vpcs().filters(id_filter("vpc-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for v in out.vpcs() {
@@ -128,7 +129,7 @@ impl AwsResource for Vpc {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -151,7 +152,7 @@ impl AwsResource for Vpc {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.ec2.delete_vpc().vpc_id(id).send().await?;
         Ok(())
     }
@@ -172,13 +173,14 @@ pub static SUBNET: TypeSchema = TypeSchema {
     attrs: &["id", "arn"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_subnet()
@@ -195,7 +197,7 @@ impl AwsResource for Subnet {
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_subnets().filters(id_filter("subnet-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for s in out.subnets() {
@@ -215,7 +217,7 @@ impl AwsResource for Subnet {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -231,7 +233,7 @@ impl AwsResource for Subnet {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.ec2.delete_subnet().subnet_id(id).send().await?;
         Ok(())
     }
@@ -246,13 +248,14 @@ pub static INTERNET_GATEWAY: TypeSchema = TypeSchema {
     attrs: &["id", "arn"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_internet_gateway()
@@ -266,7 +269,7 @@ impl AwsResource for InternetGateway {
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_internet_gateways().filters(id_filter("internet-gateway-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for g in out.internet_gateways() {
@@ -282,7 +285,7 @@ impl AwsResource for InternetGateway {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -302,7 +305,7 @@ impl AwsResource for InternetGateway {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         // Detach from whatever VPC it is attached to now, not what state remembers.
         let out = c
             .ec2
@@ -342,6 +345,7 @@ pub static ROUTE_TABLE: TypeSchema = TypeSchema {
     attrs: &["id", "arn"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct RouteTable;
@@ -355,7 +359,7 @@ fn routes_of(p: &Props) -> BTreeMap<String, Value> {
         .unwrap_or_default()
 }
 
-async fn put_route(c: &Clients, id: &str, r: &Value, replace: bool) -> Result<(), ProviderError> {
+async fn put_route(c: &Call<'_>, id: &str, r: &Value, replace: bool) -> Result<(), ProviderError> {
     let dest = r.get("destination_cidr_block").and_then(Value::as_str).unwrap_or_default();
     let gw = r.get("gateway_id").and_then(Value::as_str).map(str::to_string);
     let nat = r.get("nat_gateway_id").and_then(Value::as_str).map(str::to_string);
@@ -383,7 +387,7 @@ async fn put_route(c: &Clients, id: &str, r: &Value, replace: bool) -> Result<()
 
 #[async_trait]
 impl AwsResource for RouteTable {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_route_table()
@@ -397,7 +401,7 @@ impl AwsResource for RouteTable {
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_route_tables().filters(id_filter("route-table-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for t in out.route_tables() {
@@ -431,7 +435,7 @@ impl AwsResource for RouteTable {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -478,7 +482,7 @@ impl AwsResource for RouteTable {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let out = c.ec2.describe_route_tables().filters(id_filter("route-table-id", &[id.to_string()])).send().await?;
         for a in out.route_tables().iter().flat_map(|t| t.associations()) {
             if let (Some(assoc), false) = (a.route_table_association_id(), a.main() == Some(true)) {
@@ -515,6 +519,7 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     attrs: &["id", "arn"],
     taggable: true,
     normalize: Some(normalize_rules),
+    timeouts: crate::schema::QUICK,
 };
 
 /// Rules compare as a set of single-source rules: AWS merges rules with the same protocol
@@ -612,7 +617,7 @@ pub struct SecurityGroup;
 impl SecurityGroup {
     async fn set_rules(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         egress: bool,
         old: Option<&Value>,
@@ -641,7 +646,7 @@ impl SecurityGroup {
 
 #[async_trait]
 impl AwsResource for SecurityGroup {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
             .create_security_group()
@@ -661,7 +666,7 @@ impl AwsResource for SecurityGroup {
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_security_groups().filters(id_filter("group-id", ids)).send().await?;
         let mut found = BTreeMap::new();
         for g in out.security_groups() {
@@ -685,7 +690,7 @@ impl AwsResource for SecurityGroup {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -703,7 +708,7 @@ impl AwsResource for SecurityGroup {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.ec2.delete_security_group().group_id(id).send().await?;
         Ok(())
     }

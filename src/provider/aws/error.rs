@@ -29,7 +29,7 @@ where
 {
     fn from(e: SdkError<E, R>) -> ProviderError {
         let (code, message) = sdk_error(&e);
-        ProviderError { code, message }
+        ProviderError { code, message, created_id: None }
     }
 }
 

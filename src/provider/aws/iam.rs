@@ -2,7 +2,7 @@
 //! policies (a new default version on every document change).
 
 use super::{
-    absent_if, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Clients,
+    absent_if, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Call,
 };
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
@@ -44,13 +44,14 @@ pub static ROLE: TypeSchema = TypeSchema {
     attrs: &["id", "arn", "unique_id"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct Role;
 
 #[async_trait]
 impl AwsResource for Role {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.iam
             .create_role()
@@ -66,7 +67,7 @@ impl AwsResource for Role {
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for name in ids {
             let role = absent_if(c.iam.get_role().role_name(name).send().await, "NoSuchEntity")?;
@@ -109,7 +110,7 @@ impl AwsResource for Role {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -172,7 +173,7 @@ impl AwsResource for Role {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         // Detach and delete what is attached now, not only what state remembers.
         let attached = c.iam.list_attached_role_policies().role_name(id).send().await?;
         for p in attached.attached_policies() {
@@ -203,13 +204,14 @@ pub static POLICY: TypeSchema = TypeSchema {
     attrs: &["id", "arn", "policy_id"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct Policy;
 
 #[async_trait]
 impl AwsResource for Policy {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .iam
             .create_policy()
@@ -224,7 +226,7 @@ impl AwsResource for Policy {
         Ok(Observed { id: arn, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for arn in ids {
             let pol = absent_if(c.iam.get_policy().policy_arn(arn).send().await, "NoSuchEntity")?;
@@ -258,7 +260,7 @@ impl AwsResource for Policy {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
@@ -294,7 +296,7 @@ impl AwsResource for Policy {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, _p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let versions = c.iam.list_policy_versions().policy_arn(id).send().await?;
         for v in versions.versions().iter().filter(|v| !v.is_default_version()) {
             if let Some(vid) = v.version_id() {

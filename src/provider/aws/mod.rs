@@ -7,7 +7,7 @@ pub mod error;
 mod iam;
 mod s3;
 
-use crate::provider::{CreateRequest, Observed, Props, Provider, ProviderError};
+use crate::provider::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
 use crate::schema::TypeSchema;
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -48,20 +48,48 @@ pub struct Clients {
     pub region: String,
 }
 
-/// CRUD of one resource type against AWS.
+/// One call's view: the clients, plus the operation's context (timeout, status).
+pub struct Call<'a> {
+    clients: &'a Clients,
+    pub op: &'a OpCtx,
+}
+
+impl std::ops::Deref for Call<'_> {
+    type Target = Clients;
+    fn deref(&self) -> &Clients {
+        self.clients
+    }
+}
+
+/// Where a resource is on its way to being usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Readiness {
+    Ready,
+    /// Still working; the status as AWS names it (`creating`, `modifying`, …).
+    Pending(String),
+    /// AWS gave up on it (`failed`, `incompatible-parameters`, …).
+    Failed(String),
+}
+
+/// CRUD of one resource type against AWS. Waiting is generic: after create and update
+/// the provider polls [`AwsResource::ready`], after delete it polls `read` until gone.
 #[async_trait]
 pub(crate) trait AwsResource: Sync {
-    async fn create(&self, c: &Clients, address: &str, p: &Props) -> Result<Observed, ProviderError>;
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
+    async fn create(&self, c: &Call<'_>, address: &str, p: &Props) -> Result<Observed, ProviderError>;
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError>;
-    async fn delete(&self, c: &Clients, id: &str, p: &Props) -> Result<(), ProviderError>;
+    async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError>;
+    /// Is it usable? Types that are ready when their API call returns keep the default.
+    async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
+        Ok(Readiness::Ready)
+    }
 }
 
 pub struct AwsProvider {
@@ -90,7 +118,7 @@ fn unknown_type(name: &str) -> ProviderError {
     ProviderError::new("UnsupportedType", format!("the AWS provider has no implementation for `{name}`"))
 }
 
-async fn read_one(h: &dyn AwsResource, c: &Clients, id: &str) -> Result<Observed, ProviderError> {
+async fn read_one(h: &dyn AwsResource, c: &Call<'_>, id: &str) -> Result<Observed, ProviderError> {
     h.read(c, &[id.to_string()])
         .await?
         .into_iter()
@@ -99,13 +127,61 @@ async fn read_one(h: &dyn AwsResource, c: &Clients, id: &str) -> Result<Observed
         .ok_or_else(|| ProviderError::new("NotFound", format!("`{id}` was not found after it was written")))
 }
 
+/// Poll `check` with exponential backoff and jitter until it answers `Ready`, fails, or
+/// the operation's timeout passes. Each status seen is published for progress lines.
+pub(crate) async fn wait_until<F, Fut>(c: &Call<'_>, what: &str, mut check: F) -> Result<(), ProviderError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Readiness, ProviderError>>,
+{
+    let start = std::time::Instant::now();
+    let mut delay = c.op.poll.initial;
+    loop {
+        let status = match check().await? {
+            Readiness::Ready => return Ok(()),
+            Readiness::Failed(s) => {
+                return Err(ProviderError::new("ResourceFailed", format!("{what} ended in status `{s}`")));
+            }
+            Readiness::Pending(s) => s,
+        };
+        c.op.status.set(&status);
+        if start.elapsed() + delay > c.op.timeout {
+            return Err(ProviderError::new(
+                "WaitTimeout",
+                format!(
+                    "{what} was still `{status}` after {}s, the timeout; AWS may still finish it: run apply again to keep waiting, or raise `timeouts:` on the resource",
+                    start.elapsed().as_secs()
+                ),
+            ));
+        }
+        tokio::time::sleep(jitter(delay)).await;
+        delay = (delay * 3 / 2).min(c.op.poll.max);
+    }
+}
+
+/// ±20% so that resources created together do not poll in lockstep.
+fn jitter(d: std::time::Duration) -> std::time::Duration {
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|t| t.subsec_nanos()).unwrap_or(0);
+    let factor = 0.8 + f64::from(nanos % 1000) / 2500.0;
+    d.mul_f64(factor)
+}
+
 #[async_trait]
 impl Provider for AwsProvider {
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
-        let created = h.create(&self.clients, req.address, req.props).await?;
+        let c = Call { clients: &self.clients, op: req.ctx };
+        req.ctx.status.set("creating");
+        let created = h.create(&c, req.address, req.props).await?;
+        let id = created.id.clone();
+        let waited = wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id)).await;
+        if let Err(mut e) = waited {
+            e.created_id = Some(id);
+            return Err(e);
+        }
         // Read back, so state records what AWS actually holds.
-        Ok(read_one(h, &self.clients, &created.id).await.unwrap_or(created))
+        Ok(read_one(h, &c, &created.id).await.unwrap_or(created))
     }
 
     async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
@@ -113,28 +189,40 @@ impl Provider for AwsProvider {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        h.read(&self.clients, ids).await
+        let op = OpCtx::default();
+        h.read(&Call { clients: &self.clients, op: &op }, ids).await
     }
 
-    async fn update(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
-    ) -> Result<Observed, ProviderError> {
-        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
-        h.update(&self.clients, id, old, new, changed).await?;
-        read_one(h, &self.clients, id).await
-    }
-
-    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props) -> Result<(), ProviderError> {
-        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
-        match h.delete(&self.clients, id, props).await {
-            Err(e) if error::is_not_found(&e) => Ok(()),
-            other => other,
+    async fn update(&self, req: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
+        let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
+        let c = Call { clients: &self.clients, op: req.ctx };
+        if !req.changed.is_empty() {
+            req.ctx.status.set("modifying");
+            h.update(&c, req.id, req.old, req.new, req.changed).await?;
         }
+        wait_until(&c, &format!("`{}`", req.id), || h.ready(&c, req.id)).await?;
+        read_one(h, &c, req.id).await
+    }
+
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props, ctx: &OpCtx) -> Result<(), ProviderError> {
+        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
+        let c = Call { clients: &self.clients, op: ctx };
+        ctx.status.set("deleting");
+        match h.delete(&c, id, props).await {
+            Err(e) if error::is_not_found(&e) => return Ok(()),
+            other => other?,
+        }
+        // Gone only when a read no longer finds it (or reports it deleted).
+        wait_until(&c, &format!("`{id}`"), || async {
+            Ok(match h.read(&c, &[id.to_string()]).await?.into_iter().next().flatten() {
+                None => Readiness::Ready,
+                Some(_) => match h.ready(&c, id).await {
+                    Ok(Readiness::Pending(s)) | Ok(Readiness::Failed(s)) => Readiness::Pending(s),
+                    _ => Readiness::Pending("deleting".into()),
+                },
+            })
+        })
+        .await
     }
 }
 

@@ -1,6 +1,6 @@
 //! S3 buckets with versioning, default encryption and a public access block.
 
-use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Clients};
+use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -26,6 +26,7 @@ pub static BUCKET: TypeSchema = TypeSchema {
     attrs: &["id", "arn", "bucket_regional_domain_name"],
     taggable: true,
     normalize: None,
+    timeouts: crate::schema::QUICK,
 };
 
 pub struct Bucket;
@@ -35,7 +36,7 @@ fn bad_input(e: impl std::fmt::Display) -> ProviderError {
 }
 
 impl Bucket {
-    async fn put_tags(&self, c: &Clients, name: &str, p: &Props) -> Result<(), ProviderError> {
+    async fn put_tags(&self, c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
         let tags = tags_prop(p);
         if tags.is_empty() {
             c.s3.delete_bucket_tagging().bucket(name).send().await?;
@@ -50,14 +51,14 @@ impl Bucket {
         Ok(())
     }
 
-    async fn put_versioning(&self, c: &Clients, name: &str, on: bool) -> Result<(), ProviderError> {
+    async fn put_versioning(&self, c: &Call<'_>, name: &str, on: bool) -> Result<(), ProviderError> {
         let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
         let conf = VersioningConfiguration::builder().status(status).build();
         c.s3.put_bucket_versioning().bucket(name).versioning_configuration(conf).send().await?;
         Ok(())
     }
 
-    async fn put_encryption(&self, c: &Clients, name: &str, p: &Props) -> Result<(), ProviderError> {
+    async fn put_encryption(&self, c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
         let algo = ServerSideEncryption::from(str_prop(p, "encryption").unwrap_or("AES256"));
         let default = ServerSideEncryptionByDefault::builder()
             .sse_algorithm(algo)
@@ -70,7 +71,7 @@ impl Bucket {
         Ok(())
     }
 
-    async fn put_public_access(&self, c: &Clients, name: &str, block: bool) -> Result<(), ProviderError> {
+    async fn put_public_access(&self, c: &Call<'_>, name: &str, block: bool) -> Result<(), ProviderError> {
         let conf = PublicAccessBlockConfiguration::builder()
             .block_public_acls(block)
             .ignore_public_acls(block)
@@ -81,7 +82,7 @@ impl Bucket {
         Ok(())
     }
 
-    async fn read_bucket(&self, c: &Clients, name: &str) -> Result<Observed, ProviderError> {
+    async fn read_bucket(&self, c: &Call<'_>, name: &str) -> Result<Observed, ProviderError> {
         let versioning = c.s3.get_bucket_versioning().bucket(name).send().await?;
         let encryption = absent_if(
             c.s3.get_bucket_encryption().bucket(name).send().await,
@@ -128,7 +129,7 @@ impl Bucket {
     }
 
     /// Delete every object version and delete marker (for `force_destroy`).
-    async fn empty(&self, c: &Clients, name: &str) -> Result<(), ProviderError> {
+    async fn empty(&self, c: &Call<'_>, name: &str) -> Result<(), ProviderError> {
         loop {
             let out = c.s3.list_object_versions().bucket(name).send().await?;
             let mut ids = Vec::new();
@@ -153,7 +154,7 @@ impl Bucket {
 
 #[async_trait]
 impl AwsResource for Bucket {
-    async fn create(&self, c: &Clients, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "bucket").unwrap_or_default().to_string();
         let mut req = c.s3.create_bucket().bucket(&name);
         if c.region != "us-east-1" {
@@ -168,7 +169,7 @@ impl AwsResource for Bucket {
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 
-    async fn read(&self, c: &Clients, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         // S3 has no batch describe: one ListBuckets tells which still exist.
         let listed = c.s3.list_buckets().send().await?;
         let existing: Vec<&str> = listed.buckets().iter().filter_map(|b| b.name()).collect();
@@ -185,7 +186,7 @@ impl AwsResource for Bucket {
 
     async fn update(
         &self,
-        c: &Clients,
+        c: &Call<'_>,
         id: &str,
         _old: &Props,
         new: &Props,
@@ -210,7 +211,7 @@ impl AwsResource for Bucket {
         Ok(())
     }
 
-    async fn delete(&self, c: &Clients, id: &str, p: &Props) -> Result<(), ProviderError> {
+    async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {
         if bool_prop(p, "force_destroy") == Some(true) {
             self.empty(c, id).await?;
         }
