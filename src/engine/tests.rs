@@ -173,3 +173,29 @@ async fn drift_is_planned_back_to_the_stack() {
     assert_eq!(plan.change("vpc").unwrap().changed, vec!["enable_dns_support"]);
     assert_eq!(plan.change("sg").unwrap().action, Action::Create, "deleted outside cloudbridge: created again");
 }
+
+#[tokio::test]
+async fn a_resource_that_timed_out_is_recorded_and_waited_for_not_created_again() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    mem.never_ready("vpc");
+    let store = MemStore::default();
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await;
+    assert_eq!(out.failures[0].error.code, "WaitTimeout");
+    let vpc = out.state.get("vpc").expect("the created VPC is in state");
+    assert_eq!(vpc.pending.as_deref(), Some("create"));
+    assert_eq!(out.skipped.len(), 3, "its dependents wait");
+
+    // The next plan waits for it (an update with nothing to change), then creates the rest.
+    let plan = refreshed_plan(&st, &g, mem.as_ref(), &out.state, false).await;
+    let c = plan.change("vpc").unwrap();
+    assert_eq!((c.action, c.pending, c.changed.len()), (Action::Update, true, 0));
+    assert!(crate::plan::render(&plan).contains("apply waits until it is ready"));
+    let out = run(&plan, out.state, mem.clone(), &store, 10).await;
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    assert_eq!(out.state.get("vpc").unwrap().pending, None);
+    let vpcs = mem.live().iter().filter(|(t, _)| t == "aws.ec2.vpc").count();
+    assert_eq!(vpcs, 1, "never created twice");
+    assert_eq!(mem.live().len(), 4);
+}

@@ -19,6 +19,8 @@ struct Inner {
     /// id → (type, address, props)
     resources: BTreeMap<String, (String, String, Props)>,
     fail_create: BTreeMap<String, ProviderError>,
+    /// Addresses whose create succeeds but whose wait for readiness fails (once).
+    never_ready: Vec<String>,
     /// Every call made, as `op type id-or-address`, in order.
     calls: Vec<String>,
     /// How long each create takes, and the most creates seen in flight at once.
@@ -49,6 +51,11 @@ impl MemoryProvider {
     /// The most creates that were in flight at the same time.
     pub fn max_in_flight(&self) -> usize {
         self.lock().max_in_flight
+    }
+
+    /// Creating `address` succeeds, but it does not become ready in time (once).
+    pub fn never_ready(&self, address: &str) {
+        self.lock().never_ready.push(address.into());
     }
 
     pub fn calls(&self) -> Vec<String> {
@@ -112,6 +119,13 @@ impl Provider for MemoryProvider {
         let short = req.ty.name.rsplit('.').next().unwrap_or("res");
         let id = format!("{short}-{:04}", inner.next);
         inner.resources.insert(id.clone(), (req.ty.name.into(), req.address.into(), req.props.clone()));
+        if let Some(i) = inner.never_ready.iter().position(|a| a == req.address) {
+            inner.never_ready.remove(i);
+            let mut e =
+                ProviderError::new("WaitTimeout", format!("`{}` was still `creating` after the timeout", req.address));
+            e.created_id = Some(id);
+            return Err(e);
+        }
         Ok(Self::observed(req.ty, &id, req.props))
     }
 

@@ -134,7 +134,9 @@ impl Project {
         cmd.arg("-C").arg(self.dir.path()).args(args);
         cmd.env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN").env("NO_COLOR", "1");
         cmd.env("AWS_ACCESS_KEY_ID", "test").env("AWS_SECRET_ACCESS_KEY", "test").env("AWS_REGION", "us-east-1");
-        cmd.env("AWS_EC2_METADATA_DISABLED", "true").env("AWS_MAX_ATTEMPTS", "2");
+        cmd.env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_MAX_ATTEMPTS", "2")
+            .env("CLOUDBRIDGE_POLL_INTERVAL", "1s");
         if let Some(e) = endpoint {
             cmd.env("AWS_ENDPOINT_URL", e);
         }
@@ -173,6 +175,9 @@ pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -199,6 +204,9 @@ pub fn aws() -> &'static Aws {
             ec2: aws_sdk_ec2::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
+            secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
         }
     })
 }

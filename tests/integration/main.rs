@@ -9,5 +9,6 @@ mod diagnostics;
 mod emulator_harness;
 mod lifecycle;
 mod quickstart;
+mod rds;
 mod saved_plan;
 mod state_errors;

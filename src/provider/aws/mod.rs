@@ -5,6 +5,7 @@
 mod ec2;
 pub mod error;
 mod iam;
+mod rds;
 mod s3;
 
 use crate::provider::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
@@ -23,6 +24,12 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &ec2::VPC,
     &iam::POLICY,
     &iam::ROLE,
+    &rds::CLUSTER,
+    &rds::CLUSTER_INSTANCE,
+    &rds::CLUSTER_PARAMETER_GROUP,
+    &rds::INSTANCE,
+    &rds::PARAMETER_GROUP,
+    &rds::SUBNET_GROUP,
     &s3::BUCKET,
 ];
 
@@ -35,6 +42,12 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.ec2.vpc" => &ec2::Vpc,
         "aws.iam.policy" => &iam::Policy,
         "aws.iam.role" => &iam::Role,
+        "aws.rds.cluster" => &rds::Cluster,
+        "aws.rds.cluster_instance" => &rds::Instance { cluster: true },
+        "aws.rds.cluster_parameter_group" => &rds::ParameterGroup { cluster: true },
+        "aws.rds.instance" => &rds::Instance { cluster: false },
+        "aws.rds.parameter_group" => &rds::ParameterGroup { cluster: false },
+        "aws.rds.subnet_group" => &rds::SubnetGroup,
         "aws.s3.bucket" => &s3::Bucket,
         _ => return None,
     })
@@ -44,7 +57,10 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub rds: aws_sdk_rds::Client,
     pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
 }
 
@@ -109,7 +125,10 @@ pub fn clients(config: &SdkConfig) -> Clients {
     Clients {
         ec2: aws_sdk_ec2::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(config),
+        rds: aws_sdk_rds::Client::new(config),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
+        secrets: aws_sdk_secretsmanager::Client::new(config),
         region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
     }
 }
