@@ -11,7 +11,7 @@ use crate::state::{self, LocalStore, S3Store, State, StateError, StateStore};
 use crate::workspace::{self, Workspace};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -263,8 +263,8 @@ async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateS
     })
 }
 
-async fn provider(env: &Env) -> Result<Arc<dyn Provider>> {
-    Ok(Arc::new(aws::AwsProvider::new(&sdk_config(env).await?)))
+async fn provider(env: &Env, files_root: PathBuf) -> Result<Arc<dyn Provider>> {
+    Ok(Arc::new(aws::AwsProvider::new(&sdk_config(env).await?, files_root)))
 }
 
 /// Read state (or start a new one) and check that it belongs to this stack.
@@ -309,7 +309,7 @@ async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destro
     let refreshed = if state.resources.is_empty() {
         state
     } else {
-        let p = provider(&ws.env).await?;
+        let p = provider(&ws.env, ws.stack_dir()).await?;
         eprintln!(
             "Refreshing {} resource{} from AWS...",
             state.resources.len(),
@@ -376,7 +376,7 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
             format!("Do you want to perform these actions in `{}`?", ws.env.name)
         };
         confirm(&question, auto_approve)?;
-        execute(&plan, state, &ws.env, store.as_ref(), pa).await
+        execute(&plan, state, &ws.env, &ws.dir, store.as_ref(), pa).await
     }
     .await;
     let unlocked = store.unlock(&lock).await;
@@ -436,7 +436,7 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
         if !plan.has_changes() {
             return Ok(exit::OK);
         }
-        execute(&plan, state, &ws_env, store.as_ref(), pa).await
+        execute(&plan, state, &ws_env, dir, store.as_ref(), pa).await
     }
     .await;
     let unlocked = store.unlock(&lock).await;
@@ -445,8 +445,15 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
     Ok(code)
 }
 
-async fn execute(plan: &Plan, state: State, env: &Env, store: &dyn StateStore, pa: &PlanArgs) -> Result<i32> {
-    let provider = provider(env).await?;
+async fn execute(
+    plan: &Plan,
+    state: State,
+    env: &Env,
+    dir: &Path,
+    store: &dyn StateStore,
+    pa: &PlanArgs,
+) -> Result<i32> {
+    let provider = provider(env, dir.join(&plan.stack_dir)).await?;
     eprintln!();
     let console = Console::new();
     let opts =

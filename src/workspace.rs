@@ -14,6 +14,53 @@ pub struct Workspace {
     pub graph: DepGraph,
 }
 
+impl Workspace {
+    /// The directory of the stack file: local files named in the stack resolve here.
+    pub fn stack_dir(&self) -> PathBuf {
+        self.dir.join(self.stack.file.parent().unwrap_or(Path::new("")))
+    }
+}
+
+/// Hash the local files that `aws.s3.object` resources upload: the hash is part of the
+/// desired state, so a changed file plans an upload. Missing files are diagnostics.
+fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
+    let base = dir.join(stack.file.parent().unwrap_or(Path::new("")));
+    let mut diags = Vec::new();
+    for r in stack.resources.iter_mut().filter(|r| r.ty.name == "aws.s3.object") {
+        if r.props.contains_key("source_hash") {
+            diags.push(
+                Diagnostic::error(
+                    "Computed property",
+                    format!("`source_hash` of `{}` is computed by cloudbridge", r.name),
+                )
+                .at(&r.span)
+                .hint("remove `source_hash`; it is the SHA-256 of the `source` file"),
+            );
+            continue;
+        }
+        let Some(crate::expr::Expr::Lit(serde_json::Value::String(src))) = r.props.get("source") else {
+            diags.push(
+                Diagnostic::error("Wrong value type", format!("`source` of `{}` must be a plain file path", r.name))
+                    .at(&r.span)
+                    .hint("write the path of a local file, relative to the stack file, without references"),
+            );
+            continue;
+        };
+        match std::fs::read(base.join(src)) {
+            Ok(bytes) => {
+                let hash = crate::state::sha256_hex(&bytes);
+                r.props.insert("source_hash".into(), crate::expr::Expr::Lit(serde_json::Value::String(hash)));
+            }
+            Err(e) => diags.push(
+                Diagnostic::error("Missing file", format!("`{}` uploads `{src}`, which cannot be read: {e}", r.name))
+                    .at(&r.span)
+                    .hint("the path is relative to the stack file's directory"),
+            ),
+        }
+    }
+    diags
+}
+
 /// Read `dir/rel`; errors name `rel`, as the user wrote it.
 fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
     let path = if rel.is_absolute() { rel.to_path_buf() } else { dir.join(rel) };
@@ -98,7 +145,11 @@ pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result
             diags.extend(more.into_iter().filter(|d| d.summary != "Missing variable value"))
         }
         Err(more) => diags.extend(more),
-        Ok(stack) if diags.is_empty() => {
+        Ok(mut stack) if diags.is_empty() => {
+            let files = hash_sources(dir, &mut stack);
+            if !files.is_empty() {
+                return Err(files);
+            }
             let graph = graph::build(&stack)?;
             return Ok(Workspace { dir: dir.to_path_buf(), env, stack, graph });
         }

@@ -89,6 +89,9 @@ pub struct Plan {
     pub state_lineage: Option<String>,
     pub state_serial: Option<u64>,
     pub destroy: bool,
+    /// Directory of the stack file, relative to the project: local files resolve here.
+    #[serde(default)]
+    pub stack_dir: String,
     pub changes: Vec<Change>,
     pub outputs: Vec<OutputChange>,
 }
@@ -394,6 +397,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         state_lineage: Some(state.lineage.clone()),
         state_serial: Some(state.serial),
         destroy: req.destroy,
+        stack_dir: stack.file.parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
         changes,
         outputs,
     })

@@ -228,6 +228,11 @@ pub trait StateStore: Send + Sync {
     async fn write(&self, state: &State) -> Result<(), StateError>;
 }
 
+/// Lowercase hex SHA-256 of `data`.
+pub fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Substitute `{stack}` and `{env}` in a backend path or key.
 pub fn expand(template: &str, stack: &str, env: &str) -> String {
     template.replace("{stack}", stack).replace("{env}", env)

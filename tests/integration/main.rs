@@ -8,6 +8,7 @@ mod backend_s3;
 mod diagnostics;
 mod emulator_harness;
 mod lifecycle;
+mod neighbours;
 mod quickstart;
 mod rds;
 mod saved_plan;

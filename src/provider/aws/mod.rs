@@ -5,8 +5,10 @@
 mod ec2;
 pub mod error;
 mod iam;
+mod logs;
 mod rds;
 mod s3;
+mod secrets;
 
 use crate::provider::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
 use crate::schema::TypeSchema;
@@ -24,6 +26,7 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &ec2::VPC,
     &iam::POLICY,
     &iam::ROLE,
+    &logs::LOG_GROUP,
     &rds::CLUSTER,
     &rds::CLUSTER_INSTANCE,
     &rds::CLUSTER_PARAMETER_GROUP,
@@ -31,6 +34,8 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &rds::PARAMETER_GROUP,
     &rds::SUBNET_GROUP,
     &s3::BUCKET,
+    &s3::OBJECT,
+    &secrets::SECRET,
 ];
 
 fn handler(name: &str) -> Option<&'static dyn AwsResource> {
@@ -42,6 +47,7 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.ec2.vpc" => &ec2::Vpc,
         "aws.iam.policy" => &iam::Policy,
         "aws.iam.role" => &iam::Role,
+        "aws.logs.log_group" => &logs::LogGroup,
         "aws.rds.cluster" => &rds::Cluster,
         "aws.rds.cluster_instance" => &rds::Instance { cluster: true },
         "aws.rds.cluster_parameter_group" => &rds::ParameterGroup { cluster: true },
@@ -49,6 +55,8 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.rds.parameter_group" => &rds::ParameterGroup { cluster: false },
         "aws.rds.subnet_group" => &rds::SubnetGroup,
         "aws.s3.bucket" => &s3::Bucket,
+        "aws.s3.object" => &s3::Object,
+        "aws.secretsmanager.secret" => &secrets::Secret,
         _ => return None,
     })
 }
@@ -62,6 +70,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
+    /// Local files named in the stack (`aws.s3.object` sources) are relative to this.
+    pub files_root: std::path::PathBuf,
 }
 
 /// One call's view: the clients, plus the operation's context (timeout, status).
@@ -113,14 +123,15 @@ pub struct AwsProvider {
 }
 
 impl AwsProvider {
-    pub fn new(config: &SdkConfig) -> AwsProvider {
-        AwsProvider { clients: clients(config) }
+    /// `files_root`: the directory of the stack file, against which local files resolve.
+    pub fn new(config: &SdkConfig, files_root: std::path::PathBuf) -> AwsProvider {
+        AwsProvider { clients: clients(config, files_root) }
     }
 }
 
 /// Build the clients. S3 uses path-style addressing whenever an endpoint override is set
 /// (emulators and S3-compatible stores do not serve virtual-hosted buckets).
-pub fn clients(config: &SdkConfig) -> Clients {
+pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf) -> Clients {
     let s3_conf = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
     Clients {
         ec2: aws_sdk_ec2::Client::new(config),
@@ -130,6 +141,7 @@ pub fn clients(config: &SdkConfig) -> Clients {
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
         secrets: aws_sdk_secretsmanager::Client::new(config),
         region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
+        files_root,
     }
 }
 

@@ -219,3 +219,123 @@ impl AwsResource for Bucket {
         Ok(())
     }
 }
+
+// ---------------------------------------------------------------- object
+
+pub static OBJECT: TypeSchema = TypeSchema {
+    name: "aws.s3.object",
+    doc: "A local file uploaded to S3 (a Glue script, a connector archive).",
+    props: &[
+        Prop::new("bucket", PropKind::Str).required().replace(),
+        Prop::new("key", PropKind::Str).required().replace(),
+        // A path relative to the stack file.
+        Prop::new("source", PropKind::Str).required(),
+        // Filled in by cloudbridge from the file's content: a new hash means a new upload.
+        Prop::new("source_hash", PropKind::Str),
+        Prop::new("content_type", PropKind::Str),
+    ],
+    attrs: &["id", "arn", "uri", "etag"],
+    taggable: false,
+    normalize: None,
+    timeouts: crate::schema::QUICK,
+};
+
+/// Object metadata key holding the SHA-256 of the uploaded file.
+const HASH_META: &str = "cloudbridge-sha256";
+
+pub struct Object;
+
+fn split_id(id: &str) -> (&str, &str) {
+    id.split_once('/').unwrap_or((id, ""))
+}
+
+impl Object {
+    async fn upload(&self, c: &Call<'_>, p: &Props) -> Result<String, ProviderError> {
+        let (bucket, key) = (str_prop(p, "bucket").unwrap_or_default(), str_prop(p, "key").unwrap_or_default());
+        let source = str_prop(p, "source").unwrap_or_default();
+        let path = c.files_root.join(source);
+        let bytes = std::fs::read(&path)
+            .map_err(|e| ProviderError::new("SourceUnreadable", format!("cannot read `{}`: {e}", path.display())))?;
+        let hash = crate::state::sha256_hex(&bytes);
+        if let Some(planned) = str_prop(p, "source_hash") {
+            if planned != hash {
+                return Err(ProviderError::new(
+                    "SourceChanged",
+                    format!("`{}` changed since the plan was made; run plan again", path.display()),
+                ));
+            }
+        }
+        c.s3.put_object()
+            .bucket(bucket)
+            .key(key)
+            .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .set_content_type(str_prop(p, "content_type").map(String::from))
+            .metadata(HASH_META, &hash)
+            .send()
+            .await?;
+        Ok(format!("{bucket}/{key}"))
+    }
+}
+
+#[async_trait]
+impl AwsResource for Object {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = self.upload(c, p).await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let (bucket, key) = split_id(id);
+            let head = match c.s3.head_object().bucket(bucket).key(key).send().await {
+                Ok(h) => h,
+                Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => {
+                    out.push(None);
+                    continue;
+                }
+                Err(e) => {
+                    let e = ProviderError::from(e);
+                    if e.code == "NoSuchBucket" || e.code == "NotFound" {
+                        out.push(None);
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            let mut properties = Props::new();
+            properties.insert("bucket".into(), json!(bucket));
+            properties.insert("key".into(), json!(key));
+            if let Some(h) = head.metadata().and_then(|m| m.get(HASH_META)) {
+                properties.insert("source_hash".into(), json!(h));
+            }
+            if let Some(t) = head.content_type() {
+                properties.insert("content_type".into(), json!(t));
+            }
+            let mut attributes = Props::new();
+            attributes.insert("id".into(), json!(id));
+            attributes.insert("arn".into(), json!(format!("arn:aws:s3:::{id}")));
+            attributes.insert("uri".into(), json!(format!("s3://{id}")));
+            attributes.insert("etag".into(), json!(head.e_tag()));
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+    ) -> Result<(), ProviderError> {
+        self.upload(c, new).await.map(|_| ())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let (bucket, key) = split_id(id);
+        c.s3.delete_object().bucket(bucket).key(key).send().await?;
+        Ok(())
+    }
+}

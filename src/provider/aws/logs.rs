@@ -1,0 +1,130 @@
+//! CloudWatch Logs log groups (connector and database logs).
+
+use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use async_trait::async_trait;
+use serde_json::{json, Map};
+
+pub static LOG_GROUP: TypeSchema = TypeSchema {
+    name: "aws.logs.log_group",
+    doc: "A CloudWatch Logs log group with a retention period.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("retention_in_days", PropKind::Int),
+        Prop::new("kms_key_id", PropKind::Str),
+        TAGS,
+    ],
+    attrs: &["id", "arn"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct LogGroup;
+
+fn arn_of(c: &Call<'_>, name: &str, account: &str) -> String {
+    format!("arn:aws:logs:{}:{account}:log-group:{name}", c.region)
+}
+
+#[async_trait]
+impl AwsResource for LogGroup {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default().to_string();
+        c.logs
+            .create_log_group()
+            .log_group_name(&name)
+            .set_kms_key_id(str_prop(p, "kms_key_id").map(String::from))
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        if let Some(days) = int_prop(p, "retention_in_days") {
+            c.logs.put_retention_policy().log_group_name(&name).retention_in_days(days as i32).send().await?;
+        }
+        Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let res = c.logs.describe_log_groups().log_group_name_prefix(name).send().await?;
+            let Some(g) = res.log_groups().iter().find(|g| g.log_group_name() == Some(name.as_str())) else {
+                out.push(None);
+                continue;
+            };
+            let arn = g
+                .arn()
+                .map(|a| a.trim_end_matches(":*").to_string())
+                .unwrap_or_else(|| arn_of(c, name, "000000000000"));
+            let tags = absent_if(
+                c.logs.list_tags_for_resource().resource_arn(&arn).send().await,
+                "ResourceNotFoundException",
+            )?;
+            let tags = tags.and_then(|t| t.tags().cloned()).unwrap_or_default();
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(name));
+            if let Some(d) = g.retention_in_days() {
+                properties.insert("retention_in_days".into(), json!(d));
+            }
+            if let Some(k) = g.kms_key_id() {
+                properties.insert("kms_key_id".into(), json!(k));
+            }
+            properties.insert("tags".into(), tags_value(tags));
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if has(changed, "retention_in_days") {
+            match int_prop(new, "retention_in_days") {
+                Some(days) => c
+                    .logs
+                    .put_retention_policy()
+                    .log_group_name(id)
+                    .retention_in_days(days as i32)
+                    .send()
+                    .await
+                    .map(|_| ())?,
+                None => c.logs.delete_retention_policy().log_group_name(id).send().await.map(|_| ())?,
+            }
+        }
+        if has(changed, "kms_key_id") {
+            match str_prop(new, "kms_key_id") {
+                Some(k) => c.logs.associate_kms_key().log_group_name(id).kms_key_id(k).send().await.map(|_| ())?,
+                None => c.logs.disassociate_kms_key().log_group_name(id).send().await.map(|_| ())?,
+            }
+        }
+        if has(changed, "tags") {
+            let arn = self
+                .read(c, &[id.to_string()])
+                .await?
+                .into_iter()
+                .flatten()
+                .next()
+                .and_then(|o| o.attributes["arn"].as_str().map(String::from))
+                .unwrap_or_default();
+            let (set, remove) = tag_changes(old, new);
+            if !remove.is_empty() {
+                c.logs.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await?;
+            }
+            if !set.is_empty() {
+                c.logs.tag_resource().resource_arn(&arn).set_tags(Some(set.into_iter().collect())).send().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.logs.delete_log_group().log_group_name(id).send().await?;
+        Ok(())
+    }
+}
