@@ -23,9 +23,11 @@ def main() -> None:
     from werkzeug.serving import make_server
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import cbmoto
     import fidelity
 
     fidelity.apply()
+    cbmoto.install()
 
     app = DomainDispatcherApplication(create_backend_app)
     server = make_server(args.host, args.port, app, threaded=True)

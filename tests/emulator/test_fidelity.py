@@ -3,40 +3,18 @@
 Run with the emulator venv's python: `python -m unittest discover -s tests/emulator`.
 """
 
-import os
-import subprocess
-import sys
 import unittest
 import urllib.request
 import xml.etree.ElementTree as ET
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+from emutest import EmulatorTest
 
 
-class EmulatorTest(unittest.TestCase):
+class FidelityTest(EmulatorTest):
     @classmethod
     def setUpClass(cls):
-        cls.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "launcher.py"), "--port", "0", "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        line = cls.proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        cls.url = line.rsplit(" ", 1)[1].strip()
-        import boto3
-
-        cls.s3 = boto3.client(
-            "s3", endpoint_url=cls.url, region_name="us-east-1",
-            aws_access_key_id="test", aws_secret_access_key="test",
-        )
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.proc.stdin.close()
-        cls.proc.wait(timeout=10)
+        super().setUpClass()
+        cls.s3 = cls.client(cls, "s3")
 
     def raw(self, path):
         with urllib.request.urlopen(self.url + path) as r:

@@ -2,7 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call};
+use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -711,6 +711,256 @@ impl AwsResource for SecurityGroup {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.ec2.delete_security_group().group_id(id).send().await?;
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- Elastic IP
+
+pub static EIP: TypeSchema = TypeSchema {
+    name: "aws.ec2.eip",
+    doc: "An Elastic IP address (for a NAT gateway or a bastion).",
+    props: &[TAGS],
+    attrs: &["id", "public_ip", "allocation_id"],
+    taggable: true,
+    normalize: None,
+    timeouts: crate::schema::QUICK,
+};
+
+pub struct Eip;
+
+#[async_trait]
+impl AwsResource for Eip {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .allocate_address()
+            .domain(aws_sdk_ec2::types::DomainType::Vpc)
+            .tag_specifications(tag_spec(ResourceType::ElasticIp, p))
+            .send()
+            .await?;
+        Ok(Observed { id: out.allocation_id().unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let out = c.ec2.describe_addresses().filters(id_filter("allocation-id", ids)).send().await?;
+        let mut found = BTreeMap::new();
+        for a in out.addresses() {
+            let id = a.allocation_id().unwrap_or_default().to_string();
+            let properties = obj(&[("tags", tags_of(a.tags()))]);
+            let attributes = obj(&[("id", json!(id)), ("allocation_id", json!(id)), ("public_ip", json!(a.public_ip()))]);
+            found.insert(id.clone(), Observed { id, properties, attributes });
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.release_address().allocation_id(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- NAT gateway
+
+pub static NAT_GATEWAY: TypeSchema = TypeSchema {
+    name: "aws.ec2.nat_gateway",
+    doc: "A NAT gateway in a public subnet, giving private subnets a route out.",
+    props: &[
+        Prop::new("subnet_id", PropKind::Str).required().replace(),
+        Prop::new("allocation_id", PropKind::Str).replace(),
+        Prop::new("connectivity_type", PropKind::Enum(&["public", "private"])).replace().default("\"public\""),
+        TAGS,
+    ],
+    attrs: &["id", "public_ip"],
+    taggable: true,
+    normalize: None,
+    timeouts: crate::schema::Timeouts::minutes(15, 10, 15),
+};
+
+pub struct NatGateway;
+
+async fn describe_nat(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::types::NatGateway>, ProviderError> {
+    let out = c.ec2.describe_nat_gateways().filter(id_filter("nat-gateway-id", ids)).send().await?;
+    Ok(out.nat_gateways().to_vec())
+}
+
+#[async_trait]
+impl AwsResource for NatGateway {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let out = c
+            .ec2
+            .create_nat_gateway()
+            .subnet_id(str_prop(p, "subnet_id").unwrap_or_default())
+            .set_allocation_id(str_prop(p, "allocation_id").map(String::from))
+            .connectivity_type(aws_sdk_ec2::types::ConnectivityType::from(str_prop(p, "connectivity_type").unwrap_or("public")))
+            .tag_specifications(tag_spec(ResourceType::Natgateway, p))
+            .send()
+            .await?;
+        let id = out.nat_gateway().and_then(|n| n.nat_gateway_id()).unwrap_or_default().to_string();
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut found = BTreeMap::new();
+        for n in describe_nat(c, ids).await? {
+            let state = n.state().map(|s| s.as_str()).unwrap_or_default();
+            if state == "deleted" || state == "deleting" {
+                continue;
+            }
+            let id = n.nat_gateway_id().unwrap_or_default().to_string();
+            let addr = n.nat_gateway_addresses().first();
+            let properties = obj(&[
+                ("subnet_id", json!(n.subnet_id())),
+                ("allocation_id", json!(addr.and_then(|a| a.allocation_id()))),
+                ("connectivity_type", json!(n.connectivity_type().map(|t| t.as_str()).unwrap_or("public"))),
+                ("tags", tags_of(n.tags())),
+            ]);
+            let attributes = obj(&[("id", json!(id)), ("public_ip", json!(addr.and_then(|a| a.public_ip())))]);
+            found.insert(id.clone(), Observed { id, properties, attributes });
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.delete_nat_gateway().nat_gateway_id(id).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        let found = describe_nat(c, &[id.to_string()]).await?;
+        Ok(match found.first().and_then(|n| n.state()).map(|s| s.as_str()) {
+            Some("available") => Readiness::Ready,
+            Some("failed") => Readiness::Failed(found[0].failure_message().unwrap_or("failed").to_string()),
+            Some(s) => Readiness::Pending(s.to_string()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- Instance (bastion)
+
+pub static INSTANCE: TypeSchema = TypeSchema {
+    name: "aws.ec2.instance",
+    doc: "An EC2 instance, e.g. the bastion host for admin access.",
+    props: &[
+        Prop::new("ami", PropKind::Str).required().replace(),
+        Prop::new("instance_type", PropKind::Str).required().replace(),
+        Prop::new("subnet_id", PropKind::Str).required().replace(),
+        Prop::new("security_group_ids", PropKind::Set(&PropKind::Str)),
+        Prop::new("key_name", PropKind::Str).replace(),
+        Prop::new("associate_public_ip_address", PropKind::Bool).replace(),
+        TAGS,
+    ],
+    attrs: &["id", "private_ip", "public_ip"],
+    taggable: true,
+    normalize: None,
+    timeouts: crate::schema::Timeouts::minutes(15, 15, 20),
+};
+
+pub struct Instance;
+
+async fn describe_instances(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::types::Instance>, ProviderError> {
+    let out = c.ec2.describe_instances().filters(id_filter("instance-id", ids)).send().await?;
+    Ok(out.reservations().iter().flat_map(|r| r.instances()).cloned().collect())
+}
+
+fn instance_state(i: &aws_sdk_ec2::types::Instance) -> &str {
+    i.state().and_then(|s| s.name()).map(|n| n.as_str()).unwrap_or("unknown")
+}
+
+#[async_trait]
+impl AwsResource for Instance {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let mut req = c
+            .ec2
+            .run_instances()
+            .image_id(str_prop(p, "ami").unwrap_or_default())
+            .instance_type(aws_sdk_ec2::types::InstanceType::from(str_prop(p, "instance_type").unwrap_or_default()))
+            .min_count(1)
+            .max_count(1)
+            .set_key_name(str_prop(p, "key_name").map(String::from))
+            .tag_specifications(tag_spec(ResourceType::Instance, p));
+        let groups = strings(p.get("security_group_ids"));
+        let subnet = str_prop(p, "subnet_id").unwrap_or_default().to_string();
+        match bool_prop(p, "associate_public_ip_address") {
+            Some(public) => {
+                let nic = aws_sdk_ec2::types::InstanceNetworkInterfaceSpecification::builder()
+                    .device_index(0)
+                    .subnet_id(subnet)
+                    .associate_public_ip_address(public)
+                    .set_groups(Some(groups))
+                    .build();
+                req = req.network_interfaces(nic);
+            }
+            None => req = req.subnet_id(subnet).set_security_group_ids(Some(groups)),
+        }
+        let out = req.send().await?;
+        let id = out.instances().first().and_then(|i| i.instance_id()).unwrap_or_default().to_string();
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut found = BTreeMap::new();
+        for i in describe_instances(c, ids).await? {
+            if matches!(instance_state(&i), "terminated" | "shutting-down") {
+                continue;
+            }
+            let id = i.instance_id().unwrap_or_default().to_string();
+            let groups: Vec<&str> = i.security_groups().iter().filter_map(|g| g.group_id()).collect();
+            let properties = obj(&[
+                ("ami", json!(i.image_id())),
+                ("instance_type", json!(i.instance_type().map(|t| t.as_str()))),
+                ("subnet_id", json!(i.subnet_id())),
+                ("security_group_ids", json!(groups)),
+                ("key_name", json!(i.key_name())),
+                ("tags", tags_of(i.tags())),
+            ]);
+            let attributes = obj(&[
+                ("id", json!(id)),
+                ("private_ip", json!(i.private_ip_address())),
+                ("public_ip", json!(i.public_ip_address())),
+            ]);
+            found.insert(id.clone(), Observed { id, properties, attributes });
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "security_group_ids") {
+            c.ec2.modify_instance_attribute().instance_id(id).set_groups(Some(strings(new.get("security_group_ids")))).send().await?;
+        }
+        if has(changed, "tags") {
+            retag(c, id, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.terminate_instances().instance_ids(id).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        let found = describe_instances(c, &[id.to_string()]).await?;
+        Ok(match found.first().map(instance_state) {
+            Some("running") => Readiness::Ready,
+            Some(s @ ("terminated" | "stopped")) => Readiness::Failed(s.to_string()),
+            Some(s) => Readiness::Pending(s.to_string()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
     }
 }
 

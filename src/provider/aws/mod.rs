@@ -19,7 +19,10 @@ use std::collections::BTreeMap;
 
 /// Every resource type's schema, sorted by type name.
 pub static SCHEMAS: &[&TypeSchema] = &[
+    &ec2::EIP,
+    &ec2::INSTANCE,
     &ec2::INTERNET_GATEWAY,
+    &ec2::NAT_GATEWAY,
     &ec2::ROUTE_TABLE,
     &ec2::SECURITY_GROUP,
     &ec2::SUBNET,
@@ -40,7 +43,10 @@ pub static SCHEMAS: &[&TypeSchema] = &[
 
 fn handler(name: &str) -> Option<&'static dyn AwsResource> {
     Some(match name {
+        "aws.ec2.eip" => &ec2::Eip,
+        "aws.ec2.instance" => &ec2::Instance,
         "aws.ec2.internet_gateway" => &ec2::InternetGateway,
+        "aws.ec2.nat_gateway" => &ec2::NatGateway,
         "aws.ec2.route_table" => &ec2::RouteTable,
         "aws.ec2.security_group" => &ec2::SecurityGroup,
         "aws.ec2.subnet" => &ec2::Subnet,

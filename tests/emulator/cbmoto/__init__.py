@@ -1,0 +1,35 @@
+"""cloudbridge's additions to moto, built on moto's own framework (BaseBackend,
+BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs.
+
+- MSK: bootstrap brokers, configurations and their revisions, broker count/type and
+  configuration updates, and real status transitions (moto's clusters stay CREATING).
+- Redshift Serverless: namespaces and workgroups (not in moto).
+- MSK Connect: custom plugins, worker configurations, connectors (not in moto).
+
+Shapes, error codes and status names follow botocore's service models; operations are
+routed by moto through those models. `install()` must run before the server starts.
+"""
+
+import re
+
+
+def install() -> None:
+    import moto.backend_index as backend_index
+    import moto.backends as backends
+
+    from . import kafka_ext
+    from .kafkaconnect.models import kafkaconnect_backends
+    from .redshiftserverless.models import redshiftserverless_backends
+
+    kafka_ext.install()
+
+    ours = {"redshift-serverless": redshiftserverless_backends, "kafkaconnect": kafkaconnect_backends}
+    original = backends.get_backend
+
+    def get_backend(name):  # type: ignore[no-untyped-def]
+        return ours[name] if name in ours else original(name)
+
+    backends.get_backend = get_backend
+    for name in ours:
+        pattern = re.compile(rf"https?://{re.escape(name)}\.(.+)\.amazonaws\.com")
+        backend_index.backend_url_patterns.append((name, pattern))

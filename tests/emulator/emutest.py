@@ -1,0 +1,48 @@
+"""Base class for the emulator's own tests: one launched emulator per test class,
+talked to over HTTP with boto3."""
+
+import os
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+class EmulatorTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.proc = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "launcher.py"), "--port", "0", "--exit-on-stdin-eof"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        line = cls.proc.stdout.readline()
+        if "listening on" not in line:
+            raise RuntimeError(f"emulator did not start: {line!r}")
+        cls.url = line.rsplit(" ", 1)[1].strip()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.proc.stdin.close()
+        cls.proc.wait(timeout=10)
+
+    def client(self, service):
+        import boto3
+
+        return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+    def until(self, fetch, want, looks=10):
+        """Poll `fetch()` until it returns `want`; return the statuses seen."""
+        seen = []
+        for _ in range(looks):
+            status = fetch()
+            seen.append(status)
+            if status == want:
+                return seen
+            time.sleep(0.01)
+        self.fail(f"never reached {want}: {seen}")

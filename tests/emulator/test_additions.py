@@ -1,0 +1,173 @@
+"""Tests of the emulator's additions (MSK, Redshift Serverless, MSK Connect), through
+boto3 — so requests and responses are checked against botocore's service models."""
+
+import base64
+import unittest
+
+from botocore.exceptions import ClientError
+
+from emutest import EmulatorTest
+
+
+class MskTest(EmulatorTest):
+    def setUp(self):
+        self.kafka = self.client("kafka")
+
+    def cluster(self, name, **extra):
+        return self.kafka.create_cluster(
+            ClusterName=name,
+            KafkaVersion="3.9.x",
+            NumberOfBrokerNodes=3,
+            BrokerNodeGroupInfo={"InstanceType": "kafka.m5.large", "ClientSubnets": ["s-1", "s-2", "s-3"]},
+            EncryptionInfo={"EncryptionInTransit": {"ClientBroker": "TLS", "InCluster": True}},
+            ClientAuthentication={"Sasl": {"Iam": {"Enabled": True}}, "Unauthenticated": {"Enabled": False}},
+            **extra,
+        )["ClusterArn"]
+
+    def state(self, arn):
+        return self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["State"]
+
+    def test_cluster_goes_creating_active_updating_deleting(self):
+        arn = self.cluster("lifecycle")
+        seen = self.until(lambda: self.state(arn), "ACTIVE")
+        self.assertEqual(seen[0], "CREATING")
+        brokers = self.kafka.get_bootstrap_brokers(ClusterArn=arn)
+        self.assertIn(":9098", brokers["BootstrapBrokerStringSaslIam"])
+        self.assertEqual(len(brokers["BootstrapBrokerStringSaslIam"].split(",")), 3)
+        self.assertNotIn("BootstrapBrokerString", brokers)  # no plaintext with TLS-only
+        version = self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["CurrentVersion"]
+        with self.assertRaises(ClientError) as e:
+            self.kafka.update_broker_count(ClusterArn=arn, CurrentVersion="stale", TargetNumberOfBrokerNodes=6)
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+        self.kafka.update_broker_count(ClusterArn=arn, CurrentVersion=version, TargetNumberOfBrokerNodes=6)
+        self.assertEqual(self.until(lambda: self.state(arn), "ACTIVE")[0], "UPDATING")
+        info = self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+        self.assertEqual(info["NumberOfBrokerNodes"], 6)
+        self.kafka.update_broker_type(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], TargetInstanceType="kafka.m5.xlarge")
+        self.until(lambda: self.state(arn), "ACTIVE")
+        self.assertEqual(self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["BrokerNodeGroupInfo"]["InstanceType"], "kafka.m5.xlarge")
+        self.kafka.delete_cluster(ClusterArn=arn)
+        self.assertEqual(self.state(arn), "DELETING")  # not gone at once
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                self.state(arn)
+        self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
+
+    def test_bootstrap_brokers_wait_for_creation(self):
+        arn = self.cluster("early")
+        with self.assertRaises(ClientError) as e:
+            self.kafka.get_bootstrap_brokers(ClusterArn=arn)
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+
+    def test_configurations_and_revisions(self):
+        props = b"auto.create.topics.enable=false\ndefault.replication.factor=3\n"
+        c = self.kafka.create_configuration(Name="cdc", KafkaVersions=["3.9.x"], ServerProperties=props)
+        self.assertEqual(c["LatestRevision"]["Revision"], 1)
+        self.kafka.update_configuration(Arn=c["Arn"], ServerProperties=props + b"min.insync.replicas=2\n")
+        d = self.kafka.describe_configuration(Arn=c["Arn"])
+        self.assertEqual((d["Name"], d["LatestRevision"]["Revision"], d["State"]), ("cdc", 2, "ACTIVE"))
+        r = self.kafka.describe_configuration_revision(Arn=c["Arn"], Revision=2)
+        self.assertIn(b"min.insync.replicas=2", r["ServerProperties"])
+        arn = self.cluster("configured", ConfigurationInfo={"Arn": c["Arn"], "Revision": 1})
+        self.until(lambda: self.state(arn), "ACTIVE")
+        info = self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+        self.assertEqual(info["CurrentBrokerSoftwareInfo"]["ConfigurationRevision"], 1)
+        self.kafka.update_cluster_configuration(ClusterArn=arn, CurrentVersion=info["CurrentVersion"], ConfigurationInfo={"Arn": c["Arn"], "Revision": 2})
+        self.until(lambda: self.state(arn), "ACTIVE")
+        self.assertEqual(self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]["CurrentBrokerSoftwareInfo"]["ConfigurationRevision"], 2)
+        with self.assertRaises(ClientError):
+            self.kafka.delete_configuration(Arn=c["Arn"])  # in use
+        self.kafka.delete_cluster(ClusterArn=arn)
+        with self.assertRaises(ClientError):
+            for _ in range(5):
+                self.state(arn)
+        self.assertEqual(self.kafka.delete_configuration(Arn=c["Arn"])["State"], "DELETING")
+        with self.assertRaises(ClientError) as e:
+            self.kafka.describe_configuration(Arn=c["Arn"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
+
+
+class RedshiftServerlessTest(EmulatorTest):
+    def test_namespace_and_workgroup(self):
+        rs = self.client("redshift-serverless")
+        ns = rs.create_namespace(namespaceName="cdc", adminUsername="admin", manageAdminPassword=True, dbName="analytics",
+                                 logExports=["userlog", "connectionlog", "useractivitylog"],
+                                 tags=[{"key": "team", "value": "data"}])["namespace"]
+        self.assertEqual(ns["status"], "AVAILABLE")
+        secret = self.client("secretsmanager").describe_secret(SecretId=ns["adminPasswordSecretArn"])
+        self.assertTrue(secret["Name"].startswith("redshift!cdc"))
+        wg = rs.create_workgroup(workgroupName="cdc-wg", namespaceName="cdc", baseCapacity=8, subnetIds=["s-1"],
+                                 securityGroupIds=["sg-1"], publiclyAccessible=False, enhancedVpcRouting=True)["workgroup"]
+        self.assertEqual(wg["status"], "CREATING")
+        self.until(lambda: rs.get_workgroup(workgroupName="cdc-wg")["workgroup"]["status"], "AVAILABLE")
+        with self.assertRaises(ClientError) as e:
+            rs.create_workgroup(workgroupName="bad", namespaceName="cdc", baseCapacity=10)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+        rs.update_workgroup(workgroupName="cdc-wg", baseCapacity=16)
+        seen = self.until(lambda: rs.get_workgroup(workgroupName="cdc-wg")["workgroup"]["status"], "AVAILABLE")
+        self.assertEqual(seen[0], "MODIFYING")
+        self.assertEqual(rs.get_workgroup(workgroupName="cdc-wg")["workgroup"]["baseCapacity"], 16)
+        self.assertEqual(rs.list_tags_for_resource(resourceArn=ns["namespaceArn"])["tags"], [{"key": "team", "value": "data"}])
+        with self.assertRaises(ClientError) as e:
+            rs.delete_namespace(namespaceName="cdc")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ConflictException")
+        rs.delete_workgroup(workgroupName="cdc-wg")
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                rs.get_workgroup(workgroupName="cdc-wg")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        rs.delete_namespace(namespaceName="cdc")
+        with self.assertRaises(ClientError):
+            for _ in range(5):
+                rs.get_namespace(namespaceName="cdc")
+
+
+class MskConnectTest(EmulatorTest):
+    def test_plugin_worker_connector(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="plugins")
+        s3.put_object(Bucket="plugins", Key="debezium.zip", Body=b"PK\x03\x04 not really a zip")
+        kc = self.client("kafkaconnect")
+        loc = {"s3Location": {"bucketArn": "arn:aws:s3:::plugins", "fileKey": "debezium.zip"}}
+        p = kc.create_custom_plugin(name="debezium", contentType="ZIP", location=loc)
+        self.assertEqual(p["customPluginState"], "CREATING")
+        self.until(lambda: kc.describe_custom_plugin(customPluginArn=p["customPluginArn"])["customPluginState"], "ACTIVE")
+        bad = kc.create_custom_plugin(name="missing", contentType="ZIP",
+                                      location={"s3Location": {"bucketArn": "arn:aws:s3:::plugins", "fileKey": "nope.zip"}})
+        self.until(lambda: kc.describe_custom_plugin(customPluginArn=bad["customPluginArn"])["customPluginState"], "CREATE_FAILED")
+        w = kc.create_worker_configuration(name="json", propertiesFileContent=base64.b64encode(b"key.converter=org.apache.kafka.connect.json.JsonConverter\n").decode())
+        self.assertIn(b"JsonConverter", base64.b64decode(
+            kc.describe_worker_configuration(workerConfigurationArn=w["workerConfigurationArn"])["latestRevision"]["propertiesFileContent"]))
+        args = dict(
+            capacity={"provisionedCapacity": {"mcuCount": 1, "workerCount": 1}},
+            connectorConfiguration={"connector.class": "io.debezium.connector.mysql.MySqlConnector", "topic.prefix": "cdc"},
+            kafkaCluster={"apacheKafkaCluster": {"bootstrapServers": "b-1:9098", "vpc": {"securityGroups": ["sg-1"], "subnets": ["s-1"]}}},
+            kafkaClusterClientAuthentication={"authenticationType": "IAM"},
+            kafkaClusterEncryptionInTransit={"encryptionType": "TLS"},
+            kafkaConnectVersion="2.7.1",
+            serviceExecutionRoleArn="arn:aws:iam::123456789012:role/connect",
+            workerConfiguration={"workerConfigurationArn": w["workerConfigurationArn"], "revision": 1},
+        )
+        with self.assertRaises(ClientError) as e:
+            kc.create_connector(connectorName="bad", plugins=[{"customPlugin": {"customPluginArn": bad["customPluginArn"], "revision": 1}}], **args)
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+        c = kc.create_connector(connectorName="mysql-cdc", plugins=[{"customPlugin": {"customPluginArn": p["customPluginArn"], "revision": 1}}], **args)
+        self.until(lambda: kc.describe_connector(connectorArn=c["connectorArn"])["connectorState"], "RUNNING")
+        d = kc.describe_connector(connectorArn=c["connectorArn"])
+        self.assertEqual(d["connectorConfiguration"]["topic.prefix"], "cdc")
+        kc.update_connector(connectorArn=c["connectorArn"], currentVersion=d["currentVersion"],
+                            capacity={"provisionedCapacity": {"mcuCount": 2, "workerCount": 2}})
+        self.until(lambda: kc.describe_connector(connectorArn=c["connectorArn"])["connectorState"], "RUNNING")
+        self.assertEqual(kc.describe_connector(connectorArn=c["connectorArn"])["capacity"]["provisionedCapacity"]["workerCount"], 2)
+        with self.assertRaises(ClientError):
+            kc.delete_custom_plugin(customPluginArn=p["customPluginArn"])  # in use
+        kc.delete_connector(connectorArn=c["connectorArn"])
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                kc.describe_connector(connectorArn=c["connectorArn"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
+        kc.delete_custom_plugin(customPluginArn=p["customPluginArn"])
+
+
+if __name__ == "__main__":
+    unittest.main()
