@@ -212,14 +212,23 @@ pub async fn apply(
     let mut last_beat = Instant::now();
 
     loop {
-        // Skip what can no longer run.
-        for i in 0..steps.len() {
-            if status[i] != Status::Pending {
-                continue;
+        // Skip what can no longer run, transitively (repeat until nothing changes).
+        loop {
+            let mut changed = false;
+            for i in 0..steps.len() {
+                if status[i] != Status::Pending {
+                    continue;
+                }
+                if let Some(&bad) =
+                    steps[i].deps.iter().find(|&&d| matches!(status[d], Status::Failed | Status::Skipped))
+                {
+                    status[i] = Status::Skipped;
+                    skipped.push((steps[i].address.clone(), steps[bad].address.clone()));
+                    changed = true;
+                }
             }
-            if let Some(&bad) = steps[i].deps.iter().find(|&&d| matches!(status[d], Status::Failed | Status::Skipped)) {
-                status[i] = Status::Skipped;
-                skipped.push((steps[i].address.clone(), steps[bad].address.clone()));
+            if !changed {
+                break;
             }
         }
         // Launch what is ready, in plan order.

@@ -199,3 +199,29 @@ async fn a_resource_that_timed_out_is_recorded_and_waited_for_not_created_again(
     assert_eq!(vpcs, 1, "never created twice");
     assert_eq!(mem.live().len(), 4);
 }
+
+#[tokio::test]
+async fn skips_propagate_transitively_with_the_real_cause() {
+    // a_sg → subnet → vpc: `a_sg` comes first in plan order but depends only on `subnet`.
+    let (st, g) = stack(
+        r#"
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: { cidr_block: 10.0.0.0/16 }
+  subnet:
+    type: aws.ec2.subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.0.1.0/24 }
+  a_sg:
+    type: aws.ec2.security_group
+    properties: { name: "sg-${subnet.id}", vpc_id: "${subnet.vpc_id}" }
+"#,
+    );
+    let mem = Arc::new(MemoryProvider::new());
+    mem.fail_create("vpc", "VpcLimitExceeded", "The maximum number of VPCs has been reached.");
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    let mut skipped = out.skipped.clone();
+    skipped.sort();
+    assert_eq!(skipped, vec![("a_sg".to_string(), "subnet".to_string()), ("subnet".to_string(), "vpc".to_string())]);
+}

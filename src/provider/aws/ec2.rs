@@ -738,7 +738,11 @@ impl AwsResource for Eip {
             .tag_specifications(tag_spec(ResourceType::ElasticIp, p))
             .send()
             .await?;
-        Ok(Observed { id: out.allocation_id().unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+        Ok(Observed {
+            id: out.allocation_id().unwrap_or_default().into(),
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
     }
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
@@ -747,13 +751,21 @@ impl AwsResource for Eip {
         for a in out.addresses() {
             let id = a.allocation_id().unwrap_or_default().to_string();
             let properties = obj(&[("tags", tags_of(a.tags()))]);
-            let attributes = obj(&[("id", json!(id)), ("allocation_id", json!(id)), ("public_ip", json!(a.public_ip()))]);
+            let attributes =
+                obj(&[("id", json!(id)), ("allocation_id", json!(id)), ("public_ip", json!(a.public_ip()))]);
             found.insert(id.clone(), Observed { id, properties, attributes });
         }
         Ok(in_order(ids, found))
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
@@ -798,7 +810,9 @@ impl AwsResource for NatGateway {
             .create_nat_gateway()
             .subnet_id(str_prop(p, "subnet_id").unwrap_or_default())
             .set_allocation_id(str_prop(p, "allocation_id").map(String::from))
-            .connectivity_type(aws_sdk_ec2::types::ConnectivityType::from(str_prop(p, "connectivity_type").unwrap_or("public")))
+            .connectivity_type(aws_sdk_ec2::types::ConnectivityType::from(
+                str_prop(p, "connectivity_type").unwrap_or("public"),
+            ))
             .tag_specifications(tag_spec(ResourceType::Natgateway, p))
             .send()
             .await?;
@@ -810,7 +824,8 @@ impl AwsResource for NatGateway {
         let mut found = BTreeMap::new();
         for n in describe_nat(c, ids).await? {
             let state = n.state().map(|s| s.as_str()).unwrap_or_default();
-            if state == "deleted" || state == "deleting" {
+            // Only the final state counts as gone: a delete waits through `deleting`.
+            if state == "deleted" || state == "failed" {
                 continue;
             }
             let id = n.nat_gateway_id().unwrap_or_default().to_string();
@@ -827,7 +842,14 @@ impl AwsResource for NatGateway {
         Ok(in_order(ids, found))
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "tags") {
             retag(c, id, old, new).await?;
         }
@@ -915,7 +937,7 @@ impl AwsResource for Instance {
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut found = BTreeMap::new();
         for i in describe_instances(c, ids).await? {
-            if matches!(instance_state(&i), "terminated" | "shutting-down") {
+            if instance_state(&i) == "terminated" {
                 continue;
             }
             let id = i.instance_id().unwrap_or_default().to_string();
@@ -938,9 +960,21 @@ impl AwsResource for Instance {
         Ok(in_order(ids, found))
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "security_group_ids") {
-            c.ec2.modify_instance_attribute().instance_id(id).set_groups(Some(strings(new.get("security_group_ids")))).send().await?;
+            c.ec2
+                .modify_instance_attribute()
+                .instance_id(id)
+                .set_groups(Some(strings(new.get("security_group_ids"))))
+                .send()
+                .await?;
         }
         if has(changed, "tags") {
             retag(c, id, old, new).await?;

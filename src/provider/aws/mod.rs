@@ -6,7 +6,10 @@ mod ec2;
 pub mod error;
 mod iam;
 mod logs;
+mod msk;
+mod mskconnect;
 mod rds;
+mod redshiftserverless;
 mod s3;
 mod secrets;
 
@@ -30,12 +33,19 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &iam::POLICY,
     &iam::ROLE,
     &logs::LOG_GROUP,
+    &msk::CLUSTER,
+    &msk::CONFIGURATION,
+    &mskconnect::CONNECTOR,
+    &mskconnect::CUSTOM_PLUGIN,
+    &mskconnect::WORKER_CONFIGURATION,
     &rds::CLUSTER,
     &rds::CLUSTER_INSTANCE,
     &rds::CLUSTER_PARAMETER_GROUP,
     &rds::INSTANCE,
     &rds::PARAMETER_GROUP,
     &rds::SUBNET_GROUP,
+    &redshiftserverless::NAMESPACE,
+    &redshiftserverless::WORKGROUP,
     &s3::BUCKET,
     &s3::OBJECT,
     &secrets::SECRET,
@@ -54,12 +64,19 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.iam.policy" => &iam::Policy,
         "aws.iam.role" => &iam::Role,
         "aws.logs.log_group" => &logs::LogGroup,
+        "aws.msk.cluster" => &msk::Cluster,
+        "aws.msk.configuration" => &msk::Configuration,
+        "aws.mskconnect.connector" => &mskconnect::Connector,
+        "aws.mskconnect.custom_plugin" => &mskconnect::CustomPlugin,
+        "aws.mskconnect.worker_configuration" => &mskconnect::WorkerConfiguration,
         "aws.rds.cluster" => &rds::Cluster,
         "aws.rds.cluster_instance" => &rds::Instance { cluster: true },
         "aws.rds.cluster_parameter_group" => &rds::ParameterGroup { cluster: true },
         "aws.rds.instance" => &rds::Instance { cluster: false },
         "aws.rds.parameter_group" => &rds::ParameterGroup { cluster: false },
         "aws.rds.subnet_group" => &rds::SubnetGroup,
+        "aws.redshiftserverless.namespace" => &redshiftserverless::Namespace,
+        "aws.redshiftserverless.workgroup" => &redshiftserverless::Workgroup,
         "aws.s3.bucket" => &s3::Bucket,
         "aws.s3.object" => &s3::Object,
         "aws.secretsmanager.secret" => &secrets::Secret,
@@ -71,8 +88,11 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
 pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
+    pub kafka: aws_sdk_kafka::Client,
+    pub kafkaconnect: aws_sdk_kafkaconnect::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub rds: aws_sdk_rds::Client,
+    pub redshift_serverless: aws_sdk_redshiftserverless::Client,
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub region: String,
@@ -142,8 +162,11 @@ pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf) -> Clients {
     Clients {
         ec2: aws_sdk_ec2::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
+        kafka: aws_sdk_kafka::Client::new(config),
+        kafkaconnect: aws_sdk_kafkaconnect::Client::new(config),
         logs: aws_sdk_cloudwatchlogs::Client::new(config),
         rds: aws_sdk_rds::Client::new(config),
+        redshift_serverless: aws_sdk_redshiftserverless::Client::new(config),
         s3: aws_sdk_s3::Client::from_conf(s3_conf),
         secrets: aws_sdk_secretsmanager::Client::new(config),
         region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),

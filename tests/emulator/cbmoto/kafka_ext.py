@@ -10,7 +10,7 @@ from urllib.parse import unquote
 
 from moto.core.exceptions import JsonRESTError
 
-from .lifecycle import begin, busy, look, now_iso
+from .lifecycle import begin, busy, look, now_iso, settle
 
 
 class NotFound(JsonRESTError):
@@ -245,6 +245,7 @@ def install() -> None:
     def delete_configuration(self: Any) -> str:
         arn = unquote(self.parsed_url.path.split("/v1/configurations/", 1)[1])
         _config(self.kafka_backend, arn)
+        settle(self.kafka_backend.clusters.values())
         for c in self.kafka_backend.clusters.values():
             if (c.configuration_info or {}).get("arn") == arn:
                 raise BadRequest(f"The configuration {arn} is in use by cluster {c.arn}.")

@@ -16,7 +16,7 @@ from typing import Any
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import JsonRESTError
 
-from ..lifecycle import begin, busy, look, now_iso
+from ..lifecycle import begin, busy, look, now_iso, settle
 
 
 class NotFound(JsonRESTError):
@@ -179,6 +179,7 @@ class KafkaConnectBackend(BaseBackend):
         return plugin
 
     def delete_plugin(self, arn: str) -> Plugin:
+        settle(self.connectors.values())
         for c in self.connectors.values():
             if any(x["customPlugin"]["customPluginArn"] == arn for x in c.p.get("plugins", [])):
                 raise BadRequest(f"The custom plugin {arn} is used by connector {c.name}.")

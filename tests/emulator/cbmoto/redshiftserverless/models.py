@@ -12,7 +12,7 @@ from typing import Any, Optional
 from moto.core.base_backend import BackendDict, BaseBackend
 from moto.core.exceptions import JsonRESTError
 
-from ..lifecycle import begin, busy, look, now_iso
+from ..lifecycle import begin, busy, look, now_iso, settle
 
 
 class NotFound(JsonRESTError):
@@ -174,6 +174,7 @@ class RedshiftServerlessBackend(BaseBackend):
 
     def delete_namespace(self, name: str) -> Namespace:
         ns = self._ns(name)
+        settle(self.workgroups.values())
         if any(w.namespace == name for w in self.workgroups.values()):
             raise Conflict(f"Namespace {name} has workgroups; delete them first.")
         begin(ns, "status", "DELETING", "DELETED", on_done=lambda: self.namespaces.pop(name, None))
