@@ -96,6 +96,15 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project holding the repository's own `stacks/` and `envs/local.yaml`.
+    pub fn reference(name: &str) -> Project {
+        let p = Project::new(name);
+        copy_dir(&Path::new(ROOT).join("stacks"), &p.path("stacks"));
+        std::fs::create_dir_all(p.path("envs")).expect("mkdir envs");
+        std::fs::copy(Path::new(ROOT).join("envs/local.yaml"), p.path("envs/local.yaml")).expect("copy env");
+        p
+    }
+
     pub fn new(name: &str) -> Project {
         let dir = tempfile::tempdir().expect("temp dir");
         Project { dir, name: name.to_string() }
@@ -178,6 +187,9 @@ pub struct Aws {
     pub rds: aws_sdk_rds::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub kafka: aws_sdk_kafka::Client,
+    pub kafkaconnect: aws_sdk_kafkaconnect::Client,
+    pub redshift_serverless: aws_sdk_redshiftserverless::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -207,6 +219,9 @@ pub fn aws() -> &'static Aws {
             rds: aws_sdk_rds::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            kafka: aws_sdk_kafka::Client::new(&conf),
+            kafkaconnect: aws_sdk_kafkaconnect::Client::new(&conf),
+            redshift_serverless: aws_sdk_redshiftserverless::Client::new(&conf),
         }
     })
 }
@@ -244,4 +259,16 @@ pub fn role_exists(name: &str) -> bool {
 #[allow(dead_code)]
 pub fn root() -> &'static Path {
     Path::new(ROOT)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read dir").flatten() {
+        let target = to.join(e.file_name());
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).expect("copy");
+        }
+    }
 }

@@ -11,5 +11,6 @@ mod lifecycle;
 mod neighbours;
 mod quickstart;
 mod rds;
+mod reference;
 mod saved_plan;
 mod state_errors;

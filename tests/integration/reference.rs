@@ -1,0 +1,180 @@
+//! The reference stacks under `stacks/`, deployed with `envs/local.yaml` exactly as a user
+//! runs them at the repository root: validate → plan → apply → no changes → destroy →
+//! nothing left. What the reference architecture insists on is read back from the
+//! emulator through the AWS SDK.
+
+use crate::common::{aws, rt, tagged_ec2, Project};
+use std::collections::BTreeMap;
+
+fn state_ids(p: &Project, stack: &str) -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{stack}/local.json"))).unwrap();
+    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
+    s["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["address"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn flagship_aurora_msk_connect_redshift() {
+    let p = Project::reference("flagship");
+    p.cb(&["validate", "-e", "local"]).ok();
+    let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
+    assert!(plan.stdout.contains("Plan: 46 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    let run = p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("Apply complete! Resources: 46 added"), "{}", run.stderr);
+    let ids = state_ids(&p, "cdc-flagship");
+
+    rt().block_on(async {
+        let c = aws();
+        // Nine subnets over three AZs, three of each tier.
+        let vpc = &ids["vpc"];
+        let f = aws_sdk_ec2::types::Filter::builder().name("vpc-id").values(vpc).build();
+        let subnets = c.ec2.describe_subnets().filters(f.clone()).send().await.unwrap();
+        assert_eq!(subnets.subnets().len(), 9);
+        let mut tiers: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for s in subnets.subnets() {
+            let tier = s.tags().iter().find(|t| t.key() == Some("tier")).and_then(|t| t.value()).unwrap().to_string();
+            tiers.entry(tier).or_default().push(s.availability_zone().unwrap().to_string());
+        }
+        for (tier, mut azs) in tiers {
+            azs.sort();
+            assert_eq!(azs, vec!["us-east-1a", "us-east-1b", "us-east-1c"], "{tier} subnets span three AZs");
+        }
+        // Routes: public → IGW, private → its AZ's NAT gateway, database → nowhere.
+        let tables = c.ec2.describe_route_tables().filters(f).send().await.unwrap();
+        let routes_of = |id: &str| {
+            let t = tables.route_tables().iter().find(|t| t.route_table_id() == Some(id)).unwrap();
+            t.routes()
+                .iter()
+                .filter(|r| r.gateway_id() != Some("local"))
+                .map(|r| (r.gateway_id().or(r.nat_gateway_id()).unwrap_or("").to_string()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(routes_of(&ids["public_routes"]), vec![ids["igw"].clone()]);
+        for az in ["a", "b", "c"] {
+            assert_eq!(routes_of(&ids[&format!("private_routes_{az}")]), vec![ids[&format!("nat_{az}")].clone()]);
+        }
+        assert!(routes_of(&ids["database_routes"]).is_empty(), "database subnets have no internet route");
+
+        // Aurora: binlog settings, encrypted, port 3306 only from connector and bastion.
+        let params = c
+            .rds
+            .describe_db_cluster_parameters()
+            .db_cluster_parameter_group_name("cdc-local-aurora-mysql8-binlog")
+            .send()
+            .await
+            .unwrap();
+        let get = |n: &str| {
+            params
+                .parameters()
+                .iter()
+                .find(|p| p.parameter_name() == Some(n))
+                .and_then(|p| p.parameter_value().map(String::from))
+        };
+        assert_eq!(
+            (get("binlog_format"), get("binlog_row_image"), get("binlog_checksum")),
+            (Some("ROW".into()), Some("FULL".into()), Some("NONE".into()))
+        );
+        let sg = c.ec2.describe_security_groups().group_ids(&ids["aurora_sg"]).send().await.unwrap();
+        let perms = sg.security_groups()[0].ip_permissions();
+        assert!(perms.iter().all(|p| p.from_port() == Some(3306) && p.ip_ranges().is_empty()));
+        let mut sources: Vec<&str> =
+            perms.iter().flat_map(|p| p.user_id_group_pairs()).filter_map(|g| g.group_id()).collect();
+        sources.sort();
+        let mut want = vec![ids["connector_sg"].as_str(), ids["bastion_sg"].as_str()];
+        want.sort();
+        assert_eq!(sources, want);
+
+        // MSK: TLS client↔broker and in-cluster, IAM auth, brokers on 9098.
+        let msk = c.kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.unwrap();
+        let info = msk.cluster_info().unwrap();
+        let transit = info.encryption_info().unwrap().encryption_in_transit().unwrap();
+        assert_eq!(transit.client_broker().map(|c| c.as_str()), Some("TLS"));
+        assert_eq!(transit.in_cluster(), Some(true));
+        assert_eq!(info.client_authentication().unwrap().sasl().unwrap().iam().unwrap().enabled(), Some(true));
+        assert_eq!(info.number_of_broker_nodes(), Some(3));
+        let brokers = c.kafka.get_bootstrap_brokers().cluster_arn(&ids["msk"]).send().await.unwrap();
+        assert!(brokers.bootstrap_broker_string_sasl_iam().unwrap().contains(":9098"));
+
+        // MSK Connect: Debezium MySQL, reading Aurora, publishing over IAM.
+        let conn = c.kafkaconnect.describe_connector().connector_arn(&ids["debezium"]).send().await.unwrap();
+        assert_eq!(conn.connector_state().map(|s| s.as_str()), Some("RUNNING"));
+        let conf = conn.connector_configuration().unwrap();
+        assert_eq!(conf["connector.class"], "io.debezium.connector.mysql.MySqlConnector");
+        assert!(conf["database.hostname"].starts_with("cdc-local-aurora.cluster-"));
+        assert_eq!(conf["database.password"], "${secretsmanager:cdc-local/debezium:password}");
+        assert_eq!(conf["topic.prefix"], "cdc");
+
+        // Redshift Serverless: private workgroup, enhanced VPC routing, logs exported.
+        let wg = c.redshift_serverless.get_workgroup().workgroup_name("cdc-local-warehouse").send().await.unwrap();
+        let wg = wg.workgroup().unwrap();
+        assert_eq!(
+            (wg.publicly_accessible(), wg.enhanced_vpc_routing(), wg.base_capacity()),
+            (Some(false), Some(true), Some(8))
+        );
+        let ns = c.redshift_serverless.get_namespace().namespace_name("cdc-local-warehouse").send().await.unwrap();
+        let mut logs: Vec<&str> = ns.namespace().unwrap().log_exports().iter().map(|l| l.as_str()).collect();
+        logs.sort();
+        assert_eq!(logs, vec!["connectionlog", "useractivitylog", "userlog"]);
+        assert!(ns.namespace().unwrap().admin_password_secret_arn().is_some(), "admin credentials in Secrets Manager");
+
+        // The streaming role's permissions.
+        let pol = c
+            .iam
+            .get_role_policy()
+            .role_name("cdc-local-redshift-streaming")
+            .policy_name("msk-streaming")
+            .send()
+            .await
+            .unwrap();
+        let doc = urlencoding_decode(pol.policy_document());
+        for action in [
+            "kafka-cluster:Connect",
+            "kafka-cluster:DescribeCluster",
+            "kafka-cluster:DescribeTopic",
+            "kafka-cluster:ReadData",
+            "kafka:GetBootstrapBrokers",
+            "kafka:DescribeCluster",
+            "redshift-serverless:GetCredentials",
+        ] {
+            assert!(doc.contains(action), "streaming role lacks {action}: {doc}");
+        }
+    });
+
+    p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(0);
+    let out = p.cb(&["output", "-e", "local", "--json"]).ok();
+    let o: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    for k in ["msk_bootstrap_brokers_iam", "aurora_writer_endpoint", "redshift_workgroup_endpoint", "artifacts_bucket"]
+    {
+        assert!(o[k]["value"].as_str().is_some_and(|v| !v.is_empty()), "output {k}: {o}");
+    }
+
+    p.cb(&["destroy", "-e", "local", "--auto-approve"]).ok();
+    assert_eq!(tagged_ec2("cdc-flagship"), Vec::<String>::new());
+    rt().block_on(async {
+        assert!(aws().kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.is_err());
+        assert!(aws().redshift_serverless.get_namespace().namespace_name("cdc-local-warehouse").send().await.is_err());
+        assert!(aws().rds.describe_db_clusters().db_cluster_identifier("cdc-local-aurora").send().await.is_err());
+    });
+}
+
+fn urlencoding_decode(s: &str) -> String {
+    let mut out = Vec::new();
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
