@@ -169,5 +169,31 @@ class MskConnectTest(EmulatorTest):
         kc.delete_custom_plugin(customPluginArn=p["customPluginArn"])
 
 
+class GlueAthenaTest(EmulatorTest):
+    def test_updates_and_connection_delete(self):
+        glue = self.client("glue")
+        glue.create_job(Name="etl", Role="r", Command={"Name": "glueetl", "ScriptLocation": "s3://b/a.py"}, GlueVersion="4.0")
+        glue.update_job(JobName="etl", JobUpdate={"Role": "r2", "Command": {"Name": "glueetl", "ScriptLocation": "s3://b/b.py"}, "GlueVersion": "4.0",
+                                                   "WorkerType": "G.1X", "NumberOfWorkers": 2})
+        job = glue.get_job(JobName="etl")["Job"]
+        self.assertEqual((job["Role"], job["Command"]["ScriptLocation"], job["NumberOfWorkers"]), ("r2", "s3://b/b.py", 2))
+        glue.create_database(DatabaseInput={"Name": "db"})
+        glue.create_crawler(Name="c", Role="r", DatabaseName="db", Targets={"S3Targets": [{"Path": "s3://b/x/"}]})
+        glue.update_crawler(Name="c", Role="r", DatabaseName="db", Targets={"S3Targets": [{"Path": "s3://b/y/"}]}, Schedule="cron(0/5 * * * ? *)")
+        self.assertEqual(glue.get_crawler(Name="c")["Crawler"]["Targets"]["S3Targets"][0]["Path"], "s3://b/y/")
+        glue.create_connection(ConnectionInput={"Name": "jdbc", "ConnectionType": "JDBC", "ConnectionProperties": {"JDBC_CONNECTION_URL": "jdbc:x"}})
+        glue.update_connection(Name="jdbc", ConnectionInput={"Name": "jdbc", "ConnectionType": "JDBC", "ConnectionProperties": {"JDBC_CONNECTION_URL": "jdbc:y"}})
+        self.assertEqual(glue.get_connection(Name="jdbc")["Connection"]["ConnectionProperties"]["JDBC_CONNECTION_URL"], "jdbc:y")
+        glue.delete_connection(ConnectionName="jdbc")
+        with self.assertRaises(ClientError) as e:
+            glue.get_connection(Name="jdbc")
+        self.assertEqual(e.exception.response["Error"]["Code"], "EntityNotFoundException")
+        athena = self.client("athena")
+        athena.create_work_group(Name="wg", Configuration={"ResultConfiguration": {"OutputLocation": "s3://b/q/"}})
+        athena.update_work_group(WorkGroup="wg", Description="d", ConfigurationUpdates={"ResultConfigurationUpdates": {"OutputLocation": "s3://b/r/"}})
+        wg = athena.get_work_group(WorkGroup="wg")["WorkGroup"]
+        self.assertEqual((wg["Description"], wg["Configuration"]["ResultConfiguration"]["OutputLocation"]), ("d", "s3://b/r/"))
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -2,9 +2,14 @@
 //! declaring its schema next to its CRUD. Only this module tree (and `state::s3`)
 //! imports `aws-sdk-*`.
 
+mod athena;
+mod dms;
 mod ec2;
 pub mod error;
+mod glue;
 mod iam;
+mod kinesis;
+mod kms;
 mod logs;
 mod msk;
 mod mskconnect;
@@ -12,6 +17,8 @@ mod rds;
 mod redshiftserverless;
 mod s3;
 mod secrets;
+mod sns;
+mod sqs;
 
 use crate::provider::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
 use crate::schema::TypeSchema;
@@ -22,6 +29,11 @@ use std::collections::BTreeMap;
 
 /// Every resource type's schema, sorted by type name.
 pub static SCHEMAS: &[&TypeSchema] = &[
+    &athena::WORKGROUP,
+    &dms::ENDPOINT,
+    &dms::REPLICATION_INSTANCE,
+    &dms::REPLICATION_SUBNET_GROUP,
+    &dms::REPLICATION_TASK,
     &ec2::EIP,
     &ec2::INSTANCE,
     &ec2::INTERNET_GATEWAY,
@@ -30,8 +42,15 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &ec2::SECURITY_GROUP,
     &ec2::SUBNET,
     &ec2::VPC,
+    &glue::CONNECTION,
+    &glue::CRAWLER,
+    &glue::DATABASE,
+    &glue::JOB,
+    &glue::TABLE,
     &iam::POLICY,
     &iam::ROLE,
+    &kinesis::STREAM,
+    &kms::KEY,
     &logs::LOG_GROUP,
     &msk::CLUSTER,
     &msk::CONFIGURATION,
@@ -49,10 +68,17 @@ pub static SCHEMAS: &[&TypeSchema] = &[
     &s3::BUCKET,
     &s3::OBJECT,
     &secrets::SECRET,
+    &sns::TOPIC,
+    &sqs::QUEUE,
 ];
 
 fn handler(name: &str) -> Option<&'static dyn AwsResource> {
     Some(match name {
+        "aws.athena.workgroup" => &athena::Workgroup,
+        "aws.dms.endpoint" => &dms::Endpoint,
+        "aws.dms.replication_instance" => &dms::ReplicationInstance,
+        "aws.dms.replication_subnet_group" => &dms::ReplicationSubnetGroup,
+        "aws.dms.replication_task" => &dms::ReplicationTask,
         "aws.ec2.eip" => &ec2::Eip,
         "aws.ec2.instance" => &ec2::Instance,
         "aws.ec2.internet_gateway" => &ec2::InternetGateway,
@@ -61,8 +87,15 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.ec2.security_group" => &ec2::SecurityGroup,
         "aws.ec2.subnet" => &ec2::Subnet,
         "aws.ec2.vpc" => &ec2::Vpc,
+        "aws.glue.connection" => &glue::Connection,
+        "aws.glue.crawler" => &glue::Crawler,
+        "aws.glue.database" => &glue::Database,
+        "aws.glue.job" => &glue::Job,
+        "aws.glue.table" => &glue::Table,
         "aws.iam.policy" => &iam::Policy,
         "aws.iam.role" => &iam::Role,
+        "aws.kinesis.stream" => &kinesis::Stream,
+        "aws.kms.key" => &kms::Key,
         "aws.logs.log_group" => &logs::LogGroup,
         "aws.msk.cluster" => &msk::Cluster,
         "aws.msk.configuration" => &msk::Configuration,
@@ -80,12 +113,21 @@ fn handler(name: &str) -> Option<&'static dyn AwsResource> {
         "aws.s3.bucket" => &s3::Bucket,
         "aws.s3.object" => &s3::Object,
         "aws.secretsmanager.secret" => &secrets::Secret,
+        "aws.sns.topic" => &sns::Topic,
+        "aws.sqs.queue" => &sqs::Queue,
         _ => return None,
     })
 }
 
 /// SDK clients, one per service.
 pub struct Clients {
+    pub athena: aws_sdk_athena::Client,
+    pub dms: aws_sdk_databasemigration::Client,
+    pub glue: aws_sdk_glue::Client,
+    pub kinesis: aws_sdk_kinesis::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub iam: aws_sdk_iam::Client,
     pub kafka: aws_sdk_kafka::Client,
@@ -160,6 +202,13 @@ impl AwsProvider {
 pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf) -> Clients {
     let s3_conf = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some()).build();
     Clients {
+        athena: aws_sdk_athena::Client::new(config),
+        dms: aws_sdk_databasemigration::Client::new(config),
+        glue: aws_sdk_glue::Client::new(config),
+        kinesis: aws_sdk_kinesis::Client::new(config),
+        kms: aws_sdk_kms::Client::new(config),
+        sns: aws_sdk_sns::Client::new(config),
+        sqs: aws_sdk_sqs::Client::new(config),
         ec2: aws_sdk_ec2::Client::new(config),
         iam: aws_sdk_iam::Client::new(config),
         kafka: aws_sdk_kafka::Client::new(config),

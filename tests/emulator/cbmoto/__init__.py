@@ -5,6 +5,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
   configuration updates, and real status transitions (moto's clusters stay CREATING).
 - Redshift Serverless: namespaces and workgroups (not in moto).
 - MSK Connect: custom plugins, worker configurations, connectors (not in moto).
+- Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
+  UpdateWorkGroup (missing from moto).
 
 Shapes, error codes and status names follow botocore's service models; operations are
 routed by moto through those models. `install()` must run before the server starts.
@@ -17,11 +19,12 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import kafka_ext
+    from . import glue_athena_ext, kafka_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
     kafka_ext.install()
+    glue_athena_ext.install()
 
     ours = {"redshift-serverless": redshiftserverless_backends, "kafkaconnect": kafkaconnect_backends}
     original = backends.get_backend

@@ -1,0 +1,545 @@
+//! AWS DMS: replication subnet groups, replication instances, endpoints (sources and
+//! targets; credentials come from Secrets Manager, never from the stack) and replication
+//! tasks (full load, CDC, or both; started on request).
+
+use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{wait_until, AwsResource, Call, Readiness};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use async_trait::async_trait;
+use aws_sdk_databasemigration::types::{Filter, Tag};
+use serde_json::{json, Map, Value};
+
+fn dms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+fn filter(name: &str, id: &str) -> Filter {
+    Filter::builder().name(name).values(id).build().expect("name and values are set")
+}
+
+async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
+    let t = c.dms.list_tags_for_resource().resource_arn(arn).send().await?;
+    Ok(tags_value(t.tag_list().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))))
+}
+
+async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
+    let (set, remove) = tag_changes(old, new);
+    if !remove.is_empty() {
+        c.dms.remove_tags_from_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await?;
+    }
+    if !set.is_empty() {
+        c.dms.add_tags_to_resource().resource_arn(arn).set_tags(Some(dms_tags(set))).send().await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- subnet group
+
+pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
+    name: "aws.dms.replication_subnet_group",
+    doc: "The subnets a DMS replication instance runs in.",
+    props: &[
+        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("description", PropKind::Str).default("\"Managed by cloudbridge\""),
+        Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)).required(),
+        TAGS,
+    ],
+    attrs: &["vpc_id"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct ReplicationSubnetGroup;
+
+#[async_trait]
+impl AwsResource for ReplicationSubnetGroup {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = str_prop(p, "id").unwrap_or_default().to_string();
+        c.dms
+            .create_replication_subnet_group()
+            .replication_subnet_group_identifier(&id)
+            .replication_subnet_group_description(str_prop(p, "description").unwrap_or("Managed by cloudbridge"))
+            .set_subnet_ids(Some(strings(p.get("subnet_ids"))))
+            .set_tags(Some(dms_tags(tags_prop(p))))
+            .send()
+            .await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let r = c.dms.describe_replication_subnet_groups().filters(filter("replication-subnet-group-id", id)).send().await;
+            let found = absent_if(r, "ResourceNotFoundFault")?;
+            let Some(g) = found.as_ref().and_then(|r| r.replication_subnet_groups().first()) else {
+                out.push(None);
+                continue;
+            };
+            let subnets: Vec<&str> = g.subnets().iter().filter_map(|s| s.subnet_identifier()).collect();
+            let mut properties = Props::new();
+            properties.insert("id".into(), json!(id));
+            properties.insert("description".into(), json!(g.replication_subnet_group_description()));
+            properties.insert("subnet_ids".into(), json!(subnets));
+            let attributes = Map::from_iter([("id".into(), json!(id)), ("vpc_id".into(), json!(g.vpc_id()))]);
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "description") || has(changed, "subnet_ids") {
+            c.dms
+                .modify_replication_subnet_group()
+                .replication_subnet_group_identifier(id)
+                .set_replication_subnet_group_description(str_prop(new, "description").map(String::from))
+                .set_subnet_ids(Some(strings(new.get("subnet_ids"))))
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.dms.delete_replication_subnet_group().replication_subnet_group_identifier(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- replication instance
+
+pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
+    name: "aws.dms.replication_instance",
+    doc: "A DMS replication instance.",
+    props: &[
+        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("instance_class", PropKind::Str).required(),
+        Prop::new("allocated_storage", PropKind::Int),
+        Prop::new("engine_version", PropKind::Str),
+        Prop::new("multi_az", PropKind::Bool).default("false"),
+        Prop::new("publicly_accessible", PropKind::Bool).replace().default("false"),
+        Prop::new("replication_subnet_group_id", PropKind::Str).replace(),
+        Prop::new("vpc_security_group_ids", PropKind::Set(&PropKind::Str)),
+        Prop::new("kms_key_arn", PropKind::Str).replace(),
+        TAGS,
+    ],
+    attrs: &["arn", "private_ip"],
+    taggable: true,
+    normalize: None,
+    timeouts: Timeouts::minutes(40, 40, 30),
+};
+
+pub struct ReplicationInstance;
+
+async fn describe_instance(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::ReplicationInstance>, ProviderError> {
+    let r = c.dms.describe_replication_instances().filters(filter("replication-instance-id", id)).send().await;
+    Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.replication_instances().first().cloned()))
+}
+
+#[async_trait]
+impl AwsResource for ReplicationInstance {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = str_prop(p, "id").unwrap_or_default().to_string();
+        c.dms
+            .create_replication_instance()
+            .replication_instance_identifier(&id)
+            .replication_instance_class(str_prop(p, "instance_class").unwrap_or_default())
+            .set_allocated_storage(int_prop(p, "allocated_storage").map(|v| v as i32))
+            .set_engine_version(str_prop(p, "engine_version").map(String::from))
+            .set_multi_az(bool_prop(p, "multi_az"))
+            .set_publicly_accessible(bool_prop(p, "publicly_accessible"))
+            .set_replication_subnet_group_identifier(str_prop(p, "replication_subnet_group_id").map(String::from))
+            .set_vpc_security_group_ids(p.get("vpc_security_group_ids").map(|v| strings(Some(v))))
+            .set_kms_key_id(str_prop(p, "kms_key_arn").map(String::from))
+            .set_tags(Some(dms_tags(tags_prop(p))))
+            .send()
+            .await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(i) = describe_instance(c, id).await? else {
+                out.push(None);
+                continue;
+            };
+            let arn = i.replication_instance_arn().unwrap_or_default().to_string();
+            let sgs: Vec<&str> = i.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("id", json!(id));
+            put("instance_class", json!(i.replication_instance_class()));
+            put("allocated_storage", json!(i.allocated_storage()));
+            put("engine_version", json!(i.engine_version()));
+            put("multi_az", json!(i.multi_az()));
+            put("publicly_accessible", json!(i.publicly_accessible()));
+            put("replication_subnet_group_id", json!(i.replication_subnet_group().and_then(|g| g.replication_subnet_group_identifier())));
+            if !sgs.is_empty() {
+                put("vpc_security_group_ids", json!(sgs));
+            }
+            put("tags", tags_of(c, &arn).await?);
+            let attributes = Map::from_iter([
+                ("id".into(), json!(id)),
+                ("arn".into(), json!(arn)),
+                ("private_ip".into(), json!(i.replication_instance_private_ip_addresses().first())),
+            ]);
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        let arn = describe_instance(c, id).await?.and_then(|i| i.replication_instance_arn().map(String::from)).unwrap_or_default();
+        if ["instance_class", "allocated_storage", "engine_version", "multi_az", "vpc_security_group_ids"].iter().any(|k| has(changed, k)) {
+            c.dms
+                .modify_replication_instance()
+                .replication_instance_arn(&arn)
+                .apply_immediately(true)
+                .set_replication_instance_class(if has(changed, "instance_class") { str_prop(new, "instance_class").map(String::from) } else { None })
+                .set_allocated_storage(if has(changed, "allocated_storage") { int_prop(new, "allocated_storage").map(|v| v as i32) } else { None })
+                .set_engine_version(if has(changed, "engine_version") { str_prop(new, "engine_version").map(String::from) } else { None })
+                .set_multi_az(if has(changed, "multi_az") { bool_prop(new, "multi_az") } else { None })
+                .set_vpc_security_group_ids(has(changed, "vpc_security_group_ids").then(|| strings(new.get("vpc_security_group_ids"))))
+                .send()
+                .await?;
+        }
+        if has(changed, "tags") {
+            retag(c, &arn, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let Some(i) = describe_instance(c, id).await? else { return Ok(()) };
+        c.dms.delete_replication_instance().replication_instance_arn(i.replication_instance_arn().unwrap_or_default()).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        Ok(match describe_instance(c, id).await?.and_then(|i| i.replication_instance_status().map(String::from)).as_deref() {
+            Some("available") => Readiness::Ready,
+            Some(s @ ("failed" | "incompatible-network" | "inaccessible-encryption-credentials")) => Readiness::Failed(s.into()),
+            Some(s) => Readiness::Pending(s.into()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}
+
+// ---------------------------------------------------------------- endpoint
+
+const S3_SETTINGS: &[Prop] = &[
+    Prop::new("bucket_name", PropKind::Str).required(),
+    Prop::new("bucket_folder", PropKind::Str),
+    Prop::new("service_access_role_arn", PropKind::Str).required(),
+    Prop::new("data_format", PropKind::Enum(&["csv", "parquet"])),
+    Prop::new("compression_type", PropKind::Enum(&["none", "gzip"])),
+    Prop::new("cdc_path", PropKind::Str),
+];
+const KINESIS_SETTINGS: &[Prop] = &[
+    Prop::new("stream_arn", PropKind::Str).required(),
+    Prop::new("service_access_role_arn", PropKind::Str).required(),
+    Prop::new("message_format", PropKind::Enum(&["json", "json-unformatted"])),
+];
+const KAFKA_SETTINGS: &[Prop] = &[Prop::new("broker", PropKind::Str).required(), Prop::new("topic", PropKind::Str)];
+
+pub static ENDPOINT: TypeSchema = TypeSchema {
+    name: "aws.dms.endpoint",
+    doc: "A DMS source or target endpoint; database credentials come from a Secrets Manager secret.",
+    props: &[
+        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("endpoint_type", PropKind::Enum(&["source", "target"])).required().replace(),
+        Prop::new(
+            "engine_name",
+            PropKind::Enum(&["mysql", "aurora", "postgres", "aurora-postgresql", "sqlserver", "redshift", "s3", "kinesis", "kafka"]),
+        )
+        .required()
+        .replace(),
+        Prop::new("server_name", PropKind::Str).replace(),
+        Prop::new("port", PropKind::Int).replace(),
+        Prop::new("database_name", PropKind::Str).replace(),
+        Prop::new("secrets_manager_secret_id", PropKind::Str).replace(),
+        Prop::new("secrets_manager_access_role_arn", PropKind::Str).replace(),
+        Prop::new("ssl_mode", PropKind::Enum(&["none", "require", "verify-ca", "verify-full"])).replace(),
+        Prop::new("extra_connection_attributes", PropKind::Str).replace(),
+        Prop::new("s3_settings", PropKind::Object(S3_SETTINGS)).replace(),
+        Prop::new("kinesis_settings", PropKind::Object(KINESIS_SETTINGS)).replace(),
+        Prop::new("kafka_settings", PropKind::Object(KAFKA_SETTINGS)).replace(),
+        TAGS,
+    ],
+    attrs: &["arn"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Endpoint;
+
+async fn describe_endpoint(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::Endpoint>, ProviderError> {
+    let r = c.dms.describe_endpoints().filters(filter("endpoint-id", id)).send().await;
+    Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.endpoints().first().cloned()))
+}
+
+fn obj<'a>(p: &'a Props, k: &str) -> Option<&'a Map<String, Value>> {
+    p.get(k).and_then(Value::as_object)
+}
+
+fn s(m: &Map<String, Value>, k: &str) -> Option<String> {
+    m.get(k).and_then(Value::as_str).map(String::from)
+}
+
+#[async_trait]
+impl AwsResource for Endpoint {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        use aws_sdk_databasemigration::types::*;
+        let id = str_prop(p, "id").unwrap_or_default().to_string();
+        let mut req = c
+            .dms
+            .create_endpoint()
+            .endpoint_identifier(&id)
+            .endpoint_type(ReplicationEndpointTypeValue::from(str_prop(p, "endpoint_type").unwrap_or("source")))
+            .engine_name(str_prop(p, "engine_name").unwrap_or_default())
+            .set_server_name(str_prop(p, "server_name").map(String::from))
+            .set_port(int_prop(p, "port").map(|v| v as i32))
+            .set_database_name(str_prop(p, "database_name").map(String::from))
+            .set_ssl_mode(str_prop(p, "ssl_mode").map(DmsSslModeValue::from))
+            .set_extra_connection_attributes(str_prop(p, "extra_connection_attributes").map(String::from))
+            .set_tags(Some(dms_tags(tags_prop(p))));
+        if let Some(secret) = str_prop(p, "secrets_manager_secret_id") {
+            let role = str_prop(p, "secrets_manager_access_role_arn").map(String::from);
+            req = match str_prop(p, "engine_name").unwrap_or_default() {
+                "mysql" | "aurora" => req.my_sql_settings(MySqlSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build()),
+                "postgres" | "aurora-postgresql" => {
+                    req.postgre_sql_settings(PostgreSqlSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build())
+                }
+                "sqlserver" => req.microsoft_sql_server_settings(
+                    MicrosoftSqlServerSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build(),
+                ),
+                "redshift" => req.redshift_settings(RedshiftSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build()),
+                _ => req,
+            };
+        }
+        if let Some(m) = obj(p, "s3_settings") {
+            req = req.s3_settings(
+                S3Settings::builder()
+                    .set_bucket_name(s(m, "bucket_name"))
+                    .set_bucket_folder(s(m, "bucket_folder"))
+                    .set_service_access_role_arn(s(m, "service_access_role_arn"))
+                    .set_data_format(s(m, "data_format").map(|v| DataFormatValue::from(v.as_str())))
+                    .set_compression_type(s(m, "compression_type").map(|v| CompressionTypeValue::from(v.as_str())))
+                    .set_cdc_path(s(m, "cdc_path"))
+                    .build(),
+            );
+        }
+        if let Some(m) = obj(p, "kinesis_settings") {
+            req = req.kinesis_settings(
+                KinesisSettings::builder()
+                    .set_stream_arn(s(m, "stream_arn"))
+                    .set_service_access_role_arn(s(m, "service_access_role_arn"))
+                    .set_message_format(s(m, "message_format").map(|v| MessageFormatValue::from(v.as_str())))
+                    .build(),
+            );
+        }
+        if let Some(m) = obj(p, "kafka_settings") {
+            req = req.kafka_settings(KafkaSettings::builder().set_broker(s(m, "broker")).set_topic(s(m, "topic")).build());
+        }
+        req.send().await?;
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(e) = describe_endpoint(c, id).await? else {
+                out.push(None);
+                continue;
+            };
+            let arn = e.endpoint_arn().unwrap_or_default().to_string();
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("id", json!(id));
+            put("endpoint_type", json!(e.endpoint_type().map(|t| t.as_str().to_lowercase())));
+            put("engine_name", json!(e.engine_name()));
+            put("server_name", json!(e.server_name()));
+            put("port", json!(e.port()));
+            put("database_name", json!(e.database_name()));
+            put("tags", tags_of(c, &arn).await?);
+            let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "tags") {
+            let arn = describe_endpoint(c, id).await?.and_then(|e| e.endpoint_arn().map(String::from)).unwrap_or_default();
+            retag(c, &arn, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let Some(e) = describe_endpoint(c, id).await? else { return Ok(()) };
+        c.dms.delete_endpoint().endpoint_arn(e.endpoint_arn().unwrap_or_default()).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- replication task
+
+pub static REPLICATION_TASK: TypeSchema = TypeSchema {
+    name: "aws.dms.replication_task",
+    doc: "A DMS replication task: full load, CDC, or both; started when `start: true`.",
+    props: &[
+        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("migration_type", PropKind::Enum(&["full-load", "cdc", "full-load-and-cdc"])).required().replace(),
+        Prop::new("replication_instance_arn", PropKind::Str).required().replace(),
+        Prop::new("source_endpoint_arn", PropKind::Str).required().replace(),
+        Prop::new("target_endpoint_arn", PropKind::Str).required().replace(),
+        Prop::new("table_mappings", PropKind::Json).required().replace(),
+        Prop::new("settings", PropKind::Json).replace(),
+        Prop::new("start", PropKind::Bool).default("false"),
+        TAGS,
+    ],
+    attrs: &["arn", "status"],
+    taggable: true,
+    normalize: None,
+    timeouts: Timeouts::minutes(30, 30, 30),
+};
+
+pub struct ReplicationTask;
+
+async fn describe_task(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::ReplicationTask>, ProviderError> {
+    let r = c.dms.describe_replication_tasks().filters(filter("replication-task-id", id)).send().await;
+    Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.replication_tasks().first().cloned()))
+}
+
+fn task_status(t: &aws_sdk_databasemigration::types::ReplicationTask) -> String {
+    t.status().unwrap_or("unknown").to_string()
+}
+
+fn json_text(v: Option<&Value>) -> Option<String> {
+    v.map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+}
+
+impl ReplicationTask {
+    async fn start(&self, c: &Call<'_>, id: &str) -> Result<(), ProviderError> {
+        use aws_sdk_databasemigration::types::StartReplicationTaskTypeValue;
+        let arn = describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
+        c.dms.start_replication_task().replication_task_arn(arn).start_replication_task_type(StartReplicationTaskTypeValue::StartReplication).send().await?;
+        Ok(())
+    }
+
+    async fn stop(&self, c: &Call<'_>, id: &str) -> Result<(), ProviderError> {
+        let Some(t) = describe_task(c, id).await? else { return Ok(()) };
+        if matches!(task_status(&t).as_str(), "running" | "starting") {
+            c.dms.stop_replication_task().replication_task_arn(t.replication_task_arn().unwrap_or_default()).send().await?;
+            wait_until(c, &format!("`{id}`"), || async {
+                Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
+                    Some("running" | "starting" | "stopping") => Readiness::Pending("stopping".into()),
+                    _ => Readiness::Ready,
+                })
+            })
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AwsResource for ReplicationTask {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        use aws_sdk_databasemigration::types::MigrationTypeValue;
+        let id = str_prop(p, "id").unwrap_or_default().to_string();
+        c.dms
+            .create_replication_task()
+            .replication_task_identifier(&id)
+            .migration_type(MigrationTypeValue::from(str_prop(p, "migration_type").unwrap_or("full-load-and-cdc")))
+            .replication_instance_arn(str_prop(p, "replication_instance_arn").unwrap_or_default())
+            .source_endpoint_arn(str_prop(p, "source_endpoint_arn").unwrap_or_default())
+            .target_endpoint_arn(str_prop(p, "target_endpoint_arn").unwrap_or_default())
+            .set_table_mappings(json_text(p.get("table_mappings")))
+            .set_replication_task_settings(json_text(p.get("settings")))
+            .set_tags(Some(dms_tags(tags_prop(p))))
+            .send()
+            .await?;
+        // Ready to start once created; then started, if asked.
+        wait_until(c, &format!("`{id}`"), || self.ready_to_start(c, &id)).await?;
+        if bool_prop(p, "start") == Some(true) {
+            self.start(c, &id).await?;
+        }
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(t) = describe_task(c, id).await? else {
+                out.push(None);
+                continue;
+            };
+            let arn = t.replication_task_arn().unwrap_or_default().to_string();
+            let status = task_status(&t);
+            let mut properties = Props::new();
+            properties.insert("id".into(), json!(id));
+            properties.insert("migration_type".into(), json!(t.migration_type().map(|m| m.as_str())));
+            properties.insert("replication_instance_arn".into(), json!(t.replication_instance_arn()));
+            properties.insert("source_endpoint_arn".into(), json!(t.source_endpoint_arn()));
+            properties.insert("target_endpoint_arn".into(), json!(t.target_endpoint_arn()));
+            if let Some(m) = t.table_mappings() {
+                properties.insert("table_mappings".into(), serde_json::from_str(m).unwrap_or(json!(m)));
+            }
+            properties.insert("start".into(), json!(matches!(status.as_str(), "running" | "starting")));
+            properties.insert("tags".into(), tags_of(c, &arn).await?);
+            let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn)), ("status".into(), json!(status))]);
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if has(changed, "start") {
+            if bool_prop(new, "start") == Some(true) {
+                self.start(c, id).await?;
+            } else {
+                self.stop(c, id).await?;
+            }
+        }
+        if has(changed, "tags") {
+            let arn = describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
+            retag(c, &arn, old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        self.stop(c, id).await?;
+        let Some(t) = describe_task(c, id).await? else { return Ok(()) };
+        c.dms.delete_replication_task().replication_task_arn(t.replication_task_arn().unwrap_or_default()).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
+            Some("ready" | "running" | "stopped" | "starting") => Readiness::Ready,
+            Some("failed") => Readiness::Failed("failed".into()),
+            Some(s) => Readiness::Pending(s.into()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}
+
+impl ReplicationTask {
+    async fn ready_to_start(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        self.ready(c, id).await
+    }
+}

@@ -1,0 +1,573 @@
+//! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
+//! crawlers and connections.
+
+use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, AwsResource, Call};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use async_trait::async_trait;
+use aws_sdk_glue::types::{
+    Column, ConnectionInput, ConnectionPropertyKey, ConnectionType, CrawlerTargets, DatabaseInput, JobCommand, PhysicalConnectionRequirements,
+    S3Target, Schedule, SerDeInfo, StorageDescriptor, TableInput, WorkerType,
+};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+
+fn invalid(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new("InvalidInput", e.to_string())
+}
+
+fn str_map(p: &Props, k: &str) -> Option<HashMap<String, String>> {
+    p.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+}
+
+fn map_value(m: Option<&HashMap<String, String>>) -> Value {
+    Value::Object(m.map(|m| m.iter().map(|(k, v)| (k.clone(), json!(v))).collect()).unwrap_or_default())
+}
+
+fn arn(c: &Call<'_>, kind: &str, name: &str) -> String {
+    format!("arn:aws:glue:{}:{}:{kind}/{name}", c.region, "*")
+}
+
+async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
+    let (set, remove) = tag_changes(old, new);
+    if !remove.is_empty() {
+        c.glue.untag_resource().resource_arn(arn).set_tags_to_remove(Some(remove)).send().await?;
+    }
+    if !set.is_empty() {
+        c.glue.tag_resource().resource_arn(arn).set_tags_to_add(Some(set.into_iter().collect())).send().await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------- database
+
+pub static DATABASE: TypeSchema = TypeSchema {
+    name: "aws.glue.database",
+    doc: "A Glue Data Catalog database.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("description", PropKind::Str),
+        Prop::new("location_uri", PropKind::Str),
+        Prop::new("parameters", PropKind::Map(&PropKind::Str)),
+    ],
+    attrs: &["arn"],
+    taggable: false,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Database;
+
+fn database_input(p: &Props) -> Result<DatabaseInput, ProviderError> {
+    DatabaseInput::builder()
+        .name(str_prop(p, "name").unwrap_or_default())
+        .set_description(str_prop(p, "description").map(String::from))
+        .set_location_uri(str_prop(p, "location_uri").map(String::from))
+        .set_parameters(str_map(p, "parameters"))
+        .build()
+        .map_err(invalid)
+}
+
+#[async_trait]
+impl AwsResource for Database {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        c.glue.create_database().database_input(database_input(p)?).send().await?;
+        Ok(Observed { id: str_prop(p, "name").unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let Some(d) = absent_if(c.glue.get_database().name(name).send().await, "EntityNotFoundException")?.and_then(|r| r.database().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(name));
+            if let Some(v) = d.description() {
+                properties.insert("description".into(), json!(v));
+            }
+            if let Some(v) = d.location_uri() {
+                properties.insert("location_uri".into(), json!(v));
+            }
+            if d.parameters().is_some_and(|m| !m.is_empty()) {
+                properties.insert("parameters".into(), map_value(d.parameters()));
+            }
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "database", name)))]);
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+        c.glue.update_database().name(id).database_input(database_input(new)?).send().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_database().name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- table
+
+const COLUMN: &[Prop] =
+    &[Prop::new("name", PropKind::Str).required(), Prop::new("type", PropKind::Str).required(), Prop::new("comment", PropKind::Str)];
+
+pub static TABLE: TypeSchema = TypeSchema {
+    name: "aws.glue.table",
+    doc: "A Glue Data Catalog table; `parameters: {table_type: ICEBERG}` for Iceberg.",
+    props: &[
+        Prop::new("database_name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("description", PropKind::Str),
+        Prop::new("table_type", PropKind::Str).default("\"EXTERNAL_TABLE\""),
+        Prop::new("parameters", PropKind::Map(&PropKind::Str)),
+        Prop::new("location", PropKind::Str),
+        Prop::new("input_format", PropKind::Str),
+        Prop::new("output_format", PropKind::Str),
+        Prop::new("serde_library", PropKind::Str),
+        Prop::new("columns", PropKind::List(&PropKind::Object(COLUMN))).default("[]"),
+        Prop::new("partition_keys", PropKind::List(&PropKind::Object(COLUMN))).default("[]"),
+    ],
+    attrs: &["arn"],
+    taggable: false,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Table;
+
+fn columns(p: &Props, k: &str) -> Result<Vec<Column>, ProviderError> {
+    p.get(k)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|c| {
+                    Column::builder()
+                        .name(c["name"].as_str().unwrap_or_default())
+                        .set_type(c.get("type").and_then(Value::as_str).map(String::from))
+                        .set_comment(c.get("comment").and_then(Value::as_str).map(String::from))
+                        .build()
+                        .map_err(invalid)
+                })
+                .collect()
+        })
+        .unwrap_or(Ok(Vec::new()))
+}
+
+fn columns_value(cols: &[Column]) -> Value {
+    Value::Array(
+        cols.iter()
+            .map(|c| {
+                let mut m = Map::new();
+                m.insert("name".into(), json!(c.name()));
+                m.insert("type".into(), json!(c.r#type()));
+                if let Some(x) = c.comment() {
+                    m.insert("comment".into(), json!(x));
+                }
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+fn table_input(p: &Props) -> Result<TableInput, ProviderError> {
+    let serde = SerDeInfo::builder().set_serialization_library(str_prop(p, "serde_library").map(String::from)).build();
+    let sd = StorageDescriptor::builder()
+        .set_columns(Some(columns(p, "columns")?))
+        .set_location(str_prop(p, "location").map(String::from))
+        .set_input_format(str_prop(p, "input_format").map(String::from))
+        .set_output_format(str_prop(p, "output_format").map(String::from))
+        .serde_info(serde)
+        .build();
+    TableInput::builder()
+        .name(str_prop(p, "name").unwrap_or_default())
+        .set_description(str_prop(p, "description").map(String::from))
+        .set_table_type(str_prop(p, "table_type").map(String::from))
+        .set_parameters(str_map(p, "parameters"))
+        .storage_descriptor(sd)
+        .set_partition_keys(Some(columns(p, "partition_keys")?))
+        .build()
+        .map_err(invalid)
+}
+
+fn split(id: &str) -> (&str, &str) {
+    id.split_once('/').unwrap_or((id, ""))
+}
+
+#[async_trait]
+impl AwsResource for Table {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let db = str_prop(p, "database_name").unwrap_or_default();
+        c.glue.create_table().database_name(db).table_input(table_input(p)?).send().await?;
+        Ok(Observed { id: format!("{db}/{}", str_prop(p, "name").unwrap_or_default()), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for id in ids {
+            let (db, name) = split(id);
+            let r = c.glue.get_table().database_name(db).name(name).send().await;
+            let Some(t) = absent_if(r, "EntityNotFoundException")?.and_then(|r| r.table().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let sd = t.storage_descriptor();
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("database_name", json!(db));
+            put("name", json!(name));
+            put("description", json!(t.description()));
+            put("table_type", json!(t.table_type()));
+            if t.parameters().is_some_and(|m| !m.is_empty()) {
+                put("parameters", map_value(t.parameters()));
+            }
+            put("location", json!(sd.and_then(|s| s.location())));
+            put("input_format", json!(sd.and_then(|s| s.input_format())));
+            put("output_format", json!(sd.and_then(|s| s.output_format())));
+            put("serde_library", json!(sd.and_then(|s| s.serde_info()).and_then(|s| s.serialization_library())));
+            put("columns", columns_value(sd.map(|s| s.columns()).unwrap_or_default()));
+            put("partition_keys", columns_value(t.partition_keys()));
+            let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn(c, "table", id)))]);
+            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+        c.glue.update_table().database_name(split(id).0).table_input(table_input(new)?).send().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let (db, name) = split(id);
+        c.glue.delete_table().database_name(db).name(name).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- job
+
+pub static JOB: TypeSchema = TypeSchema {
+    name: "aws.glue.job",
+    doc: "A Glue job: a script in S3 run on Spark (or Python shell / streaming).",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("role_arn", PropKind::Str).required(),
+        Prop::new("script_location", PropKind::Str).required(),
+        Prop::new("command", PropKind::Enum(&["glueetl", "gluestreaming", "pythonshell"])).default("\"glueetl\""),
+        Prop::new("python_version", PropKind::Str).default("\"3\""),
+        Prop::new("glue_version", PropKind::Str).default("\"4.0\""),
+        Prop::new("worker_type", PropKind::Enum(&["Standard", "G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "Z.2X"])),
+        Prop::new("number_of_workers", PropKind::Int),
+        Prop::new("max_retries", PropKind::Int),
+        Prop::new("timeout_minutes", PropKind::Int),
+        Prop::new("default_arguments", PropKind::Map(&PropKind::Str)),
+        Prop::new("connections", PropKind::List(&PropKind::Str)),
+        Prop::new("description", PropKind::Str),
+        TAGS,
+    ],
+    attrs: &["arn"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Job;
+
+fn job_command(p: &Props) -> JobCommand {
+    JobCommand::builder()
+        .name(str_prop(p, "command").unwrap_or("glueetl"))
+        .script_location(str_prop(p, "script_location").unwrap_or_default())
+        .set_python_version(str_prop(p, "python_version").map(String::from))
+        .build()
+}
+
+fn connections(p: &Props) -> Option<aws_sdk_glue::types::ConnectionsList> {
+    p.get("connections").map(|v| aws_sdk_glue::types::ConnectionsList::builder().set_connections(Some(strings(Some(v)))).build())
+}
+
+#[async_trait]
+impl AwsResource for Job {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default().to_string();
+        c.glue
+            .create_job()
+            .name(&name)
+            .role(str_prop(p, "role_arn").unwrap_or_default())
+            .command(job_command(p))
+            .set_glue_version(str_prop(p, "glue_version").map(String::from))
+            .set_worker_type(str_prop(p, "worker_type").map(WorkerType::from))
+            .set_number_of_workers(int_prop(p, "number_of_workers").map(|v| v as i32))
+            .set_max_retries(int_prop(p, "max_retries").map(|v| v as i32))
+            .set_timeout(int_prop(p, "timeout_minutes").map(|v| v as i32))
+            .set_default_arguments(str_map(p, "default_arguments"))
+            .set_connections(connections(p))
+            .set_description(str_prop(p, "description").map(String::from))
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let Some(j) = absent_if(c.glue.get_job().job_name(name).send().await, "EntityNotFoundException")?.and_then(|r| r.job().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let job_arn = arn(c, "job", name);
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("name", json!(name));
+            put("role_arn", json!(j.role()));
+            put("script_location", json!(j.command().and_then(|c| c.script_location())));
+            put("command", json!(j.command().and_then(|c| c.name())));
+            put("python_version", json!(j.command().and_then(|c| c.python_version())));
+            put("glue_version", json!(j.glue_version()));
+            put("worker_type", json!(j.worker_type().map(|w| w.as_str())));
+            put("number_of_workers", json!(j.number_of_workers()));
+            put("max_retries", json!(j.max_retries()));
+            put("timeout_minutes", json!(j.timeout()));
+            if j.default_arguments().is_some_and(|m| !m.is_empty()) {
+                put("default_arguments", map_value(j.default_arguments()));
+            }
+            put("description", json!(j.description()));
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(job_arn))]);
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if changed.iter().any(|k| k != "tags") {
+            let update = aws_sdk_glue::types::JobUpdate::builder()
+                .role(str_prop(new, "role_arn").unwrap_or_default())
+                .command(job_command(new))
+                .set_glue_version(str_prop(new, "glue_version").map(String::from))
+                .set_worker_type(str_prop(new, "worker_type").map(WorkerType::from))
+                .set_number_of_workers(int_prop(new, "number_of_workers").map(|v| v as i32))
+                .set_max_retries(int_prop(new, "max_retries").map(|v| v as i32))
+                .set_timeout(int_prop(new, "timeout_minutes").map(|v| v as i32))
+                .set_default_arguments(str_map(new, "default_arguments"))
+                .set_connections(connections(new))
+                .set_description(str_prop(new, "description").map(String::from))
+                .build();
+            c.glue.update_job().job_name(id).job_update(update).send().await?;
+        }
+        if has(changed, "tags") {
+            retag(c, &arn(c, "job", id), old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_job().job_name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- crawler
+
+pub static CRAWLER: TypeSchema = TypeSchema {
+    name: "aws.glue.crawler",
+    doc: "A Glue crawler over S3 paths into a catalog database.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("role_arn", PropKind::Str).required(),
+        Prop::new("database_name", PropKind::Str).required(),
+        Prop::new("s3_paths", PropKind::List(&PropKind::Str)).required(),
+        Prop::new("schedule", PropKind::Str),
+        Prop::new("table_prefix", PropKind::Str),
+        Prop::new("description", PropKind::Str),
+        TAGS,
+    ],
+    attrs: &["arn"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Crawler;
+
+fn targets(p: &Props) -> CrawlerTargets {
+    let s3: Vec<S3Target> = strings(p.get("s3_paths")).into_iter().map(|path| S3Target::builder().path(path).build()).collect();
+    CrawlerTargets::builder().set_s3_targets(Some(s3)).build()
+}
+
+#[async_trait]
+impl AwsResource for Crawler {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default().to_string();
+        c.glue
+            .create_crawler()
+            .name(&name)
+            .role(str_prop(p, "role_arn").unwrap_or_default())
+            .database_name(str_prop(p, "database_name").unwrap_or_default())
+            .targets(targets(p))
+            .set_schedule(str_prop(p, "schedule").map(String::from))
+            .set_table_prefix(str_prop(p, "table_prefix").map(String::from))
+            .set_description(str_prop(p, "description").map(String::from))
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let r = c.glue.get_crawler().name(name).send().await;
+            let Some(cr) = absent_if(r, "EntityNotFoundException")?.and_then(|r| r.crawler().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let paths: Vec<&str> = cr.targets().map(|t| t.s3_targets()).unwrap_or_default().iter().filter_map(|t| t.path()).collect();
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("name", json!(name));
+            put("role_arn", json!(cr.role()));
+            put("database_name", json!(cr.database_name()));
+            put("s3_paths", json!(paths));
+            put("schedule", json!(cr.schedule().and_then(Schedule::schedule_expression)));
+            put("table_prefix", json!(cr.table_prefix()));
+            put("description", json!(cr.description()));
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "crawler", name)))]);
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        if changed.iter().any(|k| k != "tags") {
+            c.glue
+                .update_crawler()
+                .name(id)
+                .role(str_prop(new, "role_arn").unwrap_or_default())
+                .database_name(str_prop(new, "database_name").unwrap_or_default())
+                .targets(targets(new))
+                .set_schedule(str_prop(new, "schedule").map(String::from))
+                .set_table_prefix(str_prop(new, "table_prefix").map(String::from))
+                .set_description(str_prop(new, "description").map(String::from))
+                .send()
+                .await?;
+        }
+        if has(changed, "tags") {
+            retag(c, &arn(c, "crawler", id), old, new).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_crawler().name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- connection
+
+pub static CONNECTION: TypeSchema = TypeSchema {
+    name: "aws.glue.connection",
+    doc: "A Glue connection (JDBC with credentials from a secret, Kafka, or network).",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("connection_type", PropKind::Enum(&["JDBC", "KAFKA", "NETWORK", "MONGODB"])).required(),
+        Prop::new("properties", PropKind::Map(&PropKind::Str)).default("{}"),
+        Prop::new("subnet_id", PropKind::Str),
+        Prop::new("security_group_ids", PropKind::Set(&PropKind::Str)),
+        Prop::new("availability_zone", PropKind::Str),
+        Prop::new("description", PropKind::Str),
+    ],
+    attrs: &["arn"],
+    taggable: false,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Connection;
+
+fn connection_input(p: &Props) -> Result<ConnectionInput, ProviderError> {
+    let props: HashMap<ConnectionPropertyKey, String> =
+        str_map(p, "properties").unwrap_or_default().into_iter().map(|(k, v)| (ConnectionPropertyKey::from(k.as_str()), v)).collect();
+    let physical = (p.contains_key("subnet_id") || p.contains_key("security_group_ids")).then(|| {
+        PhysicalConnectionRequirements::builder()
+            .set_subnet_id(str_prop(p, "subnet_id").map(String::from))
+            .set_security_group_id_list(p.get("security_group_ids").map(|v| strings(Some(v))))
+            .set_availability_zone(str_prop(p, "availability_zone").map(String::from))
+            .build()
+    });
+    ConnectionInput::builder()
+        .name(str_prop(p, "name").unwrap_or_default())
+        .connection_type(ConnectionType::from(str_prop(p, "connection_type").unwrap_or("JDBC")))
+        .set_connection_properties(Some(props))
+        .set_physical_connection_requirements(physical)
+        .set_description(str_prop(p, "description").map(String::from))
+        .build()
+        .map_err(invalid)
+}
+
+#[async_trait]
+impl AwsResource for Connection {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        c.glue.create_connection().connection_input(connection_input(p)?).send().await?;
+        Ok(Observed { id: str_prop(p, "name").unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let r = c.glue.get_connection().name(name).send().await;
+            let Some(x) = absent_if(r, "EntityNotFoundException")?.and_then(|r| r.connection().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let props: Map<String, Value> =
+                x.connection_properties().map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect()).unwrap_or_default();
+            let phys = x.physical_connection_requirements();
+            let mut properties = Props::new();
+            let mut put = |k: &str, v: Value| {
+                if !v.is_null() {
+                    properties.insert(k.into(), v);
+                }
+            };
+            put("name", json!(name));
+            put("connection_type", json!(x.connection_type().map(|t| t.as_str())));
+            put("properties", Value::Object(props));
+            put("subnet_id", json!(phys.and_then(|p| p.subnet_id())));
+            if let Some(sgs) = phys.map(|p| p.security_group_id_list()).filter(|l| !l.is_empty()) {
+                put("security_group_ids", json!(sgs));
+            }
+            put("availability_zone", json!(phys.and_then(|p| p.availability_zone())));
+            put("description", json!(x.description()));
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "connection", name)))]);
+            out.push(Some(Observed { id: name.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+        c.glue.update_connection().name(id).connection_input(connection_input(new)?).send().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_connection().connection_name(id).send().await?;
+        Ok(())
+    }
+}
+

@@ -1,0 +1,102 @@
+//! SNS topics (failure notifications, fan-out).
+
+use super::{absent_if, has, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use async_trait::async_trait;
+use aws_sdk_sns::types::Tag;
+use serde_json::{json, Map};
+
+pub static TOPIC: TypeSchema = TypeSchema {
+    name: "aws.sns.topic",
+    doc: "An SNS topic.",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("display_name", PropKind::Str),
+        Prop::new("kms_master_key_id", PropKind::Str),
+        Prop::new("policy", PropKind::Json),
+        TAGS,
+    ],
+    attrs: &["arn"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Topic;
+
+fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))).collect()
+}
+
+const ATTRS: &[(&str, &str)] = &[("display_name", "DisplayName"), ("kms_master_key_id", "KmsMasterKeyId"), ("policy", "Policy")];
+
+#[async_trait]
+impl AwsResource for Topic {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let mut attrs = std::collections::HashMap::new();
+        for (prop, attr) in ATTRS {
+            if let Some(v) = p.get(*prop) {
+                attrs.insert(attr.to_string(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+            }
+        }
+        let out = c
+            .sns
+            .create_topic()
+            .name(str_prop(p, "name").unwrap_or_default())
+            .set_attributes(Some(attrs))
+            .set_tags(Some(sns_tags(tags_prop(p))?))
+            .send()
+            .await?;
+        Ok(Observed { id: out.topic_arn().unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in ids {
+            let Some(a) = absent_if(c.sns.get_topic_attributes().topic_arn(arn).send().await, "NotFound")? else {
+                out.push(None);
+                continue;
+            };
+            let attrs = a.attributes().cloned().unwrap_or_default();
+            let tags = c.sns.list_tags_for_resource().resource_arn(arn).send().await?;
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(arn.rsplit(':').next().unwrap_or_default()));
+            for (prop, attr) in ATTRS {
+                if let Some(v) = attrs.get(*attr).filter(|v| !v.is_empty()) {
+                    let value = if *prop == "policy" { serde_json::from_str(v).unwrap_or(json!(v)) } else { json!(v) };
+                    properties.insert((*prop).into(), value);
+                }
+            }
+            properties.insert("tags".into(), tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));
+            let attributes = Map::from_iter([("id".into(), json!(arn)), ("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: arn.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        for (prop, attr) in ATTRS {
+            if has(changed, prop) {
+                let v = new.get(*prop).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+                c.sns.set_topic_attributes().topic_arn(id).attribute_name(*attr).attribute_value(v).send().await?;
+            }
+        }
+        if has(changed, "tags") {
+            let (set, remove) = tag_changes(old, new);
+            if !remove.is_empty() {
+                c.sns.untag_resource().resource_arn(id).set_tag_keys(Some(remove)).send().await?;
+            }
+            if !set.is_empty() {
+                c.sns.tag_resource().resource_arn(id).set_tags(Some(sns_tags(set)?)).send().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.sns.delete_topic().topic_arn(id).send().await?;
+        Ok(())
+    }
+}
+

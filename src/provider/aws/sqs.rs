@@ -1,0 +1,137 @@
+//! SQS queues (fan-out targets, dead-letter queues).
+
+use super::{has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use async_trait::async_trait;
+use aws_sdk_sqs::types::QueueAttributeName as A;
+use serde_json::{json, Map};
+use std::collections::HashMap;
+
+pub static QUEUE: TypeSchema = TypeSchema {
+    name: "aws.sqs.queue",
+    doc: "An SQS queue (a name ending in `.fifo` makes a FIFO queue).",
+    props: &[
+        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("visibility_timeout_seconds", PropKind::Int).default("30"),
+        Prop::new("message_retention_seconds", PropKind::Int).default("345600"),
+        Prop::new("delay_seconds", PropKind::Int).default("0"),
+        Prop::new("receive_wait_time_seconds", PropKind::Int).default("0"),
+        Prop::new("kms_master_key_id", PropKind::Str),
+        Prop::new("redrive_policy", PropKind::Json),
+        Prop::new("policy", PropKind::Json),
+        TAGS,
+    ],
+    attrs: &["arn", "url"],
+    taggable: true,
+    normalize: None,
+    timeouts: QUICK,
+};
+
+pub struct Queue;
+
+const INTS: &[(&str, &str)] = &[
+    ("visibility_timeout_seconds", "VisibilityTimeout"),
+    ("message_retention_seconds", "MessageRetentionPeriod"),
+    ("delay_seconds", "DelaySeconds"),
+    ("receive_wait_time_seconds", "ReceiveMessageWaitTimeSeconds"),
+];
+
+fn attributes(p: &Props, only: Option<&[String]>) -> HashMap<A, String> {
+    let want = |k: &str| only.is_none_or(|o| o.iter().any(|x| x == k));
+    let mut m = HashMap::new();
+    for (prop, attr) in INTS {
+        if let Some(v) = int_prop(p, prop).filter(|_| want(prop)) {
+            m.insert(A::from(*attr), v.to_string());
+        }
+    }
+    if let Some(k) = str_prop(p, "kms_master_key_id").filter(|_| want("kms_master_key_id")) {
+        m.insert(A::KmsMasterKeyId, k.to_string());
+    }
+    for (prop, attr) in [("redrive_policy", A::RedrivePolicy), ("policy", A::Policy)] {
+        if let Some(v) = p.get(prop).filter(|_| want(prop)) {
+            m.insert(attr, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+        }
+    }
+    if str_prop(p, "name").is_some_and(|n| n.ends_with(".fifo")) && only.is_none() {
+        m.insert(A::FifoQueue, "true".into());
+    }
+    m
+}
+
+#[async_trait]
+impl AwsResource for Queue {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let out = c
+            .sqs
+            .create_queue()
+            .queue_name(str_prop(p, "name").unwrap_or_default())
+            .set_attributes(Some(attributes(p, None)))
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        Ok(Observed { id: out.queue_url().unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for url in ids {
+            let r = c.sqs.get_queue_attributes().queue_url(url).attribute_names(A::All).send().await;
+            let attrs = match r {
+                Ok(o) => o.attributes().cloned().unwrap_or_default(),
+                Err(e) => {
+                    let e = ProviderError::from(e);
+                    if e.code.contains("NonExistentQueue") || e.code.contains("QueueDoesNotExist") {
+                        out.push(None);
+                        continue;
+                    }
+                    return Err(e);
+                }
+            };
+            let tags = c.sqs.list_queue_tags().queue_url(url).send().await?;
+            let mut properties = Props::new();
+            properties.insert("name".into(), json!(url.rsplit('/').next().unwrap_or_default()));
+            for (prop, attr) in INTS {
+                if let Some(v) = attrs.get(&A::from(*attr)).and_then(|v| v.parse::<i64>().ok()) {
+                    properties.insert((*prop).into(), json!(v));
+                }
+            }
+            if let Some(k) = attrs.get(&A::KmsMasterKeyId) {
+                properties.insert("kms_master_key_id".into(), json!(k));
+            }
+            for (prop, attr) in [("redrive_policy", A::RedrivePolicy), ("policy", A::Policy)] {
+                if let Some(v) = attrs.get(&attr) {
+                    properties.insert(prop.into(), serde_json::from_str(v).unwrap_or(json!(v)));
+                }
+            }
+            properties.insert("tags".into(), tags_value(tags.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default()));
+            let arn = attrs.get(&A::QueueArn).cloned().unwrap_or_default();
+            let attributes = Map::from_iter([("id".into(), json!(url)), ("url".into(), json!(url)), ("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: url.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+        let attrs = attributes(new, Some(changed));
+        if !attrs.is_empty() {
+            c.sqs.set_queue_attributes().queue_url(id).set_attributes(Some(attrs)).send().await?;
+        }
+        if has(changed, "tags") {
+            let (set, remove) = tag_changes(old, new);
+            if !remove.is_empty() {
+                c.sqs.untag_queue().queue_url(id).set_tag_keys(Some(remove)).send().await?;
+            }
+            if !set.is_empty() {
+                c.sqs.tag_queue().queue_url(id).set_tags(Some(set.into_iter().collect())).send().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.sqs.delete_queue().queue_url(id).send().await?;
+        Ok(())
+    }
+}
+
