@@ -230,7 +230,11 @@ pub async fn run(cli: Cli) -> Result<i32> {
 }
 
 fn load(dir: &Path, env: &EnvArgs) -> Result<Workspace> {
-    workspace::load(dir, &env.env, env.stack.as_deref()).map_err(CliError::Diagnostics)
+    let ws = workspace::load(dir, &env.env, env.stack.as_deref()).map_err(CliError::Diagnostics)?;
+    for w in &ws.stack.warnings {
+        eprintln!("{w}\n");
+    }
+    Ok(ws)
 }
 
 /// The stack name without checking the stack (for commands that only touch state).

@@ -57,6 +57,10 @@ impl Diagnostic {
         Diagnostic { severity: Severity::Error, summary, detail: detail.into(), span: None, hint: None }
     }
 
+    pub fn warning(summary: &'static str, detail: impl Into<String>) -> Diagnostic {
+        Diagnostic { severity: Severity::Warning, summary, detail: detail.into(), span: None, hint: None }
+    }
+
     pub fn at(mut self, span: &Span) -> Diagnostic {
         self.span = Some(span.clone());
         self
@@ -119,6 +123,11 @@ impl fmt::Display for Diagnostics {
             writeln!(f, "{d}\n")?;
         }
         let n = self.0.iter().filter(|d| d.severity == Severity::Error).count();
-        write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })
+        let w = self.0.len() - n;
+        write!(f, "{n} error{} found", if n == 1 { "" } else { "s" })?;
+        if w > 0 {
+            write!(f, " ({w} warning{})", if w == 1 { "" } else { "s" })?;
+        }
+        Ok(())
     }
 }

@@ -153,7 +153,7 @@ pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result
             let graph = graph::build(&stack)?;
             return Ok(Workspace { dir: dir.to_path_buf(), env, stack, graph });
         }
-        Ok(_) => {}
+        Ok(stack) => diags.extend(stack.warnings),
     }
     Err(diags)
 }

@@ -69,6 +69,9 @@ pub struct Stack {
     pub file: Arc<PathBuf>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
+    /// Problems that do not stop the run (e.g. a value for a variable this stack does
+    /// not declare: one env file serves several stacks).
+    pub warnings: Vec<Diagnostic>,
 }
 
 impl Stack {
@@ -177,10 +180,10 @@ pub fn parse_stack(file: &Arc<PathBuf>, text: &str, default_name: &str, env: &En
             outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
-    if out.is_empty() {
-        Ok(Stack { name, file: file.clone(), resources, outputs })
-    } else {
+    if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
         Err(out)
+    } else {
+        Ok(Stack { name, file: file.clone(), resources, outputs, warnings: out })
     }
 }
 
@@ -395,10 +398,15 @@ fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> B
     let mut values = BTreeMap::new();
     for (k, v) in &env.variables {
         match vars.iter().find(|d| d.name == k.name) {
+            // One env file serves several stacks (`--stack`): like Terraform, a value for a
+            // variable this stack does not declare is a warning, with a spelling hint.
             None => out.push(
-                Diagnostic::error("Unknown variable", format!("the stack declares no variable `{}`", k.name))
-                    .at(&k.span)
-                    .hint(unknown_key_hint(&k.name, &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>())),
+                Diagnostic::warning(
+                    "Value for undeclared variable",
+                    format!("this stack declares no variable `{}`; the value is ignored", k.name),
+                )
+                .at(&k.span)
+                .hint(unknown_key_hint(&k.name, &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>())),
             ),
             Some(d) if !d.ty.accepts(v) => out.push(type_mismatch(&k.name, d.ty, v)),
             Some(_) => {

@@ -97,7 +97,13 @@ mod sensitive {
             timeouts: crate::schema::QUICK,
             span: Span::file(Path::new("t")),
         };
-        let s = Stack { name: "t".into(), file: std::sync::Arc::new("t".into()), resources: vec![r], outputs: vec![] };
+        let s = Stack {
+            name: "t".into(),
+            file: std::sync::Arc::new("t".into()),
+            resources: vec![r],
+            outputs: vec![],
+            warnings: vec![],
+        };
         let g = DepGraph::from_stack(&s);
         (s, g)
     }

@@ -17,7 +17,145 @@ def _s3_get_bucket_versioning(self):
     return 200, {"Content-Type": "application/xml"}, body
 
 
+# DMS speaks JSON 1.1, where timestamps are epoch seconds; moto (5.2) sends ISO strings,
+# which the Rust SDK refuses ("failed to parse JSON").
+_DMS_TIMESTAMPS = {
+    "InstanceCreateTime", "ReplicationTaskCreationDate", "ReplicationTaskStartDate", "FreshStartDate",
+    "StartDate", "StopDate", "FullLoadStartDate", "FullLoadFinishDate", "FreeUntil",
+}
+
+
+def _epoch(value):
+    from datetime import datetime, timezone
+
+    if not isinstance(value, str):
+        return value
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.timestamp()
+
+
+def _fix_times(d):
+    if isinstance(d, dict):
+        return {k: (_epoch(v) if k in _DMS_TIMESTAMPS else _fix_times(v)) for k, v in d.items()}
+    if isinstance(d, list):
+        return [_fix_times(x) for x in d]
+    return d
+
+
+def _ec2_subnet(subnet_id):
+    """Find a subnet in moto's EC2 backends: (vpc id, availability zone)."""
+    from moto.ec2.models import ec2_backends
+
+    for account in list(ec2_backends.keys()):
+        for region in list(ec2_backends[account].keys()):
+            try:
+                sub = ec2_backends[account][region].get_subnet(subnet_id)
+            except Exception:
+                continue
+            return sub.vpc_id, sub.availability_zone
+    return None, None
+
+
+def _dms_subnet_group(group):
+    """The real subnets of a DMS replication subnet group (moto says `subnet-12345`)."""
+    subnets, vpc = [], None
+    for sid in group.subnetIds or []:
+        vpc_id, az = _ec2_subnet(sid)
+        vpc = vpc or vpc_id
+        subnets.append({"SubnetIdentifier": sid, "SubnetAvailabilityZone": {"Name": az or "us-east-1a"}, "SubnetStatus": "Active"})
+    return {
+        "ReplicationSubnetGroupIdentifier": group.replication_subnet_group_identifier,
+        "ReplicationSubnetGroupDescription": group.description,
+        "VpcId": vpc or "",
+        "SubnetGroupStatus": "Complete",
+        "Subnets": subnets,
+        "SupportedNetworkTypes": ["IPV4"],
+    }
+
+
+def _patch_dms():
+    from moto.dms import models
+
+    models.FakeReplicationSubnetGroup.to_dict = _dms_subnet_group
+
+    original_instance = models.FakeReplicationInstance.to_dict
+
+    def instance_to_dict(self):
+        d = _fix_times(original_instance(self))
+        group_id = self.replication_subnet_group_identifier
+        if group_id:
+            for account in list(models.dms_backends.keys()):
+                for region in list(models.dms_backends[account].keys()):
+                    group = models.dms_backends[account][region].replication_subnet_groups.get(group_id)
+                    if group is not None:
+                        d["ReplicationSubnetGroup"] = _dms_subnet_group(group)
+        return d
+
+    models.FakeReplicationInstance.to_dict = instance_to_dict
+
+    original_task = models.FakeReplicationTask.to_dict
+    models.FakeReplicationTask.to_dict = lambda self: _fix_times(original_task(self))
+
+    # moto ignores the subnet IDs of a replication subnet group.
+    original_group = models.DatabaseMigrationServiceBackend.create_replication_subnet_group
+
+    def create_group(self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, tags=None):
+        group = original_group(self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, tags)
+        group.subnetIds = list(subnet_ids or [])
+        return group
+
+    models.DatabaseMigrationServiceBackend.create_replication_subnet_group = create_group
+
+    # Task statuses move as on AWS: creating → ready, starting → running,
+    # stopping → stopped (moto's stay `creating`, or jump at once).
+    from cbmoto.lifecycle import begin, look
+
+    original_init = models.FakeReplicationTask.__init__
+
+    def task_init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        begin(self, "status", "creating", "ready")
+
+    models.FakeReplicationTask.__init__ = task_init
+
+    def task_start(self):
+        look(self)
+        if self.status not in ("ready", "stopped", "failed"):
+            from moto.dms.exceptions import InvalidResourceStateFault
+
+            raise InvalidResourceStateFault(f"Replication task is {self.status}; it must be ready or stopped to start.")
+        from datetime import datetime
+
+        self.start_date = datetime.now()
+        begin(self, "status", "starting", "running")
+        return self
+
+    def task_stop(self):
+        look(self)
+        from datetime import datetime
+
+        self.stop_date = datetime.now()
+        begin(self, "status", "stopping", "stopped")
+        return self
+
+    models.FakeReplicationTask.start = task_start
+    models.FakeReplicationTask.stop = task_stop
+
+    original_describe = models.DatabaseMigrationServiceBackend.describe_replication_tasks
+
+    def describe_tasks(self, filters, max_records):
+        tasks = list(original_describe(self, filters, max_records))
+        for t in tasks:
+            look(t)
+        return tasks
+
+    models.DatabaseMigrationServiceBackend.describe_replication_tasks = describe_tasks
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
+    _patch_dms()

@@ -19,6 +19,10 @@ def main() -> None:
     ap.add_argument("--exit-on-stdin-eof", action="store_true", help="exit when stdin closes")
     args = ap.parse_args()
 
+    # AWS always has its managed policies (e.g. AmazonDMSVPCManagementRole); moto only
+    # serves them when asked to.
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server
 

@@ -31,6 +31,28 @@ class FidelityTest(EmulatorTest):
         root = self.raw("/fidelity-versioning?versioning")
         self.assertEqual(root.find("{http://s3.amazonaws.com/doc/2006-03-01/}Status").text, "Suspended")
 
+    def test_dms_timestamps_are_epoch_and_subnet_groups_are_real(self):
+        import json
+        import urllib.request
+
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+        dms = self.client("dms")
+        dms.create_replication_subnet_group(ReplicationSubnetGroupIdentifier="g", ReplicationSubnetGroupDescription="d", SubnetIds=[subnet])
+        dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.medium", ReplicationSubnetGroupIdentifier="g")
+        groups = dms.describe_replication_subnet_groups()["ReplicationSubnetGroups"]
+        self.assertEqual(groups[0]["Subnets"][0]["SubnetIdentifier"], subnet)
+        self.assertEqual(groups[0]["VpcId"], vpc)
+        # The wire format itself: a number, as JSON 1.1 requires.
+        req = urllib.request.Request(self.url + "/", data=b"{}", headers={
+            "X-Amz-Target": "AmazonDMSv20160101.DescribeReplicationInstances", "Content-Type": "application/x-amz-json-1.1",
+            "Authorization": "AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/dms/aws4_request, SignedHeaders=host, Signature=x"})
+        body = json.loads(urllib.request.urlopen(req).read())
+        inst = body["ReplicationInstances"][0]
+        self.assertIsInstance(inst["InstanceCreateTime"], (int, float))
+        self.assertEqual(inst["ReplicationSubnetGroup"]["Subnets"][0]["SubnetAvailabilityZone"]["Name"], "us-east-1b")
+
 
 if __name__ == "__main__":
     unittest.main()

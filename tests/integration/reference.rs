@@ -50,7 +50,7 @@ fn flagship_aurora_msk_connect_redshift() {
             t.routes()
                 .iter()
                 .filter(|r| r.gateway_id() != Some("local"))
-                .map(|r| (r.gateway_id().or(r.nat_gateway_id()).unwrap_or("").to_string()))
+                .map(|r| r.gateway_id().or(r.nat_gateway_id()).unwrap_or("").to_string())
                 .collect::<Vec<_>>()
         };
         assert_eq!(routes_of(&ids["public_routes"]), vec![ids["igw"].clone()]);

@@ -4,7 +4,9 @@ use super::{absent_if, bool_prop, has, str_prop, tag_changes, tags_prop, tags_va
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
-use aws_sdk_athena::types::{ResultConfiguration, ResultConfigurationUpdates, Tag, WorkGroupConfiguration, WorkGroupConfigurationUpdates};
+use aws_sdk_athena::types::{
+    ResultConfiguration, ResultConfigurationUpdates, Tag, WorkGroupConfiguration, WorkGroupConfigurationUpdates,
+};
 use serde_json::{json, Map};
 
 pub static WORKGROUP: TypeSchema = TypeSchema {
@@ -38,7 +40,9 @@ impl AwsResource for Workgroup {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let conf = WorkGroupConfiguration::builder()
-            .set_result_configuration(str_prop(p, "output_location").map(|o| ResultConfiguration::builder().output_location(o).build()))
+            .set_result_configuration(
+                str_prop(p, "output_location").map(|o| ResultConfiguration::builder().output_location(o).build()),
+            )
             .set_enforce_work_group_configuration(bool_prop(p, "enforce_workgroup_configuration"))
             .build();
         c.athena
@@ -74,18 +78,36 @@ impl AwsResource for Workgroup {
             }
             let arn = wg_arn(c, name);
             let tags = c.athena.list_tags_for_resource().resource_arn(&arn).send().await?;
-            properties.insert("tags".into(), tags_value(tags.tags().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))));
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    tags.tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
+                ),
+            );
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
-        if has(changed, "description") || has(changed, "output_location") || has(changed, "enforce_workgroup_configuration") {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if has(changed, "description")
+            || has(changed, "output_location")
+            || has(changed, "enforce_workgroup_configuration")
+        {
             let updates = WorkGroupConfigurationUpdates::builder()
                 .set_result_configuration_updates(
-                    str_prop(new, "output_location").map(|o| ResultConfigurationUpdates::builder().output_location(o).build()),
+                    str_prop(new, "output_location")
+                        .map(|o| ResultConfigurationUpdates::builder().output_location(o).build()),
                 )
                 .set_enforce_work_group_configuration(bool_prop(new, "enforce_workgroup_configuration"))
                 .build();

@@ -2,7 +2,7 @@
 //! targets; credentials come from Secrets Manager, never from the stack) and replication
 //! tasks (full load, CDC, or both; started on request).
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
 use super::{wait_until, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
@@ -20,7 +20,11 @@ fn filter(name: &str, id: &str) -> Filter {
 
 async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
     let t = c.dms.list_tags_for_resource().resource_arn(arn).send().await?;
-    Ok(tags_value(t.tag_list().iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string()))))
+    Ok(tags_value(
+        t.tag_list()
+            .iter()
+            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
+    ))
 }
 
 async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
@@ -71,7 +75,12 @@ impl AwsResource for ReplicationSubnetGroup {
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for id in ids {
-            let r = c.dms.describe_replication_subnet_groups().filters(filter("replication-subnet-group-id", id)).send().await;
+            let r = c
+                .dms
+                .describe_replication_subnet_groups()
+                .filters(filter("replication-subnet-group-id", id))
+                .send()
+                .await;
             let found = absent_if(r, "ResourceNotFoundFault")?;
             let Some(g) = found.as_ref().and_then(|r| r.replication_subnet_groups().first()) else {
                 out.push(None);
@@ -88,7 +97,14 @@ impl AwsResource for ReplicationSubnetGroup {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "description") || has(changed, "subnet_ids") {
             c.dms
                 .modify_replication_subnet_group()
@@ -132,7 +148,10 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
 
 pub struct ReplicationInstance;
 
-async fn describe_instance(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::ReplicationInstance>, ProviderError> {
+async fn describe_instance(
+    c: &Call<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_databasemigration::types::ReplicationInstance>, ProviderError> {
     let r = c.dms.describe_replication_instances().filters(filter("replication-instance-id", id)).send().await;
     Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.replication_instances().first().cloned()))
 }
@@ -179,7 +198,10 @@ impl AwsResource for ReplicationInstance {
             put("engine_version", json!(i.engine_version()));
             put("multi_az", json!(i.multi_az()));
             put("publicly_accessible", json!(i.publicly_accessible()));
-            put("replication_subnet_group_id", json!(i.replication_subnet_group().and_then(|g| g.replication_subnet_group_identifier())));
+            put(
+                "replication_subnet_group_id",
+                json!(i.replication_subnet_group().and_then(|g| g.replication_subnet_group_identifier())),
+            );
             if !sgs.is_empty() {
                 put("vpc_security_group_ids", json!(sgs));
             }
@@ -194,18 +216,45 @@ impl AwsResource for ReplicationInstance {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
-        let arn = describe_instance(c, id).await?.and_then(|i| i.replication_instance_arn().map(String::from)).unwrap_or_default();
-        if ["instance_class", "allocated_storage", "engine_version", "multi_az", "vpc_security_group_ids"].iter().any(|k| has(changed, k)) {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let arn = describe_instance(c, id)
+            .await?
+            .and_then(|i| i.replication_instance_arn().map(String::from))
+            .unwrap_or_default();
+        if ["instance_class", "allocated_storage", "engine_version", "multi_az", "vpc_security_group_ids"]
+            .iter()
+            .any(|k| has(changed, k))
+        {
             c.dms
                 .modify_replication_instance()
                 .replication_instance_arn(&arn)
                 .apply_immediately(true)
-                .set_replication_instance_class(if has(changed, "instance_class") { str_prop(new, "instance_class").map(String::from) } else { None })
-                .set_allocated_storage(if has(changed, "allocated_storage") { int_prop(new, "allocated_storage").map(|v| v as i32) } else { None })
-                .set_engine_version(if has(changed, "engine_version") { str_prop(new, "engine_version").map(String::from) } else { None })
+                .set_replication_instance_class(if has(changed, "instance_class") {
+                    str_prop(new, "instance_class").map(String::from)
+                } else {
+                    None
+                })
+                .set_allocated_storage(if has(changed, "allocated_storage") {
+                    int_prop(new, "allocated_storage").map(|v| v as i32)
+                } else {
+                    None
+                })
+                .set_engine_version(if has(changed, "engine_version") {
+                    str_prop(new, "engine_version").map(String::from)
+                } else {
+                    None
+                })
                 .set_multi_az(if has(changed, "multi_az") { bool_prop(new, "multi_az") } else { None })
-                .set_vpc_security_group_ids(has(changed, "vpc_security_group_ids").then(|| strings(new.get("vpc_security_group_ids"))))
+                .set_vpc_security_group_ids(
+                    has(changed, "vpc_security_group_ids").then(|| strings(new.get("vpc_security_group_ids"))),
+                )
                 .send()
                 .await?;
         }
@@ -217,17 +266,29 @@ impl AwsResource for ReplicationInstance {
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let Some(i) = describe_instance(c, id).await? else { return Ok(()) };
-        c.dms.delete_replication_instance().replication_instance_arn(i.replication_instance_arn().unwrap_or_default()).send().await?;
+        c.dms
+            .delete_replication_instance()
+            .replication_instance_arn(i.replication_instance_arn().unwrap_or_default())
+            .send()
+            .await?;
         Ok(())
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(match describe_instance(c, id).await?.and_then(|i| i.replication_instance_status().map(String::from)).as_deref() {
-            Some("available") => Readiness::Ready,
-            Some(s @ ("failed" | "incompatible-network" | "inaccessible-encryption-credentials")) => Readiness::Failed(s.into()),
-            Some(s) => Readiness::Pending(s.into()),
-            None => Readiness::Pending("not visible yet".into()),
-        })
+        Ok(
+            match describe_instance(c, id)
+                .await?
+                .and_then(|i| i.replication_instance_status().map(String::from))
+                .as_deref()
+            {
+                Some("available") => Readiness::Ready,
+                Some(s @ ("failed" | "incompatible-network" | "inaccessible-encryption-credentials")) => {
+                    Readiness::Failed(s.into())
+                }
+                Some(s) => Readiness::Pending(s.into()),
+                None => Readiness::Pending("not visible yet".into()),
+            },
+        )
     }
 }
 
@@ -256,7 +317,17 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
         Prop::new("endpoint_type", PropKind::Enum(&["source", "target"])).required().replace(),
         Prop::new(
             "engine_name",
-            PropKind::Enum(&["mysql", "aurora", "postgres", "aurora-postgresql", "sqlserver", "redshift", "s3", "kinesis", "kafka"]),
+            PropKind::Enum(&[
+                "mysql",
+                "aurora",
+                "postgres",
+                "aurora-postgresql",
+                "sqlserver",
+                "redshift",
+                "s3",
+                "kinesis",
+                "kafka",
+            ]),
         )
         .required()
         .replace(),
@@ -280,7 +351,10 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
 
 pub struct Endpoint;
 
-async fn describe_endpoint(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::Endpoint>, ProviderError> {
+async fn describe_endpoint(
+    c: &Call<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_databasemigration::types::Endpoint>, ProviderError> {
     let r = c.dms.describe_endpoints().filters(filter("endpoint-id", id)).send().await;
     Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.endpoints().first().cloned()))
 }
@@ -313,14 +387,30 @@ impl AwsResource for Endpoint {
         if let Some(secret) = str_prop(p, "secrets_manager_secret_id") {
             let role = str_prop(p, "secrets_manager_access_role_arn").map(String::from);
             req = match str_prop(p, "engine_name").unwrap_or_default() {
-                "mysql" | "aurora" => req.my_sql_settings(MySqlSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build()),
-                "postgres" | "aurora-postgresql" => {
-                    req.postgre_sql_settings(PostgreSqlSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build())
-                }
-                "sqlserver" => req.microsoft_sql_server_settings(
-                    MicrosoftSqlServerSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build(),
+                "mysql" | "aurora" => req.my_sql_settings(
+                    MySqlSettings::builder()
+                        .secrets_manager_secret_id(secret)
+                        .set_secrets_manager_access_role_arn(role)
+                        .build(),
                 ),
-                "redshift" => req.redshift_settings(RedshiftSettings::builder().secrets_manager_secret_id(secret).set_secrets_manager_access_role_arn(role).build()),
+                "postgres" | "aurora-postgresql" => req.postgre_sql_settings(
+                    PostgreSqlSettings::builder()
+                        .secrets_manager_secret_id(secret)
+                        .set_secrets_manager_access_role_arn(role)
+                        .build(),
+                ),
+                "sqlserver" => req.microsoft_sql_server_settings(
+                    MicrosoftSqlServerSettings::builder()
+                        .secrets_manager_secret_id(secret)
+                        .set_secrets_manager_access_role_arn(role)
+                        .build(),
+                ),
+                "redshift" => req.redshift_settings(
+                    RedshiftSettings::builder()
+                        .secrets_manager_secret_id(secret)
+                        .set_secrets_manager_access_role_arn(role)
+                        .build(),
+                ),
                 _ => req,
             };
         }
@@ -346,7 +436,8 @@ impl AwsResource for Endpoint {
             );
         }
         if let Some(m) = obj(p, "kafka_settings") {
-            req = req.kafka_settings(KafkaSettings::builder().set_broker(s(m, "broker")).set_topic(s(m, "topic")).build());
+            req = req
+                .kafka_settings(KafkaSettings::builder().set_broker(s(m, "broker")).set_topic(s(m, "topic")).build());
         }
         req.send().await?;
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
@@ -379,9 +470,17 @@ impl AwsResource for Endpoint {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "tags") {
-            let arn = describe_endpoint(c, id).await?.and_then(|e| e.endpoint_arn().map(String::from)).unwrap_or_default();
+            let arn =
+                describe_endpoint(c, id).await?.and_then(|e| e.endpoint_arn().map(String::from)).unwrap_or_default();
             retag(c, &arn, old, new).await?;
         }
         Ok(())
@@ -418,7 +517,10 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
 
 pub struct ReplicationTask;
 
-async fn describe_task(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_databasemigration::types::ReplicationTask>, ProviderError> {
+async fn describe_task(
+    c: &Call<'_>,
+    id: &str,
+) -> Result<Option<aws_sdk_databasemigration::types::ReplicationTask>, ProviderError> {
     let r = c.dms.describe_replication_tasks().filters(filter("replication-task-id", id)).send().await;
     Ok(absent_if(r, "ResourceNotFoundFault")?.and_then(|r| r.replication_tasks().first().cloned()))
 }
@@ -434,15 +536,25 @@ fn json_text(v: Option<&Value>) -> Option<String> {
 impl ReplicationTask {
     async fn start(&self, c: &Call<'_>, id: &str) -> Result<(), ProviderError> {
         use aws_sdk_databasemigration::types::StartReplicationTaskTypeValue;
-        let arn = describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
-        c.dms.start_replication_task().replication_task_arn(arn).start_replication_task_type(StartReplicationTaskTypeValue::StartReplication).send().await?;
+        let arn =
+            describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
+        c.dms
+            .start_replication_task()
+            .replication_task_arn(arn)
+            .start_replication_task_type(StartReplicationTaskTypeValue::StartReplication)
+            .send()
+            .await?;
         Ok(())
     }
 
     async fn stop(&self, c: &Call<'_>, id: &str) -> Result<(), ProviderError> {
         let Some(t) = describe_task(c, id).await? else { return Ok(()) };
         if matches!(task_status(&t).as_str(), "running" | "starting") {
-            c.dms.stop_replication_task().replication_task_arn(t.replication_task_arn().unwrap_or_default()).send().await?;
+            c.dms
+                .stop_replication_task()
+                .replication_task_arn(t.replication_task_arn().unwrap_or_default())
+                .send()
+                .await?;
             wait_until(c, &format!("`{id}`"), || async {
                 Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
                     Some("running" | "starting" | "stopping") => Readiness::Pending("stopping".into()),
@@ -473,9 +585,9 @@ impl AwsResource for ReplicationTask {
             .send()
             .await?;
         // Ready to start once created; then started, if asked.
-        wait_until(c, &format!("`{id}`"), || self.ready_to_start(c, &id)).await?;
+        wait_until(c, &format!("`{id}`"), || self.ready_to_start(c, &id)).await.map_err(created(&id))?;
         if bool_prop(p, "start") == Some(true) {
-            self.start(c, &id).await?;
+            self.start(c, &id).await.map_err(created(&id))?;
         }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
@@ -500,13 +612,24 @@ impl AwsResource for ReplicationTask {
             }
             properties.insert("start".into(), json!(matches!(status.as_str(), "running" | "starting")));
             properties.insert("tags".into(), tags_of(c, &arn).await?);
-            let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn)), ("status".into(), json!(status))]);
+            let attributes = Map::from_iter([
+                ("id".into(), json!(id)),
+                ("arn".into(), json!(arn)),
+                ("status".into(), json!(status)),
+            ]);
             out.push(Some(Observed { id: id.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "start") {
             if bool_prop(new, "start") == Some(true) {
                 self.start(c, id).await?;
@@ -515,7 +638,10 @@ impl AwsResource for ReplicationTask {
             }
         }
         if has(changed, "tags") {
-            let arn = describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
+            let arn = describe_task(c, id)
+                .await?
+                .and_then(|t| t.replication_task_arn().map(String::from))
+                .unwrap_or_default();
             retag(c, &arn, old, new).await?;
         }
         Ok(())
@@ -524,7 +650,11 @@ impl AwsResource for ReplicationTask {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         self.stop(c, id).await?;
         let Some(t) = describe_task(c, id).await? else { return Ok(()) };
-        c.dms.delete_replication_task().replication_task_arn(t.replication_task_arn().unwrap_or_default()).send().await?;
+        c.dms
+            .delete_replication_task()
+            .replication_task_arn(t.replication_task_arn().unwrap_or_default())
+            .send()
+            .await?;
         Ok(())
     }
 

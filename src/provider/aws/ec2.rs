@@ -2,7 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{bool_prop, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness};
+use super::{bool_prop, created, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -83,7 +83,9 @@ impl AwsResource for Vpc {
             .send()
             .await?;
         let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
-        self.update(c, &id, &Props::new(), p, &["enable_dns_support".into(), "enable_dns_hostnames".into()]).await?;
+        self.update(c, &id, &Props::new(), p, &["enable_dns_support".into(), "enable_dns_hostnames".into()])
+            .await
+            .map_err(created(&id))?;
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
@@ -192,7 +194,7 @@ impl AwsResource for Subnet {
             .await?;
         let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string();
         if bool_prop(p, "map_public_ip_on_launch") == Some(true) {
-            self.update(c, &id, &Props::new(), p, &["map_public_ip_on_launch".into()]).await?;
+            self.update(c, &id, &Props::new(), p, &["map_public_ip_on_launch".into()]).await.map_err(created(&id))?;
         }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
@@ -264,7 +266,13 @@ impl AwsResource for InternetGateway {
             .await?;
         let id = out.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
         if let Some(vpc) = str_prop(p, "vpc_id") {
-            c.ec2.attach_internet_gateway().internet_gateway_id(&id).vpc_id(vpc).send().await?;
+            c.ec2
+                .attach_internet_gateway()
+                .internet_gateway_id(&id)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .map_err(|e| created(&id)(e.into()))?;
         }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
@@ -397,7 +405,7 @@ impl AwsResource for RouteTable {
             .await?;
         let id = out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string();
         let empty = Props::new();
-        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()]).await?;
+        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()]).await.map_err(created(&id))?;
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
@@ -657,11 +665,11 @@ impl AwsResource for SecurityGroup {
             .send()
             .await?;
         let id = out.group_id().unwrap_or_default().to_string();
-        self.set_rules(c, &id, false, None, p.get("ingress")).await?;
+        self.set_rules(c, &id, false, None, p.get("ingress")).await.map_err(created(&id))?;
         if p.contains_key("egress") {
             // Replace the allow-all egress rule AWS adds to every new group.
             let default = json!([{"protocol": "all", "cidr_blocks": ["0.0.0.0/0"]}]);
-            self.set_rules(c, &id, true, Some(&default), p.get("egress")).await?;
+            self.set_rules(c, &id, true, Some(&default), p.get("egress")).await.map_err(created(&id))?;
         }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }

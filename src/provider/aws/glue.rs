@@ -6,8 +6,8 @@ use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
-    Column, ConnectionInput, ConnectionPropertyKey, ConnectionType, CrawlerTargets, DatabaseInput, JobCommand, PhysicalConnectionRequirements,
-    S3Target, Schedule, SerDeInfo, StorageDescriptor, TableInput, WorkerType,
+    Column, ConnectionInput, ConnectionPropertyKey, ConnectionType, CrawlerTargets, DatabaseInput, JobCommand,
+    PhysicalConnectionRequirements, S3Target, Schedule, SerDeInfo, StorageDescriptor, TableInput, WorkerType,
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -17,7 +17,9 @@ fn invalid(e: impl std::fmt::Display) -> ProviderError {
 }
 
 fn str_map(p: &Props, k: &str) -> Option<HashMap<String, String>> {
-    p.get(k).and_then(Value::as_object).map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+    p.get(k)
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
 }
 
 fn map_value(m: Option<&HashMap<String, String>>) -> Value {
@@ -72,13 +74,19 @@ fn database_input(p: &Props) -> Result<DatabaseInput, ProviderError> {
 impl AwsResource for Database {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_database().database_input(database_input(p)?).send().await?;
-        Ok(Observed { id: str_prop(p, "name").unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+        Ok(Observed {
+            id: str_prop(p, "name").unwrap_or_default().into(),
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
     }
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for name in ids {
-            let Some(d) = absent_if(c.glue.get_database().name(name).send().await, "EntityNotFoundException")?.and_then(|r| r.database().cloned()) else {
+            let Some(d) = absent_if(c.glue.get_database().name(name).send().await, "EntityNotFoundException")?
+                .and_then(|r| r.database().cloned())
+            else {
                 out.push(None);
                 continue;
             };
@@ -93,13 +101,21 @@ impl AwsResource for Database {
             if d.parameters().is_some_and(|m| !m.is_empty()) {
                 properties.insert("parameters".into(), map_value(d.parameters()));
             }
-            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "database", name)))]);
+            let attributes =
+                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "database", name)))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+    ) -> Result<(), ProviderError> {
         c.glue.update_database().name(id).database_input(database_input(new)?).send().await?;
         Ok(())
     }
@@ -112,8 +128,11 @@ impl AwsResource for Database {
 
 // ---------------------------------------------------------------- table
 
-const COLUMN: &[Prop] =
-    &[Prop::new("name", PropKind::Str).required(), Prop::new("type", PropKind::Str).required(), Prop::new("comment", PropKind::Str)];
+const COLUMN: &[Prop] = &[
+    Prop::new("name", PropKind::Str).required(),
+    Prop::new("type", PropKind::Str).required(),
+    Prop::new("comment", PropKind::Str),
+];
 
 pub static TABLE: TypeSchema = TypeSchema {
     name: "aws.glue.table",
@@ -202,7 +221,11 @@ impl AwsResource for Table {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let db = str_prop(p, "database_name").unwrap_or_default();
         c.glue.create_table().database_name(db).table_input(table_input(p)?).send().await?;
-        Ok(Observed { id: format!("{db}/{}", str_prop(p, "name").unwrap_or_default()), properties: p.clone(), attributes: Props::new() })
+        Ok(Observed {
+            id: format!("{db}/{}", str_prop(p, "name").unwrap_or_default()),
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
     }
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
@@ -240,7 +263,14 @@ impl AwsResource for Table {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+    ) -> Result<(), ProviderError> {
         c.glue.update_table().database_name(split(id).0).table_input(table_input(new)?).send().await?;
         Ok(())
     }
@@ -290,7 +320,8 @@ fn job_command(p: &Props) -> JobCommand {
 }
 
 fn connections(p: &Props) -> Option<aws_sdk_glue::types::ConnectionsList> {
-    p.get("connections").map(|v| aws_sdk_glue::types::ConnectionsList::builder().set_connections(Some(strings(Some(v)))).build())
+    p.get("connections")
+        .map(|v| aws_sdk_glue::types::ConnectionsList::builder().set_connections(Some(strings(Some(v)))).build())
 }
 
 #[async_trait]
@@ -319,7 +350,9 @@ impl AwsResource for Job {
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for name in ids {
-            let Some(j) = absent_if(c.glue.get_job().job_name(name).send().await, "EntityNotFoundException")?.and_then(|r| r.job().cloned()) else {
+            let Some(j) = absent_if(c.glue.get_job().job_name(name).send().await, "EntityNotFoundException")?
+                .and_then(|r| r.job().cloned())
+            else {
                 out.push(None);
                 continue;
             };
@@ -350,7 +383,14 @@ impl AwsResource for Job {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if changed.iter().any(|k| k != "tags") {
             let update = aws_sdk_glue::types::JobUpdate::builder()
                 .role(str_prop(new, "role_arn").unwrap_or_default())
@@ -402,7 +442,8 @@ pub static CRAWLER: TypeSchema = TypeSchema {
 pub struct Crawler;
 
 fn targets(p: &Props) -> CrawlerTargets {
-    let s3: Vec<S3Target> = strings(p.get("s3_paths")).into_iter().map(|path| S3Target::builder().path(path).build()).collect();
+    let s3: Vec<S3Target> =
+        strings(p.get("s3_paths")).into_iter().map(|path| S3Target::builder().path(path).build()).collect();
     CrawlerTargets::builder().set_s3_targets(Some(s3)).build()
 }
 
@@ -433,7 +474,8 @@ impl AwsResource for Crawler {
                 out.push(None);
                 continue;
             };
-            let paths: Vec<&str> = cr.targets().map(|t| t.s3_targets()).unwrap_or_default().iter().filter_map(|t| t.path()).collect();
+            let paths: Vec<&str> =
+                cr.targets().map(|t| t.s3_targets()).unwrap_or_default().iter().filter_map(|t| t.path()).collect();
             let mut properties = Props::new();
             let mut put = |k: &str, v: Value| {
                 if !v.is_null() {
@@ -447,13 +489,21 @@ impl AwsResource for Crawler {
             put("schedule", json!(cr.schedule().and_then(Schedule::schedule_expression)));
             put("table_prefix", json!(cr.table_prefix()));
             put("description", json!(cr.description()));
-            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "crawler", name)))]);
+            let attributes =
+                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "crawler", name)))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if changed.iter().any(|k| k != "tags") {
             c.glue
                 .update_crawler()
@@ -502,8 +552,11 @@ pub static CONNECTION: TypeSchema = TypeSchema {
 pub struct Connection;
 
 fn connection_input(p: &Props) -> Result<ConnectionInput, ProviderError> {
-    let props: HashMap<ConnectionPropertyKey, String> =
-        str_map(p, "properties").unwrap_or_default().into_iter().map(|(k, v)| (ConnectionPropertyKey::from(k.as_str()), v)).collect();
+    let props: HashMap<ConnectionPropertyKey, String> = str_map(p, "properties")
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(k, v)| (ConnectionPropertyKey::from(k.as_str()), v))
+        .collect();
     let physical = (p.contains_key("subnet_id") || p.contains_key("security_group_ids")).then(|| {
         PhysicalConnectionRequirements::builder()
             .set_subnet_id(str_prop(p, "subnet_id").map(String::from))
@@ -525,7 +578,11 @@ fn connection_input(p: &Props) -> Result<ConnectionInput, ProviderError> {
 impl AwsResource for Connection {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_connection().connection_input(connection_input(p)?).send().await?;
-        Ok(Observed { id: str_prop(p, "name").unwrap_or_default().into(), properties: p.clone(), attributes: Props::new() })
+        Ok(Observed {
+            id: str_prop(p, "name").unwrap_or_default().into(),
+            properties: p.clone(),
+            attributes: Props::new(),
+        })
     }
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
@@ -536,8 +593,10 @@ impl AwsResource for Connection {
                 out.push(None);
                 continue;
             };
-            let props: Map<String, Value> =
-                x.connection_properties().map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect()).unwrap_or_default();
+            let props: Map<String, Value> = x
+                .connection_properties()
+                .map(|m| m.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect())
+                .unwrap_or_default();
             let phys = x.physical_connection_requirements();
             let mut properties = Props::new();
             let mut put = |k: &str, v: Value| {
@@ -554,13 +613,21 @@ impl AwsResource for Connection {
             }
             put("availability_zone", json!(phys.and_then(|p| p.availability_zone())));
             put("description", json!(x.description()));
-            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "connection", name)))]);
+            let attributes =
+                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "connection", name)))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, _old: &Props, new: &Props, _changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+    ) -> Result<(), ProviderError> {
         c.glue.update_connection().name(id).connection_input(connection_input(new)?).send().await?;
         Ok(())
     }
@@ -570,4 +637,3 @@ impl AwsResource for Connection {
         Ok(())
     }
 }
-

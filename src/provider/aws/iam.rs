@@ -2,7 +2,8 @@
 //! policies (a new default version on every document change).
 
 use super::{
-    absent_if, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Call,
+    absent_if, created, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource,
+    Call,
 };
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
@@ -63,7 +64,9 @@ impl AwsResource for Role {
             .set_tags(Some(iam_tags(tags_prop(p))?))
             .send()
             .await?;
-        self.update(c, &name, &Props::new(), p, &["inline_policies".into(), "managed_policy_arns".into()]).await?;
+        self.update(c, &name, &Props::new(), p, &["inline_policies".into(), "managed_policy_arns".into()])
+            .await
+            .map_err(created(&name))?;
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 

@@ -1,6 +1,9 @@
 //! Kinesis data streams.
 
-use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, wait_until, AwsResource, Call, Readiness};
+use super::{
+    absent_if, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, wait_until, AwsResource, Call,
+    Readiness,
+};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -26,7 +29,10 @@ pub static STREAM: TypeSchema = TypeSchema {
 
 pub struct Stream;
 
-async fn summary(c: &Call<'_>, name: &str) -> Result<Option<aws_sdk_kinesis::types::StreamDescriptionSummary>, ProviderError> {
+async fn summary(
+    c: &Call<'_>,
+    name: &str,
+) -> Result<Option<aws_sdk_kinesis::types::StreamDescriptionSummary>, ProviderError> {
     let r = absent_if(c.kinesis.describe_stream_summary().stream_name(name).send().await, "ResourceNotFoundException")?;
     Ok(r.and_then(|r| r.stream_description_summary().cloned()))
 }
@@ -40,14 +46,23 @@ impl AwsResource for Stream {
             .create_stream()
             .stream_name(&name)
             .set_shard_count(int_prop(p, "shard_count").map(|v| v as i32).filter(|_| mode == StreamMode::Provisioned))
-            .stream_mode_details(StreamModeDetails::builder().stream_mode(mode).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?)
+            .stream_mode_details(
+                StreamModeDetails::builder()
+                    .stream_mode(mode)
+                    .build()
+                    .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?,
+            )
             .set_tags(Some(tags_prop(p).into_iter().collect()))
             .send()
             .await?;
         wait_until(c, &format!("stream `{name}`"), || self.ready(c, &name)).await?;
-        let changed: Vec<String> = ["retention_period_hours", "kms_key_id"].iter().filter(|k| p.contains_key(**k)).map(|k| k.to_string()).collect();
+        let changed: Vec<String> = ["retention_period_hours", "kms_key_id"]
+            .iter()
+            .filter(|k| p.contains_key(**k))
+            .map(|k| k.to_string())
+            .collect();
         let defaults = serde_json::Map::from_iter([("retention_period_hours".to_string(), json!(24))]);
-        self.update(c, &name, &defaults, p, &changed).await?;
+        self.update(c, &name, &defaults, p, &changed).await.map_err(created(&name))?;
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 
@@ -70,35 +85,78 @@ impl AwsResource for Stream {
             if let Some(k) = s.key_id() {
                 properties.insert("kms_key_id".into(), json!(k));
             }
-            properties.insert("tags".into(), tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string()))));
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    tags.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())),
+                ),
+            );
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(s.stream_arn()))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "shard_count") {
             if let Some(n) = int_prop(new, "shard_count") {
-                c.kinesis.update_shard_count().stream_name(id).target_shard_count(n as i32).scaling_type(ScalingType::UniformScaling).send().await?;
+                c.kinesis
+                    .update_shard_count()
+                    .stream_name(id)
+                    .target_shard_count(n as i32)
+                    .scaling_type(ScalingType::UniformScaling)
+                    .send()
+                    .await?;
                 wait_until(c, &format!("stream `{id}`"), || self.ready(c, id)).await?;
             }
         }
         if has(changed, "retention_period_hours") {
-            let (o, n) = (int_prop(old, "retention_period_hours").unwrap_or(24), int_prop(new, "retention_period_hours").unwrap_or(24));
+            let (o, n) = (
+                int_prop(old, "retention_period_hours").unwrap_or(24),
+                int_prop(new, "retention_period_hours").unwrap_or(24),
+            );
             if n > o {
-                c.kinesis.increase_stream_retention_period().stream_name(id).retention_period_hours(n as i32).send().await?;
+                c.kinesis
+                    .increase_stream_retention_period()
+                    .stream_name(id)
+                    .retention_period_hours(n as i32)
+                    .send()
+                    .await?;
             } else if n < o {
-                c.kinesis.decrease_stream_retention_period().stream_name(id).retention_period_hours(n as i32).send().await?;
+                c.kinesis
+                    .decrease_stream_retention_period()
+                    .stream_name(id)
+                    .retention_period_hours(n as i32)
+                    .send()
+                    .await?;
             }
         }
         if has(changed, "kms_key_id") {
             match (str_prop(old, "kms_key_id"), str_prop(new, "kms_key_id")) {
                 (_, Some(k)) => {
-                    c.kinesis.start_stream_encryption().stream_name(id).encryption_type(EncryptionType::Kms).key_id(k).send().await?;
+                    c.kinesis
+                        .start_stream_encryption()
+                        .stream_name(id)
+                        .encryption_type(EncryptionType::Kms)
+                        .key_id(k)
+                        .send()
+                        .await?;
                 }
                 (Some(k), None) => {
-                    c.kinesis.stop_stream_encryption().stream_name(id).encryption_type(EncryptionType::Kms).key_id(k).send().await?;
+                    c.kinesis
+                        .stop_stream_encryption()
+                        .stream_name(id)
+                        .encryption_type(EncryptionType::Kms)
+                        .key_id(k)
+                        .send()
+                        .await?;
                 }
                 (None, None) => {}
             }

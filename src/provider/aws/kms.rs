@@ -1,7 +1,7 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{bool_prop, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{bool_prop, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -28,12 +28,22 @@ pub struct Key;
 
 fn kms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
-        .map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string())))
+        .map(|(k, v)| {
+            Tag::builder()
+                .tag_key(k)
+                .tag_value(v)
+                .build()
+                .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
+        })
         .collect()
 }
 
 fn alias_name(a: &str) -> String {
-    if a.starts_with("alias/") { a.to_string() } else { format!("alias/{a}") }
+    if a.starts_with("alias/") {
+        a.to_string()
+    } else {
+        format!("alias/{a}")
+    }
 }
 
 #[async_trait]
@@ -48,10 +58,16 @@ impl AwsResource for Key {
             .await?;
         let id = out.key_metadata().map(|m| m.key_id().to_string()).unwrap_or_default();
         if bool_prop(p, "enable_key_rotation") != Some(false) {
-            c.kms.enable_key_rotation().key_id(&id).send().await?;
+            c.kms.enable_key_rotation().key_id(&id).send().await.map_err(|e| created(&id)(e.into()))?;
         }
         if let Some(a) = str_prop(p, "alias") {
-            c.kms.create_alias().alias_name(alias_name(a)).target_key_id(&id).send().await?;
+            c.kms
+                .create_alias()
+                .alias_name(alias_name(a))
+                .target_key_id(&id)
+                .send()
+                .await
+                .map_err(|e| created(&id)(e.into()))?;
         }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
@@ -86,7 +102,10 @@ impl AwsResource for Key {
                 properties.insert("alias".into(), json!(a));
             }
             properties.insert("enable_key_rotation".into(), json!(rotation.key_rotation_enabled()));
-            properties.insert("tags".into(), tags_value(tags.tags().iter().map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))));
+            properties.insert(
+                "tags".into(),
+                tags_value(tags.tags().iter().map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))),
+            );
             let attributes = Map::from_iter([
                 ("id".into(), json!(id)),
                 ("arn".into(), json!(m.arn())),
@@ -97,9 +116,21 @@ impl AwsResource for Key {
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         if has(changed, "description") {
-            c.kms.update_key_description().key_id(id).description(str_prop(new, "description").unwrap_or_default()).send().await?;
+            c.kms
+                .update_key_description()
+                .key_id(id)
+                .description(str_prop(new, "description").unwrap_or_default())
+                .send()
+                .await?;
         }
         if has(changed, "enable_key_rotation") {
             if bool_prop(new, "enable_key_rotation") == Some(false) {

@@ -337,6 +337,15 @@ impl Provider for AwsProvider {
 
 // ---- small helpers shared by the resource modules ----
 
+/// For errors after the main create call succeeded (configuring what was just created):
+/// the resource exists, so the error carries its ID and it gets recorded, never orphaned.
+pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError + '_ {
+    move |mut e| {
+        e.created_id = Some(id.to_string());
+        e
+    }
+}
+
 /// Whether `name` is among the changed properties.
 pub(crate) fn has(changed: &[String], name: &str) -> bool {
     changed.iter().any(|c| c == name)

@@ -3,7 +3,7 @@
 //! Master passwords are managed by RDS in Secrets Manager, or read from a secret the
 //! stack names at create time; they are never held in state.
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
 use super::{AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
@@ -333,7 +333,7 @@ impl AwsResource for ParameterGroup {
                 .await?;
         }
         let names: Vec<String> = params_of(p).keys().cloned().collect();
-        self.put(c, &name, p, names, false).await?;
+        self.put(c, &name, p, names, false).await.map_err(created(&name))?;
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 

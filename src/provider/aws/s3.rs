@@ -1,6 +1,6 @@
 //! S3 buckets with versioning, default encryption and a public access block.
 
-use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -165,7 +165,7 @@ impl AwsResource for Bucket {
         }
         req.send().await?;
         let all: Vec<String> = ["tags", "versioning", "encryption", "block_public_access"].map(String::from).to_vec();
-        self.update(c, &name, &Props::new(), p, &all).await?;
+        self.update(c, &name, &Props::new(), p, &all).await.map_err(created(&name))?;
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
 

@@ -26,10 +26,15 @@ pub static TOPIC: TypeSchema = TypeSchema {
 pub struct Topic;
 
 fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
-    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))).collect()
+    tags.into_iter()
+        .map(|(k, v)| {
+            Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
+        })
+        .collect()
 }
 
-const ATTRS: &[(&str, &str)] = &[("display_name", "DisplayName"), ("kms_master_key_id", "KmsMasterKeyId"), ("policy", "Policy")];
+const ATTRS: &[(&str, &str)] =
+    &[("display_name", "DisplayName"), ("kms_master_key_id", "KmsMasterKeyId"), ("policy", "Policy")];
 
 #[async_trait]
 impl AwsResource for Topic {
@@ -68,17 +73,30 @@ impl AwsResource for Topic {
                     properties.insert((*prop).into(), value);
                 }
             }
-            properties.insert("tags".into(), tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))));
+            properties.insert(
+                "tags".into(),
+                tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
+            );
             let attributes = Map::from_iter([("id".into(), json!(arn)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: arn.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         for (prop, attr) in ATTRS {
             if has(changed, prop) {
-                let v = new.get(*prop).map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string())).unwrap_or_default();
+                let v = new
+                    .get(*prop)
+                    .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+                    .unwrap_or_default();
                 c.sns.set_topic_attributes().topic_arn(id).attribute_name(*attr).attribute_value(v).send().await?;
             }
         }
@@ -99,4 +117,3 @@ impl AwsResource for Topic {
         Ok(())
     }
 }
-

@@ -104,15 +104,30 @@ impl AwsResource for Queue {
                     properties.insert(prop.into(), serde_json::from_str(v).unwrap_or(json!(v)));
                 }
             }
-            properties.insert("tags".into(), tags_value(tags.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default()));
+            properties.insert(
+                "tags".into(),
+                tags_value(
+                    tags.tags()
+                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>())
+                        .unwrap_or_default(),
+                ),
+            );
             let arn = attrs.get(&A::QueueArn).cloned().unwrap_or_default();
-            let attributes = Map::from_iter([("id".into(), json!(url)), ("url".into(), json!(url)), ("arn".into(), json!(arn))]);
+            let attributes =
+                Map::from_iter([("id".into(), json!(url)), ("url".into(), json!(url)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: url.clone(), properties, attributes }));
         }
         Ok(out)
     }
 
-    async fn update(&self, c: &Call<'_>, id: &str, old: &Props, new: &Props, changed: &[String]) -> Result<(), ProviderError> {
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
         let attrs = attributes(new, Some(changed));
         if !attrs.is_empty() {
             c.sqs.set_queue_attributes().queue_url(id).set_attributes(Some(attrs)).send().await?;
@@ -134,4 +149,3 @@ impl AwsResource for Queue {
         Ok(())
     }
 }
-
