@@ -170,8 +170,10 @@ impl TypeSchema {
         self.props.iter().find(|p| p.name == name)
     }
 
+    /// Every resource has an `id` (its cloud identifier), besides its declared attributes
+    /// and non-sensitive properties.
     pub fn has_attr(&self, name: &str) -> bool {
-        self.attrs.contains(&name) || self.prop(name).is_some_and(|p| !p.sensitive)
+        name == "id" || self.attrs.contains(&name) || self.prop(name).is_some_and(|p| !p.sensitive)
     }
 }
 

@@ -204,7 +204,7 @@ struct Known {
 fn lookup(known: &BTreeMap<String, Known>, r: &Ref) -> Option<Value> {
     let k = known.get(&r.resource)?;
     let fresh = matches!(k.action, Action::Create | Action::Replace);
-    if k.ty.attrs.contains(&r.attr.as_str()) {
+    if r.attr == "id" || k.ty.attrs.contains(&r.attr.as_str()) {
         return if fresh { None } else { k.attrs.get(&r.attr).cloned() };
     }
     match k.after.get(&r.attr) {
