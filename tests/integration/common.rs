@@ -190,6 +190,9 @@ pub struct Aws {
     pub kafka: aws_sdk_kafka::Client,
     pub kafkaconnect: aws_sdk_kafkaconnect::Client,
     pub redshift_serverless: aws_sdk_redshiftserverless::Client,
+    pub dms: aws_sdk_databasemigration::Client,
+    pub glue: aws_sdk_glue::Client,
+    pub athena: aws_sdk_athena::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -222,6 +225,9 @@ pub fn aws() -> &'static Aws {
             kafka: aws_sdk_kafka::Client::new(&conf),
             kafkaconnect: aws_sdk_kafkaconnect::Client::new(&conf),
             redshift_serverless: aws_sdk_redshiftserverless::Client::new(&conf),
+            dms: aws_sdk_databasemigration::Client::new(&conf),
+            glue: aws_sdk_glue::Client::new(&conf),
+            athena: aws_sdk_athena::Client::new(&conf),
         }
     })
 }

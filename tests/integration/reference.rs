@@ -178,3 +178,141 @@ fn urlencoding_decode(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// validate → plan → apply → no changes → destroy for one reference stack, with `check`
+/// reading the emulator in between. Returns nothing; panics with the CLI output on failure.
+fn round_trip(
+    p: &Project,
+    stack_file: &str,
+    stack: &str,
+    resources: usize,
+    check: impl FnOnce(&BTreeMap<String, String>),
+) {
+    let s = ["--stack", stack_file];
+    let with = |args: &[&str]| -> Vec<String> { args.iter().chain(s.iter()).map(|a| a.to_string()).collect() };
+    let run = |args: &[&str]| {
+        let v = with(args);
+        p.cb(&v.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    run(&["validate", "-e", "local"]).ok();
+    let plan = run(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
+    assert!(plan.stdout.contains(&format!("Plan: {resources} to add, 0 to change, 0 to destroy.")), "{}", plan.stdout);
+    let apply = run(&["apply", "-e", "local", "--auto-approve"]).ok();
+    assert!(apply.stderr.contains(&format!("Apply complete! Resources: {resources} added")), "{}", apply.stderr);
+    check(&state_ids(p, stack));
+    run(&["plan", "-e", "local", "--detailed-exitcode"]).code(0);
+    run(&["destroy", "-e", "local", "--auto-approve"]).ok();
+    assert_eq!(tagged_ec2(stack), Vec::<String>::new());
+    let state = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{stack}/local.json"))).unwrap();
+    assert!(serde_json::from_str::<serde_json::Value>(&state).unwrap()["resources"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn stack_b_postgres_dms_redshift() {
+    let p = Project::reference("stack-b");
+    round_trip(&p, "stacks/cdc-postgres-dms-redshift.yaml", "cdc-postgres-dms", 20, |ids| {
+        rt().block_on(async {
+            let c = aws();
+            let params = c
+                .rds
+                .describe_db_parameters()
+                .db_parameter_group_name("cdc-local-postgres16-logical")
+                .send()
+                .await
+                .unwrap();
+            let logical = params.parameters().iter().find(|p| p.parameter_name() == Some("rds.logical_replication"));
+            assert_eq!(logical.and_then(|p| p.parameter_value()), Some("1"), "logical replication for DMS");
+            let f = aws_sdk_databasemigration::types::Filter::builder()
+                .name("replication-task-id")
+                .values(&ids["replication"])
+                .build()
+                .unwrap();
+            let tasks = c.dms.describe_replication_tasks().filters(f).send().await.unwrap();
+            let task = &tasks.replication_tasks()[0];
+            assert_eq!(task.migration_type().map(|m| m.as_str()), Some("full-load-and-cdc"));
+            assert_eq!(task.status(), Some("running"), "started after creation");
+            let eps = c.dms.describe_endpoints().send().await.unwrap();
+            let engines: Vec<_> = eps
+                .endpoints()
+                .iter()
+                .filter(|e| e.endpoint_identifier().is_some_and(|i| i.starts_with("cdc-local-")))
+                .filter_map(|e| e.engine_name())
+                .collect();
+            assert!(engines.contains(&"postgres") && engines.contains(&"redshift"), "{engines:?}");
+            let role = c.iam.list_attached_role_policies().role_name("dms-vpc-role").send().await.unwrap();
+            assert_eq!(role.attached_policies()[0].policy_name(), Some("AmazonDMSVPCManagementRole"));
+        });
+    });
+}
+
+#[test]
+fn stack_c_sqlserver_lake_glue_athena() {
+    let p = Project::reference("stack-c");
+    round_trip(&p, "stacks/cdc-sqlserver-s3-glue.yaml", "cdc-sqlserver-lake", 39, |ids| {
+        rt().block_on(async {
+            let c = aws();
+            for b in ["cdc-local-lake-raw-landing", "cdc-local-lake-harmonized", "cdc-local-lake-publication"] {
+                let v = c.s3.get_bucket_versioning().bucket(b).send().await.unwrap();
+                assert_eq!(v.status().map(|s| s.as_str()), Some("Enabled"), "{b} versioned");
+                let e = c.s3.get_bucket_encryption().bucket(b).send().await.unwrap();
+                let rule = &e.server_side_encryption_configuration().unwrap().rules()[0];
+                assert_eq!(
+                    rule.apply_server_side_encryption_by_default().unwrap().sse_algorithm().as_str(),
+                    "aws:kms",
+                    "{b} encrypted with the lake key"
+                );
+                let pab = c.s3.get_public_access_block().bucket(b).send().await.unwrap();
+                assert_eq!(pab.public_access_block_configuration().unwrap().block_public_policy(), Some(true));
+            }
+            for q in ["orders_queue", "customers_queue", "products_queue", "payments_queue"] {
+                assert!(ids[q].ends_with(&format!("cdc-local-{}", q.trim_end_matches("_queue"))), "{q}: {}", ids[q]);
+            }
+            let f = aws_sdk_databasemigration::types::Filter::builder()
+                .name("endpoint-id")
+                .values("cdc-local-sqlserver")
+                .build()
+                .unwrap();
+            let src = c.dms.describe_endpoints().filters(f).send().await.unwrap();
+            assert_eq!(src.endpoints()[0].engine_name(), Some("sqlserver"));
+            let jobs = c.glue.get_jobs().send().await.unwrap();
+            let names: Vec<_> = jobs
+                .jobs()
+                .iter()
+                .filter_map(|j| j.name())
+                .filter(|n| n.starts_with("cdc-local-etl-") || n.starts_with("cdc-local-validate"))
+                .collect();
+            assert_eq!(names.len(), 5, "a validation job and four ETL jobs: {names:?}");
+            let wg = c.athena.get_work_group().work_group("cdc-local-publication").send().await.unwrap();
+            let out =
+                wg.work_group().unwrap().configuration().unwrap().result_configuration().unwrap().output_location();
+            assert_eq!(out, Some("s3://cdc-local-lake-publication/athena-results/"));
+        });
+    });
+}
+
+#[test]
+fn stack_d_debezium_iceberg_lakehouse() {
+    let p = Project::reference("stack-d");
+    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 31, |ids| {
+        rt().block_on(async {
+            let c = aws();
+            for t in ["bronze_events", "silver_orders", "gold_daily_revenue"] {
+                let table = c.glue.get_table().database_name("cdc-local_lakehouse").name(t).send().await.unwrap();
+                let params = table.table().unwrap().parameters().unwrap();
+                assert_eq!(params.get("table_type").map(String::as_str), Some("ICEBERG"), "{t} is an Iceberg table");
+            }
+            let msk = c.kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.unwrap();
+            assert_eq!(msk.cluster_info().unwrap().number_of_broker_nodes(), Some(2));
+            let conn = c.kafkaconnect.describe_connector().connector_arn(&ids["debezium"]).send().await.unwrap();
+            let conf = conn.connector_configuration().unwrap();
+            assert_eq!(conf["connector.class"], "io.debezium.connector.postgresql.PostgresConnector");
+            assert_eq!(conf["table.include.list"], "public.users,public.products,public.orders");
+            let params =
+                c.rds.describe_db_parameters().db_parameter_group_name("cdc-local-lh-postgres16").send().await.unwrap();
+            assert!(params
+                .parameters()
+                .iter()
+                .any(|p| p.parameter_name() == Some("rds.logical_replication") && p.parameter_value() == Some("1")));
+        });
+    });
+}
