@@ -225,3 +225,31 @@ resources:
     skipped.sort();
     assert_eq!(skipped, vec![("a_sg".to_string(), "subnet".to_string()), ("subnet".to_string(), "vpc".to_string())]);
 }
+
+#[tokio::test]
+async fn in_flight_operations_are_reported_with_their_status() {
+    use crate::engine::{apply, ApplyOptions, InFlight, Progress};
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<Vec<InFlight>>>);
+    impl Progress for Recorder {
+        fn line(&self, _: &str) {}
+        fn in_flight(&self, items: &[InFlight]) {
+            self.0.lock().unwrap().push(items.to_vec());
+        }
+    }
+    let (st, g) = stack("resources:\n  a:\n    type: aws.s3.bucket\n    properties: { bucket: a }\n  b:\n    type: aws.s3.bucket\n    properties: { bucket: b }\n");
+    let mem = Arc::new(MemoryProvider::new());
+    mem.set_delay(Duration::from_millis(120));
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let rec = Recorder::default();
+    let opts = ApplyOptions { parallelism: 10, heartbeat: Duration::from_millis(30), poll: Default::default() };
+    let out = apply(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), &opts, &rec).await;
+    assert!(out.failures.is_empty());
+    let beats = rec.0.lock().unwrap();
+    assert!(!beats.is_empty(), "long operations are reported while they run");
+    let first: Vec<&str> = beats[0].iter().map(|i| i.address.as_str()).collect();
+    assert_eq!(first, vec!["a", "b"]);
+    assert!(beats.iter().all(|b| b.iter().all(|i| i.kind == crate::engine::StepKind::Create)));
+}

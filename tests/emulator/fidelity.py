@@ -154,8 +154,30 @@ def _patch_dms():
     models.DatabaseMigrationServiceBackend.describe_replication_tasks = describe_tasks
 
 
+def _patch_rds():
+    """AWS refuses a second DB cluster with the same identifier
+    (DBClusterAlreadyExistsFault); moto (5.2) silently replaces the first."""
+    from moto.rds import models
+    from moto.rds.exceptions import RDSClientError
+
+    class DBClusterAlreadyExists(RDSClientError):
+        def __init__(self, identifier):
+            super().__init__("DBClusterAlreadyExistsFault", f"DB cluster {identifier} already exists")
+
+    original = models.RDSBackend.create_db_cluster
+
+    def create_db_cluster(self, kwargs):
+        identifier = kwargs["db_cluster_identifier"]
+        if identifier in self.clusters:
+            raise DBClusterAlreadyExists(identifier)
+        return original(self, kwargs)
+
+    models.RDSBackend.create_db_cluster = create_db_cluster
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
+    _patch_rds()
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
     _patch_dms()

@@ -53,6 +53,16 @@ class FidelityTest(EmulatorTest):
         self.assertIsInstance(inst["InstanceCreateTime"], (int, float))
         self.assertEqual(inst["ReplicationSubnetGroup"]["Subnets"][0]["SubnetAvailabilityZone"]["Name"], "us-east-1b")
 
+    def test_duplicate_db_cluster_is_refused(self):
+        from botocore.exceptions import ClientError
+
+        rds = self.client("rds")
+        args = dict(DBClusterIdentifier="dup", Engine="aurora-mysql", MasterUsername="admin", ManageMasterUserPassword=True)
+        rds.create_db_cluster(**args)
+        with self.assertRaises(ClientError) as e:
+            rds.create_db_cluster(**args)
+        self.assertEqual(e.exception.response["Error"]["Code"], "DBClusterAlreadyExistsFault")
+
 
 if __name__ == "__main__":
     unittest.main()

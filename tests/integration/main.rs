@@ -4,6 +4,7 @@
 
 mod common;
 
+mod adoption;
 mod backend_s3;
 mod diagnostics;
 mod emulator_harness;

@@ -176,6 +176,10 @@ impl AwsResource for Role {
         Ok(())
     }
 
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         // Detach and delete what is attached now, not only what state remembers.
         let attached = c.iam.list_attached_role_policies().role_name(id).send().await?;

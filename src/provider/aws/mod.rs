@@ -184,6 +184,30 @@ pub(crate) trait AwsResource: Sync {
     async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
         Ok(Readiness::Ready)
     }
+    /// The ID an existing resource with these properties would have (for types named by
+    /// the stack). Used when a create is refused as a duplicate: a run interrupted after
+    /// its create call left it behind, and it is adopted if its ownership tags are ours.
+    async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+}
+
+/// Error codes AWS uses for "a resource with that name already exists".
+fn is_duplicate(e: &ProviderError) -> bool {
+    ["AlreadyExists", "AlreadyOwnedByYou", "Duplicate", "ConflictException"].iter().any(|c| e.code.contains(c))
+}
+
+/// The cloudbridge ownership tags of `props` match those of `observed`.
+fn same_owner(props: &Props, observed: &Observed) -> bool {
+    let want = tags_prop(props);
+    let have = observed.properties.get("tags").and_then(Value::as_object);
+    let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
+    !want.is_empty()
+        && have.is_some_and(|h| {
+            keys.iter().all(|k| {
+                want.get(*k).is_some() && h.get(*k).and_then(Value::as_str) == want.get(*k).map(String::as_str)
+            })
+        })
 }
 
 pub struct AwsProvider {
@@ -282,7 +306,35 @@ impl Provider for AwsProvider {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
         let c = Call { clients: &self.clients, op: req.ctx };
         req.ctx.status.set("creating");
-        let created = h.create(&c, req.address, req.props).await?;
+        let created = match h.create(&c, req.address, req.props).await {
+            Ok(created) => created,
+            Err(e) if is_duplicate(&e) => {
+                // Left behind by an interrupted run? Adopt it only if it is provably ours.
+                let Some(id) = h.existing_id(&c, req.props).await? else { return Err(e) };
+                match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
+                    Some(existing) if same_owner(req.props, &existing) => {
+                        tracing::info!(address = req.address, id = %id, "adopting a resource created by an interrupted run");
+                        req.ctx.status.set("adopted; waiting");
+                        // Bring it to the desired configuration before waiting for it.
+                        let changed: Vec<String> = req
+                            .props
+                            .iter()
+                            .filter(|(k, v)| existing.properties.get(*k) != Some(v))
+                            .map(|(k, _)| k.clone())
+                            .collect();
+                        wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id))
+                            .await
+                            .map_err(created(&id))?;
+                        if !changed.is_empty() {
+                            h.update(&c, &id, &existing.properties, req.props, &changed).await.map_err(created(&id))?;
+                        }
+                        existing
+                    }
+                    _ => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
         let id = created.id.clone();
         let waited = wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id)).await;
         if let Err(mut e) = waited {

@@ -380,6 +380,16 @@ impl AwsResource for Cluster {
         Ok(())
     }
 
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "cluster_name") else { return Ok(None) };
+        let out = c.kafka.list_clusters().cluster_name_filter(name).send().await?;
+        Ok(out
+            .cluster_info_list()
+            .iter()
+            .find(|i| i.cluster_name() == Some(name))
+            .and_then(|i| i.cluster_arn().map(String::from)))
+    }
+
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
         Ok(match describe(c, id).await? {
             Some(i) => cluster_readiness(i.state().map(|s| s.as_str())),

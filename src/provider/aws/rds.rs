@@ -618,6 +618,10 @@ impl AwsResource for Cluster {
         Ok(())
     }
 
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "cluster_identifier").map(String::from))
+    }
+
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
         Ok(match describe_cluster(c, id).await? {
             Some(cl) => readiness(cl.status()),
@@ -854,6 +858,10 @@ impl AwsResource for Instance {
         };
         req.send().await?;
         Ok(())
+    }
+
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "identifier").map(String::from))
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {

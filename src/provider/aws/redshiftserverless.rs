@@ -169,6 +169,10 @@ impl AwsResource for Namespace {
         Ok(())
     }
 
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
         Ok(match get_namespace(c, id).await? {
             Some(n) => status(n.status().map(|s| s.as_str())),
@@ -329,6 +333,10 @@ impl AwsResource for Workgroup {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.redshift_serverless.delete_workgroup().workgroup_name(id).send().await?;
         Ok(())
+    }
+
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {

@@ -211,6 +211,10 @@ impl AwsResource for Bucket {
         Ok(())
     }
 
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "bucket").map(String::from))
+    }
+
     async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {
         if bool_prop(p, "force_destroy") == Some(true) {
             self.empty(c, id).await?;

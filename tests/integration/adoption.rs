@@ -1,0 +1,95 @@
+//! A run interrupted right after a create call leaves a resource that state does not
+//! know. The next apply must not create a second one: it adopts the leftover — waiting for
+//! it if it is still being created — when its ownership tags say it is this stack's, and
+//! refuses (AWS's duplicate error) when it is someone else's.
+
+use crate::common::{aws, rt, Project};
+use aws_sdk_rds::types::Tag;
+
+const STACK: &str = r#"
+name: {{name}}
+resources:
+  aurora:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}-aurora"
+      engine: aurora-mysql
+      master_username: admin
+      final_snapshot: false
+  foreign:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}-foreign"
+      engine: aurora-mysql
+      master_username: admin
+      final_snapshot: false
+"#;
+
+fn tag(k: &str, v: &str) -> Tag {
+    Tag::builder().key(k).value(v).build()
+}
+
+#[test]
+fn leftovers_of_an_interrupted_run_are_adopted_only_when_ours() {
+    let p = Project::new("adopt");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    rt().block_on(async {
+        let rds = &aws().rds;
+        // What an interrupted apply leaves: created, tagged as ours, still creating.
+        rds.create_db_cluster()
+            .db_cluster_identifier("adopt-aurora")
+            .engine("aurora-mysql")
+            .master_username("admin")
+            .manage_master_user_password(true)
+            .storage_encrypted(true)
+            .backup_retention_period(7)
+            .deletion_protection(false)
+            .tags(tag("cloudbridge:stack", "adopt"))
+            .tags(tag("cloudbridge:env", "test"))
+            .tags(tag("cloudbridge:address", "aurora"))
+            .send()
+            .await
+            .unwrap();
+        // Someone else's cluster with the name the stack wants.
+        rds.create_db_cluster()
+            .db_cluster_identifier("adopt-foreign")
+            .engine("aurora-mysql")
+            .master_username("admin")
+            .manage_master_user_password(true)
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).code(1);
+    assert!(run.stderr.contains("aurora: Creation complete"), "ours is adopted: {}", run.stderr);
+    assert!(
+        run.stderr.contains("foreign (Create): DBClusterAlreadyExistsFault"),
+        "a foreign one is refused: {}",
+        run.stderr
+    );
+    let state = p.state();
+    let addrs: Vec<&str> =
+        state["resources"].as_array().unwrap().iter().map(|r| r["address"].as_str().unwrap()).collect();
+    assert_eq!(addrs, vec!["aurora"], "only the adopted one is in state");
+    assert_eq!(p.id_of("aurora"), "adopt-aurora");
+    // The adopted one now carries the full tag set, and the next plan only has the foreign one to create.
+    let plan = p.cb(&["plan", "-e", "test"]).ok();
+    assert!(plan.stdout.contains("# foreign (aws.rds.cluster) will be created"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("# aurora ("), "{}", plan.stdout);
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+    rt().block_on(async {
+        assert!(
+            aws().rds.describe_db_clusters().db_cluster_identifier("adopt-foreign").send().await.is_ok(),
+            "never touches what is not ours"
+        );
+        aws()
+            .rds
+            .delete_db_cluster()
+            .db_cluster_identifier("adopt-foreign")
+            .skip_final_snapshot(true)
+            .send()
+            .await
+            .unwrap();
+    });
+}
