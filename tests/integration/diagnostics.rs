@@ -156,3 +156,15 @@ fn unknown_target_is_an_error_with_a_suggestion() {
     assert!(run.stderr.contains("error: Unknown target"), "{}", run.stderr);
     assert!(run.stderr.contains("did you mean `vpc`?"), "{}", run.stderr);
 }
+
+#[test]
+fn bad_timeouts_are_reported_with_their_location() {
+    let p = Project::new("diag");
+    p.write("envs/test.yaml", ENV);
+    p.write(
+        "stacks/main.yaml",
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n    timeouts: { create: 90, update: 2d, destroy: 5m }\n",
+    );
+    let run = p.cb_offline(&["validate", "-e", "test"]).code(1);
+    insta::assert_snapshot!(render(&run));
+}
