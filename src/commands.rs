@@ -6,7 +6,7 @@ use crate::config::{Backend, Env};
 use crate::diag::Diagnostic;
 use crate::engine::{self, ApplyOptions, Progress};
 use crate::plan::{self, Plan, PlanRequest};
-use crate::provider::{aws, Provider};
+use crate::provider::{aws, Interrupt, Provider};
 use crate::state::{self, LocalStore, S3Store, State, StateError, StateStore};
 use crate::workspace::{self, Workspace};
 use serde_json::Value;
@@ -21,6 +21,8 @@ pub mod exit {
     pub const ERROR: i32 = 1;
     /// `plan --detailed-exitcode`: the plan has changes.
     pub const CHANGES: i32 = 2;
+    /// Stopped by SIGINT/SIGTERM (128 + SIGINT, as shells do).
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +38,9 @@ pub enum CliError {
     /// Apply finished with failures; the details were already printed.
     #[error("apply failed: {0}")]
     ApplyFailed(String),
+    /// Stopped by an interrupt; what was done is in state.
+    #[error("interrupted: {0}")]
+    Interrupted(String),
 }
 
 impl CliError {
@@ -54,9 +59,87 @@ impl CliError {
                 vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state"
                     .into()]
             }
+            CliError::Interrupted(_) => {
+                vec!["run the same command again to continue; completed changes are recorded in state".into()]
+            }
             CliError::Diagnostics(_) => Vec::new(),
         }
     }
+
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CliError::Interrupted(_) => exit::INTERRUPTED,
+            _ => exit::ERROR,
+        }
+    }
+}
+
+/// What to do about a SIGINT/SIGTERM: the first stops new work, the second exits.
+#[derive(Debug, PartialEq)]
+pub enum OnSignal {
+    Continue(String),
+    Exit(String),
+}
+
+/// Decide on a signal and say so: what is in flight, and how to clean up after an exit.
+pub fn on_signal(interrupt: &Interrupt, force_unlock: Option<&str>) -> OnSignal {
+    let running = interrupt.in_flight();
+    if interrupt.request() {
+        let mut msg = String::from("Second interrupt: exiting now.");
+        if !running.is_empty() {
+            msg.push_str(&format!(
+                "\nThese operations may still be running in AWS, and are not recorded in state: {}. \
+                 The next apply adopts them where it can (resources named by the stack); check the others in the AWS console.",
+                running.join(", ")
+            ));
+        }
+        if let Some(cmd) = force_unlock {
+            msg.push_str(&format!("\nThe state lock was not released: run `{cmd}` once nothing is running."));
+        }
+        return OnSignal::Exit(msg);
+    }
+    OnSignal::Continue(if running.is_empty() {
+        "Interrupt received: stopping. Interrupt again to exit at once.".to_string()
+    } else {
+        format!(
+            "Interrupt received: no new operations will start. Waiting for the calls in flight ({}) to return, \
+             then saving state and releasing the lock. Interrupt again to exit at once.",
+            running.join(", ")
+        )
+    })
+}
+
+/// Catch SIGINT and SIGTERM (a cancelled CI job sends SIGTERM) for as long as the state
+/// lock is held; see [`on_signal`].
+fn install_interrupts(interrupt: Interrupt, force_unlock: Option<String>) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        #[cfg(unix)]
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+        loop {
+            #[cfg(unix)]
+            let terminated = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            #[cfg(not(unix))]
+            let terminated = std::future::pending::<()>();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = terminated => {}
+            }
+            match on_signal(&interrupt, force_unlock.as_deref()) {
+                OnSignal::Continue(msg) => eprintln!("\n{msg}"),
+                OnSignal::Exit(msg) => {
+                    eprintln!("\n{msg}");
+                    std::process::exit(exit::INTERRUPTED);
+                }
+            }
+        }
+    })
 }
 
 type Result<T> = std::result::Result<T, CliError>;
@@ -338,7 +421,7 @@ async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destro
     Ok((plan, refreshed))
 }
 
-fn confirm(question: &str, auto_approve: bool) -> Result<()> {
+async fn confirm(question: &str, auto_approve: bool, interrupt: &Interrupt) -> Result<()> {
     if auto_approve {
         return Ok(());
     }
@@ -350,21 +433,36 @@ fn confirm(question: &str, auto_approve: bool) -> Result<()> {
     }
     eprint!("\n{question}\n  Only 'yes' will be accepted to approve.\n\n  Enter a value: ");
     let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .read_line(&mut answer)
-        .map_err(|e| CliError::msg(format!("cannot read the answer: {e}"), "run again"))?;
+    let read = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin().read_line(&mut answer).map(|_| answer)
+    });
+    let answer = tokio::select! {
+        r = read => r.map_err(|e| CliError::msg(format!("cannot read the answer: {e}"), "run again"))?
+            .map_err(|e| CliError::msg(format!("cannot read the answer: {e}"), "run again"))?,
+        _ = interrupt.requested() => return Err(CliError::Interrupted("nothing was changed".into())),
+    };
     if answer.trim() != "yes" {
         return Err(CliError::msg("cancelled: nothing was changed", "answer `yes` to approve"));
     }
     Ok(())
 }
 
+/// The `force-unlock` command for a lock that can outlive its process (S3), for messages.
+fn force_unlock_hint(env: &Env, lock: &state::LockInfo) -> Option<String> {
+    matches!(env.backend, Backend::S3 { .. }).then(|| format!("cloudbridge force-unlock -e {} {}", env.name, lock.id))
+}
+
 async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: bool) -> Result<i32> {
     let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
     let lock = store.lock(if destroy { "destroy" } else { "apply" }).await?;
+    let interrupt = Interrupt::default();
+    let handler = install_interrupts(interrupt.clone(), force_unlock_hint(&ws.env, &lock));
     let result = async {
-        let (plan, state) = make_plan(ws, store.as_ref(), pa, destroy).await?;
+        let (plan, state) = tokio::select! {
+            r = make_plan(ws, store.as_ref(), pa, destroy) => r?,
+            _ = interrupt.requested() => return Err(CliError::Interrupted("stopped while planning; nothing was changed".into())),
+        };
         eprint!("{}", plan::render(&plan));
         if !plan.has_changes() {
             return Ok(exit::OK);
@@ -379,11 +477,12 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
         } else {
             format!("Do you want to perform these actions in `{}`?", ws.env.name)
         };
-        confirm(&question, auto_approve)?;
-        execute(&plan, state, &ws.env, &ws.dir, store.as_ref(), pa).await
+        confirm(&question, auto_approve, &interrupt).await?;
+        execute(&plan, state, &ws.env, &ws.dir, store.as_ref(), pa, &interrupt).await
     }
     .await;
     let unlocked = store.unlock(&lock).await;
+    handler.abort();
     let code = result?;
     unlocked?;
     Ok(code)
@@ -426,6 +525,8 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
     let ws_env = workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?;
     let store = open_store(dir, &ws_env, &plan.stack).await?;
     let lock = store.lock("apply").await?;
+    let interrupt = Interrupt::default();
+    let handler = install_interrupts(interrupt.clone(), force_unlock_hint(&ws_env, &lock));
     let result = async {
         let (state, existed) = current_state(store.as_ref(), &plan.stack, &plan.env).await?;
         let now = existed.then(|| (state.lineage.clone(), state.serial));
@@ -440,10 +541,11 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
         if !plan.has_changes() {
             return Ok(exit::OK);
         }
-        execute(&plan, state, &ws_env, dir, store.as_ref(), pa).await
+        execute(&plan, state, &ws_env, dir, store.as_ref(), pa, &interrupt).await
     }
     .await;
     let unlocked = store.unlock(&lock).await;
+    handler.abort();
     let code = result?;
     unlocked?;
     Ok(code)
@@ -456,12 +558,17 @@ async fn execute(
     dir: &Path,
     store: &dyn StateStore,
     pa: &PlanArgs,
+    interrupt: &Interrupt,
 ) -> Result<i32> {
     let provider = provider(env, dir.join(&plan.stack_dir)).await?;
     eprintln!();
     let console = Console::new();
-    let opts =
-        ApplyOptions { parallelism: pa.parallelism as usize, heartbeat: console.heartbeat(), poll: poll_policy() };
+    let opts = ApplyOptions {
+        parallelism: pa.parallelism as usize,
+        heartbeat: console.heartbeat(),
+        poll: poll_policy(),
+        interrupt: interrupt.clone(),
+    };
     let outcome = engine::apply(plan, state, provider, store, &opts, &console).await;
     if console.tty {
         eprint!("\r\x1b[2K");
@@ -471,6 +578,17 @@ async fn execute(
     let destroyed = plan.count(plan::Action::Delete) + plan.count(plan::Action::Replace);
     if let Some(e) = outcome.state_error {
         return Err(e.into());
+    }
+    if outcome.interrupted {
+        for f in &outcome.failures {
+            eprintln!("  - {} ({:?}): {}: {}", f.address, f.kind, f.error.code, f.error.message);
+        }
+        let planned = plan.changes.iter().filter(|c| c.action != plan::Action::NoOp).count();
+        let not_started = outcome.skipped.len();
+        let done = planned.saturating_sub(not_started + outcome.failures.len());
+        return Err(CliError::Interrupted(format!(
+            "{done} of {planned} changes completed and saved in state; {not_started} not started"
+        )));
     }
     if outcome.failures.is_empty() && outcome.skipped.is_empty() {
         if plan.destroy {
@@ -583,4 +701,31 @@ fn plan_json(plan: &Plan) -> String {
     let text = serde_json::to_string_pretty(plan).unwrap_or_default();
     let marker = serde_json::to_string(crate::expr::UNKNOWN).unwrap_or_default();
     text.replace(&marker, "\"(known after apply)\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_signal_continues_second_exits_naming_what_is_in_flight() {
+        let i = Interrupt::default();
+        i.started("msk");
+        i.started("aurora");
+        match on_signal(&i, Some("cloudbridge force-unlock -e prod 1234")) {
+            OnSignal::Continue(m) => {
+                assert!(m.contains("no new operations will start") && m.contains("aurora, msk"), "{m}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(i.is_requested());
+        match on_signal(&i, Some("cloudbridge force-unlock -e prod 1234")) {
+            OnSignal::Exit(m) => {
+                assert!(m.contains("Second interrupt: exiting now."));
+                assert!(m.contains("may still be running in AWS, and are not recorded in state: aurora, msk"), "{m}");
+                assert!(m.contains("run `cloudbridge force-unlock -e prod 1234`"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

@@ -28,7 +28,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             report(&e);
-            exit::ERROR
+            e.exit_code()
         }
     };
     runtime.shutdown_timeout(std::time::Duration::from_secs(1));

@@ -91,6 +91,11 @@ pub async fn run(
     store: &MemStore,
     parallelism: usize,
 ) -> ApplyOutcome {
-    let opts = ApplyOptions { parallelism, heartbeat: Duration::from_secs(3600), poll: Default::default() };
+    let opts = ApplyOptions {
+        parallelism,
+        heartbeat: Duration::from_secs(3600),
+        poll: Default::default(),
+        interrupt: Default::default(),
+    };
     engine::apply(plan, state, provider, store, &opts, &Quiet).await
 }

@@ -6,6 +6,7 @@
 use super::state_lookup;
 use crate::expr::{contains_unknown, Ref};
 use crate::plan::{Action, Change, Plan};
+use crate::provider::Interrupt;
 use crate::provider::{
     CreateRequest, Observed, OpCtx, PollPolicy, Props, Provider, ProviderError, StatusCell, UpdateRequest,
 };
@@ -67,6 +68,8 @@ pub struct ApplyOutcome {
     pub skipped: Vec<(String, String)>,
     /// Set when state could not be written; the run stopped scheduling at that point.
     pub state_error: Option<StateError>,
+    /// An interrupt stopped the run: nothing new was started after it.
+    pub interrupted: bool,
 }
 
 /// Progress events, for the terminal or a CI log.
@@ -99,6 +102,7 @@ pub struct ApplyOptions {
     /// How often to report steps still running.
     pub heartbeat: Duration,
     pub poll: PollPolicy,
+    pub interrupt: Interrupt,
 }
 
 fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
@@ -231,8 +235,8 @@ pub async fn apply(
                 break;
             }
         }
-        // Launch what is ready, in plan order.
-        if state_error.is_none() {
+        // Launch what is ready, in plan order (nothing new once interrupted).
+        if state_error.is_none() && !opts.interrupt.is_requested() {
             for i in 0..steps.len() {
                 if running.len() >= parallelism {
                     break;
@@ -251,6 +255,7 @@ pub async fn apply(
                     .collect();
                 let current = state.get(&step.address).cloned();
                 status[i] = Status::Running(Instant::now());
+                opts.interrupt.started(&step.address);
                 progress.line(&format!(
                     "{}: {}...{}",
                     step.address,
@@ -276,7 +281,12 @@ pub async fn apply(
                     StepKind::Delete => change.timeouts.delete,
                 };
                 cells[i] = StatusCell::default();
-                let ctx = OpCtx { timeout: Duration::from_secs(timeout), status: cells[i].clone(), poll: opts.poll };
+                let ctx = OpCtx {
+                    timeout: Duration::from_secs(timeout),
+                    status: cells[i].clone(),
+                    poll: opts.poll,
+                    interrupt: opts.interrupt.clone(),
+                };
                 running.spawn(async move {
                     let res = match (kind, current) {
                         (StepKind::Create, _) => {
@@ -338,6 +348,7 @@ pub async fn apply(
             }
         };
         let step = &steps[i];
+        opts.interrupt.finished(&step.address);
         let elapsed = match status[i] {
             Status::Running(t) => t.elapsed().as_secs(),
             _ => 0,
@@ -404,7 +415,13 @@ pub async fn apply(
     }
     for (i, s) in status.iter().enumerate() {
         if *s == Status::Pending {
-            let why = if state_error.is_some() { "state could not be written" } else { "dependency cycle" };
+            let why = if state_error.is_some() {
+                "state could not be written"
+            } else if opts.interrupt.is_requested() {
+                "the interrupt"
+            } else {
+                "dependency cycle"
+            };
             skipped.push((steps[i].address.clone(), why.into()));
         }
     }
@@ -428,5 +445,5 @@ pub async fn apply(
             }
         }
     }
-    ApplyOutcome { state, failures, skipped, state_error }
+    ApplyOutcome { state, failures, skipped, state_error, interrupted: opts.interrupt.is_requested() }
 }

@@ -244,7 +244,12 @@ async fn in_flight_operations_are_reported_with_their_status() {
     mem.set_delay(Duration::from_millis(120));
     let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
     let rec = Recorder::default();
-    let opts = ApplyOptions { parallelism: 10, heartbeat: Duration::from_millis(30), poll: Default::default() };
+    let opts = ApplyOptions {
+        parallelism: 10,
+        heartbeat: Duration::from_millis(30),
+        poll: Default::default(),
+        interrupt: Default::default(),
+    };
     let out = apply(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), &opts, &rec).await;
     assert!(out.failures.is_empty());
     let beats = rec.0.lock().unwrap();

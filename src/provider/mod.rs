@@ -69,6 +69,45 @@ impl Default for PollPolicy {
     }
 }
 
+/// A user's request to stop (SIGINT/SIGTERM), shared by the signal handler, the executor
+/// (no new operations start) and waits (they stop polling; the resource is recorded as
+/// pending and the next apply waits for it).
+#[derive(Debug, Clone, Default)]
+pub struct Interrupt {
+    requested: Arc<std::sync::atomic::AtomicBool>,
+    notify: Arc<tokio::sync::Notify>,
+    in_flight: Arc<Mutex<std::collections::BTreeSet<String>>>,
+}
+
+impl Interrupt {
+    /// Record a request; returns whether one had already been made.
+    pub fn request(&self) -> bool {
+        let before = self.requested.swap(true, std::sync::atomic::Ordering::SeqCst);
+        self.notify.notify_waiters();
+        before
+    }
+    pub fn is_requested(&self) -> bool {
+        self.requested.load(std::sync::atomic::Ordering::SeqCst)
+    }
+    /// Resolves when an interrupt is requested.
+    pub async fn requested(&self) {
+        let notified = self.notify.notified();
+        if !self.is_requested() {
+            notified.await;
+        }
+    }
+    pub fn started(&self, address: &str) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).insert(address.to_string());
+    }
+    pub fn finished(&self, address: &str) {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).remove(address);
+    }
+    /// Addresses whose operations are running now.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner()).iter().cloned().collect()
+    }
+}
+
 /// The context of one create/update/delete.
 #[derive(Debug, Clone)]
 pub struct OpCtx {
@@ -76,11 +115,17 @@ pub struct OpCtx {
     pub timeout: Duration,
     pub status: StatusCell,
     pub poll: PollPolicy,
+    pub interrupt: Interrupt,
 }
 
 impl Default for OpCtx {
     fn default() -> OpCtx {
-        OpCtx { timeout: Duration::from_secs(600), status: StatusCell::default(), poll: PollPolicy::default() }
+        OpCtx {
+            timeout: Duration::from_secs(600),
+            status: StatusCell::default(),
+            poll: PollPolicy::default(),
+            interrupt: Interrupt::default(),
+        }
     }
 }
 

@@ -8,6 +8,7 @@ mod adoption;
 mod backend_s3;
 mod diagnostics;
 mod emulator_harness;
+mod interrupts;
 mod lifecycle;
 mod neighbours;
 mod quickstart;

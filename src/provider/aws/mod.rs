@@ -204,9 +204,8 @@ fn same_owner(props: &Props, observed: &Observed) -> bool {
     let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
     !want.is_empty()
         && have.is_some_and(|h| {
-            keys.iter().all(|k| {
-                want.get(*k).is_some() && h.get(*k).and_then(Value::as_str) == want.get(*k).map(String::as_str)
-            })
+            keys.iter()
+                .all(|k| want.contains_key(*k) && h.get(*k).and_then(Value::as_str) == want.get(*k).map(String::as_str))
         })
 }
 
@@ -278,6 +277,12 @@ where
             Readiness::Pending(s) => s,
         };
         c.op.status.set(&status);
+        if c.op.interrupt.is_requested() {
+            return Err(ProviderError::new(
+                "Interrupted",
+                format!("stopped waiting for {what} (still `{status}`) because of an interrupt; the next apply waits for it"),
+            ));
+        }
         if start.elapsed() + delay > c.op.timeout {
             return Err(ProviderError::new(
                 "WaitTimeout",
@@ -287,7 +292,15 @@ where
                 ),
             ));
         }
-        tokio::time::sleep(jitter(delay)).await;
+        tokio::select! {
+            _ = tokio::time::sleep(jitter(delay)) => {}
+            _ = c.op.interrupt.requested() => {
+                return Err(ProviderError::new(
+                    "Interrupted",
+                    format!("stopped waiting for {what} (still `{status}`) because of an interrupt; the next apply waits for it"),
+                ));
+            }
+        }
         delay = (delay * 3 / 2).min(c.op.poll.max);
     }
 }
