@@ -120,6 +120,9 @@ pub struct TypeSchema {
     pub normalize: Option<fn(&str, &serde_json::Value) -> serde_json::Value>,
     /// How long create, update and delete may take before cloudbridge gives up waiting.
     pub timeouts: Timeouts,
+    /// Holds data (databases, clusters, buckets, streams, secrets, keys): replacing or
+    /// deleting it loses that data, and plans say so loudly.
+    pub stateful: bool,
 }
 
 /// Time limits of the three operations, in seconds.

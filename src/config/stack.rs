@@ -52,6 +52,8 @@ pub struct Resource {
     pub depends_on: Vec<(String, Span)>,
     /// The type's default timeouts with the resource's `timeouts:` overrides applied.
     pub timeouts: Timeouts,
+    /// Refuse any plan that would delete or replace it.
+    pub prevent_destroy: bool,
     pub span: Span,
 }
 
@@ -81,7 +83,7 @@ impl Stack {
 }
 
 const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs"];
-const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "timeouts", "description"];
+const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
@@ -310,7 +312,9 @@ fn parse_resource(
         }
     }
     let timeouts = parse_timeouts(body.get("timeouts"), ty.timeouts, out);
-    Some(Resource { name: k.name.clone(), ty, props, depends_on, timeouts, span: k.span.clone() })
+    let prevent_destroy =
+        body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
+    Some(Resource { name: k.name.clone(), ty, props, depends_on, timeouts, prevent_destroy, span: k.span.clone() })
 }
 
 /// `timeouts: {create: 90m, update: 30m, delete: 20m}`; each optional.

@@ -375,6 +375,24 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     }
     changes.sort_by(|a, b| a.address.cmp(&b.address));
 
+    // `prevent_destroy`: no plan may delete or replace such a resource.
+    let mut blocked = Vec::new();
+    for c in changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace)) {
+        let Some(res) = stack.resource(&c.address).filter(|r| r.prevent_destroy) else { continue };
+        let why = match c.action {
+            Action::Replace => format!("replace it (because of {})", c.replace_because.join(", ")),
+            _ => "destroy it".to_string(),
+        };
+        blocked.push(
+            Diagnostic::error("Destroy prevented", format!("`{}` has `prevent_destroy: true`, and this plan would {why}", c.address))
+                .at(&res.span)
+                .hint("if that is really intended, remove `prevent_destroy` from the resource first; otherwise change the stack, or leave it out with `--target`"),
+        );
+    }
+    if !blocked.is_empty() {
+        return Err(blocked);
+    }
+
     let outputs = if req.destroy {
         Vec::new()
     } else {

@@ -38,6 +38,11 @@ fn verb(c: &Change) -> &'static str {
 
 fn render_change(out: &mut String, c: &Change) {
     let _ = writeln!(out, "  # {} ({}) {}", c.address, c.ty, verb(c));
+    if matches!(c.action, Action::Replace | Action::Delete) && crate::schema::lookup(&c.ty).is_some_and(|t| t.stateful)
+    {
+        let verb = if c.action == Action::Replace { "replacing" } else { "destroying" };
+        let _ = writeln!(out, "  # WARNING: {verb} `{}` deletes the data it holds ({} is stateful)", c.address, c.ty);
+    }
     if c.pending {
         let _ =
             writeln!(out, "  # (it was still being created when the last run stopped: apply waits until it is ready)");
@@ -156,6 +161,18 @@ pub fn render(plan: &Plan) -> String {
         }
         out.push_str(&summary_line(plan));
         out.push('\n');
+        let lost: Vec<&str> = changing
+            .iter()
+            .filter(|c| matches!(c.action, Action::Replace | Action::Delete))
+            .filter(|c| crate::schema::lookup(&c.ty).is_some_and(|t| t.stateful))
+            .map(|c| c.address.as_str())
+            .collect();
+        if !lost.is_empty() {
+            out.push_str(&format!(
+                "\nWARNING: this plan deletes stateful resources and their data: {}\n",
+                lost.join(", ")
+            ));
+        }
     }
     let outs: Vec<_> = plan.outputs.iter().filter(|o| o.before.as_ref() != Some(&o.after)).collect();
     if !outs.is_empty() {

@@ -81,6 +81,7 @@ mod sensitive {
         taggable: false,
         normalize: None,
         timeouts: crate::schema::QUICK,
+        stateful: false,
     };
     const SECRET: &str = "hunter2-do-not-print";
 
@@ -95,6 +96,7 @@ mod sensitive {
             props,
             depends_on: vec![],
             timeouts: crate::schema::QUICK,
+            prevent_destroy: false,
             span: Span::file(Path::new("t")),
         };
         let s = Stack {
@@ -139,5 +141,59 @@ mod sensitive {
         assert!(!text.contains("a-new-secret-value") && !text.contains("sha256:"), "{text}");
         let shown = serde_json::to_string(&(&plan.changes[0].before, &plan.changes[0].after)).unwrap();
         assert!(!shown.contains("a-new-secret-value") && !shown.contains(SECRET), "{shown}");
+    }
+}
+
+mod protection {
+    use crate::provider::memory::MemoryProvider;
+    use crate::state::State;
+    use crate::testutil::{plan_for, run, stack, MemStore};
+    use std::sync::Arc;
+
+    const PROTECTED: &str = "resources:\n  db_subnets:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n    prevent_destroy: true\n  scratch:\n    type: aws.s3.bucket\n    properties: { bucket: scratch }\n";
+
+    #[tokio::test]
+    async fn prevent_destroy_blocks_replace_and_destroy_but_not_removal() {
+        let (st, g) = stack(PROTECTED);
+        let mem = Arc::new(MemoryProvider::new());
+        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+
+        let (st2, g2) = stack(&PROTECTED.replace("10.0.0.0/16", "10.1.0.0/16"));
+        let tags = std::collections::BTreeMap::new();
+        let req = |st, g, destroy| crate::plan::PlanRequest {
+            stack: st,
+            graph: g,
+            state: &s,
+            env: "test",
+            default_tags: &tags,
+            targets: &[],
+            destroy,
+        };
+        let err = crate::plan::diff(&req(&st2, &g2, false)).unwrap_err();
+        assert_eq!(err[0].summary, "Destroy prevented");
+        assert!(err[0].detail.contains("would replace it (because of cidr_block)"), "{}", err[0].detail);
+        assert_eq!(err[0].span.as_ref().unwrap().line, 2);
+        let err = crate::plan::diff(&req(&st, &g, true)).unwrap_err();
+        assert!(err[0].detail.contains("would destroy it"), "{}", err[0].detail);
+        // Taken out of the stack, the protection goes with it (as in Terraform).
+        let (st3, g3) = stack("resources:\n  scratch:\n    type: aws.s3.bucket\n    properties: { bucket: scratch }\n");
+        let plan = crate::plan::diff(&req(&st3, &g3, false)).unwrap();
+        assert_eq!(plan.change("db_subnets").unwrap().action, crate::plan::Action::Delete);
+    }
+
+    #[tokio::test]
+    async fn replacing_a_stateful_resource_is_flagged() {
+        let (st, g) = stack(PROTECTED);
+        let mem = Arc::new(MemoryProvider::new());
+        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+        let (st2, g2) = stack(&PROTECTED.replace("bucket: scratch", "bucket: scratch-2"));
+        let text = crate::plan::render(&plan_for(&st2, &g2, &s, &[], false));
+        assert!(
+            text.contains("# WARNING: replacing `scratch` deletes the data it holds (aws.s3.bucket is stateful)"),
+            "{text}"
+        );
+        assert!(text.contains("WARNING: this plan deletes stateful resources and their data: scratch"), "{text}");
     }
 }

@@ -155,6 +155,17 @@ impl LockInfo {
     }
 }
 
+impl LockInfo {
+    /// The holder ran on this host and its process is gone: the lock is provably stale.
+    pub fn holder_is_dead(&self) -> bool {
+        let here = gethostname::gethostname().to_string_lossy().into_owned();
+        self.host == here
+            && self.pid != std::process::id()
+            && !std::path::Path::new(&format!("/proc/{}", self.pid)).exists()
+            && std::path::Path::new("/proc/self").exists()
+    }
+}
+
 impl std::fmt::Display for LockInfo {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
@@ -167,7 +178,7 @@ impl std::fmt::Display for LockInfo {
 
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
-    #[error("the state is locked by another run\n{holder}")]
+    #[error("the state is locked by another run\n{holder}{}", if holder.holder_is_dead() { "\n  The holding process is no longer running on this host: the lock is stale." } else { "" })]
     Locked { holder: Box<LockInfo>, force_unlock: bool },
     #[error("the state at {origin} is not valid state: {detail}")]
     Corrupt { origin: String, detail: String },
@@ -190,9 +201,14 @@ impl StateError {
     pub fn hints(&self) -> Vec<String> {
         match self {
             StateError::Locked { holder, force_unlock } => {
-                let mut h = vec!["wait for the other run to finish, then try again".to_string()];
-                if *force_unlock {
-                    h.push(format!("if that run is gone, remove the lock with `cloudbridge force-unlock {}`", holder.id));
+                let mut h = Vec::new();
+                if *force_unlock && holder.holder_is_dead() {
+                    h.push(format!("remove the stale lock with `cloudbridge force-unlock {}`", holder.id));
+                } else {
+                    h.push("wait for the other run to finish, then try again".to_string());
+                    if *force_unlock {
+                        h.push(format!("if that run is gone, remove the lock with `cloudbridge force-unlock {}`", holder.id));
+                    }
                 }
                 h
             }

@@ -53,6 +53,12 @@ class MskTest(EmulatorTest):
                 self.state(arn)
         self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
 
+    def test_cluster_names_are_unique(self):
+        self.cluster("unique")
+        with self.assertRaises(ClientError) as e:
+            self.cluster("unique")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ConflictException")
+
     def test_bootstrap_brokers_wait_for_creation(self):
         arn = self.cluster("early")
         with self.assertRaises(ClientError) as e:

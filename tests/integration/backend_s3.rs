@@ -117,3 +117,40 @@ fn s3_state_writes_are_conditional() {
         b.lock("apply").await.unwrap();
     });
 }
+
+#[test]
+fn a_lock_whose_holder_died_on_this_host_is_reported_stale() {
+    let p = Project::new("s3stale");
+    p.write("stacks/main.yaml", STACK);
+    env(&p);
+    p.cb(&["init", "-e", "ci"]).ok();
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    // A pid that cannot exist (beyond pid_max).
+    let holder = format!(
+        r#"{{"id":"dead-1","operation":"apply","who":"ci@{host}","host":"{host}","pid":4194305,"created":"2026-11-23T10:00:00Z","path":"x"}}"#
+    );
+    rt().block_on(async {
+        aws()
+            .s3
+            .put_object()
+            .bucket("cb-s3stale-state")
+            .key("states/s3stale/ci.json.lock")
+            .body(ByteStream::from(holder.into_bytes()))
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = p.cb(&["plan", "-e", "ci"]).code(1);
+    assert!(
+        run.stderr.contains("The holding process is no longer running on this host: the lock is stale."),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("hint: remove the stale lock with `cloudbridge force-unlock dead-1`"),
+        "{}",
+        run.stderr
+    );
+    p.cb(&["force-unlock", "-e", "ci", "dead-1"]).ok();
+    p.cb(&["plan", "-e", "ci"]).ok();
+}

@@ -118,3 +118,45 @@ fn first_interrupt_saves_state_releases_the_lock_and_the_next_apply_continues() 
     p.cb(&["plan", "-e", "ci", "--detailed-exitcode"]).code(0);
     p.cb(&["destroy", "-e", "ci", "--auto-approve"]).ok();
 }
+
+#[test]
+fn kill_9_never_leaves_a_local_lock_or_a_broken_state() {
+    let p = Project::new("kill9");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_cloudbridge"))
+        .arg("-C")
+        .arg(p.dir.path())
+        .args(["apply", "-e", "test", "--auto-approve"])
+        .env("AWS_ENDPOINT_URL", &emulator().url)
+        .env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("CLOUDBRIDGE_POLL_INTERVAL", "30s")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if line.contains("msk: Creating...") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    // The OS released the lock with the process, and the state file is whole.
+    let state = p.state();
+    assert!(state["resources"].as_array().unwrap().iter().any(|r| r["address"] == "vpc"), "{state}");
+    let run = p.cb(&["plan", "-e", "test"]).ok();
+    assert!(!run.stderr.contains("locked"), "{}", run.stderr);
+    // The cluster created just before the kill is not in state; the next apply adopts it
+    // (its name and ownership tags are the stack's) instead of creating a second one.
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let clusters =
+        rt().block_on(async { aws().kafka.list_clusters().cluster_name_filter("kill9-msk").send().await.unwrap() });
+    assert_eq!(clusters.cluster_info_list().len(), 1, "never created twice");
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}

@@ -23,6 +23,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Workgroup;

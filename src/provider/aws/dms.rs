@@ -53,6 +53,7 @@ pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct ReplicationSubnetGroup;
@@ -144,6 +145,7 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(40, 40, 30),
+    stateful: false,
 };
 
 pub struct ReplicationInstance;
@@ -347,6 +349,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Endpoint;
@@ -513,6 +516,7 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
+    stateful: false,
 };
 
 pub struct ReplicationTask;

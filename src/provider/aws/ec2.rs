@@ -68,6 +68,7 @@ pub static VPC: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct Vpc;
@@ -176,6 +177,7 @@ pub static SUBNET: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct Subnet;
@@ -251,6 +253,7 @@ pub static INTERNET_GATEWAY: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct InternetGateway;
@@ -354,6 +357,7 @@ pub static ROUTE_TABLE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct RouteTable;
@@ -528,6 +532,7 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: Some(normalize_rules),
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 /// Rules compare as a set of single-source rules: AWS merges rules with the same protocol
@@ -732,6 +737,7 @@ pub static EIP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct Eip;
@@ -801,6 +807,7 @@ pub static NAT_GATEWAY: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 10, 15),
+    stateful: false,
 };
 
 pub struct NatGateway;
@@ -898,6 +905,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 15, 20),
+    stateful: false,
 };
 
 pub struct Instance;

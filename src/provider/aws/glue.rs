@@ -56,6 +56,7 @@ pub static DATABASE: TypeSchema = TypeSchema {
     taggable: false,
     normalize: None,
     timeouts: QUICK,
+    stateful: true,
 };
 
 pub struct Database;
@@ -154,6 +155,7 @@ pub static TABLE: TypeSchema = TypeSchema {
     taggable: false,
     normalize: None,
     timeouts: QUICK,
+    stateful: true,
 };
 
 pub struct Table;
@@ -307,6 +309,7 @@ pub static JOB: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Job;
@@ -437,6 +440,7 @@ pub static CRAWLER: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Crawler;
@@ -547,6 +551,7 @@ pub static CONNECTION: TypeSchema = TypeSchema {
     taggable: false,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Connection;

@@ -46,6 +46,7 @@ pub static ROLE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct Role;
@@ -212,6 +213,7 @@ pub static POLICY: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 pub struct Policy;

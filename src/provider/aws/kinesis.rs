@@ -25,6 +25,7 @@ pub static STREAM: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(10, 30, 10),
+    stateful: true,
 };
 
 pub struct Stream;

@@ -22,6 +22,7 @@ pub static KEY: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: true,
 };
 
 pub struct Key;

@@ -19,6 +19,7 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct LogGroup;

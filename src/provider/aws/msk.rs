@@ -31,6 +31,7 @@ pub static CONFIGURATION: TypeSchema = TypeSchema {
     taggable: false,
     normalize: Some(normalize_properties),
     timeouts: QUICK,
+    stateful: false,
 };
 
 /// Server properties compare line by line, ignoring blank lines and surrounding space.
@@ -153,6 +154,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(120, 120, 60),
+    stateful: true,
 };
 
 pub struct Cluster;

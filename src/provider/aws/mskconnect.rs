@@ -59,6 +59,7 @@ pub static CUSTOM_PLUGIN: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(20, 10, 20),
+    stateful: false,
 };
 
 pub struct CustomPlugin;
@@ -173,6 +174,7 @@ pub static WORKER_CONFIGURATION: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct WorkerConfiguration;
@@ -276,6 +278,7 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(45, 45, 30),
+    stateful: false,
 };
 
 pub struct Connector;

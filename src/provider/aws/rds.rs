@@ -82,6 +82,7 @@ pub static SUBNET_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct SubnetGroup;
@@ -181,6 +182,7 @@ pub static CLUSTER_PARAMETER_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub static PARAMETER_GROUP: TypeSchema = TypeSchema {
@@ -191,6 +193,7 @@ pub static PARAMETER_GROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 /// Both kinds of parameter group: the same shape, different API calls.
@@ -457,6 +460,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
+    stateful: true,
 };
 
 pub struct Cluster;
@@ -648,6 +652,7 @@ pub static CLUSTER_INSTANCE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
+    stateful: true,
 };
 
 pub static INSTANCE: TypeSchema = TypeSchema {
@@ -692,6 +697,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(60, 80, 60),
+    stateful: true,
 };
 
 /// A cluster member (`cluster: true`) or a standalone instance.

@@ -62,6 +62,7 @@ pub static NAMESPACE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
+    stateful: true,
 };
 
 pub struct Namespace;
@@ -202,6 +203,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
+    stateful: false,
 };
 
 pub struct Workgroup;

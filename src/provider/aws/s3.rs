@@ -27,6 +27,7 @@ pub static BUCKET: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: true,
 };
 
 pub struct Bucket;
@@ -242,6 +243,7 @@ pub static OBJECT: TypeSchema = TypeSchema {
     taggable: false,
     normalize: None,
     timeouts: crate::schema::QUICK,
+    stateful: false,
 };
 
 /// Object metadata key holding the SHA-256 of the uploaded file.

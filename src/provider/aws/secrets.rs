@@ -34,6 +34,7 @@ pub static SECRET: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: true,
 };
 
 pub struct Secret;

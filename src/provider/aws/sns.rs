@@ -21,6 +21,7 @@ pub static TOPIC: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: false,
 };
 
 pub struct Topic;

@@ -26,6 +26,7 @@ pub static QUEUE: TypeSchema = TypeSchema {
     taggable: true,
     normalize: None,
     timeouts: QUICK,
+    stateful: true,
 };
 
 pub struct Queue;

@@ -20,6 +20,13 @@ class NotFound(JsonRESTError):
         super().__init__("NotFoundException", message)
 
 
+class Conflict(JsonRESTError):
+    code = 409
+
+    def __init__(self, message: str):
+        super().__init__("ConflictException", message)
+
+
 class BadRequest(JsonRESTError):
     code = 400
 
@@ -98,6 +105,18 @@ def install() -> None:
         return cluster_arn, cluster.state
 
     KafkaBackend.delete_cluster = delete_cluster
+
+    # Cluster names are unique per account and region on AWS (ConflictException).
+    for create in ("create_cluster", "create_cluster_v2"):
+        original_create = getattr(KafkaBackend, create)
+
+        def guarded(self: Any, *args: Any, _orig: Any = original_create, **kwargs: Any) -> Any:
+            name = kwargs.get("cluster_name") or (args[0] if args else None)
+            if any(c.cluster_name == name for c in self.clusters.values()):
+                raise Conflict(f"A cluster with the name {name} already exists.")
+            return _orig(self, *args, **kwargs)
+
+        setattr(KafkaBackend, create, guarded)
 
     def _update(backend: Any, arn: str, current_version: str, change: Any) -> dict:
         cluster = _cluster(backend, arn)
