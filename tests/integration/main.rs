@@ -15,4 +15,5 @@ mod quickstart;
 mod rds;
 mod reference;
 mod saved_plan;
+mod secrets;
 mod state_errors;
