@@ -42,6 +42,10 @@ pub struct PlanArgs {
     /// How many resource operations run at once.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
     pub parallelism: u16,
+    /// Only compare state with AWS: `plan` shows what changed outside cloudbridge, `apply`
+    /// accepts it into state. Nothing in AWS is changed.
+    #[arg(long)]
+    pub refresh_only: bool,
 }
 
 #[derive(Debug, Subcommand)]

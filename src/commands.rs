@@ -228,6 +228,20 @@ pub async fn run(cli: Cli) -> Result<i32> {
             print!("{dot}");
             Ok(exit::OK)
         }
+        Command::Plan { env, plan: pa, out: _, json, detailed_exitcode, destroy: _ } if pa.refresh_only => {
+            let ws = load(&dir, &env)?;
+            let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+            let lock = store.lock("plan").await?;
+            let result = refresh_drift(&ws, store.as_ref()).await;
+            store.unlock(&lock).await?;
+            let (drift, _, _) = result?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&drift).unwrap_or_default());
+            } else {
+                print!("{}", plan::render_drift(&drift));
+            }
+            Ok(if detailed_exitcode && !drift.is_empty() { exit::CHANGES } else { exit::OK })
+        }
         Command::Plan { env, plan: pa, out, json, detailed_exitcode, destroy } => {
             let ws = load(&dir, &env)?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
@@ -453,7 +467,51 @@ fn force_unlock_hint(env: &Env, lock: &state::LockInfo) -> Option<String> {
     matches!(env.backend, Backend::S3 { .. }).then(|| format!("cloudbridge force-unlock -e {} {}", env.name, lock.id))
 }
 
+/// Refresh, and compare with state: (drift, refreshed state, whether state existed).
+async fn refresh_drift(ws: &Workspace, store: &dyn StateStore) -> Result<(Vec<plan::Drift>, State, bool)> {
+    let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
+    if state.resources.is_empty() {
+        return Ok((Vec::new(), state, existed));
+    }
+    let p = provider(&ws.env, ws.stack_dir()).await?;
+    eprintln!("Refreshing {} resources from AWS...", state.resources.len());
+    let refreshed = engine::refresh(p.as_ref(), &state).await?;
+    Ok((plan::drift(&state, &refreshed), refreshed, existed))
+}
+
+/// `apply --refresh-only`: accept what changed outside cloudbridge into state.
+async fn apply_refresh_only(ws: &Workspace, auto_approve: bool) -> Result<i32> {
+    let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+    let lock = store.lock("apply -refresh-only").await?;
+    let interrupt = Interrupt::default();
+    let result = async {
+        let (drift, mut refreshed, _) = refresh_drift(ws, store.as_ref()).await?;
+        eprint!("{}", plan::render_drift(&drift));
+        if drift.is_empty() {
+            return Ok::<i32, CliError>(exit::OK);
+        }
+        confirm(
+            &format!("Accept these changes into the state of `{}`? Nothing in AWS is changed.", ws.env.name),
+            auto_approve,
+            &interrupt,
+        )
+        .await?;
+        refreshed.serial += 1;
+        store.write(&refreshed).await?;
+        eprintln!("\nState updated: {} resource{} refreshed.", drift.len(), if drift.len() == 1 { "" } else { "s" });
+        Ok(exit::OK)
+    }
+    .await;
+    let unlocked = store.unlock(&lock).await;
+    let code = result?;
+    unlocked?;
+    Ok(code)
+}
+
 async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: bool) -> Result<i32> {
+    if pa.refresh_only {
+        return apply_refresh_only(ws, auto_approve).await;
+    }
     let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
     let lock = store.lock(if destroy { "destroy" } else { "apply" }).await?;
     let interrupt = Interrupt::default();

@@ -442,3 +442,72 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
 pub fn unknown_value() -> Value {
     Value::String(UNKNOWN.into())
 }
+
+/// A difference between state and what the cloud reports (changes made outside cloudbridge).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Drift {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    /// `None` when the resource no longer exists.
+    pub changed: Option<Vec<(String, Value, Value)>>,
+}
+
+/// What changed outside cloudbridge between `state` and `refreshed` (sensitive values are
+/// never compared here: state holds only their hashes, and refresh keeps those).
+pub fn drift(state: &State, refreshed: &State) -> Vec<Drift> {
+    let mut out = Vec::new();
+    for r in &state.resources {
+        let Some(ty) = schema::lookup(&r.ty) else { continue };
+        match refreshed.get(&r.address) {
+            None => out.push(Drift { address: r.address.clone(), ty: r.ty.clone(), changed: None }),
+            Some(now) => {
+                let mut changed = Vec::new();
+                for p in ty.props.iter().filter(|p| !p.sensitive) {
+                    let (a, b) = (r.properties.get(p.name), now.properties.get(p.name));
+                    let same = match (a, b) {
+                        (Some(a), Some(b)) => canonical(ty, p.name, &p.kind, a) == canonical(ty, p.name, &p.kind, b),
+                        (a, b) => a == b,
+                    };
+                    if !same {
+                        changed.push((
+                            p.name.to_string(),
+                            a.cloned().unwrap_or(Value::Null),
+                            b.cloned().unwrap_or(Value::Null),
+                        ));
+                    }
+                }
+                if !changed.is_empty() {
+                    out.push(Drift { address: r.address.clone(), ty: r.ty.clone(), changed: Some(changed) });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Terraform-style report of drift.
+pub fn render_drift(drift: &[Drift]) -> String {
+    if drift.is_empty() {
+        return "No changes. No objects have changed outside of cloudbridge.\n".into();
+    }
+    let mut out = String::from("Objects have changed outside of cloudbridge:\n\n");
+    for d in drift {
+        match &d.changed {
+            None => out.push_str(&format!("  # {} ({}) has been deleted\n\n", d.address, d.ty)),
+            Some(props) => {
+                out.push_str(&format!("  # {} ({}) has changed\n", d.address, d.ty));
+                for (k, before, after) in props {
+                    out.push_str(&format!("      ~ {k} = {} -> {}\n", compact(before), compact(after)));
+                }
+                out.push('\n');
+            }
+        }
+    }
+    out.push_str(&format!("{} resource{} drifted.\n", drift.len(), if drift.len() == 1 { "" } else { "s" }));
+    out
+}
+
+fn compact(v: &Value) -> String {
+    serde_json::to_string(v).unwrap_or_default()
+}

@@ -7,6 +7,7 @@ mod common;
 mod adoption;
 mod backend_s3;
 mod diagnostics;
+mod drift;
 mod emulator_harness;
 mod interrupts;
 mod lifecycle;
