@@ -93,3 +93,36 @@ fn leftovers_of_an_interrupted_run_are_adopted_only_when_ours() {
             .unwrap();
     });
 }
+
+#[test]
+fn unnamed_leftovers_are_found_by_their_ownership_tags() {
+    use aws_sdk_ec2::types::{Filter, ResourceType, Tag as Ec2Tag, TagSpecification};
+    let p = Project::new("orphans");
+    p.local_env();
+    p.write(
+        "stacks/main.yaml",
+        "name: orphans\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.91.0.0/16 }\n  subnet:\n    type: aws.ec2.subnet\n    properties: { vpc_id: \"${vpc.id}\", cidr_block: 10.91.1.0/24 }\n",
+    );
+    // A run killed after creating the VPC, before writing state.
+    let leftover = rt().block_on(async {
+        let tags = |addr: &str| {
+            TagSpecification::builder()
+                .resource_type(ResourceType::Vpc)
+                .tags(Ec2Tag::builder().key("cloudbridge:stack").value("orphans").build())
+                .tags(Ec2Tag::builder().key("cloudbridge:env").value("test").build())
+                .tags(Ec2Tag::builder().key("cloudbridge:address").value(addr).build())
+                .build()
+        };
+        let v = aws().ec2.create_vpc().cidr_block("10.91.0.0/16").tag_specifications(tags("vpc")).send().await.unwrap();
+        v.vpc().unwrap().vpc_id().unwrap().to_string()
+    });
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert_eq!(p.id_of("vpc"), leftover, "the leftover VPC is adopted");
+    let count = rt().block_on(async {
+        let f = Filter::builder().name("tag:cloudbridge:stack").values("orphans").build();
+        aws().ec2.describe_vpcs().filters(f).send().await.unwrap().vpcs().len()
+    });
+    assert_eq!(count, 1, "never two");
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}

@@ -45,6 +45,16 @@ fn in_order(ids: &[String], mut found: BTreeMap<String, Observed>) -> Vec<Option
     ids.iter().map(|id| found.remove(id)).collect()
 }
 
+/// Filters matching the ownership tags in `p` (empty when it has none).
+fn owned_filters(p: &Props) -> Vec<Filter> {
+    let tags = super::tags_prop(p);
+    let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
+    if !keys.iter().all(|k| tags.contains_key(*k)) {
+        return Vec::new();
+    }
+    keys.iter().map(|k| Filter::builder().name(format!("tag:{k}")).values(tags[*k].clone()).build()).collect()
+}
+
 fn flag(b: bool) -> AttributeBooleanValue {
     AttributeBooleanValue::builder().value(b).build()
 }
@@ -75,6 +85,15 @@ pub struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_vpcs().set_filters(Some(f)).send().await?;
+        Ok(out.vpcs().first().and_then(|v| v.vpc_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -184,6 +203,15 @@ pub struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_subnets().set_filters(Some(f)).send().await?;
+        Ok(out.subnets().first().and_then(|v| v.subnet_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -260,6 +288,15 @@ pub struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_internet_gateways().set_filters(Some(f)).send().await?;
+        Ok(out.internet_gateways().first().and_then(|v| v.internet_gateway_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -399,6 +436,15 @@ async fn put_route(c: &Call<'_>, id: &str, r: &Value, replace: bool) -> Result<(
 
 #[async_trait]
 impl AwsResource for RouteTable {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_route_tables().set_filters(Some(f)).send().await?;
+        Ok(out.route_tables().first().and_then(|v| v.route_table_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -659,6 +705,15 @@ impl SecurityGroup {
 
 #[async_trait]
 impl AwsResource for SecurityGroup {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_security_groups().set_filters(Some(f)).send().await?;
+        Ok(out.security_groups().first().and_then(|v| v.group_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -744,6 +799,15 @@ pub struct Eip;
 
 #[async_trait]
 impl AwsResource for Eip {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_addresses().set_filters(Some(f)).send().await?;
+        Ok(out.addresses().first().and_then(|v| v.allocation_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -819,6 +883,18 @@ async fn describe_nat(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::t
 
 #[async_trait]
 impl AwsResource for NatGateway {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_nat_gateways().set_filter(Some(f)).send().await?;
+        let live = |n: &&aws_sdk_ec2::types::NatGateway| {
+            !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
+        };
+        Ok(out.nat_gateways().iter().find(live).and_then(|v| v.nat_gateway_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .ec2
@@ -921,6 +997,20 @@ fn instance_state(i: &aws_sdk_ec2::types::Instance) -> &str {
 
 #[async_trait]
 impl AwsResource for Instance {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let f = owned_filters(p);
+        if f.is_empty() {
+            return Ok(None);
+        }
+        let out = c.ec2.describe_instances().set_filters(Some(f)).send().await?;
+        let live = out
+            .reservations()
+            .iter()
+            .flat_map(|r| r.instances())
+            .find(|i| !matches!(instance_state(i), "terminated" | "shutting-down"));
+        Ok(live.and_then(|i| i.instance_id().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let mut req = c
             .ec2

@@ -190,6 +190,12 @@ pub(crate) trait AwsResource: Sync {
     async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
         Ok(None)
     }
+    /// For types AWS does not name (VPCs, subnets, …): a live resource carrying exactly
+    /// these ownership tags, looked up before creating, so a run killed between its create
+    /// call and its state write never causes a second one.
+    async fn find_owned(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
 }
 
 /// Error codes AWS uses for "a resource with that name already exists".
@@ -319,6 +325,24 @@ impl Provider for AwsProvider {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
         let c = Call { clients: &self.clients, op: req.ctx };
         req.ctx.status.set("creating");
+        if let Some(id) = h.find_owned(&c, req.props).await? {
+            if let Some(existing) = h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
+                tracing::info!(address = req.address, id = %id, "adopting a resource created by an interrupted run");
+                let changed: Vec<String> = req
+                    .props
+                    .iter()
+                    .filter(|(k, v)| existing.properties.get(*k) != Some(v))
+                    .map(|(k, _)| k.clone())
+                    .collect();
+                wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id))
+                    .await
+                    .map_err(created(&id))?;
+                if !changed.is_empty() {
+                    h.update(&c, &id, &existing.properties, req.props, &changed).await.map_err(created(&id))?;
+                }
+                return Ok(read_one(h, &c, &id).await.unwrap_or(existing));
+            }
+        }
         let created = match h.create(&c, req.address, req.props).await {
             Ok(created) => created,
             Err(e) if is_duplicate(&e) => {
