@@ -55,6 +55,19 @@ fn owned_filters(p: &Props) -> Vec<Filter> {
     keys.iter().map(|k| Filter::builder().name(format!("tag:{k}")).values(tags[*k].clone()).build()).collect()
 }
 
+/// Run `describe` with the ownership-tag filters of `p`; `None` when `p` has no such tags.
+async fn first_owned<F, Fut>(p: &Props, describe: F) -> Result<Option<String>, ProviderError>
+where
+    F: FnOnce(Vec<Filter>) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<String>, ProviderError>>,
+{
+    let f = owned_filters(p);
+    if f.is_empty() {
+        return Ok(None);
+    }
+    describe(f).await
+}
+
 fn flag(b: bool) -> AttributeBooleanValue {
     AttributeBooleanValue::builder().value(b).build()
 }
@@ -86,12 +99,11 @@ pub struct Vpc;
 #[async_trait]
 impl AwsResource for Vpc {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_vpcs().set_filters(Some(f)).send().await?;
-        Ok(out.vpcs().first().and_then(|v| v.vpc_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_vpcs().set_filters(Some(f)).send().await?;
+            Ok(out.vpcs().first().and_then(|v| v.vpc_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -204,12 +216,11 @@ pub struct Subnet;
 #[async_trait]
 impl AwsResource for Subnet {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_subnets().set_filters(Some(f)).send().await?;
-        Ok(out.subnets().first().and_then(|v| v.subnet_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_subnets().set_filters(Some(f)).send().await?;
+            Ok(out.subnets().first().and_then(|v| v.subnet_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -289,12 +300,11 @@ pub struct InternetGateway;
 #[async_trait]
 impl AwsResource for InternetGateway {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_internet_gateways().set_filters(Some(f)).send().await?;
-        Ok(out.internet_gateways().first().and_then(|v| v.internet_gateway_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_internet_gateways().set_filters(Some(f)).send().await?;
+            Ok(out.internet_gateways().first().and_then(|v| v.internet_gateway_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -437,12 +447,11 @@ async fn put_route(c: &Call<'_>, id: &str, r: &Value, replace: bool) -> Result<(
 #[async_trait]
 impl AwsResource for RouteTable {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_route_tables().set_filters(Some(f)).send().await?;
-        Ok(out.route_tables().first().and_then(|v| v.route_table_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_route_tables().set_filters(Some(f)).send().await?;
+            Ok(out.route_tables().first().and_then(|v| v.route_table_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -706,12 +715,11 @@ impl SecurityGroup {
 #[async_trait]
 impl AwsResource for SecurityGroup {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_security_groups().set_filters(Some(f)).send().await?;
-        Ok(out.security_groups().first().and_then(|v| v.group_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_security_groups().set_filters(Some(f)).send().await?;
+            Ok(out.security_groups().first().and_then(|v| v.group_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -800,12 +808,11 @@ pub struct Eip;
 #[async_trait]
 impl AwsResource for Eip {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_addresses().set_filters(Some(f)).send().await?;
-        Ok(out.addresses().first().and_then(|v| v.allocation_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_addresses().set_filters(Some(f)).send().await?;
+            Ok(out.addresses().first().and_then(|v| v.allocation_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -884,15 +891,14 @@ async fn describe_nat(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::t
 #[async_trait]
 impl AwsResource for NatGateway {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_nat_gateways().set_filter(Some(f)).send().await?;
-        let live = |n: &&aws_sdk_ec2::types::NatGateway| {
-            !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
-        };
-        Ok(out.nat_gateways().iter().find(live).and_then(|v| v.nat_gateway_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_nat_gateways().set_filter(Some(f)).send().await?;
+            let live = |n: &&aws_sdk_ec2::types::NatGateway| {
+                !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
+            };
+            Ok(out.nat_gateways().iter().find(live).and_then(|v| v.nat_gateway_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -998,17 +1004,16 @@ fn instance_state(i: &aws_sdk_ec2::types::Instance) -> &str {
 #[async_trait]
 impl AwsResource for Instance {
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let f = owned_filters(p);
-        if f.is_empty() {
-            return Ok(None);
-        }
-        let out = c.ec2.describe_instances().set_filters(Some(f)).send().await?;
-        let live = out
-            .reservations()
-            .iter()
-            .flat_map(|r| r.instances())
-            .find(|i| !matches!(instance_state(i), "terminated" | "shutting-down"));
-        Ok(live.and_then(|i| i.instance_id().map(String::from)))
+        first_owned(p, |f| async move {
+            let out = c.ec2.describe_instances().set_filters(Some(f)).send().await?;
+            let live = out
+                .reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .find(|i| !matches!(instance_state(i), "terminated" | "shutting-down"));
+            Ok(live.and_then(|i| i.instance_id().map(String::from)))
+        })
+        .await
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
