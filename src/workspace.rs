@@ -65,9 +65,12 @@ fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
 fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
     let path = if rel.is_absolute() { rel.to_path_buf() } else { dir.join(rel) };
     std::fs::read_to_string(&path).map_err(|e| {
-        let (summary, why) = match e.kind() {
-            std::io::ErrorKind::NotFound => ("Missing file", "it does not exist".to_string()),
-            _ => ("Unreadable file", e.to_string()),
+        let (summary, why, hint) = match e.kind() {
+            std::io::ErrorKind::NotFound => ("Missing file", "it does not exist".to_string(), hint),
+            std::io::ErrorKind::InvalidData => {
+                ("Unreadable file", "it is not UTF-8 text".to_string(), "save the file as UTF-8 YAML".to_string())
+            }
+            _ => ("Unreadable file", e.to_string(), "check the file's permissions".to_string()),
         };
         Diagnostic::error(summary, format!("cannot read {what} `{}`: {why}", rel.display()))
             .at(&Span::file(rel))
@@ -161,9 +164,10 @@ pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result
 fn load_stack(dir: &Path, rel: &Path, env: &Env) -> Result<Stack, Vec<Diagnostic>> {
     let text = read(dir, rel, "the stack file", "check the `stack:` path in the environment file, or `--stack`".into())
         .map_err(|d| {
+            // A missing stack is a wrong `stack:` line; any other problem is the file's own.
             let d = match &env.stack {
-                Some((_, span)) => Diagnostic { span: Some(span.clone()), ..d },
-                None => d,
+                Some((_, span)) if d.summary == "Missing file" => Diagnostic { span: Some(span.clone()), ..d },
+                _ => d,
             };
             vec![d]
         })?;

@@ -2,6 +2,7 @@
 //! every reference checked, or all the diagnostics found. No I/O happens here; the
 //! workspace module reads the files.
 
+mod cdc;
 mod env;
 mod stack;
 mod value;

@@ -259,6 +259,9 @@ fn parse_resource(
         if matches!(pv.kind, Kind::Null) {
             continue;
         }
+        if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
+            super::cdc::check_parameters(pv, out);
+        }
         if let Some(e) = check_value(pv, &prop.kind, ctx, out) {
             props.insert(prop.name.to_string(), e);
         }

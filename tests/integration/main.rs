@@ -6,6 +6,7 @@ mod common;
 
 mod adoption;
 mod backend_s3;
+mod corpus;
 mod diagnostics;
 mod drift;
 mod emulator_harness;

@@ -1,0 +1,91 @@
+//! The malformed-input corpus in `tests/corpus/`: every stack, environment and state file
+//! there must give a clear error that names its file (and line/column where there is
+//! one), exit 1 — never a panic — make no AWS call (the endpoint is a closed port), and
+//! leave state untouched.
+
+use crate::common::{Project, ROOT};
+use std::path::PathBuf;
+
+const ENV: &str = "stack: stacks/main.yaml\nregion: us-east-1\n";
+const STACK: &str =
+    "name: corpus\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n";
+
+fn files(kind: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> =
+        std::fs::read_dir(format!("{ROOT}/tests/corpus/{kind}")).unwrap().flatten().map(|e| e.path()).collect();
+    v.sort();
+    assert!(v.len() >= 4, "the {kind} corpus is there");
+    v
+}
+
+fn check_refused(p: &Project, case: &str, located: &str) {
+    for cmd in [&["validate", "-e", "test"][..], &["plan", "-e", "test"], &["apply", "-e", "test", "--auto-approve"]] {
+        let run = p.cb_offline(cmd);
+        assert_eq!(run.code, 1, "{case} {cmd:?}: exit {} (101 is a panic)\n{}", run.code, run.stderr);
+        assert!(run.stderr.contains("error"), "{case} {cmd:?}: {}", run.stderr);
+        assert!(run.stderr.contains(located), "{case} {cmd:?}: the error names `{located}`:\n{}", run.stderr);
+        assert!(
+            !run.stderr.contains("RequestFailed") && !run.stderr.contains("dispatch failure"),
+            "{case}: no AWS call\n{}",
+            run.stderr
+        );
+        assert!(!run.stderr.contains("panicked"), "{case}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn malformed_stacks() {
+    for f in files("stacks") {
+        let case = f.file_name().unwrap().to_string_lossy().into_owned();
+        let p = Project::new("corpus");
+        p.write("envs/test.yaml", ENV);
+        std::fs::create_dir_all(p.path("stacks")).unwrap();
+        std::fs::copy(&f, p.path("stacks/main.yaml")).unwrap();
+        check_refused(&p, &case, "--> stacks/main.yaml");
+        assert!(!p.path(".cloudbridge").exists(), "{case}: no state was created");
+    }
+}
+
+#[test]
+fn malformed_environments() {
+    for f in files("envs") {
+        let case = f.file_name().unwrap().to_string_lossy().into_owned();
+        let p = Project::new("corpus");
+        p.write("stacks/main.yaml", STACK);
+        std::fs::create_dir_all(p.path("envs")).unwrap();
+        std::fs::copy(&f, p.path("envs/test.yaml")).unwrap();
+        check_refused(&p, &case, "--> envs/test.yaml");
+        assert!(!p.path(".cloudbridge").exists(), "{case}: no state was created");
+    }
+}
+
+#[test]
+fn malformed_states() {
+    for f in files("states") {
+        let case = f.file_name().unwrap().to_string_lossy().into_owned();
+        let p = Project::new("corpus");
+        p.write("stacks/main.yaml", STACK);
+        p.write("envs/test.yaml", ENV);
+        let state = p.path(".cloudbridge/state/corpus/test.json");
+        std::fs::create_dir_all(state.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &state).unwrap();
+        let before = std::fs::read(&state).unwrap();
+        for cmd in [
+            &["plan", "-e", "test"][..],
+            &["apply", "-e", "test", "--auto-approve"],
+            &["state", "list", "-e", "test"],
+            &["output", "-e", "test"],
+        ] {
+            let run = p.cb_offline(cmd);
+            assert_eq!(run.code, 1, "{case} {cmd:?}: exit {}\n{}", run.code, run.stderr);
+            assert!(
+                run.stderr.contains(".cloudbridge/state/corpus/test.json"),
+                "{case}: the error names the state file\n{}",
+                run.stderr
+            );
+            assert!(run.stderr.contains("hint:"), "{case}: {}", run.stderr);
+            assert!(!run.stderr.contains("RequestFailed"), "{case}: no AWS call\n{}", run.stderr);
+        }
+        assert_eq!(std::fs::read(&state).unwrap(), before, "{case}: state untouched");
+    }
+}
