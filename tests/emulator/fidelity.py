@@ -175,9 +175,27 @@ def _patch_rds():
     models.RDSBackend.create_db_cluster = create_db_cluster
 
 
+def _patch_nat_gateways():
+    """moto's DescribeNatGateways ignores `tag:` filters and answers every gateway;
+    AWS applies them (cloudbridge looks up its own leftovers by tag)."""
+    from moto.ec2.models.nat_gateways import NatGatewayBackend
+
+    original = NatGatewayBackend.describe_nat_gateways
+
+    def describe_nat_gateways(self, filters, nat_gateway_ids):
+        found = original(self, filters, nat_gateway_ids)
+        for name, values in (filters or {}).items():
+            if name.startswith("tag:"):
+                found = [n for n in found if n.get_filter_value(name) in values]
+        return found
+
+    NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
     _patch_rds()
+    _patch_nat_gateways()
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
     _patch_dms()

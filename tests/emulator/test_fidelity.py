@@ -53,6 +53,21 @@ class FidelityTest(EmulatorTest):
         self.assertIsInstance(inst["InstanceCreateTime"], (int, float))
         self.assertEqual(inst["ReplicationSubnetGroup"]["Subnets"][0]["SubnetAvailabilityZone"]["Name"], "us-east-1b")
 
+    def test_nat_gateway_tag_filters_apply(self):
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+        ids = {}
+        for name in ["nat-a", "nat-b"]:
+            eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+            spec = [{"ResourceType": "natgateway", "Tags": [{"Key": "cb", "Value": name}]}]
+            nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=eip, TagSpecifications=spec)
+            ids[name] = nat["NatGateway"]["NatGatewayId"]
+        found = ec2.describe_nat_gateways(Filters=[{"Name": "tag:cb", "Values": ["nat-b"]}])["NatGateways"]
+        self.assertEqual([n["NatGatewayId"] for n in found], [ids["nat-b"]])
+        found = ec2.describe_nat_gateways(Filters=[{"Name": "tag:cb", "Values": ["nat-c"]}])["NatGateways"]
+        self.assertEqual(found, [])
+
     def test_duplicate_db_cluster_is_refused(self):
         from botocore.exceptions import ClientError
 

@@ -55,15 +55,17 @@ fn owned_filters(p: &Props) -> Vec<Filter> {
     keys.iter().map(|k| Filter::builder().name(format!("tag:{k}")).values(tags[*k].clone()).build()).collect()
 }
 
-/// Run `describe` with the ownership-tag filters of `p`; `None` when `p` has no such tags.
-async fn first_owned<F, Fut>(p: &Props, describe: F) -> Result<Option<String>, ProviderError>
+/// Run `describe` with the ownership-tag filters of `p`; nothing when `p` has no such tags.
+/// The caller checks the tags of what comes back: a server that ignores a filter must not
+/// make us adopt a neighbour's resource.
+async fn owned<F, Fut>(p: &Props, describe: F) -> Result<Vec<String>, ProviderError>
 where
     F: FnOnce(Vec<Filter>) -> Fut,
-    Fut: std::future::Future<Output = Result<Option<String>, ProviderError>>,
+    Fut: std::future::Future<Output = Result<Vec<String>, ProviderError>>,
 {
     let f = owned_filters(p);
     if f.is_empty() {
-        return Ok(None);
+        return Ok(Vec::new());
     }
     describe(f).await
 }
@@ -98,10 +100,10 @@ pub struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_vpcs().set_filters(Some(f)).send().await?;
-            Ok(out.vpcs().first().and_then(|v| v.vpc_id().map(String::from)))
+            Ok(out.vpcs().iter().filter_map(|v| v.vpc_id().map(String::from)).collect())
         })
         .await
     }
@@ -215,10 +217,10 @@ pub struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_subnets().set_filters(Some(f)).send().await?;
-            Ok(out.subnets().first().and_then(|v| v.subnet_id().map(String::from)))
+            Ok(out.subnets().iter().filter_map(|v| v.subnet_id().map(String::from)).collect())
         })
         .await
     }
@@ -299,10 +301,10 @@ pub struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_internet_gateways().set_filters(Some(f)).send().await?;
-            Ok(out.internet_gateways().first().and_then(|v| v.internet_gateway_id().map(String::from)))
+            Ok(out.internet_gateways().iter().filter_map(|v| v.internet_gateway_id().map(String::from)).collect())
         })
         .await
     }
@@ -446,10 +448,10 @@ async fn put_route(c: &Call<'_>, id: &str, r: &Value, replace: bool) -> Result<(
 
 #[async_trait]
 impl AwsResource for RouteTable {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_route_tables().set_filters(Some(f)).send().await?;
-            Ok(out.route_tables().first().and_then(|v| v.route_table_id().map(String::from)))
+            Ok(out.route_tables().iter().filter_map(|v| v.route_table_id().map(String::from)).collect())
         })
         .await
     }
@@ -714,10 +716,10 @@ impl SecurityGroup {
 
 #[async_trait]
 impl AwsResource for SecurityGroup {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_security_groups().set_filters(Some(f)).send().await?;
-            Ok(out.security_groups().first().and_then(|v| v.group_id().map(String::from)))
+            Ok(out.security_groups().iter().filter_map(|v| v.group_id().map(String::from)).collect())
         })
         .await
     }
@@ -807,10 +809,10 @@ pub struct Eip;
 
 #[async_trait]
 impl AwsResource for Eip {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_addresses().set_filters(Some(f)).send().await?;
-            Ok(out.addresses().first().and_then(|v| v.allocation_id().map(String::from)))
+            Ok(out.addresses().iter().filter_map(|v| v.allocation_id().map(String::from)).collect())
         })
         .await
     }
@@ -890,13 +892,13 @@ async fn describe_nat(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::t
 
 #[async_trait]
 impl AwsResource for NatGateway {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_nat_gateways().set_filter(Some(f)).send().await?;
             let live = |n: &&aws_sdk_ec2::types::NatGateway| {
                 !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
             };
-            Ok(out.nat_gateways().iter().find(live).and_then(|v| v.nat_gateway_id().map(String::from)))
+            Ok(out.nat_gateways().iter().filter(live).filter_map(|v| v.nat_gateway_id().map(String::from)).collect())
         })
         .await
     }
@@ -1003,15 +1005,16 @@ fn instance_state(i: &aws_sdk_ec2::types::Instance) -> &str {
 
 #[async_trait]
 impl AwsResource for Instance {
-    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        first_owned(p, |f| async move {
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
             let out = c.ec2.describe_instances().set_filters(Some(f)).send().await?;
-            let live = out
+            Ok(out
                 .reservations()
                 .iter()
                 .flat_map(|r| r.instances())
-                .find(|i| !matches!(instance_state(i), "terminated" | "shutting-down"));
-            Ok(live.and_then(|i| i.instance_id().map(String::from)))
+                .filter(|i| !matches!(instance_state(i), "terminated" | "shutting-down"))
+                .filter_map(|i| i.instance_id().map(String::from))
+                .collect())
         })
         .await
     }

@@ -190,11 +190,12 @@ pub(crate) trait AwsResource: Sync {
     async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
         Ok(None)
     }
-    /// For types AWS does not name (VPCs, subnets, …): a live resource carrying exactly
-    /// these ownership tags, looked up before creating, so a run killed between its create
-    /// call and its state write never causes a second one.
-    async fn find_owned(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(None)
+    /// For types AWS does not name (VPCs, subnets, …): live resources carrying these
+    /// ownership tags, looked up before creating, so a run killed between its create call
+    /// and its state write never causes a second one. Candidates only: the caller reads
+    /// them and adopts one only if its tags really are ours.
+    async fn find_owned(&self, _c: &Call<'_>, _p: &Props) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
     }
 }
 
@@ -319,56 +320,55 @@ fn jitter(d: std::time::Duration) -> std::time::Duration {
     d.mul_f64(factor)
 }
 
+/// Take over a resource an interrupted run created: bring it to the desired configuration,
+/// wait for it, and read it back.
+async fn adopt(
+    h: &dyn AwsResource,
+    c: &Call<'_>,
+    req: &CreateRequest<'_>,
+    id: &str,
+    existing: Observed,
+) -> Result<Observed, ProviderError> {
+    tracing::info!(address = req.address, id = %id, "adopting a resource created by an interrupted run");
+    req.ctx.status.set("adopted; waiting");
+    let changed: Vec<String> =
+        req.props.iter().filter(|(k, v)| existing.properties.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
+    let what = format!("`{}` ({id})", req.address);
+    wait_until(c, &what, || h.ready(c, id)).await.map_err(created(id))?;
+    if !changed.is_empty() {
+        h.update(c, id, &existing.properties, req.props, &changed).await.map_err(created(id))?;
+        wait_until(c, &what, || h.ready(c, id)).await.map_err(created(id))?;
+    }
+    Ok(read_one(h, c, id).await.unwrap_or(existing))
+}
+
 #[async_trait]
 impl Provider for AwsProvider {
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
         let c = Call { clients: &self.clients, op: req.ctx };
         req.ctx.status.set("creating");
-        if let Some(id) = h.find_owned(&c, req.props).await? {
-            if let Some(existing) = h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
-                tracing::info!(address = req.address, id = %id, "adopting a resource created by an interrupted run");
-                let changed: Vec<String> = req
-                    .props
-                    .iter()
-                    .filter(|(k, v)| existing.properties.get(*k) != Some(v))
-                    .map(|(k, _)| k.clone())
-                    .collect();
-                wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id))
-                    .await
-                    .map_err(created(&id))?;
-                if !changed.is_empty() {
-                    h.update(&c, &id, &existing.properties, req.props, &changed).await.map_err(created(&id))?;
-                }
-                return Ok(read_one(h, &c, &id).await.unwrap_or(existing));
+        // A resource AWS does not name: one left by a killed run carries our tags.
+        let candidates = h.find_owned(&c, req.props).await?;
+        if !candidates.is_empty() {
+            let seen = h.read(&c, &candidates).await?;
+            if let Some((id, existing)) = candidates
+                .into_iter()
+                .zip(seen)
+                .find_map(|(id, s)| s.filter(|e| same_owner(req.props, e)).map(|e| (id, e)))
+            {
+                return adopt(h, &c, &req, &id, existing).await;
             }
         }
         let created = match h.create(&c, req.address, req.props).await {
             Ok(created) => created,
             Err(e) if is_duplicate(&e) => {
-                // Left behind by an interrupted run? Adopt it only if it is provably ours.
+                // A named resource left by an interrupted run: adopt it only if it is provably ours.
                 let Some(id) = h.existing_id(&c, req.props).await? else { return Err(e) };
-                match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
-                    Some(existing) if same_owner(req.props, &existing) => {
-                        tracing::info!(address = req.address, id = %id, "adopting a resource created by an interrupted run");
-                        req.ctx.status.set("adopted; waiting");
-                        // Bring it to the desired configuration before waiting for it.
-                        let changed: Vec<String> = req
-                            .props
-                            .iter()
-                            .filter(|(k, v)| existing.properties.get(*k) != Some(v))
-                            .map(|(k, _)| k.clone())
-                            .collect();
-                        wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id))
-                            .await
-                            .map_err(created(&id))?;
-                        if !changed.is_empty() {
-                            h.update(&c, &id, &existing.properties, req.props, &changed).await.map_err(created(&id))?;
-                        }
-                        existing
-                    }
-                    _ => return Err(e),
-                }
+                return match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
+                    Some(existing) if same_owner(req.props, &existing) => adopt(h, &c, &req, &id, existing).await,
+                    _ => Err(e),
+                };
             }
             Err(e) => return Err(e),
         };
