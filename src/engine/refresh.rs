@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub struct RefreshError {
     pub ty: String,
     pub addresses: String,
-    pub error: crate::provider::ProviderError,
+    pub error: Box<crate::provider::ProviderError>,
 }
 
 pub async fn refresh(provider: &dyn Provider, state: &State) -> Result<State, RefreshError> {
@@ -28,7 +28,7 @@ pub async fn refresh(provider: &dyn Provider, state: &State) -> Result<State, Re
         let observed = provider.read(ty, &ids).await.map_err(|error| RefreshError {
             ty: ty_name.to_string(),
             addresses: resources.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
-            error,
+            error: Box::new(error),
         })?;
         for (r, obs) in resources.iter().zip(observed) {
             match obs {

@@ -34,11 +34,14 @@ pub struct ProviderError {
     /// or timed-out wait): it exists, and must be recorded so it is neither orphaned nor
     /// created twice.
     pub created_id: Option<String>,
+    /// Throttling, a 5xx answer, or no answer at all: trying again may succeed. After a
+    /// create, the request may also have taken effect.
+    pub transient: bool,
 }
 
 impl ProviderError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ProviderError {
-        ProviderError { code: code.into(), message: message.into(), created_id: None }
+        ProviderError { code: code.into(), message: message.into(), created_id: None, transient: false }
     }
 }
 

@@ -38,6 +38,10 @@ fn wg_arn(c: &Call<'_>, name: &str) -> String {
 
 #[async_trait]
 impl AwsResource for Workgroup {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let conf = WorkGroupConfiguration::builder()

@@ -60,6 +60,10 @@ pub struct ReplicationSubnetGroup;
 
 #[async_trait]
 impl AwsResource for ReplicationSubnetGroup {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "id").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = str_prop(p, "id").unwrap_or_default().to_string();
         c.dms
@@ -160,6 +164,10 @@ async fn describe_instance(
 
 #[async_trait]
 impl AwsResource for ReplicationInstance {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "id").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = str_prop(p, "id").unwrap_or_default().to_string();
         c.dms
@@ -372,6 +380,10 @@ fn s(m: &Map<String, Value>, k: &str) -> Option<String> {
 
 #[async_trait]
 impl AwsResource for Endpoint {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "id").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         use aws_sdk_databasemigration::types::*;
         let id = str_prop(p, "id").unwrap_or_default().to_string();
@@ -573,6 +585,10 @@ impl ReplicationTask {
 
 #[async_trait]
 impl AwsResource for ReplicationTask {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "id").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         use aws_sdk_databasemigration::types::MigrationTypeValue;
         let id = str_prop(p, "id").unwrap_or_default().to_string();

@@ -73,6 +73,10 @@ fn database_input(p: &Props) -> Result<DatabaseInput, ProviderError> {
 
 #[async_trait]
 impl AwsResource for Database {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_database().database_input(database_input(p)?).send().await?;
         Ok(Observed {
@@ -220,6 +224,10 @@ fn split(id: &str) -> (&str, &str) {
 
 #[async_trait]
 impl AwsResource for Table {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "database_name").zip(str_prop(p, "name")).map(|(db, name)| format!("{db}/{name}")))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let db = str_prop(p, "database_name").unwrap_or_default();
         c.glue.create_table().database_name(db).table_input(table_input(p)?).send().await?;
@@ -329,6 +337,10 @@ fn connections(p: &Props) -> Option<aws_sdk_glue::types::ConnectionsList> {
 
 #[async_trait]
 impl AwsResource for Job {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.glue
@@ -453,6 +465,10 @@ fn targets(p: &Props) -> CrawlerTargets {
 
 #[async_trait]
 impl AwsResource for Crawler {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.glue
@@ -581,6 +597,10 @@ fn connection_input(p: &Props) -> Result<ConnectionInput, ProviderError> {
 
 #[async_trait]
 impl AwsResource for Connection {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_connection().connection_input(connection_input(p)?).send().await?;
         Ok(Observed {

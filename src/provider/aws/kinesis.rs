@@ -40,6 +40,10 @@ async fn summary(
 
 #[async_trait]
 impl AwsResource for Stream {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let mode = StreamMode::from(str_prop(p, "stream_mode").unwrap_or("PROVISIONED"));

@@ -49,6 +49,37 @@ fn alias_name(a: &str) -> String {
 
 #[async_trait]
 impl AwsResource for Key {
+    /// Keys have no name: look for one carrying our ownership tags (its alias may not
+    /// have been made before the run stopped).
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        let want = tags_prop(p);
+        let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
+        if !keys.iter().all(|k| want.contains_key(*k)) {
+            return Ok(Vec::new());
+        }
+        let mut found = Vec::new();
+        let mut marker = None;
+        loop {
+            let out = c.kms.list_keys().set_marker(marker).send().await?;
+            for id in out.keys().iter().filter_map(|k| k.key_id()) {
+                // Keys we may not read (AWS managed ones) cannot be ours.
+                let Ok(tags) = c.kms.list_resource_tags().key_id(id).send().await else { continue };
+                let ours = keys.iter().all(|k| {
+                    tags.tags()
+                        .iter()
+                        .any(|t| t.tag_key() == *k && Some(t.tag_value()) == want.get(*k).map(String::as_str))
+                });
+                if ours {
+                    found.push(id.to_string());
+                }
+            }
+            marker = out.next_marker().map(String::from);
+            if !out.truncated() || marker.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .kms

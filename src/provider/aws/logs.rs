@@ -30,6 +30,10 @@ fn arn_of(c: &Call<'_>, name: &str, account: &str) -> String {
 
 #[async_trait]
 impl AwsResource for LogGroup {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.logs

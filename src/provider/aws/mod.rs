@@ -185,8 +185,8 @@ pub(crate) trait AwsResource: Sync {
         Ok(Readiness::Ready)
     }
     /// The ID an existing resource with these properties would have (for types named by
-    /// the stack). Used when a create is refused as a duplicate: a run interrupted after
-    /// its create call left it behind, and it is adopted if its ownership tags are ours.
+    /// the stack). Used when a create is refused as a duplicate, or retried after a lost
+    /// answer: an earlier attempt left it behind, and it is adopted if it is provably ours.
     async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
         Ok(None)
     }
@@ -200,8 +200,13 @@ pub(crate) trait AwsResource: Sync {
 }
 
 /// Error codes AWS uses for "a resource with that name already exists".
+/// Some services say it only in the message (Athena: `InvalidRequestException`, "WorkGroup
+/// is already created").
 fn is_duplicate(e: &ProviderError) -> bool {
-    ["AlreadyExists", "AlreadyOwnedByYou", "Duplicate", "ConflictException"].iter().any(|c| e.code.contains(c))
+    ["AlreadyExists", "AlreadyOwnedByYou", "Duplicate", "ConflictException", "ResourceExistsException", "ResourceInUse"]
+        .iter()
+        .any(|c| e.code.contains(c))
+        || (e.code == "InvalidRequestException" && e.message.contains("already"))
 }
 
 /// The cloudbridge ownership tags of `props` match those of `observed`.
@@ -218,13 +223,52 @@ fn same_owner(props: &Props, observed: &Observed) -> bool {
 
 pub struct AwsProvider {
     clients: Clients,
+    /// The same clients without the SDK's retries, for create calls: after an answer is
+    /// lost, a blind repeat could make a second resource. [`Provider::create`] retries
+    /// them itself, looking first for what the lost attempt made.
+    once: Clients,
 }
 
 impl AwsProvider {
     /// `files_root`: the directory of the stack file, against which local files resolve.
     pub fn new(config: &SdkConfig, files_root: std::path::PathBuf) -> AwsProvider {
-        AwsProvider { clients: clients(config, files_root) }
+        let once = config.to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build();
+        AwsProvider { clients: clients(config, files_root.clone()), once: clients(&once, files_root) }
     }
+}
+
+/// How many times a create is tried when AWS throttles it, fails with a 5xx, or its answer
+/// is lost.
+const CREATE_ATTEMPTS: u32 = 6;
+
+/// Is `existing` the resource this create would make, left by an earlier attempt? Our
+/// ownership tags prove it. Types that cannot carry tags (Glue databases, MSK
+/// configurations, …) have only their name and configuration: every property must match.
+fn is_ours(ty: &TypeSchema, props: &Props, existing: &Observed) -> bool {
+    if ty.taggable {
+        return same_owner(props, existing);
+    }
+    props.iter().all(|(k, v)| existing.properties.get(k) == Some(v))
+}
+
+/// A resource left by an earlier attempt (this run's, after a lost answer, or a killed
+/// run's): by ownership tags for the types AWS does not name, by name for the others.
+async fn find_ours(
+    h: &dyn AwsResource,
+    c: &Call<'_>,
+    ty: &TypeSchema,
+    props: &Props,
+    by_name: bool,
+) -> Result<Option<(String, Observed)>, ProviderError> {
+    let mut candidates = h.find_owned(c, props).await?;
+    if by_name {
+        candidates.extend(h.existing_id(c, props).await?);
+    }
+    if candidates.is_empty() {
+        return Ok(None);
+    }
+    let seen = h.read(c, &candidates).await?;
+    Ok(candidates.into_iter().zip(seen).find_map(|(id, s)| s.filter(|e| is_ours(ty, props, e)).map(|e| (id, e))))
 }
 
 /// Build the clients. S3 uses path-style addressing whenever an endpoint override is set
@@ -312,6 +356,17 @@ where
     }
 }
 
+/// Sleep `delay` (jittered) before trying `address` again, unless an interrupt comes first.
+async fn pause(c: &Call<'_>, delay: std::time::Duration, address: &str) -> Result<(), ProviderError> {
+    tokio::select! {
+        _ = tokio::time::sleep(jitter(delay)) => Ok(()),
+        _ = c.op.interrupt.requested() => Err(ProviderError::new(
+            "Interrupted",
+            format!("stopped retrying the create of `{address}` because of an interrupt; the next apply looks for it before creating"),
+        )),
+    }
+}
+
 /// ±20% so that resources created together do not poll in lockstep.
 fn jitter(d: std::time::Duration) -> std::time::Duration {
     let nanos =
@@ -348,30 +403,44 @@ impl Provider for AwsProvider {
         let h = handler(req.ty.name).ok_or_else(|| unknown_type(req.ty.name))?;
         let c = Call { clients: &self.clients, op: req.ctx };
         req.ctx.status.set("creating");
-        // A resource AWS does not name: one left by a killed run carries our tags.
-        let candidates = h.find_owned(&c, req.props).await?;
-        if !candidates.is_empty() {
-            let seen = h.read(&c, &candidates).await?;
-            if let Some((id, existing)) = candidates
-                .into_iter()
-                .zip(seen)
-                .find_map(|(id, s)| s.filter(|e| same_owner(req.props, e)).map(|e| (id, e)))
-            {
+        let once = Call { clients: &self.once, op: req.ctx };
+        let mut delay = req.ctx.poll.initial.min(std::time::Duration::from_secs(1));
+        let mut attempt = 1;
+        let created = loop {
+            // Unnamed types are looked up by tags every time (a killed run may have made
+            // one); named ones after a failed attempt (AWS refuses a duplicate name anyway).
+            if let Some((id, existing)) = find_ours(h, &c, req.ty, req.props, attempt > 1).await? {
                 return adopt(h, &c, &req, &id, existing).await;
             }
-        }
-        let created = match h.create(&c, req.address, req.props).await {
-            Ok(created) => created,
-            Err(e) if is_duplicate(&e) => {
-                // A named resource left by an interrupted run: adopt it only if it is provably ours.
-                let Some(id) = h.existing_id(&c, req.props).await? else { return Err(e) };
-                return match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
-                    Some(existing) if same_owner(req.props, &existing) => adopt(h, &c, &req, &id, existing).await,
-                    _ => Err(e),
-                };
+            match h.create(&once, req.address, req.props).await {
+                Ok(created) => break created,
+                Err(e) if is_duplicate(&e) => {
+                    // A named resource left by an interrupted run: adopt it only if it is provably ours.
+                    let Some(id) = h.existing_id(&c, req.props).await? else { return Err(e) };
+                    return match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
+                        Some(existing) if is_ours(req.ty, req.props, &existing) => {
+                            adopt(h, &c, &req, &id, existing).await
+                        }
+                        _ => Err(e),
+                    };
+                }
+                Err(e) if e.transient && attempt < CREATE_ATTEMPTS => {
+                    // Made, but a later step of the create failed: finish it as an adoption.
+                    if let Some(id) = &e.created_id {
+                        if let Ok(existing) = read_one(h, &c, id).await {
+                            return adopt(h, &c, &req, id, existing).await;
+                        }
+                    }
+                    tracing::warn!(address = req.address, attempt, error = %e, "create failed transiently; retrying");
+                    req.ctx.status.set(&format!("retrying after {}", e.code));
+                    pause(&c, delay, req.address).await?;
+                    delay = (delay * 2).min(std::time::Duration::from_secs(20));
+                    attempt += 1;
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) => return Err(e),
         };
+        req.ctx.status.set("creating");
         let id = created.id.clone();
         let waited = wait_until(&c, &format!("`{}` ({id})", req.address), || h.ready(&c, &id)).await;
         if let Err(mut e) = waited {
@@ -442,13 +511,12 @@ pub(crate) fn has(changed: &[String], name: &str) -> bool {
 
 /// `Ok(None)` when AWS answered with `absent_code` (the thing does not exist), the value
 /// otherwise, or the error.
-pub(crate) fn absent_if<T, E, R>(
-    res: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
+pub(crate) fn absent_if<T, E>(
+    res: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
     absent_code: &str,
 ) -> Result<Option<T>, ProviderError>
 where
     E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug,
 {
     match res {
         Ok(v) => Ok(Some(v)),
@@ -526,11 +594,16 @@ fn percent_decode(s: &str) -> String {
 
 /// Load AWS configuration through the default chain (environment, profiles, SSO, IMDS),
 /// with the region and endpoint of the environment file. `AWS_ENDPOINT_URL`, when set,
-/// wins over the file's endpoint; throttling and 5xx answers are retried with backoff.
+/// wins over the file's endpoint; throttling, 5xx answers and lost answers are retried
+/// with jittered exponential backoff (standard mode: a retry quota per client, so per service).
 pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConfig {
     use aws_config::retry::RetryConfig;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .retry_config(RetryConfig::standard().with_max_attempts(8));
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // More patience than the SDK's 3 attempts, unless the user chose (`AWS_MAX_ATTEMPTS`,
+    // `AWS_RETRY_MODE`): a 30-minute apply should not fail on a burst of throttling.
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
+    }
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));
     }

@@ -48,6 +48,21 @@ pub struct Configuration;
 
 #[async_trait]
 impl AwsResource for Configuration {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let mut token = None;
+        loop {
+            let out = c.kafka.list_configurations().set_next_token(token).send().await?;
+            if let Some(found) = out.configurations().iter().find(|x| x.name() == Some(name)) {
+                return Ok(found.arn().map(String::from));
+            }
+            token = out.next_token().map(String::from);
+            if token.is_none() {
+                return Ok(None);
+            }
+        }
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .kafka

@@ -66,6 +66,16 @@ pub struct CustomPlugin;
 
 #[async_trait]
 impl AwsResource for CustomPlugin {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let out = c.kafkaconnect.list_custom_plugins().name_prefix(name).send().await?;
+        Ok(out
+            .custom_plugins()
+            .iter()
+            .find(|x| x.name() == Some(name))
+            .and_then(|x| x.custom_plugin_arn().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let s3 = S3Location::builder()
             .bucket_arn(str_prop(p, "bucket_arn").unwrap_or_default())
@@ -181,6 +191,16 @@ pub struct WorkerConfiguration;
 
 #[async_trait]
 impl AwsResource for WorkerConfiguration {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let out = c.kafkaconnect.list_worker_configurations().name_prefix(name).send().await?;
+        Ok(out
+            .worker_configurations()
+            .iter()
+            .find(|x| x.name() == Some(name))
+            .and_then(|x| x.worker_configuration_arn().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         use aws_smithy_types::base64;
         let out = c
@@ -292,6 +312,16 @@ async fn describe_connector(
 
 #[async_trait]
 impl AwsResource for Connector {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let out = c.kafkaconnect.list_connectors().connector_name_prefix(name).send().await?;
+        Ok(out
+            .connectors()
+            .iter()
+            .find(|x| x.connector_name() == Some(name))
+            .and_then(|x| x.connector_arn().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let int = |k: &str, d: i64| int_prop(p, k).unwrap_or(d) as i32;
         let capacity = Capacity::builder()

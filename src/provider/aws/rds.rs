@@ -89,6 +89,10 @@ pub struct SubnetGroup;
 
 #[async_trait]
 impl AwsResource for SubnetGroup {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.rds
@@ -312,6 +316,10 @@ impl ParameterGroup {
 
 #[async_trait]
 impl AwsResource for ParameterGroup {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "name").map(String::from))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let (family, desc) =

@@ -67,6 +67,12 @@ async fn generated_value(c: &Call<'_>, g: &Map<String, Value>) -> Result<String,
 
 #[async_trait]
 impl AwsResource for Secret {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let found = absent_if(c.secrets.describe_secret().secret_id(name).send().await, "ResourceNotFoundException")?;
+        Ok(found.and_then(|s| s.arn().map(String::from)))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let value = match p.get("generate").and_then(Value::as_object) {
             Some(g) => Some(generated_value(c, g).await?),

@@ -14,6 +14,7 @@ ROUTES = {
     ("GET", "custom-plugins", True): "describe_custom_plugin",
     ("DELETE", "custom-plugins", True): "delete_custom_plugin",
     ("POST", "worker-configurations", False): "create_worker_configuration",
+    ("GET", "worker-configurations", False): "list_worker_configurations",
     ("GET", "worker-configurations", True): "describe_worker_configuration",
     ("DELETE", "worker-configurations", True): "delete_worker_configuration",
     ("POST", "connectors", False): "create_connector",
@@ -60,8 +61,19 @@ class KafkaConnectResponse(BaseResponse):
     def describe_custom_plugin(self) -> str:
         return json.dumps(self.backend._get(self.backend.plugins, self._route()[1]).to_dict())
 
+    def _named(self, items, prefix_param: str, key: str = "name") -> list:
+        """The items whose name starts with the request's prefix parameter (all without one)."""
+        prefix = self._query(prefix_param)
+        return [i.to_dict() for i in items if getattr(i, key).startswith(prefix)]
+
     def list_custom_plugins(self) -> str:
-        return json.dumps({"customPlugins": [p.to_dict() for p in self.backend.plugins.values()]})
+        return json.dumps({"customPlugins": self._named(self.backend.plugins.values(), "namePrefix")})
+
+    def list_worker_configurations(self) -> str:
+        found = self._named(self.backend.workers.values(), "namePrefix")
+        for w in found:
+            w["latestRevision"].pop("propertiesFileContent", None)
+        return json.dumps({"workerConfigurations": found})
 
     def delete_custom_plugin(self) -> str:
         p = self.backend.delete_plugin(self._route()[1])
@@ -88,7 +100,7 @@ class KafkaConnectResponse(BaseResponse):
         return json.dumps(self.backend._get(self.backend.connectors, self._route()[1]).to_dict())
 
     def list_connectors(self) -> str:
-        return json.dumps({"connectors": [c.to_dict() for c in self.backend.connectors.values()]})
+        return json.dumps({"connectors": self._named(self.backend.connectors.values(), "connectorNamePrefix")})
 
     def update_connector(self) -> str:
         c = self.backend.update_connector(self._route()[1], self._query("currentVersion"), self.params)
