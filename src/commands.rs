@@ -248,7 +248,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let lock = store.lock("plan").await?;
             let result = make_plan(&ws, store.as_ref(), &pa, destroy).await;
             store.unlock(&lock).await?;
-            let (plan, _) = result?;
+            let (plan, _, _) = result?;
             if let Some(path) = &out {
                 let bytes = serde_json::to_vec_pretty(&plan).unwrap_or_default();
                 std::fs::write(path, bytes).map_err(|e| {
@@ -359,7 +359,7 @@ async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateS
         Backend::S3 { bucket, key, region, encrypt } => {
             let config = sdk_config(env).await?;
             let client = state::s3::client(&config, region.as_deref());
-            Box::new(S3Store::new(client, bucket.clone(), state::expand(key, stack, &env.name), *encrypt))
+            Box::new(S3Store::new(client, bucket.clone(), state::expand(key, stack, &env.name), *encrypt, &env.name))
         }
     })
 }
@@ -404,11 +404,17 @@ async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result
     }
 }
 
-/// Refresh and diff. Returns the plan and the refreshed state it was made against.
-async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destroy: bool) -> Result<(Plan, State)> {
+/// Refresh and diff. Returns the plan, the refreshed state it was made against, and the
+/// addresses in state whose resources no longer exist in AWS.
+async fn make_plan(
+    ws: &Workspace,
+    store: &dyn StateStore,
+    pa: &PlanArgs,
+    destroy: bool,
+) -> Result<(Plan, State, Vec<String>)> {
     let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
     let refreshed = if state.resources.is_empty() {
-        state
+        state.clone()
     } else {
         let p = provider(&ws.env, ws.stack_dir()).await?;
         eprintln!(
@@ -418,6 +424,8 @@ async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destro
         );
         engine::refresh(p.as_ref(), &state).await?
     };
+    let vanished: Vec<String> =
+        state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
     let req = PlanRequest {
         stack: &ws.stack,
         graph: &ws.graph,
@@ -432,7 +440,7 @@ async fn make_plan(ws: &Workspace, store: &dyn StateStore, pa: &PlanArgs, destro
         plan.state_lineage = None;
         plan.state_serial = None;
     }
-    Ok((plan, refreshed))
+    Ok((plan, refreshed, vanished))
 }
 
 async fn confirm(question: &str, auto_approve: bool, interrupt: &Interrupt) -> Result<()> {
@@ -517,12 +525,19 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
     let interrupt = Interrupt::default();
     let handler = install_interrupts(interrupt.clone(), force_unlock_hint(&ws.env, &lock));
     let result = async {
-        let (plan, state) = tokio::select! {
+        let (plan, mut state, vanished) = tokio::select! {
             r = make_plan(ws, store.as_ref(), pa, destroy) => r?,
             _ = interrupt.requested() => return Err(CliError::Interrupted("stopped while planning; nothing was changed".into())),
         };
         eprint!("{}", plan::render(&plan));
         if !plan.has_changes() {
+            // Resources deleted outside cloudbridge (or by a destroy that was killed after
+            // its delete call) leave state, so that state lists only what exists.
+            if !vanished.is_empty() {
+                state.serial += 1;
+                store.write(&state).await?;
+                eprintln!("Removed from state (no longer in AWS): {}", vanished.join(", "));
+            }
             return Ok(exit::OK);
         }
         let question = if destroy {
@@ -741,7 +756,7 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
             let config = sdk_config(env).await?;
             let region = region.clone().or_else(|| config.region().map(|r| r.to_string())).unwrap_or_default();
             let client = state::s3::client(&config, Some(&region));
-            let store = S3Store::new(client, bucket.clone(), String::new(), true);
+            let store = S3Store::new(client, bucket.clone(), String::new(), true, &env.name);
             if store.init_bucket(&region).await? {
                 eprintln!(
                     "Created state bucket `{bucket}` in {region} (versioning on, encrypted, public access blocked)."

@@ -59,7 +59,7 @@ impl StateStore for LocalStore {
                     id: "unknown".into(),
                     ..LockInfo::new("unknown", &lp.display().to_string())
                 });
-                return Err(StateError::Locked { holder: Box::new(holder), force_unlock: false });
+                return Err(StateError::Locked { holder: Box::new(holder), force_unlock: None });
             }
             Err(fs::TryLockError::Error(e)) => return Err(self.io("cannot lock", &lp)(e)),
         }

@@ -179,7 +179,9 @@ impl std::fmt::Display for LockInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("the state is locked by another run\n{holder}{}", if holder.holder_is_dead() { "\n  The holding process is no longer running on this host: the lock is stale." } else { "" })]
-    Locked { holder: Box<LockInfo>, force_unlock: bool },
+    /// `force_unlock`: the exact command that removes the lock, for locks that can outlive
+    /// their process (S3); a local lock dies with its process.
+    Locked { holder: Box<LockInfo>, force_unlock: Option<String> },
     #[error("the state at {origin} is not valid state: {detail}")]
     Corrupt { origin: String, detail: String },
     #[error("the state at {origin} has format version {found}; this cloudbridge reads up to version {supported}")]
@@ -202,12 +204,13 @@ impl StateError {
         match self {
             StateError::Locked { holder, force_unlock } => {
                 let mut h = Vec::new();
-                if *force_unlock && holder.holder_is_dead() {
-                    h.push(format!("remove the stale lock with `cloudbridge force-unlock {}`", holder.id));
-                } else {
-                    h.push("wait for the other run to finish, then try again".to_string());
-                    if *force_unlock {
-                        h.push(format!("if that run is gone, remove the lock with `cloudbridge force-unlock {}`", holder.id));
+                match force_unlock {
+                    Some(cmd) if holder.holder_is_dead() => h.push(format!("remove the stale lock with `{cmd}`")),
+                    _ => {
+                        h.push("wait for the other run to finish, then try again".to_string());
+                        if let Some(cmd) = force_unlock {
+                            h.push(format!("if that run is gone, remove the lock with `{cmd}`"));
+                        }
                     }
                 }
                 h

@@ -16,13 +16,15 @@ pub struct S3Store {
     bucket: String,
     key: String,
     encrypt: bool,
+    /// The environment, for the exact `force-unlock` command in lock messages.
+    env: String,
     /// ETag of the state object as last read or written; `None` = it did not exist.
     etag: Mutex<Option<String>>,
 }
 
 impl S3Store {
-    pub fn new(client: Client, bucket: String, key: String, encrypt: bool) -> S3Store {
-        S3Store { client, bucket, key, encrypt, etag: Mutex::new(None) }
+    pub fn new(client: Client, bucket: String, key: String, encrypt: bool, env: &str) -> S3Store {
+        S3Store { client, bucket, key, encrypt, env: env.to_string(), etag: Mutex::new(None) }
     }
 
     fn lock_key(&self) -> String {
@@ -82,11 +84,17 @@ impl StateStore for S3Store {
             Err(e) => {
                 let (code, message) = sdk_error(&e);
                 if precondition_failed(&code) {
-                    let holder = self.read_lock().await?.unwrap_or_else(|| LockInfo {
+                    let held = self.read_lock().await?;
+                    if held.as_ref().is_some_and(|h| h.id == info.id) {
+                        // Our own earlier attempt took it; only its answer was lost.
+                        return Ok(info);
+                    }
+                    let holder = held.unwrap_or_else(|| LockInfo {
                         id: "unknown (released while being read)".into(),
                         ..LockInfo::new("unknown", &key)
                     });
-                    Err(StateError::Locked { holder: Box::new(holder), force_unlock: true })
+                    let unlock = format!("cloudbridge force-unlock -e {} {}", self.env, holder.id);
+                    Err(StateError::Locked { holder: Box::new(holder), force_unlock: Some(unlock) })
                 } else {
                     Err(self.remote("cannot take the lock", &key, (code, message)))
                 }
@@ -157,7 +165,21 @@ impl StateStore for S3Store {
             Err(e) => {
                 let (code, message) = sdk_error(&e);
                 if precondition_failed(&code) {
-                    Err(StateError::Conflict { origin: self.location() })
+                    // An earlier attempt of this very write whose answer was lost (the SDK
+                    // retried it) has already put these bytes; anything else is a conflict.
+                    let body = state.to_json();
+                    match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
+                        Ok(out) => {
+                            let etag = out.e_tag().map(str::to_string);
+                            let held = out.body.collect().await.map(|b| b.into_bytes());
+                            if held.is_ok_and(|b| b[..] == body[..]) {
+                                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
+                                return Ok(());
+                            }
+                            Err(StateError::Conflict { origin: self.location() })
+                        }
+                        Err(_) => Err(StateError::Conflict { origin: self.location() }),
+                    }
                 } else {
                     Err(self.remote("cannot write the state", &self.key, (code, message)))
                 }

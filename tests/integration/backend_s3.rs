@@ -71,7 +71,7 @@ fn s3_backend_init_state_and_lock() {
     assert!(run.stderr.contains("the state is locked by another run"), "{}", run.stderr);
     assert!(run.stderr.contains("alice@ci-runner-7"), "{}", run.stderr);
     assert!(run.stderr.contains("4b8a-held-elsewhere"), "{}", run.stderr);
-    assert!(run.stderr.contains("cloudbridge force-unlock 4b8a-held-elsewhere"), "{}", run.stderr);
+    assert!(run.stderr.contains("cloudbridge force-unlock -e ci 4b8a-held-elsewhere"), "{}", run.stderr);
     let run = p.cb(&["plan", "-e", "ci"]).code(1);
     assert!(run.stderr.contains("alice@ci-runner-7"), "plan takes the lock too: {}", run.stderr);
 
@@ -92,24 +92,35 @@ fn s3_state_writes_are_conditional() {
     let bucket = "cb-conditional-state";
     rt().block_on(async {
         aws().s3.create_bucket().bucket(bucket).send().await.unwrap();
-        let a = S3Store::new(aws().s3.clone(), bucket.into(), "x.json".into(), true);
-        let b = S3Store::new(aws().s3.clone(), bucket.into(), "x.json".into(), true);
+        let store = || S3Store::new(aws().s3.clone(), bucket.into(), "x.json".into(), true, "ci");
+        let (a, b, echo) = (store(), store(), store());
         assert!(a.read().await.unwrap().is_none());
         assert!(b.read().await.unwrap().is_none());
+        assert!(echo.read().await.unwrap().is_none());
         let s = State::new("x", "ci");
         a.write(&s).await.unwrap();
-        // b read "no state": its first write must not overwrite a's.
-        assert!(matches!(b.write(&s).await, Err(StateError::Conflict { .. })));
+        // b read "no state": its first write (another lineage) must not overwrite a's.
+        assert!(matches!(b.write(&State::new("x", "ci")).await, Err(StateError::Conflict { .. })));
+        // The same bytes again, as when the SDK retries a write whose answer was lost: the
+        // write did land, so it is not a conflict.
+        echo.write(&s).await.unwrap();
         b.read().await.unwrap();
         let mut s2 = s.clone();
         s2.serial = 1;
         b.write(&s2).await.unwrap();
-        // a's ETag is now stale.
-        assert!(matches!(a.write(&s2).await, Err(StateError::Conflict { .. })));
+        // a's ETag is now stale: its next write is refused (unless it is byte for byte what
+        // is already there, which overwrites nothing).
+        let mut s3 = s.clone();
+        s3.serial = 2;
+        assert!(matches!(a.write(&s3).await, Err(StateError::Conflict { .. })));
+        a.write(&s2).await.unwrap();
         // Locks: the second fails and names the first.
         let held = a.lock("apply").await.unwrap();
         match b.lock("apply").await {
-            Err(StateError::Locked { holder, force_unlock: true }) => assert_eq!(holder.id, held.id),
+            Err(StateError::Locked { holder, force_unlock: Some(cmd) }) => {
+                assert_eq!(holder.id, held.id);
+                assert_eq!(cmd, format!("cloudbridge force-unlock -e ci {}", held.id));
+            }
             other => panic!("expected Locked, got {other:?}"),
         }
         b.unlock(&cloudbridge::state::LockInfo { id: "not-mine".into(), ..held.clone() }).await.unwrap_err();
@@ -147,7 +158,7 @@ fn a_lock_whose_holder_died_on_this_host_is_reported_stale() {
         run.stderr
     );
     assert!(
-        run.stderr.contains("hint: remove the stale lock with `cloudbridge force-unlock dead-1`"),
+        run.stderr.contains("hint: remove the stale lock with `cloudbridge force-unlock -e ci dead-1`"),
         "{}",
         run.stderr
     );
