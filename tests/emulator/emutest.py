@@ -10,20 +10,26 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+def spawn(script, *args):
+    """Start one of this directory's servers (it prints "listening on URL" and exits when
+    its stdin closes); returns the process and its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, os.path.join(HERE, script), *args, "--exit-on-stdin-eof"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if "listening on" not in line:
+        raise RuntimeError(f"{script} did not start: {line!r}")
+    return proc, line.rsplit(" ", 1)[1].strip()
+
+
 class EmulatorTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.proc = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "launcher.py"), "--port", "0", "--exit-on-stdin-eof"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-        )
-        line = cls.proc.stdout.readline()
-        if "listening on" not in line:
-            raise RuntimeError(f"emulator did not start: {line!r}")
-        cls.url = line.rsplit(" ", 1)[1].strip()
+        cls.proc, cls.url = spawn("launcher.py", "--port", "0")
 
     @classmethod
     def tearDownClass(cls):
