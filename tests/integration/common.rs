@@ -74,6 +74,14 @@ pub struct Run {
 }
 
 impl Run {
+    pub fn of(out: std::process::Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
     #[track_caller]
     pub fn ok(self) -> Run {
         assert_eq!(self.code, 0, "expected success\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
@@ -138,7 +146,18 @@ impl Project {
         self.run(args, Some("http://127.0.0.1:9"))
     }
 
+    /// Run the binary with AWS calls going to `endpoint` (e.g. a fault proxy).
+    /// With the product's own retry settings (not the tests' fail-fast `AWS_MAX_ATTEMPTS`).
+    pub fn cb_via(&self, endpoint: &str, args: &[&str]) -> Run {
+        Run::of(self.command(args, Some(endpoint)).env_remove("AWS_MAX_ATTEMPTS").output().expect("run cloudbridge"))
+    }
+
     fn run(&self, args: &[&str], endpoint: Option<&str>) -> Run {
+        Run::of(self.command(args, endpoint).output().expect("run cloudbridge"))
+    }
+
+    /// The command `cb` runs, to spawn it instead.
+    pub fn command(&self, args: &[&str], endpoint: Option<&str>) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_cloudbridge"));
         cmd.arg("-C").arg(self.dir.path()).args(args);
         cmd.env_remove("AWS_PROFILE").env_remove("AWS_SESSION_TOKEN").env("NO_COLOR", "1");
@@ -150,18 +169,25 @@ impl Project {
             cmd.env("AWS_ENDPOINT_URL", e);
         }
         cmd.stdin(Stdio::null());
-        let out = cmd.output().expect("run cloudbridge");
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
+        cmd
     }
 
+    /// The local state of this project's own stack in env `test`.
     pub fn state(&self) -> serde_json::Value {
-        let p = self.path(&format!(".cloudbridge/state/{}/test.json", self.name));
+        self.state_of(&self.name, "test")
+    }
+
+    pub fn state_of(&self, stack: &str, env: &str) -> serde_json::Value {
+        let p = self.path(&format!(".cloudbridge/state/{stack}/{env}.json"));
         serde_json::from_slice(&std::fs::read(&p).unwrap_or_else(|e| panic!("read {}: {e}", p.display())))
             .expect("state json")
+    }
+
+    /// Each resource in the state of `stack` in `env`, as its address and its `field`.
+    pub fn resources_of(&self, stack: &str, env: &str, field: &str) -> Vec<(String, String)> {
+        let s = self.state_of(stack, env);
+        let get = |r: &serde_json::Value, k: &str| r[k].as_str().unwrap_or_else(|| panic!("{k} of {r}")).to_string();
+        s["resources"].as_array().expect("resources").iter().map(|r| (get(r, "address"), get(r, field))).collect()
     }
 
     pub fn id_of(&self, address: &str) -> String {
@@ -172,6 +198,47 @@ impl Project {
             .and_then(|r| r["id"].as_str())
             .unwrap_or_else(|| panic!("`{address}` not in state"))
             .to_string()
+    }
+}
+
+/// A fault-injecting proxy in front of the shared emulator (`tests/emulator/faultproxy.py`),
+/// one per test: it counts calls, injects throttling, 500s and lost responses, and can
+/// freeze at the Nth mutating call so the test kills the client at exactly that point.
+pub struct FaultProxy {
+    pub url: String,
+    _process: Emulator,
+}
+
+impl FaultProxy {
+    pub fn start() -> FaultProxy {
+        let upstream = emulator().url.clone();
+        let python = Command::new("bash").arg(format!("{ROOT}/scripts/emulator-venv")).output().expect("emulator venv");
+        let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
+        let script = format!("{ROOT}/tests/emulator/faultproxy.py");
+        let process = start_emulator(&[&python, &script, "--upstream", &upstream]).unwrap_or_else(|e| panic!("{e}"));
+        FaultProxy { url: process.url.clone(), _process: process }
+    }
+
+    fn call(&self, method: &str, path: &str, body: &str) -> serde_json::Value {
+        use std::io::{Read, Write};
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).expect("connect to the fault proxy");
+        write!(s, "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+            .expect("write");
+        let mut out = String::new();
+        s.read_to_string(&mut out).expect("read");
+        let json = out.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("fault proxy answered {out:?}: {e}"))
+    }
+
+    /// Reset the counters and set the faults: `{"rate": 0.1, "seed": 1, "kinds": [..], "freeze_at": N}`.
+    pub fn configure(&self, config: serde_json::Value) {
+        self.call("POST", "/__proxy/config", &config.to_string());
+    }
+
+    /// `{"requests", "mutating", "injected": {kind: n}, "frozen", "calls": [..]}`.
+    pub fn status(&self) -> serde_json::Value {
+        self.call("GET", "/__proxy/status", "")
     }
 }
 
@@ -193,6 +260,7 @@ pub struct Aws {
     pub dms: aws_sdk_databasemigration::Client,
     pub glue: aws_sdk_glue::Client,
     pub athena: aws_sdk_athena::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -228,25 +296,40 @@ pub fn aws() -> &'static Aws {
             dms: aws_sdk_databasemigration::Client::new(&conf),
             glue: aws_sdk_glue::Client::new(&conf),
             athena: aws_sdk_athena::Client::new(&conf),
+            kms: aws_sdk_kms::Client::new(&conf),
         }
     })
 }
 
-/// EC2 resources of all kinds still tagged with this stack.
+/// EC2 resources of all kinds still tagged with this stack, in any environment.
 pub fn tagged_ec2(stack: &str) -> Vec<String> {
-    let filter = aws_sdk_ec2::types::Filter::builder().name("tag:cloudbridge:stack").values(stack).build();
+    tagged_ec2_filtered(&[("stack", stack)])
+}
+
+/// EC2 resources of all kinds still tagged with this stack in this environment (other
+/// tests deploy the same stack in their own environments at the same time).
+pub fn tagged_ec2_in(stack: &str, env: &str) -> Vec<String> {
+    tagged_ec2_filtered(&[("stack", stack), ("env", env)])
+}
+
+fn tagged_ec2_filtered(tags: &[(&str, &str)]) -> Vec<String> {
+    let filters: Vec<_> = tags
+        .iter()
+        .map(|(k, v)| aws_sdk_ec2::types::Filter::builder().name(format!("tag:cloudbridge:{k}")).values(*v).build())
+        .collect();
+    let f = || Some(filters.clone());
     rt().block_on(async {
         let c = &aws().ec2;
         let mut ids = Vec::new();
-        let v = c.describe_vpcs().filters(filter.clone()).send().await.expect("describe vpcs");
+        let v = c.describe_vpcs().set_filters(f()).send().await.expect("describe vpcs");
         ids.extend(v.vpcs().iter().filter_map(|x| x.vpc_id().map(String::from)));
-        let s = c.describe_subnets().filters(filter.clone()).send().await.expect("describe subnets");
+        let s = c.describe_subnets().set_filters(f()).send().await.expect("describe subnets");
         ids.extend(s.subnets().iter().filter_map(|x| x.subnet_id().map(String::from)));
-        let g = c.describe_security_groups().filters(filter.clone()).send().await.expect("describe sgs");
+        let g = c.describe_security_groups().set_filters(f()).send().await.expect("describe sgs");
         ids.extend(g.security_groups().iter().filter_map(|x| x.group_id().map(String::from)));
-        let r = c.describe_route_tables().filters(filter.clone()).send().await.expect("describe rts");
+        let r = c.describe_route_tables().set_filters(f()).send().await.expect("describe rts");
         ids.extend(r.route_tables().iter().filter_map(|x| x.route_table_id().map(String::from)));
-        let i = c.describe_internet_gateways().filters(filter).send().await.expect("describe igws");
+        let i = c.describe_internet_gateways().set_filters(f()).send().await.expect("describe igws");
         ids.extend(i.internet_gateways().iter().filter_map(|x| x.internet_gateway_id().map(String::from)));
         ids
     })
@@ -267,7 +350,7 @@ pub fn root() -> &'static Path {
     Path::new(ROOT)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
+pub fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("mkdir");
     for e in std::fs::read_dir(from).expect("read dir").flatten() {
         let target = to.join(e.file_name());

@@ -6,10 +6,12 @@ mod common;
 
 mod adoption;
 mod backend_s3;
+mod concurrency;
 mod corpus;
 mod diagnostics;
 mod drift;
 mod emulator_harness;
+mod faults;
 mod interrupts;
 mod lifecycle;
 mod neighbours;

@@ -3,18 +3,11 @@
 //! nothing left. What the reference architecture insists on is read back from the
 //! emulator through the AWS SDK.
 
-use crate::common::{aws, rt, tagged_ec2, Project};
+use crate::common::{aws, rt, tagged_ec2_in, Project};
 use std::collections::BTreeMap;
 
 fn state_ids(p: &Project, stack: &str) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{stack}/local.json"))).unwrap();
-    let s: serde_json::Value = serde_json::from_str(&text).unwrap();
-    s["resources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["address"].as_str().unwrap().to_string(), r["id"].as_str().unwrap().to_string()))
-        .collect()
+    p.resources_of(stack, "local", "id").into_iter().collect()
 }
 
 #[test]
@@ -153,7 +146,7 @@ fn flagship_aurora_msk_connect_redshift() {
     }
 
     p.cb(&["destroy", "-e", "local", "--auto-approve"]).ok();
-    assert_eq!(tagged_ec2("cdc-flagship"), Vec::<String>::new());
+    assert_eq!(tagged_ec2_in("cdc-flagship", "local"), Vec::<String>::new());
     rt().block_on(async {
         assert!(aws().kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.is_err());
         assert!(aws().redshift_serverless.get_namespace().namespace_name("cdc-local-warehouse").send().await.is_err());
@@ -202,7 +195,7 @@ fn round_trip(
     check(&state_ids(p, stack));
     run(&["plan", "-e", "local", "--detailed-exitcode"]).code(0);
     run(&["destroy", "-e", "local", "--auto-approve"]).ok();
-    assert_eq!(tagged_ec2(stack), Vec::<String>::new());
+    assert_eq!(tagged_ec2_in(stack, "local"), Vec::<String>::new());
     let state = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{stack}/local.json"))).unwrap();
     assert!(serde_json::from_str::<serde_json::Value>(&state).unwrap()["resources"].as_array().unwrap().is_empty());
 }

@@ -1,0 +1,291 @@
+//! Faults between cloudbridge and AWS, injected by a proxy in front of the emulator
+//! (`tests/emulator/faultproxy.py`):
+//! - `kill -9` at every mutating call of an apply and of a destroy, right after the call
+//!   took effect and before its answer arrived: the next run converges, with every
+//!   resource exactly once and nothing recorded lost;
+//! - throttling, 500s and lost responses on 10% of all calls during the flagship stack's
+//!   apply and destroy: re-running ends with exactly the intended resources and a correct
+//!   state.
+
+use crate::common::{aws, rt, FaultProxy, Project, Run};
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// One of each kind of identity: unnamed EC2 resources found by their tags, a KMS key
+/// (unnamed, not an EC2 resource), named and tagged resources, and a Glue database that
+/// cannot carry tags.
+const STACK: &str = r#"
+name: {{name}}
+resources:
+  vpc: { type: aws.ec2.vpc, properties: { cidr_block: 10.91.0.0/16 } }
+  subnet:
+    type: aws.ec2.subnet
+    properties: { vpc_id: "${vpc.id}", cidr_block: 10.91.1.0/24, availability_zone: us-east-1a }
+  igw: { type: aws.ec2.internet_gateway, properties: { vpc_id: "${vpc.id}" } }
+  routes:
+    type: aws.ec2.route_table
+    properties:
+      vpc_id: ${vpc.id}
+      routes: [{ destination_cidr_block: 0.0.0.0/0, gateway_id: "${igw.id}" }]
+      subnet_ids: ["${subnet.id}"]
+  sg:
+    type: aws.ec2.security_group
+    properties:
+      name: "{{name}}-sg"
+      description: kill loop
+      vpc_id: ${vpc.id}
+      ingress: [{ protocol: tcp, from_port: 443, to_port: 443, cidr_blocks: [10.0.0.0/8] }]
+  key: { type: aws.kms.key, properties: { description: "{{name}} key", alias: "alias/{{name}}", deletion_window_in_days: 7 } }
+  bucket:
+    type: aws.s3.bucket
+    properties: { bucket: "{{name}}-lake", versioning: true, encryption: "aws:kms", kms_key_id: "${key.arn}", force_destroy: true }
+  role:
+    type: aws.iam.role
+    properties:
+      name: "{{name}}-role"
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement: [{ Effect: Allow, Principal: { Service: glue.amazonaws.com }, Action: "sts:AssumeRole" }]
+      inline_policies:
+        read:
+          Version: "2012-10-17"
+          Statement: [{ Effect: Allow, Action: "s3:GetObject", Resource: "${bucket.arn}/*" }]
+  logs: { type: aws.logs.log_group, properties: { name: "/{{name}}/jobs", retention_in_days: 7 } }
+  secret:
+    type: aws.secretsmanager.secret
+    properties: { name: "{{name}}/db", generate: { length: 20 }, recovery_window_in_days: 0 }
+  catalog: { type: aws.glue.database, properties: { name: "{{name}}_catalog" } }
+"#;
+
+const ADDRESSES: [&str; 11] =
+    ["bucket", "catalog", "igw", "key", "logs", "role", "routes", "secret", "sg", "subnet", "vpc"];
+
+/// How many live resources carry each `cloudbridge:address` tag of `stack` in `env`
+/// (EC2 and KMS: the kinds AWS does not name, where a second create would succeed).
+fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
+    use aws_sdk_ec2::types::{Filter, Tag};
+    let f = [
+        Filter::builder().name("tag:cloudbridge:stack").values(stack).build(),
+        Filter::builder().name("tag:cloudbridge:env").values(env).build(),
+    ];
+    rt().block_on(async {
+        let c = &aws().ec2;
+        let mut tags: Vec<Vec<Tag>> = Vec::new();
+        let out = c.describe_vpcs().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.vpcs().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_subnets().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.subnets().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_internet_gateways().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.internet_gateways().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_route_tables().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.route_tables().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_security_groups().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.security_groups().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_addresses().set_filters(Some(f.to_vec())).send().await.unwrap();
+        tags.extend(out.addresses().iter().map(|x| x.tags().to_vec()));
+        let out = c.describe_nat_gateways().set_filter(Some(f.to_vec())).send().await.unwrap();
+        let live_nat = |n: &&aws_sdk_ec2::types::NatGateway| {
+            !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
+        };
+        tags.extend(out.nat_gateways().iter().filter(live_nat).map(|x| x.tags().to_vec()));
+        let out = c.describe_instances().set_filters(Some(f.to_vec())).send().await.unwrap();
+        let live = |i: &&aws_sdk_ec2::types::Instance| {
+            !matches!(i.state().and_then(|s| s.name()).map(|n| n.as_str()), Some("terminated" | "shutting-down"))
+        };
+        tags.extend(out.reservations().iter().flat_map(|r| r.instances()).filter(live).map(|x| x.tags().to_vec()));
+        let mut count = BTreeMap::new();
+        for t in &tags {
+            if let Some(a) = t.iter().find(|t| t.key() == Some("cloudbridge:address")).and_then(|t| t.value()) {
+                *count.entry(a.to_string()).or_insert(0) += 1;
+            }
+        }
+        let kms = &aws().kms;
+        for k in kms.list_keys().limit(1000).send().await.unwrap().keys() {
+            let id = k.key_id().unwrap();
+            let meta = kms.describe_key().key_id(id).send().await.unwrap();
+            if meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()) == Some("PendingDeletion") {
+                continue;
+            }
+            let t = kms.list_resource_tags().key_id(id).send().await.unwrap();
+            let tag = |k: &str| t.tags().iter().find(|t| t.tag_key() == k).map(|t| t.tag_value().to_string());
+            if tag("cloudbridge:stack").as_deref() == Some(stack) && tag("cloudbridge:env").as_deref() == Some(env) {
+                *count.entry(tag("cloudbridge:address").unwrap_or_default()).or_insert(0) += 1;
+            }
+        }
+        count
+    })
+}
+
+fn addresses(p: &Project) -> Vec<String> {
+    let mut a: Vec<String> = p.resources_of(&p.name, "test", "type").into_iter().map(|(a, _)| a).collect();
+    a.sort();
+    a
+}
+
+/// Everything applied exactly once, state complete, and a plan with nothing to do.
+#[track_caller]
+fn assert_applied(p: &Project, proxy: &FaultProxy, context: &str) {
+    assert_eq!(addresses(p), ADDRESSES, "{context}: state");
+    let unnamed = unnamed_by_address(&p.name, "test");
+    let want: BTreeMap<String, usize> =
+        ["igw", "key", "routes", "sg", "subnet", "vpc"].iter().map(|a| (a.to_string(), 1)).collect();
+    assert_eq!(unnamed, want, "{context}: every unnamed resource exactly once");
+    let plan = p.cb_via(&proxy.url, &["plan", "-e", "test", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{context}: converged\n{}\n{}", plan.stdout, plan.stderr);
+}
+
+/// Nothing left in the cloud or in state.
+#[track_caller]
+fn assert_destroyed(p: &Project, context: &str) {
+    assert_eq!(addresses(p), Vec::<String>::new(), "{context}: state");
+    assert_eq!(unnamed_by_address(&p.name, "test"), BTreeMap::new(), "{context}: unnamed leftovers");
+    let n = &p.name;
+    rt().block_on(async {
+        let a = aws();
+        assert!(a.s3.head_bucket().bucket(format!("{n}-lake")).send().await.is_err(), "{context}: bucket");
+        assert!(a.iam.get_role().role_name(format!("{n}-role")).send().await.is_err(), "{context}: role");
+        assert!(a.glue.get_database().name(format!("{n}_catalog")).send().await.is_err(), "{context}: glue db");
+        assert!(a.secrets.describe_secret().secret_id(format!("{n}/db")).send().await.is_err(), "{context}: secret");
+        let groups = a.logs.describe_log_groups().log_group_name_prefix(format!("/{n}/")).send().await.unwrap();
+        assert!(groups.log_groups().is_empty(), "{context}: log group");
+    });
+}
+
+/// Run `args` through the proxy, freezing at its `k`th mutating call and killing the
+/// process there with SIGKILL. Returns whether the kill happened (false: the run made
+/// fewer calls and finished).
+fn killed_at(p: &Project, proxy: &FaultProxy, args: &[&str], k: usize) -> bool {
+    proxy.configure(json!({ "freeze_at": k }));
+    let mut child = p
+        .command(args, Some(&proxy.url))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn cloudbridge");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let killed = loop {
+        if proxy.status()["frozen"] == true {
+            child.kill().expect("kill -9");
+            break true;
+        }
+        if child.try_wait().expect("wait").is_some() {
+            break false;
+        }
+        assert!(Instant::now() < deadline, "neither froze nor finished");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    child.wait().expect("reap");
+    proxy.configure(json!({})); // releases the frozen call; no faults from here
+    killed
+}
+
+#[test]
+fn kill_9_at_every_mutating_call_of_apply_and_destroy_converges() {
+    let p = Project::new("killloop");
+    p.local_env();
+    p.write("stacks/main.yaml", STACK);
+    let proxy = FaultProxy::start();
+
+    // A clean round, to count the calls.
+    proxy.configure(json!({}));
+    p.cb_via(&proxy.url, &["apply", "-e", "test", "--auto-approve"]).ok();
+    let apply_calls = proxy.status()["mutating"].as_u64().unwrap() as usize;
+    assert_applied(&p, &proxy, "clean apply");
+    proxy.configure(json!({}));
+    p.cb_via(&proxy.url, &["destroy", "-e", "test", "--auto-approve"]).ok();
+    let destroy_calls = proxy.status()["mutating"].as_u64().unwrap() as usize;
+    assert_destroyed(&p, "clean destroy");
+    assert!(apply_calls >= ADDRESSES.len() && destroy_calls >= ADDRESSES.len(), "{apply_calls} {destroy_calls}");
+
+    for k in 1..=apply_calls.max(destroy_calls) {
+        if k <= apply_calls {
+            assert!(killed_at(&p, &proxy, &["apply", "-e", "test", "--auto-approve"], k), "apply killed at call {k}");
+        }
+        let resumed = p.cb_via(&proxy.url, &["apply", "-e", "test", "--auto-approve"]);
+        assert_eq!(resumed.code, 0, "apply after a kill at call {k}\n{}", resumed.stderr);
+        assert_applied(&p, &proxy, &format!("apply killed at call {k}"));
+
+        if k <= destroy_calls {
+            assert!(killed_at(&p, &proxy, &["destroy", "-e", "test", "--auto-approve"], k), "destroy killed at {k}");
+        }
+        let finished = p.cb_via(&proxy.url, &["destroy", "-e", "test", "--auto-approve"]);
+        assert_eq!(finished.code, 0, "destroy after a kill at call {k}\n{}", finished.stderr);
+        assert_destroyed(&p, &format!("destroy killed at call {k}"));
+    }
+}
+
+/// Run `args` until it succeeds, at most `tries` times.
+fn until_ok(p: &Project, proxy: &FaultProxy, args: &[&str], tries: usize) -> Vec<Run> {
+    let mut runs = Vec::new();
+    for _ in 0..tries {
+        let run = p.cb_via(&proxy.url, args);
+        let ok = run.code == 0;
+        runs.push(run);
+        if ok {
+            return runs;
+        }
+    }
+    let last = runs.last().unwrap();
+    panic!("`{}` never succeeded in {tries} runs; last:\n{}\n{}", args.join(" "), last.stdout, last.stderr);
+}
+
+fn flagship_state(p: &Project) -> Vec<(String, String)> {
+    p.resources_of("cdc-flagship", "faults", "type")
+}
+
+#[test]
+fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
+    let p = Project::reference("faults-flagship");
+    // The local environment under its own names, so it never meets the reference test's.
+    let local = std::fs::read_to_string(p.path("envs/local.yaml")).unwrap();
+    let env =
+        local.replace("prefix: cdc-local", "prefix: cdc-faults").replace("environment: local", "environment: faults");
+    assert_ne!(env, local);
+    p.write("envs/faults.yaml", &env);
+    let proxy = FaultProxy::start();
+
+    // Apply with 10% of all calls throttled, failed with a 500, or answered never.
+    proxy.configure(json!({ "rate": 0.1, "seed": 11 }));
+    let runs = until_ok(&p, &proxy, &["apply", "-e", "faults", "--auto-approve"], 6);
+    let injected = proxy.status()["injected"].clone();
+    eprintln!("flagship apply: {} run(s), faults injected: {injected}", runs.len());
+    for kind in ["throttle", "error", "lost"] {
+        assert!(injected[kind].as_u64().unwrap() > 0, "no {kind} fault was injected: {injected}");
+    }
+    let last = runs.last().unwrap();
+    assert!(last.stderr.contains("Apply complete!"), "{}", last.stderr);
+    proxy.configure(json!({}));
+
+    // Exactly the intended resources: all 46 in state, each unnamed one once in AWS.
+    let state = flagship_state(&p);
+    assert_eq!(state.len(), 46, "{state:?}");
+    let want: BTreeMap<String, usize> = state
+        .iter()
+        .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")
+        .map(|(a, _)| (a.clone(), 1))
+        .collect();
+    assert_eq!(want.len(), 28);
+    assert_eq!(unnamed_by_address("cdc-flagship", "faults"), want, "each unnamed resource exactly once");
+    rt().block_on(async {
+        let msk = aws().kafka.list_clusters().cluster_name_filter("cdc-faults-msk").send().await.unwrap();
+        assert_eq!(msk.cluster_info_list().len(), 1, "one MSK cluster");
+    });
+    let plan = p.cb_via(&proxy.url, &["plan", "-e", "faults", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "state is correct: nothing left to do\n{}\n{}", plan.stdout, plan.stderr);
+
+    // Destroy under faults too: nothing left.
+    proxy.configure(json!({ "rate": 0.1, "seed": 12 }));
+    until_ok(&p, &proxy, &["destroy", "-e", "faults", "--auto-approve"], 6);
+    proxy.configure(json!({}));
+    assert_eq!(flagship_state(&p), Vec::<(String, String)>::new());
+    assert_eq!(unnamed_by_address("cdc-flagship", "faults"), BTreeMap::new());
+    rt().block_on(async {
+        let msk = aws().kafka.list_clusters().cluster_name_filter("cdc-faults-msk").send().await.unwrap();
+        let live: Vec<_> =
+            msk.cluster_info_list().iter().filter(|c| c.state().map(|s| s.as_str()) != Some("DELETING")).collect();
+        assert!(live.is_empty(), "{live:?}");
+        assert!(aws().rds.describe_db_clusters().db_cluster_identifier("cdc-faults-aurora").send().await.is_err());
+    });
+}
