@@ -192,10 +192,33 @@ def _patch_nat_gateways():
     NatGatewayBackend.describe_nat_gateways = describe_nat_gateways
 
 
+def _patch_route_table_associations():
+    """moto answers AssociateRouteTable for a subnet that already has an explicit
+    association with that association, even one of another table; AWS refuses with
+    `Resource.AlreadyAssociated` (a subnet has at most one explicit route table)."""
+    from moto.ec2.exceptions import EC2ClientError
+    from moto.ec2.models.route_tables import RouteBackend
+
+    original = RouteBackend.associate_route_table
+
+    def associate_route_table(self, route_table_id, gateway_id=None, subnet_id=None):
+        if subnet_id is not None:
+            for table in self.route_tables.values():
+                if subnet_id in table._associations.values():
+                    raise EC2ClientError(
+                        "Resource.AlreadyAssociated",
+                        f"the specified association for route table {route_table_id} conflicts with an existing association",
+                    )
+        return original(self, route_table_id, gateway_id=gateway_id, subnet_id=subnet_id)
+
+    RouteBackend.associate_route_table = associate_route_table
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
     _patch_rds()
     _patch_nat_gateways()
+    _patch_route_table_associations()
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
     _patch_dms()

@@ -7,6 +7,8 @@ import unittest
 import urllib.request
 import xml.etree.ElementTree as ET
 
+import botocore.exceptions
+
 from emutest import EmulatorTest
 
 
@@ -67,6 +69,19 @@ class FidelityTest(EmulatorTest):
         self.assertEqual([n["NatGatewayId"] for n in found], [ids["nat-b"]])
         found = ec2.describe_nat_gateways(Filters=[{"Name": "tag:cb", "Values": ["nat-c"]}])["NatGateways"]
         self.assertEqual(found, [])
+
+    def test_a_subnet_has_one_explicit_route_table(self):
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
+        a, b = (ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"] for _ in range(2))
+        first = ec2.associate_route_table(RouteTableId=a, SubnetId=subnet)["AssociationId"]
+        for table in (a, b):
+            with self.assertRaises(botocore.exceptions.ClientError) as e:
+                ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+            self.assertEqual(e.exception.response["Error"]["Code"], "Resource.AlreadyAssociated")
+        ec2.disassociate_route_table(AssociationId=first)
+        ec2.associate_route_table(RouteTableId=b, SubnetId=subnet)
 
     def test_duplicate_db_cluster_is_refused(self):
         from botocore.exceptions import ClientError
