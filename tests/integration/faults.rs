@@ -289,3 +289,135 @@ fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
         assert!(aws().rds.describe_db_clusters().db_cluster_identifier("cdc-faults-aurora").send().await.is_err());
     });
 }
+
+/// Apply `args` with the proxy holding the first `op` call after it took effect, then
+/// dropping its answer: the client sees a lost response and its SDK repeats the call.
+fn lost_answer_on(p: &Project, proxy: &FaultProxy, op: &str, args: &[&str]) -> Run {
+    proxy.configure(json!({ "freeze_on": op }));
+    let child = p
+        .command(args, Some(&proxy.url))
+        .env_remove("AWS_MAX_ATTEMPTS")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cloudbridge");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while proxy.status()["frozen"] != true {
+        assert!(Instant::now() < deadline, "{op} was never called");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    proxy.configure(json!({})); // lets go of the frozen call without an answer
+    Run::of(child.wait_with_output().expect("wait"))
+}
+
+/// The CIDRs of a security group's ingress rules, as AWS has them.
+fn ingress_cidrs(group_id: &str) -> Vec<String> {
+    rt().block_on(async {
+        let out = aws().ec2.describe_security_groups().group_ids(group_id).send().await.unwrap();
+        let mut cidrs: Vec<String> = out.security_groups()[0]
+            .ip_permissions()
+            .iter()
+            .flat_map(|p| p.ip_ranges())
+            .filter_map(|r| r.cidr_ip().map(String::from))
+            .collect();
+        cidrs.sort();
+        cidrs
+    })
+}
+
+/// The destinations of a route table's routes through a gateway, as AWS has them.
+fn gateway_routes(table_id: &str) -> Vec<String> {
+    rt().block_on(async {
+        let out = aws().ec2.describe_route_tables().route_table_ids(table_id).send().await.unwrap();
+        out.route_tables()[0]
+            .routes()
+            .iter()
+            .filter(|r| r.gateway_id().is_some_and(|g| g.starts_with("igw-")))
+            .filter_map(|r| r.destination_cidr_block().map(String::from))
+            .collect()
+    })
+}
+
+/// The subnets associated with a route table, as AWS has them.
+fn associated_subnets(table_id: &str) -> Vec<String> {
+    rt().block_on(async {
+        let out = aws().ec2.describe_route_tables().route_table_ids(table_id).send().await.unwrap();
+        out.route_tables()[0].associations().iter().filter_map(|a| a.subnet_id().map(String::from)).collect()
+    })
+}
+
+#[test]
+fn a_rule_route_or_association_change_whose_answer_was_lost_is_not_an_error() {
+    let p = Project::new("lostrule");
+    p.local_env();
+    let stack = |cidrs: &str, routes: &str, subnets: &str| {
+        format!(
+            r#"
+name: {{{{name}}}}
+resources:
+  vpc: {{ type: aws.ec2.vpc, properties: {{ cidr_block: 10.92.0.0/16 }} }}
+  igw: {{ type: aws.ec2.internet_gateway, properties: {{ vpc_id: "${{vpc.id}}" }} }}
+  subnet:
+    type: aws.ec2.subnet
+    properties: {{ vpc_id: "${{vpc.id}}", cidr_block: 10.92.1.0/24, availability_zone: us-east-1a }}
+  routes:
+    type: aws.ec2.route_table
+    properties: {{ vpc_id: "${{vpc.id}}", routes: [{routes}], subnet_ids: [{subnets}] }}
+  sg:
+    type: aws.ec2.security_group
+    properties:
+      name: "{{{{name}}}}-sg"
+      description: lost answers
+      vpc_id: ${{vpc.id}}
+      ingress: [{{ protocol: tcp, from_port: 443, to_port: 443, cidr_blocks: [{cidrs}] }}]
+"#
+        )
+    };
+    let default_route = r#"{ destination_cidr_block: 0.0.0.0/0, gateway_id: "${igw.id}" }"#;
+    p.write("stacks/main.yaml", &stack("10.1.0.0/16", "", ""));
+    let proxy = FaultProxy::start();
+    let apply = ["apply", "-e", "test", "--auto-approve"];
+    p.cb_via(&proxy.url, &apply).ok();
+    let (sg, table) = (p.id_of("sg"), p.id_of("routes"));
+    let converged = || p.cb_via(&proxy.url, &["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    // Two rules granted at once; the repeat of the call finds them there already.
+    p.write("stacks/main.yaml", &stack("10.1.0.0/16, 10.2.0.0/16, 10.3.0.0/16", "", ""));
+    let run = lost_answer_on(&p, &proxy, "ec2:AuthorizeSecurityGroupIngress", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(ingress_cidrs(&sg), ["10.1.0.0/16", "10.2.0.0/16", "10.3.0.0/16"]);
+    converged();
+
+    // Two revoked at once; the repeat finds them gone already.
+    p.write("stacks/main.yaml", &stack("10.3.0.0/16", "", ""));
+    let run = lost_answer_on(&p, &proxy, "ec2:RevokeSecurityGroupIngress", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(ingress_cidrs(&sg), ["10.3.0.0/16"]);
+    converged();
+
+    // A route added, then removed, each call's answer lost.
+    p.write("stacks/main.yaml", &stack("10.3.0.0/16", default_route, ""));
+    let run = lost_answer_on(&p, &proxy, "ec2:CreateRoute", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(gateway_routes(&table), ["0.0.0.0/0"]);
+    converged();
+    p.write("stacks/main.yaml", &stack("10.3.0.0/16", "", ""));
+    let run = lost_answer_on(&p, &proxy, "ec2:DeleteRoute", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(gateway_routes(&table), Vec::<String>::new());
+    converged();
+
+    // A subnet associated, then disassociated, each call's answer lost.
+    p.write("stacks/main.yaml", &stack("10.3.0.0/16", "", r#""${subnet.id}""#));
+    let run = lost_answer_on(&p, &proxy, "ec2:AssociateRouteTable", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(associated_subnets(&table), [p.id_of("subnet")]);
+    converged();
+    p.write("stacks/main.yaml", &stack("10.3.0.0/16", "", ""));
+    let run = lost_answer_on(&p, &proxy, "ec2:DisassociateRouteTable", &apply);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(associated_subnets(&table), Vec::<String>::new());
+    converged();
+
+    p.cb_via(&proxy.url, &["destroy", "-e", "test", "--auto-approve"]).ok();
+}

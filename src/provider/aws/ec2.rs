@@ -2,7 +2,9 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{bool_prop, created, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness};
+use super::{
+    absent_if, bool_prop, created, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness,
+};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -424,26 +426,38 @@ async fn put_route(c: &Call<'_>, id: &str, r: &Value, replace: bool) -> Result<(
     let dest = r.get("destination_cidr_block").and_then(Value::as_str).unwrap_or_default();
     let gw = r.get("gateway_id").and_then(Value::as_str).map(str::to_string);
     let nat = r.get("nat_gateway_id").and_then(Value::as_str).map(str::to_string);
-    if replace {
-        c.ec2
-            .replace_route()
-            .route_table_id(id)
-            .destination_cidr_block(dest)
-            .set_gateway_id(gw)
-            .set_nat_gateway_id(nat)
-            .send()
-            .await?;
-    } else {
-        c.ec2
+    if !replace {
+        let created = c
+            .ec2
             .create_route()
             .route_table_id(id)
             .destination_cidr_block(dest)
-            .set_gateway_id(gw)
-            .set_nat_gateway_id(nat)
+            .set_gateway_id(gw.clone())
+            .set_nat_gateway_id(nat.clone())
             .send()
-            .await?;
+            .await;
+        match created.map_err(ProviderError::from) {
+            Ok(_) => return Ok(()),
+            // A repeat of a create whose answer was lost: make sure it points where it should.
+            Err(e) if e.code == "RouteAlreadyExists" => {}
+            Err(e) => return Err(e),
+        }
     }
+    c.ec2
+        .replace_route()
+        .route_table_id(id)
+        .destination_cidr_block(dest)
+        .set_gateway_id(gw)
+        .set_nat_gateway_id(nat)
+        .send()
+        .await?;
     Ok(())
+}
+
+/// Is `subnet` associated with route table `id`?
+async fn associated(c: &Call<'_>, id: &str, subnet: &str) -> Result<bool, ProviderError> {
+    let out = c.ec2.describe_route_tables().filters(id_filter("route-table-id", &[id.to_string()])).send().await?;
+    Ok(out.route_tables().iter().flat_map(|t| t.associations()).any(|a| a.subnet_id() == Some(subnet)))
 }
 
 #[async_trait]
@@ -513,7 +527,8 @@ impl AwsResource for RouteTable {
         if has(changed, "routes") {
             let (o, n) = (routes_of(old), routes_of(new));
             for dest in o.keys().filter(|d| !n.contains_key(*d)) {
-                c.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await?;
+                let deleted = c.ec2.delete_route().route_table_id(id).destination_cidr_block(dest).send().await;
+                absent_if(deleted, "InvalidRoute.NotFound")?;
             }
             for (dest, r) in &n {
                 match o.get(dest) {
@@ -536,12 +551,19 @@ impl AwsResource for RouteTable {
                 .collect();
             for (subnet, assoc) in &assocs {
                 if !want.contains(subnet) {
-                    c.ec2.disassociate_route_table().association_id(assoc).send().await?;
+                    let gone = c.ec2.disassociate_route_table().association_id(assoc).send().await;
+                    absent_if(gone, "InvalidAssociationID.NotFound")?;
                 }
             }
             for subnet in &want {
                 if !assocs.iter().any(|(s, _)| s == subnet) {
-                    c.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send().await?;
+                    let made = c.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send().await;
+                    match made.map_err(ProviderError::from) {
+                        // A repeat of an association whose answer was lost: fine if it is ours.
+                        Ok(_) => {}
+                        Err(e) if e.code == "Resource.AlreadyAssociated" && associated(c, id, subnet).await? => {}
+                        Err(e) => return Err(e),
+                    }
                 }
             }
         }
@@ -682,6 +704,32 @@ fn rules_of(perms: &[IpPermission]) -> Value {
     Value::Array(rules)
 }
 
+/// Revoke or authorize `rules` in one call. AWS refuses the whole call if one rule is
+/// already in the wanted state (`already`: NotFound for a revoke, Duplicate for an
+/// authorize), as when the SDK repeats a call whose answer was lost; then each rule is
+/// sent alone and those already done are skipped.
+async fn rule_by_rule<F, Fut>(rules: Vec<IpPermission>, already: &str, call: F) -> Result<(), ProviderError>
+where
+    F: Fn(Vec<IpPermission>) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ProviderError>>,
+{
+    if rules.is_empty() {
+        return Ok(());
+    }
+    match call(rules.clone()).await {
+        Err(e) if e.code == already => {
+            for rule in rules {
+                match call(vec![rule]).await {
+                    Err(e) if e.code == already => {}
+                    other => other?,
+                }
+            }
+            Ok(())
+        }
+        other => other,
+    }
+}
+
 pub struct SecurityGroup;
 
 impl SecurityGroup {
@@ -696,20 +744,25 @@ impl SecurityGroup {
         let (o, n) = (atomic_rules(old.unwrap_or(&Value::Null)), atomic_rules(new.unwrap_or(&Value::Null)));
         let revoke: Vec<IpPermission> = o.iter().filter(|r| !n.contains(r)).map(permission).collect();
         let grant: Vec<IpPermission> = n.iter().filter(|r| !o.contains(r)).map(permission).collect();
-        if !revoke.is_empty() {
+        let ec2 = &c.ec2;
+        rule_by_rule(revoke, "InvalidPermission.NotFound", |rules| async move {
             if egress {
-                c.ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(revoke)).send().await?;
+                ec2.revoke_security_group_egress().group_id(id).set_ip_permissions(Some(rules)).send().await?;
             } else {
-                c.ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(revoke)).send().await?;
+                ec2.revoke_security_group_ingress().group_id(id).set_ip_permissions(Some(rules)).send().await?;
             }
-        }
-        if !grant.is_empty() {
+            Ok(())
+        })
+        .await?;
+        rule_by_rule(grant, "InvalidPermission.Duplicate", |rules| async move {
             if egress {
-                c.ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(grant)).send().await?;
+                ec2.authorize_security_group_egress().group_id(id).set_ip_permissions(Some(rules)).send().await?;
             } else {
-                c.ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(grant)).send().await?;
+                ec2.authorize_security_group_ingress().group_id(id).set_ip_permissions(Some(rules)).send().await?;
             }
-        }
+            Ok(())
+        })
+        .await?;
         Ok(())
     }
 }
