@@ -413,8 +413,8 @@ async fn make_plan(
     destroy: bool,
 ) -> Result<(Plan, State, Vec<String>)> {
     let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
-    let refreshed = if state.resources.is_empty() {
-        state.clone()
+    let (refreshed, vanished) = if state.resources.is_empty() {
+        (state, Vec::new())
     } else {
         let p = provider(&ws.env, ws.stack_dir()).await?;
         eprintln!(
@@ -422,10 +422,11 @@ async fn make_plan(
             state.resources.len(),
             if state.resources.len() == 1 { "" } else { "s" }
         );
-        engine::refresh(p.as_ref(), &state).await?
+        let refreshed = engine::refresh(p.as_ref(), &state).await?;
+        let vanished =
+            state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
+        (refreshed, vanished)
     };
-    let vanished: Vec<String> =
-        state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
     let req = PlanRequest {
         stack: &ws.stack,
         graph: &ws.graph,

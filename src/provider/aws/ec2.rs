@@ -49,12 +49,8 @@ fn in_order(ids: &[String], mut found: BTreeMap<String, Observed>) -> Vec<Option
 
 /// Filters matching the ownership tags in `p` (empty when it has none).
 fn owned_filters(p: &Props) -> Vec<Filter> {
-    let tags = super::tags_prop(p);
-    let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
-    if !keys.iter().all(|k| tags.contains_key(*k)) {
-        return Vec::new();
-    }
-    keys.iter().map(|k| Filter::builder().name(format!("tag:{k}")).values(tags[*k].clone()).build()).collect()
+    let tags = super::owner_tags(p).unwrap_or_default();
+    tags.into_iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect()
 }
 
 /// Run `describe` with the ownership-tag filters of `p`; nothing when `p` has no such tags.

@@ -1,7 +1,9 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{bool_prop, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{
+    bool_prop, created, has, int_prop, owner_tags, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call,
+};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -52,11 +54,7 @@ impl AwsResource for Key {
     /// Keys have no name: look for one carrying our ownership tags (its alias may not
     /// have been made before the run stopped).
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
-        let want = tags_prop(p);
-        let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
-        if !keys.iter().all(|k| want.contains_key(*k)) {
-            return Ok(Vec::new());
-        }
+        let Some(want) = owner_tags(p) else { return Ok(Vec::new()) };
         let mut found = Vec::new();
         let mut marker = None;
         loop {
@@ -64,11 +62,8 @@ impl AwsResource for Key {
             for id in out.keys().iter().filter_map(|k| k.key_id()) {
                 // Keys we may not read (AWS managed ones) cannot be ours.
                 let Ok(tags) = c.kms.list_resource_tags().key_id(id).send().await else { continue };
-                let ours = keys.iter().all(|k| {
-                    tags.tags()
-                        .iter()
-                        .any(|t| t.tag_key() == *k && Some(t.tag_value()) == want.get(*k).map(String::as_str))
-                });
+                let ours =
+                    want.iter().all(|(k, v)| tags.tags().iter().any(|t| t.tag_key() == *k && t.tag_value() == v));
                 if ours {
                     found.push(id.to_string());
                 }

@@ -209,16 +209,21 @@ fn is_duplicate(e: &ProviderError) -> bool {
         || (e.code == "InvalidRequestException" && e.message.contains("already"))
 }
 
+/// The keys of the tags by which cloudbridge recognises what it made.
+const OWNER_TAGS: [&str; 3] = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
+
+/// The ownership tags of `p` (key, value), or `None` unless it carries all of them.
+pub(crate) fn owner_tags(p: &Props) -> Option<Vec<(&'static str, String)>> {
+    let tags = tags_prop(p);
+    OWNER_TAGS.iter().map(|k| tags.get(*k).map(|v| (*k, v.clone()))).collect()
+}
+
 /// The cloudbridge ownership tags of `props` match those of `observed`.
 fn same_owner(props: &Props, observed: &Observed) -> bool {
-    let want = tags_prop(props);
     let have = observed.properties.get("tags").and_then(Value::as_object);
-    let keys = ["cloudbridge:stack", "cloudbridge:env", "cloudbridge:address"];
-    !want.is_empty()
-        && have.is_some_and(|h| {
-            keys.iter()
-                .all(|k| want.contains_key(*k) && h.get(*k).and_then(Value::as_str) == want.get(*k).map(String::as_str))
-        })
+    owner_tags(props)
+        .zip(have)
+        .is_some_and(|(want, have)| want.iter().all(|(k, v)| have.get(*k).and_then(Value::as_str) == Some(v.as_str())))
 }
 
 pub struct AwsProvider {
@@ -416,12 +421,9 @@ impl Provider for AwsProvider {
                 Ok(created) => break created,
                 Err(e) if is_duplicate(&e) => {
                     // A named resource left by an interrupted run: adopt it only if it is provably ours.
-                    let Some(id) = h.existing_id(&c, req.props).await? else { return Err(e) };
-                    return match h.read(&c, std::slice::from_ref(&id)).await?.into_iter().next().flatten() {
-                        Some(existing) if is_ours(req.ty, req.props, &existing) => {
-                            adopt(h, &c, &req, &id, existing).await
-                        }
-                        _ => Err(e),
+                    return match find_ours(h, &c, req.ty, req.props, true).await? {
+                        Some((id, existing)) => adopt(h, &c, &req, &id, existing).await,
+                        None => Err(e),
                     };
                 }
                 Err(e) if e.transient && attempt < CREATE_ATTEMPTS => {
