@@ -147,9 +147,16 @@ impl Project {
     }
 
     /// Run the binary with AWS calls going to `endpoint` (e.g. a fault proxy).
-    /// With the product's own retry settings (not the tests' fail-fast `AWS_MAX_ATTEMPTS`).
     pub fn cb_via(&self, endpoint: &str, args: &[&str]) -> Run {
-        Run::of(self.command(args, Some(endpoint)).env_remove("AWS_MAX_ATTEMPTS").output().expect("run cloudbridge"))
+        Run::of(self.command_via(endpoint, args).output().expect("run cloudbridge"))
+    }
+
+    /// The command `cb_via` runs, to spawn it instead: with the product's own retry
+    /// settings (not the tests' fail-fast `AWS_MAX_ATTEMPTS`).
+    pub fn command_via(&self, endpoint: &str, args: &[&str]) -> Command {
+        let mut cmd = self.command(args, Some(endpoint));
+        cmd.env_remove("AWS_MAX_ATTEMPTS");
+        cmd
     }
 
     fn run(&self, args: &[&str], endpoint: Option<&str>) -> Run {
@@ -240,6 +247,15 @@ impl FaultProxy {
     pub fn status(&self) -> serde_json::Value {
         self.call("GET", "/__proxy/status", "")
     }
+
+    /// Wait until a call is frozen (as configured), or fail naming `what` was awaited.
+    pub fn wait_frozen(&self, what: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while self.status()["frozen"] != true {
+            assert!(std::time::Instant::now() < deadline, "never frozen: {what}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 pub fn rt() -> &'static tokio::runtime::Runtime {
@@ -313,25 +329,48 @@ pub fn tagged_ec2_in(stack: &str, env: &str) -> Vec<String> {
 }
 
 fn tagged_ec2_filtered(tags: &[(&str, &str)]) -> Vec<String> {
-    let filters: Vec<_> = tags
-        .iter()
-        .map(|(k, v)| aws_sdk_ec2::types::Filter::builder().name(format!("tag:cloudbridge:{k}")).values(*v).build())
-        .collect();
+    live_tagged_ec2(tags).into_iter().map(|(id, _)| id).collect()
+}
+
+/// Every live EC2 resource (VPC, subnet, internet gateway, route table, security group,
+/// Elastic IP, NAT gateway, instance) carrying these `cloudbridge:` tags, with its tags.
+pub fn live_tagged_ec2(tags: &[(&str, &str)]) -> Vec<(String, Vec<aws_sdk_ec2::types::Tag>)> {
+    use aws_sdk_ec2::types::{Filter, Instance, NatGateway};
+    let filters: Vec<_> =
+        tags.iter().map(|(k, v)| Filter::builder().name(format!("tag:cloudbridge:{k}")).values(*v).build()).collect();
     let f = || Some(filters.clone());
+    let id = |x: Option<&str>| x.unwrap_or_default().to_string();
     rt().block_on(async {
         let c = &aws().ec2;
-        let mut ids = Vec::new();
-        let v = c.describe_vpcs().set_filters(f()).send().await.expect("describe vpcs");
-        ids.extend(v.vpcs().iter().filter_map(|x| x.vpc_id().map(String::from)));
-        let s = c.describe_subnets().set_filters(f()).send().await.expect("describe subnets");
-        ids.extend(s.subnets().iter().filter_map(|x| x.subnet_id().map(String::from)));
-        let g = c.describe_security_groups().set_filters(f()).send().await.expect("describe sgs");
-        ids.extend(g.security_groups().iter().filter_map(|x| x.group_id().map(String::from)));
-        let r = c.describe_route_tables().set_filters(f()).send().await.expect("describe rts");
-        ids.extend(r.route_tables().iter().filter_map(|x| x.route_table_id().map(String::from)));
-        let i = c.describe_internet_gateways().set_filters(f()).send().await.expect("describe igws");
-        ids.extend(i.internet_gateways().iter().filter_map(|x| x.internet_gateway_id().map(String::from)));
-        ids
+        let mut found = Vec::new();
+        let out = c.describe_vpcs().set_filters(f()).send().await.expect("describe vpcs");
+        found.extend(out.vpcs().iter().map(|x| (id(x.vpc_id()), x.tags().to_vec())));
+        let out = c.describe_subnets().set_filters(f()).send().await.expect("describe subnets");
+        found.extend(out.subnets().iter().map(|x| (id(x.subnet_id()), x.tags().to_vec())));
+        let out = c.describe_internet_gateways().set_filters(f()).send().await.expect("describe igws");
+        found.extend(out.internet_gateways().iter().map(|x| (id(x.internet_gateway_id()), x.tags().to_vec())));
+        let out = c.describe_route_tables().set_filters(f()).send().await.expect("describe route tables");
+        found.extend(out.route_tables().iter().map(|x| (id(x.route_table_id()), x.tags().to_vec())));
+        let out = c.describe_security_groups().set_filters(f()).send().await.expect("describe sgs");
+        found.extend(out.security_groups().iter().map(|x| (id(x.group_id()), x.tags().to_vec())));
+        let out = c.describe_addresses().set_filters(f()).send().await.expect("describe addresses");
+        found.extend(out.addresses().iter().map(|x| (id(x.allocation_id()), x.tags().to_vec())));
+        let out = c.describe_nat_gateways().set_filter(f()).send().await.expect("describe nat gateways");
+        let live_nat =
+            |n: &&NatGateway| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"));
+        found.extend(out.nat_gateways().iter().filter(live_nat).map(|x| (id(x.nat_gateway_id()), x.tags().to_vec())));
+        let out = c.describe_instances().set_filters(f()).send().await.expect("describe instances");
+        let live = |i: &&Instance| {
+            !matches!(i.state().and_then(|s| s.name()).map(|n| n.as_str()), Some("terminated" | "shutting-down"))
+        };
+        found.extend(
+            out.reservations()
+                .iter()
+                .flat_map(|r| r.instances())
+                .filter(live)
+                .map(|x| (id(x.instance_id()), x.tags().to_vec())),
+        );
+        found
     })
 }
 

@@ -9,7 +9,6 @@ use crate::common::{aws, emulator, rt, FaultProxy, Project, Run};
 use serde_json::json;
 use std::path::Path;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
 const BUCKET: &str = "cloudbridge-ci-state";
 const KEY: &str = "cdc-flagship/ci.json";
@@ -51,17 +50,12 @@ fn concurrent_applies_one_proceeds_the_others_are_refused_naming_the_holder() {
     let proxy = FaultProxy::start();
     proxy.configure(json!({ "freeze_on": "ec2:CreateVpc" }));
     let first = p
-        .command(&["apply", "-e", "ci", "--auto-approve"], Some(&proxy.url))
-        .env_remove("AWS_MAX_ATTEMPTS")
+        .command_via(&proxy.url, &["apply", "-e", "ci", "--auto-approve"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while proxy.status()["frozen"] != true {
-        assert!(Instant::now() < deadline, "the first apply never reached its first create");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    proxy.wait_frozen("the first apply's first create");
     let lock: serde_json::Value = serde_json::from_str(&get(&format!("{KEY}.lock")).expect("lock held")).unwrap();
     let lock_id = lock["id"].as_str().unwrap().to_string();
     assert_eq!(lock["operation"], "apply");

@@ -7,7 +7,7 @@
 //!   apply and destroy: re-running ends with exactly the intended resources and a correct
 //!   state.
 
-use crate::common::{aws, rt, FaultProxy, Project, Run};
+use crate::common::{aws, live_tagged_ec2, rt, FaultProxy, Project, Run};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -65,42 +65,13 @@ const ADDRESSES: [&str; 11] =
 /// How many live resources carry each `cloudbridge:address` tag of `stack` in `env`
 /// (EC2 and KMS: the kinds AWS does not name, where a second create would succeed).
 fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
-    use aws_sdk_ec2::types::{Filter, Tag};
-    let f = [
-        Filter::builder().name("tag:cloudbridge:stack").values(stack).build(),
-        Filter::builder().name("tag:cloudbridge:env").values(env).build(),
-    ];
-    rt().block_on(async {
-        let c = &aws().ec2;
-        let mut tags: Vec<Vec<Tag>> = Vec::new();
-        let out = c.describe_vpcs().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.vpcs().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_subnets().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.subnets().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_internet_gateways().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.internet_gateways().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_route_tables().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.route_tables().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_security_groups().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.security_groups().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_addresses().set_filters(Some(f.to_vec())).send().await.unwrap();
-        tags.extend(out.addresses().iter().map(|x| x.tags().to_vec()));
-        let out = c.describe_nat_gateways().set_filter(Some(f.to_vec())).send().await.unwrap();
-        let live_nat = |n: &&aws_sdk_ec2::types::NatGateway| {
-            !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"))
-        };
-        tags.extend(out.nat_gateways().iter().filter(live_nat).map(|x| x.tags().to_vec()));
-        let out = c.describe_instances().set_filters(Some(f.to_vec())).send().await.unwrap();
-        let live = |i: &&aws_sdk_ec2::types::Instance| {
-            !matches!(i.state().and_then(|s| s.name()).map(|n| n.as_str()), Some("terminated" | "shutting-down"))
-        };
-        tags.extend(out.reservations().iter().flat_map(|r| r.instances()).filter(live).map(|x| x.tags().to_vec()));
-        let mut count = BTreeMap::new();
-        for t in &tags {
-            if let Some(a) = t.iter().find(|t| t.key() == Some("cloudbridge:address")).and_then(|t| t.value()) {
-                *count.entry(a.to_string()).or_insert(0) += 1;
-            }
+    let mut count = BTreeMap::new();
+    for (_, tags) in live_tagged_ec2(&[("stack", stack), ("env", env)]) {
+        if let Some(a) = tags.iter().find(|t| t.key() == Some("cloudbridge:address")).and_then(|t| t.value()) {
+            *count.entry(a.to_string()).or_insert(0) += 1;
         }
+    }
+    rt().block_on(async {
         let kms = &aws().kms;
         for k in kms.list_keys().limit(1000).send().await.unwrap().keys() {
             let id = k.key_id().unwrap();
@@ -114,8 +85,8 @@ fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
                 *count.entry(tag("cloudbridge:address").unwrap_or_default()).or_insert(0) += 1;
             }
         }
-        count
-    })
+    });
+    count
 }
 
 fn addresses(p: &Project) -> Vec<String> {
@@ -158,12 +129,8 @@ fn assert_destroyed(p: &Project, context: &str) {
 /// fewer calls and finished).
 fn killed_at(p: &Project, proxy: &FaultProxy, args: &[&str], k: usize) -> bool {
     proxy.configure(json!({ "freeze_at": k }));
-    let mut child = p
-        .command(args, Some(&proxy.url))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn cloudbridge");
+    let mut child =
+        p.command_via(&proxy.url, args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().expect("spawn cloudbridge");
     let deadline = Instant::now() + Duration::from_secs(120);
     let killed = loop {
         if proxy.status()["frozen"] == true {
@@ -295,17 +262,12 @@ fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
 fn lost_answer_on(p: &Project, proxy: &FaultProxy, op: &str, args: &[&str]) -> Run {
     proxy.configure(json!({ "freeze_on": op }));
     let child = p
-        .command(args, Some(&proxy.url))
-        .env_remove("AWS_MAX_ATTEMPTS")
+        .command_via(&proxy.url, args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn cloudbridge");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while proxy.status()["frozen"] != true {
-        assert!(Instant::now() < deadline, "{op} was never called");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    proxy.wait_frozen(op);
     proxy.configure(json!({})); // lets go of the frozen call without an answer
     Run::of(child.wait_with_output().expect("wait"))
 }
