@@ -103,7 +103,7 @@ def operation(method: str, path: str, headers, body: bytes) -> tuple[str, bool]:
     return f"{service}:{method} {urlparse(path).path}", method not in ("GET", "HEAD")
 
 
-def error_response(kind: str, service: str, headers) -> tuple[int, dict, bytes]:
+def error_response(kind: str, service: str, headers) -> tuple[int, list, bytes]:
     throttle = kind == "throttle"
     if headers.get("X-Amz-Target") or headers.get("Content-Type", "").startswith("application/json") or service in (
         "kafka",
@@ -111,24 +111,24 @@ def error_response(kind: str, service: str, headers) -> tuple[int, dict, bytes]:
     ):
         code = "ThrottlingException" if throttle else "InternalServerException"
         body = json.dumps({"__type": code, "message": "injected by the fault proxy"}).encode()
-        return (400 if throttle else 500), {"Content-Type": "application/x-amz-json-1.1", "x-amzn-ErrorType": code}, body
+        return (400 if throttle else 500), [("Content-Type", "application/x-amz-json-1.1"), ("x-amzn-ErrorType", code)], body
     if service == "s3":
         code = "SlowDown" if throttle else "InternalError"
         body = f"<Error><Code>{code}</Code><Message>injected by the fault proxy</Message><RequestId>f</RequestId></Error>"
-        return (503 if throttle else 500), {"Content-Type": "application/xml"}, body.encode()
+        return (503 if throttle else 500), [("Content-Type", "application/xml")], body.encode()
     if service == "ec2":
         code = "RequestLimitExceeded" if throttle else "InternalError"
         body = (
             f"<Response><Errors><Error><Code>{code}</Code><Message>injected by the fault proxy</Message>"
             "</Error></Errors><RequestID>f</RequestID></Response>"
         )
-        return (503 if throttle else 500), {"Content-Type": "text/xml"}, body.encode()
+        return (503 if throttle else 500), [("Content-Type", "text/xml")], body.encode()
     code = "Throttling" if throttle else "InternalFailure"
     body = (
         f"<ErrorResponse><Error><Type>{'Sender' if throttle else 'Receiver'}</Type><Code>{code}</Code>"
         "<Message>injected by the fault proxy</Message></Error><RequestId>f</RequestId></ErrorResponse>"
     )
-    return (400 if throttle else 500), {"Content-Type": "text/xml"}, body.encode()
+    return (400 if throttle else 500), [("Content-Type", "text/xml")], body.encode()
 
 
 def make_handler(upstream: str, faults: Faults):
@@ -153,9 +153,9 @@ def make_handler(upstream: str, faults: Faults):
                     self.rfile.readline()
             return self.rfile.read(int(self.headers.get("Content-Length") or 0))
 
-        def reply(self, status: int, headers: dict, body: bytes) -> None:
+        def reply(self, status: int, headers: list, body: bytes) -> None:
             self.send_response(status)
-            for k, v in headers.items():
+            for k, v in headers:
                 self.send_header(k, v)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
@@ -169,9 +169,9 @@ def make_handler(upstream: str, faults: Faults):
             elif path == "/__proxy/release" and self.command == "POST":
                 faults.released.set()
             elif path != "/__proxy/status":
-                self.reply(404, {}, b"unknown control path")
+                self.reply(404, [], b"unknown control path")
                 return
-            self.reply(200, {"Content-Type": "application/json"}, json.dumps(faults.status()).encode())
+            self.reply(200, [("Content-Type", "application/json")], json.dumps(faults.status()).encode())
 
         def forward(self, body: bytes) -> tuple[int, list, bytes]:
             conn = http.client.HTTPConnection(up.hostname, up.port, timeout=120)
@@ -201,13 +201,7 @@ def make_handler(upstream: str, faults: Faults):
             if fault == "lost" or freeze is not None:
                 self.close_connection = True
                 return
-            self.send_response(status)
-            for k, v in headers:
-                self.send_header(k, v)
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
+            self.reply(status, headers, data)
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = handle_any
 
