@@ -258,7 +258,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             if json {
                 println!("{}", plan_json(&plan));
             } else {
-                print!("{}", plan::render(&plan));
+                print!("{}", plan::render(&plan, &aws::catalog()));
                 if let Some(path) = &out {
                     eprintln!(
                         "\nSaved the plan to {}. To perform exactly these actions, run:\n  cloudbridge apply {}",
@@ -327,7 +327,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
 }
 
 fn load(dir: &Path, env: &EnvArgs) -> Result<Workspace> {
-    let ws = workspace::load(dir, &env.env, env.stack.as_deref()).map_err(CliError::Diagnostics)?;
+    let ws = workspace::load(dir, &env.env, env.stack.as_deref(), &aws::catalog()).map_err(CliError::Diagnostics)?;
     for w in &ws.stack.warnings {
         eprintln!("{w}\n");
     }
@@ -336,7 +336,7 @@ fn load(dir: &Path, env: &EnvArgs) -> Result<Workspace> {
 
 /// The stack name without checking the stack (for commands that only touch state).
 fn stack_name(dir: &Path, args: &EnvArgs, env: &Env) -> Result<String> {
-    match workspace::load(dir, &env.name, args.stack.as_deref()) {
+    match workspace::load(dir, &env.name, args.stack.as_deref(), &aws::catalog()) {
         Ok(ws) => Ok(ws.stack.name),
         Err(d) => Err(CliError::Diagnostics(d)),
     }
@@ -365,7 +365,7 @@ async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateS
 }
 
 async fn provider(env: &Env, files_root: PathBuf) -> Result<Arc<dyn Provider>> {
-    Ok(Arc::new(aws::AwsProvider::new(&sdk_config(env).await?, files_root)))
+    Ok(Arc::new(aws::provider(&sdk_config(env).await?, files_root)))
 }
 
 /// Read state (or start a new one) and check that it belongs to this stack.
@@ -380,7 +380,7 @@ async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result
             let unknown: Vec<Diagnostic> = s
                 .resources
                 .iter()
-                .filter(|r| crate::schema::lookup(&r.ty).is_none())
+                .filter(|r| aws::catalog().lookup(&r.ty).is_none())
                 .map(|r| {
                     Diagnostic::error(
                         "Unknown resource type in state",
@@ -422,7 +422,7 @@ async fn make_plan(
             state.resources.len(),
             if state.resources.len() == 1 { "" } else { "s" }
         );
-        let refreshed = engine::refresh(p.as_ref(), &state).await?;
+        let refreshed = engine::refresh(p.as_ref(), &aws::catalog(), &state).await?;
         let vanished =
             state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
         (refreshed, vanished)
@@ -435,6 +435,7 @@ async fn make_plan(
         default_tags: &ws.env.default_tags,
         targets: &pa.targets,
         destroy,
+        catalog: &aws::catalog(),
     };
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     if !existed {
@@ -484,8 +485,8 @@ async fn refresh_drift(ws: &Workspace, store: &dyn StateStore) -> Result<(Vec<pl
     }
     let p = provider(&ws.env, ws.stack_dir()).await?;
     eprintln!("Refreshing {} resources from AWS...", state.resources.len());
-    let refreshed = engine::refresh(p.as_ref(), &state).await?;
-    Ok((plan::drift(&state, &refreshed), refreshed, existed))
+    let refreshed = engine::refresh(p.as_ref(), &aws::catalog(), &state).await?;
+    Ok((plan::drift(&state, &refreshed, &aws::catalog()), refreshed, existed))
 }
 
 /// `apply --refresh-only`: accept what changed outside cloudbridge into state.
@@ -530,7 +531,7 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
             r = make_plan(ws, store.as_ref(), pa, destroy) => r?,
             _ = interrupt.requested() => return Err(CliError::Interrupted("stopped while planning; nothing was changed".into())),
         };
-        eprint!("{}", plan::render(&plan));
+        eprint!("{}", plan::render(&plan, &aws::catalog()));
         if !plan.has_changes() {
             // Resources deleted outside cloudbridge (or by a destroy that was killed after
             // its delete call) leave state, so that state lists only what exists.
@@ -611,7 +612,7 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
                 "make a new plan with `cloudbridge plan --out FILE` and review it",
             ));
         }
-        eprint!("{}", plan::render(&plan));
+        eprint!("{}", plan::render(&plan, &aws::catalog()));
         if !plan.has_changes() {
             return Ok(exit::OK);
         }
@@ -638,6 +639,7 @@ async fn execute(
     eprintln!();
     let console = Console::new();
     let opts = ApplyOptions {
+        catalog: aws::catalog(),
         parallelism: pa.parallelism as usize,
         heartbeat: console.heartbeat(),
         poll: poll_policy(),
@@ -655,7 +657,7 @@ async fn execute(
     }
     if outcome.interrupted {
         for f in &outcome.failures {
-            eprintln!("  - {} ({:?}): {}: {}", f.address, f.kind, f.error.code, f.error.message);
+            eprintln!("\n{}", failure_diagnostic(plan, f));
         }
         let planned = plan.changes.iter().filter(|c| c.action != plan::Action::NoOp).count();
         let not_started = outcome.skipped.len();
@@ -678,14 +680,33 @@ async fn execute(
         }
         return Ok(exit::OK);
     }
+    for f in &outcome.failures {
+        eprintln!("\n{}", failure_diagnostic(plan, f));
+    }
     eprintln!("\nerror: {} of the planned changes failed:", outcome.failures.len());
     for f in &outcome.failures {
-        eprintln!("  - {} ({:?}): {}: {}", f.address, f.kind, f.error.code, f.error.message);
+        eprintln!("  - {}: {} failed", f.address, f.kind.verb());
     }
     for (addr, because) in &outcome.skipped {
         eprintln!("  - {addr}: not applied, because `{because}` did not complete");
     }
     Err(CliError::ApplyFailed(format!("{} failed, {} not applied", outcome.failures.len(), outcome.skipped.len())))
+}
+
+/// A failed step as a diagnostic: where the resource is declared, AWS's code and message,
+/// and a hint that fits the kind of error.
+pub fn failure_diagnostic(plan: &Plan, f: &engine::Failure) -> crate::diag::Diagnostic {
+    let mut d = crate::diag::Diagnostic::error(
+        f.kind.failed(),
+        format!("`{}`: {}: {}", f.address, f.error.code, f.error.message),
+    );
+    if let Some(span) = plan.change(&f.address).and_then(|c| c.location.as_ref()) {
+        d = d.at(span);
+    }
+    if let Some(h) = f.error.kind.hint() {
+        d = d.hint(h);
+    }
+    d
 }
 
 /// Polling of long operations. `CLOUDBRIDGE_POLL_INTERVAL` (e.g. `1s`) sets the first

@@ -11,12 +11,56 @@ pub mod diag;
 pub mod engine;
 pub mod expr;
 pub mod graph;
+pub mod ownership;
 pub mod plan;
 pub mod provider;
 pub mod schema;
+pub mod sdk;
 pub mod state;
 pub mod workspace;
 pub mod yaml;
 
 #[cfg(test)]
 mod testutil;
+
+/// Invariants of the architecture that the compiler does not check.
+#[cfg(test)]
+mod architecture {
+    use std::path::Path;
+
+    fn sources(rel: &str) -> Vec<(String, String)> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(rel);
+        if path.is_file() {
+            return vec![(rel.to_string(), std::fs::read_to_string(&path).expect("read source"))];
+        }
+        let mut out = Vec::new();
+        for e in std::fs::read_dir(&path).expect("read dir") {
+            let name = e.expect("entry").file_name().to_string_lossy().into_owned();
+            out.extend(sources(&format!("{rel}/{name}")));
+        }
+        out
+    }
+
+    #[test]
+    fn pure_stages_and_state_never_import_the_aws_provider() {
+        let mut checked = 0;
+        for part in ["schema.rs", "config", "plan", "engine", "workspace.rs", "state", "ownership.rs", "graph.rs"] {
+            for (file, text) in sources(part) {
+                checked += 1;
+                assert!(
+                    !text.contains("provider::aws"),
+                    "src/{file} imports the AWS provider: hand it the catalog instead"
+                );
+            }
+        }
+        assert!(checked >= 10, "the sources were found ({checked})");
+        // The lifecycle is cloud-agnostic: no SDK, no AWS provider.
+        for file in ["provider/lifecycle.rs", "provider/faulty.rs", "provider/memory.rs", "provider/mod.rs"] {
+            let text = &sources(file)[0].1;
+            assert!(
+                !text.contains("aws_sdk") && !text.contains("provider::aws") && !text.contains("use aws"),
+                "{file}"
+            );
+        }
+    }
+}

@@ -73,11 +73,22 @@ pub struct Prop {
     pub sensitive: bool,
     /// JSON text of the value used when the stack leaves the property out.
     pub default: Option<&'static str>,
+    /// Sent to the cloud but never reported back (a local file path): a read cannot
+    /// compare it. Sensitive properties are write-only too.
+    pub write_only: bool,
 }
 
 impl Prop {
     pub const fn new(name: &'static str, kind: PropKind) -> Prop {
-        Prop { name, kind, required: false, update: Update::InPlace, sensitive: false, default: None }
+        Prop {
+            name,
+            kind,
+            required: false,
+            update: Update::InPlace,
+            sensitive: false,
+            default: None,
+            write_only: false,
+        }
     }
     pub const fn required(mut self) -> Prop {
         self.required = true;
@@ -89,6 +100,10 @@ impl Prop {
     }
     pub const fn sensitive(mut self) -> Prop {
         self.sensitive = true;
+        self
+    }
+    pub const fn write_only(mut self) -> Prop {
+        self.write_only = true;
         self
     }
     pub const fn default(mut self, json: &'static str) -> Prop {
@@ -104,6 +119,32 @@ impl Prop {
 /// The `tags` property every taggable type has.
 pub const TAGS: Prop = Prop::new("tags", PropKind::Map(&PropKind::Str));
 
+/// How a resource is told apart from every other: what the lifecycle looks up before a
+/// create, so it neither makes a second one nor takes over somebody else's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Identity {
+    /// The cloud makes up its ID (VPC, subnet, KMS key): an earlier attempt is found by
+    /// its ownership tags.
+    Generated,
+    /// The stack names it, and that name is its ID (bucket, log group, role, …).
+    Name(&'static str),
+    /// The stack names it by these properties (several for a composite name such as a Glue
+    /// table's database and name), and the cloud's ID is derived from them or assigned
+    /// (an ARN, a queue URL): the provider looks it up.
+    Named(&'static [&'static str]),
+}
+
+impl Identity {
+    /// The properties that name the resource (none for generated IDs).
+    pub fn props(&self) -> &[&'static str] {
+        match self {
+            Identity::Generated => &[],
+            Identity::Name(p) => std::slice::from_ref(p),
+            Identity::Named(ps) => ps,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct TypeSchema {
     /// `aws.<service>.<kind>`
@@ -115,6 +156,11 @@ pub struct TypeSchema {
     pub attrs: &'static [&'static str],
     /// Receives the default tags and cloudbridge's ownership tags.
     pub taggable: bool,
+    /// What names it, and so what is looked up before it is created.
+    pub identity: Identity,
+    /// How its ARN is built where AWS does not return one, with `{partition}`, `{region}`,
+    /// `{account}` and `{id}` filled in (the account is the caller's, asked of STS once).
+    pub arn: Option<&'static str>,
     /// Puts a property value into canonical form before comparison, for properties whose
     /// cloud representation differs from how they are written (e.g. merged rule sets).
     pub normalize: Option<fn(&str, &serde_json::Value) -> serde_json::Value>,
@@ -180,13 +226,27 @@ impl TypeSchema {
     }
 }
 
-/// Every resource type cloudbridge knows, sorted by name.
-pub fn all_types() -> &'static [&'static TypeSchema] {
-    crate::provider::aws::SCHEMAS
+/// The resource types a provider offers, as a value: the composition root (`commands`)
+/// hands the provider's catalog to config, plan and engine, which never import a provider.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog {
+    types: &'static [&'static TypeSchema],
 }
 
-pub fn lookup(name: &str) -> Option<&'static TypeSchema> {
-    all_types().iter().copied().find(|t| t.name == name)
+impl Catalog {
+    /// `types` sorted by name.
+    pub const fn new(types: &'static [&'static TypeSchema]) -> Catalog {
+        Catalog { types }
+    }
+
+    /// Every type, sorted by name.
+    pub fn types(&self) -> &'static [&'static TypeSchema] {
+        self.types
+    }
+
+    pub fn lookup(&self, name: &str) -> Option<&'static TypeSchema> {
+        self.types.iter().copied().find(|t| t.name == name)
+    }
 }
 
 /// Parse `a.b.c.d/nn` strictly: four octets, prefix 0..=32, no host bits set.
@@ -229,29 +289,5 @@ mod tests {
         assert!(check_cidr("10.0.0.0/33").is_err());
         assert!(check_cidr("10.0.0/16").is_err());
         assert!(check_cidr("10.0.0.0").is_err());
-    }
-
-    #[test]
-    fn readme_documents_every_type_and_property() {
-        let readme = include_str!("../README.md");
-        for t in all_types() {
-            let row = readme.lines().find(|l| l.starts_with(&format!("| `{}` |", t.name)));
-            let row = row.unwrap_or_else(|| panic!("README.md has no row for `{}`", t.name));
-            for p in t.props {
-                assert!(row.contains(p.name), "README.md row of `{}` misses `{}`", t.name, p.name);
-            }
-            for a in t.attrs {
-                assert!(row.contains(a), "README.md row of `{}` misses attribute `{a}`", t.name);
-            }
-        }
-    }
-
-    #[test]
-    fn schemas_are_sorted_and_unique() {
-        let names: Vec<_> = all_types().iter().map(|t| t.name).collect();
-        let mut sorted = names.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(names, sorted);
     }
 }

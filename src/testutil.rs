@@ -18,7 +18,7 @@ pub fn stack(yaml: &str) -> (Stack, DepGraph) {
     let (env, d) = config::parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
     assert!(d.is_empty(), "{d:?}");
     let env = env.expect("env");
-    let stack = config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env)
+    let stack = config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env, &catalog())
         .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
     let g = graph::build(&stack).unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
     (stack, g)
@@ -66,9 +66,21 @@ impl Progress for Quiet {
     fn in_flight(&self, _: &[engine::InFlight]) {}
 }
 
+/// The catalog the tests run with: the AWS provider's (the composition root's choice).
+pub fn catalog() -> crate::schema::Catalog {
+    crate::provider::aws::catalog()
+}
+
+/// Render a plan with the tests' catalog.
+pub fn render(plan: &Plan) -> String {
+    crate::plan::render(plan, &catalog())
+}
+
 pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], destroy: bool) -> Plan {
     let tags = BTreeMap::from([("owner".to_string(), "data-team".to_string())]);
-    let req = PlanRequest { stack, graph: g, state, env: "test", default_tags: &tags, targets, destroy };
+    let catalog = catalog();
+    let req =
+        PlanRequest { stack, graph: g, state, env: "test", default_tags: &tags, targets, destroy, catalog: &catalog };
     plan::diff(&req).unwrap_or_else(|d| panic!("{d:?}"))
 }
 
@@ -80,7 +92,7 @@ pub async fn refreshed_plan(
     state: &State,
     destroy: bool,
 ) -> Plan {
-    let fresh = engine::refresh(provider, state).await.expect("refresh");
+    let fresh = engine::refresh(provider, &catalog(), state).await.expect("refresh");
     plan_for(stack, g, &fresh, &[], destroy)
 }
 
@@ -92,6 +104,7 @@ pub async fn run(
     parallelism: usize,
 ) -> ApplyOutcome {
     let opts = ApplyOptions {
+        catalog: catalog(),
         parallelism,
         heartbeat: Duration::from_secs(3600),
         poll: Default::default(),

@@ -4,6 +4,7 @@
 use crate::config::{self, Env, Stack};
 use crate::diag::{Diagnostic, Span};
 use crate::graph::{self, DepGraph};
+use crate::schema::Catalog;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -119,7 +120,12 @@ pub fn load_env(dir: &Path, env: &str) -> Result<Env, Vec<Diagnostic>> {
 }
 
 /// Load env + stack and build the graph, collecting every diagnostic of both files.
-pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result<Workspace, Vec<Diagnostic>> {
+pub fn load(
+    dir: &Path,
+    env_name: &str,
+    stack_override: Option<&Path>,
+    catalog: &Catalog,
+) -> Result<Workspace, Vec<Diagnostic>> {
     let (env, mut diags) = env_parts(dir, env_name);
     let env_ok = env.is_some() && diags.is_empty();
     // Without a readable env, the stack is still checked (its variables cannot be).
@@ -143,7 +149,7 @@ pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result
             return Err(diags);
         }
     };
-    match load_stack(dir, &stack_rel, &env) {
+    match load_stack(dir, &stack_rel, &env, catalog) {
         Err(more) if !env_ok && env.variables.is_empty() => {
             diags.extend(more.into_iter().filter(|d| d.summary != "Missing variable value"))
         }
@@ -161,7 +167,7 @@ pub fn load(dir: &Path, env_name: &str, stack_override: Option<&Path>) -> Result
     Err(diags)
 }
 
-fn load_stack(dir: &Path, rel: &Path, env: &Env) -> Result<Stack, Vec<Diagnostic>> {
+fn load_stack(dir: &Path, rel: &Path, env: &Env, catalog: &Catalog) -> Result<Stack, Vec<Diagnostic>> {
     let text = read(dir, rel, "the stack file", "check the `stack:` path in the environment file, or `--stack`".into())
         .map_err(|d| {
             // A missing stack is a wrong `stack:` line; any other problem is the file's own.
@@ -172,5 +178,5 @@ fn load_stack(dir: &Path, rel: &Path, env: &Env) -> Result<Stack, Vec<Diagnostic
             vec![d]
         })?;
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("stack").to_string();
-    config::parse_stack(&Arc::new(rel.to_path_buf()), &text, &stem, env)
+    config::parse_stack(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog)
 }

@@ -6,7 +6,7 @@ use super::value::{check_value, Ctx};
 use super::{check_keys, expect_bool, expect_map, expect_str, unknown_key_hint, valid_name, Env};
 use crate::diag::{Diagnostic, Span};
 use crate::expr::Expr;
-use crate::schema::{self, Timeouts, TypeSchema};
+use crate::schema::{self, Catalog, Timeouts, TypeSchema};
 use crate::yaml::{self, Key, Kind, Node};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -89,7 +89,13 @@ const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
 /// Parse and check a stack for one environment. `default_name` is used when the stack
 /// has no `name:` (the file stem).
-pub fn parse_stack(file: &Arc<PathBuf>, text: &str, default_name: &str, env: &Env) -> Result<Stack, Vec<Diagnostic>> {
+pub fn parse_stack(
+    file: &Arc<PathBuf>,
+    text: &str,
+    default_name: &str,
+    env: &Env,
+    catalog: &Catalog,
+) -> Result<Stack, Vec<Diagnostic>> {
     let root = yaml::parse(file, text).map_err(|d| vec![d])?;
     let mut out = Vec::new();
     let Some(top) = expect_map(&root, "a stack file", &mut out) else {
@@ -143,7 +149,7 @@ pub fn parse_stack(file: &Arc<PathBuf>, text: &str, default_name: &str, env: &En
                 .at(&k.span),
             );
         }
-        if let Some(ty) = resource_type(k, body, &mut out) {
+        if let Some(ty) = resource_type(k, body, catalog, &mut out) {
             types.insert(k.name.clone(), ty);
         }
         unique.push((k, body));
@@ -189,7 +195,7 @@ pub fn parse_stack(file: &Arc<PathBuf>, text: &str, default_name: &str, env: &En
     }
 }
 
-fn resource_type(k: &Key, body: &Node, out: &mut Vec<Diagnostic>) -> Option<&'static TypeSchema> {
+fn resource_type(k: &Key, body: &Node, catalog: &Catalog, out: &mut Vec<Diagnostic>) -> Option<&'static TypeSchema> {
     let m = expect_map(body, &format!("resource `{}`", k.name), out)?;
     let Some(tnode) = body.get("type") else {
         out.push(super::missing(
@@ -202,10 +208,10 @@ fn resource_type(k: &Key, body: &Node, out: &mut Vec<Diagnostic>) -> Option<&'st
     };
     let tname = expect_str(tnode, "`type`", out)?;
     let _ = m;
-    match schema::lookup(&tname) {
+    match catalog.lookup(&tname) {
         Some(t) => Some(t),
         None => {
-            let names: Vec<&str> = schema::all_types().iter().map(|t| t.name).collect();
+            let names: Vec<&str> = catalog.types().iter().map(|t| t.name).collect();
             out.push(
                 Diagnostic::error(
                     "Unknown resource type",

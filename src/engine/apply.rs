@@ -10,7 +10,7 @@ use crate::provider::Interrupt;
 use crate::provider::{
     CreateRequest, Observed, OpCtx, PollPolicy, Props, Provider, ProviderError, StatusCell, UpdateRequest,
 };
-use crate::schema::{self, TypeSchema};
+use crate::schema::{Catalog, TypeSchema};
 use crate::state::{OutputState, ResourceState, State, StateError, StateStore};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -26,6 +26,24 @@ pub enum StepKind {
 }
 
 impl StepKind {
+    /// `create`, `update`, `delete`.
+    pub fn verb(self) -> &'static str {
+        match self {
+            StepKind::Create => "create",
+            StepKind::Update => "update",
+            StepKind::Delete => "delete",
+        }
+    }
+
+    /// The fixed summary of a failed step's diagnostic.
+    pub fn failed(self) -> &'static str {
+        match self {
+            StepKind::Create => "Create failed",
+            StepKind::Update => "Update failed",
+            StepKind::Delete => "Delete failed",
+        }
+    }
+
     fn verbs(self) -> (&'static str, &'static str) {
         match self {
             StepKind::Create => ("Creating", "Creation"),
@@ -98,6 +116,8 @@ impl StepKind {
 }
 
 pub struct ApplyOptions {
+    /// The resource types the plan's changes name (from the provider).
+    pub catalog: Catalog,
     pub parallelism: usize,
     /// How often to report steps still running.
     pub heartbeat: Duration,
@@ -105,12 +125,12 @@ pub struct ApplyOptions {
     pub interrupt: Interrupt,
 }
 
-fn build_steps(plan: &Plan, state: &State) -> Vec<Step> {
+fn build_steps(plan: &Plan, state: &State, catalog: &Catalog) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut index: BTreeMap<(String, u8), usize> = BTreeMap::new();
     let key = |a: &str, k: StepKind| (a.to_string(), k as u8);
     for c in &plan.changes {
-        let Some(ty) = schema::lookup(&c.ty) else {
+        let Some(ty) = catalog.lookup(&c.ty) else {
             continue;
         };
         let kinds: &[StepKind] = match c.action {
@@ -205,12 +225,14 @@ pub async fn apply(
     opts: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyOutcome {
-    let steps = build_steps(plan, &state);
+    let steps = build_steps(plan, &state, &opts.catalog);
     let mut status = vec![Status::Pending; steps.len()];
     let mut failures = Vec::new();
     let mut skipped = Vec::new();
     let mut state_error = None;
     let mut running: JoinSet<StepResult> = JoinSet::new();
+    // Which step each task runs, so a panicking task is blamed on its own step.
+    let mut tasks: std::collections::HashMap<tokio::task::Id, usize> = std::collections::HashMap::new();
     let mut cells: Vec<StatusCell> = vec![StatusCell::default(); steps.len()];
     let parallelism = opts.parallelism.max(1);
     let mut last_beat = Instant::now();
@@ -270,7 +292,7 @@ pub async fn apply(
                         "UnresolvedReference",
                         "a referenced value is still unknown after its dependencies were applied",
                     );
-                    running.spawn(async move { (i, resolved, Err(err)) });
+                    tasks.insert(running.spawn(async move { (i, resolved, Err(err)) }).id(), i);
                     continue;
                 }
                 let provider = provider.clone();
@@ -287,7 +309,7 @@ pub async fn apply(
                     poll: opts.poll,
                     interrupt: opts.interrupt.clone(),
                 };
-                running.spawn(async move {
+                let task = running.spawn(async move {
                     let res = match (kind, current) {
                         (StepKind::Create, _) => {
                             let req = CreateRequest { ty, address: &address, props: &resolved, ctx: &ctx };
@@ -311,12 +333,14 @@ pub async fn apply(
                     };
                     (i, resolved, res)
                 });
+                tasks.insert(task.id(), i);
             }
         }
         if running.is_empty() {
             break;
         }
-        let next = tokio::time::timeout(opts.heartbeat.saturating_sub(last_beat.elapsed()), running.join_next()).await;
+        let next =
+            tokio::time::timeout(opts.heartbeat.saturating_sub(last_beat.elapsed()), running.join_next_with_id()).await;
         let joined = match next {
             Err(_) => {
                 let items: Vec<InFlight> = status
@@ -340,11 +364,14 @@ pub async fn apply(
             Ok(Some(j)) => j,
         };
         let (i, sent, res) = match joined {
-            Ok(r) => r,
+            Ok((id, r)) => {
+                tasks.remove(&id);
+                r
+            }
             Err(e) => {
-                // A panicking step: treat it as failed, never as done.
-                let i = status.iter().position(|s| matches!(s, Status::Running(_))).unwrap_or(0);
-                (i, Props::new(), Err(ProviderError::new("InternalError", e.to_string())))
+                // A panicking step: treat it as failed (never as done), and blame its own step.
+                let Some(i) = tasks.remove(&e.id()) else { continue };
+                (i, Props::new(), Err(ProviderError::new("InternalError", format!("the step panicked: {e}"))))
             }
         };
         let step = &steps[i];

@@ -59,7 +59,7 @@ async fn creates_in_dependency_order_and_writes_state_after_each() {
     assert_eq!(tags["owner"], "data-team");
     // Applied: the next plan is empty.
     let again = refreshed_plan(&st, &g, mem.as_ref(), &s, false).await;
-    assert!(!again.has_changes(), "{}", crate::plan::render(&again));
+    assert!(!again.has_changes(), "{}", crate::testutil::render(&again));
 }
 
 #[tokio::test]
@@ -191,7 +191,7 @@ async fn a_resource_that_timed_out_is_recorded_and_waited_for_not_created_again(
     let plan = refreshed_plan(&st, &g, mem.as_ref(), &out.state, false).await;
     let c = plan.change("vpc").unwrap();
     assert_eq!((c.action, c.pending, c.changed.len()), (Action::Update, true, 0));
-    assert!(crate::plan::render(&plan).contains("apply waits until it is ready"));
+    assert!(crate::testutil::render(&plan).contains("apply waits until it is ready"));
     let out = run(&plan, out.state, mem.clone(), &store, 10).await;
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     assert_eq!(out.state.get("vpc").unwrap().pending, None);
@@ -245,6 +245,7 @@ async fn in_flight_operations_are_reported_with_their_status() {
     let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
     let rec = Recorder::default();
     let opts = ApplyOptions {
+        catalog: crate::testutil::catalog(),
         parallelism: 10,
         heartbeat: Duration::from_millis(30),
         poll: Default::default(),
@@ -257,4 +258,24 @@ async fn in_flight_operations_are_reported_with_their_status() {
     let first: Vec<&str> = beats[0].iter().map(|i| i.address.as_str()).collect();
     assert_eq!(first, vec!["a", "b"]);
     assert!(beats.iter().all(|b| b.iter().all(|i| i.kind == crate::engine::StepKind::Create)));
+}
+
+#[tokio::test]
+async fn a_panicking_step_is_blamed_on_itself() {
+    use crate::provider::faulty::{Fault, Faulty, Op};
+    use crate::provider::memory::MemoryCloud;
+    use crate::provider::Lifecycle;
+    // `subnet` panics at once while `sg` (planned before it) is still creating: the failure
+    // is the subnet's, and the security group completes and is recorded.
+    let (st, g) = stack(NET);
+    let cloud = Faulty::new(MemoryCloud::default()).at_type(Op::Create, "aws.ec2.subnet", 1, Fault::Panic);
+    cloud.set_delay(Duration::from_millis(100));
+    let provider = Arc::new(Lifecycle::over(cloud));
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let out = run(&plan, State::new("t", "test"), provider.clone(), &MemStore::default(), 10).await;
+    let failed: Vec<&str> = out.failures.iter().map(|f| f.address.as_str()).collect();
+    assert_eq!(failed, vec!["subnet"], "{:?}", out.failures);
+    assert!(out.failures[0].error.message.contains("panicked"), "{}", out.failures[0].error);
+    assert!(out.state.get("sg").is_some(), "the step running beside it completed and was recorded");
+    assert_eq!(out.skipped, vec![("rt".to_string(), "subnet".to_string())]);
 }

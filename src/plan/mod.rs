@@ -12,7 +12,7 @@ use crate::config::Stack;
 use crate::diag::Diagnostic;
 use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
 use crate::graph::{stack_deps, DepGraph};
-use crate::schema::{self, PropKind, TypeSchema, Update};
+use crate::schema::{Catalog, PropKind, TypeSchema, Update};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -69,6 +69,10 @@ pub struct Change {
     /// It was still being created when the last run stopped: apply waits for it.
     #[serde(default)]
     pub pending: bool,
+    /// Where the resource is declared (none for one that left the stack), so a failure
+    /// of its step points at the stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<crate::diag::Span>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -121,15 +125,13 @@ pub struct PlanRequest<'a> {
     pub default_tags: &'a BTreeMap<String, String>,
     pub targets: &'a [String],
     pub destroy: bool,
+    /// The resource types, from the provider (handed in; the planner imports none).
+    pub catalog: &'a Catalog,
 }
 
 /// Tags every taggable resource gets, so cloudbridge can recognise what it created.
 pub fn ownership_tags(stack: &str, env: &str, address: &str) -> [(String, String); 3] {
-    [
-        ("cloudbridge:stack".into(), stack.into()),
-        ("cloudbridge:env".into(), env.into()),
-        ("cloudbridge:address".into(), address.into()),
-    ]
+    crate::ownership::tags(stack, env, address)
 }
 
 /// The tags expression: env default tags, then the resource's own, then ownership tags.
@@ -259,7 +261,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             if !in_scope(&r.address, &scope) {
                 continue;
             }
-            let Some(ty) = schema::lookup(&r.ty) else {
+            let Some(ty) = req.catalog.lookup(&r.ty) else {
                 continue;
             };
             changes.push(delete_change(ty, r));
@@ -361,6 +363,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 dependencies: deps,
                 timeouts: res.timeouts,
                 pending: current.is_some_and(|c| c.pending.is_some()),
+                location: Some(res.span.clone()),
             });
         }
         // In state but no longer in the stack: delete (only if targeted, when targeting).
@@ -368,7 +371,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             if req.graph.contains(&r.address) || (!req.targets.is_empty() && !req.targets.contains(&r.address)) {
                 continue;
             }
-            if let Some(ty) = schema::lookup(&r.ty) {
+            if let Some(ty) = req.catalog.lookup(&r.ty) {
                 changes.push(delete_change(ty, r));
             }
         }
@@ -435,6 +438,7 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
         dependencies: r.dependencies.clone(),
         timeouts: ty.timeouts,
         pending: false,
+        location: None,
     }
 }
 
@@ -455,10 +459,10 @@ pub struct Drift {
 
 /// What changed outside cloudbridge between `state` and `refreshed` (sensitive values are
 /// never compared here: state holds only their hashes, and refresh keeps those).
-pub fn drift(state: &State, refreshed: &State) -> Vec<Drift> {
+pub fn drift(state: &State, refreshed: &State, catalog: &Catalog) -> Vec<Drift> {
     let mut out = Vec::new();
     for r in &state.resources {
-        let Some(ty) = schema::lookup(&r.ty) else { continue };
+        let Some(ty) = catalog.lookup(&r.ty) else { continue };
         match refreshed.get(&r.address) {
             None => out.push(Drift { address: r.address.clone(), ty: r.ty.clone(), changed: None }),
             Some(now) => {

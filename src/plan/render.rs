@@ -3,6 +3,7 @@
 
 use super::{Action, Change, Plan, SENSITIVE};
 use crate::expr::{contains_unknown, UNKNOWN};
+use crate::schema::Catalog;
 use serde_json::Value;
 use std::fmt::Write;
 
@@ -36,10 +37,9 @@ fn verb(c: &Change) -> &'static str {
     }
 }
 
-fn render_change(out: &mut String, c: &Change) {
+fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
     let _ = writeln!(out, "  # {} ({}) {}", c.address, c.ty, verb(c));
-    if matches!(c.action, Action::Replace | Action::Delete) && crate::schema::lookup(&c.ty).is_some_and(|t| t.stateful)
-    {
+    if matches!(c.action, Action::Replace | Action::Delete) && catalog.lookup(&c.ty).is_some_and(|t| t.stateful) {
         let verb = if c.action == Action::Replace { "replacing" } else { "destroying" };
         let _ = writeln!(out, "  # WARNING: {verb} `{}` deletes the data it holds ({} is stateful)", c.address, c.ty);
     }
@@ -80,7 +80,7 @@ fn render_change(out: &mut String, c: &Change) {
                 let mut new = after.get(k.as_str()).cloned().unwrap_or(Value::Null);
                 // Unordered collections are shown in canonical form, so the element diff
                 // shows real changes, not AWS's way of grouping them.
-                if let Some((ty, prop)) = crate::schema::lookup(&c.ty).and_then(|t| Some((t, t.prop(k)?))) {
+                if let Some((ty, prop)) = catalog.lookup(&c.ty).and_then(|t| Some((t, t.prop(k)?))) {
                     if matches!(prop.kind, crate::schema::PropKind::Set(_)) && !crate::expr::contains_unknown(&new) {
                         old = old.map(|o| super::canonical(ty, k, &prop.kind, &o));
                         new = super::canonical(ty, k, &prop.kind, &new);
@@ -147,7 +147,7 @@ pub fn summary_line(plan: &Plan) -> String {
 }
 
 /// The full human rendering of a plan.
-pub fn render(plan: &Plan) -> String {
+pub fn render(plan: &Plan, catalog: &Catalog) -> String {
     let mut out = String::new();
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
@@ -157,14 +157,14 @@ pub fn render(plan: &Plan) -> String {
     if !changing.is_empty() {
         out.push_str("cloudbridge will perform the following actions:\n\n");
         for c in &changing {
-            render_change(&mut out, c);
+            render_change(&mut out, c, catalog);
         }
         out.push_str(&summary_line(plan));
         out.push('\n');
         let lost: Vec<&str> = changing
             .iter()
             .filter(|c| matches!(c.action, Action::Replace | Action::Delete))
-            .filter(|c| crate::schema::lookup(&c.ty).is_some_and(|t| t.stateful))
+            .filter(|c| catalog.lookup(&c.ty).is_some_and(|t| t.stateful))
             .map(|c| c.address.as_str())
             .collect();
         if !lost.is_empty() {

@@ -37,7 +37,7 @@ async fn check(v1: &str, v2: &str) -> String {
     let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
     let (st2, g2) = stack(v2);
     let plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
-    super::render(&plan)
+    crate::testutil::render(&plan)
 }
 
 #[tokio::test]
@@ -64,11 +64,12 @@ mod sensitive {
     use crate::diag::Span;
     use crate::expr::Expr;
     use crate::graph::DepGraph;
-    use crate::plan::{render, Action};
+    use crate::plan::Action;
     use crate::provider::{Observed, Props};
     use crate::schema::{Prop, PropKind, TypeSchema};
     use crate::state::{ResourceState, State};
     use crate::testutil::plan_for;
+    use crate::testutil::render;
     use serde_json::json;
     use std::collections::BTreeMap;
     use std::path::Path;
@@ -79,6 +80,8 @@ mod sensitive {
         props: &[Prop::new("name", PropKind::Str).required(), Prop::new("password", PropKind::Str).sensitive()],
         attrs: &["id"],
         taggable: false,
+        identity: crate::schema::Identity::Name("name"),
+        arn: None,
         normalize: None,
         timeouts: crate::schema::QUICK,
         stateful: false,
@@ -161,6 +164,7 @@ mod protection {
 
         let (st2, g2) = stack(&PROTECTED.replace("10.0.0.0/16", "10.1.0.0/16"));
         let tags = std::collections::BTreeMap::new();
+        let catalog = crate::testutil::catalog();
         let req = |st, g, destroy| crate::plan::PlanRequest {
             stack: st,
             graph: g,
@@ -169,6 +173,7 @@ mod protection {
             default_tags: &tags,
             targets: &[],
             destroy,
+            catalog: &catalog,
         };
         let err = crate::plan::diff(&req(&st2, &g2, false)).unwrap_err();
         assert_eq!(err[0].summary, "Destroy prevented");
@@ -189,7 +194,7 @@ mod protection {
         let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
         let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
         let (st2, g2) = stack(&PROTECTED.replace("bucket: scratch", "bucket: scratch-2"));
-        let text = crate::plan::render(&plan_for(&st2, &g2, &s, &[], false));
+        let text = crate::testutil::render(&plan_for(&st2, &g2, &s, &[], false));
         assert!(
             text.contains("# WARNING: replacing `scratch` deletes the data it holds (aws.s3.bucket is stateful)"),
             "{text}"

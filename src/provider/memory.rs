@@ -1,15 +1,33 @@
-//! An in-memory provider for engine tests: resources are JSON maps in a table, IDs are
-//! sequential, and failures can be injected per address or per type.
+//! An in-memory cloud for engine and lifecycle tests: resources are JSON maps in a table.
+//! It implements the lifecycle's seam ([`ResourceOps`]) the way a cloud does: named types
+//! take their name as ID and refuse a second create of it (or, in lax mode, answer it with
+//! success as S3, SNS and SQS do); generated IDs are sequential; tags are kept. The
+//! provider the engine runs is the real [`Lifecycle`] over it ([`MemoryProvider`]).
 
-use super::{CreateRequest, Observed, OpCtx, Props, Provider, ProviderError, UpdateRequest};
-use crate::schema::TypeSchema;
+use super::{Lifecycle, Observed, OpCtx, Props, ProviderError, Readiness, ResourceOps};
+use crate::schema::{Identity, TypeSchema};
 use async_trait::async_trait;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+/// The in-memory provider: the generic lifecycle over the in-memory cloud.
+pub type MemoryProvider = Lifecycle<MemoryCloud>;
+
+impl Lifecycle<MemoryCloud> {
+    pub fn new() -> MemoryProvider {
+        Lifecycle::over(MemoryCloud::default())
+    }
+}
+
+impl Default for Lifecycle<MemoryCloud> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[derive(Default)]
-pub struct MemoryProvider {
+pub struct MemoryCloud {
     inner: Mutex<Inner>,
 }
 
@@ -21,6 +39,13 @@ struct Inner {
     fail_create: BTreeMap<String, ProviderError>,
     /// Addresses whose create succeeds but whose wait for readiness fails (once).
     never_ready: Vec<String>,
+    /// IDs whose readiness check fails once (set when their create succeeds).
+    failing_ready: Vec<String>,
+    /// A create of a name that exists answers with success, as some AWS creates do.
+    lax: bool,
+    /// The create call applies no tags (S3 buckets are tagged by a later call): what a
+    /// create whose answer was lost leaves behind carries no ownership tags.
+    untagged_creates: bool,
     /// Every call made, as `op type id-or-address`, in order.
     calls: Vec<String>,
     /// How long each create takes, and the most creates seen in flight at once.
@@ -29,11 +54,7 @@ struct Inner {
     max_in_flight: usize,
 }
 
-impl MemoryProvider {
-    pub fn new() -> MemoryProvider {
-        MemoryProvider::default()
-    }
-
+impl MemoryCloud {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -46,6 +67,16 @@ impl MemoryProvider {
     /// Make every create take this long (to observe concurrency).
     pub fn set_delay(&self, d: std::time::Duration) {
         self.lock().delay = d;
+    }
+
+    /// Answer the create of a name that exists with success (S3 in us-east-1, SNS, SQS).
+    pub fn set_lax(&self) {
+        self.lock().lax = true;
+    }
+
+    /// Create calls store no tags (see `Inner::untagged_creates`).
+    pub fn set_untagged_creates(&self) {
+        self.lock().untagged_creates = true;
     }
 
     /// The most creates that were in flight at the same time.
@@ -65,6 +96,20 @@ impl MemoryProvider {
     /// Live resources as (type, address).
     pub fn live(&self) -> Vec<(String, String)> {
         self.lock().resources.values().map(|(t, a, _)| (t.clone(), a.clone())).collect()
+    }
+
+    /// The live resource `id`: (address it was created for, its properties).
+    pub fn get(&self, id: &str) -> Option<(String, Props)> {
+        self.lock().resources.get(id).map(|(_, a, p)| (a.clone(), p.clone()))
+    }
+
+    /// Put a resource in the cloud behind cloudbridge's back (someone else's, or one left
+    /// by a run that died); returns its ID.
+    pub fn insert(&self, ty: &TypeSchema, address: &str, props: Props) -> String {
+        let mut inner = self.lock();
+        let id = inner.id_for(ty, &props);
+        inner.resources.insert(id.clone(), (ty.name.into(), address.into(), props));
+        id
     }
 
     /// Change a live resource behind cloudbridge's back (drift).
@@ -97,9 +142,41 @@ impl MemoryProvider {
     }
 }
 
+/// The text of a naming property (strings as they are, anything else as JSON).
+fn name_part(props: &Props, prop: &str) -> String {
+    match props.get(prop) {
+        Some(Value::String(s)) => s.clone(),
+        Some(v) => v.to_string(),
+        None => String::new(),
+    }
+}
+
+impl Inner {
+    /// A named resource's ID follows from its name, as in the cloud; others get the next number.
+    fn id_for(&mut self, ty: &TypeSchema, props: &Props) -> String {
+        let short = ty.name.rsplit('.').next().unwrap_or("res");
+        match ty.identity {
+            Identity::Name(p) => name_part(props, p),
+            Identity::Named(ps) => {
+                format!("{short}:{}", ps.iter().map(|p| name_part(props, p)).collect::<Vec<_>>().join("/"))
+            }
+            Identity::Generated => {
+                self.next += 1;
+                format!("{short}-{:04}", self.next)
+            }
+        }
+    }
+}
+
 #[async_trait]
-impl Provider for MemoryProvider {
-    async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
+impl ResourceOps for MemoryCloud {
+    async fn create(
+        &self,
+        ty: &'static TypeSchema,
+        address: &str,
+        p: &Props,
+        _op: &OpCtx,
+    ) -> Result<Observed, ProviderError> {
         let delay = {
             let mut inner = self.lock();
             inner.in_flight += 1;
@@ -111,53 +188,104 @@ impl Provider for MemoryProvider {
         }
         let mut inner = self.lock();
         inner.in_flight -= 1;
-        inner.calls.push(format!("create {} {}", req.ty.name, req.address));
-        if let Some(e) = inner.fail_create.get(req.address) {
+        inner.calls.push(format!("create {} {address}", ty.name));
+        if let Some(e) = inner.fail_create.get(address) {
             return Err(e.clone());
         }
-        inner.next += 1;
-        let short = req.ty.name.rsplit('.').next().unwrap_or("res");
-        let id = format!("{short}-{:04}", inner.next);
-        inner.resources.insert(id.clone(), (req.ty.name.into(), req.address.into(), req.props.clone()));
-        if let Some(i) = inner.never_ready.iter().position(|a| a == req.address) {
-            inner.never_ready.remove(i);
-            let mut e =
-                ProviderError::new("WaitTimeout", format!("`{}` was still `creating` after the timeout", req.address));
-            e.created_id = Some(id);
-            return Err(e);
+        let id = inner.id_for(ty, p);
+        if inner.resources.contains_key(&id) && !inner.lax {
+            return Err(ProviderError::new("ResourceAlreadyExists", format!("`{id}` already exists")));
         }
-        Ok(Self::observed(req.ty, &id, req.props))
+        let mut stored = p.clone();
+        if inner.untagged_creates {
+            stored.remove("tags");
+        }
+        inner.resources.insert(id.clone(), (ty.name.into(), address.into(), stored));
+        if let Some(i) = inner.never_ready.iter().position(|a| a == address) {
+            inner.never_ready.remove(i);
+            inner.failing_ready.push(id.clone());
+        }
+        Ok(Self::observed(ty, &id, p))
     }
 
-    async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        _op: &OpCtx,
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("read {} {}", ty.name, ids.join(",")));
         Ok(ids.iter().map(|id| inner.resources.get(id).map(|(_, _, p)| Self::observed(ty, id, p))).collect())
     }
 
-    async fn update(&self, req: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
-        let (ty, id, new) = (req.ty, req.id, req.new);
+    async fn update(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+        _op: &OpCtx,
+    ) -> Result<(), ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("update {} {id}", ty.name));
         match inner.resources.get_mut(id) {
             Some((_, _, props)) => {
                 *props = new.clone();
-                Ok(Self::observed(ty, id, new))
+                Ok(())
             }
             None => Err(ProviderError::new("NotFound", format!("{id} does not exist"))),
         }
     }
 
-    async fn delete(
-        &self,
-        ty: &'static TypeSchema,
-        id: &str,
-        _props: &Props,
-        _ctx: &OpCtx,
-    ) -> Result<(), ProviderError> {
+    async fn delete(&self, ty: &'static TypeSchema, id: &str, _p: &Props, _op: &OpCtx) -> Result<(), ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("delete {} {id}", ty.name));
-        inner.resources.remove(id);
-        Ok(())
+        match inner.resources.remove(id) {
+            Some(_) => Ok(()),
+            None => Err(ProviderError::new("NotFound", format!("{id} does not exist"))),
+        }
+    }
+
+    async fn ready(&self, _ty: &'static TypeSchema, id: &str, _op: &OpCtx) -> Result<Readiness, ProviderError> {
+        let mut inner = self.lock();
+        match inner.failing_ready.iter().position(|x| x == id) {
+            Some(i) => {
+                inner.failing_ready.remove(i);
+                Err(ProviderError::new("WaitTimeout", format!("`{id}` was still `creating` after the timeout")))
+            }
+            None => Ok(Readiness::Ready),
+        }
+    }
+
+    async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, _op: &OpCtx) -> Result<Vec<String>, ProviderError> {
+        let mut inner = self.lock();
+        inner.calls.push(format!("find {}", ty.name));
+        Ok(inner
+            .resources
+            .iter()
+            .filter(|(_, (t, _, props))| t == ty.name && crate::ownership::same_owner(p, props))
+            .map(|(id, _)| id.clone())
+            .collect())
+    }
+
+    async fn existing_id(
+        &self,
+        ty: &'static TypeSchema,
+        p: &Props,
+        _op: &OpCtx,
+    ) -> Result<Option<String>, ProviderError> {
+        let mut inner = self.lock();
+        inner.calls.push(format!("find {}", ty.name));
+        let names = ty.identity.props();
+        if names.is_empty() {
+            return Ok(None);
+        }
+        Ok(inner
+            .resources
+            .iter()
+            .find(|(_, (t, _, props))| t == ty.name && names.iter().all(|n| props.get(*n) == p.get(*n)))
+            .map(|(id, _)| id.clone()))
     }
 }

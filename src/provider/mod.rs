@@ -3,7 +3,11 @@
 //! one backs engine tests.
 
 pub mod aws;
+pub mod faulty;
+pub mod lifecycle;
 pub mod memory;
+
+pub use lifecycle::{wait_until, Lifecycle, Readiness, ResourceOps};
 
 use crate::schema::TypeSchema;
 use async_trait::async_trait;
@@ -24,12 +28,86 @@ pub struct Observed {
     pub attributes: Props,
 }
 
+/// What kind of failure an error is, decided once where the error is made (from AWS's
+/// error code, or by the in-memory fake) and used by the lifecycle and for hints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Something with that name already exists.
+    AlreadyExists,
+    /// The resource (or a part of it) does not exist.
+    NotFound,
+    /// Throttling, a 5xx, or no answer: trying again may succeed.
+    Transient,
+    /// The credentials may not do this.
+    AccessDenied,
+    /// AWS refused the request as malformed or not allowed in the resource's state.
+    Invalid,
+    /// A wait ran out of time or the user interrupted it.
+    Timeout,
+    Other,
+}
+
+impl ErrorKind {
+    /// Classify an error code (and message, for services that name the kind only there).
+    pub fn of(code: &str, message: &str) -> ErrorKind {
+        const EXISTS: &[&str] = &[
+            "AlreadyExists",
+            "AlreadyOwnedByYou",
+            "Duplicate",
+            "ConflictException",
+            "ResourceExistsException",
+            "ResourceInUse",
+            "EntityAlreadyExists",
+        ];
+        if EXISTS.iter().any(|c| code.contains(c)) || (code == "InvalidRequestException" && message.contains("already"))
+        {
+            ErrorKind::AlreadyExists
+        } else if code.contains("NotFound")
+            || code.starts_with("NoSuch")
+            || code == "404"
+            || code.contains("NonExistent")
+            || code.contains("DoesNotExist")
+        {
+            ErrorKind::NotFound
+        } else if code.contains("AccessDenied") || code.contains("Unauthorized") || code == "403" || code == "Forbidden"
+        {
+            ErrorKind::AccessDenied
+        } else if code.contains("Throttl") || code.contains("TooManyRequests") || code == "RequestLimitExceeded" {
+            ErrorKind::Transient
+        } else if code == "WaitTimeout" || code == "Interrupted" {
+            ErrorKind::Timeout
+        } else if code.contains("Invalid") || code.contains("Validation") || code.contains("Malformed") {
+            ErrorKind::Invalid
+        } else {
+            ErrorKind::Other
+        }
+    }
+
+    /// What the user can do about an error of this kind.
+    pub fn hint(self) -> Option<&'static str> {
+        Some(match self {
+            ErrorKind::AlreadyExists => {
+                "a resource with this name already exists: rename it in the stack, or delete the existing one if it is not needed"
+            }
+            ErrorKind::NotFound => "something it refers to does not exist: check the IDs and names it references",
+            ErrorKind::Transient => "AWS is throttling or failing for now: run apply again; nothing is created twice",
+            ErrorKind::AccessDenied => {
+                "the credentials in use may not do this: check the IAM policy of the caller (`aws sts get-caller-identity` shows who that is)"
+            }
+            ErrorKind::Invalid => "AWS refused the request: check the resource's properties against AWS's limits",
+            ErrorKind::Timeout => "AWS may still finish it: run apply again to keep waiting, or raise `timeouts:` on the resource",
+            ErrorKind::Other => return None,
+        })
+    }
+}
+
 /// An error from the cloud: its error code and message, as AWS gave them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
 pub struct ProviderError {
     pub code: String,
     pub message: String,
+    pub kind: ErrorKind,
     /// Set when a create call succeeded but the resource did not become ready (a failed
     /// or timed-out wait): it exists, and must be recorded so it is neither orphaned nor
     /// created twice.
@@ -41,7 +119,20 @@ pub struct ProviderError {
 
 impl ProviderError {
     pub fn new(code: impl Into<String>, message: impl Into<String>) -> ProviderError {
-        ProviderError { code: code.into(), message: message.into(), created_id: None, transient: false }
+        let (code, message) = (code.into(), message.into());
+        let kind = ErrorKind::of(&code, &message);
+        ProviderError { code, message, kind, created_id: None, transient: kind == ErrorKind::Transient }
+    }
+
+    /// A throttling answer: the cloud refused the request before doing anything.
+    pub fn is_throttling(&self) -> bool {
+        ["Throttl", "TooManyRequests", "RequestLimitExceeded", "SlowDown"].iter().any(|c| self.code.contains(c))
+    }
+
+    /// The same error, marked as one after which the resource `id` exists.
+    pub fn with_created(mut self, id: &str) -> ProviderError {
+        self.created_id = Some(id.to_string());
+        self
     }
 }
 

@@ -94,8 +94,11 @@ impl State {
         if version > u64::from(FORMAT_VERSION) {
             return Err(StateError::NewerVersion { origin: origin.into(), found: version, supported: FORMAT_VERSION });
         }
-        let state: State = serde_json::from_value(v)
+        let mut state: State = serde_json::from_value(v)
             .map_err(|e| StateError::Corrupt { origin: origin.into(), detail: e.to_string() })?;
+        // Hand-edited or older state may list resources in any order; `put` and `get`
+        // rely on the order by address, so normalise it here (duplicates are refused below).
+        state.resources.sort_by(|a, b| a.address.cmp(&b.address));
         let mut seen = std::collections::BTreeSet::new();
         for r in &state.resources {
             if !seen.insert(&r.address) {
@@ -255,4 +258,48 @@ pub fn sha256_hex(data: &[u8]) -> String {
 /// Substitute `{stack}` and `{env}` in a backend path or key.
 pub fn expand(template: &str, stack: &str, env: &str) -> String {
     template.replace("{stack}", stack).replace("{env}", env)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(address: &str) -> ResourceState {
+        ResourceState {
+            address: address.into(),
+            ty: "aws.sqs.queue".into(),
+            id: format!("id-{address}"),
+            properties: Map::new(),
+            attributes: Map::new(),
+            dependencies: vec![],
+            pending: None,
+        }
+    }
+
+    #[test]
+    fn resources_out_of_order_are_put_in_order_on_load() {
+        // Hand-edited, or written by an older writer: not sorted by address.
+        let mut s = State::new("st", "dev");
+        s.resources = vec![resource("queue_c"), resource("queue_a"), resource("queue_b")];
+        let mut loaded = State::from_json(&s.to_json(), "test").unwrap();
+        let addrs: Vec<&str> = loaded.resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addrs, vec!["queue_a", "queue_b", "queue_c"]);
+        // `put` of an existing address replaces it, never adds a second copy.
+        for a in ["queue_a", "queue_b", "queue_c"] {
+            loaded.put(ResourceState { id: "new".into(), ..resource(a) });
+        }
+        let addrs: Vec<&str> = loaded.resources.iter().map(|r| r.address.as_str()).collect();
+        assert_eq!(addrs, vec!["queue_a", "queue_b", "queue_c"]);
+        assert!(loaded.resources.iter().all(|r| r.id == "new"));
+        // A written copy (and so the backup) is ordered too, and loads again.
+        assert!(State::from_json(&loaded.to_json(), "test").is_ok());
+    }
+
+    #[test]
+    fn a_resource_listed_twice_is_refused() {
+        let mut s = State::new("st", "dev");
+        s.resources = vec![resource("b"), resource("a"), resource("b")];
+        let e = State::from_json(&s.to_json(), "test").unwrap_err();
+        assert!(e.to_string().contains("`b` appears twice"), "{e}");
+    }
 }

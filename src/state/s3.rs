@@ -4,7 +4,7 @@
 //! lock info; a refused run reads it back to name the holder.
 
 use super::{LockInfo, State, StateError, StateStore};
-use crate::provider::aws::error::sdk_error;
+use crate::sdk::error::sdk_error;
 use async_trait::async_trait;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
@@ -190,11 +190,7 @@ impl StateStore for S3Store {
 
 /// An S3 client for state, path-style when an endpoint override is set.
 pub fn client(config: &aws_config::SdkConfig, region: Option<&str>) -> Client {
-    let mut b = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
-    if let Some(r) = region {
-        b = b.region(aws_sdk_s3::config::Region::new(r.to_string()));
-    }
-    Client::from_conf(b.build())
+    crate::sdk::s3_client(config, region)
 }
 
 impl S3Store {

@@ -8,8 +8,11 @@ a test can kill the client at exactly that point.
 Prints `cloudbridge-faultproxy listening on http://HOST:PORT`. Controlled over HTTP:
 
     POST /__proxy/config  {"rate": 0.1, "seed": 7, "kinds": ["throttle", "error", "lost"],
-                           "freeze_at": N, "freeze_on": "ec2:CreateVpc"}  resets the counters;
-                          freezes at the Nth mutating call, or the first one of that name
+                           "freeze_at": N, "freeze_on": "ec2:CreateVpc",
+                           "lose_first_of": ["ec2:Create(Vpc|Subnet)", "s3:PUT /[^/]+"]}
+                          resets the counters; freezes at the Nth mutating call, or the
+                          first one of that name; loses the answer of the first call of
+                          each distinct name that fully matches one of the patterns
     GET  /__proxy/status  {"requests": .., "mutating": .., "injected": {kind: n}, "frozen": bool,
                            "calls": ["ec2:CreateVpc", ...]}   (the mutating calls, in order)
     POST /__proxy/release releases a frozen call (its client gets no answer)
@@ -48,6 +51,8 @@ class Faults:
             self.rng = random.Random(cfg.get("seed", 0))
             self.freeze_at = cfg.get("freeze_at")
             self.freeze_on = cfg.get("freeze_on")
+            self.lose_first_of = [re.compile(p) for p in cfg.get("lose_first_of", [])]
+            self.lost_names: list[str] = []
             self.requests = 0
             self.mutating = 0
             self.calls: list[str] = []
@@ -68,6 +73,14 @@ class Faults:
                     self.frozen = True
                     freeze = self.released
             fault = None
+            if (
+                freeze is None
+                and name not in self.lost_names
+                and any(p.fullmatch(name) for p in self.lose_first_of)
+            ):
+                self.lost_names.append(name)
+                self.injected["lost"] += 1
+                return "lost", None
             if freeze is None and self.rate > 0 and self.rng.random() < self.rate:
                 fault = self.rng.choice(self.kinds)
                 self.injected[fault] += 1
@@ -81,6 +94,7 @@ class Faults:
                 "injected": dict(self.injected),
                 "frozen": self.frozen,
                 "calls": list(self.calls),
+                "lost": list(self.lost_names),
             }
 
 

@@ -3,6 +3,7 @@
 Applied by the launcher before the server starts.
 """
 
+import json
 from xml.sax.saxutils import escape
 
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
@@ -101,12 +102,59 @@ def _patch_dms():
     # moto ignores the subnet IDs of a replication subnet group.
     original_group = models.DatabaseMigrationServiceBackend.create_replication_subnet_group
 
+    # moto also tags a group before refusing a duplicate (retagging the existing one), keys
+    # its tags by identifier instead of by ARN, and cannot add or remove tags at all.
     def create_group(self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, tags=None):
-        group = original_group(self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, tags)
+        if self.replication_subnet_groups.get(replication_subnet_group_identifier):
+            from moto.dms.exceptions import ResourceAlreadyExistsFault
+
+            raise ResourceAlreadyExistsFault("The resource you are attempting to create already exists.")
+        group = original_group(self, replication_subnet_group_identifier, replication_subnet_group_description, subnet_ids, None)
         group.subnetIds = list(subnet_ids or [])
+        group.arn = f"arn:aws:dms:{self.region_name}:{self.account_id}:subgrp:{replication_subnet_group_identifier}"
+        if tags:
+            self.tagger.tag_resource(group.arn, tags)
         return group
 
     models.DatabaseMigrationServiceBackend.create_replication_subnet_group = create_group
+
+    original_delete_group = models.DatabaseMigrationServiceBackend.delete_replication_subnet_group
+
+    def delete_group(self, replication_subnet_group_identifier):
+        group = self.replication_subnet_groups.get(replication_subnet_group_identifier)
+        result = original_delete_group(self, replication_subnet_group_identifier)
+        if group is not None and getattr(group, "arn", None):
+            self.tagger.delete_all_tags_for_resource(group.arn)
+        return result
+
+    models.DatabaseMigrationServiceBackend.delete_replication_subnet_group = delete_group
+
+    def known_arn(backend, arn):
+        arns = {e.endpoint_arn for e in backend.endpoints.values()}
+        arns |= {i.arn for i in backend.replication_instances.values()}
+        arns |= {t.arn for t in backend.replication_tasks.values()}
+        arns |= {getattr(g, "arn", None) for g in backend.replication_subnet_groups.values()}
+        if arn not in arns:
+            from moto.dms.exceptions import ResourceNotFoundFault
+
+            raise ResourceNotFoundFault(f"Resource {arn} not found.")
+
+    from moto.dms.responses import DatabaseMigrationServiceResponse as R
+
+    def add_tags_to_resource(self):
+        params = json.loads(self.body)
+        known_arn(self.dms_backend, params["ResourceArn"])
+        self.dms_backend.tagger.tag_resource(params["ResourceArn"], params.get("Tags", []))
+        return "{}"
+
+    def remove_tags_from_resource(self):
+        params = json.loads(self.body)
+        known_arn(self.dms_backend, params["ResourceArn"])
+        self.dms_backend.tagger.untag_resource_using_names(params["ResourceArn"], params.get("TagKeys", []))
+        return "{}"
+
+    R.add_tags_to_resource = add_tags_to_resource
+    R.remove_tags_from_resource = remove_tags_from_resource
 
     # Task statuses move as on AWS: creating → ready, starting → running,
     # stopping → stopped (moto's stay `creating`, or jump at once).

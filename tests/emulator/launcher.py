@@ -11,6 +11,9 @@ import os
 import sys
 import threading
 
+# The account the emulator acts as (STS GetCallerIdentity answers it; every ARN holds it).
+EMULATOR_ACCOUNT = "210987654321"
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -22,6 +25,8 @@ def main() -> None:
     # AWS always has its managed policies (e.g. AmazonDMSVPCManagementRole); moto only
     # serves them when asked to.
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+    # Never moto's default account (123456789012): nothing may pass because it leans on it.
+    os.environ.setdefault("MOTO_ACCOUNT_ID", EMULATOR_ACCOUNT)
 
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
     from werkzeug.serving import make_server

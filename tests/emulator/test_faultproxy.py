@@ -84,6 +84,22 @@ class FaultProxyTest(EmulatorTest):
         groups = self.client("logs").describe_log_groups(logGroupNamePrefix="proxy-lost")["logGroups"]
         self.assertEqual([g["logGroupName"] for g in groups], ["proxy-lost"])
 
+    def test_loses_the_first_answer_of_each_matching_name(self):
+        self.ctl("/__proxy/config", {"lose_first_of": ["sqs:CreateQueue", "s3:PUT /[^/]+"]})
+        sqs = self.via_proxy("sqs")
+        s3 = self.via_proxy("s3")
+        for call in (lambda: sqs.create_queue(QueueName="lose-1"), lambda: s3.create_bucket(Bucket="lose-a")):
+            with self.assertRaises(botocore.exceptions.ConnectionClosedError):
+                call()
+        # Each took effect; a second call of the same name is answered.
+        self.assertIn("lose-1", sqs.create_queue(QueueName="lose-1")["QueueUrl"])
+        s3.put_bucket_versioning(Bucket="lose-a", VersioningConfiguration={"Status": "Enabled"})
+        with self.assertRaises(botocore.exceptions.ConnectionClosedError):
+            s3.create_bucket(Bucket="lose-b")  # another name: lost too
+        status = self.ctl("/__proxy/status")
+        self.assertEqual(status["lost"], ["sqs:CreateQueue", "s3:PUT /lose-a", "s3:PUT /lose-b"])
+        self.assertEqual(status["injected"]["lost"], 3)
+
     def test_freezes_at_the_nth_mutating_call_after_it_took_effect(self):
         self.freezes({"freeze_at": 2})
 

@@ -55,6 +55,43 @@ class FidelityTest(EmulatorTest):
         self.assertIsInstance(inst["InstanceCreateTime"], (int, float))
         self.assertEqual(inst["ReplicationSubnetGroup"]["Subnets"][0]["SubnetAvailabilityZone"]["Name"], "us-east-1b")
 
+    def test_the_emulator_is_not_motos_default_account(self):
+        ident = self.client("sts").get_caller_identity()
+        self.assertEqual(ident["Account"], "210987654321")
+        arn = self.client("sqs").create_queue(QueueName="fidelity-account")["QueueUrl"]
+        self.assertIn("210987654321", arn)
+
+    def test_dms_subnet_group_tags_by_arn(self):
+        ec2 = self.client("ec2")
+        dms = self.client("dms")
+        vpc = ec2.create_vpc(CidrBlock="10.42.0.0/16")["Vpc"]["VpcId"]
+        a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+        b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.42.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+        dms.create_replication_subnet_group(
+            ReplicationSubnetGroupIdentifier="fidelity-tags", ReplicationSubnetGroupDescription="d",
+            SubnetIds=[a, b], Tags=[{"Key": "team", "Value": "cdc"}, {"Key": "old", "Value": "1"}])
+        arn = "arn:aws:dms:us-east-1:210987654321:subgrp:fidelity-tags"
+
+        def tags():
+            return {t["Key"]: t["Value"] for t in dms.list_tags_for_resource(ResourceArn=arn)["TagList"]}
+
+        self.assertEqual(tags(), {"team": "cdc", "old": "1"})
+        dms.add_tags_to_resource(ResourceArn=arn, Tags=[{"Key": "team", "Value": "data"}])
+        dms.remove_tags_from_resource(ResourceArn=arn, TagKeys=["old"])
+        self.assertEqual(tags(), {"team": "data"})
+        # A duplicate create is refused and leaves the existing group's tags alone.
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            dms.create_replication_subnet_group(
+                ReplicationSubnetGroupIdentifier="fidelity-tags", ReplicationSubnetGroupDescription="d",
+                SubnetIds=[a, b], Tags=[{"Key": "team", "Value": "intruder"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceAlreadyExistsFault")
+        self.assertEqual(tags(), {"team": "data"})
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            dms.add_tags_to_resource(ResourceArn=arn + "-missing", Tags=[{"Key": "k", "Value": "v"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
+        dms.delete_replication_subnet_group(ReplicationSubnetGroupIdentifier="fidelity-tags")
+        self.assertEqual(dms.list_tags_for_resource(ResourceArn=arn)["TagList"], [])
+
     def test_nat_gateway_tag_filters_apply(self):
         ec2 = self.client("ec2")
         vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]

@@ -64,7 +64,7 @@ fn leftovers_of_an_interrupted_run_are_adopted_only_when_ours() {
     let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).code(1);
     assert!(run.stderr.contains("aurora: Creation complete"), "ours is adopted: {}", run.stderr);
     assert!(
-        run.stderr.contains("foreign (Create): DBClusterAlreadyExistsFault"),
+        run.stderr.contains("`foreign`: AlreadyExists") && run.stderr.contains("is not this stack's"),
         "a foreign one is refused: {}",
         run.stderr
     );

@@ -277,6 +277,8 @@ pub struct Aws {
     pub glue: aws_sdk_glue::Client,
     pub athena: aws_sdk_athena::Client,
     pub kms: aws_sdk_kms::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub sns: aws_sdk_sns::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -313,6 +315,8 @@ pub fn aws() -> &'static Aws {
             glue: aws_sdk_glue::Client::new(&conf),
             athena: aws_sdk_athena::Client::new(&conf),
             kms: aws_sdk_kms::Client::new(&conf),
+            sqs: aws_sdk_sqs::Client::new(&conf),
+            sns: aws_sdk_sns::Client::new(&conf),
         }
     })
 }

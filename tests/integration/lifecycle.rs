@@ -232,7 +232,7 @@ resources:
 "#,
     );
     let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).code(1);
-    assert!(run.stderr.contains("sg_two (Create): InvalidGroup.Duplicate"), "{}", run.stderr);
+    assert!(run.stderr.contains("`sg_two`: InvalidGroup.Duplicate"), "{}", run.stderr);
     assert!(run.stderr.contains("after_two: not applied, because `sg_two` did not complete"), "{}", run.stderr);
     let state = p.state();
     let addrs: Vec<&str> =

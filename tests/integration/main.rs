@@ -21,3 +21,4 @@ mod reference;
 mod saved_plan;
 mod secrets;
 mod state_errors;
+mod takeover;

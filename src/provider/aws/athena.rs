@@ -2,7 +2,7 @@
 
 use super::{absent_if, bool_prop, has, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_athena::types::{
     ResultConfiguration, ResultConfigurationUpdates, Tag, WorkGroupConfiguration, WorkGroupConfigurationUpdates,
@@ -21,6 +21,8 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:athena:{region}:{account}:workgroup/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -32,16 +34,8 @@ fn athena_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
-fn wg_arn(c: &Call<'_>, name: &str) -> String {
-    format!("arn:aws:athena:{}:123456789012:workgroup/{name}", c.region)
-}
-
 #[async_trait]
 impl AwsResource for Workgroup {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let conf = WorkGroupConfiguration::builder()
@@ -81,7 +75,7 @@ impl AwsResource for Workgroup {
             if let Some(e) = conf.and_then(|c| c.enforce_work_group_configuration()) {
                 properties.insert("enforce_workgroup_configuration".into(), json!(e));
             }
-            let arn = wg_arn(c, name);
+            let arn = c.arn_of(&WORKGROUP, name).await?;
             let tags = c.athena.list_tags_for_resource().resource_arn(&arn).send().await?;
             properties.insert(
                 "tags".into(),
@@ -125,7 +119,7 @@ impl AwsResource for Workgroup {
                 .await?;
         }
         if has(changed, "tags") {
-            let arn = wg_arn(c, id);
+            let arn = c.arn_of(&WORKGROUP, id).await?;
             let (set, remove) = tag_changes(old, new);
             if !remove.is_empty() {
                 c.athena.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await?;

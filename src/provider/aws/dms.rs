@@ -3,9 +3,10 @@
 //! tasks (full load, CDC, or both; started on request).
 
 use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
-use super::{wait_until, AwsResource, Call, Readiness};
+use super::{AwsResource, Call};
+use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_databasemigration::types::{Filter, Tag};
 use serde_json::{json, Map, Value};
@@ -51,6 +52,8 @@ pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["vpc_id"],
     taggable: true,
+    identity: Identity::Name("id"),
+    arn: Some("arn:{partition}:dms:{region}:{account}:subgrp:{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -60,10 +63,6 @@ pub struct ReplicationSubnetGroup;
 
 #[async_trait]
 impl AwsResource for ReplicationSubnetGroup {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "id").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = str_prop(p, "id").unwrap_or_default().to_string();
         c.dms
@@ -96,6 +95,7 @@ impl AwsResource for ReplicationSubnetGroup {
             properties.insert("id".into(), json!(id));
             properties.insert("description".into(), json!(g.replication_subnet_group_description()));
             properties.insert("subnet_ids".into(), json!(subnets));
+            properties.insert("tags".into(), tags_of(c, &c.arn_of(&REPLICATION_SUBNET_GROUP, id).await?).await?);
             let attributes = Map::from_iter([("id".into(), json!(id)), ("vpc_id".into(), json!(g.vpc_id()))]);
             out.push(Some(Observed { id: id.clone(), properties, attributes }));
         }
@@ -106,7 +106,7 @@ impl AwsResource for ReplicationSubnetGroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        _old: &Props,
+        old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -118,6 +118,9 @@ impl AwsResource for ReplicationSubnetGroup {
                 .set_subnet_ids(Some(strings(new.get("subnet_ids"))))
                 .send()
                 .await?;
+        }
+        if has(changed, "tags") {
+            retag(c, &c.arn_of(&REPLICATION_SUBNET_GROUP, id).await?, old, new).await?;
         }
         Ok(())
     }
@@ -147,6 +150,8 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "private_ip"],
     taggable: true,
+    identity: Identity::Name("id"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(40, 40, 30),
     stateful: false,
@@ -164,10 +169,6 @@ async fn describe_instance(
 
 #[async_trait]
 impl AwsResource for ReplicationInstance {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "id").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = str_prop(p, "id").unwrap_or_default().to_string();
         c.dms
@@ -355,6 +356,8 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Name("id"),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -380,10 +383,6 @@ fn s(m: &Map<String, Value>, k: &str) -> Option<String> {
 
 #[async_trait]
 impl AwsResource for Endpoint {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "id").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         use aws_sdk_databasemigration::types::*;
         let id = str_prop(p, "id").unwrap_or_default().to_string();
@@ -526,6 +525,8 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "status"],
     taggable: true,
+    identity: Identity::Name("id"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: false,
@@ -571,7 +572,7 @@ impl ReplicationTask {
                 .replication_task_arn(t.replication_task_arn().unwrap_or_default())
                 .send()
                 .await?;
-            wait_until(c, &format!("`{id}`"), || async {
+            wait_until(c.op, &format!("`{id}`"), || async {
                 Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
                     Some("running" | "starting" | "stopping") => Readiness::Pending("stopping".into()),
                     _ => Readiness::Ready,
@@ -585,10 +586,6 @@ impl ReplicationTask {
 
 #[async_trait]
 impl AwsResource for ReplicationTask {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "id").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         use aws_sdk_databasemigration::types::MigrationTypeValue;
         let id = str_prop(p, "id").unwrap_or_default().to_string();
@@ -605,7 +602,7 @@ impl AwsResource for ReplicationTask {
             .send()
             .await?;
         // Ready to start once created; then started, if asked.
-        wait_until(c, &format!("`{id}`"), || self.ready_to_start(c, &id)).await.map_err(created(&id))?;
+        wait_until(c.op, &format!("`{id}`"), || self.ready_to_start(c, &id)).await.map_err(created(&id))?;
         if bool_prop(p, "start") == Some(true) {
             self.start(c, &id).await.map_err(created(&id))?;
         }

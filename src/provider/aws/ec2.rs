@@ -6,7 +6,7 @@ use super::{
     absent_if, bool_prop, created, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness,
 };
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair,
@@ -49,7 +49,7 @@ fn in_order(ids: &[String], mut found: BTreeMap<String, Observed>) -> Vec<Option
 
 /// Filters matching the ownership tags in `p` (empty when it has none).
 fn owned_filters(p: &Props) -> Vec<Filter> {
-    let tags = super::owner_tags(p).unwrap_or_default();
+    let tags = crate::ownership::of(p).unwrap_or_default();
     tags.into_iter().map(|(k, v)| Filter::builder().name(format!("tag:{k}")).values(v).build()).collect()
 }
 
@@ -89,6 +89,8 @@ pub static VPC: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "default_security_group_id", "main_route_table_id"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -206,6 +208,8 @@ pub static SUBNET: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -290,6 +294,8 @@ pub static INTERNET_GATEWAY: TypeSchema = TypeSchema {
     props: &[Prop::new("vpc_id", PropKind::Str), TAGS],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -402,6 +408,8 @@ pub static ROUTE_TABLE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -605,6 +613,8 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: Some(normalize_rules),
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -849,6 +859,8 @@ pub static EIP: TypeSchema = TypeSchema {
     props: &[TAGS],
     attrs: &["id", "public_ip", "allocation_id"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -927,6 +939,8 @@ pub static NAT_GATEWAY: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "public_ip"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 10, 15),
     stateful: false,
@@ -1036,6 +1050,8 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "private_ip", "public_ip"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 15, 20),
     stateful: false,

@@ -1,9 +1,9 @@
 //! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
 //! crawlers and connections.
 
-use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, AwsResource, Call};
+use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
     Column, ConnectionInput, ConnectionPropertyKey, ConnectionType, CrawlerTargets, DatabaseInput, JobCommand,
@@ -26,8 +26,12 @@ fn map_value(m: Option<&HashMap<String, String>>) -> Value {
     Value::Object(m.map(|m| m.iter().map(|(k, v)| (k.clone(), json!(v))).collect()).unwrap_or_default())
 }
 
-fn arn(c: &Call<'_>, kind: &str, name: &str) -> String {
-    format!("arn:aws:glue:{}:{}:{kind}/{name}", c.region, "*")
+/// The tags of a taggable Glue resource (jobs, crawlers), by its ARN.
+async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
+    let out = c.glue.get_tags().resource_arn(arn).send().await?;
+    Ok(tags_value(
+        out.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default(),
+    ))
 }
 
 async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
@@ -54,6 +58,8 @@ pub static DATABASE: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: false,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:database/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: true,
@@ -73,10 +79,6 @@ fn database_input(p: &Props) -> Result<DatabaseInput, ProviderError> {
 
 #[async_trait]
 impl AwsResource for Database {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_database().database_input(database_input(p)?).send().await?;
         Ok(Observed {
@@ -107,7 +109,7 @@ impl AwsResource for Database {
                 properties.insert("parameters".into(), map_value(d.parameters()));
             }
             let attributes =
-                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "database", name)))]);
+                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(c.arn_of(&DATABASE, name).await?))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
@@ -157,6 +159,8 @@ pub static TABLE: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: false,
+    identity: Identity::Named(&["database_name", "name"]),
+    arn: Some("arn:{partition}:glue:{region}:{account}:table/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: true,
@@ -267,7 +271,8 @@ impl AwsResource for Table {
             put("serde_library", json!(sd.and_then(|s| s.serde_info()).and_then(|s| s.serialization_library())));
             put("columns", columns_value(sd.map(|s| s.columns()).unwrap_or_default()));
             put("partition_keys", columns_value(t.partition_keys()));
-            let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn(c, "table", id)))]);
+            let attributes =
+                Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(c.arn_of(&TABLE, id).await?))]);
             out.push(Some(Observed { id: id.clone(), properties, attributes }));
         }
         Ok(out)
@@ -315,6 +320,8 @@ pub static JOB: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:job/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -337,10 +344,6 @@ fn connections(p: &Props) -> Option<aws_sdk_glue::types::ConnectionsList> {
 
 #[async_trait]
 impl AwsResource for Job {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.glue
@@ -371,7 +374,8 @@ impl AwsResource for Job {
                 out.push(None);
                 continue;
             };
-            let job_arn = arn(c, "job", name);
+            let job_arn = c.arn_of(&JOB, name).await?;
+            let tags = tags_of(c, &job_arn).await?;
             let mut properties = Props::new();
             let mut put = |k: &str, v: Value| {
                 if !v.is_null() {
@@ -392,6 +396,7 @@ impl AwsResource for Job {
                 put("default_arguments", map_value(j.default_arguments()));
             }
             put("description", json!(j.description()));
+            put("tags", tags);
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(job_arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
@@ -422,7 +427,7 @@ impl AwsResource for Job {
             c.glue.update_job().job_name(id).job_update(update).send().await?;
         }
         if has(changed, "tags") {
-            retag(c, &arn(c, "job", id), old, new).await?;
+            retag(c, &c.arn_of(&JOB, id).await?, old, new).await?;
         }
         Ok(())
     }
@@ -450,6 +455,8 @@ pub static CRAWLER: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:crawler/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -465,10 +472,6 @@ fn targets(p: &Props) -> CrawlerTargets {
 
 #[async_trait]
 impl AwsResource for Crawler {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.glue
@@ -494,6 +497,8 @@ impl AwsResource for Crawler {
                 out.push(None);
                 continue;
             };
+            let crawler_arn = c.arn_of(&CRAWLER, name).await?;
+            let tags = tags_of(c, &crawler_arn).await?;
             let paths: Vec<&str> =
                 cr.targets().map(|t| t.s3_targets()).unwrap_or_default().iter().filter_map(|t| t.path()).collect();
             let mut properties = Props::new();
@@ -509,8 +514,8 @@ impl AwsResource for Crawler {
             put("schedule", json!(cr.schedule().and_then(Schedule::schedule_expression)));
             put("table_prefix", json!(cr.table_prefix()));
             put("description", json!(cr.description()));
-            let attributes =
-                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "crawler", name)))]);
+            put("tags", tags);
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(crawler_arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)
@@ -538,7 +543,7 @@ impl AwsResource for Crawler {
                 .await?;
         }
         if has(changed, "tags") {
-            retag(c, &arn(c, "crawler", id), old, new).await?;
+            retag(c, &c.arn_of(&CRAWLER, id).await?, old, new).await?;
         }
         Ok(())
     }
@@ -565,6 +570,8 @@ pub static CONNECTION: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: false,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:connection/{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -597,10 +604,6 @@ fn connection_input(p: &Props) -> Result<ConnectionInput, ProviderError> {
 
 #[async_trait]
 impl AwsResource for Connection {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         c.glue.create_connection().connection_input(connection_input(p)?).send().await?;
         Ok(Observed {
@@ -639,7 +642,7 @@ impl AwsResource for Connection {
             put("availability_zone", json!(phys.and_then(|p| p.availability_zone())));
             put("description", json!(x.description()));
             let attributes =
-                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn(c, "connection", name)))]);
+                Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(c.arn_of(&CONNECTION, name).await?))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
         Ok(out)

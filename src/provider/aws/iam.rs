@@ -6,7 +6,7 @@ use super::{
     Call,
 };
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Map, Value};
@@ -44,6 +44,8 @@ pub static ROLE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "unique_id"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -177,10 +179,6 @@ impl AwsResource for Role {
         Ok(())
     }
 
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         // Detach and delete what is attached now, not only what state remembers.
         let attached = c.iam.list_attached_role_policies().role_name(id).send().await?;
@@ -211,6 +209,8 @@ pub static POLICY: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "policy_id"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,

@@ -5,7 +5,7 @@ use super::{
     Readiness,
 };
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_kinesis::types::{EncryptionType, ScalingType, StreamMode, StreamModeDetails};
 use serde_json::{json, Map};
@@ -23,6 +23,8 @@ pub static STREAM: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(10, 30, 10),
     stateful: true,
@@ -40,10 +42,6 @@ async fn summary(
 
 #[async_trait]
 impl AwsResource for Stream {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let mode = StreamMode::from(str_prop(p, "stream_mode").unwrap_or("PROVISIONED"));
@@ -60,7 +58,7 @@ impl AwsResource for Stream {
             .set_tags(Some(tags_prop(p).into_iter().collect()))
             .send()
             .await?;
-        wait_until(c, &format!("stream `{name}`"), || self.ready(c, &name)).await?;
+        wait_until(c.op, &format!("stream `{name}`"), || self.ready(c, &name)).await?;
         let changed: Vec<String> = ["retention_period_hours", "kms_key_id"]
             .iter()
             .filter(|k| p.contains_key(**k))
@@ -119,7 +117,7 @@ impl AwsResource for Stream {
                     .scaling_type(ScalingType::UniformScaling)
                     .send()
                     .await?;
-                wait_until(c, &format!("stream `{id}`"), || self.ready(c, id)).await?;
+                wait_until(c.op, &format!("stream `{id}`"), || self.ready(c, id)).await?;
             }
         }
         if has(changed, "retention_period_hours") {

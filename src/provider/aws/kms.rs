@@ -1,11 +1,9 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{
-    bool_prop, created, has, int_prop, owner_tags, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call,
-};
+use super::{bool_prop, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_kms::types::Tag;
 use serde_json::{json, Map};
@@ -22,6 +20,8 @@ pub static KEY: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "alias_arn"],
     taggable: true,
+    identity: Identity::Generated,
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: true,
@@ -54,7 +54,7 @@ impl AwsResource for Key {
     /// Keys have no name: look for one carrying our ownership tags (its alias may not
     /// have been made before the run stopped).
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
-        let Some(want) = owner_tags(p) else { return Ok(Vec::new()) };
+        let Some(want) = crate::ownership::of(p) else { return Ok(Vec::new()) };
         let mut found = Vec::new();
         let mut marker = None;
         loop {

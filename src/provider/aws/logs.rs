@@ -2,7 +2,7 @@
 
 use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use serde_json::{json, Map};
 
@@ -17,6 +17,8 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:logs:{region}:{account}:log-group:{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -24,16 +26,8 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
 
 pub struct LogGroup;
 
-fn arn_of(c: &Call<'_>, name: &str, account: &str) -> String {
-    format!("arn:aws:logs:{}:{account}:log-group:{name}", c.region)
-}
-
 #[async_trait]
 impl AwsResource for LogGroup {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.logs
@@ -57,10 +51,10 @@ impl AwsResource for LogGroup {
                 out.push(None);
                 continue;
             };
-            let arn = g
-                .arn()
-                .map(|a| a.trim_end_matches(":*").to_string())
-                .unwrap_or_else(|| arn_of(c, name, "000000000000"));
+            let arn = match g.arn() {
+                Some(a) => a.trim_end_matches(":*").to_string(),
+                None => c.arn_of(&LOG_GROUP, name).await?,
+            };
             let tags = absent_if(
                 c.logs.list_tags_for_resource().resource_arn(&arn).send().await,
                 "ResourceNotFoundException",

@@ -4,9 +4,10 @@
 //! for the cluster to be ACTIVE again (MSK accepts one update at a time).
 
 use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
-use super::{wait_until, AwsResource, Call, Readiness};
+use super::{AwsResource, Call};
+use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_kafka::primitives::Blob;
 use aws_sdk_kafka::types::{
@@ -29,6 +30,8 @@ pub static CONFIGURATION: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "latest_revision"],
     taggable: false,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: Some(normalize_properties),
     timeouts: QUICK,
     stateful: false,
@@ -167,6 +170,8 @@ pub static CLUSTER: TypeSchema = TypeSchema {
         "bootstrap_brokers_sasl_scram",
     ],
     taggable: true,
+    identity: Identity::Named(&["cluster_name"]),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(120, 120, 60),
     stateful: true,
@@ -191,7 +196,7 @@ fn cluster_readiness(state: Option<&str>) -> Readiness {
 impl Cluster {
     /// Wait until ACTIVE and return the current version (needed by every update).
     async fn active_version(&self, c: &Call<'_>, arn: &str) -> Result<String, ProviderError> {
-        wait_until(c, &format!("`{arn}`"), || self.ready(c, arn)).await?;
+        wait_until(c.op, &format!("`{arn}`"), || self.ready(c, arn)).await?;
         let info =
             describe(c, arn).await?.ok_or_else(|| ProviderError::new("NotFoundException", format!("{arn} is gone")))?;
         Ok(info.current_version().unwrap_or_default().to_string())

@@ -6,9 +6,10 @@
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
 use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
-use super::{wait_until, AwsResource, Call, Readiness};
+use super::{AwsResource, Call};
+use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_kafkaconnect::types::{
     ApacheKafkaCluster, Capacity, CapacityUpdate, CloudWatchLogsLogDelivery, CustomPlugin as PluginRef,
@@ -57,6 +58,8 @@ pub static CUSTOM_PLUGIN: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "latest_revision"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(20, 10, 20),
     stateful: false,
@@ -182,6 +185,8 @@ pub static WORKER_CONFIGURATION: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "latest_revision"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -296,6 +301,8 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "current_version"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(45, 45, 30),
     stateful: false,
@@ -466,7 +473,7 @@ impl AwsResource for Connector {
         changed: &[String],
     ) -> Result<(), ProviderError> {
         if has(changed, "mcu_count") || has(changed, "worker_count") || has(changed, "connector_configuration") {
-            wait_until(c, &format!("`{id}`"), || self.ready(c, id)).await?;
+            wait_until(c.op, &format!("`{id}`"), || self.ready(c, id)).await?;
             let version = describe_connector(c, id)
                 .await?
                 .and_then(|d| d.current_version().map(String::from))

@@ -4,9 +4,10 @@
 //! stack names at create time; they are never held in state.
 
 use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
-use super::{AwsResource, Call, Readiness};
+use super::{AwsResource, Call};
+use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, Parameter, Tag};
 use serde_json::{json, Map, Value};
@@ -80,6 +81,8 @@ pub static SUBNET_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -89,10 +92,6 @@ pub struct SubnetGroup;
 
 #[async_trait]
 impl AwsResource for SubnetGroup {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         c.rds
@@ -184,6 +183,8 @@ pub static CLUSTER_PARAMETER_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -195,6 +196,8 @@ pub static PARAMETER_GROUP: TypeSchema = TypeSchema {
     props: CLUSTER_PARAMETER_GROUP.props,
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -316,10 +319,6 @@ impl ParameterGroup {
 
 #[async_trait]
 impl AwsResource for ParameterGroup {
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "name").unwrap_or_default().to_string();
         let (family, desc) =
@@ -466,6 +465,8 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "endpoint", "reader_endpoint", "master_user_secret_arn"],
     taggable: true,
+    identity: Identity::Name("cluster_identifier"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
     stateful: true,
@@ -630,10 +631,6 @@ impl AwsResource for Cluster {
         Ok(())
     }
 
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "cluster_identifier").map(String::from))
-    }
-
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
         Ok(match describe_cluster(c, id).await? {
             Some(cl) => readiness(cl.status()),
@@ -658,6 +655,8 @@ pub static CLUSTER_INSTANCE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "endpoint"],
     taggable: true,
+    identity: Identity::Name("identifier"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
     stateful: true,
@@ -703,6 +702,8 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "endpoint", "address", "master_user_secret_arn"],
     taggable: true,
+    identity: Identity::Name("identifier"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(60, 80, 60),
     stateful: true,
@@ -872,10 +873,6 @@ impl AwsResource for Instance {
         };
         req.send().await?;
         Ok(())
-    }
-
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "identifier").map(String::from))
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {

@@ -2,9 +2,10 @@
 //! roles, log exports) and workgroups (capacity, network, routing; all updatable).
 
 use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
-use super::{AwsResource, Call, Readiness};
+use super::{AwsResource, Call};
+use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, Timeouts, TypeSchema, TAGS};
+use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_redshiftserverless::types::{ConfigParameter, LogExport, Tag};
 use serde_json::{json, Map, Value};
@@ -60,6 +61,8 @@ pub static NAMESPACE: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "namespace_id", "admin_password_secret_arn"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: true,
@@ -170,10 +173,6 @@ impl AwsResource for Namespace {
         Ok(())
     }
 
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
-    }
-
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
         Ok(match get_namespace(c, id).await? {
             Some(n) => status(n.status().map(|s| s.as_str())),
@@ -201,6 +200,8 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "workgroup_id", "endpoint", "endpoint_port"],
     taggable: true,
+    identity: Identity::Name("name"),
+    arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: false,
@@ -335,10 +336,6 @@ impl AwsResource for Workgroup {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.redshift_serverless.delete_workgroup().workgroup_name(id).send().await?;
         Ok(())
-    }
-
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "name").map(String::from))
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {

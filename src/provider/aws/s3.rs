@@ -2,7 +2,7 @@
 
 use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
@@ -25,6 +25,8 @@ pub static BUCKET: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn", "bucket_regional_domain_name"],
     taggable: true,
+    identity: Identity::Name("bucket"),
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: true,
@@ -212,10 +214,6 @@ impl AwsResource for Bucket {
         Ok(())
     }
 
-    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "bucket").map(String::from))
-    }
-
     async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {
         if bool_prop(p, "force_destroy") == Some(true) {
             self.empty(c, id).await?;
@@ -234,13 +232,15 @@ pub static OBJECT: TypeSchema = TypeSchema {
         Prop::new("bucket", PropKind::Str).required().replace(),
         Prop::new("key", PropKind::Str).required().replace(),
         // A path relative to the stack file.
-        Prop::new("source", PropKind::Str).required(),
+        Prop::new("source", PropKind::Str).required().write_only(),
         // Filled in by cloudbridge from the file's content: a new hash means a new upload.
         Prop::new("source_hash", PropKind::Str),
         Prop::new("content_type", PropKind::Str),
     ],
     attrs: &["id", "arn", "uri", "etag"],
     taggable: false,
+    identity: Identity::Named(&["bucket", "key"]),
+    arn: None,
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
@@ -285,6 +285,12 @@ impl Object {
 
 #[async_trait]
 impl AwsResource for Object {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let (Some(bucket), Some(key)) = (str_prop(p, "bucket"), str_prop(p, "key")) else { return Ok(None) };
+        let id = format!("{bucket}/{key}");
+        Ok(self.read(c, std::slice::from_ref(&id)).await?.into_iter().flatten().next().map(|_| id))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = self.upload(c, p).await?;
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })

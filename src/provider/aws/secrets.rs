@@ -5,7 +5,7 @@
 
 use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::types::Tag;
 use serde_json::{json, Map, Value};
@@ -32,6 +32,8 @@ pub static SECRET: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: true,

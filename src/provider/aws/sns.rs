@@ -2,7 +2,7 @@
 
 use super::{absent_if, has, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_sns::types::Tag;
 use serde_json::{json, Map};
@@ -19,6 +19,8 @@ pub static TOPIC: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: Some("arn:{partition}:sns:{region}:{account}:{id}"),
     normalize: None,
     timeouts: QUICK,
     stateful: false,
@@ -39,6 +41,12 @@ const ATTRS: &[(&str, &str)] =
 
 #[async_trait]
 impl AwsResource for Topic {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        let arn = c.arn_of(&TOPIC, name).await?;
+        Ok(absent_if(c.sns.get_topic_attributes().topic_arn(&arn).send().await, "NotFound")?.map(|_| arn))
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let mut attrs = std::collections::HashMap::new();
         for (prop, attr) in ATTRS {

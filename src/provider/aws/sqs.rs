@@ -2,7 +2,7 @@
 
 use super::{has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_sqs::types::QueueAttributeName as A;
 use serde_json::{json, Map};
@@ -24,6 +24,8 @@ pub static QUEUE: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "url"],
     taggable: true,
+    identity: Identity::Named(&["name"]),
+    arn: None,
     normalize: None,
     timeouts: QUICK,
     stateful: true,
@@ -62,6 +64,21 @@ fn attributes(p: &Props, only: Option<&[String]>) -> HashMap<A, String> {
 
 #[async_trait]
 impl AwsResource for Queue {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let Some(name) = str_prop(p, "name") else { return Ok(None) };
+        match c.sqs.get_queue_url().queue_name(name).send().await {
+            Ok(out) => Ok(out.queue_url().map(String::from)),
+            Err(e) => {
+                let e = ProviderError::from(e);
+                if e.kind == crate::provider::ErrorKind::NotFound {
+                    Ok(None)
+                } else {
+                    Err(e)
+                }
+            }
+        }
+    }
+
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let out = c
             .sqs
@@ -82,7 +99,7 @@ impl AwsResource for Queue {
                 Ok(o) => o.attributes().cloned().unwrap_or_default(),
                 Err(e) => {
                     let e = ProviderError::from(e);
-                    if e.code.contains("NonExistentQueue") || e.code.contains("QueueDoesNotExist") {
+                    if e.kind == crate::provider::ErrorKind::NotFound {
                         out.push(None);
                         continue;
                     }

@@ -66,13 +66,19 @@ where
 {
     fn from(e: SdkError<E, Response>) -> ProviderError {
         let (code, message) = sdk_error(&e);
-        ProviderError { code, message, created_id: None, transient: is_transient(&e) }
+        let transient = is_transient(&e);
+        let mut p = ProviderError::new(code, message);
+        p.transient = transient;
+        if transient {
+            p.kind = crate::provider::ErrorKind::Transient;
+        }
+        p
     }
 }
 
 /// True for "it is already gone" error codes.
 pub fn is_not_found(e: &ProviderError) -> bool {
-    e.code.contains("NotFound") || e.code.starts_with("NoSuch") || e.code == "404"
+    e.kind == crate::provider::ErrorKind::NotFound
 }
 
 #[cfg(test)]

@@ -1,0 +1,145 @@
+//! What a resource type implements against AWS ([`AwsResource`]: its CRUD and nothing
+//! else), and the SDK clients its calls go through.
+
+use crate::provider::{Observed, OpCtx, Props, ProviderError, Readiness};
+use crate::schema::TypeSchema;
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use std::sync::Arc;
+use tokio::sync::OnceCell;
+
+/// SDK clients, one per service, and the account they act in.
+pub struct Clients {
+    pub athena: aws_sdk_athena::Client,
+    pub dms: aws_sdk_databasemigration::Client,
+    pub glue: aws_sdk_glue::Client,
+    pub kinesis: aws_sdk_kinesis::Client,
+    pub kms: aws_sdk_kms::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub kafka: aws_sdk_kafka::Client,
+    pub kafkaconnect: aws_sdk_kafkaconnect::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub redshift_serverless: aws_sdk_redshiftserverless::Client,
+    pub s3: aws_sdk_s3::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
+    pub sts: aws_sdk_sts::Client,
+    pub region: String,
+    /// The account of the credentials, asked of STS once (`GetCallerIdentity`) when an ARN
+    /// is first built, and shared by every client set of the provider.
+    pub account: Arc<OnceCell<String>>,
+    /// Local files named in the stack (`aws.s3.object` sources) are relative to this.
+    pub files_root: std::path::PathBuf,
+}
+
+impl Clients {
+    /// The account ID of the caller (`GetCallerIdentity`, asked once).
+    pub async fn account(&self) -> Result<String, ProviderError> {
+        self.account
+            .get_or_try_init(|| async {
+                let out = self.sts.get_caller_identity().send().await?;
+                out.account().map(String::from).ok_or_else(|| {
+                    ProviderError::new("NoAccount", "STS GetCallerIdentity answered without an account ID")
+                })
+            })
+            .await
+            .cloned()
+    }
+
+    /// The ARN partition of the region (`aws`, `aws-cn`, `aws-us-gov`).
+    pub fn partition(&self) -> &'static str {
+        if self.region.starts_with("cn-") {
+            "aws-cn"
+        } else if self.region.starts_with("us-gov-") {
+            "aws-us-gov"
+        } else {
+            "aws"
+        }
+    }
+
+    /// The ARN of `id`, from its type's declared pattern, in the caller's account.
+    pub async fn arn_of(&self, ty: &TypeSchema, id: &str) -> Result<String, ProviderError> {
+        let pattern = ty
+            .arn
+            .ok_or_else(|| ProviderError::new("NoArnPattern", format!("`{}` declares no ARN pattern", ty.name)))?;
+        Ok(pattern
+            .replace("{partition}", self.partition())
+            .replace("{region}", &self.region)
+            .replace("{account}", &self.account().await?)
+            .replace("{id}", id))
+    }
+}
+
+/// Build the clients, sharing `account` between the sets made from one configuration.
+pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<OnceCell<String>>) -> Clients {
+    Clients {
+        athena: aws_sdk_athena::Client::new(config),
+        dms: aws_sdk_databasemigration::Client::new(config),
+        glue: aws_sdk_glue::Client::new(config),
+        kinesis: aws_sdk_kinesis::Client::new(config),
+        kms: aws_sdk_kms::Client::new(config),
+        sns: aws_sdk_sns::Client::new(config),
+        sqs: aws_sdk_sqs::Client::new(config),
+        ec2: aws_sdk_ec2::Client::new(config),
+        iam: aws_sdk_iam::Client::new(config),
+        kafka: aws_sdk_kafka::Client::new(config),
+        kafkaconnect: aws_sdk_kafkaconnect::Client::new(config),
+        logs: aws_sdk_cloudwatchlogs::Client::new(config),
+        rds: aws_sdk_rds::Client::new(config),
+        redshift_serverless: aws_sdk_redshiftserverless::Client::new(config),
+        s3: crate::sdk::s3_client(config, None),
+        secrets: aws_sdk_secretsmanager::Client::new(config),
+        sts: aws_sdk_sts::Client::new(config),
+        region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
+        account,
+        files_root,
+    }
+}
+
+/// One call's view: the clients, plus the operation's context (timeout, status).
+pub struct Call<'a> {
+    pub(crate) clients: &'a Clients,
+    pub op: &'a OpCtx,
+}
+
+impl std::ops::Deref for Call<'_> {
+    type Target = Clients;
+    fn deref(&self) -> &Clients {
+        self.clients
+    }
+}
+
+/// CRUD of one resource type against AWS, and nothing else: the lifecycle
+/// ([`crate::provider::Lifecycle`]) looks up, retries, waits and reads back.
+#[async_trait]
+pub(crate) trait AwsResource: Sync {
+    async fn create(&self, c: &Call<'_>, address: &str, p: &Props) -> Result<Observed, ProviderError>;
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError>;
+    async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError>;
+    /// Is it usable? Types that are ready when their API call returns keep the default.
+    async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
+        Ok(Readiness::Ready)
+    }
+    /// For types whose schema declares [`crate::schema::Identity::Named`]: the ID of the
+    /// live resource with the name in `p`, whoever owns it (`None`: the name is free).
+    /// Types whose name is their ID (`Identity::Name`) need not implement it.
+    async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+    /// For types AWS names (VPCs, subnets, …): live resources carrying these ownership
+    /// tags. Candidates only: the lifecycle reads them and checks their tags.
+    async fn find_owned(&self, _c: &Call<'_>, _p: &Props) -> Result<Vec<String>, ProviderError> {
+        Ok(Vec::new())
+    }
+}

@@ -1,0 +1,116 @@
+//! Small helpers shared by the resource modules: reading typed properties, tag maps and
+//! their differences, "absent" answers, IAM's encoded policy documents.
+
+use crate::provider::{Props, ProviderError};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// For errors after the main create call succeeded (configuring what was just created):
+/// the resource exists, so the error carries its ID and it gets recorded, never orphaned.
+pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError + '_ {
+    move |mut e| {
+        e.created_id = Some(id.to_string());
+        e
+    }
+}
+
+/// Whether `name` is among the changed properties.
+pub(crate) fn has(changed: &[String], name: &str) -> bool {
+    changed.iter().any(|c| c == name)
+}
+
+/// `Ok(None)` when AWS answered with `absent_code` (the thing does not exist), the value
+/// otherwise, or the error.
+pub(crate) fn absent_if<T, E>(
+    res: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+    absent_code: &str,
+) -> Result<Option<T>, ProviderError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match res {
+        Ok(v) => Ok(Some(v)),
+        Err(e) => {
+            let e = ProviderError::from(e);
+            if e.code == absent_code {
+                Ok(None)
+            } else {
+                Err(e)
+            }
+        }
+    }
+}
+
+pub(crate) fn str_prop<'a>(p: &'a Props, name: &str) -> Option<&'a str> {
+    p.get(name).and_then(Value::as_str)
+}
+
+pub(crate) fn bool_prop(p: &Props, name: &str) -> Option<bool> {
+    p.get(name).and_then(Value::as_bool)
+}
+
+pub(crate) fn int_prop(p: &Props, name: &str) -> Option<i64> {
+    p.get(name).and_then(Value::as_i64)
+}
+
+pub(crate) fn tags_prop(p: &Props) -> BTreeMap<String, String> {
+    p.get("tags")
+        .and_then(Value::as_object)
+        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string())).collect())
+        .unwrap_or_default()
+}
+
+pub(crate) fn tags_value(tags: impl IntoIterator<Item = (String, String)>) -> Value {
+    Value::Object(tags.into_iter().map(|(k, v)| (k, Value::String(v))).collect())
+}
+
+/// Tags to add/overwrite and keys to remove, going from `old` to `new`.
+pub(crate) fn tag_changes(old: &Props, new: &Props) -> (BTreeMap<String, String>, Vec<String>) {
+    let (o, n) = (tags_prop(old), tags_prop(new));
+    let set = n.iter().filter(|(k, v)| o.get(*k) != Some(v)).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let remove = o.keys().filter(|k| !n.contains_key(*k)).cloned().collect();
+    (set, remove)
+}
+
+pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
+    v.and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+/// Decode the URL-encoded policy documents IAM returns, and parse them as JSON.
+pub(crate) fn policy_json(encoded: &str) -> Value {
+    let decoded = percent_decode(encoded);
+    serde_json::from_str(&decoded).unwrap_or(Value::String(decoded))
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_policies() {
+        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
+        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+}

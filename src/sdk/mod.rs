@@ -1,0 +1,45 @@
+//! One home for the AWS SDK plumbing shared by the provider and the S3 state backend:
+//! loading configuration through the default chain, the S3 client (path-style against an
+//! endpoint override), and turning SDK errors into codes, messages and kinds.
+
+pub mod error;
+
+use aws_config::SdkConfig;
+
+/// Load AWS configuration through the default chain (environment, profiles, SSO, IMDS),
+/// with the region and endpoint of the environment file. `AWS_ENDPOINT_URL`, when set,
+/// wins over the file's endpoint; throttling, 5xx answers and lost answers are retried
+/// with jittered exponential backoff (standard mode: a retry quota per client, so per service).
+pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConfig {
+    use aws_config::retry::RetryConfig;
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // More patience than the SDK's 3 attempts, unless the user chose (`AWS_MAX_ATTEMPTS`,
+    // `AWS_RETRY_MODE`): a 30-minute apply should not fail on a burst of throttling.
+    if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
+        loader = loader.retry_config(RetryConfig::standard().with_max_attempts(8));
+    }
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        if let Some(e) = endpoint {
+            loader = loader.endpoint_url(e);
+        }
+    }
+    loader.load().await
+}
+
+pub fn has_region(config: &SdkConfig) -> bool {
+    config.region().is_some()
+}
+
+/// The S3 client: path-style addressing whenever an endpoint override is set (emulators
+/// and S3-compatible stores do not serve virtual-hosted buckets).
+/// `region`, when given, overrides the configuration's (a state bucket in another region).
+pub fn s3_client(config: &SdkConfig, region: Option<&str>) -> aws_sdk_s3::Client {
+    let mut b = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    if let Some(r) = region {
+        b = b.region(aws_sdk_s3::config::Region::new(r.to_string()));
+    }
+    aws_sdk_s3::Client::from_conf(b.build())
+}
