@@ -59,6 +59,17 @@ class MskTest(EmulatorTest):
             self.cluster("unique")
         self.assertEqual(e.exception.response["Error"]["Code"], "ConflictException")
 
+    def test_list_clusters_answers_full_cluster_info(self):
+        arn = self.cluster("listed-full")
+        listed = [c for c in self.kafka.list_clusters(ClusterNameFilter="listed-full")["ClusterInfoList"]]
+        self.assertEqual([c["ClusterArn"] for c in listed], [arn])
+        described = self.kafka.describe_cluster(ClusterArn=arn)["ClusterInfo"]
+        self.assertIn("State", listed[0])
+        for key in ("BrokerNodeGroupInfo", "EncryptionInfo", "ClientAuthentication", "NumberOfBrokerNodes",
+                    "CurrentBrokerSoftwareInfo", "CurrentVersion", "Tags"):
+            self.assertIn(key, listed[0], key)
+            self.assertEqual(listed[0][key], described[key], key)
+
     def test_bootstrap_brokers_wait_for_creation(self):
         arn = self.cluster("early")
         with self.assertRaises(ClientError) as e:
@@ -126,6 +137,10 @@ class RedshiftServerlessTest(EmulatorTest):
         with self.assertRaises(ClientError):
             for _ in range(5):
                 rs.get_namespace(namespaceName="cdc")
+        # The admin secret Redshift managed goes with the namespace.
+        with self.assertRaises(ClientError) as e:
+            self.client("secretsmanager").describe_secret(SecretId=ns["adminPasswordSecretArn"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundException")
 
 
 class MskConnectTest(EmulatorTest):

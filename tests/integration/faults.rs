@@ -7,7 +7,7 @@
 //!   apply and destroy: re-running ends with exactly the intended resources and a correct
 //!   state.
 
-use crate::common::{aws, live_tagged_ec2, rt, FaultProxy, Project, Run};
+use crate::common::{aws, rt, unnamed_by_address, FaultProxy, Project, Run};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -61,33 +61,6 @@ resources:
 
 const ADDRESSES: [&str; 11] =
     ["bucket", "catalog", "igw", "key", "logs", "role", "routes", "secret", "sg", "subnet", "vpc"];
-
-/// How many live resources carry each `cloudbridge:address` tag of `stack` in `env`
-/// (EC2 and KMS: the kinds AWS does not name, where a second create would succeed).
-fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
-    let mut count = BTreeMap::new();
-    for (_, tags) in live_tagged_ec2(&[("stack", stack), ("env", env)]) {
-        if let Some(a) = tags.iter().find(|t| t.key() == Some("cloudbridge:address")).and_then(|t| t.value()) {
-            *count.entry(a.to_string()).or_insert(0) += 1;
-        }
-    }
-    rt().block_on(async {
-        let kms = &aws().kms;
-        for k in kms.list_keys().limit(1000).send().await.unwrap().keys() {
-            let id = k.key_id().unwrap();
-            let meta = kms.describe_key().key_id(id).send().await.unwrap();
-            if meta.key_metadata().and_then(|m| m.key_state()).map(|s| s.as_str()) == Some("PendingDeletion") {
-                continue;
-            }
-            let t = kms.list_resource_tags().key_id(id).send().await.unwrap();
-            let tag = |k: &str| t.tags().iter().find(|t| t.tag_key() == k).map(|t| t.tag_value().to_string());
-            if tag("cloudbridge:stack").as_deref() == Some(stack) && tag("cloudbridge:env").as_deref() == Some(env) {
-                *count.entry(tag("cloudbridge:address").unwrap_or_default()).or_insert(0) += 1;
-            }
-        }
-    });
-    count
-}
 
 fn addresses(p: &Project) -> Vec<String> {
     let mut a: Vec<String> = p.resources_of(&p.name, "test", "type").into_iter().map(|(a, _)| a).collect();

@@ -6,6 +6,7 @@ mod common;
 
 mod adoption;
 mod backend_s3;
+mod catalog;
 mod concurrency;
 mod corpus;
 mod diagnostics;

@@ -154,7 +154,20 @@ impl AwsResource for Secret {
         let days = int_prop(p, "recovery_window_in_days").unwrap_or(7);
         let req = c.secrets.delete_secret().secret_id(id);
         let req = if days == 0 { req.force_delete_without_recovery(true) } else { req.recovery_window_in_days(days) };
-        req.send().await?;
-        Ok(())
+        match req.send().await {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                let e = ProviderError::from(e);
+                // A repeat of a delete whose answer was lost: the secret is already marked
+                // for deletion. Whether it is gone is decided by a read.
+                if e.code == "InvalidRequestException"
+                    && (e.message.contains("marked deleted") || e.message.contains("marked for deletion"))
+                {
+                    Err(ProviderError { kind: crate::provider::ErrorKind::NotFound, ..e })
+                } else {
+                    Err(e)
+                }
+            }
+        }
     }
 }

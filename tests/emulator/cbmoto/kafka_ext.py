@@ -99,6 +99,17 @@ def install() -> None:
 
     KafkaBackend.describe_cluster = describe_cluster
 
+    # AWS's ListClusters answers with full ClusterInfo objects (the DescribeCluster shape);
+    # moto's carry only the ARN, name, state, time and type.
+    def list_clusters(self: Any, cluster_name_filter: Any) -> list:
+        return [
+            self.describe_cluster(arn)
+            for arn, cluster in list(self.clusters.items())
+            if not cluster_name_filter or cluster.cluster_name.startswith(cluster_name_filter)
+        ]
+
+    KafkaBackend.list_clusters = list_clusters
+
     def delete_cluster(self: Any, cluster_arn: str, current_version: str) -> tuple:
         cluster = _cluster(self, cluster_arn)
         begin(cluster, "state", "DELETING", "DELETED", on_done=lambda: self.clusters.pop(cluster_arn, None))

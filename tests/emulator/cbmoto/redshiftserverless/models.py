@@ -177,7 +177,19 @@ class RedshiftServerlessBackend(BaseBackend):
         settle(self.workgroups.values())
         if any(w.namespace == name for w in self.workgroups.values()):
             raise Conflict(f"Namespace {name} has workgroups; delete them first.")
-        begin(ns, "status", "DELETING", "DELETED", on_done=lambda: self.namespaces.pop(name, None))
+        def gone() -> None:
+            self.namespaces.pop(name, None)
+            # AWS deletes the admin secret it manages together with the namespace.
+            if ns.secret_arn:
+                from moto.secretsmanager.models import secretsmanager_backends
+
+                sm = secretsmanager_backends[self.account_id][self.region_name]
+                try:
+                    sm.delete_secret(secret_id=ns.secret_arn, recovery_window_in_days=None, force_delete_without_recovery=True)
+                except Exception:  # already gone
+                    pass
+
+        begin(ns, "status", "DELETING", "DELETED", on_done=gone)
         return ns
 
     def create_workgroup(self, p: dict) -> Workgroup:

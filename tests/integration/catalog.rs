@@ -1,0 +1,230 @@
+//! Every resource type of the catalog through lost answers. The fault proxy lets the first
+//! create call of each type take effect and loses its answer; the apply must end with exit
+//! 0, every resource exactly once and a plan with nothing to do. Then the same for the
+//! first delete call of each type during destroy: exit 0 and nothing left. The reference
+//! stacks A–D and one small stack together hold every type; a type added to the catalog
+//! without its calls listed here fails `every_type_of_the_catalog_is_covered`.
+
+use crate::common::{root, unnamed_by_address, FaultProxy, Project};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// For each type, the call that creates it and the one that deletes it, as the fault proxy
+/// names them (`service:Operation`, or `service:METHOD path` for REST APIs), as patterns.
+const CALLS: &[(&str, &str, &str)] = &[
+    ("aws.athena.workgroup", "athena:CreateWorkGroup", "athena:DeleteWorkGroup"),
+    ("aws.dms.endpoint", "dms:CreateEndpoint", "dms:DeleteEndpoint"),
+    ("aws.dms.replication_instance", "dms:CreateReplicationInstance", "dms:DeleteReplicationInstance"),
+    ("aws.dms.replication_subnet_group", "dms:CreateReplicationSubnetGroup", "dms:DeleteReplicationSubnetGroup"),
+    ("aws.dms.replication_task", "dms:CreateReplicationTask", "dms:DeleteReplicationTask"),
+    ("aws.ec2.eip", "ec2:AllocateAddress", "ec2:ReleaseAddress"),
+    ("aws.ec2.instance", "ec2:RunInstances", "ec2:TerminateInstances"),
+    ("aws.ec2.internet_gateway", "ec2:CreateInternetGateway", "ec2:DeleteInternetGateway"),
+    ("aws.ec2.nat_gateway", "ec2:CreateNatGateway", "ec2:DeleteNatGateway"),
+    ("aws.ec2.route_table", "ec2:CreateRouteTable", "ec2:DeleteRouteTable"),
+    ("aws.ec2.security_group", "ec2:CreateSecurityGroup", "ec2:DeleteSecurityGroup"),
+    ("aws.ec2.subnet", "ec2:CreateSubnet", "ec2:DeleteSubnet"),
+    ("aws.ec2.vpc", "ec2:CreateVpc", "ec2:DeleteVpc"),
+    ("aws.glue.connection", "glue:CreateConnection", "glue:DeleteConnection"),
+    ("aws.glue.crawler", "glue:CreateCrawler", "glue:DeleteCrawler"),
+    ("aws.glue.database", "glue:CreateDatabase", "glue:DeleteDatabase"),
+    ("aws.glue.job", "glue:CreateJob", "glue:DeleteJob"),
+    ("aws.glue.table", "glue:CreateTable", "glue:DeleteTable"),
+    ("aws.iam.policy", "iam:CreatePolicy", "iam:DeletePolicy"),
+    ("aws.iam.role", "iam:CreateRole", "iam:DeleteRole"),
+    ("aws.kinesis.stream", "kinesis:CreateStream", "kinesis:DeleteStream"),
+    ("aws.kms.key", "kms:CreateKey", "kms:ScheduleKeyDeletion"),
+    ("aws.logs.log_group", "logs:CreateLogGroup", "logs:DeleteLogGroup"),
+    ("aws.msk.cluster", "kafka:POST /v1/clusters", "kafka:DELETE /v1/clusters/.+"),
+    ("aws.msk.configuration", "kafka:POST /v1/configurations", "kafka:DELETE /v1/configurations/.+"),
+    ("aws.mskconnect.connector", "kafkaconnect:POST /v1/connectors", "kafkaconnect:DELETE /v1/connectors/.+"),
+    (
+        "aws.mskconnect.custom_plugin",
+        "kafkaconnect:POST /v1/custom-plugins",
+        "kafkaconnect:DELETE /v1/custom-plugins/.+",
+    ),
+    (
+        "aws.mskconnect.worker_configuration",
+        "kafkaconnect:POST /v1/worker-configurations",
+        "kafkaconnect:DELETE /v1/worker-configurations/.+",
+    ),
+    ("aws.rds.cluster", "rds:CreateDBCluster", "rds:DeleteDBCluster"),
+    ("aws.rds.cluster_instance", "rds:CreateDBInstance", "rds:DeleteDBInstance"),
+    ("aws.rds.cluster_parameter_group", "rds:CreateDBClusterParameterGroup", "rds:DeleteDBClusterParameterGroup"),
+    ("aws.rds.instance", "rds:CreateDBInstance", "rds:DeleteDBInstance"),
+    ("aws.rds.parameter_group", "rds:CreateDBParameterGroup", "rds:DeleteDBParameterGroup"),
+    ("aws.rds.subnet_group", "rds:CreateDBSubnetGroup", "rds:DeleteDBSubnetGroup"),
+    ("aws.redshiftserverless.namespace", "redshift-serverless:CreateNamespace", "redshift-serverless:DeleteNamespace"),
+    ("aws.redshiftserverless.workgroup", "redshift-serverless:CreateWorkgroup", "redshift-serverless:DeleteWorkgroup"),
+    ("aws.s3.bucket", "s3:PUT /[^/]+/", "s3:DELETE /[^/]+/"),
+    ("aws.s3.object", "s3:PUT /[^/]+/.+", "s3:DELETE /[^/]+/.+"),
+    ("aws.secretsmanager.secret", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"),
+    ("aws.sns.topic", "sns:CreateTopic", "sns:DeleteTopic"),
+    ("aws.sqs.queue", "sqs:CreateQueue", "sqs:DeleteQueue"),
+];
+
+/// The types the reference stacks leave out.
+const EXTRA: &str = r#"
+name: cdc-catalog-extra
+variables:
+  prefix: { type: string }
+resources:
+  stream:
+    type: aws.kinesis.stream
+    properties: { name: "${var.prefix}-changes", shard_count: 1 }
+  policy:
+    type: aws.iam.policy
+    properties:
+      name: "${var.prefix}-read-changes"
+      policy:
+        Version: "2012-10-17"
+        Statement: [{ Effect: Allow, Action: "kinesis:GetRecords", Resource: "${stream.arn}" }]
+"#;
+
+const STACKS: &[(&str, &str)] = &[
+    ("stacks/cdc-aurora-msk-redshift.yaml", "cdc-flagship"),
+    ("stacks/cdc-postgres-dms-redshift.yaml", "cdc-postgres-dms"),
+    ("stacks/cdc-sqlserver-s3-glue.yaml", "cdc-sqlserver-lake"),
+    ("stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse"),
+    ("stacks/catalog-extra.yaml", "cdc-catalog-extra"),
+];
+
+/// Every `type: aws.…` in a stack, block or flow style.
+fn types_in(text: &str) -> BTreeSet<String> {
+    text.split("type: ")
+        .skip(1)
+        .filter(|t| t.starts_with("aws."))
+        .map(|t| t.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '.' || *c == '_').collect())
+        .collect()
+}
+
+fn stack_text(file: &str) -> String {
+    if file == "stacks/catalog-extra.yaml" {
+        return EXTRA.to_string();
+    }
+    std::fs::read_to_string(root().join(file)).expect("read reference stack")
+}
+
+/// Which of a type's calls: its create (1) or its delete (2).
+#[derive(Clone, Copy)]
+enum Which {
+    Create,
+    Delete,
+}
+
+fn call_of(c: &(&'static str, &'static str, &'static str), which: Which) -> &'static str {
+    match which {
+        Which::Create => c.1,
+        Which::Delete => c.2,
+    }
+}
+
+fn patterns(which: Which) -> Vec<String> {
+    CALLS.iter().map(|c| call_of(c, which).to_string()).collect()
+}
+
+fn matches(pattern: &str, name: &str) -> bool {
+    // The proxy matches in full with Python's `re`; these patterns use only `.+` and `[^/]+`.
+    fn m(p: &[u8], n: &[u8]) -> bool {
+        match p {
+            [] => n.is_empty(),
+            [b'.', b'+', rest @ ..] => (1..=n.len()).any(|i| m(rest, &n[i..])),
+            [b'[', b'^', b'/', b']', b'+', rest @ ..] => {
+                (1..=n.len()).take_while(|&i| n[i - 1] != b'/').any(|i| m(rest, &n[i..]))
+            }
+            [c, rest @ ..] => n.first() == Some(c) && m(rest, &n[1..]),
+        }
+    }
+    m(pattern.as_bytes(), name.as_bytes())
+}
+
+/// Each type of the stack had the answer of one of its `pick` calls lost.
+#[track_caller]
+fn assert_each_type_lost_one(types: &BTreeSet<String>, lost: &[String], which: Which) {
+    for ty in types {
+        let call = CALLS.iter().find(|c| c.0 == ty).unwrap_or_else(|| panic!("`{ty}` has no calls listed"));
+        let pattern = call_of(call, which);
+        assert!(lost.iter().any(|n| matches(pattern, n)), "no answer of `{pattern}` ({ty}) was lost: {lost:?}");
+    }
+}
+
+fn lost(proxy: &FaultProxy) -> Vec<String> {
+    proxy.status()["lost"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+fn through_lost_answers(file: &str, stack: &str, prefix: &str) {
+    let p = Project::reference(&format!("catalog-{prefix}"));
+    let local = std::fs::read_to_string(p.path("envs/local.yaml")).unwrap();
+    let env = local
+        .replace("prefix: cdc-local", &format!("prefix: {prefix}"))
+        .replace("environment: local", "environment: lost");
+    assert_ne!(env, local);
+    p.write("envs/lost.yaml", &env);
+    p.write("stacks/catalog-extra.yaml", EXTRA);
+    let types = types_in(&stack_text(file));
+    let proxy = FaultProxy::start();
+    let args = |verb: &'static str| [verb, "-e", "lost", "--auto-approve", "--stack", file];
+
+    proxy.configure(json!({ "lose_first_of": patterns(Which::Create) }));
+    let apply = p.cb_via(&proxy.url, &args("apply"));
+    assert_eq!(apply.code, 0, "{stack}: apply through lost create answers\n{}", apply.stderr);
+    assert_each_type_lost_one(&types, &lost(&proxy), Which::Create);
+    proxy.configure(json!({}));
+    let plan = p.cb_via(&proxy.url, &["plan", "-e", "lost", "--stack", file, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{stack}: nothing left to do\n{}\n{}", plan.stdout, plan.stderr);
+    let state = p.resources_of(stack, "lost", "type");
+    let unnamed: BTreeMap<String, usize> = state
+        .iter()
+        .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")
+        .map(|(a, _)| (a.clone(), 1))
+        .collect();
+    assert_eq!(unnamed_by_address(stack, "lost"), unnamed, "{stack}: every unnamed resource exactly once");
+
+    proxy.configure(json!({ "lose_first_of": patterns(Which::Delete) }));
+    let destroy = p.cb_via(&proxy.url, &args("destroy"));
+    assert_eq!(destroy.code, 0, "{stack}: destroy through lost delete answers\n{}", destroy.stderr);
+    assert_each_type_lost_one(&types, &lost(&proxy), Which::Delete);
+    proxy.configure(json!({}));
+    assert_eq!(p.resources_of(stack, "lost", "type"), Vec::<(String, String)>::new(), "{stack}: state is empty");
+    assert_eq!(unnamed_by_address(stack, "lost"), BTreeMap::new(), "{stack}: nothing unnamed left");
+}
+
+#[test]
+fn every_type_of_the_catalog_is_covered() {
+    let listed: Vec<&str> = CALLS.iter().map(|c| c.0).collect();
+    let catalog: Vec<&str> = cloudbridge::provider::aws::catalog().types().iter().map(|t| t.name).collect();
+    assert_eq!(listed, catalog, "each type needs its create and delete calls listed in CALLS");
+    let in_stacks: BTreeSet<String> = STACKS.iter().flat_map(|(f, _)| types_in(&stack_text(f))).collect();
+    let all: BTreeSet<String> = catalog.iter().map(|s| s.to_string()).collect();
+    assert_eq!(in_stacks, all, "the stacks of the lost-answer tests hold every type");
+    assert!(matches("s3:PUT /[^/]+/", "s3:PUT /lake/") && !matches("s3:PUT /[^/]+/", "s3:PUT /lake/a.py"));
+    assert!(
+        matches("s3:PUT /[^/]+/.+", "s3:PUT /lake/glue/a.py")
+            && matches("kafka:DELETE /v1/clusters/.+", "kafka:DELETE /v1/clusters/arn%3A1")
+    );
+}
+
+#[test]
+fn lost_answers_flagship() {
+    through_lost_answers(STACKS[0].0, STACKS[0].1, "cdc-lost-a");
+}
+
+#[test]
+fn lost_answers_stack_b() {
+    through_lost_answers(STACKS[1].0, STACKS[1].1, "cdc-lost-b");
+}
+
+#[test]
+fn lost_answers_stack_c() {
+    through_lost_answers(STACKS[2].0, STACKS[2].1, "cdc-lost-c");
+}
+
+#[test]
+fn lost_answers_stack_d() {
+    through_lost_answers(STACKS[3].0, STACKS[3].1, "cdc-lost-d");
+}
+
+#[test]
+fn lost_answers_extra_types() {
+    through_lost_answers(STACKS[4].0, STACKS[4].1, "cdc-lost-x");
+}
