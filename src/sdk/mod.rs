@@ -3,6 +3,7 @@
 //! endpoint override), and turning SDK errors into codes, messages and kinds.
 
 pub mod error;
+pub mod s3;
 
 use aws_config::SdkConfig;
 

@@ -215,56 +215,12 @@ impl S3Store {
                 }
             }
         }
-        let mut req = self.client.create_bucket().bucket(b);
-        if region != "us-east-1" {
-            req = req.create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(region))
-                    .build(),
-            );
-        }
-        req.send().await.map_err(|e| remote("cannot create the state bucket", sdk_error(&e)))?;
-        use aws_sdk_s3::types::*;
-        let versioning = VersioningConfiguration::builder().status(BucketVersioningStatus::Enabled).build();
-        self.client
-            .put_bucket_versioning()
-            .bucket(b)
-            .versioning_configuration(versioning)
-            .send()
-            .await
-            .map_err(|e| remote("cannot enable versioning on", sdk_error(&e)))?;
-        let invalid = |e: aws_sdk_s3::error::BuildError| {
-            remote("cannot build the encryption settings for", ("InvalidInput".into(), e.to_string()))
-        };
-        let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(ServerSideEncryption::Aes256)
-            .build()
-            .map_err(invalid)?;
-        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
-        let enc = ServerSideEncryptionConfiguration::builder()
-            .rules(rule)
-            .build()
-            .map_err(|e| remote("cannot build the encryption settings for", ("InvalidInput".into(), e.to_string())))?;
-        self.client
-            .put_bucket_encryption()
-            .bucket(b)
-            .server_side_encryption_configuration(enc)
-            .send()
-            .await
-            .map_err(|e| remote("cannot enable encryption on", sdk_error(&e)))?;
-        let block = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(true)
-            .ignore_public_acls(true)
-            .block_public_policy(true)
-            .restrict_public_buckets(true)
-            .build();
-        self.client
-            .put_public_access_block()
-            .bucket(b)
-            .public_access_block_configuration(block)
-            .send()
-            .await
-            .map_err(|e| remote("cannot block public access on", sdk_error(&e)))?;
+        let step = |what: &'static str| move |e: crate::provider::ProviderError| remote(what, (e.code, e.message));
+        let c = &self.client;
+        crate::sdk::s3::create_bucket(c, b, region).await.map_err(step("cannot create the state bucket"))?;
+        crate::sdk::s3::put_versioning(c, b, true).await.map_err(step("cannot enable versioning on"))?;
+        crate::sdk::s3::put_encryption(c, b, "AES256", None).await.map_err(step("cannot enable encryption on"))?;
+        crate::sdk::s3::put_public_access_block(c, b, true).await.map_err(step("cannot block public access on"))?;
         Ok(true)
     }
 }

@@ -4,11 +4,7 @@ use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, tags_value,
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
-use aws_sdk_s3::types::{
-    BucketLocationConstraint, BucketVersioningStatus, CreateBucketConfiguration, Delete, ObjectIdentifier,
-    PublicAccessBlockConfiguration, ServerSideEncryption, ServerSideEncryptionByDefault,
-    ServerSideEncryptionConfiguration, ServerSideEncryptionRule, Tag, Tagging, VersioningConfiguration,
-};
+use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier, Tag, Tagging};
 use serde_json::json;
 
 pub static BUCKET: TypeSchema = TypeSchema {
@@ -51,37 +47,6 @@ impl Bucket {
             .collect::<Result<Vec<_>, _>>()?;
         let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(bad_input)?;
         c.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await?;
-        Ok(())
-    }
-
-    async fn put_versioning(&self, c: &Call<'_>, name: &str, on: bool) -> Result<(), ProviderError> {
-        let status = if on { BucketVersioningStatus::Enabled } else { BucketVersioningStatus::Suspended };
-        let conf = VersioningConfiguration::builder().status(status).build();
-        c.s3.put_bucket_versioning().bucket(name).versioning_configuration(conf).send().await?;
-        Ok(())
-    }
-
-    async fn put_encryption(&self, c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
-        let algo = ServerSideEncryption::from(str_prop(p, "encryption").unwrap_or("AES256"));
-        let default = ServerSideEncryptionByDefault::builder()
-            .sse_algorithm(algo)
-            .set_kms_master_key_id(str_prop(p, "kms_key_id").map(str::to_string))
-            .build()
-            .map_err(bad_input)?;
-        let rule = ServerSideEncryptionRule::builder().apply_server_side_encryption_by_default(default).build();
-        let conf = ServerSideEncryptionConfiguration::builder().rules(rule).build().map_err(bad_input)?;
-        c.s3.put_bucket_encryption().bucket(name).server_side_encryption_configuration(conf).send().await?;
-        Ok(())
-    }
-
-    async fn put_public_access(&self, c: &Call<'_>, name: &str, block: bool) -> Result<(), ProviderError> {
-        let conf = PublicAccessBlockConfiguration::builder()
-            .block_public_acls(block)
-            .ignore_public_acls(block)
-            .block_public_policy(block)
-            .restrict_public_buckets(block)
-            .build();
-        c.s3.put_public_access_block().bucket(name).public_access_block_configuration(conf).send().await?;
         Ok(())
     }
 
@@ -159,14 +124,7 @@ impl Bucket {
 impl AwsResource for Bucket {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let name = str_prop(p, "bucket").unwrap_or_default().to_string();
-        let mut req = c.s3.create_bucket().bucket(&name);
-        if c.region != "us-east-1" {
-            let conf = CreateBucketConfiguration::builder()
-                .location_constraint(BucketLocationConstraint::from(c.region.as_str()))
-                .build();
-            req = req.create_bucket_configuration(conf);
-        }
-        req.send().await?;
+        crate::sdk::s3::create_bucket(&c.s3, &name, &c.region).await?;
         let all: Vec<String> = ["tags", "versioning", "encryption", "block_public_access"].map(String::from).to_vec();
         self.update(c, &name, &Props::new(), p, &all).await.map_err(created(&name))?;
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
@@ -202,14 +160,21 @@ impl AwsResource for Bucket {
             // A bucket that was never versioned needs no call to stay unversioned.
             let on = bool_prop(new, "versioning").unwrap_or(false);
             if on || !_old.is_empty() {
-                self.put_versioning(c, id, on).await?;
+                crate::sdk::s3::put_versioning(&c.s3, id, on).await?;
             }
         }
         if has(changed, "encryption") || has(changed, "kms_key_id") {
-            self.put_encryption(c, id, new).await?;
+            crate::sdk::s3::put_encryption(
+                &c.s3,
+                id,
+                str_prop(new, "encryption").unwrap_or("AES256"),
+                str_prop(new, "kms_key_id"),
+            )
+            .await?;
         }
         if has(changed, "block_public_access") {
-            self.put_public_access(c, id, bool_prop(new, "block_public_access").unwrap_or(true)).await?;
+            crate::sdk::s3::put_public_access_block(&c.s3, id, bool_prop(new, "block_public_access").unwrap_or(true))
+                .await?;
         }
         Ok(())
     }
