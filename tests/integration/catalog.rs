@@ -81,6 +81,10 @@ resources:
         Statement: [{ Effect: Allow, Action: "kinesis:GetRecords", Resource: "${stream.arn}" }]
 "#;
 
+/// The types that take no tags.
+const UNTAGGABLE: &[&str] =
+    &["aws.glue.connection", "aws.glue.database", "aws.glue.table", "aws.msk.configuration", "aws.s3.object"];
+
 const STACKS: &[(&str, &str)] = &[
     ("stacks/cdc-aurora-msk-redshift.yaml", "cdc-flagship"),
     ("stacks/cdc-postgres-dms-redshift.yaml", "cdc-postgres-dms"),
@@ -179,6 +183,18 @@ fn through_lost_answers(file: &str, stack: &str, prefix: &str) {
         .map(|(a, _)| (a.clone(), 1))
         .collect();
     assert_eq!(unnamed_by_address(stack, "lost"), unnamed, "{stack}: every unnamed resource exactly once");
+
+    // A default tag changed and one removed: every taggable type sends the edit (through
+    // its service's tagger) and reads it back, so the next plan has nothing to do.
+    let retagged = env.replace("owner: data-platform", "owner: cdc-team").replace("  provisioner: cloudbridge\n", "");
+    assert_ne!(retagged, env);
+    p.write("envs/lost.yaml", &retagged);
+    let retag = p.cb_via(&proxy.url, &args("apply"));
+    assert_eq!(retag.code, 0, "{stack}: tag edits\n{}", retag.stderr);
+    let taggable = types.iter().filter(|t| !UNTAGGABLE.contains(&t.as_str())).count();
+    assert!(retag.stderr.contains(" changed, 0 destroyed"), "{stack}: {}", retag.stderr);
+    let plan = p.cb_via(&proxy.url, &["plan", "-e", "lost", "--stack", file, "--detailed-exitcode"]);
+    assert_eq!(plan.code, 0, "{stack}: every tag edit was sent ({taggable} taggable types)\n{}", plan.stdout);
 
     proxy.configure(json!({ "lose_first_of": patterns(Which::Delete) }));
     let destroy = p.cb_via(&proxy.url, &args("destroy"));

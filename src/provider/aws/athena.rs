@@ -1,6 +1,6 @@
 //! Athena workgroups (query result location, enforced settings).
 
-use super::{absent_if, bool_prop, has, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -30,7 +30,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
 
 pub struct Workgroup;
 
-fn athena_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+pub(super) fn athena_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
@@ -95,7 +95,7 @@ impl AwsResource for Workgroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -117,16 +117,6 @@ impl AwsResource for Workgroup {
                 .configuration_updates(updates)
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let arn = c.arn_of(&WORKGROUP, id).await?;
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.athena.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.athena.tag_resource().resource_arn(&arn).set_tags(Some(athena_tags(set))).send().await?;
-            }
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! targets; credentials come from Secrets Manager, never from the stack) and replication
 //! tasks (full load, CDC, or both; started on request).
 
-use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use aws_sdk_databasemigration::types::{Filter, Tag};
 use serde_json::{json, Map, Value};
 
-fn dms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+pub(super) fn dms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
@@ -26,17 +26,6 @@ async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
             .iter()
             .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
     ))
-}
-
-async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        c.dms.remove_tags_from_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await?;
-    }
-    if !set.is_empty() {
-        c.dms.add_tags_to_resource().resource_arn(arn).set_tags(Some(dms_tags(set))).send().await?;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- subnet group
@@ -106,7 +95,7 @@ impl AwsResource for ReplicationSubnetGroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -118,9 +107,6 @@ impl AwsResource for ReplicationSubnetGroup {
                 .set_subnet_ids(Some(strings(new.get("subnet_ids"))))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            retag(c, &c.arn_of(&REPLICATION_SUBNET_GROUP, id).await?, old, new).await?;
         }
         Ok(())
     }
@@ -231,7 +217,7 @@ impl AwsResource for ReplicationInstance {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -268,9 +254,6 @@ impl AwsResource for ReplicationInstance {
                 )
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }
@@ -486,17 +469,12 @@ impl AwsResource for Endpoint {
 
     async fn update(
         &self,
-        c: &Call<'_>,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
+        _c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        _new: &Props,
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if has(changed, "tags") {
-            let arn =
-                describe_endpoint(c, id).await?.and_then(|e| e.endpoint_arn().map(String::from)).unwrap_or_default();
-            retag(c, &arn, old, new).await?;
-        }
         Ok(())
     }
 
@@ -643,7 +621,7 @@ impl AwsResource for ReplicationTask {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -653,13 +631,6 @@ impl AwsResource for ReplicationTask {
             } else {
                 self.stop(c, id).await?;
             }
-        }
-        if has(changed, "tags") {
-            let arn = describe_task(c, id)
-                .await?
-                .and_then(|t| t.replication_task_arn().map(String::from))
-                .unwrap_or_default();
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }

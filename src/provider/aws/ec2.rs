@@ -2,9 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
-use super::{
-    absent_if, bool_prop, created, has, str_prop, strings, tag_changes, tags_value, AwsResource, Call, Readiness,
-};
+use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -23,19 +21,6 @@ fn tags_of(tags: &[Tag]) -> Value {
     tags_value(
         tags.iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
     )
-}
-
-async fn retag(c: &Call<'_>, id: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        let tags = remove.into_iter().map(|k| Tag::builder().key(k).build()).collect();
-        c.ec2.delete_tags().resources(id).set_tags(Some(tags)).send().await?;
-    }
-    if !set.is_empty() {
-        let tags = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        c.ec2.create_tags().resources(id).set_tags(Some(tags)).send().await?;
-    }
-    Ok(())
 }
 
 fn id_filter(name: &str, ids: &[String]) -> Filter {
@@ -167,7 +152,7 @@ impl AwsResource for Vpc {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -181,9 +166,6 @@ impl AwsResource for Vpc {
             if let Some(b) = bool_prop(new, "enable_dns_hostnames") {
                 c.ec2.modify_vpc_attribute().vpc_id(id).enable_dns_hostnames(flag(b)).send().await?;
             }
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }
@@ -266,16 +248,13 @@ impl AwsResource for Subnet {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
         if has(changed, "map_public_ip_on_launch") {
             let b = bool_prop(new, "map_public_ip_on_launch").unwrap_or(false);
             c.ec2.modify_subnet_attribute().subnet_id(id).map_public_ip_on_launch(flag(b)).send().await?;
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }
@@ -362,9 +341,6 @@ impl AwsResource for InternetGateway {
             if let Some(vpc) = str_prop(new, "vpc_id") {
                 c.ec2.attach_internet_gateway().internet_gateway_id(id).vpc_id(vpc).send().await?;
             }
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }
@@ -570,9 +546,6 @@ impl AwsResource for RouteTable {
                     }
                 }
             }
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }
@@ -839,9 +812,6 @@ impl AwsResource for SecurityGroup {
         if has(changed, "egress") {
             self.set_rules(c, id, true, old.get("egress"), new.get("egress")).await?;
         }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
-        }
         Ok(())
     }
 
@@ -908,15 +878,12 @@ impl AwsResource for Eip {
 
     async fn update(
         &self,
-        c: &Call<'_>,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
+        _c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        _new: &Props,
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
-        }
         Ok(())
     }
 
@@ -1006,15 +973,12 @@ impl AwsResource for NatGateway {
 
     async fn update(
         &self,
-        c: &Call<'_>,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
+        _c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        _new: &Props,
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
-        }
         Ok(())
     }
 
@@ -1143,7 +1107,7 @@ impl AwsResource for Instance {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -1154,9 +1118,6 @@ impl AwsResource for Instance {
                 .set_groups(Some(strings(new.get("security_group_ids"))))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }

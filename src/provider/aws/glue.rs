@@ -1,7 +1,7 @@
 //! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
 //! crawlers and connections.
 
-use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, int_prop, str_prop, strings, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -32,17 +32,6 @@ async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
     Ok(tags_value(
         out.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default(),
     ))
-}
-
-async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        c.glue.untag_resource().resource_arn(arn).set_tags_to_remove(Some(remove)).send().await?;
-    }
-    if !set.is_empty() {
-        c.glue.tag_resource().resource_arn(arn).set_tags_to_add(Some(set.into_iter().collect())).send().await?;
-    }
-    Ok(())
 }
 
 // ---------------------------------------------------------------- database
@@ -407,7 +396,7 @@ impl AwsResource for Job {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -425,9 +414,6 @@ impl AwsResource for Job {
                 .set_description(str_prop(new, "description").map(String::from))
                 .build();
             c.glue.update_job().job_name(id).job_update(update).send().await?;
-        }
-        if has(changed, "tags") {
-            retag(c, &c.arn_of(&JOB, id).await?, old, new).await?;
         }
         Ok(())
     }
@@ -525,7 +511,7 @@ impl AwsResource for Crawler {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -541,9 +527,6 @@ impl AwsResource for Crawler {
                 .set_description(str_prop(new, "description").map(String::from))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            retag(c, &c.arn_of(&CRAWLER, id).await?, old, new).await?;
         }
         Ok(())
     }

@@ -2,8 +2,7 @@
 //! policies (a new default version on every document change).
 
 use super::{
-    absent_if, created, has, int_prop, policy_json, str_prop, strings, tag_changes, tags_prop, tags_value, AwsResource,
-    Call,
+    absent_if, created, has, int_prop, policy_json, str_prop, strings, tags_prop, tags_value, AwsResource, Call,
 };
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
@@ -11,7 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_iam::types::Tag;
 use serde_json::{json, Map, Value};
 
-fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
             Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
@@ -167,15 +166,6 @@ impl AwsResource for Role {
                 c.iam.detach_role_policy().role_name(id).policy_arn(arn).send().await?;
             }
         }
-        if has(changed, "tags") && !old.is_empty() {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.iam.untag_role().role_name(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.iam.tag_role().role_name(id).set_tags(Some(iam_tags(set)?)).send().await?;
-            }
-        }
         Ok(())
     }
 
@@ -292,7 +282,7 @@ impl AwsResource for Policy {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -313,15 +303,6 @@ impl AwsResource for Policy {
                 .set_as_default(true)
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.iam.untag_policy().policy_arn(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.iam.tag_policy().policy_arn(id).set_tags(Some(iam_tags(set)?)).send().await?;
-            }
         }
         Ok(())
     }

@@ -1,8 +1,7 @@
 //! Kinesis data streams.
 
 use super::{
-    absent_if, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, wait_until, AwsResource, Call,
-    Readiness,
+    absent_if, created, has, int_prop, str_prop, tags_prop, tags_value, wait_until, AwsResource, Call, Readiness,
 };
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, TAGS};
@@ -58,7 +57,7 @@ impl AwsResource for Stream {
             .set_tags(Some(tags_prop(p).into_iter().collect()))
             .send()
             .await?;
-        wait_until(c.op, &format!("stream `{name}`"), || self.ready(c, &name)).await?;
+        wait_until(c.op, &format!("stream `{name}`"), || self.ready(c, &name)).await.map_err(created(&name))?;
         let changed: Vec<String> = ["retention_period_hours", "kms_key_id"]
             .iter()
             .filter(|k| p.contains_key(**k))
@@ -162,15 +161,6 @@ impl AwsResource for Stream {
                         .await?;
                 }
                 (None, None) => {}
-            }
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.kinesis.remove_tags_from_stream().stream_name(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.kinesis.add_tags_to_stream().stream_name(id).set_tags(Some(set.into_iter().collect())).send().await?;
             }
         }
         Ok(())

@@ -1,7 +1,7 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{bool_prop, created, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{bool_prop, created, has, int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -29,7 +29,7 @@ pub static KEY: TypeSchema = TypeSchema {
 
 pub struct Key;
 
-fn kms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn kms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
             Tag::builder()
@@ -172,15 +172,6 @@ impl AwsResource for Key {
             }
             if let Some(a) = str_prop(new, "alias") {
                 c.kms.create_alias().alias_name(alias_name(a)).target_key_id(id).send().await?;
-            }
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.kms.untag_resource().key_id(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.kms.tag_resource().key_id(id).set_tags(Some(kms_tags(set)?)).send().await?;
             }
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! CloudWatch Logs log groups (connector and database logs).
 
-use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, has, int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -79,7 +79,7 @@ impl AwsResource for LogGroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -100,23 +100,6 @@ impl AwsResource for LogGroup {
             match str_prop(new, "kms_key_id") {
                 Some(k) => c.logs.associate_kms_key().log_group_name(id).kms_key_id(k).send().await.map(|_| ())?,
                 None => c.logs.disassociate_kms_key().log_group_name(id).send().await.map(|_| ())?,
-            }
-        }
-        if has(changed, "tags") {
-            let arn = self
-                .read(c, &[id.to_string()])
-                .await?
-                .into_iter()
-                .flatten()
-                .next()
-                .and_then(|o| o.attributes["arn"].as_str().map(String::from))
-                .unwrap_or_default();
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.logs.untag_resource().resource_arn(&arn).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.logs.tag_resource().resource_arn(&arn).set_tags(Some(set.into_iter().collect())).send().await?;
             }
         }
         Ok(())

@@ -21,11 +21,13 @@ mod secrets;
 mod sns;
 mod sqs;
 mod support;
+mod tagging;
 
 pub use crate::sdk::{error, has_region, load_config};
 pub use resource::Clients;
 pub(crate) use resource::{AwsResource, Call};
 pub(crate) use support::*;
+use tagging::{TagKey, Tagger};
 
 pub(crate) use crate::provider::{wait_until, Readiness};
 use crate::provider::{Lifecycle, Observed, OpCtx, Props, ProviderError, ResourceOps};
@@ -37,50 +39,68 @@ use aws_config::SdkConfig;
 struct Entry {
     schema: &'static TypeSchema,
     ops: &'static dyn AwsResource,
+    /// Its service's tagger, for the types that take tags.
+    tagger: Option<Tagger>,
 }
 
 static REGISTRY: &[Entry] = &[
-    Entry { schema: &athena::WORKGROUP, ops: &athena::Workgroup },
-    Entry { schema: &dms::ENDPOINT, ops: &dms::Endpoint },
-    Entry { schema: &dms::REPLICATION_INSTANCE, ops: &dms::ReplicationInstance },
-    Entry { schema: &dms::REPLICATION_SUBNET_GROUP, ops: &dms::ReplicationSubnetGroup },
-    Entry { schema: &dms::REPLICATION_TASK, ops: &dms::ReplicationTask },
-    Entry { schema: &ec2::EIP, ops: &ec2::Eip },
-    Entry { schema: &ec2::INSTANCE, ops: &ec2::Instance },
-    Entry { schema: &ec2::INTERNET_GATEWAY, ops: &ec2::InternetGateway },
-    Entry { schema: &ec2::NAT_GATEWAY, ops: &ec2::NatGateway },
-    Entry { schema: &ec2::ROUTE_TABLE, ops: &ec2::RouteTable },
-    Entry { schema: &ec2::SECURITY_GROUP, ops: &ec2::SecurityGroup },
-    Entry { schema: &ec2::SUBNET, ops: &ec2::Subnet },
-    Entry { schema: &ec2::VPC, ops: &ec2::Vpc },
-    Entry { schema: &glue::CONNECTION, ops: &glue::Connection },
-    Entry { schema: &glue::CRAWLER, ops: &glue::Crawler },
-    Entry { schema: &glue::DATABASE, ops: &glue::Database },
-    Entry { schema: &glue::JOB, ops: &glue::Job },
-    Entry { schema: &glue::TABLE, ops: &glue::Table },
-    Entry { schema: &iam::POLICY, ops: &iam::Policy },
-    Entry { schema: &iam::ROLE, ops: &iam::Role },
-    Entry { schema: &kinesis::STREAM, ops: &kinesis::Stream },
-    Entry { schema: &kms::KEY, ops: &kms::Key },
-    Entry { schema: &logs::LOG_GROUP, ops: &logs::LogGroup },
-    Entry { schema: &msk::CLUSTER, ops: &msk::Cluster },
-    Entry { schema: &msk::CONFIGURATION, ops: &msk::Configuration },
-    Entry { schema: &mskconnect::CONNECTOR, ops: &mskconnect::Connector },
-    Entry { schema: &mskconnect::CUSTOM_PLUGIN, ops: &mskconnect::CustomPlugin },
-    Entry { schema: &mskconnect::WORKER_CONFIGURATION, ops: &mskconnect::WorkerConfiguration },
-    Entry { schema: &rds::CLUSTER, ops: &rds::Cluster },
-    Entry { schema: &rds::CLUSTER_INSTANCE, ops: &rds::Instance { cluster: true } },
-    Entry { schema: &rds::CLUSTER_PARAMETER_GROUP, ops: &rds::ParameterGroup { cluster: true } },
-    Entry { schema: &rds::INSTANCE, ops: &rds::Instance { cluster: false } },
-    Entry { schema: &rds::PARAMETER_GROUP, ops: &rds::ParameterGroup { cluster: false } },
-    Entry { schema: &rds::SUBNET_GROUP, ops: &rds::SubnetGroup },
-    Entry { schema: &redshiftserverless::NAMESPACE, ops: &redshiftserverless::Namespace },
-    Entry { schema: &redshiftserverless::WORKGROUP, ops: &redshiftserverless::Workgroup },
-    Entry { schema: &s3::BUCKET, ops: &s3::Bucket },
-    Entry { schema: &s3::OBJECT, ops: &s3::Object },
-    Entry { schema: &secrets::SECRET, ops: &secrets::Secret },
-    Entry { schema: &sns::TOPIC, ops: &sns::Topic },
-    Entry { schema: &sqs::QUEUE, ops: &sqs::Queue },
+    Entry { schema: &athena::WORKGROUP, ops: &athena::Workgroup, tagger: Some(Tagger::Athena) },
+    Entry { schema: &dms::ENDPOINT, ops: &dms::Endpoint, tagger: Some(Tagger::Dms) },
+    Entry { schema: &dms::REPLICATION_INSTANCE, ops: &dms::ReplicationInstance, tagger: Some(Tagger::Dms) },
+    Entry { schema: &dms::REPLICATION_SUBNET_GROUP, ops: &dms::ReplicationSubnetGroup, tagger: Some(Tagger::Dms) },
+    Entry { schema: &dms::REPLICATION_TASK, ops: &dms::ReplicationTask, tagger: Some(Tagger::Dms) },
+    Entry { schema: &ec2::EIP, ops: &ec2::Eip, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::INSTANCE, ops: &ec2::Instance, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::INTERNET_GATEWAY, ops: &ec2::InternetGateway, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::NAT_GATEWAY, ops: &ec2::NatGateway, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::ROUTE_TABLE, ops: &ec2::RouteTable, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::SECURITY_GROUP, ops: &ec2::SecurityGroup, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::SUBNET, ops: &ec2::Subnet, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ec2::VPC, ops: &ec2::Vpc, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &glue::CONNECTION, ops: &glue::Connection, tagger: None },
+    Entry { schema: &glue::CRAWLER, ops: &glue::Crawler, tagger: Some(Tagger::Glue) },
+    Entry { schema: &glue::DATABASE, ops: &glue::Database, tagger: None },
+    Entry { schema: &glue::JOB, ops: &glue::Job, tagger: Some(Tagger::Glue) },
+    Entry { schema: &glue::TABLE, ops: &glue::Table, tagger: None },
+    Entry { schema: &iam::POLICY, ops: &iam::Policy, tagger: Some(Tagger::IamPolicy) },
+    Entry { schema: &iam::ROLE, ops: &iam::Role, tagger: Some(Tagger::IamRole) },
+    Entry { schema: &kinesis::STREAM, ops: &kinesis::Stream, tagger: Some(Tagger::Kinesis) },
+    Entry { schema: &kms::KEY, ops: &kms::Key, tagger: Some(Tagger::Kms) },
+    Entry { schema: &logs::LOG_GROUP, ops: &logs::LogGroup, tagger: Some(Tagger::Logs) },
+    Entry { schema: &msk::CLUSTER, ops: &msk::Cluster, tagger: Some(Tagger::Kafka) },
+    Entry { schema: &msk::CONFIGURATION, ops: &msk::Configuration, tagger: None },
+    Entry { schema: &mskconnect::CONNECTOR, ops: &mskconnect::Connector, tagger: Some(Tagger::KafkaConnect) },
+    Entry { schema: &mskconnect::CUSTOM_PLUGIN, ops: &mskconnect::CustomPlugin, tagger: Some(Tagger::KafkaConnect) },
+    Entry {
+        schema: &mskconnect::WORKER_CONFIGURATION,
+        ops: &mskconnect::WorkerConfiguration,
+        tagger: Some(Tagger::KafkaConnect),
+    },
+    Entry { schema: &rds::CLUSTER, ops: &rds::Cluster, tagger: Some(Tagger::Rds) },
+    Entry { schema: &rds::CLUSTER_INSTANCE, ops: &rds::Instance { cluster: true }, tagger: Some(Tagger::Rds) },
+    Entry {
+        schema: &rds::CLUSTER_PARAMETER_GROUP,
+        ops: &rds::ParameterGroup { cluster: true },
+        tagger: Some(Tagger::Rds),
+    },
+    Entry { schema: &rds::INSTANCE, ops: &rds::Instance { cluster: false }, tagger: Some(Tagger::Rds) },
+    Entry { schema: &rds::PARAMETER_GROUP, ops: &rds::ParameterGroup { cluster: false }, tagger: Some(Tagger::Rds) },
+    Entry { schema: &rds::SUBNET_GROUP, ops: &rds::SubnetGroup, tagger: Some(Tagger::Rds) },
+    Entry {
+        schema: &redshiftserverless::NAMESPACE,
+        ops: &redshiftserverless::Namespace,
+        tagger: Some(Tagger::RedshiftServerless),
+    },
+    Entry {
+        schema: &redshiftserverless::WORKGROUP,
+        ops: &redshiftserverless::Workgroup,
+        tagger: Some(Tagger::RedshiftServerless),
+    },
+    Entry { schema: &s3::BUCKET, ops: &s3::Bucket, tagger: Some(Tagger::S3Bucket) },
+    Entry { schema: &s3::OBJECT, ops: &s3::Object, tagger: None },
+    Entry { schema: &secrets::SECRET, ops: &secrets::Secret, tagger: Some(Tagger::Secrets) },
+    Entry { schema: &sns::TOPIC, ops: &sns::Topic, tagger: Some(Tagger::Sns) },
+    Entry { schema: &sqs::QUEUE, ops: &sqs::Queue, tagger: Some(Tagger::Sqs) },
 ];
 
 /// The AWS provider's resource types, for the composition root to hand to config, plan
@@ -90,8 +110,8 @@ pub fn catalog() -> Catalog {
     Catalog::new(SCHEMAS.get_or_init(|| REGISTRY.iter().map(|e| e.schema).collect()))
 }
 
-fn handler(name: &str) -> Option<&'static dyn AwsResource> {
-    REGISTRY.iter().find(|e| e.schema.name == name).map(|e| e.ops)
+fn entry(name: &str) -> Option<&'static Entry> {
+    REGISTRY.iter().find(|e| e.schema.name == name)
 }
 
 /// The AWS side of the lifecycle's seam: dispatches each call to its type's
@@ -127,8 +147,23 @@ impl AwsOps {
         ty: &TypeSchema,
         op: &'a OpCtx,
     ) -> Result<(&'static dyn AwsResource, Call<'a>), ProviderError> {
-        let h = handler(ty.name).ok_or_else(|| unknown_type(ty.name))?;
-        Ok((h, Call { clients: &self.clients, op }))
+        let e = entry(ty.name).ok_or_else(|| unknown_type(ty.name))?;
+        Ok((e.ops, Call { clients: &self.clients, op }))
+    }
+
+    /// What `tagger` names the resource `id` by: the ID, or the ARN (from the type's
+    /// declared pattern, else as a read reports it).
+    async fn tag_key(&self, ty: &TypeSchema, tagger: Tagger, c: &Call<'_>, id: &str) -> Result<String, ProviderError> {
+        if tagger.key() == TagKey::Id {
+            return Ok(id.to_string());
+        }
+        if ty.arn.is_some() {
+            return c.arn_of(ty, id).await;
+        }
+        let (h, _) = self.call(ty, c.op)?;
+        let seen = h.read(c, &[id.to_string()]).await?.into_iter().flatten().next();
+        seen.and_then(|o| o.attributes.get("arn").and_then(|a| a.as_str()).map(String::from))
+            .ok_or_else(|| ProviderError::new("NotFound", format!("`{id}` has no ARN to tag it by (it was not found)")))
     }
 }
 
@@ -163,7 +198,19 @@ impl ResourceOps for AwsOps {
         op: &OpCtx,
     ) -> Result<(), ProviderError> {
         let (h, c) = self.call(ty, op)?;
-        h.update(&c, id, old, new, changed).await
+        // Tags go through the service's tagger; the type updates everything else.
+        let rest: Vec<String> = changed.iter().filter(|k| *k != "tags").cloned().collect();
+        if !rest.is_empty() {
+            h.update(&c, id, old, new, &rest).await?;
+        }
+        if rest.len() < changed.len() {
+            let tagger = entry(ty.name)
+                .and_then(|e| e.tagger)
+                .ok_or_else(|| ProviderError::new("NotTaggable", format!("`{}` takes no tags", ty.name)))?;
+            let key = self.tag_key(ty, tagger, &c, id).await?;
+            tagger.update(&c, &key, old, new).await?;
+        }
+        Ok(())
     }
     async fn delete(&self, ty: &'static TypeSchema, id: &str, p: &Props, op: &OpCtx) -> Result<(), ProviderError> {
         let (h, c) = self.call(ty, op)?;
@@ -222,6 +269,18 @@ mod tests {
         sorted.sort();
         sorted.dedup();
         assert_eq!(names, sorted);
+    }
+
+    #[test]
+    fn every_taggable_type_has_its_services_tagger() {
+        for e in REGISTRY {
+            assert_eq!(
+                e.schema.taggable,
+                e.tagger.is_some(),
+                "`{}`: taggable types, and only they, have a tagger",
+                e.schema.name
+            );
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! count, broker type and configuration change in place, one at a time, each waiting
 //! for the cluster to be ACTIVE again (MSK accepts one update at a time).
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -342,7 +342,7 @@ impl AwsResource for Cluster {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -383,15 +383,6 @@ impl AwsResource for Cluster {
                     .configuration_info(info)
                     .send()
                     .await?;
-            }
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.kafka.untag_resource().resource_arn(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.kafka.tag_resource().resource_arn(id).set_tags(Some(set.into_iter().collect())).send().await?;
             }
         }
         Ok(())

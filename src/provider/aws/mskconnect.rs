@@ -5,7 +5,7 @@
 //! `$${…}` so cloudbridge does not read them as references, e.g.
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
-use super::{absent_if, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -22,17 +22,6 @@ use serde_json::{json, Map, Value};
 
 fn invalid(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new("InvalidInput", e.to_string())
-}
-
-async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        c.kafkaconnect.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await?;
-    }
-    if !set.is_empty() {
-        c.kafkaconnect.tag_resource().resource_arn(arn).set_tags(Some(set.into_iter().collect())).send().await?;
-    }
-    Ok(())
 }
 
 async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
@@ -140,15 +129,12 @@ impl AwsResource for CustomPlugin {
 
     async fn update(
         &self,
-        c: &Call<'_>,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
+        _c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        _new: &Props,
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
-        }
         Ok(())
     }
 
@@ -256,15 +242,12 @@ impl AwsResource for WorkerConfiguration {
 
     async fn update(
         &self,
-        c: &Call<'_>,
-        id: &str,
-        old: &Props,
-        new: &Props,
-        changed: &[String],
+        _c: &Call<'_>,
+        _id: &str,
+        _old: &Props,
+        _new: &Props,
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
-        }
         Ok(())
     }
 
@@ -468,7 +451,7 @@ impl AwsResource for Connector {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -498,9 +481,6 @@ impl AwsResource for Connector {
             }
             c.op.status.set("updating");
             req.send().await?;
-        }
-        if has(changed, "tags") {
-            retag(c, id, old, new).await?;
         }
         Ok(())
     }

@@ -3,7 +3,7 @@
 //! Master passwords are managed by RDS in Secrets Manager, or read from a secret the
 //! stack names at create time; they are never held in state.
 
-use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -20,19 +20,6 @@ fn tags_of(tags: &[Tag]) -> Value {
     tags_value(
         tags.iter().map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
     )
-}
-
-/// Tags on any RDS resource, by ARN.
-async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        c.rds.remove_tags_from_resource().resource_name(arn).set_tag_keys(Some(remove)).send().await?;
-    }
-    if !set.is_empty() {
-        let tags = set.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        c.rds.add_tags_to_resource().resource_name(arn).set_tags(Some(tags)).send().await?;
-    }
-    Ok(())
 }
 
 async fn tags_by_arn(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
@@ -133,7 +120,7 @@ impl AwsResource for SubnetGroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -145,16 +132,6 @@ impl AwsResource for SubnetGroup {
                 .set_subnet_ids(Some(strings(new.get("subnet_ids"))))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let arn = self
-                .read(c, &[id.to_string()])
-                .await?
-                .into_iter()
-                .flatten()
-                .next()
-                .and_then(|o| o.attributes["arn"].as_str().map(String::from));
-            retag(c, &arn.unwrap_or_default(), old, new).await?;
         }
         Ok(())
     }
@@ -414,16 +391,6 @@ impl AwsResource for ParameterGroup {
             self.put(c, id, new, set, false).await?;
             self.put(c, id, old, reset, true).await?;
         }
-        if has(changed, "tags") {
-            let arn = self
-                .read(c, &[id.to_string()])
-                .await?
-                .into_iter()
-                .flatten()
-                .next()
-                .and_then(|o| o.attributes["arn"].as_str().map(String::from));
-            retag(c, &arn.unwrap_or_default(), old, new).await?;
-        }
         Ok(())
     }
 
@@ -611,11 +578,6 @@ impl AwsResource for Cluster {
                 req = req.cloudwatch_logs_export_configuration(conf);
             }
             req.send().await?;
-        }
-        if has(changed, "tags") {
-            let arn =
-                describe_cluster(c, id).await?.and_then(|cl| cl.db_cluster_arn().map(String::from)).unwrap_or_default();
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }
@@ -816,7 +778,7 @@ impl AwsResource for Instance {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -854,11 +816,6 @@ impl AwsResource for Instance {
                 .set_deletion_protection(b("deletion_protection"))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let arn =
-                describe_instance(c, id).await?.and_then(|i| i.db_instance_arn().map(String::from)).unwrap_or_default();
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }

@@ -1,7 +1,7 @@
 //! Redshift Serverless: namespaces (admin credentials managed in Secrets Manager, IAM
 //! roles, log exports) and workgroups (capacity, network, routing; all updatable).
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tag_changes, tags_prop, tags_value};
+use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use aws_sdk_redshiftserverless::types::{ConfigParameter, LogExport, Tag};
 use serde_json::{json, Map, Value};
 
-fn rs_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn rs_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
             Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
@@ -21,17 +21,6 @@ fn rs_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>,
 async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
     let t = c.redshift_serverless.list_tags_for_resource().resource_arn(arn).send().await?;
     Ok(tags_value(t.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))))
-}
-
-async fn retag(c: &Call<'_>, arn: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
-    let (set, remove) = tag_changes(old, new);
-    if !remove.is_empty() {
-        c.redshift_serverless.untag_resource().resource_arn(arn).set_tag_keys(Some(remove)).send().await?;
-    }
-    if !set.is_empty() {
-        c.redshift_serverless.tag_resource().resource_arn(arn).set_tags(Some(rs_tags(set)?)).send().await?;
-    }
-    Ok(())
 }
 
 fn status(s: Option<&str>) -> Readiness {
@@ -145,7 +134,7 @@ impl AwsResource for Namespace {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -160,10 +149,6 @@ impl AwsResource for Namespace {
                 .set_log_exports(if has(changed, "log_exports") { log_exports(new).or(Some(Vec::new())) } else { None })
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let arn = get_namespace(c, id).await?.and_then(|n| n.namespace_arn().map(String::from)).unwrap_or_default();
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }
@@ -296,7 +281,7 @@ impl AwsResource for Workgroup {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -325,10 +310,6 @@ impl AwsResource for Workgroup {
                 .set_config_parameters(if has(changed, "config_parameters") { config_parameters(new) } else { None })
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let arn = get_workgroup(c, id).await?.and_then(|w| w.workgroup_arn().map(String::from)).unwrap_or_default();
-            retag(c, &arn, old, new).await?;
         }
         Ok(())
     }

@@ -34,22 +34,23 @@ fn bad_input(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new("InvalidInput", e.to_string())
 }
 
-impl Bucket {
-    async fn put_tags(&self, c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
-        let tags = tags_prop(p);
-        if tags.is_empty() {
-            c.s3.delete_bucket_tagging().bucket(name).send().await?;
-            return Ok(());
-        }
-        let set = tags
-            .into_iter()
-            .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(bad_input))
-            .collect::<Result<Vec<_>, _>>()?;
-        let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(bad_input)?;
-        c.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await?;
-        Ok(())
+/// S3's bucket tagger: puts the whole tag set (or deletes it), by bucket name.
+pub(super) async fn put_tags(c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
+    let tags = tags_prop(p);
+    if tags.is_empty() {
+        c.s3.delete_bucket_tagging().bucket(name).send().await?;
+        return Ok(());
     }
+    let set = tags
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(bad_input))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(bad_input)?;
+    c.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await?;
+    Ok(())
+}
 
+impl Bucket {
     async fn read_bucket(&self, c: &Call<'_>, name: &str) -> Result<Observed, ProviderError> {
         let versioning = c.s3.get_bucket_versioning().bucket(name).send().await?;
         let encryption = absent_if(
@@ -154,7 +155,7 @@ impl AwsResource for Bucket {
         changed: &[String],
     ) -> Result<(), ProviderError> {
         if has(changed, "tags") {
-            self.put_tags(c, id, new).await?;
+            put_tags(c, id, new).await?;
         }
         if has(changed, "versioning") {
             // A bucket that was never versioned needs no call to stay unversioned.

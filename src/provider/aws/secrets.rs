@@ -3,7 +3,7 @@
 //! by Secrets Manager and written straight into the secret: cloudbridge never prints,
 //! logs or stores it.
 
-use super::{absent_if, has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, has, int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -41,7 +41,7 @@ pub static SECRET: TypeSchema = TypeSchema {
 
 pub struct Secret;
 
-fn sm_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
+pub(super) fn sm_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<Tag> {
     tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
 }
 
@@ -125,7 +125,7 @@ impl AwsResource for Secret {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -137,15 +137,6 @@ impl AwsResource for Secret {
                 .set_kms_key_id(str_prop(new, "kms_key_id").map(String::from))
                 .send()
                 .await?;
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.secrets.untag_resource().secret_id(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.secrets.tag_resource().secret_id(id).set_tags(Some(sm_tags(set))).send().await?;
-            }
         }
         Ok(())
     }

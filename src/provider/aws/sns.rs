@@ -1,6 +1,6 @@
 //! SNS topics (failure notifications, fan-out).
 
-use super::{absent_if, has, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, has, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -28,7 +28,7 @@ pub static TOPIC: TypeSchema = TypeSchema {
 
 pub struct Topic;
 
-fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
+pub(super) fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
     tags.into_iter()
         .map(|(k, v)| {
             Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
@@ -96,7 +96,7 @@ impl AwsResource for Topic {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
@@ -107,15 +107,6 @@ impl AwsResource for Topic {
                     .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
                     .unwrap_or_default();
                 c.sns.set_topic_attributes().topic_arn(id).attribute_name(*attr).attribute_value(v).send().await?;
-            }
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.sns.untag_resource().resource_arn(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.sns.tag_resource().resource_arn(id).set_tags(Some(sns_tags(set)?)).send().await?;
             }
         }
         Ok(())

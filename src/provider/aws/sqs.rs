@@ -1,6 +1,6 @@
 //! SQS queues (fan-out targets, dead-letter queues).
 
-use super::{has, int_prop, str_prop, tag_changes, tags_prop, tags_value, AwsResource, Call};
+use super::{int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -142,22 +142,13 @@ impl AwsResource for Queue {
         &self,
         c: &Call<'_>,
         id: &str,
-        old: &Props,
+        _old: &Props,
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
         let attrs = attributes(new, Some(changed));
         if !attrs.is_empty() {
             c.sqs.set_queue_attributes().queue_url(id).set_attributes(Some(attrs)).send().await?;
-        }
-        if has(changed, "tags") {
-            let (set, remove) = tag_changes(old, new);
-            if !remove.is_empty() {
-                c.sqs.untag_queue().queue_url(id).set_tag_keys(Some(remove)).send().await?;
-            }
-            if !set.is_empty() {
-                c.sqs.tag_queue().queue_url(id).set_tags(Some(set.into_iter().collect())).send().await?;
-            }
         }
         Ok(())
     }

@@ -1,0 +1,148 @@
+//! Tags, written once for every type. Each service has one tagger here: what a resource
+//! is tagged by (its ID, or its ARN) and the calls that add and remove tags. The dispatcher sends every tag change of every type through it, so no type's
+//! update can record a tag edit and never send it, and it checks that every read of a
+//! taggable type reports its tags, so no read can forget them (ownership and drift rest
+//! on them).
+
+use super::{athena, dms, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call};
+use crate::provider::{Props, ProviderError};
+use std::collections::BTreeMap;
+
+/// The tagger of a service (one per tagging API).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Tagger {
+    Athena,
+    Dms,
+    Ec2,
+    Glue,
+    IamPolicy,
+    IamRole,
+    Kafka,
+    KafkaConnect,
+    Kinesis,
+    Kms,
+    Logs,
+    Rds,
+    RedshiftServerless,
+    S3Bucket,
+    Secrets,
+    Sns,
+    Sqs,
+}
+
+/// What a tagging API names a resource by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum TagKey {
+    /// The resource's ID (EC2 IDs, names, queue URLs, and ARNs where the ARN is the ID).
+    Id,
+    /// Its ARN, where the ID is something else.
+    Arn,
+}
+
+impl Tagger {
+    pub(crate) fn key(self) -> TagKey {
+        match self {
+            Tagger::Athena | Tagger::Dms | Tagger::Glue | Tagger::Logs | Tagger::Rds | Tagger::RedshiftServerless => {
+                TagKey::Arn
+            }
+            _ => TagKey::Id,
+        }
+    }
+
+    /// Go from the tags in `old` to those in `new` on the resource named `key`.
+    pub(crate) async fn update(self, c: &Call<'_>, key: &str, old: &Props, new: &Props) -> Result<(), ProviderError> {
+        if self == Tagger::S3Bucket {
+            // S3 replaces a bucket's whole tag set at once.
+            return s3::put_tags(c, key, new).await;
+        }
+        let (set, remove) = tag_changes(old, new);
+        if !remove.is_empty() {
+            self.untag(c, key, remove).await?;
+        }
+        if !set.is_empty() {
+            self.tag(c, key, set).await?;
+        }
+        Ok(())
+    }
+
+    async fn untag(self, c: &Call<'_>, key: &str, keys: Vec<String>) -> Result<(), ProviderError> {
+        let tag_keys = keys.clone();
+        let keys = Some(keys);
+        match self {
+            Tagger::Athena => drop(c.athena.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::Dms => drop(c.dms.remove_tags_from_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::Ec2 => {
+                let tags = tag_keys.into_iter().map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
+                drop(c.ec2.delete_tags().resources(key).set_tags(Some(tags.collect())).send().await?)
+            }
+            Tagger::Glue => drop(c.glue.untag_resource().resource_arn(key).set_tags_to_remove(keys).send().await?),
+            Tagger::IamPolicy => drop(c.iam.untag_policy().policy_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::IamRole => drop(c.iam.untag_role().role_name(key).set_tag_keys(keys).send().await?),
+            Tagger::Kafka => drop(c.kafka.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::KafkaConnect => {
+                drop(c.kafkaconnect.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?)
+            }
+            Tagger::Kinesis => {
+                drop(c.kinesis.remove_tags_from_stream().stream_name(key).set_tag_keys(keys).send().await?)
+            }
+            Tagger::Kms => drop(c.kms.untag_resource().key_id(key).set_tag_keys(keys).send().await?),
+            Tagger::Logs => drop(c.logs.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::Rds => drop(c.rds.remove_tags_from_resource().resource_name(key).set_tag_keys(keys).send().await?),
+            Tagger::RedshiftServerless => {
+                drop(c.redshift_serverless.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?)
+            }
+            Tagger::S3Bucket => {}
+            Tagger::Secrets => drop(c.secrets.untag_resource().secret_id(key).set_tag_keys(keys).send().await?),
+            Tagger::Sns => drop(c.sns.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::Sqs => drop(c.sqs.untag_queue().queue_url(key).set_tag_keys(keys).send().await?),
+        }
+        Ok(())
+    }
+
+    async fn tag(self, c: &Call<'_>, key: &str, set: BTreeMap<String, String>) -> Result<(), ProviderError> {
+        let map = || Some(set.clone().into_iter().collect());
+        match self {
+            Tagger::Athena => {
+                drop(c.athena.tag_resource().resource_arn(key).set_tags(Some(athena::athena_tags(set))).send().await?)
+            }
+            Tagger::Dms => {
+                drop(c.dms.add_tags_to_resource().resource_arn(key).set_tags(Some(dms::dms_tags(set))).send().await?)
+            }
+            Tagger::Ec2 => {
+                let tags = set.into_iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build());
+                drop(c.ec2.create_tags().resources(key).set_tags(Some(tags.collect())).send().await?)
+            }
+            Tagger::Glue => drop(c.glue.tag_resource().resource_arn(key).set_tags_to_add(map()).send().await?),
+            Tagger::IamPolicy => {
+                drop(c.iam.tag_policy().policy_arn(key).set_tags(Some(iam::iam_tags(set)?)).send().await?)
+            }
+            Tagger::IamRole => drop(c.iam.tag_role().role_name(key).set_tags(Some(iam::iam_tags(set)?)).send().await?),
+            Tagger::Kafka => drop(c.kafka.tag_resource().resource_arn(key).set_tags(map()).send().await?),
+            Tagger::KafkaConnect => drop(c.kafkaconnect.tag_resource().resource_arn(key).set_tags(map()).send().await?),
+            Tagger::Kinesis => drop(c.kinesis.add_tags_to_stream().stream_name(key).set_tags(map()).send().await?),
+            Tagger::Kms => drop(c.kms.tag_resource().key_id(key).set_tags(Some(kms::kms_tags(set)?)).send().await?),
+            Tagger::Logs => drop(c.logs.tag_resource().resource_arn(key).set_tags(map()).send().await?),
+            Tagger::Rds => {
+                let tags = set.into_iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build());
+                drop(c.rds.add_tags_to_resource().resource_name(key).set_tags(Some(tags.collect())).send().await?)
+            }
+            Tagger::RedshiftServerless => drop(
+                c.redshift_serverless
+                    .tag_resource()
+                    .resource_arn(key)
+                    .set_tags(Some(redshiftserverless::rs_tags(set)?))
+                    .send()
+                    .await?,
+            ),
+            Tagger::S3Bucket => {}
+            Tagger::Secrets => {
+                drop(c.secrets.tag_resource().secret_id(key).set_tags(Some(secrets::sm_tags(set))).send().await?)
+            }
+            Tagger::Sns => {
+                drop(c.sns.tag_resource().resource_arn(key).set_tags(Some(sns::sns_tags(set)?)).send().await?)
+            }
+            Tagger::Sqs => drop(c.sqs.tag_queue().queue_url(key).set_tags(map()).send().await?),
+        }
+        Ok(())
+    }
+}
