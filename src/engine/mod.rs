@@ -3,13 +3,16 @@
 //! result in state as soon as it happens.
 
 mod apply;
+mod journal;
 mod refresh;
 #[cfg(test)]
 mod tests;
+mod walk;
 
+pub use crate::plan::StepKind;
+pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress};
 #[cfg(test)]
-pub(crate) use apply::recorded;
-pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress, StepKind};
+pub(crate) use journal::recorded;
 pub use refresh::{refresh, RefreshError};
 
 use crate::expr::Ref;

@@ -3,10 +3,12 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod render;
+mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use render::{render, summary_line};
+pub use schedule::{schedule, Step, StepKind};
 
 use crate::config::Stack;
 use crate::diag::Diagnostic;

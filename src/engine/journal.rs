@@ -1,0 +1,74 @@
+//! The journal: records each completed step in state and writes it at once, so state is
+//! never behind what AWS holds. After a failed write it records nothing more, and the
+//! executor starts nothing new.
+
+use crate::plan::Plan;
+use crate::provider::{Observed, Props};
+use crate::schema::TypeSchema;
+use crate::state::{ResourceState, State, StateError, StateStore};
+use serde_json::Value;
+
+pub struct Journal<'a> {
+    pub state: State,
+    store: &'a dyn StateStore,
+    pub error: Option<StateError>,
+}
+
+/// What state records for a resource: the values sent (sensitive ones hashed), overlaid
+/// with what the cloud reports.
+pub(crate) fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Props {
+    let mut props = Props::new();
+    for (k, v) in sent {
+        let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
+        props.insert(k.clone(), if sensitive { state.hash_sensitive(v) } else { v.clone() });
+    }
+    for (k, v) in &obs.properties {
+        if ty.prop(k).is_some_and(|p| !p.sensitive) {
+            props.insert(k.clone(), v.clone());
+        }
+    }
+    props
+}
+
+impl<'a> Journal<'a> {
+    pub fn new(state: State, store: &'a dyn StateStore) -> Journal<'a> {
+        Journal { state, store, error: None }
+    }
+
+    /// `address` exists as `obs`, made from the values `sent`; `pending`: it was created
+    /// but is not ready yet (the next apply waits for it).
+    pub fn put(&mut self, plan: &Plan, address: &str, ty: &TypeSchema, sent: &Props, obs: &Observed, pending: bool) {
+        let mut attributes = obs.attributes.clone();
+        attributes.insert("id".into(), Value::String(obs.id.clone()));
+        let properties = recorded(&self.state, ty, sent, obs);
+        let dependencies = plan.change(address).map(|c| c.dependencies.clone()).unwrap_or_default();
+        self.state.put(ResourceState {
+            address: address.to_string(),
+            ty: ty.name.to_string(),
+            id: obs.id.clone(),
+            properties,
+            attributes,
+            dependencies,
+            pending: pending.then(|| "create".to_string()),
+        });
+    }
+
+    /// `address` is gone; returns the ID it had.
+    pub fn remove(&mut self, address: &str) -> Option<String> {
+        self.state.remove(address).map(|r| r.id)
+    }
+
+    /// Write state now (a new serial). Returns the error of a failed write, which is kept.
+    pub async fn commit(&mut self) -> Result<(), &StateError> {
+        if self.error.is_none() {
+            self.state.serial += 1;
+            if let Err(e) = self.store.write(&self.state).await {
+                self.error = Some(e);
+            }
+        }
+        match &self.error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+}
