@@ -30,6 +30,17 @@ pub enum VarType {
 }
 
 impl VarType {
+    /// As the stack writes it (`type: string`).
+    pub fn name(self) -> &'static str {
+        match self {
+            VarType::String => "string",
+            VarType::Number => "number",
+            VarType::Bool => "bool",
+            VarType::List => "list",
+            VarType::Map => "map",
+        }
+    }
+
     fn accepts(self, node: &Node) -> bool {
         matches!(
             (self, &node.kind),
@@ -401,7 +412,7 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
 fn type_mismatch(name: &str, ty: VarType, v: &Node) -> Diagnostic {
     Diagnostic::error(
         "Wrong value type",
-        format!("variable `{name}` is a {ty:?}, but this value is {}", v.type_name()).to_lowercase(),
+        format!("variable `{name}` is a {}, but this value is {}", ty.name(), v.type_name()),
     )
     .at(&v.span)
 }

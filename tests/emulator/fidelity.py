@@ -262,6 +262,26 @@ def _patch_route_table_associations():
     RouteBackend.associate_route_table = associate_route_table
 
 
+def _patch_kms_default_keys():
+    """The keys AWS creates for its services (`alias/aws/secretsmanager`, …) are managed by
+    AWS: `KeyManager` is `AWS`, not `CUSTOMER` as moto says, so they never look like
+    something a stack left behind."""
+    from moto.kms.models import KmsBackend
+
+    original = KmsBackend._generate_default_keys
+
+    def generate(self, alias_name):
+        key_id = original(self, alias_name)
+        if key_id is not None:
+            key = self.keys[key_id]
+            key.key_manager = "AWS"
+            service = alias_name.rsplit("/", 1)[-1]
+            key.description = f"Default key that protects my {service} data when no other key is defined"
+        return key_id
+
+    KmsBackend._generate_default_keys = generate
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
@@ -270,3 +290,4 @@ def apply() -> None:
     _patch_route_table_associations()
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
     _patch_dms()
+    _patch_kms_default_keys()

@@ -61,6 +61,16 @@ class FidelityTest(EmulatorTest):
         arn = self.client("sqs").create_queue(QueueName="fidelity-account")["QueueUrl"]
         self.assertIn("210987654321", arn)
 
+    def test_default_service_keys_are_aws_managed(self):
+        sm = self.client("secretsmanager")
+        sm.create_secret(Name="fidelity-default-key", SecretString="x")
+        kms = self.client("kms")
+        key = kms.describe_key(KeyId="alias/aws/secretsmanager")["KeyMetadata"]
+        self.assertEqual(key["KeyManager"], "AWS")
+        customer = [k["KeyId"] for k in kms.list_keys()["Keys"]
+                    if kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"]["KeyManager"] == "CUSTOMER"]
+        self.assertNotIn(key["KeyId"], customer)
+
     def test_dms_subnet_group_tags_by_arn(self):
         ec2 = self.client("ec2")
         dms = self.client("dms")

@@ -1,6 +1,6 @@
 //! Athena workgroups (query result location, enforced settings).
 
-use super::{absent_if, bool_prop, has, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, bool_prop, has, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -76,15 +76,6 @@ impl AwsResource for Workgroup {
                 properties.insert("enforce_workgroup_configuration".into(), json!(e));
             }
             let arn = c.arn_of(&WORKGROUP, name).await?;
-            let tags = c.athena.list_tags_for_resource().resource_arn(&arn).send().await?;
-            properties.insert(
-                "tags".into(),
-                tags_value(
-                    tags.tags()
-                        .iter()
-                        .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
-                ),
-            );
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }

@@ -2,7 +2,7 @@
 //! targets; credentials come from Secrets Manager, never from the stack) and replication
 //! tasks (full load, CDC, or both; started on request).
 
-use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -17,15 +17,6 @@ pub(super) fn dms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<
 
 fn filter(name: &str, id: &str) -> Filter {
     Filter::builder().name(name).values(id).build().expect("name and values are set")
-}
-
-async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
-    let t = c.dms.list_tags_for_resource().resource_arn(arn).send().await?;
-    Ok(tags_value(
-        t.tag_list()
-            .iter()
-            .map(|t| (t.key().unwrap_or_default().to_string(), t.value().unwrap_or_default().to_string())),
-    ))
 }
 
 // ---------------------------------------------------------------- subnet group
@@ -84,7 +75,6 @@ impl AwsResource for ReplicationSubnetGroup {
             properties.insert("id".into(), json!(id));
             properties.insert("description".into(), json!(g.replication_subnet_group_description()));
             properties.insert("subnet_ids".into(), json!(subnets));
-            properties.insert("tags".into(), tags_of(c, &c.arn_of(&REPLICATION_SUBNET_GROUP, id).await?).await?);
             let attributes = Map::from_iter([("id".into(), json!(id)), ("vpc_id".into(), json!(g.vpc_id()))]);
             out.push(Some(Observed { id: id.clone(), properties, attributes }));
         }
@@ -202,7 +192,6 @@ impl AwsResource for ReplicationInstance {
             if !sgs.is_empty() {
                 put("vpc_security_group_ids", json!(sgs));
             }
-            put("tags", tags_of(c, &arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(id)),
                 ("arn".into(), json!(arn)),
@@ -460,7 +449,6 @@ impl AwsResource for Endpoint {
             put("server_name", json!(e.server_name()));
             put("port", json!(e.port()));
             put("database_name", json!(e.database_name()));
-            put("tags", tags_of(c, &arn).await?);
             let attributes = Map::from_iter([("id".into(), json!(id)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: id.clone(), properties, attributes }));
         }
@@ -606,7 +594,6 @@ impl AwsResource for ReplicationTask {
                 properties.insert("table_mappings".into(), serde_json::from_str(m).unwrap_or(json!(m)));
             }
             properties.insert("start".into(), json!(matches!(status.as_str(), "running" | "starting")));
-            properties.insert("tags".into(), tags_of(c, &arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(id)),
                 ("arn".into(), json!(arn)),

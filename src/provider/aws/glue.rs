@@ -1,7 +1,7 @@
 //! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
 //! crawlers and connections.
 
-use super::{absent_if, int_prop, str_prop, strings, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, int_prop, str_prop, strings, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -24,14 +24,6 @@ fn str_map(p: &Props, k: &str) -> Option<HashMap<String, String>> {
 
 fn map_value(m: Option<&HashMap<String, String>>) -> Value {
     Value::Object(m.map(|m| m.iter().map(|(k, v)| (k.clone(), json!(v))).collect()).unwrap_or_default())
-}
-
-/// The tags of a taggable Glue resource (jobs, crawlers), by its ARN.
-async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
-    let out = c.glue.get_tags().resource_arn(arn).send().await?;
-    Ok(tags_value(
-        out.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default(),
-    ))
 }
 
 // ---------------------------------------------------------------- database
@@ -364,7 +356,6 @@ impl AwsResource for Job {
                 continue;
             };
             let job_arn = c.arn_of(&JOB, name).await?;
-            let tags = tags_of(c, &job_arn).await?;
             let mut properties = Props::new();
             let mut put = |k: &str, v: Value| {
                 if !v.is_null() {
@@ -385,7 +376,6 @@ impl AwsResource for Job {
                 put("default_arguments", map_value(j.default_arguments()));
             }
             put("description", json!(j.description()));
-            put("tags", tags);
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(job_arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }
@@ -484,7 +474,6 @@ impl AwsResource for Crawler {
                 continue;
             };
             let crawler_arn = c.arn_of(&CRAWLER, name).await?;
-            let tags = tags_of(c, &crawler_arn).await?;
             let paths: Vec<&str> =
                 cr.targets().map(|t| t.s3_targets()).unwrap_or_default().iter().filter_map(|t| t.path()).collect();
             let mut properties = Props::new();
@@ -500,7 +489,6 @@ impl AwsResource for Crawler {
             put("schedule", json!(cr.schedule().and_then(Schedule::schedule_expression)));
             put("table_prefix", json!(cr.table_prefix()));
             put("description", json!(cr.description()));
-            put("tags", tags);
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(crawler_arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }

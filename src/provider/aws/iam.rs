@@ -257,7 +257,6 @@ impl AwsResource for Policy {
             let version = pol.default_version_id().unwrap_or("v1");
             let v = c.iam.get_policy_version().policy_arn(arn).version_id(version).send().await?;
             let document = v.policy_version().and_then(|v| v.document()).map(policy_json).unwrap_or(Value::Null);
-            let tags = c.iam.list_policy_tags().policy_arn(arn).send().await?;
             let mut properties = Props::new();
             properties.insert("name".into(), json!(pol.policy_name()));
             properties.insert("path".into(), json!(pol.path()));
@@ -265,10 +264,6 @@ impl AwsResource for Policy {
                 properties.insert("description".into(), json!(d));
             }
             properties.insert("policy".into(), document);
-            properties.insert(
-                "tags".into(),
-                tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
-            );
             let mut attributes = Props::new();
             attributes.insert("id".into(), json!(arn));
             attributes.insert("arn".into(), json!(arn));

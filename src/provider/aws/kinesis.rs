@@ -1,8 +1,6 @@
 //! Kinesis data streams.
 
-use super::{
-    absent_if, created, has, int_prop, str_prop, tags_prop, tags_value, wait_until, AwsResource, Call, Readiness,
-};
+use super::{absent_if, created, has, int_prop, str_prop, tags_prop, wait_until, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -75,7 +73,6 @@ impl AwsResource for Stream {
                 out.push(None);
                 continue;
             };
-            let tags = c.kinesis.list_tags_for_stream().stream_name(name).send().await?;
             let mut properties = Props::new();
             properties.insert("name".into(), json!(name));
             let mode = s.stream_mode_details().map(|m| m.stream_mode().as_str()).unwrap_or("PROVISIONED");
@@ -87,12 +84,6 @@ impl AwsResource for Stream {
             if let Some(k) = s.key_id() {
                 properties.insert("kms_key_id".into(), json!(k));
             }
-            properties.insert(
-                "tags".into(),
-                tags_value(
-                    tags.tags().iter().map(|t| (t.key().to_string(), t.value().unwrap_or_default().to_string())),
-                ),
-            );
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(s.stream_arn()))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }

@@ -1,7 +1,7 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{bool_prop, created, has, int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{bool_prop, created, has, int_prop, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -120,7 +120,6 @@ impl AwsResource for Key {
             let rotation = c.kms.get_key_rotation_status().key_id(id).send().await?;
             let aliases = c.kms.list_aliases().key_id(id).send().await?;
             let alias = aliases.aliases().first();
-            let tags = c.kms.list_resource_tags().key_id(id).send().await?;
             let mut properties = Props::new();
             if let Some(d) = m.description().filter(|d| !d.is_empty()) {
                 properties.insert("description".into(), json!(d));
@@ -129,10 +128,6 @@ impl AwsResource for Key {
                 properties.insert("alias".into(), json!(a));
             }
             properties.insert("enable_key_rotation".into(), json!(rotation.key_rotation_enabled()));
-            properties.insert(
-                "tags".into(),
-                tags_value(tags.tags().iter().map(|t| (t.tag_key().to_string(), t.tag_value().to_string()))),
-            );
             let attributes = Map::from_iter([
                 ("id".into(), json!(id)),
                 ("arn".into(), json!(m.arn())),

@@ -1,6 +1,6 @@
 //! CloudWatch Logs log groups (connector and database logs).
 
-use super::{absent_if, has, int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{has, int_prop, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -55,11 +55,6 @@ impl AwsResource for LogGroup {
                 Some(a) => a.trim_end_matches(":*").to_string(),
                 None => c.arn_of(&LOG_GROUP, name).await?,
             };
-            let tags = absent_if(
-                c.logs.list_tags_for_resource().resource_arn(&arn).send().await,
-                "ResourceNotFoundException",
-            )?;
-            let tags = tags.and_then(|t| t.tags().cloned()).unwrap_or_default();
             let mut properties = Props::new();
             properties.insert("name".into(), json!(name));
             if let Some(d) = g.retention_in_days() {
@@ -68,7 +63,6 @@ impl AwsResource for LogGroup {
             if let Some(k) = g.kms_key_id() {
                 properties.insert("kms_key_id".into(), json!(k));
             }
-            properties.insert("tags".into(), tags_value(tags));
             let attributes = Map::from_iter([("id".into(), json!(name)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: name.clone(), properties, attributes }));
         }

@@ -186,7 +186,30 @@ impl ResourceOps for AwsOps {
         op: &OpCtx,
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
-        h.read(&c, ids).await
+        let mut seen = h.read(&c, ids).await?;
+        // Ownership and drift rest on tags: what a type's read does not report (from its
+        // describe call), the service's tagger lists. A taggable type without one is an error.
+        if ty.taggable {
+            let tagger = entry(ty.name).and_then(|e| e.tagger);
+            for o in seen.iter_mut().flatten().filter(|o| !o.properties.contains_key("tags")) {
+                let Some(tagger) = tagger else {
+                    return Err(ProviderError::new(
+                        "ReadWithoutTags",
+                        format!("the read of `{}` ({}) reported no tags, so its owner cannot be told", o.id, ty.name),
+                    ));
+                };
+                let key = match tagger.key() {
+                    TagKey::Id => o.id.clone(),
+                    TagKey::Arn => match o.attributes.get("arn").and_then(|a| a.as_str()) {
+                        Some(arn) => arn.to_string(),
+                        None => c.arn_of(ty, &o.id).await?,
+                    },
+                };
+                let tags = tagger.list(&c, &key).await?;
+                o.properties.insert("tags".into(), tags_value(tags));
+            }
+        }
+        Ok(seen)
     }
     async fn update(
         &self,

@@ -5,7 +5,7 @@
 //! `$${…}` so cloudbridge does not read them as references, e.g.
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
-use super::{absent_if, has, int_prop, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, has, int_prop, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -22,13 +22,6 @@ use serde_json::{json, Map, Value};
 
 fn invalid(e: impl std::fmt::Display) -> ProviderError {
     ProviderError::new("InvalidInput", e.to_string())
-}
-
-async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
-    let t = c.kafkaconnect.list_tags_for_resource().resource_arn(arn).send().await?;
-    Ok(tags_value(
-        t.tags().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>()).unwrap_or_default(),
-    ))
 }
 
 // ---------------------------------------------------------------- custom plugin
@@ -116,7 +109,6 @@ impl AwsResource for CustomPlugin {
             if let Some(desc) = d.description().filter(|s| !s.is_empty()) {
                 properties.insert("description".into(), json!(desc));
             }
-            properties.insert("tags".into(), tags_of(c, arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(arn)),
                 ("arn".into(), json!(arn)),
@@ -229,7 +221,6 @@ impl AwsResource for WorkerConfiguration {
             if let Some(desc) = d.description().filter(|s| !s.is_empty()) {
                 properties.insert("description".into(), json!(desc));
             }
-            properties.insert("tags".into(), tags_of(c, arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(arn)),
                 ("arn".into(), json!(arn)),
@@ -436,7 +427,6 @@ impl AwsResource for Connector {
             put("worker_configuration_revision", json!(worker.map(|w| w.revision())));
             put("service_execution_role_arn", json!(d.service_execution_role_arn()));
             put("log_group", json!(log.filter(|l| l.enabled()).and_then(|l| l.log_group())));
-            put("tags", tags_of(c, arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(arn)),
                 ("arn".into(), json!(arn)),

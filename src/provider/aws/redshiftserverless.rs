@@ -1,7 +1,7 @@
 //! Redshift Serverless: namespaces (admin credentials managed in Secrets Manager, IAM
 //! roles, log exports) and workgroups (capacity, network, routing; all updatable).
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -16,11 +16,6 @@ pub(super) fn rs_tags(tags: impl IntoIterator<Item = (String, String)>) -> Resul
             Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
         })
         .collect()
-}
-
-async fn tags_of(c: &Call<'_>, arn: &str) -> Result<Value, ProviderError> {
-    let t = c.redshift_serverless.list_tags_for_resource().resource_arn(arn).send().await?;
-    Ok(tags_value(t.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))))
 }
 
 fn status(s: Option<&str>) -> Readiness {
@@ -118,7 +113,6 @@ impl AwsResource for Namespace {
             put("iam_roles", json!(n.iam_roles()));
             put("kms_key_id", json!(n.kms_key_id().filter(|k| *k != "AWS_OWNED_KMS_KEY")));
             put("log_exports", json!(n.log_exports().iter().map(|l| l.as_str()).collect::<Vec<_>>()));
-            put("tags", tags_of(c, &arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(name)),
                 ("arn".into(), json!(arn)),
@@ -264,7 +258,6 @@ impl AwsResource for Workgroup {
             put("enhanced_vpc_routing", json!(w.enhanced_vpc_routing()));
             put("port", json!(w.port()));
             put("config_parameters", Value::Object(params));
-            put("tags", tags_of(c, &arn).await?);
             let attributes = Map::from_iter([
                 ("id".into(), json!(name)),
                 ("arn".into(), json!(arn)),

@@ -1,6 +1,6 @@
 //! S3 buckets with versioning, default encryption and a public access block.
 
-use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -76,9 +76,6 @@ impl Bucket {
                 && c.block_public_policy() == Some(true)
                 && c.restrict_public_buckets() == Some(true)
         });
-        let tags = absent_if(c.s3.get_bucket_tagging().bucket(name).send().await, "NoSuchTagSet")?
-            .map(|out| tags_value(out.tag_set().iter().map(|t| (t.key().to_string(), t.value().to_string()))))
-            .unwrap_or_else(|| json!({}));
         let mut properties = Props::new();
         properties.insert("bucket".into(), json!(name));
         properties.insert("versioning".into(), json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
@@ -89,7 +86,6 @@ impl Bucket {
             }
         }
         properties.insert("block_public_access".into(), json!(public));
-        properties.insert("tags".into(), tags);
         let mut attributes = Props::new();
         attributes.insert("id".into(), json!(name));
         attributes.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));

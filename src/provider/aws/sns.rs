@@ -1,6 +1,6 @@
 //! SNS topics (failure notifications, fan-out).
 
-use super::{absent_if, has, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{absent_if, has, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -73,7 +73,6 @@ impl AwsResource for Topic {
                 continue;
             };
             let attrs = a.attributes().cloned().unwrap_or_default();
-            let tags = c.sns.list_tags_for_resource().resource_arn(arn).send().await?;
             let mut properties = Props::new();
             properties.insert("name".into(), json!(arn.rsplit(':').next().unwrap_or_default()));
             for (prop, attr) in ATTRS {
@@ -82,10 +81,6 @@ impl AwsResource for Topic {
                     properties.insert((*prop).into(), value);
                 }
             }
-            properties.insert(
-                "tags".into(),
-                tags_value(tags.tags().iter().map(|t| (t.key().to_string(), t.value().to_string()))),
-            );
             let attributes = Map::from_iter([("id".into(), json!(arn)), ("arn".into(), json!(arn))]);
             out.push(Some(Observed { id: arn.clone(), properties, attributes }));
         }

@@ -1,6 +1,6 @@
 //! SQS queues (fan-out targets, dead-letter queues).
 
-use super::{int_prop, str_prop, tags_prop, tags_value, AwsResource, Call};
+use super::{int_prop, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -106,7 +106,6 @@ impl AwsResource for Queue {
                     return Err(e);
                 }
             };
-            let tags = c.sqs.list_queue_tags().queue_url(url).send().await?;
             let mut properties = Props::new();
             properties.insert("name".into(), json!(url.rsplit('/').next().unwrap_or_default()));
             for (prop, attr) in INTS {
@@ -122,14 +121,6 @@ impl AwsResource for Queue {
                     properties.insert(prop.into(), serde_json::from_str(v).unwrap_or(json!(v)));
                 }
             }
-            properties.insert(
-                "tags".into(),
-                tags_value(
-                    tags.tags()
-                        .map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>())
-                        .unwrap_or_default(),
-                ),
-            );
             let arn = attrs.get(&A::QueueArn).cloned().unwrap_or_default();
             let attributes =
                 Map::from_iter([("id".into(), json!(url)), ("url".into(), json!(url)), ("arn".into(), json!(arn))]);

@@ -4,7 +4,7 @@
 //! taggable type reports its tags, so no read can forget them (ownership and drift rest
 //! on them).
 
-use super::{athena, dms, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call};
+use super::{absent_if, athena, dms, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call};
 use crate::provider::{Props, ProviderError};
 use std::collections::BTreeMap;
 
@@ -47,6 +47,74 @@ impl Tagger {
             }
             _ => TagKey::Id,
         }
+    }
+
+    /// The tags of the resource named `key`.
+    pub(crate) async fn list(self, c: &Call<'_>, key: &str) -> Result<BTreeMap<String, String>, ProviderError> {
+        fn pairs<'t>(it: impl IntoIterator<Item = (Option<&'t str>, Option<&'t str>)>) -> BTreeMap<String, String> {
+            it.into_iter()
+                .map(|(k, v)| (k.unwrap_or_default().to_string(), v.unwrap_or_default().to_string()))
+                .collect()
+        }
+        fn map(m: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+            m.map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default()
+        }
+        Ok(match self {
+            Tagger::Athena => {
+                let out = c.athena.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Dms => {
+                let out = c.dms.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tag_list().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Ec2 => {
+                let f = aws_sdk_ec2::types::Filter::builder().name("resource-id").values(key).build();
+                let out = c.ec2.describe_tags().filters(f).send().await?;
+                pairs(out.tags().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Glue => map(c.glue.get_tags().resource_arn(key).send().await?.tags()),
+            Tagger::IamPolicy => {
+                let out = c.iam.list_policy_tags().policy_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+            }
+            Tagger::IamRole => {
+                let out = c.iam.list_role_tags().role_name(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+            }
+            Tagger::Kafka => map(c.kafka.list_tags_for_resource().resource_arn(key).send().await?.tags()),
+            Tagger::KafkaConnect => map(c.kafkaconnect.list_tags_for_resource().resource_arn(key).send().await?.tags()),
+            Tagger::Kinesis => {
+                let out = c.kinesis.list_tags_for_stream().stream_name(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), t.value())))
+            }
+            Tagger::Kms => {
+                let out = c.kms.list_resource_tags().key_id(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.tag_key()), Some(t.tag_value()))))
+            }
+            Tagger::Logs => map(c.logs.list_tags_for_resource().resource_arn(key).send().await?.tags()),
+            Tagger::Rds => {
+                let out = c.rds.list_tags_for_resource().resource_name(key).send().await?;
+                pairs(out.tag_list().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::RedshiftServerless => {
+                let out = c.redshift_serverless.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+            }
+            Tagger::S3Bucket => match absent_if(c.s3.get_bucket_tagging().bucket(key).send().await, "NoSuchTagSet")? {
+                Some(out) => pairs(out.tag_set().iter().map(|t| (Some(t.key()), Some(t.value())))),
+                None => BTreeMap::new(),
+            },
+            Tagger::Secrets => {
+                let out = c.secrets.describe_secret().secret_id(key).send().await?;
+                pairs(out.tags().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Sns => {
+                let out = c.sns.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+            }
+            Tagger::Sqs => map(c.sqs.list_queue_tags().queue_url(key).send().await?.tags()),
+        })
     }
 
     /// Go from the tags in `old` to those in `new` on the resource named `key`.
