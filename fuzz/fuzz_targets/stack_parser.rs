@@ -16,7 +16,13 @@ fuzz_target!(|data: &[u8]| {
     let (env, _) =
         parse_env("fuzz", &Arc::new(PathBuf::from("envs/fuzz.yaml")), "stack: stacks/fuzz.yaml\nvariables: {}\n");
     let Some(env) = env else { return };
-    if let Ok(stack) = parse_stack(&Arc::new(PathBuf::from("stacks/fuzz.yaml")), text, "fuzz", &env) {
+    if let Ok(stack) = parse_stack(
+        &Arc::new(PathBuf::from("stacks/fuzz.yaml")),
+        text,
+        "fuzz",
+        &env,
+        &cloudbridge::provider::aws::catalog(),
+    ) {
         let _ = graph::build(&stack);
     }
 });
