@@ -803,6 +803,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_failed_step_is_a_located_diagnostic_with_a_hint_for_its_kind() {
+        let (st, g) =
+            crate::testutil::stack("resources:\n  queue:\n    type: aws.sqs.queue\n    properties: { name: orders }\n");
+        let plan = crate::testutil::plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let failure = engine::Failure {
+            address: "queue".into(),
+            kind: engine::StepKind::Create,
+            error: crate::provider::ProviderError::new(
+                "AccessDenied",
+                "User is not authorized to perform: sqs:CreateQueue",
+            ),
+        };
+        insta::assert_snapshot!(failure_diagnostic(&plan, &failure).to_string(), @r"
+        error: Create failed
+          --> stacks/t.yaml:2:3
+          `queue`: AccessDenied: User is not authorized to perform: sqs:CreateQueue
+          hint: the credentials in use may not do this: check the IAM policy of the caller (`aws sts get-caller-identity` shows who that is)
+        ");
+    }
+
+    #[test]
     fn first_signal_continues_second_exits_naming_what_is_in_flight() {
         let i = Interrupt::default();
         i.started("msk");

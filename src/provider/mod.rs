@@ -257,3 +257,45 @@ pub trait Provider: Send + Sync {
     /// Delete and wait until it is gone; deleting something already gone succeeds.
     async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props, ctx: &OpCtx) -> Result<(), ProviderError>;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_codes_are_classified_once_into_kinds() {
+        let kind = |code: &str, message: &str| ErrorKind::of(code, message);
+        for code in
+            ["BucketAlreadyOwnedByYou", "EntityAlreadyExists", "ResourceAlreadyExistsFault", "InvalidGroup.Duplicate"]
+        {
+            assert_eq!(kind(code, ""), ErrorKind::AlreadyExists, "{code}");
+        }
+        assert_eq!(kind("InvalidRequestException", "WorkGroup is already created"), ErrorKind::AlreadyExists);
+        for code in [
+            "InvalidVpcID.NotFound",
+            "NoSuchEntity",
+            "NoSuchBucket",
+            "AWS.SimpleQueueService.NonExistentQueue",
+            "QueueDoesNotExist",
+        ] {
+            assert_eq!(kind(code, ""), ErrorKind::NotFound, "{code}");
+        }
+        assert_eq!(kind("AccessDeniedException", ""), ErrorKind::AccessDenied);
+        assert_eq!(kind("ThrottlingException", ""), ErrorKind::Transient);
+        assert_eq!(kind("ValidationException", ""), ErrorKind::Invalid);
+        assert_eq!(kind("WaitTimeout", ""), ErrorKind::Timeout);
+        assert_eq!(kind("KMSInternal", ""), ErrorKind::Other);
+        // Every kind a user can meet comes with a hint; throttling is retried, never blamed.
+        for k in [
+            ErrorKind::AlreadyExists,
+            ErrorKind::NotFound,
+            ErrorKind::AccessDenied,
+            ErrorKind::Invalid,
+            ErrorKind::Timeout,
+        ] {
+            assert!(k.hint().is_some_and(|h| !h.is_empty()), "{k:?}");
+        }
+        let e = ProviderError::new("Throttling", "Rate exceeded");
+        assert!(e.transient && e.is_throttling());
+    }
+}
