@@ -76,6 +76,9 @@ pub struct Prop {
     /// Sent to the cloud but never reported back (a local file path): a read cannot
     /// compare it. Sensitive properties are write-only too.
     pub write_only: bool,
+    /// For integers: the smallest and largest value AWS accepts. Without one, an integer
+    /// must still fit AWS's 32-bit integers.
+    pub range: Option<(i64, i64)>,
 }
 
 impl Prop {
@@ -88,6 +91,7 @@ impl Prop {
             sensitive: false,
             default: None,
             write_only: false,
+            range: None,
         }
     }
     pub const fn required(mut self) -> Prop {
@@ -102,6 +106,17 @@ impl Prop {
         self.sensitive = true;
         self
     }
+    /// An integer from `min` to `max`, both included.
+    pub const fn range(mut self, min: i64, max: i64) -> Prop {
+        self.range = Some((min, max));
+        self
+    }
+
+    /// The values an integer property accepts.
+    pub fn int_range(&self) -> (i64, i64) {
+        self.range.unwrap_or((i64::from(i32::MIN), i64::from(i32::MAX)))
+    }
+
     pub const fn write_only(mut self) -> Prop {
         self.write_only = true;
         self

@@ -279,7 +279,7 @@ fn parse_resource(
         if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
             super::cdc::check_parameters(pv, out);
         }
-        if let Some(e) = check_value(pv, &prop.kind, ctx, out) {
+        if let Some(e) = super::value::check_prop(pv, prop, ctx, out) {
             props.insert(prop.name.to_string(), e);
         }
     }

@@ -3,7 +3,7 @@
 
 use super::{unknown_key_hint, Diagnostic};
 use crate::expr::{split_template, Expr, Part, Piece, Ref, TemplateError};
-use crate::schema::{check_cidr, PropKind, TypeSchema};
+use crate::schema::{check_cidr, Prop, PropKind, TypeSchema};
 use crate::yaml::{Kind, Node};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -83,6 +83,27 @@ pub fn check_value(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagno
     check_node(node, kind, ctx, out)
 }
 
+/// Check the value of the property `prop`: its kind, and for an integer its range, so
+/// that what validates is exactly what AWS will receive (never a number that wraps).
+pub fn check_prop(node: &Node, prop: &Prop, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
+    let e = check_value(node, &prop.kind, ctx, out)?;
+    if let Expr::Lit(Value::Number(n)) = &e {
+        let (min, max) = prop.int_range();
+        if !n.as_i64().is_some_and(|i| (min..=max).contains(&i)) {
+            out.push(
+                Diagnostic::error(
+                    "Value out of range",
+                    format!("`{}` must be from {min} to {max}; {n} is not", prop.name),
+                )
+                .at(&node.span)
+                .hint(format!("give `{}` a value from {min} to {max}", prop.name)),
+            );
+            return None;
+        }
+    }
+    Some(e)
+}
+
 /// Type-check a node whose strings are plain text (no references left in them).
 fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     match (kind, &node.kind) {
@@ -145,7 +166,7 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             let mut exprs = Vec::new();
             for f in fields.iter() {
                 match entries.iter().find(|(k, _)| k.name == f.name) {
-                    Some((_, v)) if !matches!(v.kind, Kind::Null) => match check_value(v, &f.kind, ctx, out) {
+                    Some((_, v)) if !matches!(v.kind, Kind::Null) => match check_prop(v, f, ctx, out) {
                         Some(e) => exprs.push((f.name.to_string(), e)),
                         None => ok = false,
                     },
@@ -293,5 +314,46 @@ fn lookup_var(name: &str, node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> 
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{parse_env, parse_stack};
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    fn errors(yaml: &str) -> Vec<String> {
+        let (env, _) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
+        let env = env.expect("env");
+        match parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env, &crate::testutil::catalog()) {
+            Ok(_) => Vec::new(),
+            Err(d) => d
+                .iter()
+                .map(|d| format!("{}:{}: {}", d.span.as_ref().map_or(0, |s| s.line), d.summary, d.detail))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn integers_outside_their_range_are_refused_where_they_are_written() {
+        let sg = |from: &str, to: &str| {
+            format!(
+                "resources:\n  sg:\n    type: aws.ec2.security_group\n    properties:\n      name: a\n      vpc_id: vpc-1\n      ingress:\n        - {{ protocol: tcp, from_port: {from}, to_port: {to}, cidr_blocks: [0.0.0.0/0] }}\n"
+            )
+        };
+        // 4294967296 would be 0 as a 32-bit integer, 4295032831 would be 65535.
+        let e = errors(&sg("4294967296", "4295032831"));
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("8:Value out of range: `from_port` must be from -1 to 65535; 4294967296 is not"),
+            "{e:?}"
+        );
+        assert!(errors(&sg("-2", "80"))[0].contains("`from_port` must be from -1 to 65535; -2 is not"));
+        assert!(errors(&sg("0", "65536"))[0].contains("`to_port` must be from -1 to 65535; 65536 is not"));
+        assert!(errors(&sg("-1", "65535")).is_empty());
+        // Without a declared range an integer must still fit AWS's 32-bit integers.
+        let q = "resources:\n  q:\n    type: aws.logs.log_group\n    properties: { name: x, retention_in_days: 0 }\n";
+        assert!(errors(q)[0].contains("`retention_in_days` must be from 1 to 3653; 0 is not"), "{:?}", errors(q));
     }
 }

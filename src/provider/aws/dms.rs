@@ -2,7 +2,8 @@
 //! targets; credentials come from Secrets Manager, never from the stack) and replication
 //! tasks (full load, CDC, or both; started on request).
 
-use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop};
+use super::int32;
+use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -115,7 +116,7 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     props: &[
         Prop::new("id", PropKind::Str).required().replace(),
         Prop::new("instance_class", PropKind::Str).required(),
-        Prop::new("allocated_storage", PropKind::Int),
+        Prop::new("allocated_storage", PropKind::Int).range(5, 6144),
         Prop::new("engine_version", PropKind::Str),
         Prop::new("multi_az", PropKind::Bool).default("false"),
         Prop::new("publicly_accessible", PropKind::Bool).replace().default("false"),
@@ -151,7 +152,7 @@ impl AwsResource for ReplicationInstance {
             .create_replication_instance()
             .replication_instance_identifier(&id)
             .replication_instance_class(str_prop(p, "instance_class").unwrap_or_default())
-            .set_allocated_storage(int_prop(p, "allocated_storage").map(|v| v as i32))
+            .set_allocated_storage(int32(p, "allocated_storage")?)
             .set_engine_version(str_prop(p, "engine_version").map(String::from))
             .set_multi_az(bool_prop(p, "multi_az"))
             .set_publicly_accessible(bool_prop(p, "publicly_accessible"))
@@ -228,7 +229,7 @@ impl AwsResource for ReplicationInstance {
                     None
                 })
                 .set_allocated_storage(if has(changed, "allocated_storage") {
-                    int_prop(new, "allocated_storage").map(|v| v as i32)
+                    int32(new, "allocated_storage")?
                 } else {
                     None
                 })
@@ -315,7 +316,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
         .required()
         .replace(),
         Prop::new("server_name", PropKind::Str).replace(),
-        Prop::new("port", PropKind::Int).replace(),
+        Prop::new("port", PropKind::Int).range(1, 65535).replace(),
         Prop::new("database_name", PropKind::Str).replace(),
         Prop::new("secrets_manager_secret_id", PropKind::Str).replace(),
         Prop::new("secrets_manager_access_role_arn", PropKind::Str).replace(),
@@ -365,7 +366,7 @@ impl AwsResource for Endpoint {
             .endpoint_type(ReplicationEndpointTypeValue::from(str_prop(p, "endpoint_type").unwrap_or("source")))
             .engine_name(str_prop(p, "engine_name").unwrap_or_default())
             .set_server_name(str_prop(p, "server_name").map(String::from))
-            .set_port(int_prop(p, "port").map(|v| v as i32))
+            .set_port(int32(p, "port")?)
             .set_database_name(str_prop(p, "database_name").map(String::from))
             .set_ssl_mode(str_prop(p, "ssl_mode").map(DmsSslModeValue::from))
             .set_extra_connection_attributes(str_prop(p, "extra_connection_attributes").map(String::from))

@@ -2,6 +2,7 @@
 //! Reads are batched: one Describe call with an ID filter for all resources of a type
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
+use super::int32;
 use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
@@ -566,8 +567,8 @@ impl AwsResource for RouteTable {
 
 const RULE: &[Prop] = &[
     Prop::new("protocol", PropKind::Enum(&["tcp", "udp", "icmp", "all"])).required(),
-    Prop::new("from_port", PropKind::Int),
-    Prop::new("to_port", PropKind::Int),
+    Prop::new("from_port", PropKind::Int).range(-1, 65535),
+    Prop::new("to_port", PropKind::Int).range(-1, 65535),
     Prop::new("cidr_blocks", PropKind::Set(&PropKind::Cidr)),
     Prop::new("source_security_group_ids", PropKind::Set(&PropKind::Str)),
     Prop::new("description", PropKind::Str),
@@ -633,13 +634,13 @@ fn atomic_rules(v: &Value) -> Vec<Map<String, Value>> {
     out
 }
 
-fn permission(atom: &Map<String, Value>) -> IpPermission {
+fn permission(atom: &Map<String, Value>) -> Result<IpPermission, ProviderError> {
     let proto = atom.get("protocol").and_then(Value::as_str).unwrap_or("all");
-    let port = |k: &str| atom.get(k).and_then(Value::as_i64).map(|p| p as i32);
+    let port = |k: &str| int32(atom, k);
     let desc = atom.get("description").and_then(Value::as_str).map(str::to_string);
     let mut b = IpPermission::builder().ip_protocol(if proto == "all" { "-1" } else { proto });
     if proto != "all" {
-        b = b.set_from_port(port("from_port")).set_to_port(port("to_port"));
+        b = b.set_from_port(port("from_port")?).set_to_port(port("to_port")?);
     }
     if let Some(cidr) = atom.get("cidr_block").and_then(Value::as_str) {
         b = b.ip_ranges(IpRange::builder().cidr_ip(cidr).set_description(desc.clone()).build());
@@ -647,7 +648,7 @@ fn permission(atom: &Map<String, Value>) -> IpPermission {
     if let Some(sg) = atom.get("source_security_group_id").and_then(Value::as_str) {
         b = b.user_id_group_pairs(UserIdGroupPair::builder().group_id(sg).set_description(desc).build());
     }
-    b.build()
+    Ok(b.build())
 }
 
 fn rules_of(perms: &[IpPermission]) -> Value {
@@ -721,8 +722,9 @@ impl SecurityGroup {
         new: Option<&Value>,
     ) -> Result<(), ProviderError> {
         let (o, n) = (atomic_rules(old.unwrap_or(&Value::Null)), atomic_rules(new.unwrap_or(&Value::Null)));
-        let revoke: Vec<IpPermission> = o.iter().filter(|r| !n.contains(r)).map(permission).collect();
-        let grant: Vec<IpPermission> = n.iter().filter(|r| !o.contains(r)).map(permission).collect();
+        let revoke: Vec<IpPermission> =
+            o.iter().filter(|r| !n.contains(r)).map(permission).collect::<Result<_, _>>()?;
+        let grant: Vec<IpPermission> = n.iter().filter(|r| !o.contains(r)).map(permission).collect::<Result<_, _>>()?;
         let ec2 = &c.ec2;
         rule_by_rule(revoke, "InvalidPermission.NotFound", |rules| async move {
             if egress {

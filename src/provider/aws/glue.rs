@@ -1,7 +1,8 @@
 //! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
 //! crawlers and connections.
 
-use super::{absent_if, int_prop, str_prop, strings, tags_prop, AwsResource, Call};
+use super::int32;
+use super::{absent_if, str_prop, strings, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -291,9 +292,9 @@ pub static JOB: TypeSchema = TypeSchema {
         Prop::new("python_version", PropKind::Str).default("\"3\""),
         Prop::new("glue_version", PropKind::Str).default("\"4.0\""),
         Prop::new("worker_type", PropKind::Enum(&["Standard", "G.1X", "G.2X", "G.4X", "G.8X", "G.025X", "Z.2X"])),
-        Prop::new("number_of_workers", PropKind::Int),
-        Prop::new("max_retries", PropKind::Int),
-        Prop::new("timeout_minutes", PropKind::Int),
+        Prop::new("number_of_workers", PropKind::Int).range(1, 299),
+        Prop::new("max_retries", PropKind::Int).range(0, 10),
+        Prop::new("timeout_minutes", PropKind::Int).range(1, 10080),
         Prop::new("default_arguments", PropKind::Map(&PropKind::Str)),
         Prop::new("connections", PropKind::List(&PropKind::Str)),
         Prop::new("description", PropKind::Str),
@@ -334,9 +335,9 @@ impl AwsResource for Job {
             .command(job_command(p))
             .set_glue_version(str_prop(p, "glue_version").map(String::from))
             .set_worker_type(str_prop(p, "worker_type").map(WorkerType::from))
-            .set_number_of_workers(int_prop(p, "number_of_workers").map(|v| v as i32))
-            .set_max_retries(int_prop(p, "max_retries").map(|v| v as i32))
-            .set_timeout(int_prop(p, "timeout_minutes").map(|v| v as i32))
+            .set_number_of_workers(int32(p, "number_of_workers")?)
+            .set_max_retries(int32(p, "max_retries")?)
+            .set_timeout(int32(p, "timeout_minutes")?)
             .set_default_arguments(str_map(p, "default_arguments"))
             .set_connections(connections(p))
             .set_description(str_prop(p, "description").map(String::from))
@@ -396,9 +397,9 @@ impl AwsResource for Job {
                 .command(job_command(new))
                 .set_glue_version(str_prop(new, "glue_version").map(String::from))
                 .set_worker_type(str_prop(new, "worker_type").map(WorkerType::from))
-                .set_number_of_workers(int_prop(new, "number_of_workers").map(|v| v as i32))
-                .set_max_retries(int_prop(new, "max_retries").map(|v| v as i32))
-                .set_timeout(int_prop(new, "timeout_minutes").map(|v| v as i32))
+                .set_number_of_workers(int32(new, "number_of_workers")?)
+                .set_max_retries(int32(new, "max_retries")?)
+                .set_timeout(int32(new, "timeout_minutes")?)
                 .set_default_arguments(str_map(new, "default_arguments"))
                 .set_connections(connections(new))
                 .set_description(str_prop(new, "description").map(String::from))

@@ -1,9 +1,8 @@
 //! IAM roles (trust policy, inline policies, managed policy attachments) and managed
 //! policies (a new default version on every document change).
 
-use super::{
-    absent_if, created, has, int_prop, policy_json, str_prop, strings, tags_prop, tags_value, AwsResource, Call,
-};
+use super::int32;
+use super::{absent_if, created, has, policy_json, str_prop, strings, tags_prop, tags_value, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -36,7 +35,7 @@ pub static ROLE: TypeSchema = TypeSchema {
         Prop::new("path", PropKind::Str).replace().default("\"/\""),
         Prop::new("assume_role_policy", PropKind::Json).required(),
         Prop::new("description", PropKind::Str),
-        Prop::new("max_session_duration", PropKind::Int).default("3600"),
+        Prop::new("max_session_duration", PropKind::Int).range(3600, 43200).default("3600"),
         Prop::new("inline_policies", PropKind::Map(&PropKind::Json)).default("{}"),
         Prop::new("managed_policy_arns", PropKind::Set(&PropKind::Str)).default("[]"),
         TAGS,
@@ -62,7 +61,7 @@ impl AwsResource for Role {
             .path(str_prop(p, "path").unwrap_or("/"))
             .assume_role_policy_document(doc(p.get("assume_role_policy")))
             .set_description(str_prop(p, "description").map(str::to_string))
-            .set_max_session_duration(int_prop(p, "max_session_duration").map(|d| d as i32))
+            .set_max_session_duration(int32(p, "max_session_duration")?)
             .set_tags(Some(iam_tags(tags_prop(p))?))
             .send()
             .await?;
@@ -134,7 +133,7 @@ impl AwsResource for Role {
                 .update_role()
                 .role_name(id)
                 .description(str_prop(new, "description").unwrap_or_default())
-                .set_max_session_duration(int_prop(new, "max_session_duration").map(|d| d as i32))
+                .set_max_session_duration(int32(new, "max_session_duration")?)
                 .send()
                 .await?;
         }

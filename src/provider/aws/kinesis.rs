@@ -1,6 +1,7 @@
 //! Kinesis data streams.
 
 use super::{absent_if, created, has, int_prop, str_prop, tags_prop, wait_until, AwsResource, Call, Readiness};
+use super::{int32, to_i32};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -13,8 +14,8 @@ pub static STREAM: TypeSchema = TypeSchema {
     props: &[
         Prop::new("name", PropKind::Str).required().replace(),
         Prop::new("stream_mode", PropKind::Enum(&["PROVISIONED", "ON_DEMAND"])).replace().default("\"PROVISIONED\""),
-        Prop::new("shard_count", PropKind::Int),
-        Prop::new("retention_period_hours", PropKind::Int).default("24"),
+        Prop::new("shard_count", PropKind::Int).range(1, 10000),
+        Prop::new("retention_period_hours", PropKind::Int).range(24, 8760).default("24"),
         Prop::new("kms_key_id", PropKind::Str),
         TAGS,
     ],
@@ -45,7 +46,7 @@ impl AwsResource for Stream {
         c.kinesis
             .create_stream()
             .stream_name(&name)
-            .set_shard_count(int_prop(p, "shard_count").map(|v| v as i32).filter(|_| mode == StreamMode::Provisioned))
+            .set_shard_count(int32(p, "shard_count")?.filter(|_| mode == StreamMode::Provisioned))
             .stream_mode_details(
                 StreamModeDetails::builder()
                     .stream_mode(mode)
@@ -103,7 +104,7 @@ impl AwsResource for Stream {
                 c.kinesis
                     .update_shard_count()
                     .stream_name(id)
-                    .target_shard_count(n as i32)
+                    .target_shard_count(to_i32("shard_count", n)?)
                     .scaling_type(ScalingType::UniformScaling)
                     .send()
                     .await?;
@@ -119,14 +120,14 @@ impl AwsResource for Stream {
                 c.kinesis
                     .increase_stream_retention_period()
                     .stream_name(id)
-                    .retention_period_hours(n as i32)
+                    .retention_period_hours(to_i32("retention_period_hours", n)?)
                     .send()
                     .await?;
             } else if n < o {
                 c.kinesis
                     .decrease_stream_retention_period()
                     .stream_name(id)
-                    .retention_period_hours(n as i32)
+                    .retention_period_hours(to_i32("retention_period_hours", n)?)
                     .send()
                     .await?;
             }

@@ -1,7 +1,8 @@
 //! KMS customer-managed keys, with an alias and rotation. Deleting schedules the key for
 //! deletion after the waiting period, as AWS requires.
 
-use super::{bool_prop, created, has, int_prop, str_prop, tags_prop, AwsResource, Call};
+use super::int32;
+use super::{bool_prop, created, has, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ pub static KEY: TypeSchema = TypeSchema {
         Prop::new("description", PropKind::Str),
         Prop::new("alias", PropKind::Str),
         Prop::new("enable_key_rotation", PropKind::Bool).default("true"),
-        Prop::new("deletion_window_in_days", PropKind::Int).default("30"),
+        Prop::new("deletion_window_in_days", PropKind::Int).range(7, 30).default("30"),
         TAGS,
     ],
     attrs: &["arn", "alias_arn"],
@@ -176,7 +177,7 @@ impl AwsResource for Key {
         if let Some(a) = str_prop(p, "alias") {
             let _ = c.kms.delete_alias().alias_name(alias_name(a)).send().await;
         }
-        let days = int_prop(p, "deletion_window_in_days").unwrap_or(30) as i32;
+        let days = int32(p, "deletion_window_in_days")?.unwrap_or(30);
         c.kms.schedule_key_deletion().key_id(id).pending_window_in_days(days).send().await?;
         Ok(())
     }

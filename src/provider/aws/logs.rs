@@ -1,5 +1,6 @@
 //! CloudWatch Logs log groups (connector and database logs).
 
+use super::to_i32;
 use super::{has, int_prop, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
@@ -11,7 +12,7 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     doc: "A CloudWatch Logs log group with a retention period.",
     props: &[
         Prop::new("name", PropKind::Str).required().replace(),
-        Prop::new("retention_in_days", PropKind::Int),
+        Prop::new("retention_in_days", PropKind::Int).range(1, 3653),
         Prop::new("kms_key_id", PropKind::Str),
         TAGS,
     ],
@@ -38,7 +39,12 @@ impl AwsResource for LogGroup {
             .send()
             .await?;
         if let Some(days) = int_prop(p, "retention_in_days") {
-            c.logs.put_retention_policy().log_group_name(&name).retention_in_days(days as i32).send().await?;
+            c.logs
+                .put_retention_policy()
+                .log_group_name(&name)
+                .retention_in_days(to_i32("retention_in_days", days)?)
+                .send()
+                .await?;
         }
         Ok(Observed { id: name, properties: p.clone(), attributes: Props::new() })
     }
@@ -83,7 +89,7 @@ impl AwsResource for LogGroup {
                     .logs
                     .put_retention_policy()
                     .log_group_name(id)
-                    .retention_in_days(days as i32)
+                    .retention_in_days(to_i32("retention_in_days", days)?)
                     .send()
                     .await
                     .map(|_| ())?,

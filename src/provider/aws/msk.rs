@@ -3,6 +3,7 @@
 //! count, broker type and configuration change in place, one at a time, each waiting
 //! for the cluster to be ACTIVE again (MSK accepts one update at a time).
 
+use super::int32;
 use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
@@ -142,13 +143,13 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     props: &[
         Prop::new("cluster_name", PropKind::Str).required().replace(),
         Prop::new("kafka_version", PropKind::Str).required().replace(),
-        Prop::new("broker_count", PropKind::Int).required(),
+        Prop::new("broker_count", PropKind::Int).range(1, 30).required(),
         Prop::new("broker_instance_type", PropKind::Str).required(),
         Prop::new("client_subnets", PropKind::Set(&PropKind::Str)).required().replace(),
         Prop::new("security_groups", PropKind::Set(&PropKind::Str)).replace(),
-        Prop::new("ebs_volume_size", PropKind::Int).replace().default("100"),
+        Prop::new("ebs_volume_size", PropKind::Int).range(1, 16384).replace().default("100"),
         Prop::new("configuration_arn", PropKind::Str),
-        Prop::new("configuration_revision", PropKind::Int),
+        Prop::new("configuration_revision", PropKind::Int).range(1, 1000000),
         Prop::new("client_broker_encryption", PropKind::Enum(&["TLS", "TLS_PLAINTEXT", "PLAINTEXT"]))
             .replace()
             .default("\"TLS\""),
@@ -208,7 +209,7 @@ impl AwsResource for Cluster {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let storage = StorageInfo::builder()
             .ebs_storage_info(
-                EbsStorageInfo::builder().volume_size(int_prop(p, "ebs_volume_size").unwrap_or(100) as i32).build(),
+                EbsStorageInfo::builder().volume_size(int32(p, "ebs_volume_size")?.unwrap_or(100)).build(),
             )
             .build();
         let brokers = BrokerNodeGroupInfo::builder()
@@ -240,7 +241,7 @@ impl AwsResource for Cluster {
             .create_cluster()
             .cluster_name(str_prop(p, "cluster_name").unwrap_or_default())
             .kafka_version(str_prop(p, "kafka_version").unwrap_or_default())
-            .number_of_broker_nodes(int_prop(p, "broker_count").unwrap_or(3) as i32)
+            .number_of_broker_nodes(int32(p, "broker_count")?.unwrap_or(3))
             .broker_node_group_info(brokers)
             .encryption_info(encryption.build())
             .client_authentication(auth)
@@ -349,7 +350,7 @@ impl AwsResource for Cluster {
         if has(changed, "broker_count") {
             let version = self.active_version(c, id).await?;
             c.op.status.set("updating broker count");
-            let n = int_prop(new, "broker_count").unwrap_or(3) as i32;
+            let n = int32(new, "broker_count")?.unwrap_or(3);
             c.kafka
                 .update_broker_count()
                 .cluster_arn(id)

@@ -5,6 +5,7 @@
 //! `$${…}` so cloudbridge does not read them as references, e.g.
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
+use super::int32;
 use super::{absent_if, has, int_prop, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
@@ -263,12 +264,12 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
         Prop::new("security_groups", PropKind::Set(&PropKind::Str)).required().replace(),
         Prop::new("authentication_type", PropKind::Enum(&["IAM", "NONE"])).replace().default("\"IAM\""),
         Prop::new("encryption_in_transit", PropKind::Enum(&["TLS", "PLAINTEXT"])).replace().default("\"TLS\""),
-        Prop::new("mcu_count", PropKind::Int).default("1"),
-        Prop::new("worker_count", PropKind::Int).default("1"),
+        Prop::new("mcu_count", PropKind::Int).range(1, 8).default("1"),
+        Prop::new("worker_count", PropKind::Int).range(1, 10).default("1"),
         Prop::new("plugin_arn", PropKind::Str).required().replace(),
-        Prop::new("plugin_revision", PropKind::Int).replace().default("1"),
+        Prop::new("plugin_revision", PropKind::Int).range(1, 1000000).replace().default("1"),
         Prop::new("worker_configuration_arn", PropKind::Str).replace(),
-        Prop::new("worker_configuration_revision", PropKind::Int).replace(),
+        Prop::new("worker_configuration_revision", PropKind::Int).range(1, 1000000).replace(),
         Prop::new("service_execution_role_arn", PropKind::Str).required().replace(),
         Prop::new("log_group", PropKind::Str).replace(),
         TAGS,
@@ -304,12 +305,12 @@ impl AwsResource for Connector {
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
-        let int = |k: &str, d: i64| int_prop(p, k).unwrap_or(d) as i32;
+        let int = |k: &str, d: i32| int32(p, k).map(|v| v.unwrap_or(d));
         let capacity = Capacity::builder()
             .provisioned_capacity(
                 ProvisionedCapacity::builder()
-                    .mcu_count(int("mcu_count", 1))
-                    .worker_count(int("worker_count", 1))
+                    .mcu_count(int("mcu_count", 1)?)
+                    .worker_count(int("worker_count", 1)?)
                     .build(),
             )
             .build();
@@ -451,12 +452,12 @@ impl AwsResource for Connector {
                 .await?
                 .and_then(|d| d.current_version().map(String::from))
                 .unwrap_or_default();
-            let int = |k: &str, d: i64| int_prop(new, k).unwrap_or(d) as i32;
+            let int = |k: &str, d: i32| int32(new, k).map(|v| v.unwrap_or(d));
             let cap = CapacityUpdate::builder()
                 .provisioned_capacity(
                     ProvisionedCapacityUpdate::builder()
-                        .mcu_count(int("mcu_count", 1))
-                        .worker_count(int("worker_count", 1))
+                        .mcu_count(int("mcu_count", 1)?)
+                        .worker_count(int("worker_count", 1)?)
                         .build(),
                 )
                 .build();

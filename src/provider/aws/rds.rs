@@ -3,7 +3,8 @@
 //! Master passwords are managed by RDS in Secrets Manager, or read from a secret the
 //! stack names at create time; they are never held in state.
 
-use super::{absent_if, bool_prop, created, has, int_prop, str_prop, strings, tags_prop, tags_value};
+use super::int32;
+use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -413,7 +414,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
         Prop::new("cluster_identifier", PropKind::Str).required().replace(),
         Prop::new("engine", PropKind::Enum(&["aurora-mysql", "aurora-postgresql"])).required().replace(),
         Prop::new("engine_version", PropKind::Str),
-        Prop::new("port", PropKind::Int),
+        Prop::new("port", PropKind::Int).range(1150, 65535),
         Prop::new("database_name", PropKind::Str).replace(),
         Prop::new("master_username", PropKind::Str).required().replace(),
         Prop::new("manage_master_password", PropKind::Bool).replace(),
@@ -423,7 +424,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
         Prop::new("db_cluster_parameter_group_name", PropKind::Str),
         Prop::new("storage_encrypted", PropKind::Bool).replace().default("true"),
         Prop::new("kms_key_id", PropKind::Str).replace(),
-        Prop::new("backup_retention_period", PropKind::Int).default("7"),
+        Prop::new("backup_retention_period", PropKind::Int).range(0, 35).default("7"),
         Prop::new("preferred_backup_window", PropKind::Str),
         Prop::new("deletion_protection", PropKind::Bool).default("false"),
         Prop::new("final_snapshot", PropKind::Bool).default("true"),
@@ -460,7 +461,7 @@ impl AwsResource for Cluster {
             .db_cluster_identifier(&id)
             .engine(str_prop(p, "engine").unwrap_or_default())
             .set_engine_version(str_prop(p, "engine_version").map(String::from))
-            .set_port(int_prop(p, "port").map(|v| v as i32))
+            .set_port(int32(p, "port")?)
             .set_database_name(str_prop(p, "database_name").map(String::from))
             .master_username(str_prop(p, "master_username").unwrap_or_default())
             .set_master_user_password(password)
@@ -470,7 +471,7 @@ impl AwsResource for Cluster {
             .set_db_cluster_parameter_group_name(str_prop(p, "db_cluster_parameter_group_name").map(String::from))
             .set_storage_encrypted(bool_prop(p, "storage_encrypted"))
             .set_kms_key_id(str_prop(p, "kms_key_id").map(String::from))
-            .set_backup_retention_period(int_prop(p, "backup_retention_period").map(|v| v as i32))
+            .set_backup_retention_period(int32(p, "backup_retention_period")?)
             .set_preferred_backup_window(str_prop(p, "preferred_backup_window").map(String::from))
             .set_deletion_protection(bool_prop(p, "deletion_protection"))
             .set_enable_cloudwatch_logs_exports(p.get("enabled_cloudwatch_logs_exports").map(|v| strings(Some(v))))
@@ -547,7 +548,7 @@ impl AwsResource for Cluster {
                     .allow_major_version_upgrade(true);
             }
             if has(changed, "port") {
-                req = req.set_port(int_prop(new, "port").map(|v| v as i32));
+                req = req.set_port(int32(new, "port")?);
             }
             if has(changed, "vpc_security_group_ids") {
                 req = req.set_vpc_security_group_ids(Some(strings(new.get("vpc_security_group_ids"))));
@@ -558,7 +559,7 @@ impl AwsResource for Cluster {
                 );
             }
             if has(changed, "backup_retention_period") {
-                req = req.set_backup_retention_period(int_prop(new, "backup_retention_period").map(|v| v as i32));
+                req = req.set_backup_retention_period(int32(new, "backup_retention_period")?);
             }
             if has(changed, "preferred_backup_window") {
                 req = req.set_preferred_backup_window(str_prop(new, "preferred_backup_window").map(String::from));
@@ -645,9 +646,9 @@ pub static INSTANCE: TypeSchema = TypeSchema {
         .replace(),
         Prop::new("engine_version", PropKind::Str),
         Prop::new("instance_class", PropKind::Str).required(),
-        Prop::new("allocated_storage", PropKind::Int).required(),
+        Prop::new("allocated_storage", PropKind::Int).range(20, 65536).required(),
         Prop::new("db_name", PropKind::Str).replace(),
-        Prop::new("port", PropKind::Int),
+        Prop::new("port", PropKind::Int).range(1150, 65535),
         Prop::new("master_username", PropKind::Str).required().replace(),
         Prop::new("manage_master_password", PropKind::Bool).replace(),
         Prop::new("master_password_secret_arn", PropKind::Str).replace(),
@@ -655,7 +656,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
         Prop::new("vpc_security_group_ids", PropKind::Set(&PropKind::Str)),
         Prop::new("db_parameter_group_name", PropKind::Str),
         Prop::new("multi_az", PropKind::Bool).default("false"),
-        Prop::new("backup_retention_period", PropKind::Int).default("7"),
+        Prop::new("backup_retention_period", PropKind::Int).range(0, 35).default("7"),
         Prop::new("storage_encrypted", PropKind::Bool).replace().default("true"),
         Prop::new("publicly_accessible", PropKind::Bool).default("false"),
         Prop::new("deletion_protection", PropKind::Bool).default("false"),
@@ -705,16 +706,16 @@ impl AwsResource for Instance {
             };
             req = req
                 .set_engine_version(s("engine_version"))
-                .set_allocated_storage(int_prop(p, "allocated_storage").map(|v| v as i32))
+                .set_allocated_storage(int32(p, "allocated_storage")?)
                 .set_db_name(s("db_name"))
-                .set_port(int_prop(p, "port").map(|v| v as i32))
+                .set_port(int32(p, "port")?)
                 .set_master_username(s("master_username"))
                 .set_master_user_password(password)
                 .manage_master_user_password(secret.is_none() && bool_prop(p, "manage_master_password").unwrap_or(true))
                 .set_db_subnet_group_name(s("db_subnet_group_name"))
                 .set_vpc_security_group_ids(p.get("vpc_security_group_ids").map(|v| strings(Some(v))))
                 .set_multi_az(bool_prop(p, "multi_az"))
-                .set_backup_retention_period(int_prop(p, "backup_retention_period").map(|v| v as i32))
+                .set_backup_retention_period(int32(p, "backup_retention_period")?)
                 .set_storage_encrypted(bool_prop(p, "storage_encrypted"))
                 .set_deletion_protection(bool_prop(p, "deletion_protection"));
         }
@@ -796,7 +797,7 @@ impl AwsResource for Instance {
         ];
         if modify.iter().any(|m| has(changed, m)) {
             let s = |k: &str| if has(changed, k) { str_prop(new, k).map(String::from) } else { None };
-            let i = |k: &str| if has(changed, k) { int_prop(new, k).map(|v| v as i32) } else { None };
+            let i = |k: &str| if has(changed, k) { int32(new, k) } else { Ok(None) };
             let b = |k: &str| if has(changed, k) { bool_prop(new, k) } else { None };
             c.rds
                 .modify_db_instance()
@@ -806,13 +807,13 @@ impl AwsResource for Instance {
                 .set_db_parameter_group_name(s("db_parameter_group_name"))
                 .set_publicly_accessible(b("publicly_accessible"))
                 .set_engine_version(s("engine_version"))
-                .set_allocated_storage(i("allocated_storage"))
-                .set_db_port_number(i("port"))
+                .set_allocated_storage(i("allocated_storage")?)
+                .set_db_port_number(i("port")?)
                 .set_vpc_security_group_ids(
                     has(changed, "vpc_security_group_ids").then(|| strings(new.get("vpc_security_group_ids"))),
                 )
                 .set_multi_az(b("multi_az"))
-                .set_backup_retention_period(i("backup_retention_period"))
+                .set_backup_retention_period(i("backup_retention_period")?)
                 .set_deletion_protection(b("deletion_protection"))
                 .send()
                 .await?;

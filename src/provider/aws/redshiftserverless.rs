@@ -1,7 +1,8 @@
 //! Redshift Serverless: namespaces (admin credentials managed in Secrets Manager, IAM
 //! roles, log exports) and workgroups (capacity, network, routing; all updatable).
 
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop};
+use super::int32;
+use super::{absent_if, bool_prop, has, str_prop, strings, tags_prop};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -168,12 +169,12 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     props: &[
         Prop::new("name", PropKind::Str).required().replace(),
         Prop::new("namespace_name", PropKind::Str).required().replace(),
-        Prop::new("base_capacity", PropKind::Int).default("128"),
+        Prop::new("base_capacity", PropKind::Int).range(8, 1024).default("128"),
         Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)),
         Prop::new("security_group_ids", PropKind::Set(&PropKind::Str)),
         Prop::new("publicly_accessible", PropKind::Bool).default("false"),
         Prop::new("enhanced_vpc_routing", PropKind::Bool).default("false"),
-        Prop::new("port", PropKind::Int),
+        Prop::new("port", PropKind::Int).range(1, 65535),
         Prop::new("config_parameters", PropKind::Map(&PropKind::Str)),
         TAGS,
     ],
@@ -217,12 +218,12 @@ impl AwsResource for Workgroup {
             .create_workgroup()
             .workgroup_name(&name)
             .namespace_name(str_prop(p, "namespace_name").unwrap_or_default())
-            .set_base_capacity(int_prop(p, "base_capacity").map(|v| v as i32))
+            .set_base_capacity(int32(p, "base_capacity")?)
             .set_subnet_ids(p.get("subnet_ids").map(|v| strings(Some(v))))
             .set_security_group_ids(p.get("security_group_ids").map(|v| strings(Some(v))))
             .set_publicly_accessible(bool_prop(p, "publicly_accessible"))
             .set_enhanced_vpc_routing(bool_prop(p, "enhanced_vpc_routing"))
-            .set_port(int_prop(p, "port").map(|v| v as i32))
+            .set_port(int32(p, "port")?)
             .set_config_parameters(config_parameters(p))
             .set_tags(Some(rs_tags(tags_prop(p))?))
             .send()
@@ -288,18 +289,18 @@ impl AwsResource for Workgroup {
             "config_parameters",
         ];
         if fields.iter().any(|k| has(changed, k)) {
-            let i = |k: &str| if has(changed, k) { int_prop(new, k).map(|v| v as i32) } else { None };
+            let i = |k: &str| if has(changed, k) { int32(new, k) } else { Ok(None) };
             let b = |k: &str| if has(changed, k) { bool_prop(new, k) } else { None };
             let l = |k: &str| if has(changed, k) { Some(strings(new.get(k))) } else { None };
             c.redshift_serverless
                 .update_workgroup()
                 .workgroup_name(id)
-                .set_base_capacity(i("base_capacity"))
+                .set_base_capacity(i("base_capacity")?)
                 .set_subnet_ids(l("subnet_ids"))
                 .set_security_group_ids(l("security_group_ids"))
                 .set_publicly_accessible(b("publicly_accessible"))
                 .set_enhanced_vpc_routing(b("enhanced_vpc_routing"))
-                .set_port(i("port"))
+                .set_port(i("port")?)
                 .set_config_parameters(if has(changed, "config_parameters") { config_parameters(new) } else { None })
                 .send()
                 .await?;

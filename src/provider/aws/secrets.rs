@@ -11,7 +11,7 @@ use aws_sdk_secretsmanager::types::Tag;
 use serde_json::{json, Map, Value};
 
 const GENERATE: &[Prop] = &[
-    Prop::new("length", PropKind::Int).default("32"),
+    Prop::new("length", PropKind::Int).range(1, 4096).default("32"),
     Prop::new("exclude_punctuation", PropKind::Bool).default("true"),
     Prop::new("exclude_characters", PropKind::Str),
     // With `json_key`, the secret is a JSON document: `template` plus this key.
@@ -27,7 +27,7 @@ pub static SECRET: TypeSchema = TypeSchema {
         Prop::new("description", PropKind::Str),
         Prop::new("kms_key_id", PropKind::Str),
         Prop::new("generate", PropKind::Object(GENERATE)).replace(),
-        Prop::new("recovery_window_in_days", PropKind::Int).default("7"),
+        Prop::new("recovery_window_in_days", PropKind::Int).range(0, 30).default("7"),
         TAGS,
     ],
     attrs: &["id", "arn"],

@@ -45,6 +45,20 @@ pub(crate) fn str_prop<'a>(p: &'a Props, name: &str) -> Option<&'a str> {
     p.get(name).and_then(Value::as_str)
 }
 
+/// An integer property as AWS's 32-bit integer: a value that does not fit is an error,
+/// never a different number (config checks ranges first; this guards values that come
+/// from references, known only at apply).
+pub(crate) fn int32(p: &Props, name: &str) -> Result<Option<i32>, ProviderError> {
+    int_prop(p, name).map(|v| to_i32(name, v)).transpose()
+}
+
+/// `v` as a 32-bit integer, or an error naming `what`.
+pub(crate) fn to_i32(what: &str, v: i64) -> Result<i32, ProviderError> {
+    i32::try_from(v).map_err(|_| {
+        ProviderError::new("InvalidParameterValue", format!("`{what}` = {v} does not fit AWS's 32-bit integers"))
+    })
+}
+
 pub(crate) fn bool_prop(p: &Props, name: &str) -> Option<bool> {
     p.get(name).and_then(Value::as_bool)
 }
