@@ -140,17 +140,17 @@ fn scalar(value: String, style: TScalarStyle) -> Kind {
         "" | "~" | "null" | "Null" | "NULL" => Kind::Null,
         "true" | "True" | "TRUE" => Kind::Bool(true),
         "false" | "False" | "FALSE" => Kind::Bool(false),
-        _ => {
-            if let Ok(i) = value.parse::<i64>() {
-                Kind::Int(i)
-            } else if value.chars().any(|c| c.is_ascii_digit())
-                && value.chars().all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '-' | '+'))
-            {
-                value.parse::<f64>().map(Kind::Float).unwrap_or(Kind::Str(value))
-            } else {
-                Kind::Str(value)
-            }
-        }
+        // A number only when writing it back gives the very same text: `3.10`, `8.0`, `1e3`,
+        // `0100` or `+5` stay text, so a version or a name is never silently changed
+        // (`3.10` as a number is `3.1`). Where a number is expected, such text is refused.
+        _ => match value.parse::<i64>() {
+            Ok(i) if i.to_string() == value => Kind::Int(i),
+            Ok(_) => Kind::Str(value),
+            Err(_) => match value.parse::<f64>() {
+                Ok(f) if f.is_finite() && f.to_string() == value => Kind::Float(f),
+                _ => Kind::Str(value),
+            },
+        },
     }
 }
 
@@ -200,6 +200,24 @@ mod tests {
         assert_eq!(c.kind, Kind::Str("true".into()));
         assert_eq!((c.span.line, c.span.col), (3, 6));
         assert_eq!(n.get("a").unwrap().kind, Kind::Int(1));
+        // Scalars whose number would read back differently keep their text.
+        let n = p("v: [3.10, 8.0, 1e3, 0100, +5, 2.5, -3]\n").unwrap();
+        let kinds: Vec<Kind> = match &n.get("v").unwrap().kind {
+            Kind::Seq(items) => items.iter().map(|i| i.kind.clone()).collect(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            kinds,
+            vec![
+                Kind::Str("3.10".into()),
+                Kind::Str("8.0".into()),
+                Kind::Str("1e3".into()),
+                Kind::Str("0100".into()),
+                Kind::Str("+5".into()),
+                Kind::Float(2.5),
+                Kind::Int(-3)
+            ]
+        );
     }
 
     #[test]

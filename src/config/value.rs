@@ -356,4 +356,25 @@ mod tests {
         let q = "resources:\n  q:\n    type: aws.logs.log_group\n    properties: { name: x, retention_in_days: 0 }\n";
         assert!(errors(q)[0].contains("`retention_in_days` must be from 1 to 3653; 0 is not"), "{:?}", errors(q));
     }
+
+    #[test]
+    fn numbers_written_where_text_is_expected_keep_their_text() {
+        let (env, _) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
+        let yaml = "resources:\n  conf:\n    type: aws.msk.configuration\n    properties: { name: c, kafka_versions: [3.10], server_properties: x }\n  db:\n    type: aws.rds.cluster\n    properties: { cluster_identifier: a, engine: aurora-mysql, engine_version: 8.0, master_username: admin }\n  b:\n    type: aws.s3.bucket\n    properties: { bucket: 1e3 }\n";
+        let stack = parse_stack(
+            &Arc::new(PathBuf::from("stacks/t.yaml")),
+            yaml,
+            "t",
+            &env.expect("env"),
+            &crate::testutil::catalog(),
+        )
+        .unwrap_or_else(|d| panic!("{d:?}"));
+        let lit = |r: &str, p: &str| match &stack.resources.iter().find(|x| x.name == r).unwrap().props[p] {
+            crate::expr::Expr::Lit(v) => v.clone(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(lit("conf", "kafka_versions"), serde_json::json!(["3.10"]), "not 3.1");
+        assert_eq!(lit("db", "engine_version"), serde_json::json!("8.0"), "not 8");
+        assert_eq!(lit("b", "bucket"), serde_json::json!("1e3"), "not 1000");
+    }
 }
