@@ -79,15 +79,26 @@ impl Node {
 /// Parse one YAML document. Anchors/aliases are resolved; a syntax error becomes a
 /// diagnostic pointing at the place the parser stopped.
 pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Node, Diagnostic> {
-    let mut b = Builder { file: file.clone(), stack: Vec::new(), root: None, anchors: Vec::new(), docs: 0 };
+    let mut b = Builder {
+        file: file.clone(),
+        stack: Vec::new(),
+        root: None,
+        anchors: Vec::new(),
+        docs: 0,
+        problems: Vec::new(),
+    };
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut b, false) {
+    if let Err(e) = parser.load(&mut b, true) {
         let m = e.marker();
         return Err(Diagnostic::error("Invalid YAML syntax", e.info().to_string())
             .at(&Span::new(file, m.line(), m.col() + 1))
             .hint(
                 "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket)",
             ));
+    }
+    // What YAML allows but this tool cannot mean is refused, never guessed at.
+    if let Some(first) = b.problems.into_iter().min_by_key(|d| d.span.as_ref().map(|s| (s.line, s.col))) {
+        return Err(first);
     }
     Ok(b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }))
 }
@@ -103,11 +114,24 @@ struct Builder {
     root: Option<Node>,
     anchors: Vec<(usize, Node)>,
     docs: usize,
+    /// Duplicate keys, explicit tags, further documents, keys that are not text.
+    problems: Vec<Diagnostic>,
 }
 
 impl Builder {
     fn span(&self, m: Marker) -> Span {
         Span::new(&self.file, m.line(), m.col() + 1)
+    }
+
+    /// Explicit tags (`!Ref vpc`, `!!int "1"`) would change what a value means.
+    fn refuse_tag(&mut self, tag: Option<&yaml_rust2::parser::Tag>, span: &Span) {
+        if let Some(t) = tag {
+            self.problems.push(
+                Diagnostic::error("Unsupported YAML tag", format!("`{}{}` is a YAML tag, which cloudbridge does not read", t.handle, t.suffix))
+                    .at(span)
+                    .hint("remove the tag; references are written `${resource.attribute}`, and text that looks like another type is quoted"),
+            );
+        }
     }
 
     fn push_value(&mut self, node: Node, anchor: usize) {
@@ -123,10 +147,39 @@ impl Builder {
             Some(Frame::Seq(items, _, _)) => items.push(node),
             Some(Frame::Map(entries, _, pending, _)) => match pending.take() {
                 None => {
-                    let name = node.scalar_text().unwrap_or_else(|| format!("<{}>", node.type_name()));
+                    let name = match &node.kind {
+                        Kind::Null | Kind::Seq(_) | Kind::Map(_) => {
+                            self.problems.push(
+                                Diagnostic::error(
+                                    "Invalid key",
+                                    format!("a key must be text, not {}", node.type_name()),
+                                )
+                                .at(&node.span)
+                                .hint("write the key as a plain name, such as `name:`"),
+                            );
+                            format!("<{}>", node.type_name())
+                        }
+                        _ => node.scalar_text().unwrap_or_default(),
+                    };
                     *pending = Some(Key { name, span: node.span });
                 }
-                Some(k) => entries.push((k, node)),
+                Some(k) => {
+                    if let Some((first, _)) = entries.iter().find(|(e, _)| e.name == k.name) {
+                        // YAML would keep one of them silently: an IAM `Deny` could become an `Allow`.
+                        self.problems.push(
+                            Diagnostic::error(
+                                "Duplicate key",
+                                format!(
+                                    "`{}` is already set at line {}, column {}",
+                                    k.name, first.span.line, first.span.col
+                                ),
+                            )
+                            .at(&k.span)
+                            .hint("remove one of the two, or merge them"),
+                        );
+                    }
+                    entries.push((k, node))
+                }
             },
         }
     }
@@ -158,13 +211,29 @@ impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         let span = self.span(mark);
         match ev {
-            Event::DocumentStart => self.docs += 1,
-            Event::Scalar(v, style, anchor, _) => {
+            Event::DocumentStart => {
+                self.docs += 1;
+                if self.docs == 2 {
+                    self.problems.push(
+                        Diagnostic::error("More than one document", "this file holds a second YAML document (after `---`)")
+                            .at(&span)
+                            .hint("a file holds one document: remove the `---` and what follows, or move it to a file of its own"),
+                    );
+                }
+            }
+            Event::Scalar(v, style, anchor, tag) => {
+                self.refuse_tag(tag.as_ref(), &span);
                 let node = Node { kind: scalar(v, style), span };
                 self.push_value(node, anchor);
             }
-            Event::SequenceStart(anchor, _) => self.stack.push(Frame::Seq(Vec::new(), span, anchor)),
-            Event::MappingStart(anchor, _) => self.stack.push(Frame::Map(Vec::new(), span, None, anchor)),
+            Event::SequenceStart(anchor, tag) => {
+                self.refuse_tag(tag.as_ref(), &span);
+                self.stack.push(Frame::Seq(Vec::new(), span, anchor))
+            }
+            Event::MappingStart(anchor, tag) => {
+                self.refuse_tag(tag.as_ref(), &span);
+                self.stack.push(Frame::Map(Vec::new(), span, None, anchor))
+            }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Frame::Seq(items, span, a)) => (Node { kind: Kind::Seq(items), span }, a),
@@ -189,6 +258,31 @@ mod tests {
 
     fn p(text: &str) -> Result<Node, Diagnostic> {
         parse(&Arc::new(PathBuf::from("t.yaml")), text)
+    }
+
+    fn refused(text: &str) -> String {
+        let d = p(text).unwrap_err();
+        let span = d.span.as_ref().unwrap();
+        format!("{}:{}: {}: {}", span.line, span.col, d.summary, d.detail)
+    }
+
+    #[test]
+    fn what_yaml_allows_but_cannot_be_meant_is_refused() {
+        let policy = "Statement:\n  - Effect: Deny\n    Action: s3:*\n    Effect: Allow\n";
+        assert_eq!(refused(policy), "4:5: Duplicate key: `Effect` is already set at line 2, column 5");
+        assert_eq!(
+            refused("tags:\n  team: a\n  team: b\n"),
+            "3:3: Duplicate key: `team` is already set at line 2, column 3"
+        );
+        assert!(
+            refused("vpc_id: !Ref vpc\n").contains("Unsupported YAML tag: `!Ref` is a YAML tag"),
+            "{}",
+            refused("vpc_id: !Ref vpc\n")
+        );
+        assert!(refused("a: 1\n---\nb: 2\n").contains("More than one document"));
+        assert!(refused("? [a, b]\n: 1\n").contains("Invalid key: a key must be text, not a list"));
+        assert!(refused("~: 1\n").contains("Invalid key: a key must be text, not null"));
+        assert!(p("a: 1\nb: {a: 2}\n").is_ok(), "the same key in different maps is fine");
     }
 
     #[test]
