@@ -79,6 +79,17 @@ impl Node {
 /// Parse one YAML document. Anchors/aliases are resolved; a syntax error becomes a
 /// diagnostic pointing at the place the parser stopped.
 pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Node, Diagnostic> {
+    let (node, problems) = parse_all(file, text)?;
+    match problems.into_iter().next() {
+        Some(first) => Err(first),
+        None => Ok(node),
+    }
+}
+
+/// Parse one YAML document, and list (by location) what YAML allows but this tool cannot
+/// mean: duplicate keys, explicit tags, further documents, keys that are not text. Only a
+/// syntax error stops it, so callers can report these together with their own findings.
+pub fn parse_all(file: &Arc<PathBuf>, text: &str) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
     let mut b = Builder {
         file: file.clone(),
         stack: Vec::new(),
@@ -97,10 +108,9 @@ pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Node, Diagnostic> {
             ));
     }
     // What YAML allows but this tool cannot mean is refused, never guessed at.
-    if let Some(first) = b.problems.into_iter().min_by_key(|d| d.span.as_ref().map(|s| (s.line, s.col))) {
-        return Err(first);
-    }
-    Ok(b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }))
+    let mut problems = b.problems;
+    problems.sort_by_key(|d| d.span.as_ref().map(|s| (s.line, s.col)));
+    Ok((b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }), problems))
 }
 
 enum Frame {

@@ -107,8 +107,7 @@ pub fn parse_stack(
     env: &Env,
     catalog: &Catalog,
 ) -> Result<Stack, Vec<Diagnostic>> {
-    let root = yaml::parse(file, text).map_err(|d| vec![d])?;
-    let mut out = Vec::new();
+    let (root, mut out) = yaml::parse_all(file, text).map_err(|d| vec![d])?;
     let Some(top) = expect_map(&root, "a stack file", &mut out) else {
         return Err(out);
     };
@@ -199,6 +198,10 @@ pub fn parse_stack(
             outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
+    // A resource declared twice is one duplicate key: keep the specific diagnostic.
+    let resource_dups: Vec<Option<Span>> =
+        out.iter().filter(|d| d.summary == "Duplicate resource name").map(|d| d.span.clone()).collect();
+    out.retain(|d| d.summary != "Duplicate key" || !resource_dups.contains(&d.span));
     if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
         Err(out)
     } else {
