@@ -74,7 +74,8 @@ type StepOut = (Props, Result<Option<Observed>, ProviderError>);
 struct Runner<'a> {
     plan: &'a Plan,
     steps: Vec<Step>,
-    types: Vec<&'static TypeSchema>,
+    /// Each step's type (known for every step: `schedule` kept only those).
+    types: Vec<Option<&'static TypeSchema>>,
     provider: Arc<dyn Provider>,
     opts: &'a ApplyOptions,
     progress: &'a dyn Progress,
@@ -90,6 +91,7 @@ impl Visitor for Runner<'_> {
     fn start(&mut self, i: usize) -> Option<Task<StepOut>> {
         let step = &self.steps[i];
         let change = self.plan.change(&step.address)?;
+        let ty = self.types[i]?;
         let state = &self.journal.state;
         let resolved: Props =
             change.config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| state_lookup(state, r)))).collect();
@@ -112,7 +114,7 @@ impl Visitor for Runner<'_> {
             return Some(Box::pin(async move { (resolved, Err(err)) }));
         }
         let provider = self.provider.clone();
-        let (ty, kind, address, changed) = (self.types[i], step.kind, step.address.clone(), change.changed.clone());
+        let (kind, address, changed) = (step.kind, step.address.clone(), change.changed.clone());
         let timeout = match kind {
             StepKind::Create => change.timeouts.create,
             StepKind::Update => change.timeouts.update,
@@ -152,7 +154,9 @@ impl Visitor for Runner<'_> {
     }
 
     async fn finish(&mut self, i: usize, elapsed: Duration, out: Result<StepOut, String>) -> bool {
-        let (address, kind, ty) = (self.steps[i].address.clone(), self.steps[i].kind, self.types[i]);
+        let (address, kind) = (self.steps[i].address.clone(), self.steps[i].kind);
+        // Only steps that started finish, and a step starts only with its type known.
+        let Some(ty) = self.types[i] else { return false };
         self.opts.interrupt.finished(&address);
         let (sent, res) = out.unwrap_or_else(|panic| (Props::new(), Err(ProviderError::new("InternalError", panic))));
         let ok = res.is_ok();
@@ -217,12 +221,9 @@ pub async fn apply(
     opts: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyOutcome {
-    let steps: Vec<Step> = schedule(plan, &state)
-        .into_iter()
-        .filter(|s| plan.change(&s.address).is_some_and(|c| opts.catalog.lookup(&c.ty).is_some()))
-        .collect();
-    let types: Vec<&'static TypeSchema> =
-        steps.iter().filter_map(|s| plan.change(&s.address).and_then(|c| opts.catalog.lookup(&c.ty))).collect();
+    let steps: Vec<Step> = schedule(plan, &state, |c| opts.catalog.lookup(&c.ty).is_some());
+    let types: Vec<Option<&'static TypeSchema>> =
+        steps.iter().map(|s| plan.change(&s.address).and_then(|c| opts.catalog.lookup(&c.ty))).collect();
     let deps: Vec<Vec<usize>> = steps.iter().map(|s| s.deps.clone()).collect();
     let mut runner = Runner {
         plan,

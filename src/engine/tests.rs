@@ -279,3 +279,23 @@ async fn a_panicking_step_is_blamed_on_itself() {
     assert!(out.state.get("sg").is_some(), "the step running beside it completed and was recorded");
     assert_eq!(out.skipped, vec![("rt".to_string(), "subnet".to_string())]);
 }
+
+#[tokio::test]
+async fn a_change_of_a_type_this_build_does_not_know_is_left_out_without_reordering_the_rest() {
+    // A saved plan from a newer cloudbridge may name a type this one lacks: its step is
+    // left out, and the others still run in dependency order.
+    let (st, g) = stack(NET);
+    let mut plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let mut unknown = plan.changes[0].clone();
+    unknown.address = "aaa_newer".into();
+    unknown.ty = "aws.newer.thing".into();
+    unknown.dependencies = Vec::new();
+    plan.changes.insert(0, unknown);
+    let mem = Arc::new(MemoryProvider::new());
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    assert!(out.failures.is_empty() && out.skipped.is_empty(), "{:?} {:?}", out.failures, out.skipped);
+    let calls = mem.calls();
+    assert!(position(&calls, "create aws.ec2.vpc") < position(&calls, "create aws.ec2.subnet"));
+    assert!(position(&calls, "create aws.ec2.subnet") < position(&calls, "create aws.ec2.route_table"));
+    assert_eq!(out.state.resources.len(), 4);
+}

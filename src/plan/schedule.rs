@@ -6,7 +6,7 @@ use super::{Action, Change, Plan};
 use crate::state::State;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum StepKind {
     Create,
     Update,
@@ -58,12 +58,13 @@ pub struct Step {
 /// The steps of `plan`, in plan order, with their dependencies: creates and updates wait
 /// for the creates and updates of what they reference; a replacement is destroyed before
 /// it is created again; a deletion waits until nothing that depended on it (as `state`
-/// records) still does.
-pub fn schedule(plan: &Plan, state: &State) -> Vec<Step> {
+/// records) still does. Changes for which `keep` is false (a type this build does not
+/// know) get no step, and nothing waits for them.
+pub fn schedule(plan: &Plan, state: &State, keep: impl Fn(&Change) -> bool) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
-    let mut index: BTreeMap<(String, u8), usize> = BTreeMap::new();
-    let key = |a: &str, k: StepKind| (a.to_string(), k as u8);
-    for c in &plan.changes {
+    let mut index: BTreeMap<(String, StepKind), usize> = BTreeMap::new();
+    let key = |a: &str, k: StepKind| (a.to_string(), k);
+    for c in plan.changes.iter().filter(|c| keep(c)) {
         let kinds: &[StepKind] = match c.action {
             Action::NoOp => &[],
             Action::Create => &[StepKind::Create],
