@@ -58,8 +58,9 @@ pub trait ResourceOps: Send + Sync {
     /// For [`Identity::Generated`] types: live resources carrying the ownership tags of
     /// `p`. Candidates only: the lifecycle reads them and checks the tags itself.
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError>;
-    /// For [`Identity::Named`] types: the ID of the live resource with the name in `p`,
-    /// whoever owns it, or `None` when the name is free.
+    /// For [`Identity::Named`] types: the ID a resource with the name in `p` has, whoever
+    /// owns it, or `None` when the name is free. It may be an ID that does not exist:
+    /// the lifecycle reads it before deciding.
     async fn existing_id(
         &self,
         ty: &'static TypeSchema,

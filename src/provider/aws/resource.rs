@@ -131,8 +131,10 @@ pub(crate) trait AwsResource: Sync {
     async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
         Ok(Readiness::Ready)
     }
-    /// For types whose schema declares [`crate::schema::Identity::Named`]: the ID of the
-    /// live resource with the name in `p`, whoever owns it (`None`: the name is free).
+    /// For types whose schema declares [`crate::schema::Identity::Named`]: the ID a
+    /// resource with the name in `p` has, whoever owns it. Where the ID follows from the
+    /// name (an ARN, `bucket/key`) it is returned without a call, and the lifecycle's read
+    /// tells whether it exists; where AWS assigns it, `None` means the name is free.
     /// Types whose name is their ID (`Identity::Name`) need not implement it.
     async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
         Ok(None)

@@ -247,10 +247,8 @@ impl Object {
 
 #[async_trait]
 impl AwsResource for Object {
-    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        let (Some(bucket), Some(key)) = (str_prop(p, "bucket"), str_prop(p, "key")) else { return Ok(None) };
-        let id = format!("{bucket}/{key}");
-        Ok(self.read(c, std::slice::from_ref(&id)).await?.into_iter().flatten().next().map(|_| id))
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(str_prop(p, "bucket").zip(str_prop(p, "key")).map(|(bucket, key)| format!("{bucket}/{key}")))
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {

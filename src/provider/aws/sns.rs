@@ -43,8 +43,7 @@ const ATTRS: &[(&str, &str)] =
 impl AwsResource for Topic {
     async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
         let Some(name) = str_prop(p, "name") else { return Ok(None) };
-        let arn = c.arn_of(&TOPIC, name).await?;
-        Ok(absent_if(c.sns.get_topic_attributes().topic_arn(&arn).send().await, "NotFound")?.map(|_| arn))
+        Ok(Some(c.arn_of(&TOPIC, name).await?))
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
