@@ -72,7 +72,7 @@ impl ErrorKind {
         } else if code.contains("AccessDenied") || code.contains("Unauthorized") || code == "403" || code == "Forbidden"
         {
             ErrorKind::AccessDenied
-        } else if code.contains("Throttl") || code.contains("TooManyRequests") || code == "RequestLimitExceeded" {
+        } else if is_throttling_code(code) {
             ErrorKind::Transient
         } else if code == "WaitTimeout" || code == "Interrupted" {
             ErrorKind::Timeout
@@ -101,6 +101,11 @@ impl ErrorKind {
     }
 }
 
+/// Codes by which a service says "too many requests": it refused before doing anything.
+fn is_throttling_code(code: &str) -> bool {
+    ["Throttl", "TooManyRequests", "RequestLimitExceeded", "SlowDown"].iter().any(|c| code.contains(c))
+}
+
 /// An error from the cloud: its error code and message, as AWS gave them.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{code}: {message}")]
@@ -126,7 +131,7 @@ impl ProviderError {
 
     /// A throttling answer: the cloud refused the request before doing anything.
     pub fn is_throttling(&self) -> bool {
-        ["Throttl", "TooManyRequests", "RequestLimitExceeded", "SlowDown"].iter().any(|c| self.code.contains(c))
+        is_throttling_code(&self.code)
     }
 
     /// The same error, marked as one after which the resource `id` exists.

@@ -76,11 +76,6 @@ where
     }
 }
 
-/// True for "it is already gone" error codes.
-pub fn is_not_found(e: &ProviderError) -> bool {
-    e.kind == crate::provider::ErrorKind::NotFound
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

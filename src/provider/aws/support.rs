@@ -8,10 +8,7 @@ use std::collections::BTreeMap;
 /// For errors after the main create call succeeded (configuring what was just created):
 /// the resource exists, so the error carries its ID and it gets recorded, never orphaned.
 pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError + '_ {
-    move |mut e| {
-        e.created_id = Some(id.to_string());
-        e
-    }
+    move |e| e.with_created(id)
 }
 
 /// Whether `name` is among the changed properties.
