@@ -145,3 +145,122 @@ pub enum StateCommand {
         address: String,
     },
 }
+
+/// Exit code of a usage error. Not clap's 2: under `--detailed-exitcode` 2 means "the plan
+/// has changes", and a typo in a CI job must not read as that.
+pub const USAGE_ERROR: i32 = 1;
+
+/// Terraform spells long flags with one dash (`-out=tfplan`, `-detailed-exitcode`,
+/// `-target=x`). Each argument that is one of this CLI's long flags written that way is
+/// read as the long flag; anything else (short flags such as `-e`, values) is left alone.
+pub fn normalize_args(args: impl IntoIterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    use clap::CommandFactory;
+    fn longs(cmd: &clap::Command, out: &mut Vec<String>) {
+        out.extend(cmd.get_arguments().filter_map(|a| a.get_long().map(str::to_string)));
+        for sub in cmd.get_subcommands() {
+            longs(sub, out);
+        }
+    }
+    let mut known = Vec::new();
+    longs(&Cli::command(), &mut known);
+    let mut out = Vec::new();
+    let mut rest = false;
+    for arg in args {
+        let rewritten = match arg.to_str() {
+            _ if rest => None,
+            Some("--") => {
+                rest = true;
+                None
+            }
+            Some(s) if s.len() > 2 && s.starts_with('-') && !s.starts_with("--") => {
+                let name = s[1..].split('=').next().unwrap_or_default();
+                known.iter().any(|k| k == name).then(|| format!("-{s}").into())
+            }
+            _ => None,
+        };
+        out.push(rewritten.unwrap_or(arg));
+    }
+    out
+}
+
+/// Parse the command line. `Err` holds what to print and the exit code: 0 for `--help`
+/// and `--version`, [`USAGE_ERROR`] for every usage error.
+pub fn parse(args: impl IntoIterator<Item = std::ffi::OsString>) -> Result<Cli, (String, i32)> {
+    Cli::try_parse_from(normalize_args(args)).map_err(|e| {
+        let code = if e.use_stderr() { USAGE_ERROR } else { 0 };
+        (e.render().to_string(), code)
+    })
+}
+
+/// Log filter for `-v`: cloudbridge's own events at the chosen level, the SDK's and the
+/// HTTP stack's at most at INFO. Their DEBUG and TRACE events print request and response
+/// bodies and signed headers (passwords, session tokens), which must never be shown.
+pub fn log_filter(verbose: u8) -> tracing_subscriber::filter::Targets {
+    use tracing_subscriber::filter::LevelFilter;
+    let own = match verbose {
+        0 => LevelFilter::WARN,
+        1 => LevelFilter::INFO,
+        2 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    };
+    tracing_subscriber::filter::Targets::new()
+        .with_default(own.min(LevelFilter::INFO))
+        .with_target("cloudbridge", own)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(line: &str) -> Vec<std::ffi::OsString> {
+        line.split_whitespace().map(Into::into).collect()
+    }
+
+    #[test]
+    fn terraform_single_dash_long_flags_are_read_as_long_flags() {
+        let got = normalize_args(args("cloudbridge plan -e prod -detailed-exitcode -out=tf.plan -target x -v -- -out"));
+        assert_eq!(
+            got,
+            args("cloudbridge plan -e prod --detailed-exitcode --out=tf.plan --target x -v -- -out"),
+            "short flags, values and everything after `--` stay as written"
+        );
+        let cli = parse(args("cloudbridge plan -e prod -detailed-exitcode -out=tf.plan -target=db")).unwrap();
+        match cli.command {
+            Command::Plan { detailed_exitcode, out, plan, .. } => {
+                assert!(detailed_exitcode);
+                assert_eq!(out.unwrap(), PathBuf::from("tf.plan"));
+                assert_eq!(plan.targets, vec!["db".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_exit_1_never_2() {
+        for line in [
+            "cloudbridge plan -e prod --detailed-exitcod",
+            "cloudbridge plan -e prod --parallelism 0",
+            "cloudbridge plan",
+            "cloudbridge plan -e",
+            "cloudbridge nonsense",
+            "cloudbridge plan -e prod -bogus-flag",
+        ] {
+            let (msg, code) = parse(args(line)).unwrap_err();
+            assert_eq!(code, USAGE_ERROR, "{line}: {msg}");
+            assert!(msg.starts_with("error:"), "{line}: {msg}");
+        }
+        assert_eq!(parse(args("cloudbridge --version")).unwrap_err().1, 0);
+        assert_eq!(parse(args("cloudbridge plan --help")).unwrap_err().1, 0);
+    }
+
+    #[test]
+    fn sdk_and_http_logs_never_go_below_info() {
+        let f = log_filter(3);
+        let enabled = |target: &str, level| f.would_enable(target, &level);
+        assert!(enabled("cloudbridge::provider", tracing::Level::TRACE));
+        for target in ["aws_smithy_runtime::client::orchestrator", "aws_sigv4::http_request", "hyper::proto", "h2"] {
+            assert!(!enabled(target, tracing::Level::DEBUG), "{target}");
+            assert!(enabled(target, tracing::Level::INFO), "{target}");
+        }
+    }
+}

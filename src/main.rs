@@ -1,21 +1,27 @@
 //! The `cloudbridge` binary: parses flags, runs the command, renders errors as a cause
 //! followed by `hint:` lines, and exits with the documented code.
 
-use clap::Parser;
-use cloudbridge::cli::Cli;
+use cloudbridge::cli;
 use cloudbridge::commands::{self, exit, CliError};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 fn main() {
-    let cli = Cli::parse();
-    let level = match cli.verbose {
-        0 => tracing::Level::WARN,
-        1 => tracing::Level::INFO,
-        2 => tracing::Level::DEBUG,
-        _ => tracing::Level::TRACE,
+    let cli = match cli::parse(std::env::args_os()) {
+        Ok(cli) => cli,
+        Err((message, code)) => {
+            if code == 0 {
+                print!("{message}");
+            } else {
+                eprint!("{message}");
+            }
+            std::process::exit(code);
+        }
     };
     let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none();
     if cli.verbose > 0 {
-        tracing_subscriber::fmt().with_max_level(level).with_writer(std::io::stderr).with_ansi(color).init();
+        let fmt = tracing_subscriber::fmt::layer().with_writer(std::io::stderr).with_ansi(color);
+        tracing_subscriber::registry().with(fmt).with(cli::log_filter(cli.verbose)).init();
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
