@@ -11,6 +11,7 @@ pub mod diag;
 pub mod engine;
 pub mod expr;
 pub mod graph;
+pub mod json;
 pub mod ownership;
 pub mod plan;
 pub mod provider;

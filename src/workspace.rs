@@ -5,6 +5,7 @@ use crate::config::{self, Env, Stack};
 use crate::diag::{Diagnostic, Span};
 use crate::graph::{self, DepGraph};
 use crate::schema::Catalog;
+use crate::yaml;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -62,20 +63,45 @@ fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
     diags
 }
 
-/// Read `dir/rel`; errors name `rel`, as the user wrote it.
+/// Read `dir/rel`; errors name `rel`, as the user wrote it. At most
+/// [`yaml::MAX_FILE_BYTES`] are read (`stack: /dev/zero` must not read gigabytes), and a
+/// byte that is not UTF-8 is located.
 fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
+    use std::io::Read;
     let path = if rel.is_absolute() { rel.to_path_buf() } else { dir.join(rel) };
-    std::fs::read_to_string(&path).map_err(|e| {
+    let fail = |summary: &'static str, why: String, hint: String, span: Span| {
+        Diagnostic::error(summary, format!("cannot read {what} `{}`: {why}", rel.display())).at(&span).hint(hint)
+    };
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(&path).and_then(|f| f.take(yaml::MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
+    if let Err(e) = read {
         let (summary, why, hint) = match e.kind() {
             std::io::ErrorKind::NotFound => ("Missing file", "it does not exist".to_string(), hint),
-            std::io::ErrorKind::InvalidData => {
-                ("Unreadable file", "it is not UTF-8 text".to_string(), "save the file as UTF-8 YAML".to_string())
+            std::io::ErrorKind::IsADirectory => {
+                ("Unreadable file", "it is a directory".to_string(), "name a YAML file".to_string())
             }
             _ => ("Unreadable file", e.to_string(), "check the file's permissions".to_string()),
         };
-        Diagnostic::error(summary, format!("cannot read {what} `{}`: {why}", rel.display()))
-            .at(&Span::file(rel))
-            .hint(hint)
+        return Err(fail(summary, why, hint, Span::file(rel)));
+    }
+    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
+        return Err(fail(
+            "File too large",
+            format!("it is larger than {} MiB", yaml::MAX_FILE_BYTES / (1024 * 1024)),
+            "check that the path names the YAML file you mean; split a stack this large".to_string(),
+            Span::file(rel),
+        ));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let good = std::str::from_utf8(&e.as_bytes()[..e.utf8_error().valid_up_to()]).unwrap_or_default();
+        let line = good.matches('\n').count() + 1;
+        let col = good.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
+        fail(
+            "Unreadable file",
+            "it is not UTF-8 text".to_string(),
+            "save the file as UTF-8; the first byte that is not UTF-8 is here".to_string(),
+            Span::new(&Arc::new(rel.to_path_buf()), line, col),
+        )
     })
 }
 
@@ -127,7 +153,8 @@ pub fn load(
     catalog: &Catalog,
 ) -> Result<Workspace, Vec<Diagnostic>> {
     let (env, mut diags) = env_parts(dir, env_name);
-    let env_ok = env.is_some() && diags.is_empty();
+    let env_read = env.is_some();
+    let env_ok = env_read && diags.is_empty();
     // Without a readable env, the stack is still checked (its variables cannot be).
     let env = env.unwrap_or_else(|| Env {
         name: env_name.into(),
@@ -141,9 +168,27 @@ pub fn load(
     });
     let stack_rel: PathBuf = match (stack_override, &env.stack) {
         (Some(s), _) => s.to_path_buf(),
-        (None, Some((s, _))) => PathBuf::from(s),
+        (None, Some((s, span))) => {
+            // The env file is shared and reviewed less than the stack: it may only name a
+            // stack inside the project, never `../../etc/passwd` or an absolute path.
+            let p = PathBuf::from(s);
+            if p.components().any(|c| !matches!(c, std::path::Component::Normal(_) | std::path::Component::CurDir)) {
+                diags.push(
+                    Diagnostic::error(
+                        "Stack outside the project",
+                        format!("`stack: {s}` names a file outside the project directory"),
+                    )
+                    .at(span)
+                    .hint("name the stack relative to the project directory, such as `stacks/main.yaml`, without `..`; or pass `--stack FILE`"),
+                );
+                return Err(diags);
+            }
+            p
+        }
         (None, None) => {
-            if env_ok || diags.iter().all(|d| d.summary != "Missing file") {
+            // Only an env that could be read, and whose `stack:` is not already reported
+            // (as a list, say), can be said to lack `stack:`.
+            if env_read && !diags.iter().any(|d| d.detail.starts_with("`stack`")) {
                 diags.push(crate::config::missing_stack(&env));
             }
             return Err(diags);

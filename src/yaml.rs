@@ -86,31 +86,104 @@ pub fn parse(file: &Arc<PathBuf>, text: &str) -> Result<Node, Diagnostic> {
     }
 }
 
+/// The most nested collections a file may have. The parser and everything after it walk
+/// the tree, and 5,000 levels of `- - -` (10 KB) would overflow the stack.
+pub const MAX_DEPTH: usize = 64;
+/// The most nodes a document may expand to, aliases included: a 1 KB "billion laughs"
+/// file would otherwise grow to gigabytes.
+pub const MAX_NODES: usize = 250_000;
+/// The largest stack or env file read, in bytes.
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+const MERGE_KEY: &str = "<<";
+
 /// Parse one YAML document, and list (by location) what YAML allows but this tool cannot
 /// mean: duplicate keys, explicit tags, further documents, keys that are not text. Only a
-/// syntax error stops it, so callers can report these together with their own findings.
+/// syntax error or an exceeded limit stops it, so callers can report these together with
+/// their own findings. Merge keys (`<<: *base`) are applied; a UTF-8 byte order mark is
+/// skipped.
 pub fn parse_all(file: &Arc<PathBuf>, text: &str) -> Result<(Node, Vec<Diagnostic>), Diagnostic> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut b = Builder {
         file: file.clone(),
         stack: Vec::new(),
         root: None,
         anchors: Vec::new(),
         docs: 0,
+        nodes: 0,
         problems: Vec::new(),
     };
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut b, true) {
-        let m = e.marker();
-        return Err(Diagnostic::error("Invalid YAML syntax", e.info().to_string())
-            .at(&Span::new(file, m.line(), m.col() + 1))
-            .hint(
-                "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket)",
-            ));
+    // Driven event by event (the parser's own `load` recurses once per level), so depth and
+    // size are checked before they can do harm.
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            let (summary, hint) = syntax_hint(e.info());
+            let col = if e.info().contains("tab") { tab_column(text, m.line(), m.col()) } else { m.col() + 1 };
+            Diagnostic::error(summary, e.info().to_string()).at(&Span::new(file, m.line(), col)).hint(hint)
+        })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        let span = b.span(mark);
+        let opens = matches!(ev, Event::SequenceStart(..) | Event::MappingStart(..));
+        if opens && b.stack.len() >= MAX_DEPTH {
+            return Err(Diagnostic::error(
+                "Too deeply nested",
+                format!("the document nests lists and maps more than {MAX_DEPTH} levels deep"),
+            )
+            .at(&span)
+            .hint("a stack needs only a few levels; flatten this value"));
+        }
+        b.on_event(ev, mark);
+        if b.nodes > MAX_NODES {
+            return Err(Diagnostic::error(
+                "Document too large",
+                format!("the document expands to more than {MAX_NODES} values (aliases count each time they are used)"),
+            )
+            .at(&span)
+            .hint("use fewer aliases of large anchors, or split the stack"),
+            );
+        }
     }
     // What YAML allows but this tool cannot mean is refused, never guessed at.
     let mut problems = b.problems;
     problems.sort_by_key(|d| d.span.as_ref().map(|s| (s.line, s.col)));
     Ok((b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }), problems))
+}
+
+/// The summary and hint for a syntax error the parser reported.
+fn syntax_hint(info: &str) -> (&'static str, &'static str) {
+    if info.contains("tab") {
+        ("Invalid YAML syntax", "indent with spaces: YAML does not allow tabs for indentation")
+    } else if info.contains("recursion limit") {
+        ("Too deeply nested", "a stack needs only a few levels; flatten this value")
+    } else if info.contains("unknown anchor") {
+        ("Invalid YAML syntax", "define the anchor (`&name`) before the alias (`*name`) that uses it")
+    } else {
+        (
+            "Invalid YAML syntax",
+            "fix the YAML syntax at this position (indentation, a missing `:` or an unclosed quote or bracket)",
+        )
+    }
+}
+
+/// The column of the tab a tab error is about: the last one on the line at or before where
+/// the parser stopped (it reports the position after the tab).
+fn tab_column(text: &str, line: usize, col: usize) -> usize {
+    let l = text.lines().nth(line.saturating_sub(1)).unwrap_or_default();
+    let chars: Vec<char> = l.chars().collect();
+    let upto = col.min(chars.len().saturating_sub(1));
+    (0..=upto).rev().find(|&i| chars.get(i) == Some(&'\t')).map_or(col + 1, |i| i + 1)
+}
+
+/// The number of nodes in a tree (what an alias of it adds).
+fn size(node: &Node) -> usize {
+    1 + match &node.kind {
+        Kind::Seq(items) => items.iter().map(size).sum(),
+        Kind::Map(entries) => entries.iter().map(|(_, v)| size(v)).sum(),
+        _ => 0,
+    }
 }
 
 enum Frame {
@@ -122,8 +195,11 @@ struct Builder {
     file: Arc<PathBuf>,
     stack: Vec<Frame>,
     root: Option<Node>,
-    anchors: Vec<(usize, Node)>,
+    /// Anchored nodes with their sizes.
+    anchors: Vec<(usize, Node, usize)>,
     docs: usize,
+    /// Nodes built so far, aliases counted at their full size.
+    nodes: usize,
     /// Duplicate keys, explicit tags, further documents, keys that are not text.
     problems: Vec<Diagnostic>,
 }
@@ -131,6 +207,42 @@ struct Builder {
 impl Builder {
     fn span(&self, m: Marker) -> Span {
         Span::new(&self.file, m.line(), m.col() + 1)
+    }
+
+    /// Apply merge keys (`<<: *base`, `<<: [*a, *b]`) as YAML defines them: keys written in
+    /// the map win, then the merged maps in the order given. Anything else after `<<` is refused.
+    fn merge(&mut self, entries: Vec<(Key, Node)>) -> Vec<(Key, Node)> {
+        if !entries.iter().any(|(k, _)| k.name == MERGE_KEY) {
+            return entries;
+        }
+        let (merges, mut own): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| k.name == MERGE_KEY);
+        for (key, value) in merges {
+            let sources: Vec<Node> = match value.kind {
+                Kind::Map(_) => vec![value],
+                Kind::Seq(items) if items.iter().all(|i| matches!(i.kind, Kind::Map(_))) => items,
+                _ => {
+                    self.problems.push(
+                        Diagnostic::error("Invalid merge key", "`<<` merges a map, or a list of maps, into this map")
+                            .at(&key.span)
+                            .hint("write `<<: *anchor` where `&anchor` names a map"),
+                    );
+                    continue;
+                }
+            };
+            for source in sources {
+                if let Kind::Map(merged) = source.kind {
+                    for (k, v) in merged {
+                        if !own.iter().any(|(o, _)| o.name == k.name) {
+                            // Reported where the merge is, as for any alias: one anchor
+                            // may be merged in many places.
+                            let at = key.span.clone();
+                            own.push((Key { span: at.clone(), ..k }, Node { span: at, ..v }));
+                        }
+                    }
+                }
+            }
+        }
+        own
     }
 
     /// Explicit tags (`!Ref vpc`, `!!int "1"`) would change what a value means.
@@ -146,7 +258,8 @@ impl Builder {
 
     fn push_value(&mut self, node: Node, anchor: usize) {
         if anchor > 0 {
-            self.anchors.push((anchor, node.clone()));
+            let n = size(&node);
+            self.anchors.push((anchor, node.clone(), n));
         }
         match self.stack.last_mut() {
             None => {
@@ -232,29 +345,43 @@ impl MarkedEventReceiver for Builder {
                 }
             }
             Event::Scalar(v, style, anchor, tag) => {
+                self.nodes += 1;
                 self.refuse_tag(tag.as_ref(), &span);
                 let node = Node { kind: scalar(v, style), span };
                 self.push_value(node, anchor);
             }
             Event::SequenceStart(anchor, tag) => {
+                self.nodes += 1;
                 self.refuse_tag(tag.as_ref(), &span);
                 self.stack.push(Frame::Seq(Vec::new(), span, anchor))
             }
             Event::MappingStart(anchor, tag) => {
+                self.nodes += 1;
                 self.refuse_tag(tag.as_ref(), &span);
                 self.stack.push(Frame::Map(Vec::new(), span, None, anchor))
             }
             Event::SequenceEnd | Event::MappingEnd => {
                 let (node, anchor) = match self.stack.pop() {
                     Some(Frame::Seq(items, span, a)) => (Node { kind: Kind::Seq(items), span }, a),
-                    Some(Frame::Map(entries, span, _, a)) => (Node { kind: Kind::Map(entries), span }, a),
+                    Some(Frame::Map(entries, span, _, a)) => {
+                        let entries = self.merge(entries);
+                        (Node { kind: Kind::Map(entries), span }, a)
+                    }
                     None => return,
                 };
                 self.push_value(node, anchor);
             }
             Event::Alias(id) => {
-                let found = self.anchors.iter().rev().find(|(a, _)| *a == id).map(|(_, n)| n.clone());
-                let node = found.unwrap_or(Node { kind: Kind::Null, span });
+                let Some((_, node, n)) = self.anchors.iter().rev().find(|(a, _, _)| *a == id) else {
+                    return;
+                };
+                // Counted before it is copied: the copy is what a billion laughs multiplies.
+                self.nodes += n;
+                if self.nodes > MAX_NODES {
+                    return;
+                }
+                // The value is where the alias is: a problem with it is reported there.
+                let node = Node { span, ..node.clone() };
                 self.push_value(node, 0);
             }
             _ => {}
@@ -329,6 +456,56 @@ mod tests {
         let e = p("a: [1, 2\nb: 3\n").unwrap_err();
         assert_eq!(e.summary, "Invalid YAML syntax");
         assert!(e.span.unwrap().line >= 1);
+    }
+
+    #[test]
+    fn merge_keys_apply_and_keys_written_win() {
+        let n = p("base: &b {engine: aurora-mysql, port: 3306}\nx:\n  <<: *b\n  port: 3307\ny:\n  <<: [*b, {extra: 1}]\n").unwrap();
+        let x = n.get("x").unwrap();
+        assert_eq!(x.get("port").unwrap().kind, Kind::Int(3307));
+        assert_eq!(x.get("engine").unwrap().as_str(), Some("aurora-mysql"));
+        assert!(x.get("<<").is_none(), "the merge key itself is gone");
+        assert_eq!(n.get("y").unwrap().get("extra").unwrap().kind, Kind::Int(1));
+        assert_eq!(refused("a: &a [1]\nb:\n  <<: *a\n"), "3:3: Invalid merge key: `<<` merges a map, or a list of maps, into this map");
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped() {
+        let n = p("\u{feff}a: 1\nb: x\n").unwrap();
+        assert_eq!(n.get("a").unwrap().kind, Kind::Int(1));
+        assert_eq!((n.get("b").unwrap().span.line, n.get("b").unwrap().span.col), (2, 4));
+    }
+
+    #[test]
+    fn depth_and_size_are_bounded_before_they_do_harm() {
+        // 5,000 levels of `- - -` (10 KB): refused at the level past the limit, no overflow.
+        let deep = "- ".repeat(5000) + "x\n";
+        let e = refused(&deep);
+        assert!(e.starts_with(&format!("1:{}: Too deeply nested", 2 * MAX_DEPTH + 1)), "{e}");
+        let flow = "a: ".to_string() + &"[".repeat(5000) + &"]".repeat(5000);
+        assert!(refused(&flow).contains("Too deeply nested"), "{}", refused(&flow));
+        // A billion laughs in under 1 KB.
+        let mut laughs = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"]) {
+            laughs += &format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n");
+        }
+        assert!(laughs.len() < 1024);
+        let e = refused(&laughs);
+        assert!(e.contains("Document too large: the document expands to more than 250000 values"), "{e}");
+        // Aliases in ordinary use are fine.
+        assert!(p("t: &t {team: data}\na: *t\nb: *t\n").is_ok());
+    }
+
+    #[test]
+    fn errors_point_at_the_alias_and_at_the_tab() {
+        let n = p("x: &net {cidr: 10.0.0.0/16}\ny:\n  z: *net\n").unwrap();
+        let z = n.get("y").unwrap().get("z").unwrap();
+        assert_eq!((z.span.line, z.span.col), (3, 6), "the value is where the alias is");
+        assert_eq!(refused("a: 1\nb: *nope\n"), "2:4: Invalid YAML syntax: while parsing node, found unknown anchor");
+        let tab = refused("a:\n\tb: 1\n");
+        assert!(tab.starts_with("2:1: Invalid YAML syntax"), "{tab}");
+        let d = p("a:\n\tb: 1\n").unwrap_err();
+        assert!(d.hint.as_deref().is_some_and(|h| h.contains("tabs")), "{d:?}");
     }
 
     #[test]
