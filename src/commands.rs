@@ -209,7 +209,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
     let dir = cli.dir.clone();
     match cli.command {
         Command::Validate { env } => {
-            let ws = load(&dir, &env)?;
+            let ws = load(&dir, &env, Purpose::Converge)?;
             eprintln!(
                 "Success! `{}` is valid for environment `{}` ({} resources, {} outputs).",
                 ws.stack.file.display(),
@@ -220,7 +220,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(exit::OK)
         }
         Command::Graph { env } => {
-            let ws = load(&dir, &env)?;
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let dot = ws.graph.to_dot(|n| {
                 let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
                 format!("{n}\\n{ty}")
@@ -229,7 +229,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(exit::OK)
         }
         Command::Plan { env, plan: pa, out: _, json, detailed_exitcode, destroy: _ } if pa.refresh_only => {
-            let ws = load(&dir, &env)?;
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
             let result = refresh_drift(&ws, store.as_ref()).await;
@@ -243,15 +243,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             Ok(if detailed_exitcode && !drift.is_empty() { exit::CHANGES } else { exit::OK })
         }
         Command::Plan { env, plan: pa, out, json, detailed_exitcode, destroy } => {
-            let ws = load(&dir, &env)?;
+            let ws = load(&dir, &env, if destroy { Purpose::ReadOrDestroy } else { Purpose::Converge })?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
             let result = make_plan(&ws, store.as_ref(), &pa, destroy).await;
             store.unlock(&lock).await?;
             let (plan, _, _) = result?;
             if let Some(path) = &out {
-                let bytes = serde_json::to_vec_pretty(&plan).unwrap_or_default();
-                std::fs::write(path, bytes).map_err(|e| {
+                std::fs::write(path, plan::seal(&plan, &aws::catalog())).map_err(|e| {
                     CliError::msg(format!("cannot write the plan to `{}`: {e}", path.display()), "check the path")
                 })?;
             }
@@ -276,11 +275,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let Some(env) = env else {
                 return Err(CliError::msg("`apply` needs an environment", "pass `-e ENV`, or a saved plan file"));
             };
-            let ws = load(&dir, &EnvArgs { env, stack })?;
+            let purpose = if pa.refresh_only { Purpose::ReadOrDestroy } else { Purpose::Converge };
+            let ws = load(&dir, &EnvArgs { env, stack }, purpose)?;
             apply_live(&ws, &pa, auto_approve, false).await
         }
         Command::Destroy { env, plan: pa, auto_approve } => {
-            let ws = load(&dir, &env)?;
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             apply_live(&ws, &pa, auto_approve, true).await
         }
         Command::Output { env, name, json } => {
@@ -326,8 +326,33 @@ pub async fn run(cli: Cli) -> Result<i32> {
     }
 }
 
-fn load(dir: &Path, env: &EnvArgs) -> Result<Workspace> {
+/// What a command will do with the stack it loads.
+#[derive(Clone, Copy, PartialEq)]
+enum Purpose {
+    /// Make AWS match the stack (validate, plan, apply): a stack with no resources is
+    /// refused, as it would plan to delete everything the environment manages.
+    Converge,
+    /// Only read, or delete on purpose (graph, refresh-only, destroy).
+    ReadOrDestroy,
+}
+
+fn load(dir: &Path, env: &EnvArgs, purpose: Purpose) -> Result<Workspace> {
     let ws = workspace::load(dir, &env.env, env.stack.as_deref(), &aws::catalog()).map_err(CliError::Diagnostics)?;
+    if purpose == Purpose::Converge && ws.stack.resources.is_empty() {
+        return Err(CliError::Diagnostics(vec![Diagnostic::error(
+            "Empty stack",
+            format!(
+                "`{}` declares no resources: applying it would delete everything environment `{}` manages",
+                ws.stack.file.display(),
+                ws.env.name
+            ),
+        )
+        .at(&crate::diag::Span::file(&ws.stack.file))
+        .hint(format!(
+            "declare resources under `resources:`; to delete everything on purpose, run `cloudbridge destroy -e {}`",
+            ws.env.name
+        ))]));
+    }
     for w in &ws.stack.warnings {
         eprintln!("{w}\n");
     }
@@ -368,13 +393,23 @@ async fn provider(env: &Env, files_root: PathBuf) -> Result<Arc<dyn Provider>> {
     Ok(Arc::new(aws::provider(&sdk_config(env).await?, files_root)))
 }
 
+/// State of another stack or another environment (a backend path without `{stack}` or
+/// `{env}`) is refused: planning against it would replace and retag someone else's resources.
+fn check_owner(store: &dyn StateStore, s: &State, stack: &str, env: &str) -> Result<()> {
+    if s.stack != stack {
+        return Err(StateError::WrongStack { origin: store.location(), found: s.stack.clone(), expected: stack.into() }.into());
+    }
+    if s.env != env {
+        return Err(StateError::WrongEnv { origin: store.location(), found: s.env.clone(), expected: env.into() }.into());
+    }
+    Ok(())
+}
+
 /// Read state (or start a new one) and check that it belongs to this stack.
 async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result<(State, bool)> {
     match store.read().await? {
-        Some(s) if s.stack != stack => {
-            Err(StateError::WrongStack { origin: store.location(), found: s.stack, expected: stack.to_string() }.into())
-        }
         Some(s) => {
+            check_owner(store, &s, stack, env)?;
             // A type this build does not know (state from a newer cloudbridge) would be
             // invisible to the plan: refuse rather than silently ignore it.
             let unknown: Vec<Diagnostic> = s
@@ -573,22 +608,8 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
     let bytes = std::fs::read(file).map_err(|e| {
         CliError::msg(format!("cannot read the plan file `{}`: {e}", file.display()), "check the path given to `apply`")
     })?;
-    let plan: Plan = serde_json::from_slice(&bytes).map_err(|e| {
-        CliError::msg(
-            format!("`{}` is not a cloudbridge plan file: {e}", file.display()),
-            "create one with `cloudbridge plan --out FILE`",
-        )
-    })?;
-    if plan.format_version > plan::PLAN_FORMAT_VERSION {
-        return Err(CliError::msg(
-            format!(
-                "the plan file `{}` has format version {}, newer than this cloudbridge",
-                file.display(),
-                plan.format_version
-            ),
-            "apply it with the cloudbridge version that made it",
-        ));
-    }
+    // Everything in it is checked before anything runs: digest, types, properties, graph.
+    let plan = plan::open(&bytes, file, &aws::catalog()).map_err(CliError::Diagnostics)?;
     if let Some(e) = env {
         if e != plan.env {
             return Err(CliError::msg(
@@ -598,6 +619,13 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
         }
     }
     let ws_env = workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?;
+    // Secrets are never written into a plan file: they are read from the stack again.
+    let mut plan = plan;
+    if plan.changes.iter().any(|c| !c.withheld.is_empty()) {
+        let ws = workspace::load(dir, &plan.env, Some(Path::new(&plan.stack_file)), &aws::catalog())
+            .map_err(CliError::Diagnostics)?;
+        plan::restore(&mut plan, &ws.stack).map_err(CliError::Diagnostics)?;
+    }
     let store = open_store(dir, &ws_env, &plan.stack).await?;
     let lock = store.lock("apply").await?;
     let interrupt = Interrupt::default();
@@ -674,7 +702,7 @@ async fn execute(
             if !outcome.state.outputs.is_empty() {
                 eprintln!("\nOutputs:\n");
                 for (k, o) in &outcome.state.outputs {
-                    eprintln!("{k} = {}", if o.sensitive { "<sensitive>".into() } else { o.value.to_string() });
+                    eprintln!("{k} = {}", if o.sensitive { plan::SENSITIVE.into() } else { o.value.to_string() });
                 }
             }
         }
@@ -726,7 +754,10 @@ async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> 
     let stack = stack_name(dir, args, &env)?;
     let store = open_store(dir, &env, &stack).await?;
     match store.read().await? {
-        Some(s) => Ok((stack, s)),
+        Some(s) => {
+            check_owner(store.as_ref(), &s, &stack, &env.name)?;
+            Ok((stack, s))
+        }
         None => Err(CliError::msg(
             format!("no state for stack `{stack}` in environment `{}` at {}", env.name, store.location()),
             format!("run `cloudbridge apply -e {}` first", env.name),
@@ -745,6 +776,12 @@ fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
                 },
             ));
         };
+        if o.sensitive {
+            return Err(CliError::msg(
+                format!("output `{n}` is sensitive: its value is never stored, so it cannot be printed"),
+                "read the value where it is kept (a Secrets Manager secret, say), or remove `sensitive: true` if it is not secret",
+            ));
+        }
         match (&o.value, json) {
             (Value::String(s), false) => println!("{s}"),
             (v, _) => println!("{}", serde_json::to_string_pretty(v).unwrap_or_default()),
@@ -755,12 +792,15 @@ fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
         let m: serde_json::Map<String, Value> = state
             .outputs
             .iter()
-            .map(|(k, o)| (k.clone(), serde_json::json!({"value": o.value, "sensitive": o.sensitive})))
+            .map(|(k, o)| {
+                let value = if o.sensitive { Value::Null } else { o.value.clone() };
+                (k.clone(), serde_json::json!({"value": value, "sensitive": o.sensitive}))
+            })
             .collect();
         println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
     } else {
         for (k, o) in &state.outputs {
-            println!("{k} = {}", if o.sensitive { "<sensitive>".into() } else { o.value.to_string() });
+            println!("{k} = {}", if o.sensitive { plan::SENSITIVE.into() } else { o.value.to_string() });
         }
     }
     Ok(exit::OK)
@@ -793,7 +833,7 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
 
 /// The plan as JSON for `--json`: unknown values read `(known after apply)`.
 fn plan_json(plan: &Plan) -> String {
-    let text = serde_json::to_string_pretty(plan).unwrap_or_default();
+    let text = serde_json::to_string_pretty(&plan::withhold(plan, &aws::catalog())).unwrap_or_default();
     let marker = serde_json::to_string(crate::expr::UNKNOWN).unwrap_or_default();
     text.replace(&marker, "\"(known after apply)\"")
 }

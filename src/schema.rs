@@ -126,8 +126,40 @@ impl Prop {
         self
     }
 
+    /// Why `v` is not a value this property accepts (kind, integer range, enum members,
+    /// fields of a block), or `Ok` if it is. Placeholders for values known only after
+    /// apply are accepted. Used on values that did not come through the stack's parser
+    /// (saved plans), and by the tests that every value reaches AWS unchanged.
+    pub fn check_json(&self, v: &Value) -> Result<(), String> {
+        check_kind(&self.kind, self.int_range(), v).map_err(|why| format!("`{}`: {why}", self.name))
+    }
+
     pub fn default_value(&self) -> Option<Value> {
         self.default.map(|d| serde_json::from_str(d).unwrap_or(Value::String(d.to_string())))
+    }
+}
+
+fn check_kind(kind: &PropKind, (min, max): (i64, i64), v: &Value) -> Result<(), String> {
+    let any = (i64::from(i32::MIN), i64::from(i32::MAX));
+    match (kind, v) {
+        (_, Value::Null) => Ok(()),
+        (_, Value::String(s)) if s.contains(crate::expr::UNKNOWN) => Ok(()),
+        (PropKind::Int, Value::Number(n)) => match n.as_i64() {
+            Some(i) if (min..=max).contains(&i) => Ok(()),
+            _ => Err(format!("{n} is outside {min} to {max}")),
+        },
+        (PropKind::Str, Value::String(_)) | (PropKind::Bool, Value::Bool(_)) | (PropKind::Json, _) => Ok(()),
+        (PropKind::Cidr, Value::String(c)) => check_cidr(c),
+        (PropKind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
+        (PropKind::List(inner) | PropKind::Set(inner), Value::Array(items)) => {
+            items.iter().try_for_each(|i| check_kind(inner, any, i))
+        }
+        (PropKind::Map(inner), Value::Object(m)) => m.values().try_for_each(|i| check_kind(inner, any, i)),
+        (PropKind::Object(fields), Value::Object(m)) => m.iter().try_for_each(|(k, v)| match fields.iter().find(|f| f.name == k) {
+            Some(f) => f.check_json(v),
+            None => Err(format!("`{k}` is not a field of this block")),
+        }),
+        _ => Err(format!("expected {}, found `{v}`", kind.describe())),
     }
 }
 
@@ -184,6 +216,59 @@ pub struct TypeSchema {
     /// Holds data (databases, clusters, buckets, streams, secrets, keys): replacing or
     /// deleting it loses that data, and plans say so loudly.
     pub stateful: bool,
+    /// Rules across properties, or that AWS applies beyond a property's kind and range
+    /// (`from_port` ≤ `to_port`, bucket names, VPC prefix lengths). Given the properties
+    /// whose values are known: at validate the literal ones, at apply all of them, before
+    /// the call. Pure.
+    pub check: Option<fn(&Known) -> Vec<Finding>>,
+}
+
+/// Property values known at the time of a [`TypeSchema::check`].
+pub type Known = serde_json::Map<String, serde_json::Value>;
+
+/// A rule a value breaks: the property it is about (where it is reported), what is wrong,
+/// and how to fix it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub prop: &'static str,
+    pub message: String,
+    pub hint: String,
+}
+
+impl Finding {
+    pub fn new(prop: &'static str, message: impl Into<String>, hint: impl Into<String>) -> Finding {
+        Finding { prop, message: message.into(), hint: hint.into() }
+    }
+}
+
+impl TypeSchema {
+    /// The findings of this type's rules on `known`, and of the rules every tag obeys.
+    pub fn findings(&self, known: &Known) -> Vec<Finding> {
+        let mut out = self.check.map(|c| c(known)).unwrap_or_default();
+        if let Some(serde_json::Value::Object(tags)) = known.get("tags") {
+            for (k, v) in tags {
+                if let Some(why) = tag_problem(k, v.as_str().unwrap_or_default()) {
+                    out.push(Finding::new("tags", why, TAG_HINT));
+                }
+            }
+        }
+        out
+    }
+}
+
+const TAG_HINT: &str = "tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters";
+
+/// What AWS would refuse in a tag (the same limits for every service).
+pub fn tag_problem(key: &str, value: &str) -> Option<String> {
+    if key.is_empty() || key.chars().count() > 128 {
+        Some(format!("tag key `{key}` must be 1 to 128 characters long"))
+    } else if key.to_ascii_lowercase().starts_with("aws:") {
+        Some(format!("tag key `{key}` starts with `aws:`, which AWS reserves for its own tags"))
+    } else if value.chars().count() > 256 {
+        Some(format!("the value of tag `{key}` is {} characters long; AWS allows 256", value.chars().count()))
+    } else {
+        None
+    }
 }
 
 /// Time limits of the three operations, in seconds.
@@ -208,26 +293,40 @@ pub fn parse_duration(s: &str) -> Result<u64, String> {
     let mut total = 0u64;
     let mut num = String::new();
     let mut any = false;
+    let too_long = || format!("`{s}` is longer than the longest timeout, {}h", MAX_TIMEOUT_SECS / 3600);
     for c in s.trim().chars() {
         if c.is_ascii_digit() {
             num.push(c);
             continue;
         }
-        let n: u64 = num.parse().map_err(|_| format!("`{s}` is not a duration"))?;
-        num.clear();
-        total += n * match c {
+        let unit = match c {
             'h' => 3600,
             'm' => 60,
             's' => 1,
             _ => return Err(format!("`{s}` is not a duration: unknown unit `{c}`")),
         };
+        // Checked: a 16-digit number of hours must be an error, not an overflow.
+        let n: u64 = match num.parse() {
+            Ok(n) => n,
+            Err(_) if !num.is_empty() => return Err(too_long()),
+            Err(_) => return Err(format!("`{s}` is not a duration")),
+        };
+        num.clear();
+        total = n.checked_mul(unit).and_then(|n| total.checked_add(n)).ok_or_else(too_long)?;
         any = true;
     }
     if !num.is_empty() || !any || total == 0 {
         return Err(format!("`{s}` is not a duration"));
     }
+    if total > MAX_TIMEOUT_SECS {
+        return Err(too_long());
+    }
     Ok(total)
 }
+
+/// The longest timeout accepted: no AWS operation cloudbridge waits for takes longer, and
+/// a deadline must stay a time the clock can represent.
+pub const MAX_TIMEOUT_SECS: u64 = 72 * 3600;
 
 impl TypeSchema {
     pub fn prop(&self, name: &str) -> Option<&'static Prop> {
@@ -236,6 +335,12 @@ impl TypeSchema {
 
     /// Every resource has an `id` (its cloud identifier), besides its declared attributes
     /// and non-sensitive properties.
+    /// Is property `k` secret: declared sensitive by the type, or listed in `derived`
+    /// (set from a sensitive variable or property)?
+    pub fn secret(&self, k: &str, derived: &[String]) -> bool {
+        self.prop(k).is_some_and(|p| p.sensitive) || derived.iter().any(|d| d == k)
+    }
+
     pub fn has_attr(&self, name: &str) -> bool {
         name == "id" || self.attrs.contains(&name) || self.prop(name).is_some_and(|p| !p.sensitive)
     }
@@ -294,6 +399,11 @@ mod tests {
         assert!(parse_duration("5d").is_err());
         assert!(parse_duration("0m").is_err());
         assert!(parse_duration("").is_err());
+        assert_eq!(parse_duration("72h"), Ok(72 * 3600));
+        assert_eq!(parse_duration("73h").unwrap_err(), "`73h` is longer than the longest timeout, 72h");
+        for huge in ["9999999999999999h", "99999999999999999999999m", "5124095576030431h"] {
+            assert!(parse_duration(huge).unwrap_err().contains("longer than the longest timeout"), "{huge}");
+        }
     }
 
     #[test]

@@ -1,10 +1,15 @@
-//! Rules for what a change-data-capture source needs, checked on the stack as written:
-//! a parameter group that configures the MySQL binlog must make it row-based with full
-//! row images (Debezium and DMS cannot capture changes otherwise), and PostgreSQL logical
-//! replication is on or off, nothing else.
+//! Rules for what a change-data-capture source needs, checked on the values that will be
+//! sent (variables substituted): a parameter group that configures the MySQL binlog must
+//! make it row-based with full row images (Debezium and DMS cannot capture changes
+//! otherwise), and PostgreSQL logical replication is on or off, nothing else. Across
+//! resources: a database read by a DMS source endpoint or a Debezium connector must have
+//! a parameter group that turns the binlog (row-based) or logical replication on.
 
+use super::Resource;
 use crate::diag::Diagnostic;
+use crate::expr::Expr;
 use crate::yaml::Node;
+use serde_json::Value;
 
 /// `(parameter, allowed values, why)`.
 const RULES: &[(&str, &[&str], &str)] = &[
@@ -14,19 +19,113 @@ const RULES: &[(&str, &[&str], &str)] = &[
     ("rds.logical_replication", &["0", "1"], "1 turns logical replication on, 0 off"),
 ];
 
-/// Check the `parameters:` of an RDS parameter group.
-pub fn check_parameters(parameters: &Node, out: &mut Vec<Diagnostic>) {
-    let Some(entries) = parameters.as_map() else { return };
-    for (k, v) in entries {
-        let Some((_, allowed, why)) = RULES.iter().find(|(name, _, _)| *name == k.name) else { continue };
-        let Some(value) = v.scalar_text() else { continue };
-        if value.contains("${") || allowed.iter().any(|a| a.eq_ignore_ascii_case(&value)) {
+/// Check the `parameters:` of an RDS parameter group: `written` locates each entry,
+/// `sent` is its value with variables substituted.
+pub fn check_parameters(written: &Node, sent: &Expr, out: &mut Vec<Diagnostic>) {
+    let Expr::Lit(Value::Object(values)) = sent else { return };
+    for (k, v) in values {
+        let Some((_, allowed, why)) = RULES.iter().find(|(name, _, _)| *name == k) else { continue };
+        let value = match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if allowed.iter().any(|a| a.eq_ignore_ascii_case(&value)) {
             continue;
         }
+        let span = written.as_map().and_then(|m| m.iter().find(|(key, _)| key.name == *k)).map_or(&written.span, |(_, n)| &n.span);
         out.push(
-            Diagnostic::error("Invalid value", format!("`{}: {value}` cannot serve a CDC source: {why}", k.name))
-                .at(&v.span)
+            Diagnostic::error("Invalid value", format!("`{k}: {value}` cannot serve a CDC source: {why}"))
+                .at(span)
                 .hint(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))),
+        );
+    }
+}
+
+/// The resources an expression refers to.
+fn referenced(e: &Expr) -> Vec<String> {
+    let mut refs = Vec::new();
+    e.refs(&mut refs);
+    refs.into_iter().map(|r| r.resource).collect()
+}
+
+/// A database a CDC source reads: by its DMS source endpoint's `server_name`, or by a
+/// Kafka Connect connector's `database.hostname`.
+fn sources(resources: &[Resource]) -> Vec<(&Resource, String)> {
+    let mut out = Vec::new();
+    for r in resources {
+        let host = match r.ty.name {
+            "aws.dms.endpoint" if matches!(r.props.get("endpoint_type"), Some(Expr::Lit(Value::String(t))) if t == "source") => {
+                r.props.get("server_name")
+            }
+            "aws.mskconnect.connector" => match r.props.get("connector_configuration") {
+                Some(Expr::Map(entries)) => entries.iter().find(|(k, _)| k == "database.hostname").map(|(_, e)| e),
+                _ => None,
+            },
+            _ => None,
+        };
+        for db in host.map(referenced).unwrap_or_default() {
+            out.push((r, db));
+        }
+    }
+    out
+}
+
+/// What a database's parameter group must set for CDC: `(group property, parameter,
+/// value, what it turns on)`, by engine.
+fn needs(db: &Resource) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
+    let engine = match db.props.get("engine") {
+        Some(Expr::Lit(Value::String(e))) => e.as_str(),
+        _ => return None,
+    };
+    let group = match db.ty.name {
+        "aws.rds.cluster" => "db_cluster_parameter_group_name",
+        "aws.rds.instance" => "db_parameter_group_name",
+        _ => return None,
+    };
+    match engine {
+        "aurora-mysql" | "mysql" | "mariadb" => Some((group, "binlog_format", "ROW", "a row-based binlog")),
+        "aurora-postgresql" | "postgres" => Some((group, "rds.logical_replication", "1", "logical replication")),
+        _ => None,
+    }
+}
+
+/// Every database a CDC source reads has its binlog or logical replication turned on by
+/// a parameter group of this stack. A group named by a plain string (made elsewhere)
+/// cannot be checked and is trusted.
+pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    let find = |name: &str| resources.iter().find(|r| r.name == name);
+    for (source, db_name) in sources(resources) {
+        let Some(db) = find(&db_name) else { continue };
+        let Some((group_prop, param, value, what)) = needs(db) else { continue };
+        let group = match db.props.get(group_prop) {
+            None => None,
+            Some(e) => match referenced(e).first().and_then(|g| find(g)) {
+                Some(g) => Some(g),
+                None => continue,
+            },
+        };
+        let set = group.and_then(|g| match g.props.get("parameters") {
+            Some(Expr::Lit(Value::Object(p))) => p.get(param).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+            _ => None,
+        });
+        if set.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(value)) {
+            continue;
+        }
+        let why = match (group, set) {
+            (None, _) => format!("`{}` has no `{group_prop}`, so the engine's defaults apply: {what} is off", db.name),
+            (Some(g), None) => format!("its parameter group `{}` does not set `{param}`, which is off by default", g.name),
+            (Some(g), Some(v)) => format!("its parameter group `{}` sets `{param}: {v}`", g.name),
+        };
+        out.push(
+            Diagnostic::error(
+                "CDC source without change capture",
+                format!("`{}` reads changes from `{}`, which needs {what}, but {why}", source.name, db.name),
+            )
+            .at(&source.span)
+            .hint(format!(
+                "give `{}` a parameter group resource with `parameters: {{ {param}: {value} }}` and set `{group_prop}: ${{<group>.name}}`",
+                db.name
+            )),
         );
     }
 }

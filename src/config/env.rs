@@ -60,8 +60,8 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
     for (k, v) in entries {
         match k.name.as_str() {
             "stack" => env.stack = expect_str(v, "`stack`", &mut out).map(|s| (s, v.span.clone())),
-            "region" => env.region = expect_str(v, "`region`", &mut out),
-            "endpoint" => env.endpoint = expect_str(v, "`endpoint`", &mut out),
+            "region" => env.region = expect_str(v, "`region`", &mut out).filter(|r| check_region(r, v, &mut out)),
+            "endpoint" => env.endpoint = expect_str(v, "`endpoint`", &mut out).filter(|e| check_endpoint(e, v, &mut out)),
             "variables" => {
                 if let Some(m) = expect_map(v, "`variables`", &mut out) {
                     env.variables = m.to_vec();
@@ -70,6 +70,11 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
             "default_tags" => {
                 for (tk, tv) in expect_map(v, "`default_tags`", &mut out).unwrap_or_default() {
                     match tv.scalar_text() {
+                        Some(s) if crate::schema::tag_problem(&tk.name, &s).is_some() => out.push(
+                            Diagnostic::error("Invalid tag", crate::schema::tag_problem(&tk.name, &s).unwrap_or_default())
+                                .at(&tk.span)
+                                .hint("tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters"),
+                        ),
                         Some(s) => {
                             env.default_tags.insert(tk.name.clone(), s);
                         }
@@ -89,6 +94,45 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         }
     }
     (Some(env), out)
+}
+
+/// An AWS region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`, `cn-north-1`. Anything
+/// else would be sent to a host that does not exist, after the plan was shown.
+pub fn valid_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].parse::<u8>().is_ok_and(|n| n > 0)
+}
+
+fn check_region(r: &str, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+    let ok = valid_region(r);
+    if !ok {
+        out.push(
+            Diagnostic::error("Invalid region", format!("`{r}` is not an AWS region name"))
+                .at(&node.span)
+                .hint("write a region such as `us-east-1` or `eu-central-1`"),
+        );
+    }
+    ok
+}
+
+/// An endpoint URL (the emulator, a VPC endpoint): `http://` or `https://` and a host.
+fn check_endpoint(e: &str, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+    let rest = e.strip_prefix("https://").or_else(|| e.strip_prefix("http://"));
+    let ok = rest.is_some_and(|r| {
+        let host = r.split(['/', ':']).next().unwrap_or_default();
+        !host.is_empty() && !r.contains(char::is_whitespace)
+    });
+    if !ok {
+        out.push(
+            Diagnostic::error("Invalid endpoint", format!("`{e}` is not an http:// or https:// URL"))
+                .at(&node.span)
+                .hint("write a URL such as `http://localhost:5000`"),
+        );
+    }
+    ok
 }
 
 fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
@@ -117,7 +161,9 @@ fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
             Some(Backend::S3 {
                 bucket,
                 key: get_str("key", out).unwrap_or_else(|| DEFAULT_S3_KEY.into()),
-                region: get_str("region", out),
+                region: node
+                    .get("region")
+                    .and_then(|v| expect_str(v, "`backend.region`", out).filter(|r| check_region(r, v, out))),
                 encrypt,
             })
         }

@@ -8,7 +8,7 @@ use crate::diag::{Diagnostic, Span};
 use crate::expr::Expr;
 use crate::schema::{self, Catalog, Timeouts, TypeSchema};
 use crate::yaml::{self, Key, Kind, Node};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -17,6 +17,8 @@ pub struct Variable {
     pub name: String,
     pub ty: VarType,
     pub default: Option<Node>,
+    /// `sensitive: true`: every property derived from it is redacted and hashed.
+    pub sensitive: bool,
     pub span: Span,
 }
 
@@ -65,6 +67,9 @@ pub struct Resource {
     pub timeouts: Timeouts,
     /// Refuse any plan that would delete or replace it.
     pub prevent_destroy: bool,
+    /// Properties that hold a sensitive value although their type does not say so: set
+    /// from a `sensitive` variable, or from such a property of another resource.
+    pub sensitive: BTreeSet<String>,
     pub span: Span,
 }
 
@@ -93,7 +98,7 @@ impl Stack {
     }
 }
 
-const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs"];
+const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs", "x-…"];
 const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
@@ -111,7 +116,9 @@ pub fn parse_stack(
     let Some(top) = expect_map(&root, "a stack file", &mut out) else {
         return Err(out);
     };
-    check_keys(top, TOP_KEYS, "a stack file", &mut out);
+    // `x-` keys are free for anchors (`x-tags: &tags {…}`), as in Compose files.
+    let own: Vec<(Key, Node)> = top.iter().filter(|(k, _)| !k.name.starts_with("x-")).cloned().collect();
+    check_keys(&own, TOP_KEYS, "a stack file", &mut out);
     let name =
         root.get("name").and_then(|n| expect_str(n, "`name`", &mut out)).unwrap_or_else(|| default_name.to_string());
     if !valid_name(&name) {
@@ -134,6 +141,7 @@ pub fn parse_stack(
     let mut types: BTreeMap<String, &'static TypeSchema> = BTreeMap::new();
     let mut first_seen: BTreeMap<&str, &Span> = BTreeMap::new();
     let mut unique = Vec::new();
+    let mut untyped = Vec::new();
     for (k, body) in res_entries {
         if let Some(first) = first_seen.get(k.name.as_str()) {
             out.push(
@@ -159,15 +167,26 @@ pub fn parse_stack(
                 .at(&k.span),
             );
         }
-        if let Some(ty) = resource_type(k, body, catalog, &mut out) {
-            types.insert(k.name.clone(), ty);
+        match resource_type(k, body, catalog, &mut out) {
+            Some(ty) => {
+                types.insert(k.name.clone(), ty);
+            }
+            None => untyped.push(k.name.clone()),
         }
         unique.push((k, body));
     }
 
     // Pass 2: properties, now that every reference target is known.
     let declared: Vec<String> = variables.iter().map(|v| v.name.clone()).collect();
-    let ctx = Ctx { types: &types, vars: &values, declared: &declared };
+    let secret_vars: Vec<String> = variables.iter().filter(|v| v.sensitive).map(|v| v.name.clone()).collect();
+    let ctx = Ctx {
+        types: &types,
+        vars: &values,
+        declared: &declared,
+        untyped: &untyped,
+        sensitive_vars: &secret_vars,
+        tainted: Default::default(),
+    };
     let mut resources = Vec::new();
     for (k, body) in unique {
         let Some(ty) = types.get(&k.name).copied() else {
@@ -177,6 +196,8 @@ pub fn parse_stack(
             resources.push(r);
         }
     }
+    propagate_sensitive(&mut resources);
+    super::cdc::check_sources(&resources, &mut out);
 
     let mut outputs = Vec::new();
     for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", &mut out)).unwrap_or_default() {
@@ -194,7 +215,19 @@ pub fn parse_stack(
             ));
             continue;
         };
+        ctx.tainted.set(false);
         if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, &mut out) {
+            // As Terraform: an output showing a sensitive value must say it is sensitive.
+            if !sensitive && (ctx.tainted.get() || refers_to_sensitive(&value, &resources)) {
+                out.push(
+                    Diagnostic::error(
+                        "Output refers to sensitive values",
+                        format!("output `{}` would show a value derived from a sensitive variable or property", k.name),
+                    )
+                    .at(&v.span)
+                    .hint("add `sensitive: true` to the output; its value is then never shown or stored"),
+                );
+            }
             outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
@@ -206,6 +239,39 @@ pub fn parse_stack(
         Err(out)
     } else {
         Ok(Stack { name, file: file.clone(), resources, outputs, warnings: out })
+    }
+}
+
+/// Does `e` read a property that holds a sensitive value?
+fn refers_to_sensitive(e: &Expr, resources: &[Resource]) -> bool {
+    let mut refs = Vec::new();
+    e.refs(&mut refs);
+    refs.iter().any(|r| {
+        resources.iter().any(|res| {
+            res.name == r.resource
+                && (res.sensitive.contains(&r.attr) || res.ty.prop(&r.attr).is_some_and(|p| p.sensitive))
+        })
+    })
+}
+
+/// A property set from another resource's sensitive property is sensitive too, however
+/// many references away.
+fn propagate_sensitive(resources: &mut [Resource]) {
+    loop {
+        let mut found = Vec::new();
+        for (i, res) in resources.iter().enumerate() {
+            for (k, e) in &res.props {
+                if !res.sensitive.contains(k) && refers_to_sensitive(e, resources) {
+                    found.push((i, k.clone()));
+                }
+            }
+        }
+        if found.is_empty() {
+            return;
+        }
+        for (i, k) in found {
+            resources[i].sensitive.insert(k);
+        }
     }
 }
 
@@ -258,6 +324,7 @@ fn parse_resource(
         .unwrap_or_default();
     let names: Vec<&str> = ty.props.iter().map(|p| p.name).collect();
     let mut seen: Vec<&str> = Vec::new();
+    let mut sensitive = BTreeSet::new();
     for (pk, pv) in prop_entries {
         if seen.contains(&pk.name.as_str()) {
             out.push(
@@ -277,13 +344,28 @@ fn parse_resource(
             continue;
         };
         if matches!(pv.kind, Kind::Null) {
+            // `cidr_block: ~` is not a value: a required property must be given one.
+            if prop.required {
+                out.push(
+                    Diagnostic::error(
+                        "Missing required property",
+                        format!("`{}` ({}) requires `{}`, which is set to null here", k.name, ty.name, prop.name),
+                    )
+                    .at(&pv.span)
+                    .hint(format!("give `{}` a value ({})", prop.name, prop.kind.describe())),
+                );
+            }
             continue;
         }
-        if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
-            super::cdc::check_parameters(pv, out);
-        }
+        ctx.tainted.set(false);
         if let Some(e) = super::value::check_prop(pv, prop, ctx, out) {
+            if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
+                super::cdc::check_parameters(pv, &e, out);
+            }
             props.insert(prop.name.to_string(), e);
+        }
+        if ctx.tainted.get() {
+            sensitive.insert(prop.name.to_string());
         }
     }
     for p in ty.props {
@@ -303,6 +385,13 @@ fn parse_resource(
             props.insert(p.name.to_string(), Expr::Lit(d));
         }
     }
+    // The type's rules, on the values known now; the rest are checked before the call.
+    let known: crate::schema::Known =
+        props.iter().filter_map(|(k, e)| if let Expr::Lit(v) = e { Some((k.clone(), v.clone())) } else { None }).collect();
+    for f in ty.findings(&known) {
+        let span = prop_entries.iter().find(|(pk, _)| pk.name == f.prop).map_or(&k.span, |(_, v)| &v.span);
+        out.push(Diagnostic::error("Invalid value", format!("`{}`: {}", f.prop, f.message)).at(span).hint(f.hint));
+    }
     let mut depends_on = Vec::new();
     if let Some(d) = body.get("depends_on") {
         match &d.kind {
@@ -311,7 +400,7 @@ fn parse_resource(
                     let Some(name) = expect_str(item, "a `depends_on` entry", out) else {
                         continue;
                     };
-                    if !ctx.types.contains_key(&name) {
+                    if !ctx.declares(&name) {
                         out.push(
                             Diagnostic::error(
                                 "Unknown resource",
@@ -337,7 +426,16 @@ fn parse_resource(
     let timeouts = parse_timeouts(body.get("timeouts"), ty.timeouts, out);
     let prevent_destroy =
         body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
-    Some(Resource { name: k.name.clone(), ty, props, depends_on, timeouts, prevent_destroy, span: k.span.clone() })
+    Some(Resource {
+        name: k.name.clone(),
+        ty,
+        props,
+        depends_on,
+        timeouts,
+        prevent_destroy,
+        sensitive,
+        span: k.span.clone(),
+    })
 }
 
 /// `timeouts: {create: 90m, update: 30m, delete: 20m}`; each optional.
@@ -407,7 +505,8 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
                 out.push(type_mismatch(&k.name, ty, d));
             }
         }
-        vars.push(Variable { name: k.name.clone(), ty, default, span: k.span.clone() });
+        let sensitive = body.get("sensitive").and_then(|s| expect_bool(s, "`sensitive`", out)).unwrap_or(false);
+        vars.push(Variable { name: k.name.clone(), ty, default, sensitive, span: k.span.clone() });
     }
     vars
 }

@@ -13,6 +13,13 @@ pub struct Ctx<'a> {
     pub vars: &'a BTreeMap<String, Node>,
     /// Declared variables, including those whose missing value was already reported.
     pub declared: &'a [String],
+    /// Resources declared without a known type: that is reported once, where the type is,
+    /// and references to them are not reported again.
+    pub untyped: &'a [String],
+    /// Variables declared `sensitive: true`.
+    pub sensitive_vars: &'a [String],
+    /// Set when a sensitive variable's value was used since it was last cleared.
+    pub tainted: std::cell::Cell<bool>,
 }
 
 impl Ctx<'_> {
@@ -23,7 +30,15 @@ impl Ctx<'_> {
         }
     }
 
+    /// Is `name` a resource of this stack (with or without a known type)?
+    pub fn declares(&self, name: &str) -> bool {
+        self.types.contains_key(name) || self.untyped.iter().any(|u| u == name)
+    }
+
     fn check_ref(&self, r: &Ref, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+        if self.untyped.contains(&r.resource) {
+            return false;
+        }
         let Some(ty) = self.types.get(&r.resource) else {
             out.push(
                 Diagnostic::error(
@@ -300,6 +315,9 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
 }
 
 fn lookup_var(name: &str, node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Node> {
+    if ctx.sensitive_vars.iter().any(|s| s == name) {
+        ctx.tainted.set(true);
+    }
     match ctx.vars.get(name) {
         Some(v) => Some(v.clone()),
         None if ctx.declared.iter().any(|d| d == name) => None,
@@ -351,10 +369,70 @@ mod tests {
         );
         assert!(errors(&sg("-2", "80"))[0].contains("`from_port` must be from -1 to 65535; -2 is not"));
         assert!(errors(&sg("0", "65536"))[0].contains("`to_port` must be from -1 to 65535; 65536 is not"));
-        assert!(errors(&sg("-1", "65535")).is_empty());
+        assert!(errors(&sg("0", "65535")).is_empty());
+        assert!(errors(&sg("443", "443")).is_empty());
+        // In range, but not a port range AWS would open as written.
+        assert_eq!(
+            errors(&sg("-1", "65535")),
+            vec!["8:Invalid value: `ingress`: rule 1 is tcp from port -1 to 65535; tcp ports are 0 to 65535"]
+        );
+        assert_eq!(
+            errors(&sg("8080", "80")),
+            vec!["8:Invalid value: `ingress`: rule 1 opens tcp from port 8080 to port 80, a range that ends before it starts"]
+        );
+        // ICMP uses the two for type and code: type 8 (echo), code 0 is right.
+        let icmp = sg("8", "0").replace("protocol: tcp", "protocol: icmp");
+        assert!(errors(&icmp).is_empty(), "{:?}", errors(&icmp));
         // Without a declared range an integer must still fit AWS's 32-bit integers.
         let q = "resources:\n  q:\n    type: aws.logs.log_group\n    properties: { name: x, retention_in_days: 0 }\n";
         assert!(errors(q)[0].contains("`retention_in_days` must be from 1 to 3653; 0 is not"), "{:?}", errors(q));
+    }
+
+    #[test]
+    fn what_aws_would_refuse_is_refused_at_validate_where_it_is_written() {
+        let one = |ty: &str, props: &str| errors(&format!("resources:\n  r:\n    type: {ty}\n    properties: {{ {props} }}\n"));
+        assert_eq!(one("aws.ec2.vpc", "cidr_block: 10.0.0.0/8"), vec!["4:Invalid value: `cidr_block`: a /8 block is outside what AWS allows, /16 to /28"]);
+        assert!(one("aws.ec2.vpc", "cidr_block: 10.0.0.0/16").is_empty());
+        assert!(one("aws.ec2.subnet", "vpc_id: v, cidr_block: 10.0.0.0/29")[0].contains("a /29 block is outside"));
+        for bad in ["ab", "My-Bucket", "-abc", "a..b", "192.168.1.1", "xn--abc", "abc-s3alias", &"a".repeat(64)] {
+            let e = one("aws.s3.bucket", &format!("bucket: \"{bad}\""));
+            assert!(e.len() == 1 && e[0].starts_with("4:Invalid value: `bucket`:"), "{bad}: {e:?}");
+        }
+        assert!(one("aws.s3.bucket", "bucket: my-data.lake-01").is_empty());
+        let tags = one("aws.sqs.queue", "name: q, tags: { \"aws:owner\": me }");
+        assert_eq!(tags, vec!["4:Invalid value: `tags`: tag key `aws:owner` starts with `aws:`, which AWS reserves for its own tags"]);
+        let long = one("aws.sqs.queue", &format!("name: q, tags: {{ team: {} }}", "v".repeat(257)));
+        assert!(long[0].contains("the value of tag `team` is 257 characters long; AWS allows 256"), "{long:?}");
+        let msk = |brokers: u32, subnets: &str| {
+            one(
+                "aws.msk.cluster",
+                &format!("cluster_name: m, kafka_version: 3.6.0, broker_count: {brokers}, broker_instance_type: kafka.m5.large, client_subnets: [{subnets}]"),
+            )
+        };
+        assert_eq!(msk(4, "a, b, c"), vec!["4:Invalid value: `broker_count`: 4 brokers cannot be spread evenly over 3 client subnets"]);
+        assert!(msk(6, "a, b, c").is_empty());
+        assert!(msk(2, "a")[0].contains("MSK needs 2 or 3 client subnets"));
+        assert_eq!(
+            one("aws.logs.log_group", "name: x, retention_in_days: 10"),
+            vec!["4:Invalid value: `retention_in_days`: CloudWatch Logs keeps events 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653 days, not 10"]
+        );
+        assert!(one("aws.logs.log_group", "name: x, retention_in_days: 14").is_empty());
+    }
+
+    #[test]
+    fn cdc_rules_see_the_value_from_the_env_file() {
+        let (env, d) = parse_env(
+            "test",
+            &Arc::new(PathBuf::from("envs/test.yaml")),
+            "stack: stacks/t.yaml\nvariables:\n  binlog: STATEMENT\n",
+        );
+        assert!(d.is_empty());
+        let yaml = "variables:\n  binlog: { type: string }\nresources:\n  p:\n    type: aws.rds.cluster_parameter_group\n    properties: { name: p, family: aurora-mysql8.0, parameters: { binlog_format: \"${var.binlog}\" } }\n";
+        let e = parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.unwrap(), &crate::testutil::catalog())
+            .unwrap_err();
+        assert_eq!(e.len(), 1);
+        assert_eq!(e[0].detail, "`binlog_format: STATEMENT` cannot serve a CDC source: Debezium and DMS read row-based binlogs only");
+        assert_eq!(e[0].span.as_ref().map(|s| (s.line, s.col)), Some((6, 82)));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! because the walk skips it; an interrupt or a failed state write starts nothing new.
 
 use super::journal::Journal;
-use super::state_lookup;
+use super::plan_lookup;
 use super::walk::{walk, NodeStatus, Task, Visitor};
 use crate::expr::{contains_unknown, Ref};
 use crate::plan::{schedule, Plan, Step, StepKind};
@@ -94,7 +94,7 @@ impl Visitor for Runner<'_> {
         let ty = self.types[i]?;
         let state = &self.journal.state;
         let resolved: Props =
-            change.config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| state_lookup(state, r)))).collect();
+            change.config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| plan_lookup(self.plan, state, r)))).collect();
         let current = state.get(&step.address).cloned();
         self.opts.interrupt.started(&step.address);
         self.progress.line(&format!(
@@ -257,9 +257,11 @@ pub async fn apply(
     if journal.error.is_none() {
         let mut outputs = BTreeMap::new();
         for o in &plan.outputs {
-            let v = o.expr.resolve(&|r: &Ref| state_lookup(&journal.state, r));
+            let v = o.expr.resolve(&|r: &Ref| plan_lookup(plan, &journal.state, r));
             if !contains_unknown(&v) {
-                outputs.insert(o.name.clone(), OutputState { value: v, sensitive: o.sensitive });
+                // A sensitive output's value is never stored: its hash tells a change.
+                let value = if o.sensitive { journal.state.hash_sensitive(&v) } else { v };
+                outputs.insert(o.name.clone(), OutputState { value, sensitive: o.sensitive });
             }
         }
         if plan.destroy {

@@ -16,14 +16,13 @@ pub struct Journal<'a> {
 
 /// What state records for a resource: the values sent (sensitive ones hashed), overlaid
 /// with what the cloud reports.
-pub(crate) fn recorded(state: &State, ty: &TypeSchema, sent: &Props, obs: &Observed) -> Props {
+pub(crate) fn recorded(state: &State, ty: &TypeSchema, derived: &[String], sent: &Props, obs: &Observed) -> Props {
     let mut props = Props::new();
     for (k, v) in sent {
-        let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
-        props.insert(k.clone(), if sensitive { state.hash_sensitive(v) } else { v.clone() });
+        props.insert(k.clone(), if ty.secret(k, derived) { state.hash_sensitive(v) } else { v.clone() });
     }
     for (k, v) in &obs.properties {
-        if ty.prop(k).is_some_and(|p| !p.sensitive) {
+        if ty.prop(k).is_some() && !ty.secret(k, derived) {
             props.insert(k.clone(), v.clone());
         }
     }
@@ -40,8 +39,10 @@ impl<'a> Journal<'a> {
     pub fn put(&mut self, plan: &Plan, address: &str, ty: &TypeSchema, sent: &Props, obs: &Observed, pending: bool) {
         let mut attributes = obs.attributes.clone();
         attributes.insert("id".into(), Value::String(obs.id.clone()));
-        let properties = recorded(&self.state, ty, sent, obs);
-        let dependencies = plan.change(address).map(|c| c.dependencies.clone()).unwrap_or_default();
+        let change = plan.change(address);
+        let sensitive = change.map(|c| c.sensitive.clone()).unwrap_or_default();
+        let properties = recorded(&self.state, ty, &sensitive, sent, obs);
+        let dependencies = change.map(|c| c.dependencies.clone()).unwrap_or_default();
         self.state.put(ResourceState {
             address: address.to_string(),
             ty: ty.name.to_string(),
@@ -50,6 +51,7 @@ impl<'a> Journal<'a> {
             attributes,
             dependencies,
             pending: pending.then(|| "create".to_string()),
+            sensitive,
         });
     }
 

@@ -19,6 +19,18 @@ use crate::expr::Ref;
 use crate::state::State;
 use serde_json::Value;
 
+/// Value of `${resource.attr}` while `plan` is applied: from state, except where state
+/// holds only a hash of a secret (set from a sensitive variable): that value is the one
+/// the plan sends.
+pub fn plan_lookup(plan: &crate::plan::Plan, state: &State, r: &Ref) -> Option<Value> {
+    let res = state.get(&r.resource)?;
+    if res.sensitive.contains(&r.attr) {
+        let e = plan.change(&r.resource)?.config.get(&r.attr)?;
+        return Some(e.resolve(&|inner: &Ref| plan_lookup(plan, state, inner)));
+    }
+    state_lookup(state, r)
+}
+
 /// Value of `${resource.attr}` from state: an exported attribute, else a property.
 pub fn state_lookup(state: &State, r: &Ref) -> Option<Value> {
     let res = state.get(&r.resource)?;

@@ -38,7 +38,7 @@ pub async fn refresh(provider: &dyn Provider, catalog: &Catalog, state: &State) 
                 Some(obs) => {
                     let mut updated = (*r).clone();
                     for (k, v) in obs.properties {
-                        if ty.prop(&k).is_some_and(|p| !p.sensitive) {
+                        if ty.prop(&k).is_some() && !ty.secret(&k, &r.sensitive) {
                             updated.properties.insert(k, v);
                         }
                     }
@@ -78,6 +78,7 @@ mod tests {
                 attributes: o.attributes.clone(),
                 dependencies: vec![],
                 pending: None,
+                sensitive: vec![],
             });
         }
         p.tamper("a", "cidr_block", json!("10.9.0.0/16"));

@@ -239,7 +239,7 @@ async fn in_flight_operations_are_reported_with_their_status() {
             self.0.lock().unwrap().push(items.to_vec());
         }
     }
-    let (st, g) = stack("resources:\n  a:\n    type: aws.s3.bucket\n    properties: { bucket: a }\n  b:\n    type: aws.s3.bucket\n    properties: { bucket: b }\n");
+    let (st, g) = stack("resources:\n  a:\n    type: aws.s3.bucket\n    properties: { bucket: bucket-a }\n  b:\n    type: aws.s3.bucket\n    properties: { bucket: bucket-b }\n");
     let mem = Arc::new(MemoryProvider::new());
     mem.set_delay(Duration::from_millis(120));
     let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);

@@ -3,11 +3,13 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod render;
+mod saved;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
 pub use render::{render, summary_line};
+pub use saved::{open, restore, seal, withhold};
 pub use schedule::{schedule, Step, StepKind};
 
 use crate::config::Stack;
@@ -75,6 +77,14 @@ pub struct Change {
     /// of its step points at the stack.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<crate::diag::Span>,
+    /// Properties secret although the type does not mark them sensitive (set from a
+    /// sensitive variable or property): redacted here, hashed in state.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
+    /// Secret entries of `config` that a written plan holds only as a hash (see
+    /// [`withhold`]); `apply PLANFILE` takes them from the stack again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withheld: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,8 +108,15 @@ pub struct Plan {
     /// Directory of the stack file, relative to the project: local files resolve here.
     #[serde(default)]
     pub stack_dir: String,
+    /// The stack file, relative to the project: `apply PLANFILE` reads the values that a
+    /// saved plan withholds (secrets) from it again.
+    #[serde(default)]
+    pub stack_file: String,
     pub changes: Vec<Change>,
     pub outputs: Vec<OutputChange>,
+    /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub digest: String,
 }
 
 impl Plan {
@@ -217,13 +234,10 @@ fn lookup(known: &BTreeMap<String, Known>, r: &Ref) -> Option<Value> {
     }
 }
 
-fn redact(ty: &TypeSchema, props: &Map<String, Value>) -> Map<String, Value> {
+fn redact(ty: &TypeSchema, derived: &[String], props: &Map<String, Value>) -> Map<String, Value> {
     props
         .iter()
-        .map(|(k, v)| {
-            let sensitive = ty.prop(k).is_some_and(|p| p.sensitive);
-            (k.clone(), if sensitive { Value::String(SENSITIVE.into()) } else { v.clone() })
-        })
+        .map(|(k, v)| (k.clone(), if ty.secret(k, derived) { Value::String(SENSITIVE.into()) } else { v.clone() }))
         .collect()
 }
 
@@ -299,6 +313,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 continue;
             }
             let deps = stack_deps(res);
+            let derived: Vec<String> = res.sensitive.iter().cloned().collect();
             let (action, changed, replace_because) = match current {
                 None => (Action::Create, desired.keys().cloned().collect(), Vec::new()),
                 Some(cur) => {
@@ -309,7 +324,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                             continue;
                         };
                         let c = cur.properties.get(p.name);
-                        let same = if p.sensitive {
+                        let same = if ty.secret(p.name, &derived) {
                             !contains_unknown(d) && c == Some(&state.hash_sensitive(d))
                         } else {
                             !contains_unknown(d)
@@ -357,8 +372,8 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 ty: ty.name.to_string(),
                 action,
                 id: current.map(|c| c.id.clone()),
-                before: current.map(|c| redact(ty, &c.properties)),
-                after: Some(redact(ty, &desired)),
+                before: current.map(|c| redact(ty, &c.sensitive, &c.properties)),
+                after: Some(redact(ty, &derived, &desired)),
                 changed,
                 replace_because,
                 config,
@@ -366,6 +381,8 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 timeouts: res.timeouts,
                 pending: current.is_some_and(|c| c.pending.is_some()),
                 location: Some(res.span.clone()),
+                sensitive: derived,
+                withheld: Vec::new(),
             });
         }
         // In state but no longer in the stack: delete (only if targeted, when targeting).
@@ -404,12 +421,17 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         stack
             .outputs
             .iter()
-            .map(|o| OutputChange {
-                name: o.name.clone(),
-                sensitive: o.sensitive,
-                before: state.outputs.get(&o.name).map(|s| s.value.clone()),
-                after: o.value.resolve(&|r: &Ref| lookup(&known, r)),
-                expr: o.value.clone(),
+            .map(|o| {
+                let after = o.value.resolve(&|r: &Ref| lookup(&known, r));
+                OutputChange {
+                    name: o.name.clone(),
+                    sensitive: o.sensitive,
+                    before: state.outputs.get(&o.name).map(|s| s.value.clone()),
+                    // A sensitive output is never written down, in a plan or in state: both
+                    // hold its hash, which still tells whether it changed.
+                    after: if o.sensitive && !contains_unknown(&after) { state.hash_sensitive(&after) } else { after },
+                    expr: o.value.clone(),
+                }
             })
             .collect()
     };
@@ -421,8 +443,10 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         state_serial: Some(state.serial),
         destroy: req.destroy,
         stack_dir: stack.file.parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
+        stack_file: stack.file.to_string_lossy().into_owned(),
         changes,
         outputs,
+        digest: String::new(),
     })
 }
 
@@ -432,7 +456,7 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
         ty: r.ty.clone(),
         action: Action::Delete,
         id: Some(r.id.clone()),
-        before: Some(redact(ty, &r.properties)),
+        before: Some(redact(ty, &r.sensitive, &r.properties)),
         after: None,
         changed: Vec::new(),
         replace_because: Vec::new(),
@@ -441,6 +465,8 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
         timeouts: ty.timeouts,
         pending: false,
         location: None,
+        sensitive: r.sensitive.clone(),
+        withheld: Vec::new(),
     }
 }
 

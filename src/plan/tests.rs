@@ -85,6 +85,7 @@ mod sensitive {
         normalize: None,
         timeouts: crate::schema::QUICK,
         stateful: false,
+        check: None,
     };
     const SECRET: &str = "hunter2-do-not-print";
 
@@ -100,6 +101,7 @@ mod sensitive {
             depends_on: vec![],
             timeouts: crate::schema::QUICK,
             prevent_destroy: false,
+            sensitive: Default::default(),
             span: Span::file(Path::new("t")),
         };
         let s = Stack {
@@ -119,7 +121,7 @@ mod sensitive {
         let sent: Props =
             [("name".to_string(), json!("db")), ("password".to_string(), json!(SECRET))].into_iter().collect();
         let obs = Observed { id: "s-1".into(), properties: Props::new(), attributes: Props::new() };
-        let recorded = crate::engine::recorded(&state, &SECRET_TYPE, &sent, &obs);
+        let recorded = crate::engine::recorded(&state, &SECRET_TYPE, &[], &sent, &obs);
         assert!(recorded["password"].as_str().unwrap().starts_with("sha256:"));
         state.put(ResourceState {
             address: "db".into(),
@@ -129,6 +131,7 @@ mod sensitive {
             attributes: Props::new(),
             dependencies: vec![],
             pending: None,
+            sensitive: vec![],
         });
         assert!(!String::from_utf8(state.to_json()).unwrap().contains(SECRET), "state never holds the secret");
 
@@ -144,6 +147,84 @@ mod sensitive {
         assert!(!text.contains("a-new-secret-value") && !text.contains("sha256:"), "{text}");
         let shown = serde_json::to_string(&(&plan.changes[0].before, &plan.changes[0].after)).unwrap();
         assert!(!shown.contains("a-new-secret-value") && !shown.contains(SECRET), "{shown}");
+    }
+}
+
+/// `sensitive: true` on a variable reaches every value derived from it, through
+/// references, into plans, saved plans, state and outputs.
+mod derived_secrets {
+    use crate::provider::memory::MemoryProvider;
+    use crate::state::State;
+    use crate::testutil::{plan_for, render, run, MemStore};
+    use std::sync::Arc;
+
+    const TOKEN: &str = "tok-3f9a1c-never-shown";
+
+    fn yaml(output_sensitive: bool) -> String {
+        format!(
+            "variables:\n  token: {{ type: string, sensitive: true, default: {TOKEN} }}\nresources:\n  a:\n    type: aws.secretsmanager.secret\n    properties: {{ name: app, description: \"key ${{var.token}}\" }}\n  b:\n    type: aws.secretsmanager.secret\n    properties: {{ name: app-copy, description: \"copy of ${{a.description}}\" }}\n  c:\n    type: aws.sqs.queue\n    properties: {{ name: plain }}\noutputs:\n  shown:\n    value: ${{b.description}}\n    sensitive: {output_sensitive}\n"
+        )
+    }
+
+    fn parse(text: &str) -> Result<(crate::config::Stack, crate::graph::DepGraph), String> {
+        let (env, _) = crate::config::parse_env(
+            "test",
+            &Arc::new("envs/test.yaml".into()),
+            "stack: stacks/t.yaml\n",
+        );
+        let stack = crate::config::parse_stack(
+            &Arc::new("stacks/t.yaml".into()),
+            text,
+            "t",
+            &env.unwrap(),
+            &crate::testutil::catalog(),
+        )
+        .map_err(|d| format!("{}", crate::diag::Diagnostics(d)))?;
+        let g = crate::graph::build(&stack).unwrap();
+        Ok((stack, g))
+    }
+
+    #[tokio::test]
+    async fn a_sensitive_variable_taints_what_is_made_from_it() {
+        let e = parse(&yaml(false)).unwrap_err();
+        assert!(e.contains("Output refers to sensitive values") && e.contains("stacks/t.yaml:15:12"), "{e}");
+        let (st, g) = parse(&yaml(true)).unwrap();
+        assert_eq!(st.resource("a").unwrap().sensitive.iter().collect::<Vec<_>>(), vec!["description"]);
+        assert_eq!(st.resource("b").unwrap().sensitive.iter().collect::<Vec<_>>(), vec!["description"], "through the reference");
+        assert!(st.resource("c").unwrap().sensitive.is_empty());
+
+        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let cat = crate::testutil::catalog();
+        let printed = serde_json::to_string(&crate::plan::withhold(&plan, &cat)).unwrap();
+        let shown = format!("{}{}{}", render(&plan), printed, String::from_utf8(crate::plan::seal(&plan, &cat)).unwrap());
+        assert!(!shown.contains("tok-3f9a1c"), "{shown}");
+        let text = render(&plan);
+        let redacted = text.lines().filter(|l| l.contains("+ description ") && l.ends_with("= (sensitive value)"));
+        assert_eq!(redacted.count(), 2, "{text}");
+        // The saved plan reads its secrets from the stack again, and only the same ones.
+        let mut saved = crate::plan::open(&crate::plan::seal(&plan, &cat), std::path::Path::new("p"), &cat).unwrap();
+        assert_eq!(saved.change("a").unwrap().withheld, vec!["description"]);
+        let mut stale = saved.clone();
+        crate::plan::restore(&mut saved, &st).unwrap();
+        assert_eq!(crate::plan::Plan { digest: String::new(), ..saved }, plan);
+        let (other, _) = parse(&yaml(true).replace(TOKEN, "another-token")).unwrap();
+        let e = crate::plan::restore(&mut stale, &other).unwrap_err();
+        assert!(e[0].detail.contains("the secret `description` of `a` is not what it was"), "{e:?}");
+
+        let mem = Arc::new(MemoryProvider::new());
+        let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await;
+        assert!(out.failures.is_empty(), "{:?}", out.failures);
+        let state = String::from_utf8(out.state.to_json()).unwrap();
+        assert!(!state.contains("tok-3f9a1c"), "state holds hashes only: {state}");
+        assert!(out.state.outputs["shown"].value.as_str().unwrap().starts_with("sha256:"));
+        // The secret did reach AWS, unchanged.
+        let (_, cloud) = mem.get(&out.state.get("a").unwrap().id).expect("created");
+        assert_eq!(cloud["description"], serde_json::json!(format!("key {TOKEN}")));
+        let (_, cloud) = mem.get(&out.state.get("b").unwrap().id).expect("created");
+        assert_eq!(cloud["description"], serde_json::json!(format!("copy of key {TOKEN}")), "references get the value, not its hash");
+        // Applied again: nothing changes, although state holds only hashes.
+        let again = plan_for(&st, &g, &out.state, &[], false);
+        assert!(!again.has_changes(), "{}", render(&again));
     }
 }
 
@@ -200,5 +281,84 @@ mod protection {
             "{text}"
         );
         assert!(text.contains("WARNING: this plan deletes stateful resources and their data: scratch"), "{text}");
+    }
+}
+
+/// Saved plans: sealed with a digest, and opened only when every part checks out.
+mod saved {
+    use super::V1;
+    use crate::plan::{open, seal, Plan};
+    use crate::state::State;
+    use crate::testutil::{catalog, plan_for, stack};
+    use serde_json::{json, Value};
+    use std::path::Path;
+
+    fn planned() -> Plan {
+        let (st, g) = stack(V1);
+        plan_for(&st, &g, &State::new("t", "test"), &[], false)
+    }
+
+    /// Open `bytes`; the first diagnostic's detail on refusal.
+    fn opened(bytes: &[u8]) -> Result<Plan, String> {
+        open(bytes, Path::new("tf.plan"), &catalog()).map_err(|d| {
+            assert_eq!(d[0].span.as_ref().map(|s| s.file.display().to_string()), Some("tf.plan".into()));
+            format!("{}: {}", d[0].summary, d[0].detail)
+        })
+    }
+
+    /// Edit the plan's JSON, then seal it again as a forger would (the digest is public).
+    fn forged(edit: impl Fn(&mut Value)) -> Vec<u8> {
+        let mut v: Value = serde_json::to_value(planned()).unwrap();
+        edit(&mut v);
+        seal(&serde_json::from_value(v).unwrap(), &catalog())
+    }
+
+    fn sg(v: &mut Value) -> &mut Value {
+        v["changes"].as_array_mut().unwrap().iter_mut().find(|c| c["address"] == "sg").unwrap()
+    }
+
+    #[test]
+    fn a_sealed_plan_opens_as_it_was() {
+        let plan = planned();
+        let back = opened(&seal(&plan, &catalog())).unwrap();
+        assert_eq!(Plan { digest: String::new(), ..back }, plan);
+    }
+
+    #[test]
+    fn an_edited_plan_is_refused_before_anything_runs() {
+        let text = String::from_utf8(seal(&planned(), &catalog())).unwrap();
+        // What the display shows stays; what apply sends is opened to the world.
+        let edited = text.replacen("\"10.0.0.0/16\"", "\"0.0.0.0/0\"", 2);
+        assert_ne!(edited, text);
+        assert!(opened(edited.as_bytes()).unwrap_err().starts_with("Modified plan file"));
+        let unsealed = serde_json::to_vec(&planned()).unwrap();
+        assert!(opened(&unsealed).unwrap_err().starts_with("Modified plan file"), "a plan without digest");
+        let twice = text.replacen("\"destroy\": false,", "\"destroy\": false, \"destroy\": true,", 1);
+        assert!(opened(twice.as_bytes()).unwrap_err().contains("the key `destroy` appears twice"));
+    }
+
+    #[test]
+    fn a_forged_plan_that_shows_one_thing_and_sends_another_is_refused() {
+        let bytes = forged(|v| {
+            sg(v)["config"]["ingress"] =
+                json!({"lit": [{"protocol": "all", "from_port": 0, "to_port": 0, "cidr_blocks": ["0.0.0.0/0"]}]});
+        });
+        let e = opened(&bytes).unwrap_err();
+        assert!(e.contains("change `sg`: the plan shows `ingress` differently from what apply would send"), "{e}");
+        let bytes = forged(|v| {
+            sg(v)["type"] = json!("aws.ec2.nonsense");
+        });
+        assert!(opened(&bytes).unwrap_err().contains("type `aws.ec2.nonsense` is not a resource type"));
+        let bytes = forged(|v| {
+            sg(v)["config"]["ingress"] = json!({"lit": [{"protocol": "tcp", "from_port": 4294967296i64, "to_port": 0}]});
+            sg(v)["after"]["ingress"] = json!([{"protocol": "tcp", "from_port": 4294967296i64, "to_port": 0}]);
+        });
+        assert!(opened(&bytes).unwrap_err().contains("`ingress`"), "nested values are checked by the type's rules too");
+        let bytes = forged(|v| {
+            let changes = v["changes"].as_array_mut().unwrap();
+            let vpc = changes.iter_mut().find(|c| c["address"] == "vpc").unwrap();
+            vpc["dependencies"] = json!(["sg"]);
+        });
+        assert!(opened(&bytes).unwrap_err().starts_with("Dependency cycle in plan file"));
     }
 }

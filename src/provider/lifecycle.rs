@@ -218,10 +218,22 @@ impl<R: ResourceOps> Lifecycle<R> {
     }
 }
 
+/// The type's rules on the values apply resolved, before any call: what validate could
+/// not check (a value known only after another resource was created) is checked here.
+fn refuse_findings(ty: &TypeSchema, props: &Props) -> Result<(), ProviderError> {
+    let findings = ty.findings(props);
+    if findings.is_empty() {
+        return Ok(());
+    }
+    let text: Vec<String> = findings.iter().map(|f| format!("`{}`: {} ({})", f.prop, f.message, f.hint)).collect();
+    Err(ProviderError { kind: ErrorKind::Invalid, ..ProviderError::new("InvalidConfiguration", text.join("; ")) })
+}
+
 #[async_trait]
 impl<R: ResourceOps> Provider for Lifecycle<R> {
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let (ty, op) = (req.ty, req.ctx);
+        refuse_findings(ty, req.props)?;
         op.status.set("creating");
         let mut delay = op.poll.initial.min(Duration::from_secs(1));
         let mut attempt = 1;
@@ -296,6 +308,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
 
     async fn update(&self, req: UpdateRequest<'_>) -> Result<Observed, ProviderError> {
         let (ty, op) = (req.ty, req.ctx);
+        refuse_findings(ty, req.new)?;
         if !req.changed.is_empty() {
             op.status.set("modifying");
             self.ops.update(ty, req.id, req.old, req.new, req.changed, op).await?;

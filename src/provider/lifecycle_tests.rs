@@ -24,6 +24,7 @@ const fn schema(name: &'static str, identity: Identity, taggable: bool) -> TypeS
         normalize: None,
         timeouts: QUICK,
         stateful: false,
+        check: None,
     }
 }
 

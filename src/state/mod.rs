@@ -13,6 +13,10 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+/// The largest serial state may hold (2^53, the largest integer every JSON reader keeps
+/// exact); far from any real count of writes, and far from overflowing.
+pub const MAX_SERIAL: u64 = 1 << 53;
+
 /// The state format this build reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -45,6 +49,10 @@ pub struct ResourceState {
     /// (a timeout, a failure while waiting): the next apply waits for it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pending: Option<String>,
+    /// Properties held as a hash although the type does not mark them sensitive (set
+    /// from a sensitive variable or property).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sensitive: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -85,8 +93,8 @@ impl State {
 
     /// Parse and check a state document.
     pub fn from_json(text: &[u8], origin: &str) -> Result<State, StateError> {
-        let v: Value = serde_json::from_slice(text)
-            .map_err(|e| StateError::Corrupt { origin: origin.into(), detail: e.to_string() })?;
+        let v: Value =
+            crate::json::parse_strict(text).map_err(|detail| StateError::Corrupt { origin: origin.into(), detail })?;
         let version = v
             .get("format_version")
             .and_then(Value::as_u64)
@@ -96,6 +104,14 @@ impl State {
         }
         let mut state: State = serde_json::from_value(v)
             .map_err(|e| StateError::Corrupt { origin: origin.into(), detail: e.to_string() })?;
+        // Every write increments the serial: one that cannot be incremented would stop the
+        // run after its first change, with that change not in state.
+        if state.serial > MAX_SERIAL {
+            return Err(StateError::Corrupt {
+                origin: origin.into(),
+                detail: format!("`serial` is {}, more than the largest serial, {MAX_SERIAL}", state.serial),
+            });
+        }
         // Hand-edited or older state may list resources in any order; `put` and `get`
         // rely on the order by address, so normalise it here (duplicates are refused below).
         state.resources.sort_by(|a, b| a.address.cmp(&b.address));
@@ -193,6 +209,8 @@ pub enum StateError {
     Conflict { origin: String },
     #[error("the state at {origin} belongs to stack `{found}`, not `{expected}`")]
     WrongStack { origin: String, found: String, expected: String },
+    #[error("the state at {origin} belongs to environment `{found}`, not `{expected}`")]
+    WrongEnv { origin: String, found: String, expected: String },
     #[error("no lock with ID `{id}` is held on {origin}")]
     NoSuchLock { id: String, origin: String, holder: Option<Box<LockInfo>> },
     #[error("{what} {origin}: {source}")]
@@ -225,6 +243,10 @@ impl StateError {
             StateError::Conflict { .. } => vec!["another run wrote the state; run `cloudbridge plan` again".into()],
             StateError::WrongStack { .. } => vec![
                 "give each stack its own state: put `{stack}` in the backend `key` (or `path`) of the environment file".into(),
+            ],
+            StateError::WrongEnv { found, .. } => vec![
+                "give each environment its own state: put `{env}` in the backend `key` (or `path`) of the environment file".into(),
+                format!("to work on `{found}`, pass `-e {found}`"),
             ],
             StateError::NoSuchLock { holder: Some(h), .. } => {
                 vec![format!("the lock currently held has ID `{}`", h.id)]
@@ -273,6 +295,7 @@ mod tests {
             attributes: Map::new(),
             dependencies: vec![],
             pending: None,
+            sensitive: vec![],
         }
     }
 
@@ -301,5 +324,21 @@ mod tests {
         s.resources = vec![resource("b"), resource("a"), resource("b")];
         let e = State::from_json(&s.to_json(), "test").unwrap_err();
         assert!(e.to_string().contains("`b` appears twice"), "{e}");
+    }
+
+    #[test]
+    fn a_key_written_twice_or_a_serial_that_cannot_grow_is_refused() {
+        let s = State::new("st", "dev");
+        let text = String::from_utf8(s.to_json()).unwrap();
+        // JSON readers keep one of two equal keys silently: the env could be two things.
+        let twice = text.replacen("\"env\": \"dev\",", "\"env\": \"dev\", \"env\": \"prod\",", 1);
+        assert_ne!(twice, text);
+        let e = State::from_json(twice.as_bytes(), "test").unwrap_err();
+        assert!(e.to_string().contains("the key `env` appears twice"), "{e}");
+        let max = text.replacen("\"serial\": 0", &format!("\"serial\": {}", u64::MAX), 1);
+        let e = State::from_json(max.as_bytes(), "test").unwrap_err();
+        assert!(e.to_string().contains("more than the largest serial"), "{e}");
+        let last = text.replacen("\"serial\": 0", &format!("\"serial\": {MAX_SERIAL}"), 1);
+        assert_eq!(State::from_json(last.as_bytes(), "test").unwrap().serial, MAX_SERIAL);
     }
 }

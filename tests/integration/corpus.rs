@@ -1,7 +1,8 @@
 //! The malformed-input corpus in `tests/corpus/`: every stack, environment and state file
 //! there must give a clear error that names its file (and line/column where there is
 //! one), exit 1 — never a panic — make no AWS call (the endpoint is a closed port), and
-//! leave state untouched.
+//! leave state untouched. The exact diagnostics of every case (summary, location, detail,
+//! hint) are pinned by one snapshot per kind of file.
 
 use crate::common::{Project, ROOT};
 use std::path::PathBuf;
@@ -18,7 +19,15 @@ fn files(kind: &str) -> Vec<PathBuf> {
     v
 }
 
-fn check_refused(p: &Project, case: &str, located: &str) {
+/// The error output of one case, with the temporary project directory taken out.
+fn shown(p: &Project, case: &str, stderr: &str) -> String {
+    let dir = p.dir.path().display().to_string();
+    format!("### {case}\n{}\n", stderr.replace(&dir, "<project>").trim_end())
+}
+
+/// Refused by every command; the diagnostics `validate` gave.
+fn check_refused(p: &Project, case: &str, located: &str) -> String {
+    let shown = shown(p, case, &p.cb_offline(&["validate", "-e", "test"]).stderr);
     for cmd in [&["validate", "-e", "test"][..], &["plan", "-e", "test"], &["apply", "-e", "test", "--auto-approve"]] {
         let run = p.cb_offline(cmd);
         assert_eq!(run.code, 1, "{case} {cmd:?}: exit {} (101 is a panic)\n{}", run.code, run.stderr);
@@ -31,36 +40,42 @@ fn check_refused(p: &Project, case: &str, located: &str) {
         );
         assert!(!run.stderr.contains("panicked"), "{case}: {}", run.stderr);
     }
+    shown
 }
 
 #[test]
 fn malformed_stacks() {
+    let mut all = String::new();
     for f in files("stacks") {
         let case = f.file_name().unwrap().to_string_lossy().into_owned();
         let p = Project::new("corpus");
         p.write("envs/test.yaml", ENV);
         std::fs::create_dir_all(p.path("stacks")).unwrap();
         std::fs::copy(&f, p.path("stacks/main.yaml")).unwrap();
-        check_refused(&p, &case, "--> stacks/main.yaml");
+        all += &check_refused(&p, &case, "--> stacks/main.yaml");
         assert!(!p.path(".cloudbridge").exists(), "{case}: no state was created");
     }
+    insta::assert_snapshot!(all);
 }
 
 #[test]
 fn malformed_environments() {
+    let mut all = String::new();
     for f in files("envs") {
         let case = f.file_name().unwrap().to_string_lossy().into_owned();
         let p = Project::new("corpus");
         p.write("stacks/main.yaml", STACK);
         std::fs::create_dir_all(p.path("envs")).unwrap();
         std::fs::copy(&f, p.path("envs/test.yaml")).unwrap();
-        check_refused(&p, &case, "--> envs/test.yaml");
+        all += &check_refused(&p, &case, "--> envs/test.yaml");
         assert!(!p.path(".cloudbridge").exists(), "{case}: no state was created");
     }
+    insta::assert_snapshot!(all);
 }
 
 #[test]
 fn malformed_states() {
+    let mut all = String::new();
     for f in files("states") {
         let case = f.file_name().unwrap().to_string_lossy().into_owned();
         let p = Project::new("corpus");
@@ -85,7 +100,11 @@ fn malformed_states() {
             );
             assert!(run.stderr.contains("hint:"), "{case}: {}", run.stderr);
             assert!(!run.stderr.contains("RequestFailed"), "{case}: no AWS call\n{}", run.stderr);
+            if cmd[0] == "plan" {
+                all += &shown(&p, &case, &run.stderr);
+            }
         }
         assert_eq!(std::fs::read(&state).unwrap(), before, "{case}: state untouched");
     }
+    insta::assert_snapshot!(all);
 }

@@ -26,6 +26,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Workgroup;

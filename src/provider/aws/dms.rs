@@ -38,6 +38,7 @@ pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct ReplicationSubnetGroup;
@@ -132,6 +133,7 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(40, 40, 30),
     stateful: false,
+    check: None,
 };
 
 pub struct ReplicationInstance;
@@ -334,6 +336,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Endpoint;
@@ -497,6 +500,7 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: false,
+    check: None,
 };
 
 pub struct ReplicationTask;

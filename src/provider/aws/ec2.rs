@@ -5,7 +5,7 @@
 use super::int32;
 use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair,
@@ -64,6 +64,23 @@ fn obj(pairs: &[(&str, Value)]) -> Map<String, Value> {
 
 // ---------------------------------------------------------------- VPC
 
+/// A VPC's (and a subnet's) CIDR block: AWS accepts /16 to /28.
+fn check_prefix(k: &Known) -> Vec<Finding> {
+    let prefix = k.get("cidr_block").and_then(Value::as_str).and_then(|c| c.split_once('/')).and_then(|(_, p)| p.parse::<u8>().ok());
+    match prefix {
+        Some(p) if !(16..=28).contains(&p) => vec![Finding::new(
+            "cidr_block",
+            format!("a /{p} block is outside what AWS allows, /16 to /28"),
+            "give the block a prefix length from 16 to 28, such as `10.0.0.0/16`",
+        )],
+        _ => Vec::new(),
+    }
+}
+
+fn check_vpc(k: &Known) -> Vec<Finding> {
+    check_prefix(k)
+}
+
 pub static VPC: TypeSchema = TypeSchema {
     name: "aws.ec2.vpc",
     doc: "A VPC.",
@@ -80,6 +97,7 @@ pub static VPC: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: Some(check_vpc),
 };
 
 pub struct Vpc;
@@ -179,6 +197,7 @@ impl AwsResource for Vpc {
 
 // ---------------------------------------------------------------- Subnet
 
+
 pub static SUBNET: TypeSchema = TypeSchema {
     name: "aws.ec2.subnet",
     doc: "A subnet of a VPC in one availability zone.",
@@ -196,6 +215,7 @@ pub static SUBNET: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: Some(check_prefix),
 };
 
 pub struct Subnet;
@@ -279,6 +299,7 @@ pub static INTERNET_GATEWAY: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct InternetGateway;
@@ -390,6 +411,7 @@ pub static ROUTE_TABLE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct RouteTable;
@@ -565,6 +587,39 @@ impl AwsResource for RouteTable {
 
 // ---------------------------------------------------------------- Security group
 
+/// TCP and UDP rules: both ports, from 0 to 65535, `from_port` not above `to_port` (ICMP
+/// uses them for type and code, and `all` ignores them).
+fn check_rules(k: &Known) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (prop, rules) in [("ingress", k.get("ingress")), ("egress", k.get("egress"))] {
+        for (i, r) in rules.and_then(Value::as_array).into_iter().flatten().enumerate() {
+            let proto = r.get("protocol").and_then(Value::as_str).unwrap_or_default();
+            if !matches!(proto, "tcp" | "udp") {
+                continue;
+            }
+            let port = |name| r.get(name).and_then(Value::as_i64);
+            let problem = match (port("from_port"), port("to_port")) {
+                (Some(from), Some(to)) if from < 0 || to < 0 => {
+                    Some(format!("rule {} is {proto} from port {from} to {to}; {proto} ports are 0 to 65535", i + 1))
+                }
+                (Some(from), Some(to)) if from > to => {
+                    Some(format!("rule {} opens {proto} from port {from} to port {to}, a range that ends before it starts", i + 1))
+                }
+                (Some(_), Some(_)) => None,
+                _ => Some(format!("rule {} is {proto} and needs both `from_port` and `to_port`", i + 1)),
+            };
+            if let Some(message) = problem {
+                out.push(Finding::new(
+                    prop,
+                    message,
+                    "give `from_port` and `to_port` from 0 to 65535 with `from_port` ≤ `to_port`; for every protocol and port, write `protocol: all`",
+                ));
+            }
+        }
+    }
+    out
+}
+
 const RULE: &[Prop] = &[
     Prop::new("protocol", PropKind::Enum(&["tcp", "udp", "icmp", "all"])).required(),
     Prop::new("from_port", PropKind::Int).range(-1, 65535),
@@ -592,6 +647,7 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     normalize: Some(normalize_rules),
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: Some(check_rules),
 };
 
 /// Rules compare as a set of single-source rules: AWS merges rules with the same protocol
@@ -836,6 +892,7 @@ pub static EIP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Eip;
@@ -913,6 +970,7 @@ pub static NAT_GATEWAY: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 10, 15),
     stateful: false,
+    check: None,
 };
 
 pub struct NatGateway;
@@ -1021,6 +1079,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::Timeouts::minutes(15, 15, 20),
     stateful: false,
+    check: None,
 };
 
 pub struct Instance;

@@ -45,6 +45,7 @@ pub static DATABASE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: true,
+    check: None,
 };
 
 pub struct Database;
@@ -146,6 +147,7 @@ pub static TABLE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: true,
+    check: None,
 };
 
 pub struct Table;
@@ -307,6 +309,7 @@ pub static JOB: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Job;
@@ -437,6 +440,7 @@ pub static CRAWLER: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Crawler;
@@ -534,7 +538,8 @@ pub static CONNECTION: TypeSchema = TypeSchema {
     props: &[
         Prop::new("name", PropKind::Str).required().replace(),
         Prop::new("connection_type", PropKind::Enum(&["JDBC", "KAFKA", "NETWORK", "MONGODB"])).required(),
-        Prop::new("properties", PropKind::Map(&PropKind::Str)).default("{}"),
+        // JDBC `PASSWORD`, Kafka SASL credentials: never shown, state keeps a hash.
+        Prop::new("properties", PropKind::Map(&PropKind::Str)).default("{}").sensitive(),
         Prop::new("subnet_id", PropKind::Str),
         Prop::new("security_group_ids", PropKind::Set(&PropKind::Str)),
         Prop::new("availability_zone", PropKind::Str),
@@ -547,6 +552,7 @@ pub static CONNECTION: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Connection;

@@ -47,6 +47,7 @@ pub static ROLE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Role;
@@ -203,6 +204,7 @@ pub static POLICY: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Policy;

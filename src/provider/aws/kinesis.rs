@@ -26,6 +26,7 @@ pub static STREAM: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(10, 30, 10),
     stateful: true,
+    check: None,
 };
 
 pub struct Stream;

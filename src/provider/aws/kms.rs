@@ -26,6 +26,7 @@ pub static KEY: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: true,
+    check: None,
 };
 
 pub struct Key;

@@ -3,7 +3,7 @@
 use super::to_i32;
 use super::{has, int_prop, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use serde_json::{json, Map};
 
@@ -23,7 +23,27 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: Some(check_retention),
 };
+
+/// The only retention periods CloudWatch Logs accepts.
+const RETENTION_DAYS: &[i64] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+fn check_retention(k: &Known) -> Vec<Finding> {
+    match k.get("retention_in_days").and_then(serde_json::Value::as_i64) {
+        Some(d) if !RETENTION_DAYS.contains(&d) => {
+            let (last, rest) = RETENTION_DAYS.split_last().unwrap_or((&0, &[]));
+            let list: Vec<String> = rest.iter().map(i64::to_string).collect();
+            vec![Finding::new(
+                "retention_in_days",
+                format!("CloudWatch Logs keeps events {} or {last} days, not {d}", list.join(", ")),
+                "pick one of the listed periods, or leave `retention_in_days` out to keep events forever",
+            )]
+        }
+        _ => Vec::new(),
+    }
+}
 
 pub struct LogGroup;
 

@@ -8,7 +8,7 @@ use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, t
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_kafka::primitives::Blob;
 use aws_sdk_kafka::types::{
@@ -36,6 +36,7 @@ pub static CONFIGURATION: TypeSchema = TypeSchema {
     normalize: Some(normalize_properties),
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 /// Server properties compare line by line, ignoring blank lines and surrounding space.
@@ -137,6 +138,25 @@ impl AwsResource for Configuration {
 
 // ---------------------------------------------------------------- cluster
 
+/// MSK spreads brokers evenly over the client subnets (one per availability zone).
+fn check_cluster(k: &Known) -> Vec<Finding> {
+    let brokers = k.get("broker_count").and_then(Value::as_i64);
+    let subnets = k.get("client_subnets").and_then(Value::as_array).map(Vec::len);
+    match (brokers, subnets) {
+        (Some(b), Some(s)) if s > 0 && b % s as i64 != 0 => vec![Finding::new(
+            "broker_count",
+            format!("{b} brokers cannot be spread evenly over {s} client subnets"),
+            format!("make `broker_count` a multiple of {s}, the number of `client_subnets`"),
+        )],
+        (_, Some(s)) if !(2..=3).contains(&s) => vec![Finding::new(
+            "client_subnets",
+            format!("MSK needs 2 or 3 client subnets, in different availability zones, not {s}"),
+            "list 2 or 3 subnets",
+        )],
+        _ => Vec::new(),
+    }
+}
+
 pub static CLUSTER: TypeSchema = TypeSchema {
     name: "aws.msk.cluster",
     doc: "A provisioned MSK cluster.",
@@ -176,6 +196,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(120, 120, 60),
     stateful: true,
+    check: Some(check_cluster),
 };
 
 pub struct Cluster;

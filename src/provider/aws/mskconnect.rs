@@ -46,6 +46,7 @@ pub static CUSTOM_PLUGIN: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(20, 10, 20),
     stateful: false,
+    check: None,
 };
 
 pub struct CustomPlugin;
@@ -169,6 +170,7 @@ pub static WORKER_CONFIGURATION: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct WorkerConfiguration;
@@ -258,7 +260,8 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
         Prop::new("name", PropKind::Str).required().replace(),
         Prop::new("description", PropKind::Str).replace(),
         Prop::new("kafka_connect_version", PropKind::Str).required().replace(),
-        Prop::new("connector_configuration", PropKind::Map(&PropKind::Str)).required(),
+        // Debezium's `database.password` and the like: never shown, state keeps a hash.
+        Prop::new("connector_configuration", PropKind::Map(&PropKind::Str)).required().sensitive(),
         Prop::new("bootstrap_servers", PropKind::Str).required().replace(),
         Prop::new("subnets", PropKind::Set(&PropKind::Str)).required().replace(),
         Prop::new("security_groups", PropKind::Set(&PropKind::Str)).required().replace(),
@@ -281,6 +284,7 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(45, 45, 30),
     stateful: false,
+    check: None,
 };
 
 pub struct Connector;

@@ -74,6 +74,7 @@ pub static SUBNET_GROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct SubnetGroup;
@@ -166,6 +167,7 @@ pub static CLUSTER_PARAMETER_GROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub static PARAMETER_GROUP: TypeSchema = TypeSchema {
@@ -179,6 +181,7 @@ pub static PARAMETER_GROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 /// Both kinds of parameter group: the same shape, different API calls.
@@ -438,6 +441,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
     stateful: true,
+    check: None,
 };
 
 pub struct Cluster;
@@ -623,6 +627,7 @@ pub static CLUSTER_INSTANCE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
     stateful: true,
+    check: None,
 };
 
 pub static INSTANCE: TypeSchema = TypeSchema {
@@ -670,6 +675,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(60, 80, 60),
     stateful: true,
+    check: None,
 };
 
 /// A cluster member (`cluster: true`) or a standalone instance.

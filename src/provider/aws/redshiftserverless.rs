@@ -51,6 +51,7 @@ pub static NAMESPACE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: true,
+    check: None,
 };
 
 pub struct Namespace;
@@ -185,6 +186,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: false,
+    check: None,
 };
 
 pub struct Workgroup;

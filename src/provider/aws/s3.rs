@@ -2,10 +2,38 @@
 
 use super::{absent_if, bool_prop, created, has, str_prop, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, TypeSchema, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
 use aws_sdk_s3::types::{BucketVersioningStatus, Delete, ObjectIdentifier, Tag, Tagging};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// AWS's bucket naming rules (general purpose buckets): a bucket that validates must be
+/// one AWS can create, so apply never fails half-way on its name.
+fn check_bucket(k: &Known) -> Vec<Finding> {
+    let Some(name) = k.get("bucket").and_then(Value::as_str) else {
+        return Vec::new();
+    };
+    let why = if !(3..=63).contains(&name.len()) {
+        Some(format!("`{name}` is {} characters long; a bucket name has 3 to 63", name.len()))
+    } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
+        Some(format!("`{name}` may hold only lowercase letters, digits, `.` and `-`"))
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some(format!("`{name}` must begin and end with a letter or digit"))
+    } else if name.contains("..") {
+        Some(format!("`{name}` has two dots in a row"))
+    } else if name.split('.').count() == 4 && name.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        Some(format!("`{name}` is formatted as an IP address"))
+    } else if ["xn--", "sthree-", "amzn-s3-demo-"].iter().any(|p| name.starts_with(p))
+        || ["-s3alias", "--ol-s3", "--x-s3", ".mrap"].iter().any(|p| name.ends_with(p))
+    {
+        Some(format!("`{name}` uses a prefix or suffix AWS reserves"))
+    } else {
+        None
+    };
+    why.map(|w| Finding::new("bucket", w, "see AWS's bucket naming rules: 3-63 lowercase letters, digits, `.` and `-`"))
+        .into_iter()
+        .collect()
+}
 
 pub static BUCKET: TypeSchema = TypeSchema {
     name: "aws.s3.bucket",
@@ -26,6 +54,7 @@ pub static BUCKET: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: true,
+    check: Some(check_bucket),
 };
 
 pub struct Bucket;
@@ -206,6 +235,7 @@ pub static OBJECT: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: crate::schema::QUICK,
     stateful: false,
+    check: None,
 };
 
 /// Object metadata key holding the SHA-256 of the uploaded file.

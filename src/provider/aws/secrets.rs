@@ -37,6 +37,7 @@ pub static SECRET: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: true,
+    check: None,
 };
 
 pub struct Secret;

@@ -24,6 +24,7 @@ pub static TOPIC: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
+    check: None,
 };
 
 pub struct Topic;

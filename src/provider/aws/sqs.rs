@@ -29,6 +29,7 @@ pub static QUEUE: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: true,
+    check: None,
 };
 
 pub struct Queue;
