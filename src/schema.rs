@@ -369,6 +369,19 @@ impl Catalog {
     }
 }
 
+/// A valid CIDR block as (network, prefix length), for containment and overlap tests.
+pub fn cidr_range(s: &str) -> Option<(u32, u32)> {
+    check_cidr(s).ok()?;
+    let (ip, prefix) = s.split_once('/')?;
+    Some((u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?), prefix.parse().ok()?))
+}
+
+/// Does block `outer` contain all of `inner`?
+pub fn cidr_contains((net, len): (u32, u32), (inner, inner_len): (u32, u32)) -> bool {
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    inner_len >= len && inner & mask == net
+}
+
 /// Parse `a.b.c.d/nn` strictly: four octets, prefix 0..=32, no host bits set.
 pub fn check_cidr(s: &str) -> Result<(), String> {
     let (ip, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` has no `/prefix`"))?;

@@ -4,6 +4,7 @@
 
 mod cdc;
 mod env;
+mod network;
 mod stack;
 mod value;
 

@@ -67,6 +67,8 @@ pub struct Resource {
     pub timeouts: Timeouts,
     /// Refuse any plan that would delete or replace it.
     pub prevent_destroy: bool,
+    /// Where each property's value is written.
+    pub spans: BTreeMap<String, Span>,
     /// Properties that hold a sensitive value although their type does not say so: set
     /// from a `sensitive` variable, or from such a property of another resource.
     pub sensitive: BTreeSet<String>,
@@ -198,6 +200,7 @@ pub fn parse_stack(
     }
     propagate_sensitive(&mut resources);
     super::cdc::check_sources(&resources, &mut out);
+    super::network::check_subnets(&resources, &mut out);
 
     let mut outputs = Vec::new();
     for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", &mut out)).unwrap_or_default() {
@@ -434,6 +437,7 @@ fn parse_resource(
         timeouts,
         prevent_destroy,
         sensitive,
+        spans: prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect(),
         span: k.span.clone(),
     })
 }

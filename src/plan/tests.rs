@@ -102,6 +102,7 @@ mod sensitive {
             timeouts: crate::schema::QUICK,
             prevent_destroy: false,
             sensitive: Default::default(),
+            spans: Default::default(),
             span: Span::file(Path::new("t")),
         };
         let s = Stack {

@@ -152,3 +152,58 @@ fn apply_and_destroy_ask_on_a_terminal() {
     assert!(out.contains("- resource \"aws.ec2.subnet\" \"subnet\""), "destroy lists what it deletes: {out}");
     assert_eq!(tagged_ec2("terminal"), Vec::<String>::new());
 }
+
+const SECRET_STACK: &str = r#"
+name: {{name}}
+variables:
+  token: { type: string, sensitive: true, default: tok-8d1e77-never-shown }
+resources:
+  app:
+    type: aws.secretsmanager.secret
+    properties: { name: "{{name}}/app", description: "key ${var.token}", recovery_window_in_days: 0 }
+outputs:
+  shown:
+    value: ${app.description}
+    sensitive: true
+"#;
+
+#[test]
+fn an_edited_plan_file_is_refused_and_secrets_are_read_from_the_stack_again() {
+    let p = Project::new("planedit");
+    p.local_env();
+    p.write("stacks/main.yaml", SECRET_STACK);
+    let file = p.path("tf.plan");
+    let file_arg = file.to_str().unwrap();
+    // Terraform's spellings; a usage error is 1, never the 2 of "changes present".
+    let run = p.cb(&["plan", "-e", "test", &format!("-out={file_arg}"), "-detailed-exitcode"]).code(2);
+    assert!(!run.stdout.contains("tok-8d1e77") && !run.stderr.contains("tok-8d1e77"), "{}", run.stdout);
+    p.cb(&["plan", "-e", "test", "--parallelism", "0", "--detailed-exitcode"]).code(1);
+    p.cb(&["plan", "-e", "test", "--detailed-exitcod"]).code(1);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(!text.contains("tok-8d1e77"), "the plan file holds no secret:\n{text}");
+
+    // Edited after it was written: refused before anything runs.
+    let edited = p.path("edited.plan");
+    std::fs::write(&edited, text.replacen("\"lit\": 0\n", "\"lit\": 30\n", 1)).unwrap();
+    assert_ne!(std::fs::read_to_string(&edited).unwrap(), text);
+    let run = p.cb(&["apply", edited.to_str().unwrap()]).code(1);
+    assert!(run.stderr.contains("Modified plan file"), "{}", run.stderr);
+    assert!(!p.path(&format!(".cloudbridge/state/{}/test.json", p.name)).exists(), "nothing ran");
+
+    // Applied as saved: the secret comes from the stack and reaches AWS unchanged.
+    p.cb(&["apply", file_arg]).ok();
+    let name = format!("{}/app", p.name);
+    let described = crate::common::rt()
+        .block_on(crate::common::aws().secrets.describe_secret().secret_id(&name).send())
+        .unwrap();
+    assert_eq!(described.description(), Some("key tok-8d1e77-never-shown"));
+    let state = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{}/test.json", p.name))).unwrap();
+    assert!(!state.contains("tok-8d1e77"), "{state}");
+    let run = p.cb(&["output", "-e", "test", "shown"]).code(1);
+    assert!(run.stderr.contains("output `shown` is sensitive"), "{}", run.stderr);
+    let run = p.cb(&["output", "-e", "test", "--json"]).ok();
+    assert!(run.stdout.contains("\"value\": null") && !run.stdout.contains("tok-8d1e77"), "{}", run.stdout);
+    // Nothing changed since: state holds only hashes, and still tells.
+    p.cb(&["plan", "-e", "test", "-detailed-exitcode"]).code(0);
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}

@@ -86,3 +86,88 @@ fn no_secret_in_output_logs_state_or_saved_plans() {
         }
     }
 }
+
+/// One stack holding a secret in every property a type marks sensitive, with the value
+/// each holds. The test below fails when a type gains a sensitive property not listed here.
+const EVERY_SENSITIVE: &str = r#"
+name: {{name}}
+resources:
+  artifacts:
+    type: aws.s3.bucket
+    properties: { bucket: "{{name}}-artifacts", force_destroy: true }
+  plugin_zip:
+    type: aws.s3.object
+    properties: { bucket: "${artifacts.bucket}", key: plugin.zip, source: plugin.zip }
+  plugin:
+    type: aws.mskconnect.custom_plugin
+    properties: { name: "{{name}}-plugin", content_type: ZIP, bucket_arn: "${artifacts.arn}", file_key: "${plugin_zip.key}" }
+  connector:
+    type: aws.mskconnect.connector
+    properties:
+      name: "{{name}}-connector"
+      kafka_connect_version: 2.7.1
+      plugin_arn: ${plugin.arn}
+      service_execution_role_arn: arn:aws:iam::210987654321:role/connector
+      bootstrap_servers: b-1.example:9098
+      subnets: [subnet-1, subnet-2]
+      security_groups: [sg-1]
+      connector_configuration: { connector.class: io.debezium.connector.mysql.MySqlConnector, database.password: "connector-pw-5b1f0e" }
+  jdbc:
+    type: aws.glue.connection
+    properties:
+      name: "{{name}}-jdbc"
+      connection_type: JDBC
+      properties: { JDBC_CONNECTION_URL: "jdbc:mysql://db:3306/app", USERNAME: app, PASSWORD: "glue-pw-9c4d2a" }
+"#;
+
+/// `(type, property, the secret it holds in EVERY_SENSITIVE)`.
+const SENSITIVE_CASES: &[(&str, &str, &str)] = &[
+    ("aws.glue.connection", "properties", "glue-pw-9c4d2a"),
+    ("aws.mskconnect.connector", "connector_configuration", "connector-pw-5b1f0e"),
+];
+
+#[test]
+fn every_sensitive_property_of_every_type_stays_secret() {
+    let declared: std::collections::BTreeSet<(String, String)> = cloudbridge::provider::aws::catalog()
+        .types()
+        .iter()
+        .flat_map(|t| t.props.iter().filter(|p| p.sensitive).map(|p| (t.name.to_string(), p.name.to_string())))
+        .collect();
+    let tested: std::collections::BTreeSet<(String, String)> =
+        SENSITIVE_CASES.iter().map(|(t, p, _)| (t.to_string(), p.to_string())).collect();
+    assert_eq!(declared, tested, "every sensitive property of every type is in SENSITIVE_CASES and EVERY_SENSITIVE");
+
+    let p = Project::new("allsecrets");
+    p.local_env();
+    p.write("stacks/main.yaml", EVERY_SENSITIVE);
+    p.write("stacks/plugin.zip", "PK not really a zip");
+    let plan_file = p.path("all.plan");
+    let plan_arg = plan_file.to_str().unwrap();
+    let mut seen = String::new();
+    for args in [
+        &["-vvv", "plan", "-e", "test", "--json"][..],
+        &["-vvv", "plan", "-e", "test", "--out", plan_arg],
+        &["-vvv", "apply", plan_arg],
+        &["-vvv", "state", "show", "-e", "test", "jdbc"],
+        &["-vvv", "state", "show", "-e", "test", "connector"],
+        &["-vvv", "output", "-e", "test", "--json"],
+    ] {
+        let r = p.cb(args).ok();
+        seen += &(r.stdout + &r.stderr);
+    }
+    // Applied as planned, with the secrets AWS needs: nothing is left to change.
+    let r = p.cb(&["-vvv", "plan", "-e", "test", "--detailed-exitcode"]).code(0);
+    seen += &(r.stdout + &r.stderr);
+    let mut files = vec![std::fs::read_to_string(&plan_file).unwrap()];
+    for f in ["test.json", "test.json.backup"] {
+        files.push(std::fs::read_to_string(p.path(&format!(".cloudbridge/state/allsecrets/{f}"))).unwrap_or_default());
+    }
+    let r = p.cb(&["-vvv", "destroy", "-e", "test", "--auto-approve"]).ok();
+    seen += &(r.stdout + &r.stderr);
+    for (ty, prop, secret) in SENSITIVE_CASES {
+        assert!(!seen.contains(secret), "{ty}.{prop}: its secret appears in the output or logs");
+        for f in &files {
+            assert!(!f.contains(secret), "{ty}.{prop}: its secret appears in state or a saved plan");
+        }
+    }
+}
