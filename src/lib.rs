@@ -10,6 +10,7 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod expr;
+pub mod fuzz;
 pub mod graph;
 pub mod json;
 pub mod ownership;

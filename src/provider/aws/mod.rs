@@ -265,9 +265,126 @@ impl ResourceOps for AwsOps {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::schema::PropKind;
 
     fn all_types() -> &'static [&'static TypeSchema] {
         catalog().types()
+    }
+
+    /// The fields of a block, or of the blocks of a list.
+    fn fields_of(kind: PropKind) -> Option<&'static [crate::schema::Prop]> {
+        match kind {
+            PropKind::Object(f) => Some(f),
+            PropKind::List(inner) | PropKind::Set(inner) => match *inner {
+                PropKind::Object(f) => Some(f),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// Every integer property, at any depth: `(type, path of property names, the property)`.
+    fn int_props() -> Vec<(&'static TypeSchema, Vec<&'static str>, &'static crate::schema::Prop)> {
+        fn walk(
+            ty: &'static TypeSchema,
+            path: Vec<&'static str>,
+            props: &'static [crate::schema::Prop],
+            out: &mut Vec<(&'static TypeSchema, Vec<&'static str>, &'static crate::schema::Prop)>,
+        ) {
+            for p in props {
+                let mut here = path.clone();
+                here.push(p.name);
+                if p.kind == PropKind::Int {
+                    out.push((ty, here, p));
+                } else if let Some(fields) = fields_of(p.kind) {
+                    walk(ty, here, fields, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for t in all_types() {
+            walk(t, Vec::new(), t.props, &mut out);
+        }
+        out
+    }
+
+    /// `value` written at `path` of a resource of `ty`, as YAML (a list of blocks gets one).
+    fn stack_with(ty: &TypeSchema, path: &[&str], value: i64) -> String {
+        let mut kinds = Vec::new();
+        let mut props = ty.props;
+        for name in path {
+            let p = props.iter().find(|p| p.name == *name).unwrap();
+            kinds.push(p.kind);
+            if let Some(f) = fields_of(p.kind) {
+                props = f;
+            }
+        }
+        // The innermost value, then each enclosing block from the inside out.
+        let mut text = value.to_string();
+        for i in (0..path.len() - 1).rev() {
+            let block = format!("{{ {}: {text} }}", path[i + 1]);
+            text = match kinds[i] {
+                PropKind::List(_) | PropKind::Set(_) => format!("[{block}]"),
+                _ => block,
+            };
+        }
+        format!("resources:\n  r:\n    type: {}\n    properties: {{ {}: {text} }}\n", ty.name, path[0])
+    }
+
+    /// For every integer property of every type: values in its range are accepted and
+    /// reach the SDK request unchanged (the checked conversion the requests use gives the
+    /// same number); values outside it, including those that wrap to in-range 32-bit
+    /// integers, are refused at validate where they are written.
+    #[test]
+    fn no_in_range_integer_is_changed_and_every_out_of_range_one_is_refused() {
+        let (env, _) = crate::config::parse_env(
+            "test",
+            &std::sync::Arc::new("envs/test.yaml".into()),
+            "stack: stacks/t.yaml\n",
+        );
+        let env = env.unwrap();
+        let out_of_range = |text: &str| -> Vec<String> {
+            match crate::config::parse_stack(&std::sync::Arc::new("stacks/t.yaml".into()), text, "t", &env, &catalog()) {
+                Ok(_) => Vec::new(),
+                Err(d) => d.into_iter().filter(|d| d.summary == "Value out of range").map(|d| d.detail).collect(),
+            }
+        };
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let props = int_props();
+        assert!(props.len() >= 30, "{} integer properties", props.len());
+        for (ty, path, p) in props {
+            let (min, max) = p.int_range();
+            let span = (max - min) as u64 + 1;
+            let mut inside = vec![min, max, min + (max - min) / 2];
+            inside.extend((0..20).map(|_| min + (next() % span) as i64));
+            for v in inside {
+                let text = stack_with(ty, &path, v);
+                assert_eq!(out_of_range(&text), Vec::<String>::new(), "{} {path:?} = {v}", ty.name);
+                assert_eq!(p.check_json(&serde_json::json!(v)), Ok(()));
+                let props: Props = [(p.name.to_string(), serde_json::json!(v))].into_iter().collect();
+                let sent = support::int32(&props, p.name).unwrap().unwrap();
+                assert_eq!(i64::from(sent), v, "{} {path:?}: {v} reaches the request as {sent}", ty.name);
+            }
+            // Just outside, far outside, and the values that wrap to `min` and `max` as
+            // 32-bit integers (4294967296 is 0).
+            let wraps = |v: i64| v + (1i64 << 32);
+            for v in [min - 1, max + 1, wraps(min), wraps(max), i64::MAX, i64::MIN + 1] {
+                if (min..=max).contains(&v) {
+                    continue;
+                }
+                let text = stack_with(ty, &path, v);
+                let refused = out_of_range(&text);
+                assert_eq!(refused.len(), 1, "{} {path:?} = {v} is refused once: {refused:?}\n{text}", ty.name);
+                assert!(refused[0].starts_with(&format!("`{}` must be from {min} to {max}", p.name)), "{refused:?}");
+                assert!(p.check_json(&serde_json::json!(v)).is_err());
+            }
+        }
     }
 
     #[test]
