@@ -35,9 +35,10 @@ pub enum CliError {
     Refresh(#[from] engine::RefreshError),
     #[error("{summary}")]
     Message { summary: String, hints: Vec<String> },
-    /// Apply finished with failures; the details were already printed.
-    #[error("apply failed: {0}")]
-    ApplyFailed(String),
+    /// Apply (or destroy, when `destroy`) finished with failures; the details were
+    /// already printed.
+    #[error("{} failed: {summary}", if *.destroy { "destroy" } else { "apply" })]
+    ApplyFailed { summary: String, destroy: bool },
     /// Stopped by an interrupt; what was done is in state.
     #[error("interrupted: {0}")]
     Interrupted(String),
@@ -55,10 +56,13 @@ impl CliError {
                 vec!["check your AWS credentials and region, then run the command again".into()]
             }
             CliError::Message { hints, .. } => hints.clone(),
-            CliError::ApplyFailed(_) => {
+            CliError::ApplyFailed { destroy: false, .. } => {
                 vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state"
                     .into()]
             }
+            CliError::ApplyFailed { destroy: true, .. } => vec![
+                "fix the errors above and run `cloudbridge destroy` again; what was deleted is recorded in state".into(),
+            ],
             CliError::Interrupted(_) => {
                 vec!["run the same command again to continue; completed changes are recorded in state".into()]
             }
@@ -207,6 +211,12 @@ impl Progress for Console {
 
 pub async fn run(cli: Cli) -> Result<i32> {
     let dir = cli.dir.clone();
+    if !dir.is_dir() {
+        return Err(CliError::msg(
+            format!("`-C {}`: there is no such directory", dir.display()),
+            "give the project directory, the one holding `envs/` and `stacks/`",
+        ));
+    }
     match cli.command {
         Command::Validate { env } => {
             let ws = load(&dir, &env, Purpose::Converge)?;
@@ -448,6 +458,11 @@ async fn make_plan(
     destroy: bool,
 ) -> Result<(Plan, State, Vec<String>)> {
     let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
+    // A mistyped `--target` is refused before minutes of refreshing.
+    let unknown = plan::unknown_targets(&pa.targets, &ws.stack, &ws.graph, &state);
+    if !unknown.is_empty() {
+        return Err(CliError::Diagnostics(unknown));
+    }
     let (refreshed, vanished) = if state.resources.is_empty() {
         (state, Vec::new())
     } else {
@@ -718,7 +733,10 @@ async fn execute(
     for (addr, because) in &outcome.skipped {
         eprintln!("  - {addr}: not applied, because `{because}` did not complete");
     }
-    Err(CliError::ApplyFailed(format!("{} failed, {} not applied", outcome.failures.len(), outcome.skipped.len())))
+    Err(CliError::ApplyFailed {
+        summary: format!("{} failed, {} not applied", outcome.failures.len(), outcome.skipped.len()),
+        destroy: plan.destroy,
+    })
 }
 
 /// A failed step as a diagnostic: where the resource is declared, AWS's code and message,
@@ -841,6 +859,15 @@ fn plan_json(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_failed_destroy_says_to_run_destroy_again() {
+        let hint = |destroy| CliError::ApplyFailed { summary: "1 failed, 0 not applied".into(), destroy }.hints()[0].clone();
+        assert!(hint(true).contains("run `cloudbridge destroy` again"), "{}", hint(true));
+        assert!(hint(false).contains("run `cloudbridge apply` again"), "{}", hint(false));
+        let e = CliError::ApplyFailed { summary: "x".into(), destroy: true };
+        assert_eq!(e.to_string(), "destroy failed: x");
+    }
 
     #[test]
     fn a_failed_step_is_a_located_diagnostic_with_a_hint_for_its_kind() {

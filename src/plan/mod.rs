@@ -241,13 +241,12 @@ fn redact(ty: &TypeSchema, derived: &[String], props: &Map<String, Value>) -> Ma
         .collect()
 }
 
-/// Compute the plan. Errors are user errors (an unknown `--target`).
-pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
-    let stack = req.stack;
-    let state = req.state;
+/// Each `--target` that names no resource of the stack or the state. Pure and cheap:
+/// commands check it before refreshing anything.
+pub fn unknown_targets(targets: &[String], stack: &Stack, graph: &DepGraph, state: &State) -> Vec<Diagnostic> {
     let mut diags = Vec::new();
-    for t in req.targets {
-        if !req.graph.contains(t) && state.get(t).is_none() {
+    for t in targets {
+        if !graph.contains(t) && state.get(t).is_none() {
             let names: Vec<&str> = stack.resources.iter().map(|r| r.name.as_str()).collect();
             diags.push(
                 Diagnostic::error(
@@ -261,6 +260,14 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             );
         }
     }
+    diags
+}
+
+/// Compute the plan. Errors are user errors (an unknown `--target`).
+pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
+    let stack = req.stack;
+    let state = req.state;
+    let diags = unknown_targets(req.targets, stack, req.graph, state);
     if !diags.is_empty() {
         return Err(diags);
     }

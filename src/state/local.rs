@@ -39,6 +39,11 @@ impl StateStore for LocalStore {
     }
 
     async fn lock(&self, operation: &str) -> Result<LockInfo, StateError> {
+        // Found before any work, never when the first change is to be recorded (a plan
+        // only reads).
+        if operation != "plan" && fs::metadata(&self.path).is_ok_and(|m| m.permissions().readonly()) {
+            return Err(StateError::ReadOnly { origin: self.location() });
+        }
         let lp = self.lock_path();
         if let Some(dir) = lp.parent() {
             fs::create_dir_all(dir).map_err(self.io("cannot create the state directory", dir))?;
@@ -55,11 +60,10 @@ impl StateStore for LocalStore {
             Err(fs::TryLockError::WouldBlock) => {
                 let mut text = String::new();
                 let _ = f.read_to_string(&mut text);
-                let holder = serde_json::from_str::<LockInfo>(&text).unwrap_or_else(|_| LockInfo {
-                    id: "unknown".into(),
-                    ..LockInfo::new("unknown", &lp.display().to_string())
+                return Err(match serde_json::from_str::<LockInfo>(&text) {
+                    Ok(holder) => StateError::Locked { holder: Box::new(holder), force_unlock: None },
+                    Err(e) => StateError::LockGarbage { origin: lp.display().to_string(), detail: e.to_string() },
                 });
-                return Err(StateError::Locked { holder: Box::new(holder), force_unlock: None });
             }
             Err(fs::TryLockError::Error(e)) => return Err(self.io("cannot lock", &lp)(e)),
         }

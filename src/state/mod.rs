@@ -211,6 +211,10 @@ pub enum StateError {
     WrongStack { origin: String, found: String, expected: String },
     #[error("the state at {origin} belongs to environment `{found}`, not `{expected}`")]
     WrongEnv { origin: String, found: String, expected: String },
+    #[error("the lock at {origin} cannot be read ({detail}): who holds it is unknown")]
+    LockGarbage { origin: String, detail: String },
+    #[error("the state file {origin} is read-only")]
+    ReadOnly { origin: String },
     #[error("no lock with ID `{id}` is held on {origin}")]
     NoSuchLock { id: String, origin: String, holder: Option<Box<LockInfo>> },
     #[error("{what} {origin}: {source}")]
@@ -243,6 +247,16 @@ impl StateError {
             StateError::Conflict { .. } => vec!["another run wrote the state; run `cloudbridge plan` again".into()],
             StateError::WrongStack { .. } => vec![
                 "give each stack its own state: put `{stack}` in the backend `key` (or `path`) of the environment file".into(),
+            ],
+            StateError::LockGarbage { origin, .. } => vec![
+                "another run may be writing it right now: wait a moment and run the command again".into(),
+                format!("if no run is in progress, delete {origin} (nothing else refers to it)"),
+            ],
+            StateError::ReadOnly { .. } => vec![
+                "cloudbridge would replace it; make it writable (`chmod u+w`) if it may, or use a copy".into(),
+            ],
+            StateError::Remote { code, .. } if code == "NoSuchBucket" => vec![
+                "the state bucket does not exist: create it (versioned, encrypted, private) with `cloudbridge init -e ENV`, for the same environment".into(),
             ],
             StateError::WrongEnv { found, .. } => vec![
                 "give each environment its own state: put `{env}` in the backend `key` (or `path`) of the environment file".into(),

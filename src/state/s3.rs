@@ -40,10 +40,11 @@ impl S3Store {
         match self.client.get_object().bucket(&self.bucket).key(&key).send().await {
             Ok(out) => {
                 let bytes = out.body.collect().await.map(|b| b.into_bytes()).unwrap_or_default();
-                Ok(Some(serde_json::from_slice(&bytes).unwrap_or_else(|_| LockInfo {
-                    id: "unreadable".into(),
-                    ..LockInfo::new("unknown", &format!("s3://{}/{key}", self.bucket))
-                })))
+                // Garbage is reported as garbage: never a made-up holder to unlock.
+                serde_json::from_slice(&bytes).map(Some).map_err(|e| StateError::LockGarbage {
+                    origin: format!("s3://{}/{key}", self.bucket),
+                    detail: e.to_string(),
+                })
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
             Err(e) => Err(self.remote("cannot read the lock", &key, sdk_error(&e))),

@@ -82,8 +82,36 @@ fn s3_backend_init_state_and_lock() {
     p.cb(&["force-unlock", "-e", "ci", "4b8a-held-elsewhere"]).ok();
     p.cb(&["plan", "-e", "ci", "--detailed-exitcode"]).code(0);
 
+    // A lock object that is not a lock is reported as such, never as a made-up holder.
+    rt().block_on(async {
+        aws()
+            .s3
+            .put_object()
+            .bucket(bucket)
+            .key("states/s3backend/ci.json.lock")
+            .body(ByteStream::from_static(b"\x00garbage"))
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = p.cb(&["plan", "-e", "ci"]).code(1);
+    assert!(run.stderr.contains("the lock at s3://cb-s3backend-state/states/s3backend/ci.json.lock cannot be read"), "{}", run.stderr);
+    assert!(run.stderr.contains("hint: if no run is in progress, delete s3://"), "{}", run.stderr);
+    assert!(!run.stderr.contains("Who:") && !run.stderr.contains("force-unlock"), "no made-up holder: {}", run.stderr);
+    rt().block_on(aws().s3.delete_object().bucket(bucket).key("states/s3backend/ci.json.lock").send()).unwrap();
+
     p.cb(&["destroy", "-e", "ci", "--auto-approve"]).ok();
     assert_eq!(tagged_ec2("s3backend"), Vec::<String>::new());
+}
+
+#[test]
+fn a_missing_state_bucket_points_at_init() {
+    let p = Project::new("s3nobucket");
+    p.write("stacks/main.yaml", STACK);
+    env(&p);
+    let run = p.cb(&["plan", "-e", "ci"]).code(1);
+    assert!(run.stderr.contains("NoSuchBucket"), "{}", run.stderr);
+    assert!(run.stderr.contains("`cloudbridge init -e ENV`"), "{}", run.stderr);
 }
 
 #[test]

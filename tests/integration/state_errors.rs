@@ -54,3 +54,41 @@ fn a_saved_plan_cannot_be_combined_with_stack() {
     let run = p.cb_offline(&["apply", p.path("x.plan").to_str().unwrap(), "--stack", "stacks/main.yaml"]).code(1);
     assert!(run.stderr.contains("`--stack` cannot be combined with a saved plan file"), "{}", run.stderr);
 }
+
+#[test]
+fn a_read_only_state_file_is_refused_before_any_work() {
+    use std::os::unix::fs::PermissionsExt;
+    let text = r#"{"format_version":1,"serial":4,"lineage":"l-1","stack":"stateerr","env":"test","resources":[]}"#;
+    let p = project(text);
+    let file = p.path(".cloudbridge/state/stateerr/test.json");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o444)).unwrap();
+    for cmd in [&["apply", "-e", "test", "--auto-approve"][..], &["destroy", "-e", "test", "--auto-approve"]] {
+        let run = p.cb_offline(cmd).code(1);
+        assert!(run.stderr.contains("is read-only"), "{cmd:?}: {}", run.stderr);
+        assert!(run.stderr.contains("hint: cloudbridge would replace it"), "{}", run.stderr);
+        assert!(!run.stderr.contains("RequestFailed"), "no AWS call: {}", run.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    assert!(std::fs::metadata(&file).unwrap().permissions().readonly(), "still read-only, not replaced");
+}
+
+#[test]
+fn a_mistyped_target_or_directory_is_named_before_any_aws_call() {
+    let p = project(
+        r#"{"format_version":1,"serial":4,"lineage":"l-1","stack":"stateerr","env":"test","resources":[
+        {"address":"vpc","type":"aws.ec2.vpc","id":"vpc-1","properties":{},"attributes":{},"dependencies":[]}]}"#,
+    );
+    for cmd in [&["destroy", "-e", "test", "--target", "vcp", "--auto-approve"][..], &["plan", "-e", "test", "-target=vcp"]] {
+        let run = p.cb_offline(cmd).code(1);
+        assert!(run.stderr.contains("`--target vcp` names no resource"), "{cmd:?}: {}", run.stderr);
+        assert!(run.stderr.contains("did you mean `vpc`?"), "{}", run.stderr);
+        assert!(!run.stderr.contains("Refreshing") && !run.stderr.contains("RequestFailed"), "{}", run.stderr);
+    }
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_cloudbridge"))
+        .args(["-C", "/nonexistent/project", "plan", "-e", "test"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(stderr.contains("`-C /nonexistent/project`: there is no such directory"), "{stderr}");
+}
