@@ -77,7 +77,7 @@ pub struct Prop {
     /// compare it. Sensitive properties are write-only too.
     pub write_only: bool,
     /// For integers: the smallest and largest value AWS accepts. Without one, an integer
-    /// must still fit AWS's 32-bit integers.
+    /// must still fit AWS's 32-bit integers. For strings: the shortest and longest length.
     pub range: Option<(i64, i64)>,
 }
 
@@ -112,6 +112,19 @@ impl Prop {
         self
     }
 
+    /// A string of `min` to `max` characters (AWS's limits on names).
+    pub const fn length(mut self, min: i64, max: i64) -> Prop {
+        self.range = Some((min, max));
+        self
+    }
+
+    /// Why string `s` is too short or too long for this property, if it is.
+    pub fn length_problem(&self, s: &str) -> Option<String> {
+        let (min, max) = self.range?;
+        let n = s.chars().count() as i64;
+        (!(min..=max).contains(&n)).then(|| format!("`{}` must be {min} to {max} characters long; this is {n}", self.name))
+    }
+
     /// The values an integer property accepts.
     pub fn int_range(&self) -> (i64, i64) {
         self.range.unwrap_or((i64::from(i32::MIN), i64::from(i32::MAX)))
@@ -131,6 +144,11 @@ impl Prop {
     /// apply are accepted. Used on values that did not come through the stack's parser
     /// (saved plans), and by the tests that every value reaches AWS unchanged.
     pub fn check_json(&self, v: &Value) -> Result<(), String> {
+        if let (PropKind::Str, Value::String(s)) = (&self.kind, v) {
+            if let Some(why) = self.length_problem(s) {
+                return Err(why);
+            }
+        }
         check_kind(&self.kind, self.int_range(), v).map_err(|why| format!("`{}`: {why}", self.name))
     }
 
@@ -140,6 +158,7 @@ impl Prop {
 }
 
 fn check_kind(kind: &PropKind, (min, max): (i64, i64), v: &Value) -> Result<(), String> {
+    // (String lengths are checked by `Prop::check_json` itself.)
     let any = (i64::from(i32::MIN), i64::from(i32::MAX));
     match (kind, v) {
         (_, Value::Null) => Ok(()),

@@ -95,6 +95,8 @@ pub const MAX_NODES: usize = 250_000;
 /// The largest stack or env file read, in bytes.
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 const MERGE_KEY: &str = "<<";
+/// Stands for a key that is not text while its value is read; the entry is then dropped.
+const INVALID_KEY: &str = "\u{0}invalid key";
 
 /// Parse one YAML document, and list (by location) what YAML allows but this tool cannot
 /// mean: duplicate keys, explicit tags, further documents, keys that are not text. Only a
@@ -280,12 +282,15 @@ impl Builder {
                                 .at(&node.span)
                                 .hint("write the key as a plain name, such as `name:`"),
                             );
-                            format!("<{}>", node.type_name())
+                            INVALID_KEY.to_string()
                         }
                         _ => node.scalar_text().unwrap_or_default(),
                     };
                     *pending = Some(Key { name, span: node.span });
                 }
+                // Reported where the key is; the entry is left out, so nothing is said
+                // about it again.
+                Some(k) if k.name == INVALID_KEY => {}
                 Some(k) => {
                     if let Some((first, _)) = entries.iter().find(|(e, _)| e.name == k.name) {
                         // YAML would keep one of them silently: an IAM `Deny` could become an `Allow`.

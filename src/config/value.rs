@@ -102,6 +102,12 @@ pub fn check_value(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagno
 /// that what validates is exactly what AWS will receive (never a number that wraps).
 pub fn check_prop(node: &Node, prop: &Prop, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
     let e = check_value(node, &prop.kind, ctx, out)?;
+    if let (PropKind::Str, Expr::Lit(Value::String(s))) = (&prop.kind, &e) {
+        if let Some(why) = prop.length_problem(s) {
+            out.push(Diagnostic::error("Invalid length", why).at(&node.span).hint("AWS refuses a name of this length"));
+            return None;
+        }
+    }
     if let Expr::Lit(Value::Number(n)) = &e {
         let (min, max) = prop.int_range();
         if !n.as_i64().is_some_and(|i| (min..=max).contains(&i)) {

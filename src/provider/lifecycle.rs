@@ -218,14 +218,16 @@ impl<R: ResourceOps> Lifecycle<R> {
     }
 }
 
-/// The type's rules on the values apply resolved, before any call: what validate could
-/// not check (a value known only after another resource was created) is checked here.
+/// The property kinds, ranges and lengths, and the type's rules, on the values apply
+/// resolved, before any call: what validate could not check (a value known only after
+/// another resource was created) is checked here.
 fn refuse_findings(ty: &TypeSchema, props: &Props) -> Result<(), ProviderError> {
-    let findings = ty.findings(props);
-    if findings.is_empty() {
+    let mut text: Vec<String> =
+        props.iter().filter_map(|(k, v)| ty.prop(k)?.check_json(v).err()).collect();
+    text.extend(ty.findings(props).iter().map(|f| format!("`{}`: {} ({})", f.prop, f.message, f.hint)));
+    if text.is_empty() {
         return Ok(());
     }
-    let text: Vec<String> = findings.iter().map(|f| format!("`{}`: {} ({})", f.prop, f.message, f.hint)).collect();
     Err(ProviderError { kind: ErrorKind::Invalid, ..ProviderError::new("InvalidConfiguration", text.join("; ")) })
 }
 

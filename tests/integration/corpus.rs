@@ -108,3 +108,14 @@ fn malformed_states() {
     }
     insta::assert_snapshot!(all);
 }
+
+#[test]
+fn a_stack_file_that_never_ends_is_refused_after_its_size_limit() {
+    let p = Project::new("corpus");
+    p.write("envs/test.yaml", ENV);
+    // `/dev/zero` once read 2 GB; a file larger than the limit is refused with its name.
+    let run = p.cb_offline(&["validate", "-e", "test", "--stack", "/dev/zero"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("File too large"), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read the stack file `/dev/zero`: it is larger than 4 MiB"), "{}", run.stderr);
+}

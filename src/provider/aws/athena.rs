@@ -13,7 +13,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     name: "aws.athena.workgroup",
     doc: "An Athena workgroup.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("description", PropKind::Str),
         Prop::new("output_location", PropKind::Str),
         Prop::new("enforce_workgroup_configuration", PropKind::Bool).default("true"),

@@ -26,7 +26,7 @@ pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
     name: "aws.dms.replication_subnet_group",
     doc: "The subnets a DMS replication instance runs in.",
     props: &[
-        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("id", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("description", PropKind::Str).default("\"Managed by cloudbridge\""),
         Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)).required(),
         TAGS,
@@ -115,7 +115,7 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     name: "aws.dms.replication_instance",
     doc: "A DMS replication instance.",
     props: &[
-        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("id", PropKind::Str).length(1, 63).required().replace(),
         Prop::new("instance_class", PropKind::Str).required(),
         Prop::new("allocated_storage", PropKind::Int).range(5, 6144),
         Prop::new("engine_version", PropKind::Str),
@@ -299,7 +299,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
     name: "aws.dms.endpoint",
     doc: "A DMS source or target endpoint; database credentials come from a Secrets Manager secret.",
     props: &[
-        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("id", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("endpoint_type", PropKind::Enum(&["source", "target"])).required().replace(),
         Prop::new(
             "engine_name",
@@ -483,7 +483,7 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
     name: "aws.dms.replication_task",
     doc: "A DMS replication task: full load, CDC, or both; started when `start: true`.",
     props: &[
-        Prop::new("id", PropKind::Str).required().replace(),
+        Prop::new("id", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("migration_type", PropKind::Enum(&["full-load", "cdc", "full-load-and-cdc"])).required().replace(),
         Prop::new("replication_instance_arn", PropKind::Str).required().replace(),
         Prop::new("source_endpoint_arn", PropKind::Str).required().replace(),

@@ -633,7 +633,7 @@ pub static SECURITY_GROUP: TypeSchema = TypeSchema {
     name: "aws.ec2.security_group",
     doc: "A security group with ingress and egress rules; rules may reference other groups.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("description", PropKind::Str).replace().default("\"Managed by cloudbridge\""),
         Prop::new("vpc_id", PropKind::Str).required().replace(),
         Prop::new("ingress", PropKind::Set(&PropKind::Object(RULE))).default("[]"),

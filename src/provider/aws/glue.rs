@@ -33,7 +33,7 @@ pub static DATABASE: TypeSchema = TypeSchema {
     name: "aws.glue.database",
     doc: "A Glue Data Catalog database.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("description", PropKind::Str),
         Prop::new("location_uri", PropKind::Str),
         Prop::new("parameters", PropKind::Map(&PropKind::Str)),
@@ -129,7 +129,7 @@ pub static TABLE: TypeSchema = TypeSchema {
     doc: "A Glue Data Catalog table; `parameters: {table_type: ICEBERG}` for Iceberg.",
     props: &[
         Prop::new("database_name", PropKind::Str).required().replace(),
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("description", PropKind::Str),
         Prop::new("table_type", PropKind::Str).default("\"EXTERNAL_TABLE\""),
         Prop::new("parameters", PropKind::Map(&PropKind::Str)),
@@ -287,7 +287,7 @@ pub static JOB: TypeSchema = TypeSchema {
     name: "aws.glue.job",
     doc: "A Glue job: a script in S3 run on Spark (or Python shell / streaming).",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("role_arn", PropKind::Str).required(),
         Prop::new("script_location", PropKind::Str).required(),
         Prop::new("command", PropKind::Enum(&["glueetl", "gluestreaming", "pythonshell"])).default("\"glueetl\""),
@@ -424,7 +424,7 @@ pub static CRAWLER: TypeSchema = TypeSchema {
     name: "aws.glue.crawler",
     doc: "A Glue crawler over S3 paths into a catalog database.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("role_arn", PropKind::Str).required(),
         Prop::new("database_name", PropKind::Str).required(),
         Prop::new("s3_paths", PropKind::List(&PropKind::Str)).required(),
@@ -536,7 +536,7 @@ pub static CONNECTION: TypeSchema = TypeSchema {
     name: "aws.glue.connection",
     doc: "A Glue connection (JDBC with credentials from a secret, Kafka, or network).",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("connection_type", PropKind::Enum(&["JDBC", "KAFKA", "NETWORK", "MONGODB"])).required(),
         // JDBC `PASSWORD`, Kafka SASL credentials: never shown, state keeps a hash.
         Prop::new("properties", PropKind::Map(&PropKind::Str)).default("{}").sensitive(),

@@ -31,7 +31,7 @@ pub static ROLE: TypeSchema = TypeSchema {
     name: "aws.iam.role",
     doc: "An IAM role with its trust policy, inline policies and attached managed policies.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 64).required().replace(),
         Prop::new("path", PropKind::Str).replace().default("\"/\""),
         Prop::new("assume_role_policy", PropKind::Json).required(),
         Prop::new("description", PropKind::Str),
@@ -191,7 +191,7 @@ pub static POLICY: TypeSchema = TypeSchema {
     name: "aws.iam.policy",
     doc: "A customer-managed IAM policy.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("path", PropKind::Str).replace().default("\"/\""),
         Prop::new("description", PropKind::Str).replace(),
         Prop::new("policy", PropKind::Json).required(),

@@ -12,7 +12,7 @@ pub static STREAM: TypeSchema = TypeSchema {
     name: "aws.kinesis.stream",
     doc: "A Kinesis data stream.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("stream_mode", PropKind::Enum(&["PROVISIONED", "ON_DEMAND"])).replace().default("\"PROVISIONED\""),
         Prop::new("shard_count", PropKind::Int).range(1, 10000),
         Prop::new("retention_period_hours", PropKind::Int).range(24, 8760).default("24"),

@@ -11,7 +11,7 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     name: "aws.logs.log_group",
     doc: "A CloudWatch Logs log group with a retention period.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 512).required().replace(),
         Prop::new("retention_in_days", PropKind::Int).range(1, 3653),
         Prop::new("kms_key_id", PropKind::Str),
         TAGS,

@@ -24,7 +24,7 @@ pub static CONFIGURATION: TypeSchema = TypeSchema {
     name: "aws.msk.configuration",
     doc: "An MSK configuration: Kafka server properties.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 64).required().replace(),
         Prop::new("kafka_versions", PropKind::Set(&PropKind::Str)).replace(),
         Prop::new("description", PropKind::Str),
         Prop::new("server_properties", PropKind::Str).required(),
@@ -161,7 +161,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     name: "aws.msk.cluster",
     doc: "A provisioned MSK cluster.",
     props: &[
-        Prop::new("cluster_name", PropKind::Str).required().replace(),
+        Prop::new("cluster_name", PropKind::Str).length(1, 64).required().replace(),
         Prop::new("kafka_version", PropKind::Str).required().replace(),
         Prop::new("broker_count", PropKind::Int).range(1, 30).required(),
         Prop::new("broker_instance_type", PropKind::Str).required(),

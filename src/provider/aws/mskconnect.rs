@@ -31,7 +31,7 @@ pub static CUSTOM_PLUGIN: TypeSchema = TypeSchema {
     name: "aws.mskconnect.custom_plugin",
     doc: "A connector plugin archive (JAR or ZIP) stored in S3.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("content_type", PropKind::Enum(&["ZIP", "JAR"])).required().replace(),
         Prop::new("bucket_arn", PropKind::Str).required().replace(),
         Prop::new("file_key", PropKind::Str).required().replace(),
@@ -158,7 +158,7 @@ pub static WORKER_CONFIGURATION: TypeSchema = TypeSchema {
     name: "aws.mskconnect.worker_configuration",
     doc: "Kafka Connect worker properties (converters, offsets).",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("properties", PropKind::Str).required().replace(),
         Prop::new("description", PropKind::Str).replace(),
         TAGS,
@@ -257,7 +257,7 @@ pub static CONNECTOR: TypeSchema = TypeSchema {
     name: "aws.mskconnect.connector",
     doc: "A Kafka Connect connector (e.g. Debezium MySQL) running on MSK Connect.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 128).required().replace(),
         Prop::new("description", PropKind::Str).replace(),
         Prop::new("kafka_connect_version", PropKind::Str).required().replace(),
         // Debezium's `database.password` and the like: never shown, state keeps a hash.

@@ -62,7 +62,7 @@ pub static SUBNET_GROUP: TypeSchema = TypeSchema {
     name: "aws.rds.subnet_group",
     doc: "A DB subnet group.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("description", PropKind::Str).default("\"Managed by cloudbridge\""),
         Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)).required(),
         TAGS,
@@ -153,7 +153,7 @@ pub static CLUSTER_PARAMETER_GROUP: TypeSchema = TypeSchema {
     name: "aws.rds.cluster_parameter_group",
     doc: "A DB cluster parameter group, e.g. `binlog_format: ROW` for a CDC source.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
         Prop::new("family", PropKind::Str).required().replace(),
         Prop::new("description", PropKind::Str).replace().default("\"Managed by cloudbridge\""),
         Prop::new("parameters", PropKind::Map(&PropKind::Str)).default("{}"),
@@ -414,7 +414,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     name: "aws.rds.cluster",
     doc: "An Aurora cluster (MySQL or PostgreSQL).",
     props: &[
-        Prop::new("cluster_identifier", PropKind::Str).required().replace(),
+        Prop::new("cluster_identifier", PropKind::Str).length(1, 63).required().replace(),
         Prop::new("engine", PropKind::Enum(&["aurora-mysql", "aurora-postgresql"])).required().replace(),
         Prop::new("engine_version", PropKind::Str),
         Prop::new("port", PropKind::Int).range(1150, 65535),
@@ -612,7 +612,7 @@ pub static CLUSTER_INSTANCE: TypeSchema = TypeSchema {
     name: "aws.rds.cluster_instance",
     doc: "An instance (writer or reader) of an Aurora cluster.",
     props: &[
-        Prop::new("identifier", PropKind::Str).required().replace(),
+        Prop::new("identifier", PropKind::Str).length(1, 63).required().replace(),
         Prop::new("cluster_identifier", PropKind::Str).required().replace(),
         Prop::new("engine", PropKind::Enum(&["aurora-mysql", "aurora-postgresql"])).required().replace(),
         Prop::new("instance_class", PropKind::Str).required(),
@@ -634,7 +634,7 @@ pub static INSTANCE: TypeSchema = TypeSchema {
     name: "aws.rds.instance",
     doc: "A standalone RDS instance (e.g. PostgreSQL as a CDC source), optionally Multi-AZ.",
     props: &[
-        Prop::new("identifier", PropKind::Str).required().replace(),
+        Prop::new("identifier", PropKind::Str).length(1, 63).required().replace(),
         Prop::new(
             "engine",
             PropKind::Enum(&[

@@ -33,7 +33,7 @@ pub static NAMESPACE: TypeSchema = TypeSchema {
     name: "aws.redshiftserverless.namespace",
     doc: "A Redshift Serverless namespace: database, admin user, IAM roles, log exports.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(3, 64).required().replace(),
         Prop::new("db_name", PropKind::Str).replace(),
         Prop::new("admin_username", PropKind::Str).replace(),
         Prop::new("manage_admin_password", PropKind::Bool).replace().default("true"),
@@ -168,7 +168,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     name: "aws.redshiftserverless.workgroup",
     doc: "A Redshift Serverless workgroup: compute, network and routing for a namespace.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(3, 64).required().replace(),
         Prop::new("namespace_name", PropKind::Str).required().replace(),
         Prop::new("base_capacity", PropKind::Int).range(8, 1024).default("128"),
         Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)),

@@ -23,7 +23,7 @@ pub static SECRET: TypeSchema = TypeSchema {
     name: "aws.secretsmanager.secret",
     doc: "A Secrets Manager secret, optionally holding a generated password.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 512).required().replace(),
         Prop::new("description", PropKind::Str),
         Prop::new("kms_key_id", PropKind::Str),
         Prop::new("generate", PropKind::Object(GENERATE)).replace(),

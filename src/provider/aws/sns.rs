@@ -11,7 +11,7 @@ pub static TOPIC: TypeSchema = TypeSchema {
     name: "aws.sns.topic",
     doc: "An SNS topic.",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 256).required().replace(),
         Prop::new("display_name", PropKind::Str),
         Prop::new("kms_master_key_id", PropKind::Str),
         Prop::new("policy", PropKind::Json),

@@ -12,7 +12,7 @@ pub static QUEUE: TypeSchema = TypeSchema {
     name: "aws.sqs.queue",
     doc: "An SQS queue (a name ending in `.fifo` makes a FIFO queue).",
     props: &[
-        Prop::new("name", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 80).required().replace(),
         Prop::new("visibility_timeout_seconds", PropKind::Int).range(0, 43200).default("30"),
         Prop::new("message_retention_seconds", PropKind::Int).range(60, 1209600).default("345600"),
         Prop::new("delay_seconds", PropKind::Int).range(0, 900).default("0"),
