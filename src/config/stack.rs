@@ -245,6 +245,13 @@ pub fn parse_stack(
     }
 }
 
+/// `k` (of type `ty`) lacks the required `p`: reported at `at`.
+fn missing_property(k: &Key, ty: &TypeSchema, p: &crate::schema::Prop, at: &Span, why: &str, hint: String) -> Diagnostic {
+    Diagnostic::error("Missing required property", format!("`{}` ({}) requires `{}`{why}", k.name, ty.name, p.name))
+        .at(at)
+        .hint(hint)
+}
+
 /// Does `e` read a property that holds a sensitive value?
 fn refers_to_sensitive(e: &Expr, resources: &[Resource]) -> bool {
     let mut refs = Vec::new();
@@ -349,14 +356,8 @@ fn parse_resource(
         if matches!(pv.kind, Kind::Null) {
             // `cidr_block: ~` is not a value: a required property must be given one.
             if prop.required {
-                out.push(
-                    Diagnostic::error(
-                        "Missing required property",
-                        format!("`{}` ({}) requires `{}`, which is set to null here", k.name, ty.name, prop.name),
-                    )
-                    .at(&pv.span)
-                    .hint(format!("give `{}` a value ({})", prop.name, prop.kind.describe())),
-                );
+                let hint = format!("give `{}` a value ({})", prop.name, prop.kind.describe());
+                out.push(missing_property(k, ty, prop, &pv.span, ", which is set to null here", hint));
             }
             continue;
         }
@@ -376,14 +377,8 @@ fn parse_resource(
             continue;
         }
         if p.required {
-            out.push(
-                Diagnostic::error(
-                    "Missing required property",
-                    format!("`{}` ({}) requires `{}`", k.name, ty.name, p.name),
-                )
-                .at(&k.span)
-                .hint(format!("add `{}:` ({}) under `properties`", p.name, p.kind.describe())),
-            );
+            let hint = format!("add `{}:` ({}) under `properties`", p.name, p.kind.describe());
+            out.push(missing_property(k, ty, p, &k.span, "", hint));
         } else if let Some(d) = p.default_value() {
             props.insert(p.name.to_string(), Expr::Lit(d));
         }

@@ -27,6 +27,12 @@ fn get(key: &str, bucket: &str) -> Option<String> {
     })
 }
 
+/// Write the lock object of the test's state, as another run (or garbage) would.
+fn put_lock(bucket: &str, body: &'static [u8]) {
+    let put = aws().s3.put_object().bucket(bucket).key("states/s3backend/ci.json.lock");
+    rt().block_on(put.body(ByteStream::from_static(body)).send()).unwrap();
+}
+
 #[test]
 fn s3_backend_init_state_and_lock() {
     let p = Project::new("s3backend");
@@ -56,17 +62,7 @@ fn s3_backend_init_state_and_lock() {
 
     // Another run holds the lock: this one fails at once and names the holder.
     let holder = r#"{"id":"4b8a-held-elsewhere","operation":"apply","who":"alice@ci-runner-7","host":"ci-runner-7","pid":4242,"created":"2026-11-23T10:00:00Z","path":"s3://cb-s3backend-state/states/s3backend/ci.json.lock"}"#;
-    rt().block_on(async {
-        aws()
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key("states/s3backend/ci.json.lock")
-            .body(ByteStream::from_static(holder.as_bytes()))
-            .send()
-            .await
-            .unwrap();
-    });
+    put_lock(bucket, holder.as_bytes());
     let run = p.cb(&["apply", "-e", "ci", "--auto-approve"]).code(1);
     assert!(run.stderr.contains("the state is locked by another run"), "{}", run.stderr);
     assert!(run.stderr.contains("alice@ci-runner-7"), "{}", run.stderr);
@@ -83,17 +79,7 @@ fn s3_backend_init_state_and_lock() {
     p.cb(&["plan", "-e", "ci", "--detailed-exitcode"]).code(0);
 
     // A lock object that is not a lock is reported as such, never as a made-up holder.
-    rt().block_on(async {
-        aws()
-            .s3
-            .put_object()
-            .bucket(bucket)
-            .key("states/s3backend/ci.json.lock")
-            .body(ByteStream::from_static(b"\x00garbage"))
-            .send()
-            .await
-            .unwrap();
-    });
+    put_lock(bucket, b"\x00garbage");
     let run = p.cb(&["plan", "-e", "ci"]).code(1);
     assert!(run.stderr.contains("the lock at s3://cb-s3backend-state/states/s3backend/ci.json.lock cannot be read"), "{}", run.stderr);
     assert!(run.stderr.contains("hint: if no run is in progress, delete s3://"), "{}", run.stderr);
