@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod concurrency;
 pub mod config;
 pub mod diag;
 pub mod engine;

@@ -1,11 +1,13 @@
 //! Rules across network resources that AWS would apply only half-way through an apply:
 //! a subnet lies inside its VPC's CIDR block, and no two subnets of one VPC overlap.
+//! O(n log n): subnets are grouped by VPC and their blocks sorted.
 
 use super::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
 use crate::schema::{cidr_contains, cidr_range};
 use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
 
 fn literal<'a>(r: &'a Resource, prop: &str) -> Option<&'a str> {
     match r.props.get(prop) {
@@ -14,20 +16,20 @@ fn literal<'a>(r: &'a Resource, prop: &str) -> Option<&'a str> {
     }
 }
 
-/// The VPC resource a subnet's `vpc_id` refers to (`${vpc.id}`).
-fn vpc_of<'a>(subnet: &Resource, resources: &'a [Resource]) -> Option<&'a Resource> {
-    let Some(Expr::Ref(r)) = subnet.props.get("vpc_id") else { return None };
-    resources.iter().find(|v| v.name == r.resource && v.ty.name == "aws.ec2.vpc" && r.attr == "id")
-}
-
 pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
-    let subnets: Vec<&Resource> = resources.iter().filter(|r| r.ty.name == "aws.ec2.subnet").collect();
-    for (i, s) in subnets.iter().enumerate() {
-        let (Some(vpc), Some(text)) = (vpc_of(s, resources), literal(s, "cidr_block")) else { continue };
-        let (Some(block), Some(vpc_text)) = (cidr_range(text), literal(vpc, "cidr_block")) else { continue };
+    let vpcs: HashMap<&str, &Resource> =
+        resources.iter().filter(|r| r.ty.name == "aws.ec2.vpc").map(|r| (r.name.as_str(), r)).collect();
+    // Subnets with a literal block, by the VPC resource their `vpc_id` refers to.
+    let mut by_vpc: BTreeMap<&str, Vec<(u32, u32, &Resource, &str)>> = BTreeMap::new();
+    for s in resources.iter().filter(|r| r.ty.name == "aws.ec2.subnet") {
+        let Some(Expr::Ref(r)) = s.props.get("vpc_id") else { continue };
+        let (Some(vpc), Some(text)) = (vpcs.get(r.resource.as_str()).filter(|_| r.attr == "id"), literal(s, "cidr_block")) else {
+            continue;
+        };
+        let Some((net, len)) = cidr_range(text) else { continue };
         let at = s.spans.get("cidr_block").unwrap_or(&s.span);
-        if let Some(vpc_block) = cidr_range(vpc_text) {
-            if !cidr_contains(vpc_block, block) {
+        if let Some(vpc_text) = literal(vpc, "cidr_block") {
+            if cidr_range(vpc_text).is_some_and(|b| !cidr_contains(b, (net, len))) {
                 out.push(
                     Diagnostic::error(
                         "Subnet outside its VPC",
@@ -39,19 +41,32 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                 continue;
             }
         }
-        for other in &subnets[..i] {
-            let Some(other_text) = literal(other, "cidr_block") else { continue };
-            let Some(other_block) = cidr_range(other_text) else { continue };
-            let same_vpc = vpc_of(other, resources).is_some_and(|v| v.name == vpc.name);
-            if same_vpc && (cidr_contains(other_block, block) || cidr_contains(block, other_block)) {
-                out.push(
-                    Diagnostic::error(
-                        "Overlapping subnets",
-                        format!("`{}` ({text}) overlaps `{}` ({other_text}) in VPC `{}`", s.name, other.name, vpc.name),
-                    )
-                    .at(at)
-                    .hint("give each subnet of a VPC its own block"),
-                );
+        by_vpc.entry(vpc.name.as_str()).or_default().push((net, len, s, text));
+    }
+    for (vpc, mut subnets) in by_vpc {
+        // Sorted by first address (then larger block first): a block overlaps an earlier
+        // one exactly when it starts before the furthest end seen so far.
+        subnets.sort_by_key(|(net, len, s, _)| (*net, *len, s.span.line, s.span.col));
+        let mut widest: Option<(u64, &Resource, &str)> = None;
+        for (net, len, s, text) in subnets {
+            let end = u64::from(net) + (1u64 << (32 - len));
+            if let Some((far, other, other_text)) = widest {
+                if u64::from(net) < far {
+                    // Reported on the one written later, naming the other.
+                    let (later, earlier, later_text, earlier_text) =
+                        if (s.span.line, s.span.col) > (other.span.line, other.span.col) { (s, other, text, other_text) } else { (other, s, other_text, text) };
+                    out.push(
+                        Diagnostic::error(
+                            "Overlapping subnets",
+                            format!("`{}` ({later_text}) overlaps `{}` ({earlier_text}) in VPC `{vpc}`", later.name, earlier.name),
+                        )
+                        .at(later.spans.get("cidr_block").unwrap_or(&later.span))
+                        .hint("give each subnet of a VPC its own block"),
+                    );
+                }
+            }
+            if widest.is_none_or(|(far, _, _)| end > far) {
+                widest = Some((end, s, text));
             }
         }
     }

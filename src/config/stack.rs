@@ -203,6 +203,7 @@ pub fn parse_stack(
     super::network::check_subnets(&resources, &mut out);
 
     let mut outputs = Vec::new();
+    let secret = secret_pairs(&resources);
     for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", &mut out)).unwrap_or_default() {
         let Some(m) = expect_map(body, &format!("output `{}`", k.name), &mut out) else {
             continue;
@@ -221,7 +222,7 @@ pub fn parse_stack(
         ctx.tainted.set(false);
         if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, &mut out) {
             // As Terraform: an output showing a sensitive value must say it is sensitive.
-            if !sensitive && (ctx.tainted.get() || refers_to_sensitive(&value, &resources)) {
+            if !sensitive && (ctx.tainted.get() || refers_to_sensitive(&value, &secret)) {
                 out.push(
                     Diagnostic::error(
                         "Output refers to sensitive values",
@@ -252,26 +253,35 @@ fn missing_property(k: &Key, ty: &TypeSchema, p: &crate::schema::Prop, at: &Span
         .hint(hint)
 }
 
-/// Does `e` read a property that holds a sensitive value?
-fn refers_to_sensitive(e: &Expr, resources: &[Resource]) -> bool {
+/// The `(resource, property)` pairs that hold a sensitive value.
+fn secret_pairs(resources: &[Resource]) -> std::collections::HashSet<(String, String)> {
+    let mut out = std::collections::HashSet::new();
+    for r in resources {
+        out.extend(r.sensitive.iter().map(|k| (r.name.clone(), k.clone())));
+        out.extend(r.ty.props.iter().filter(|p| p.sensitive).map(|p| (r.name.clone(), p.name.to_string())));
+    }
+    out
+}
+
+/// Does `e` read one of the `secret` properties?
+fn refers_to_sensitive(e: &Expr, secret: &std::collections::HashSet<(String, String)>) -> bool {
     let mut refs = Vec::new();
     e.refs(&mut refs);
-    refs.iter().any(|r| {
-        resources.iter().any(|res| {
-            res.name == r.resource
-                && (res.sensitive.contains(&r.attr) || res.ty.prop(&r.attr).is_some_and(|p| p.sensitive))
-        })
-    })
+    refs.into_iter().any(|r| secret.contains(&(r.resource, r.attr)))
 }
 
 /// A property set from another resource's sensitive property is sensitive too, however
-/// many references away.
+/// many references away. Each round costs one pass over the references.
 fn propagate_sensitive(resources: &mut [Resource]) {
+    if resources.iter().all(|r| r.sensitive.is_empty()) {
+        return; // Nothing tainted: references to schema-sensitive properties are refused.
+    }
     loop {
+        let secret = secret_pairs(resources);
         let mut found = Vec::new();
         for (i, res) in resources.iter().enumerate() {
             for (k, e) in &res.props {
-                if !res.sensitive.contains(k) && refers_to_sensitive(e, resources) {
+                if !res.sensitive.contains(k) && refers_to_sensitive(e, &secret) {
                     found.push((i, k.clone()));
                 }
             }

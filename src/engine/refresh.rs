@@ -14,19 +14,30 @@ pub struct RefreshError {
     pub error: Box<crate::provider::ProviderError>,
 }
 
+/// How many types are read at once (each type's read may itself run several calls).
+pub const TYPES_AT_ONCE: usize = 8;
+
 pub async fn refresh(provider: &dyn Provider, catalog: &Catalog, state: &State) -> Result<State, RefreshError> {
     let mut out = state.clone();
     let mut by_type: BTreeMap<&str, Vec<&crate::state::ResourceState>> = BTreeMap::new();
     for r in &state.resources {
         by_type.entry(r.ty.as_str()).or_default().push(r);
     }
-    for (ty_name, resources) in by_type {
-        let Some(ty) = catalog.lookup(ty_name) else {
-            continue;
-        };
-        let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
-        let observed = provider.read(ty, &ids).await.map_err(|error| RefreshError {
-            ty: ty_name.to_string(),
+    let groups: Vec<_> =
+        by_type.into_iter().filter_map(|(name, resources)| Some((catalog.lookup(name)?, resources))).collect();
+    // The types are read concurrently: a refresh waits for its slowest read, not the sum.
+    type Read = Result<Vec<Option<crate::provider::Observed>>, crate::provider::ProviderError>;
+    let reads: Vec<crate::concurrency::BoxFuture<'_, Read>> = groups
+        .iter()
+        .map(|(ty, resources)| {
+            let ids: Vec<String> = resources.iter().map(|r| r.id.clone()).collect();
+            Box::pin(async move { provider.read(ty, &ids).await }) as crate::concurrency::BoxFuture<'_, Read>
+        })
+        .collect();
+    let results = crate::concurrency::bounded(reads, TYPES_AT_ONCE).await;
+    for ((ty, resources), observed) in groups.iter().zip(results) {
+        let observed = observed.map_err(|error| RefreshError {
+            ty: ty.name.to_string(),
             addresses: resources.iter().map(|r| r.address.as_str()).collect::<Vec<_>>().join(", "),
             error: Box::new(error),
         })?;

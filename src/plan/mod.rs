@@ -276,6 +276,9 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
 
     let mut changes = Vec::new();
     let mut known: BTreeMap<String, Known> = BTreeMap::new();
+    // One lookup per resource, not a scan of the stack each time (30,000 resources).
+    let by_name: std::collections::HashMap<&str, &crate::config::Resource> =
+        stack.resources.iter().map(|r| (r.name.as_str(), r)).collect();
 
     if req.destroy {
         let state_graph = DepGraph::new(state.resources.iter().map(|r| (r.address.clone(), r.dependencies.clone())));
@@ -292,7 +295,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     } else {
         let scope = (!req.targets.is_empty()).then(|| req.graph.with_dependencies(req.targets));
         for addr in req.graph.topo_order() {
-            let Some(res) = stack.resource(&addr) else {
+            let Some(res) = by_name.get(addr.as_str()).copied() else {
                 continue;
             };
             let ty = res.ty;
@@ -407,7 +410,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     // `prevent_destroy`: no plan may delete or replace such a resource.
     let mut blocked = Vec::new();
     for c in changes.iter().filter(|c| matches!(c.action, Action::Delete | Action::Replace)) {
-        let Some(res) = stack.resource(&c.address).filter(|r| r.prevent_destroy) else { continue };
+        let Some(res) = by_name.get(c.address.as_str()).copied().filter(|r| r.prevent_destroy) else { continue };
         let why = match c.action {
             Action::Replace => format!("replace it (because of {})", c.replace_because.join(", ")),
             _ => "destroy it".to_string(),

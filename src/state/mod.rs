@@ -74,8 +74,10 @@ impl State {
         }
     }
 
+    /// Resources are kept sorted by address (`put`, `from_json`): found by bisection.
     pub fn get(&self, addr: &str) -> Option<&ResourceState> {
-        self.resources.iter().find(|r| r.address == addr)
+        let i = self.resources.binary_search_by(|x| x.address.as_str().cmp(addr)).ok()?;
+        self.resources.get(i)
     }
 
     /// Insert or replace a resource, keeping resources sorted by address.
@@ -87,7 +89,7 @@ impl State {
     }
 
     pub fn remove(&mut self, addr: &str) -> Option<ResourceState> {
-        let i = self.resources.iter().position(|r| r.address == addr)?;
+        let i = self.resources.binary_search_by(|x| x.address.as_str().cmp(addr)).ok()?;
         Some(self.resources.remove(i))
     }
 

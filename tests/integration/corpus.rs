@@ -117,5 +117,5 @@ fn a_stack_file_that_never_ends_is_refused_after_its_size_limit() {
     let run = p.cb_offline(&["validate", "-e", "test", "--stack", "/dev/zero"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("File too large"), "{}", run.stderr);
-    assert!(run.stderr.contains("cannot read the stack file `/dev/zero`: it is larger than 4 MiB"), "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read the stack file `/dev/zero`: it is larger than 32 MiB"), "{}", run.stderr);
 }

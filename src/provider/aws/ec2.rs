@@ -104,6 +104,9 @@ pub struct Vpc;
 
 #[async_trait]
 impl AwsResource for Vpc {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_vpcs().set_filters(Some(f)).send().await?;
@@ -222,6 +225,9 @@ pub struct Subnet;
 
 #[async_trait]
 impl AwsResource for Subnet {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_subnets().set_filters(Some(f)).send().await?;
@@ -306,6 +312,9 @@ pub struct InternetGateway;
 
 #[async_trait]
 impl AwsResource for InternetGateway {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_internet_gateways().set_filters(Some(f)).send().await?;
@@ -465,6 +474,9 @@ async fn associated(c: &Call<'_>, id: &str, subnet: &str) -> Result<bool, Provid
 
 #[async_trait]
 impl AwsResource for RouteTable {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_route_tables().set_filters(Some(f)).send().await?;
@@ -806,6 +818,9 @@ impl SecurityGroup {
 
 #[async_trait]
 impl AwsResource for SecurityGroup {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_security_groups().set_filters(Some(f)).send().await?;
@@ -899,6 +914,9 @@ pub struct Eip;
 
 #[async_trait]
 impl AwsResource for Eip {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_addresses().set_filters(Some(f)).send().await?;
@@ -982,6 +1000,9 @@ async fn describe_nat(c: &Call<'_>, ids: &[String]) -> Result<Vec<aws_sdk_ec2::t
 
 #[async_trait]
 impl AwsResource for NatGateway {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_nat_gateways().set_filter(Some(f)).send().await?;
@@ -1095,6 +1116,9 @@ fn instance_state(i: &aws_sdk_ec2::types::Instance) -> &str {
 
 #[async_trait]
 impl AwsResource for Instance {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
         owned(p, |f| async move {
             let out = c.ec2.describe_instances().set_filters(Some(f)).send().await?;

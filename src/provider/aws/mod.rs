@@ -105,6 +105,9 @@ static REGISTRY: &[Entry] = &[
 
 /// The AWS provider's resource types, for the composition root to hand to config, plan
 /// and engine.
+/// How many reads of one type run at once, for types that read one resource per call.
+pub const READS_PER_TYPE: usize = 8;
+
 pub fn catalog() -> Catalog {
     static SCHEMAS: std::sync::OnceLock<Vec<&'static TypeSchema>> = std::sync::OnceLock::new();
     Catalog::new(SCHEMAS.get_or_init(|| REGISTRY.iter().map(|e| e.schema).collect()))
@@ -186,6 +189,16 @@ impl ResourceOps for AwsOps {
         op: &OpCtx,
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
+        if ids.len() > 1 && !h.reads_many_at_once() {
+            // One call per resource: run them side by side, each with its tag listing.
+            let reads: Vec<crate::concurrency::BoxFuture<'_, _>> =
+                ids.iter().map(|id| self.read(ty, std::slice::from_ref(id), op)).collect();
+            let mut out = Vec::with_capacity(ids.len());
+            for one in crate::concurrency::bounded(reads, READS_PER_TYPE).await {
+                out.extend(one?);
+            }
+            return Ok(out);
+        }
         let mut seen = h.read(&c, ids).await?;
         // Ownership and drift rest on tags: what a type's read does not report (from its
         // describe call), the service's tagger lists. A taggable type without one is an error.

@@ -118,6 +118,11 @@ impl std::ops::Deref for Call<'_> {
 pub(crate) trait AwsResource: Sync {
     async fn create(&self, c: &Call<'_>, address: &str, p: &Props) -> Result<Observed, ProviderError>;
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError>;
+    /// Does one `read` call cover many IDs (EC2's `Describe*` with an ID filter)? Types
+    /// that read one resource per call keep the default, and are read concurrently.
+    fn reads_many_at_once(&self) -> bool {
+        false
+    }
     async fn update(
         &self,
         c: &Call<'_>,
