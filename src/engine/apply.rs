@@ -269,9 +269,10 @@ pub async fn apply(
         }
         if outputs != journal.state.outputs {
             journal.state.outputs = outputs;
-            let _ = journal.commit().await;
+            let _ = journal.write_all().await;
         }
     }
+    let _ = journal.finish().await;
     ApplyOutcome {
         state: journal.state,
         failures,

@@ -12,6 +12,10 @@ pub struct Journal<'a> {
     pub state: State,
     store: &'a dyn StateStore,
     pub error: Option<StateError>,
+    /// Addresses put or removed since the last record or write.
+    changed: Vec<String>,
+    /// Whether steps were recorded (appended) since the state was last written whole.
+    appended: bool,
 }
 
 /// What state records for a resource: the values sent (sensitive ones hashed), overlaid
@@ -31,7 +35,7 @@ pub(crate) fn recorded(state: &State, ty: &TypeSchema, derived: &[String], sent:
 
 impl<'a> Journal<'a> {
     pub fn new(state: State, store: &'a dyn StateStore) -> Journal<'a> {
-        Journal { state, store, error: None }
+        Journal { state, store, error: None, changed: Vec::new(), appended: false }
     }
 
     /// `address` exists as `obs`, made from the values `sent`; `pending`: it was created
@@ -43,6 +47,7 @@ impl<'a> Journal<'a> {
         let sensitive = change.map(|c| c.sensitive.clone()).unwrap_or_default();
         let properties = recorded(&self.state, ty, &sensitive, sent, obs);
         let dependencies = change.map(|c| c.dependencies.clone()).unwrap_or_default();
+        self.changed.push(address.to_string());
         self.state.put(ResourceState {
             address: address.to_string(),
             ty: ty.name.to_string(),
@@ -57,17 +62,46 @@ impl<'a> Journal<'a> {
 
     /// `address` is gone; returns the ID it had.
     pub fn remove(&mut self, address: &str) -> Option<String> {
+        self.changed.push(address.to_string());
         self.state.remove(address).map(|r| r.id)
     }
 
-    /// Write state now (a new serial). Returns the error of a failed write, which is kept.
+    /// Record the step(s) since the last commit durably now (a new serial). Returns the
+    /// error of a failed write, which is kept.
     pub async fn commit(&mut self) -> Result<(), &StateError> {
         if self.error.is_none() {
             self.state.serial += 1;
-            if let Err(e) = self.store.write(&self.state).await {
-                self.error = Some(e);
+            let changed = std::mem::take(&mut self.changed);
+            match self.store.record(&self.state, &changed).await {
+                Ok(()) => self.appended = true,
+                Err(e) => self.error = Some(e),
             }
         }
+        self.result()
+    }
+
+    /// Write the whole state now (outputs, or folding what was recorded step by step).
+    pub async fn write_all(&mut self) -> Result<(), &StateError> {
+        if self.error.is_none() {
+            self.state.serial += 1;
+            self.changed.clear();
+            match self.store.write(&self.state).await {
+                Ok(()) => self.appended = false,
+                Err(e) => self.error = Some(e),
+            }
+        }
+        self.result()
+    }
+
+    /// At the end of a run: whatever was recorded step by step is folded into one write.
+    pub async fn finish(&mut self) -> Result<(), &StateError> {
+        if self.appended {
+            return self.write_all().await;
+        }
+        self.result()
+    }
+
+    fn result(&self) -> Result<(), &StateError> {
         match &self.error {
             Some(e) => Err(e),
             None => Ok(()),

@@ -1,6 +1,14 @@
 //! State in a local file. The lock is an OS file lock on `<path>.lock`, so it dies with its
-//! process; writes go to a temporary file that is synced and renamed over the old state,
-//! after the previous state is copied to `<path>.backup`.
+//! process; writes go to a temporary file that is synced and renamed over the old state.
+//! The state as it was before this run's first write is kept as `<path>.backup`. A write
+//! never re-reads the file: the file's identity (inode, size, modification time) after
+//! this store's last read or write tells whether anyone else wrote it since.
+//!
+//! Steps are recorded in `<path>.journal`, one appended and synced JSON line each (the
+//! resources a step put or removed, with the new serial), so recording a step costs what
+//! the step changed, not the size of the state. The journal is folded into the state file
+//! at the end of a run, and whenever it has grown as large as the state file; reading
+//! state replays it (a line torn by `kill -9` was never acknowledged and is ignored).
 
 use super::{LockInfo, State, StateError, StateStore};
 use async_trait::async_trait;
@@ -12,12 +20,90 @@ use std::sync::Mutex;
 pub struct LocalStore {
     path: PathBuf,
     lock_file: Mutex<Option<File>>,
-    last_serial: Mutex<Option<u64>>,
+    /// The file as this store last read or wrote it; `None` before it has.
+    seen: Mutex<Option<Stamp>>,
+    /// The lineage last read or written: a write of another lineage is refused.
+    lineage: Mutex<Option<String>>,
+    /// Whether this store already kept the state of before its first write.
+    backed_up: Mutex<bool>,
+    /// The journal as this store last read or appended it (`None`: there is none), and the
+    /// state file's size, which the journal may grow to before it is folded in.
+    journal: Mutex<(Option<Stamp>, u64)>,
+}
+
+/// One recorded step: the resources it put and the addresses it removed.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Entry {
+    lineage: String,
+    serial: u64,
+    #[serde(default)]
+    put: Vec<super::ResourceState>,
+    #[serde(default)]
+    removed: Vec<String>,
+}
+
+/// What identifies one version of the state file without reading it: every write renames
+/// a new file into place, so another writer changes at least the inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Stamp {
+    inode: u64,
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+}
+
+fn stamp(path: &Path) -> Option<Stamp> {
+    let m = fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some(Stamp { inode, len: m.len(), modified: m.modified().ok() })
 }
 
 impl LocalStore {
     pub fn new(path: PathBuf) -> LocalStore {
-        LocalStore { path, lock_file: Mutex::new(None), last_serial: Mutex::new(None) }
+        LocalStore {
+            path,
+            lock_file: Mutex::new(None),
+            seen: Mutex::new(None),
+            lineage: Mutex::new(None),
+            backed_up: Mutex::new(false),
+            journal: Mutex::new((None, 0)),
+        }
+    }
+
+    fn journal_path(&self) -> PathBuf {
+        let mut p = self.path.clone().into_os_string();
+        p.push(".journal");
+        PathBuf::from(p)
+    }
+
+    /// Replay the journal onto `state`: entries of its lineage with a higher serial, in
+    /// order. The last line may be torn (killed while appending): it is ignored.
+    fn replay(&self, state: &mut State) -> Result<(), StateError> {
+        let bytes = match fs::read(self.journal_path()) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(self.io("cannot read the state journal", &self.journal_path())(e)),
+        };
+        let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        for line in bytes[..complete].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+            let entry: Entry = serde_json::from_slice(line).map_err(|e| StateError::Corrupt {
+                origin: self.journal_path().display().to_string(),
+                detail: e.to_string(),
+            })?;
+            if entry.lineage != state.lineage || entry.serial <= state.serial {
+                continue;
+            }
+            for r in entry.put {
+                state.put(r);
+            }
+            for a in entry.removed {
+                state.remove(&a);
+            }
+            state.serial = entry.serial;
+        }
+        Ok(())
     }
 
     fn lock_path(&self) -> PathBuf {
@@ -96,42 +182,118 @@ impl StateStore for LocalStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(e) => return Err(self.io("cannot read the state", &self.path)(e)),
         };
-        let state = State::from_json(&bytes, &self.location())?;
-        *self.last_serial.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.serial);
+        let mut state = State::from_json(&bytes, &self.location())?;
+        self.replay(&mut state)?;
+        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = (stamp(&self.journal_path()), bytes.len() as u64);
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = stamp(&self.path);
+        *self.lineage.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.lineage.clone());
         Ok(Some(state))
     }
 
+    async fn record(&self, state: &State, changed: &[String]) -> Result<(), StateError> {
+        self.append(state, changed).await
+    }
+
     async fn write(&self, state: &State) -> Result<(), StateError> {
-        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(self.io("cannot create the state directory", dir))?;
-        // Refuse to roll back: the file on disk must be what we last read or wrote.
-        if let Ok(bytes) = fs::read(&self.path) {
-            if let Ok(disk) = State::from_json(&bytes, &self.location()) {
-                let last = *self.last_serial.lock().unwrap_or_else(|e| e.into_inner());
-                if Some(disk.serial) != last || disk.lineage != state.lineage {
-                    return Err(StateError::Conflict { origin: self.location() });
-                }
+        let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+        fs::create_dir_all(&dir).map_err(self.io("cannot create the state directory", &dir))?;
+        // Refuse to roll back: the file must be the one we last read or wrote (checked by
+        // its identity, never by reading and parsing it again), and of the same lineage.
+        let now = stamp(&self.path);
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let lineage = self.lineage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if now.is_some() && (now != seen || lineage.as_deref().is_some_and(|l| l != state.lineage)) {
+            return Err(StateError::Conflict { origin: self.location() });
+        }
+        let backup = {
+            let mut done = self.backed_up.lock().unwrap_or_else(|e| e.into_inner());
+            // Once per run: the state as it was before it (or, for a new state, its first
+            // version). Copying it on every write would cost the whole file each step.
+            let first = !*done && now.is_some();
+            *done |= first;
+            first
+        };
+        let bytes = state.to_json();
+        let state_len = bytes.len() as u64;
+        let path = self.path.clone();
+        // The file work runs off the async workers: calls in flight keep going meanwhile.
+        let written = tokio::task::spawn_blocking(move || write_file(&path, &dir, &bytes, backup))
+            .await
+            .map_err(|e| StateError::Io { what: "cannot write the state", origin: self.location(), source: std::io::Error::other(e.to_string()) })?;
+        written.map_err(|(what, at, e)| self.io(what, &at)(e))?;
+        // Everything the journal held is in the state file now.
+        match fs::remove_file(self.journal_path()) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(self.io("cannot remove the state journal", &self.journal_path())(e))
             }
-            let mut backup = self.path.clone().into_os_string();
-            backup.push(".backup");
-            fs::write(&backup, &bytes).map_err(self.io("cannot write the state backup", Path::new(&backup)))?;
+            _ => {}
         }
-        let mut tmp = self.path.clone().into_os_string();
-        tmp.push(format!(".tmp-{}", std::process::id()));
-        let tmp = PathBuf::from(tmp);
-        {
-            let mut f = File::create(&tmp).map_err(self.io("cannot write the state", &tmp))?;
-            f.write_all(&state.to_json())
-                .and_then(|_| f.sync_all())
-                .map_err(self.io("cannot write the state", &tmp))?;
-        }
-        fs::rename(&tmp, &self.path).map_err(self.io("cannot replace the state", &self.path))?;
-        if let Ok(d) = File::open(dir) {
-            let _ = d.sync_all();
-        }
-        *self.last_serial.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.serial);
+        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = (None, state_len);
+        *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = stamp(&self.path);
+        *self.lineage.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.lineage.clone());
         Ok(())
     }
+}
+
+impl LocalStore {
+    /// Append one step to the journal and sync it; fold the journal into the state file
+    /// instead when there is no state file yet or the journal has grown as large as it.
+    async fn append(&self, state: &State, changed: &[String]) -> Result<(), StateError> {
+        let (journal_seen, state_len) = *self.journal.lock().unwrap_or_else(|e| e.into_inner());
+        let now = stamp(&self.path);
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let lineage = self.lineage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let journal_now = stamp(&self.journal_path());
+        if now.is_none() || journal_now.map_or(0, |j| j.len) >= state_len {
+            return self.write(state).await;
+        }
+        if now != seen || journal_now != journal_seen || lineage.as_deref() != Some(state.lineage.as_str()) {
+            return Err(StateError::Conflict { origin: self.location() });
+        }
+        let mut entry = Entry { lineage: state.lineage.clone(), serial: state.serial, put: Vec::new(), removed: Vec::new() };
+        for a in changed {
+            match state.get(a) {
+                Some(r) => entry.put.push(r.clone()),
+                None => entry.removed.push(a.clone()),
+            }
+        }
+        let mut line = serde_json::to_vec(&entry).unwrap_or_default();
+        line.push(b'\n');
+        let path = self.journal_path();
+        let appended = tokio::task::spawn_blocking(move || {
+            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
+            f.write_all(&line)?;
+            f.sync_data()
+        })
+        .await
+        .map_err(|e| StateError::Io { what: "cannot append to the state journal", origin: self.location(), source: std::io::Error::other(e.to_string()) })?;
+        appended.map_err(self.io("cannot append to the state journal", &self.journal_path()))?;
+        self.journal.lock().unwrap_or_else(|e| e.into_inner()).0 = stamp(&self.journal_path());
+        Ok(())
+    }
+}
+
+/// Keep the old state as `.backup` (the first write of a run), then write `bytes` to a
+/// temporary file, sync it, rename it over `path` and sync the directory.
+fn write_file(path: &Path, dir: &Path, bytes: &[u8], backup: bool) -> Result<(), (&'static str, PathBuf, std::io::Error)> {
+    if backup {
+        let mut b = path.to_path_buf().into_os_string();
+        b.push(".backup");
+        let b = PathBuf::from(b);
+        fs::copy(path, &b).map_err(|e| ("cannot write the state backup", b.clone(), e))?;
+    }
+    let mut tmp = path.to_path_buf().into_os_string();
+    tmp.push(format!(".tmp-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut f = File::create(&tmp).map_err(|e| ("cannot write the state", tmp.clone(), e))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| ("cannot write the state", tmp.clone(), e))?;
+    }
+    fs::rename(&tmp, path).map_err(|e| ("cannot replace the state", path.to_path_buf(), e))?;
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -156,9 +318,85 @@ mod tests {
         s.serial = 2;
         a.write(&s).await.unwrap();
         assert!(dir.path().join("s/dev.json.backup").exists());
+        // Kept once per run: a third write leaves the backup as it was.
+        let backup = fs::read(dir.path().join("s/dev.json.backup")).unwrap();
+        s.serial = 3;
+        a.write(&s).await.unwrap();
+        assert_eq!(fs::read(dir.path().join("s/dev.json.backup")).unwrap(), backup);
+        assert_eq!(State::from_json(&backup, "b").unwrap().serial, 1);
         a.unlock(&lock).await.unwrap();
         b.lock("plan").await.unwrap();
-        assert_eq!(b.read().await.unwrap().unwrap().serial, 2);
+        assert_eq!(b.read().await.unwrap().unwrap().serial, 3);
+    }
+
+    fn vpc(address: &str, id: &str) -> super::super::ResourceState {
+        super::super::ResourceState {
+            address: address.into(),
+            ty: "aws.ec2.vpc".into(),
+            id: id.into(),
+            properties: Default::default(),
+            attributes: Default::default(),
+            dependencies: vec![],
+            pending: None,
+            sensitive: vec![],
+        }
+    }
+
+    #[tokio::test]
+    async fn steps_are_appended_replayed_and_folded_and_a_torn_line_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.json");
+        let a = LocalStore::new(path.clone());
+        let mut s = State::new("qs", "dev");
+        s.put(vpc("base", "vpc-0"));
+        for i in 0..20 {
+            s.put(vpc(&format!("filler{i:02}"), &"x".repeat(200)));
+        }
+        s.serial = 1;
+        a.record(&s, &["base".into()]).await.unwrap();
+        assert!(!a.journal_path().exists(), "the first write of a state is whole");
+        let whole = fs::read(&path).unwrap();
+        // Steps: one put, one removal. The state file is not rewritten.
+        s.put(vpc("app", "vpc-1"));
+        s.serial = 2;
+        a.record(&s, &["app".into()]).await.unwrap();
+        s.remove("base");
+        s.serial = 3;
+        a.record(&s, &["base".into()]).await.unwrap();
+        assert_eq!(fs::read(&path).unwrap(), whole, "recording a step does not rewrite the state file");
+        let journal = fs::read(a.journal_path()).unwrap();
+        assert!(journal.len() < whole.len() / 4, "a step costs what it changed: {} bytes", journal.len());
+        // A reader replays the journal (as after `kill -9`), and ignores a torn last line.
+        let mut torn = journal.clone();
+        torn.extend_from_slice(br#"{"lineage":"#);
+        fs::write(a.journal_path(), &torn).unwrap();
+        let b = LocalStore::new(path.clone());
+        assert_eq!(b.read().await.unwrap().unwrap(), s);
+        // Folding: a whole write takes the journal in and removes it.
+        s.serial = 4;
+        b.write(&s).await.unwrap();
+        assert!(!b.journal_path().exists());
+        assert_eq!(LocalStore::new(path.clone()).read().await.unwrap().unwrap(), s);
+        // A corrupt line that is not the last is an error, not silently skipped.
+        fs::write(b.journal_path(), b"not json\n{}\n").unwrap();
+        assert!(matches!(LocalStore::new(path).read().await, Err(StateError::Corrupt { .. })));
+    }
+
+    #[tokio::test]
+    async fn the_journal_is_folded_once_it_is_as_large_as_the_state() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.json");
+        let a = LocalStore::new(path.clone());
+        let mut s = State::new("qs", "dev");
+        for i in 0..200 {
+            s.serial += 1;
+            s.put(vpc(&format!("r{i:03}"), "vpc"));
+            a.record(&s, &[format!("r{i:03}")]).await.unwrap();
+            let state = fs::metadata(&path).unwrap().len();
+            let journal = fs::metadata(a.journal_path()).map(|m| m.len()).unwrap_or(0);
+            assert!(journal <= state + 512, "step {i}: journal {journal} bytes, state {state}");
+        }
+        assert_eq!(LocalStore::new(path).read().await.unwrap().unwrap(), s);
     }
 
     #[tokio::test]

@@ -286,6 +286,14 @@ pub trait StateStore: Send + Sync {
     async fn read(&self) -> Result<Option<State>, StateError>;
     /// Write the state; fails with `Conflict` if someone else wrote since our last read/write.
     async fn write(&self, state: &State) -> Result<(), StateError>;
+    /// Record one step durably: `state` is the whole new state, `changed` the addresses
+    /// put or removed since the last write or record. A store that can append only what
+    /// changed does (the local file's journal, whose cost does not grow with the state);
+    /// the default writes the whole state.
+    async fn record(&self, state: &State, changed: &[String]) -> Result<(), StateError> {
+        let _ = changed;
+        self.write(state).await
+    }
 }
 
 /// Lowercase hex SHA-256 of `data`.
