@@ -74,6 +74,8 @@ type StepOut = (Props, Result<Option<Observed>, ProviderError>);
 struct Runner<'a> {
     plan: &'a Plan,
     steps: Vec<Step>,
+    /// Each step's change (looked up once, not by a scan of the plan per step).
+    changes: Vec<Option<&'a crate::plan::Change>>,
     /// Each step's type (known for every step: `schedule` kept only those).
     types: Vec<Option<&'static TypeSchema>>,
     provider: Arc<dyn Provider>,
@@ -90,7 +92,7 @@ impl Visitor for Runner<'_> {
 
     fn start(&mut self, i: usize) -> Option<Task<StepOut>> {
         let step = &self.steps[i];
-        let change = self.plan.change(&step.address)?;
+        let change = self.changes[i]?;
         let ty = self.types[i]?;
         let state = &self.journal.state;
         let resolved: Props =
@@ -169,13 +171,13 @@ impl Visitor for Runner<'_> {
                 // It exists but is not ready: record it, so it is neither orphaned nor
                 // created a second time; the next apply waits for it.
                 let obs = Observed { id, properties: Props::new(), attributes: Props::new() };
-                self.journal.put(self.plan, &address, ty, &sent, &obs, true);
+                self.journal.put(self.changes[i], &address, ty, &sent, &obs, true);
             }
             Ok(obs) => {
                 let id = match (kind, obs) {
                     (StepKind::Delete, _) => self.journal.remove(&address),
                     (_, Some(obs)) => {
-                        self.journal.put(self.plan, &address, ty, &sent, &obs, false);
+                        self.journal.put(self.changes[i], &address, ty, &sent, &obs, false);
                         Some(obs.id)
                     }
                     (_, None) => None,
@@ -222,11 +224,15 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> ApplyOutcome {
     let steps: Vec<Step> = schedule(plan, &state, |c| opts.catalog.lookup(&c.ty).is_some());
+    let by_address: std::collections::HashMap<&str, &crate::plan::Change> =
+        plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
+    let changes: Vec<Option<&crate::plan::Change>> = steps.iter().map(|s| by_address.get(s.address.as_str()).copied()).collect();
     let types: Vec<Option<&'static TypeSchema>> =
-        steps.iter().map(|s| plan.change(&s.address).and_then(|c| opts.catalog.lookup(&c.ty))).collect();
+        changes.iter().map(|c| c.and_then(|c| opts.catalog.lookup(&c.ty))).collect();
     let deps: Vec<Vec<usize>> = steps.iter().map(|s| s.deps.clone()).collect();
     let mut runner = Runner {
         plan,
+        changes,
         cells: vec![StatusCell::default(); steps.len()],
         steps,
         types,

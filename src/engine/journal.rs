@@ -2,7 +2,7 @@
 //! never behind what AWS holds. After a failed write it records nothing more, and the
 //! executor starts nothing new.
 
-use crate::plan::Plan;
+use crate::plan::Change;
 use crate::provider::{Observed, Props};
 use crate::schema::TypeSchema;
 use crate::state::{ResourceState, State, StateError, StateStore};
@@ -40,10 +40,9 @@ impl<'a> Journal<'a> {
 
     /// `address` exists as `obs`, made from the values `sent`; `pending`: it was created
     /// but is not ready yet (the next apply waits for it).
-    pub fn put(&mut self, plan: &Plan, address: &str, ty: &TypeSchema, sent: &Props, obs: &Observed, pending: bool) {
+    pub fn put(&mut self, change: Option<&Change>, address: &str, ty: &TypeSchema, sent: &Props, obs: &Observed, pending: bool) {
         let mut attributes = obs.attributes.clone();
         attributes.insert("id".into(), Value::String(obs.id.clone()));
-        let change = plan.change(address);
         let sensitive = change.map(|c| c.sensitive.clone()).unwrap_or_default();
         let properties = recorded(&self.state, ty, &sensitive, sent, obs);
         let dependencies = change.map(|c| c.dependencies.clone()).unwrap_or_default();

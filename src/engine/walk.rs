@@ -42,41 +42,31 @@ pub struct Walked {
     pub skipped: Vec<(usize, usize)>,
 }
 
+/// Linear in the graph: each node's dependencies are counted down as they finish, and a
+/// failure's dependents are skipped once each (a 10,000-step apply does not rescan every
+/// node after every step).
 pub async fn walk<V: Visitor>(deps: &[Vec<usize>], parallelism: usize, heartbeat: Duration, v: &mut V) -> Walked {
-    let mut status = vec![NodeStatus::Pending; deps.len()];
+    let n = deps.len();
+    let mut status = vec![NodeStatus::Pending; n];
     let mut skipped = Vec::new();
     let mut running: JoinSet<V::Out> = JoinSet::new();
     let mut tasks: HashMap<tokio::task::Id, usize> = HashMap::new();
     let parallelism = parallelism.max(1);
     let mut last_beat = Instant::now();
-    loop {
-        // Skip what can no longer run, transitively.
-        loop {
-            let mut changed = false;
-            for i in 0..deps.len() {
-                if status[i] != NodeStatus::Pending {
-                    continue;
-                }
-                let bad = deps[i].iter().find(|&&d| matches!(status[d], NodeStatus::Failed | NodeStatus::Skipped));
-                if let Some(&bad) = bad {
-                    status[i] = NodeStatus::Skipped;
-                    skipped.push((i, bad));
-                    changed = true;
-                }
-            }
-            if !changed {
-                break;
-            }
+    // What each node waits for, who waits for it, and what may start now (in order).
+    let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (i, ds) in deps.iter().enumerate() {
+        for &d in ds {
+            dependents[d].push(i);
         }
+    }
+    let mut ready: std::collections::BTreeSet<usize> = (0..n).filter(|&i| waiting[i] == 0).collect();
+    loop {
         // Start what is ready, in order.
         if !v.stopped() {
-            for i in 0..deps.len() {
-                if running.len() >= parallelism {
-                    break;
-                }
-                if status[i] != NodeStatus::Pending || !deps[i].iter().all(|&d| status[d] == NodeStatus::Done) {
-                    continue;
-                }
+            while running.len() < parallelism {
+                let Some(i) = ready.pop_first() else { break };
                 if let Some(task) = v.start(i) {
                     status[i] = NodeStatus::Running(Instant::now());
                     tasks.insert(running.spawn(task).id(), i);
@@ -118,6 +108,27 @@ pub async fn walk<V: Visitor>(deps: &[Vec<usize>], parallelism: usize, heartbeat
         };
         let ok = v.finish(i, elapsed, out).await;
         status[i] = if ok { NodeStatus::Done } else { NodeStatus::Failed };
+        if ok {
+            for &d in &dependents[i] {
+                waiting[d] -= 1;
+                if waiting[d] == 0 && status[d] == NodeStatus::Pending {
+                    ready.insert(d);
+                }
+            }
+        } else {
+            // Skip what can no longer run, transitively, naming what it waited for.
+            let mut queue = std::collections::VecDeque::from([i]);
+            while let Some(bad) = queue.pop_front() {
+                for &d in &dependents[bad] {
+                    if status[d] == NodeStatus::Pending {
+                        status[d] = NodeStatus::Skipped;
+                        ready.remove(&d);
+                        skipped.push((d, bad));
+                        queue.push_back(d);
+                    }
+                }
+            }
+        }
     }
     Walked { status, skipped }
 }

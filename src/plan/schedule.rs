@@ -103,12 +103,20 @@ pub fn schedule(plan: &Plan, state: &State, keep: impl Fn(&Change) -> bool) -> V
             }
         }
     }
+    // Who depended on each address before this plan (from state, or the deleted change):
+    // found once, not by scanning every change for every deletion.
+    let mut old_dependents: std::collections::HashMap<String, Vec<&Change>> = std::collections::HashMap::new();
+    for other in &plan.changes {
+        for d in old_deps(&other.address, other) {
+            old_dependents.entry(d).or_default().push(other);
+        }
+    }
     for c in &plan.changes {
         let Some(&me) = index.get(&key(&c.address, StepKind::Delete)) else {
             continue;
         };
-        for other in &plan.changes {
-            if other.address == c.address || !old_deps(&other.address, other).contains(&c.address) {
+        for other in old_dependents.get(&c.address).into_iter().flatten().copied() {
+            if other.address == c.address {
                 continue;
             }
             if let Some(&d) = index.get(&key(&other.address, StepKind::Delete)) {

@@ -48,6 +48,9 @@ struct Inner {
     untagged_creates: bool,
     /// Every call made, as `op type id-or-address`, in order.
     calls: Vec<String>,
+    /// IDs by type and `cloudbridge:address` tag, so look-ups by ownership tags do not
+    /// scan the whole cloud (entries may be stale: candidates are checked).
+    by_owner: std::collections::HashMap<(String, String), Vec<String>>,
     /// How long each create takes, and the most creates seen in flight at once.
     delay: std::time::Duration,
     in_flight: usize,
@@ -108,6 +111,7 @@ impl MemoryCloud {
     pub fn insert(&self, ty: &TypeSchema, address: &str, props: Props) -> String {
         let mut inner = self.lock();
         let id = inner.id_for(ty, &props);
+        inner.index(ty.name, &id, &props);
         inner.resources.insert(id.clone(), (ty.name.into(), address.into(), props));
         id
     }
@@ -115,8 +119,12 @@ impl MemoryCloud {
     /// Change a live resource behind cloudbridge's back (drift).
     pub fn tamper(&self, address: &str, prop: &str, value: Value) {
         let mut inner = self.lock();
-        if let Some((_, _, props)) = inner.resources.values_mut().find(|(_, a, _)| a == address) {
+        let found = inner.resources.iter_mut().find(|(_, (_, a, _))| a == address).map(|(id, (t, _, props))| {
             props.insert(prop.into(), value);
+            (t.clone(), id.clone(), props.clone())
+        });
+        if let Some((t, id, props)) = found {
+            inner.index(&t, &id, &props);
         }
     }
 
@@ -153,6 +161,16 @@ fn name_part(props: &Props, prop: &str) -> String {
 
 impl Inner {
     /// A named resource's ID follows from its name, as in the cloud; others get the next number.
+    fn index(&mut self, ty: &str, id: &str, props: &Props) {
+        let owner = crate::ownership::of(props).and_then(|o| o.into_iter().find(|(k, _)| *k == crate::ownership::KEYS[2]));
+        if let Some((_, address)) = owner {
+            let ids = self.by_owner.entry((ty.to_string(), address)).or_default();
+            if !ids.iter().any(|i| i == id) {
+                ids.push(id.to_string());
+            }
+        }
+    }
+
     fn id_for(&mut self, ty: &TypeSchema, props: &Props) -> String {
         let short = ty.name.rsplit('.').next().unwrap_or("res");
         match ty.identity {
@@ -200,6 +218,7 @@ impl ResourceOps for MemoryCloud {
         if inner.untagged_creates {
             stored.remove("tags");
         }
+        inner.index(ty.name, &id, &stored);
         inner.resources.insert(id.clone(), (ty.name.into(), address.into(), stored));
         if let Some(i) = inner.never_ready.iter().position(|a| a == address) {
             inner.never_ready.remove(i);
@@ -233,6 +252,7 @@ impl ResourceOps for MemoryCloud {
         match inner.resources.get_mut(id) {
             Some((_, _, props)) => {
                 *props = new.clone();
+                inner.index(ty.name, id, new);
                 Ok(())
             }
             None => Err(ProviderError::new("NotFound", format!("{id} does not exist"))),
@@ -262,11 +282,14 @@ impl ResourceOps for MemoryCloud {
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, _op: &OpCtx) -> Result<Vec<String>, ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("find {}", ty.name));
-        Ok(inner
-            .resources
-            .iter()
-            .filter(|(_, (t, _, props))| t == ty.name && crate::ownership::same_owner(p, props))
-            .map(|(id, _)| id.clone())
+        let address = crate::ownership::of(p).and_then(|o| o.into_iter().find(|(k, _)| *k == crate::ownership::KEYS[2]));
+        let Some((_, address)) = address else { return Ok(Vec::new()) };
+        let candidates = inner.by_owner.get(&(ty.name.to_string(), address)).cloned().unwrap_or_default();
+        Ok(candidates
+            .into_iter()
+            .filter(|id| {
+                inner.resources.get(id).is_some_and(|(t, _, props)| t == ty.name && crate::ownership::same_owner(p, props))
+            })
             .collect())
     }
 
@@ -282,10 +305,12 @@ impl ResourceOps for MemoryCloud {
         if names.is_empty() {
             return Ok(None);
         }
+        // A named resource's ID follows from its name: one look-up, not a scan.
+        let id = inner.id_for(ty, p);
         Ok(inner
             .resources
-            .iter()
-            .find(|(_, (t, _, props))| t == ty.name && names.iter().all(|n| props.get(*n) == p.get(*n)))
-            .map(|(id, _)| id.clone()))
+            .get(&id)
+            .filter(|(t, _, props)| t == ty.name && names.iter().all(|n| props.get(*n) == p.get(*n)))
+            .map(|_| id))
     }
 }
