@@ -239,13 +239,18 @@ async fn run(
         assert!(!noop.has_changes(), "a no-op plan has nothing to do");
         let noop_calls = cloud.calls() - before;
 
+        let (bound, ratio) = if latency.is_zero() {
+            ("—".to_string(), "—".to_string())
+        } else {
+            (secs(bound), format!("{:.2}", apply.as_secs_f64() / bound.as_secs_f64()))
+        };
         println!(
-            "| {n} | {} | {} | {} | {} | {:.2} | {:.1} | {} | {:.2} | {} | {:.0} MB |",
+            "| {n} | {} | {} | {} | {} | {} | {:.1} | {} | {:.2} | {} | {:.0} MB |",
             secs(validate),
             secs(plan_empty),
             secs(apply),
-            secs(bound),
-            apply.as_secs_f64() / bound.as_secs_f64(),
+            bound,
+            ratio,
             per_resource,
             secs(noop_plan),
             noop_calls as f64 / n as f64,
