@@ -124,9 +124,16 @@ impl AwsResource for Vpc {
             .send()
             .await?;
         let id = out.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
-        self.update(c, &id, &Props::new(), p, &["enable_dns_support".into(), "enable_dns_hostnames".into()])
-            .await
-            .map_err(created(&id))?;
+        // A new VPC has DNS support on and DNS hostnames off: only a different value costs
+        // a `ModifyVpcAttribute` call.
+        let differs: Vec<String> = [("enable_dns_support", true), ("enable_dns_hostnames", false)]
+            .into_iter()
+            .filter(|(k, aws_default)| bool_prop(p, k).is_some_and(|v| v != *aws_default))
+            .map(|(k, _)| k.to_string())
+            .collect();
+        if !differs.is_empty() {
+            self.update(c, &id, &Props::new(), p, &differs).await.map_err(created(&id))?;
+        }
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
@@ -135,24 +142,27 @@ impl AwsResource for Vpc {
         let mut found = BTreeMap::new();
         for v in out.vpcs() {
             let id = v.vpc_id().unwrap_or_default().to_string();
-            let dns_support =
-                c.ec2.describe_vpc_attribute().vpc_id(&id).attribute("enableDnsSupport".into()).send().await?;
-            let dns_hostnames =
-                c.ec2.describe_vpc_attribute().vpc_id(&id).attribute("enableDnsHostnames".into()).send().await?;
+            // Four independent reads: side by side, one round trip instead of four.
+            let attribute = |name: &str| c.ec2.describe_vpc_attribute().vpc_id(&id).attribute(name.into()).send();
             let sg = c
                 .ec2
                 .describe_security_groups()
                 .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
                 .filters(Filter::builder().name("group-name").values("default").build())
-                .send()
-                .await?;
+                .send();
             let rt = c
                 .ec2
                 .describe_route_tables()
                 .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
                 .filters(Filter::builder().name("association.main").values("true").build())
-                .send()
-                .await?;
+                .send();
+            let (dns_support, dns_hostnames, sg, rt) = tokio::join!(
+                attribute("enableDnsSupport"),
+                attribute("enableDnsHostnames"),
+                sg,
+                rt
+            );
+            let (dns_support, dns_hostnames, sg, rt) = (dns_support?, dns_hostnames?, sg?, rt?);
             let properties = obj(&[
                 ("cidr_block", json!(v.cidr_block())),
                 ("enable_dns_support", json!(dns_support.enable_dns_support().and_then(|a| a.value()))),
