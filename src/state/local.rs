@@ -73,9 +73,7 @@ impl LocalStore {
     }
 
     fn journal_path(&self) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(".journal");
-        PathBuf::from(p)
+        sibling(&self.path, ".journal")
     }
 
     /// Replay the journal onto `state`: entries of its lineage with a higher serial, in
@@ -84,14 +82,18 @@ impl LocalStore {
         let bytes = match fs::read(self.journal_path()) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(self.io("cannot read the state journal", &self.journal_path())(e)),
+            Err(e) => return Err(io("cannot read the state journal", &self.journal_path())(e)),
         };
         let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         for line in bytes[..complete].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
-            let entry: Entry = serde_json::from_slice(line).map_err(|e| StateError::Corrupt {
-                origin: self.journal_path().display().to_string(),
-                detail: e.to_string(),
-            })?;
+            // As strict as the state file: no key twice, no serial that cannot grow.
+            let corrupt = |detail: String| StateError::Corrupt { origin: self.journal_path().display().to_string(), detail };
+            let entry: Entry = crate::json::parse_strict(line)
+                .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
+                .map_err(corrupt)?;
+            if entry.serial > super::MAX_SERIAL {
+                return Err(corrupt(format!("`serial` is {}, more than the largest serial, {}", entry.serial, super::MAX_SERIAL)));
+            }
             if entry.lineage != state.lineage || entry.serial <= state.serial {
                 continue;
             }
@@ -107,15 +109,41 @@ impl LocalStore {
     }
 
     fn lock_path(&self) -> PathBuf {
-        let mut p = self.path.clone().into_os_string();
-        p.push(".lock");
-        PathBuf::from(p)
+        sibling(&self.path, ".lock")
     }
 
-    fn io(&self, what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
-        let origin = path.display().to_string();
-        move |source| StateError::Io { what, origin, source }
+    /// The state file's identity now, refusing a file someone else wrote (or replaced by
+    /// another lineage) since this store last read or wrote it.
+    fn unchanged(&self, state: &State) -> Result<Option<Stamp>, StateError> {
+        let now = stamp(&self.path);
+        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        let lineage = self.lineage.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if now.is_some() && (now != seen || lineage.as_deref().is_some_and(|l| l != state.lineage)) {
+            return Err(StateError::Conflict { origin: self.location() });
+        }
+        Ok(now)
     }
+}
+
+/// `path` with `suffix` added to its file name: `dev.json.lock`, `dev.json.journal`.
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.to_path_buf().into_os_string();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StateError {
+    let origin = path.display().to_string();
+    move |source| StateError::Io { what, origin, source }
+}
+
+/// Run file work off the async workers (calls in flight keep going meanwhile).
+async fn blocking<T: Send + 'static>(
+    what: &'static str,
+    at: &Path,
+    work: impl FnOnce() -> Result<T, StateError> + Send + 'static,
+) -> Result<T, StateError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| io(what, at)(std::io::Error::other(e.to_string())))?
 }
 
 #[async_trait]
@@ -132,7 +160,7 @@ impl StateStore for LocalStore {
         }
         let lp = self.lock_path();
         if let Some(dir) = lp.parent() {
-            fs::create_dir_all(dir).map_err(self.io("cannot create the state directory", dir))?;
+            fs::create_dir_all(dir).map_err(io("cannot create the state directory", dir))?;
         }
         let mut f = OpenOptions::new()
             .read(true)
@@ -140,7 +168,7 @@ impl StateStore for LocalStore {
             .create(true)
             .truncate(false)
             .open(&lp)
-            .map_err(self.io("cannot open the lock file", &lp))?;
+            .map_err(io("cannot open the lock file", &lp))?;
         match f.try_lock() {
             Ok(()) => {}
             Err(fs::TryLockError::WouldBlock) => {
@@ -151,14 +179,14 @@ impl StateStore for LocalStore {
                     Err(e) => StateError::LockGarbage { origin: lp.display().to_string(), detail: e.to_string() },
                 });
             }
-            Err(fs::TryLockError::Error(e)) => return Err(self.io("cannot lock", &lp)(e)),
+            Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &lp)(e)),
         }
         let info = LockInfo::new(operation, &lp.display().to_string());
-        f.set_len(0).map_err(self.io("cannot write the lock file", &lp))?;
-        f.rewind().map_err(self.io("cannot write the lock file", &lp))?;
+        f.set_len(0).map_err(io("cannot write the lock file", &lp))?;
+        f.rewind().map_err(io("cannot write the lock file", &lp))?;
         f.write_all(&serde_json::to_vec_pretty(&info).unwrap_or_default())
             .and_then(|_| f.sync_all())
-            .map_err(self.io("cannot write the lock file", &lp))?;
+            .map_err(io("cannot write the lock file", &lp))?;
         *self.lock_file.lock().unwrap_or_else(|e| e.into_inner()) = Some(f);
         Ok(info)
     }
@@ -180,7 +208,7 @@ impl StateStore for LocalStore {
         let bytes = match fs::read(&self.path) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(self.io("cannot read the state", &self.path)(e)),
+            Err(e) => return Err(io("cannot read the state", &self.path)(e)),
         };
         let mut state = State::from_json(&bytes, &self.location())?;
         self.replay(&mut state)?;
@@ -196,15 +224,10 @@ impl StateStore for LocalStore {
 
     async fn write(&self, state: &State) -> Result<(), StateError> {
         let dir = self.path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
-        fs::create_dir_all(&dir).map_err(self.io("cannot create the state directory", &dir))?;
+        fs::create_dir_all(&dir).map_err(io("cannot create the state directory", &dir))?;
         // Refuse to roll back: the file must be the one we last read or wrote (checked by
         // its identity, never by reading and parsing it again), and of the same lineage.
-        let now = stamp(&self.path);
-        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let lineage = self.lineage.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if now.is_some() && (now != seen || lineage.as_deref().is_some_and(|l| l != state.lineage)) {
-            return Err(StateError::Conflict { origin: self.location() });
-        }
+        let now = self.unchanged(state)?;
         let backup = {
             let mut done = self.backed_up.lock().unwrap_or_else(|e| e.into_inner());
             // Once per run: the state as it was before it (or, for a new state, its first
@@ -216,15 +239,11 @@ impl StateStore for LocalStore {
         let bytes = state.to_json();
         let state_len = bytes.len() as u64;
         let path = self.path.clone();
-        // The file work runs off the async workers: calls in flight keep going meanwhile.
-        let written = tokio::task::spawn_blocking(move || write_file(&path, &dir, &bytes, backup))
-            .await
-            .map_err(|e| StateError::Io { what: "cannot write the state", origin: self.location(), source: std::io::Error::other(e.to_string()) })?;
-        written.map_err(|(what, at, e)| self.io(what, &at)(e))?;
+        blocking("cannot write the state", &self.path, move || write_file(&path, &dir, &bytes, backup)).await?;
         // Everything the journal held is in the state file now.
         match fs::remove_file(self.journal_path()) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(self.io("cannot remove the state journal", &self.journal_path())(e))
+                return Err(io("cannot remove the state journal", &self.journal_path())(e))
             }
             _ => {}
         }
@@ -240,14 +259,12 @@ impl LocalStore {
     /// instead when there is no state file yet or the journal has grown as large as it.
     async fn append(&self, state: &State, changed: &[String]) -> Result<(), StateError> {
         let (journal_seen, state_len) = *self.journal.lock().unwrap_or_else(|e| e.into_inner());
-        let now = stamp(&self.path);
-        let seen = *self.seen.lock().unwrap_or_else(|e| e.into_inner());
-        let lineage = self.lineage.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let journal_now = stamp(&self.journal_path());
-        if now.is_none() || journal_now.map_or(0, |j| j.len) >= state_len {
+        if stamp(&self.path).is_none() || journal_now.map_or(0, |j| j.len) >= state_len {
             return self.write(state).await;
         }
-        if now != seen || journal_now != journal_seen || lineage.as_deref() != Some(state.lineage.as_str()) {
+        self.unchanged(state)?;
+        if journal_now != journal_seen {
             return Err(StateError::Conflict { origin: self.location() });
         }
         let mut entry = Entry { lineage: state.lineage.clone(), serial: state.serial, put: Vec::new(), removed: Vec::new() };
@@ -260,14 +277,12 @@ impl LocalStore {
         let mut line = serde_json::to_vec(&entry).unwrap_or_default();
         line.push(b'\n');
         let path = self.journal_path();
-        let appended = tokio::task::spawn_blocking(move || {
-            let mut f = OpenOptions::new().create(true).append(true).open(&path)?;
-            f.write_all(&line)?;
-            f.sync_data()
+        let what = "cannot append to the state journal";
+        blocking(what, &path.clone(), move || {
+            let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io(what, &path))?;
+            f.write_all(&line).and_then(|_| f.sync_data()).map_err(io(what, &path))
         })
-        .await
-        .map_err(|e| StateError::Io { what: "cannot append to the state journal", origin: self.location(), source: std::io::Error::other(e.to_string()) })?;
-        appended.map_err(self.io("cannot append to the state journal", &self.journal_path()))?;
+        .await?;
         self.journal.lock().unwrap_or_else(|e| e.into_inner()).0 = stamp(&self.journal_path());
         Ok(())
     }
@@ -275,21 +290,17 @@ impl LocalStore {
 
 /// Keep the old state as `.backup` (the first write of a run), then write `bytes` to a
 /// temporary file, sync it, rename it over `path` and sync the directory.
-fn write_file(path: &Path, dir: &Path, bytes: &[u8], backup: bool) -> Result<(), (&'static str, PathBuf, std::io::Error)> {
+fn write_file(path: &Path, dir: &Path, bytes: &[u8], backup: bool) -> Result<(), StateError> {
     if backup {
-        let mut b = path.to_path_buf().into_os_string();
-        b.push(".backup");
-        let b = PathBuf::from(b);
-        fs::copy(path, &b).map_err(|e| ("cannot write the state backup", b.clone(), e))?;
+        let b = sibling(path, ".backup");
+        fs::copy(path, &b).map_err(io("cannot write the state backup", &b))?;
     }
-    let mut tmp = path.to_path_buf().into_os_string();
-    tmp.push(format!(".tmp-{}", std::process::id()));
-    let tmp = PathBuf::from(tmp);
+    let tmp = sibling(path, &format!(".tmp-{}", std::process::id()));
     {
-        let mut f = File::create(&tmp).map_err(|e| ("cannot write the state", tmp.clone(), e))?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| ("cannot write the state", tmp.clone(), e))?;
+        let mut f = File::create(&tmp).map_err(io("cannot write the state", &tmp))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(io("cannot write the state", &tmp))?;
     }
-    fs::rename(&tmp, path).map_err(|e| ("cannot replace the state", path.to_path_buf(), e))?;
+    fs::rename(&tmp, path).map_err(io("cannot replace the state", path))?;
     if let Ok(d) = File::open(dir) {
         let _ = d.sync_all();
     }
@@ -377,6 +388,14 @@ mod tests {
         b.write(&s).await.unwrap();
         assert!(!b.journal_path().exists());
         assert_eq!(LocalStore::new(path.clone()).read().await.unwrap().unwrap(), s);
+        // A line written twice over, or whose serial cannot grow, is refused like state.
+        for line in [
+            format!("{{\"lineage\":\"{0}\",\"lineage\":\"{0}\",\"serial\":9}}\n", s.lineage),
+            format!("{{\"lineage\":\"{}\",\"serial\":{}}}\n", s.lineage, u64::MAX),
+        ] {
+            fs::write(b.journal_path(), &line).unwrap();
+            assert!(matches!(LocalStore::new(path.clone()).read().await, Err(StateError::Corrupt { .. })), "{line}");
+        }
         // A corrupt line that is not the last is an error, not silently skipped.
         fs::write(b.journal_path(), b"not json\n{}\n").unwrap();
         assert!(matches!(LocalStore::new(path).read().await, Err(StateError::Corrupt { .. })));
