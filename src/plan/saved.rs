@@ -11,27 +11,34 @@ use crate::schema::Catalog;
 use serde_json::Value;
 use std::path::Path;
 
+const REMAKE: &str = "make a new plan with `cloudbridge plan --out FILE` and review it";
+
 /// The digest of a plan's content: its JSON with `digest` empty.
 fn digest(plan: &Plan) -> String {
     let bare = Plan { digest: String::new(), ..plan.clone() };
     crate::state::sha256_hex(&serde_json::to_vec(&bare).unwrap_or_default())
 }
 
+/// What the hashes of a plan's secrets are salted with.
+fn salt(plan: &Plan) -> String {
+    format!("{}:{}:{}", plan.stack, plan.env, plan.state_lineage.as_deref().unwrap_or_default())
+}
+
 /// The hash a written plan holds in place of a secret expression.
-fn secret_hash(plan: &Plan, e: &crate::expr::Expr) -> String {
-    let salt = format!("{}:{}:{}", plan.stack, plan.env, plan.state_lineage.as_deref().unwrap_or_default());
+fn secret_hash(salt: &str, e: &crate::expr::Expr) -> String {
     format!("withheld:sha256:{}", crate::state::sha256_hex(format!("{salt}:{}", serde_json::to_string(e).unwrap_or_default()).as_bytes()))
 }
 
 /// The plan as it may be written down or printed (`plan --out`, `plan --json`): every
 /// secret entry of a change's `config` replaced by a hash of it, and listed in `withheld`.
 pub fn withhold(plan: &Plan, catalog: &Catalog) -> Plan {
+    let salt = salt(plan);
     let mut out = plan.clone();
     for c in &mut out.changes {
         let Some(ty) = catalog.lookup(&c.ty) else { continue };
         let secret: Vec<String> = c.config.keys().filter(|k| ty.secret(k, &c.sensitive)).cloned().collect();
         for k in secret {
-            let hash = secret_hash(plan, &c.config[&k]);
+            let hash = secret_hash(&salt, &c.config[&k]);
             c.config.insert(k.clone(), crate::expr::Expr::Lit(Value::String(hash)));
             if !c.withheld.contains(&k) {
                 c.withheld.push(k);
@@ -44,13 +51,13 @@ pub fn withhold(plan: &Plan, catalog: &Catalog) -> Plan {
 /// Put back what [`withhold`] took out, from the stack as it is now; refused where the
 /// stack no longer gives the same value (it changed since the plan was made).
 pub fn restore(plan: &mut Plan, stack: &crate::config::Stack) -> Result<(), Vec<Diagnostic>> {
-    let reference = plan.clone();
+    let salt = salt(plan);
     let mut diags = Vec::new();
     for c in &mut plan.changes {
+        let declared = stack.resource(&c.address);
         for k in std::mem::take(&mut c.withheld) {
-            let now = stack.resource(&c.address).and_then(|r| r.props.get(&k));
-            match now {
-                Some(e) if c.config.get(&k) == Some(&crate::expr::Expr::Lit(Value::String(secret_hash(&reference, e)))) => {
+            match declared.and_then(|r| r.props.get(&k)) {
+                Some(e) if c.config.get(&k) == Some(&crate::expr::Expr::Lit(Value::String(secret_hash(&salt, e)))) => {
                     c.config.insert(k, e.clone());
                 }
                 _ => diags.push(
@@ -58,7 +65,7 @@ pub fn restore(plan: &mut Plan, stack: &crate::config::Stack) -> Result<(), Vec<
                         "Stale plan file",
                         format!("the secret `{k}` of `{}` is not what it was when the plan was made", c.address),
                     )
-                    .at(&stack.resource(&c.address).map_or_else(|| Span::file(Path::new(&reference.stack_file)), |r| r.span.clone()))
+                    .at(&declared.map_or_else(|| Span::file(Path::new(&plan.stack_file)), |r| r.span.clone()))
                     .hint("a saved plan holds no secrets and reads them from the stack when applied; make a new plan"),
                 ),
             }
@@ -87,9 +94,8 @@ pub fn open(bytes: &[u8], file: &Path, catalog: &Catalog) -> Result<Plan, Vec<Di
     let fail = |summary: &'static str, detail: String, hint: &str| {
         vec![Diagnostic::error(summary, detail).at(&at).hint(hint.to_string())]
     };
-    let remake = "make a new plan with `cloudbridge plan --out FILE` and review it";
     let value = crate::json::parse_strict(bytes).map_err(|e| {
-        fail("Invalid plan file", format!("`{}` is not a cloudbridge plan file: {e}", file.display()), remake)
+        fail("Invalid plan file", format!("`{}` is not a cloudbridge plan file: {e}", file.display()), REMAKE)
     })?;
     let version = value.get("format_version").and_then(Value::as_u64).unwrap_or(0);
     if version > u64::from(PLAN_FORMAT_VERSION) {
@@ -100,7 +106,7 @@ pub fn open(bytes: &[u8], file: &Path, catalog: &Catalog) -> Result<Plan, Vec<Di
         ));
     }
     let plan: Plan = serde_json::from_value(value).map_err(|e| {
-        fail("Invalid plan file", format!("`{}` is not a cloudbridge plan file: {e}", file.display()), remake)
+        fail("Invalid plan file", format!("`{}` is not a cloudbridge plan file: {e}", file.display()), REMAKE)
     })?;
     if plan.digest.is_empty() || plan.digest != digest(&plan) {
         return Err(fail(
@@ -115,7 +121,7 @@ pub fn open(bytes: &[u8], file: &Path, catalog: &Catalog) -> Result<Plan, Vec<Di
         diags.push(
             Diagnostic::error("Dependency cycle in plan file", format!("the changes depend on each other in a cycle: {}", cycle.join(" -> ")))
                 .at(&at)
-                .hint(remake),
+                .hint(REMAKE),
         );
     }
     if diags.is_empty() {
@@ -133,7 +139,7 @@ fn check_change(c: &Change, catalog: &Catalog, at: &Span) -> Vec<Diagnostic> {
         out.push(
             Diagnostic::error("Invalid plan file", format!("change `{}`: {detail}", c.address))
                 .at(at)
-                .hint("make a new plan with `cloudbridge plan --out FILE` and review it"),
+                .hint(REMAKE),
         )
     };
     let Some(ty) = catalog.lookup(&c.ty) else {
@@ -141,16 +147,17 @@ fn check_change(c: &Change, catalog: &Catalog, at: &Span) -> Vec<Diagnostic> {
         return out;
     };
     let after = c.after.clone().unwrap_or_default();
+    // What apply would send; references resolve at apply time, so they are unknown here
+    // and match what was displayed. A withheld secret is checked when read back.
+    let mut known = crate::schema::Known::new();
     for (k, e) in &c.config {
         let Some(prop) = ty.prop(k) else {
             problem(format!("`{k}` is not a property of `{}`", ty.name));
             continue;
         };
         if c.withheld.contains(k) {
-            // Checked when it is read from the stack again.
             continue;
         }
-        // References resolve at apply time: unknown here, they match what was displayed.
         let sent = e.resolve(&|_| None);
         if let Err(why) = prop.check_json(&sent) {
             problem(why);
@@ -165,13 +172,10 @@ fn check_change(c: &Change, catalog: &Catalog, at: &Span) -> Vec<Diagnostic> {
         if !consistent {
             problem(format!("the plan shows `{k}` differently from what apply would send"));
         }
+        if !crate::expr::contains_unknown(&sent) {
+            known.insert(k.clone(), sent);
+        }
     }
-    let known: crate::schema::Known = c
-        .config
-        .iter()
-        .map(|(k, e)| (k.clone(), e.resolve(&|_| None)))
-        .filter(|(k, v)| !crate::expr::contains_unknown(v) && !c.withheld.contains(k))
-        .collect();
     for f in ty.findings(&known) {
         problem(format!("`{}`: {}", f.prop, f.message));
     }
@@ -193,8 +197,6 @@ fn matches(sent: &Value, shown: &Value) -> bool {
         (Value::Object(a), Value::Object(b)) => {
             a.len() == b.len() && a.iter().all(|(k, x)| b.get(k).is_some_and(|y| matches(x, y)))
         }
-        // A template with a reference inside (`${vpc.id}-x`): known only at apply time.
-        (Value::String(s), _) if s.contains(crate::expr::UNKNOWN) => true,
         _ => sent == shown,
     }
 }
