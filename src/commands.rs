@@ -633,14 +633,17 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
             ));
         }
     }
-    let ws_env = workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?;
-    // Secrets are never written into a plan file: they are read from the stack again.
+    // Secrets are never written into a plan file: they are read from the stack again
+    // (its env comes with it); otherwise the env alone is read.
     let mut plan = plan;
-    if plan.changes.iter().any(|c| !c.withheld.is_empty()) {
+    let ws_env = if plan.changes.iter().any(|c| !c.withheld.is_empty()) {
         let ws = workspace::load(dir, &plan.env, Some(Path::new(&plan.stack_file)), &aws::catalog())
             .map_err(CliError::Diagnostics)?;
         plan::restore(&mut plan, &ws.stack).map_err(CliError::Diagnostics)?;
-    }
+        ws.env
+    } else {
+        workspace::load_env(dir, &plan.env).map_err(CliError::Diagnostics)?
+    };
     let store = open_store(dir, &ws_env, &plan.stack).await?;
     let lock = store.lock("apply").await?;
     let interrupt = Interrupt::default();
@@ -717,7 +720,7 @@ async fn execute(
             if !outcome.state.outputs.is_empty() {
                 eprintln!("\nOutputs:\n");
                 for (k, o) in &outcome.state.outputs {
-                    eprintln!("{k} = {}", if o.sensitive { plan::SENSITIVE.into() } else { o.value.to_string() });
+                    eprintln!("{k} = {}", shown(o));
                 }
             }
         }
@@ -783,6 +786,15 @@ async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> 
     }
 }
 
+/// An output as a line shows it: a sensitive one never.
+fn shown(o: &state::OutputState) -> String {
+    if o.sensitive {
+        plan::SENSITIVE.into()
+    } else {
+        o.value.to_string()
+    }
+}
+
 fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
     if let Some(n) = name {
         let Some(o) = state.outputs.get(n) else {
@@ -818,7 +830,7 @@ fn print_outputs(state: &State, name: Option<&str>, json: bool) -> Result<i32> {
         println!("{}", serde_json::to_string_pretty(&m).unwrap_or_default());
     } else {
         for (k, o) in &state.outputs {
-            println!("{k} = {}", if o.sensitive { plan::SENSITIVE.into() } else { o.value.to_string() });
+            println!("{k} = {}", shown(o));
         }
     }
     Ok(exit::OK)
