@@ -157,16 +157,19 @@ impl Prop {
     }
 }
 
+/// Is `n` an integer from `min` to `max`? (A float or a number past `i64` never is.)
+pub fn in_range(n: &serde_json::Number, (min, max): (i64, i64)) -> bool {
+    n.as_i64().is_some_and(|i| (min..=max).contains(&i))
+}
+
 fn check_kind(kind: &PropKind, (min, max): (i64, i64), v: &Value) -> Result<(), String> {
     // (String lengths are checked by `Prop::check_json` itself.)
     let any = (i64::from(i32::MIN), i64::from(i32::MAX));
     match (kind, v) {
         (_, Value::Null) => Ok(()),
         (_, Value::String(s)) if s.contains(crate::expr::UNKNOWN) => Ok(()),
-        (PropKind::Int, Value::Number(n)) => match n.as_i64() {
-            Some(i) if (min..=max).contains(&i) => Ok(()),
-            _ => Err(format!("{n} is outside {min} to {max}")),
-        },
+        (PropKind::Int, Value::Number(n)) if in_range(n, (min, max)) => Ok(()),
+        (PropKind::Int, Value::Number(n)) => Err(format!("{n} is outside {min} to {max}")),
         (PropKind::Str, Value::String(_)) | (PropKind::Bool, Value::Bool(_)) | (PropKind::Json, _) => Ok(()),
         (PropKind::Cidr, Value::String(c)) => check_cidr(c),
         (PropKind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
@@ -275,7 +278,7 @@ impl TypeSchema {
     }
 }
 
-const TAG_HINT: &str = "tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters";
+pub const TAG_HINT: &str = "tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters";
 
 /// What AWS would refuse in a tag (the same limits for every service).
 pub fn tag_problem(key: &str, value: &str) -> Option<String> {

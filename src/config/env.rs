@@ -70,14 +70,14 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
             "default_tags" => {
                 for (tk, tv) in expect_map(v, "`default_tags`", &mut out).unwrap_or_default() {
                     match tv.scalar_text() {
-                        Some(s) if crate::schema::tag_problem(&tk.name, &s).is_some() => out.push(
-                            Diagnostic::error("Invalid tag", crate::schema::tag_problem(&tk.name, &s).unwrap_or_default())
-                                .at(&tk.span)
-                                .hint("tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters"),
-                        ),
-                        Some(s) => {
-                            env.default_tags.insert(tk.name.clone(), s);
-                        }
+                        Some(s) => match crate::schema::tag_problem(&tk.name, &s) {
+                            Some(why) => out.push(
+                                Diagnostic::error("Invalid tag", why).at(&tk.span).hint(crate::schema::TAG_HINT),
+                            ),
+                            None => {
+                                env.default_tags.insert(tk.name.clone(), s);
+                            }
+                        },
                         None => out.push(
                             Diagnostic::error("Wrong value type", format!("tag `{}` must be a string", tk.name))
                                 .at(&tv.span),

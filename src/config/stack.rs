@@ -396,8 +396,9 @@ fn parse_resource(
     // The type's rules, on the values known now; the rest are checked before the call.
     let known: crate::schema::Known =
         props.iter().filter_map(|(k, e)| if let Expr::Lit(v) = e { Some((k.clone(), v.clone())) } else { None }).collect();
+    let spans: BTreeMap<String, Span> = prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect();
     for f in ty.findings(&known) {
-        let span = prop_entries.iter().find(|(pk, _)| pk.name == f.prop).map_or(&k.span, |(_, v)| &v.span);
+        let span = spans.get(f.prop).unwrap_or(&k.span);
         out.push(Diagnostic::error("Invalid value", format!("`{}`: {}", f.prop, f.message)).at(span).hint(f.hint));
     }
     let mut depends_on = Vec::new();
@@ -442,7 +443,7 @@ fn parse_resource(
         timeouts,
         prevent_destroy,
         sensitive,
-        spans: prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect(),
+        spans,
         span: k.span.clone(),
     })
 }

@@ -110,7 +110,7 @@ pub fn check_prop(node: &Node, prop: &Prop, ctx: &Ctx, out: &mut Vec<Diagnostic>
     }
     if let Expr::Lit(Value::Number(n)) = &e {
         let (min, max) = prop.int_range();
-        if !n.as_i64().is_some_and(|i| (min..=max).contains(&i)) {
+        if !crate::schema::in_range(n, (min, max)) {
             out.push(
                 Diagnostic::error(
                     "Value out of range",
