@@ -22,6 +22,11 @@ pub fn of(p: &Map<String, Value>) -> Option<Vec<(&'static str, String)>> {
     KEYS.iter().map(|k| tags.get(*k).and_then(Value::as_str).map(|v| (*k, v.to_string()))).collect()
 }
 
+/// The address an owned resource's `cloudbridge:address` tag names, if it has one.
+pub fn address(p: &Map<String, Value>) -> Option<&str> {
+    tag_map(p)?.get(KEYS[2])?.as_str()
+}
+
 /// The ownership tags of the desired properties `want` are all on the observed `have`.
 pub fn same_owner(want: &Map<String, Value>, have: &Map<String, Value>) -> bool {
     let have = tag_map(have);

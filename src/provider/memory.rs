@@ -160,17 +160,17 @@ fn name_part(props: &Props, prop: &str) -> String {
 }
 
 impl Inner {
-    /// A named resource's ID follows from its name, as in the cloud; others get the next number.
+    /// Note `id` under the address its ownership tags name.
     fn index(&mut self, ty: &str, id: &str, props: &Props) {
-        let owner = crate::ownership::of(props).and_then(|o| o.into_iter().find(|(k, _)| *k == crate::ownership::KEYS[2]));
-        if let Some((_, address)) = owner {
-            let ids = self.by_owner.entry((ty.to_string(), address)).or_default();
+        if let Some(address) = crate::ownership::address(props) {
+            let ids = self.by_owner.entry((ty.to_string(), address.to_string())).or_default();
             if !ids.iter().any(|i| i == id) {
                 ids.push(id.to_string());
             }
         }
     }
 
+    /// A named resource's ID follows from its name, as in the cloud; others get the next number.
     fn id_for(&mut self, ty: &TypeSchema, props: &Props) -> String {
         let short = ty.name.rsplit('.').next().unwrap_or("res");
         match ty.identity {
@@ -282,9 +282,8 @@ impl ResourceOps for MemoryCloud {
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, _op: &OpCtx) -> Result<Vec<String>, ProviderError> {
         let mut inner = self.lock();
         inner.calls.push(format!("find {}", ty.name));
-        let address = crate::ownership::of(p).and_then(|o| o.into_iter().find(|(k, _)| *k == crate::ownership::KEYS[2]));
-        let Some((_, address)) = address else { return Ok(Vec::new()) };
-        let candidates = inner.by_owner.get(&(ty.name.to_string(), address)).cloned().unwrap_or_default();
+        let Some(address) = crate::ownership::address(p) else { return Ok(Vec::new()) };
+        let candidates = inner.by_owner.get(&(ty.name.to_string(), address.to_string())).cloned().unwrap_or_default();
         Ok(candidates
             .into_iter()
             .filter(|id| {

@@ -103,11 +103,11 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &sqs::QUEUE, ops: &sqs::Queue, tagger: Some(Tagger::Sqs) },
 ];
 
-/// The AWS provider's resource types, for the composition root to hand to config, plan
-/// and engine.
 /// How many reads of one type run at once, for types that read one resource per call.
 pub const READS_PER_TYPE: usize = 8;
 
+/// The AWS provider's resource types, for the composition root to hand to config, plan
+/// and engine.
 pub fn catalog() -> Catalog {
     static SCHEMAS: std::sync::OnceLock<Vec<&'static TypeSchema>> = std::sync::OnceLock::new();
     Catalog::new(SCHEMAS.get_or_init(|| REGISTRY.iter().map(|e| e.schema).collect()))
@@ -154,11 +154,22 @@ impl AwsOps {
         Ok((e.ops, Call { clients: &self.clients, op }))
     }
 
-    /// What `tagger` names the resource `id` by: the ID, or the ARN (from the type's
-    /// declared pattern, else as a read reports it).
-    async fn tag_key(&self, ty: &TypeSchema, tagger: Tagger, c: &Call<'_>, id: &str) -> Result<String, ProviderError> {
+    /// What `tagger` names the resource `id` by: the ID, or the ARN (as `seen`, a read
+    /// of it already made, reports it; else from the type's declared pattern; else as a
+    /// new read reports it).
+    async fn tag_key(
+        &self,
+        ty: &TypeSchema,
+        tagger: Tagger,
+        c: &Call<'_>,
+        id: &str,
+        seen: Option<&Observed>,
+    ) -> Result<String, ProviderError> {
         if tagger.key() == TagKey::Id {
             return Ok(id.to_string());
+        }
+        if let Some(arn) = seen.and_then(|o| o.attributes.get("arn")).and_then(|a| a.as_str()) {
+            return Ok(arn.to_string());
         }
         if ty.arn.is_some() {
             return c.arn_of(ty, id).await;
@@ -211,13 +222,7 @@ impl ResourceOps for AwsOps {
                         format!("the read of `{}` ({}) reported no tags, so its owner cannot be told", o.id, ty.name),
                     ));
                 };
-                let key = match tagger.key() {
-                    TagKey::Id => o.id.clone(),
-                    TagKey::Arn => match o.attributes.get("arn").and_then(|a| a.as_str()) {
-                        Some(arn) => arn.to_string(),
-                        None => c.arn_of(ty, &o.id).await?,
-                    },
-                };
+                let key = self.tag_key(ty, tagger, &c, &o.id, Some(o)).await?;
                 let tags = tagger.list(&c, &key).await?;
                 o.properties.insert("tags".into(), tags_value(tags));
             }
@@ -243,7 +248,7 @@ impl ResourceOps for AwsOps {
             let tagger = entry(ty.name)
                 .and_then(|e| e.tagger)
                 .ok_or_else(|| ProviderError::new("NotTaggable", format!("`{}` takes no tags", ty.name)))?;
-            let key = self.tag_key(ty, tagger, &c, id).await?;
+            let key = self.tag_key(ty, tagger, &c, id, None).await?;
             tagger.update(&c, &key, old, new).await?;
         }
         Ok(())
