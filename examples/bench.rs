@@ -132,7 +132,8 @@ async fn main() {
         }
         None => false,
     };
-    let sizes: Vec<usize> = if args.is_empty() { vec![100, 1000] } else { args.iter().map(|a| a.parse().expect("a size")).collect() };
+    let sizes: Vec<usize> =
+        if args.is_empty() { vec![100, 1000] } else { args.iter().map(|a| a.parse().expect("a size")).collect() };
     let catalog = cloudbridge::provider::aws::catalog();
     if plan_only {
         println!("| resources | validate | plan, empty state | peak RSS |");
@@ -210,7 +211,8 @@ async fn run(
     {
         let cloud = Arc::new(Lifecycle::over(Latency::new(MemoryCloud::default(), latency)));
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Counting { inner: LocalStore::new(dir.path().join("state.json")), bytes: 0.into(), writes: 0.into() };
+        let store =
+            Counting { inner: LocalStore::new(dir.path().join("state.json")), bytes: 0.into(), writes: 0.into() };
         let opts = ApplyOptions {
             catalog,
             parallelism,
@@ -219,7 +221,8 @@ async fn run(
             interrupt: Default::default(),
         };
         let t = Instant::now();
-        let outcome = engine::apply(&plan, empty.clone(), cloud.clone() as Arc<dyn Provider>, &store, &opts, &Quiet).await;
+        let outcome =
+            engine::apply(&plan, empty.clone(), cloud.clone() as Arc<dyn Provider>, &store, &opts, &Quiet).await;
         let apply = t.elapsed();
         assert!(outcome.failures.is_empty(), "{:?}", outcome.failures.first());
         let calls = cloud.calls();
@@ -228,7 +231,8 @@ async fn run(
         let per_resource = calls as f64 / n as f64;
         let depth = 2.0; // a VPC, then its subnets and security group
         let bound = Duration::from_secs_f64(
-            (per_resource * latency.as_secs_f64() * (n as f64 / parallelism as f64).ceil()).max(depth * per_resource * latency.as_secs_f64()),
+            (per_resource * latency.as_secs_f64() * (n as f64 / parallelism as f64).ceil())
+                .max(depth * per_resource * latency.as_secs_f64()),
         );
 
         let before = cloud.calls();

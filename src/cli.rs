@@ -203,9 +203,7 @@ pub fn log_filter(verbose: u8) -> tracing_subscriber::filter::Targets {
         2 => LevelFilter::DEBUG,
         _ => LevelFilter::TRACE,
     };
-    tracing_subscriber::filter::Targets::new()
-        .with_default(own.min(LevelFilter::INFO))
-        .with_target("cloudbridge", own)
+    tracing_subscriber::filter::Targets::new().with_default(own.min(LevelFilter::INFO)).with_target("cloudbridge", own)
 }
 
 #[cfg(test)]

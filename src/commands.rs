@@ -60,9 +60,10 @@ impl CliError {
                 vec!["fix the errors above and run `cloudbridge apply` again; completed changes are recorded in state"
                     .into()]
             }
-            CliError::ApplyFailed { destroy: true, .. } => vec![
-                "fix the errors above and run `cloudbridge destroy` again; what was deleted is recorded in state".into(),
-            ],
+            CliError::ApplyFailed { destroy: true, .. } => {
+                vec!["fix the errors above and run `cloudbridge destroy` again; what was deleted is recorded in state"
+                    .into()]
+            }
             CliError::Interrupted(_) => {
                 vec!["run the same command again to continue; completed changes are recorded in state".into()]
             }
@@ -407,10 +408,17 @@ async fn provider(env: &Env, files_root: PathBuf) -> Result<Arc<dyn Provider>> {
 /// `{env}`) is refused: planning against it would replace and retag someone else's resources.
 fn check_owner(store: &dyn StateStore, s: &State, stack: &str, env: &str) -> Result<()> {
     if s.stack != stack {
-        return Err(StateError::WrongStack { origin: store.location(), found: s.stack.clone(), expected: stack.into() }.into());
+        return Err(StateError::WrongStack {
+            origin: store.location(),
+            found: s.stack.clone(),
+            expected: stack.into(),
+        }
+        .into());
     }
     if s.env != env {
-        return Err(StateError::WrongEnv { origin: store.location(), found: s.env.clone(), expected: env.into() }.into());
+        return Err(
+            StateError::WrongEnv { origin: store.location(), found: s.env.clone(), expected: env.into() }.into()
+        );
     }
     Ok(())
 }
@@ -874,7 +882,8 @@ mod tests {
 
     #[test]
     fn a_failed_destroy_says_to_run_destroy_again() {
-        let hint = |destroy| CliError::ApplyFailed { summary: "1 failed, 0 not applied".into(), destroy }.hints()[0].clone();
+        let hint =
+            |destroy| CliError::ApplyFailed { summary: "1 failed, 0 not applied".into(), destroy }.hints()[0].clone();
         assert!(hint(true).contains("run `cloudbridge destroy` again"), "{}", hint(true));
         assert!(hint(false).contains("run `cloudbridge apply` again"), "{}", hint(false));
         let e = CliError::ApplyFailed { summary: "x".into(), destroy: true };

@@ -89,7 +89,8 @@ mod tests {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut out = Vec::new();
         for d in dirs {
-            let mut files: Vec<_> = std::fs::read_dir(root.join(d)).into_iter().flatten().flatten().map(|e| e.path()).collect();
+            let mut files: Vec<_> =
+                std::fs::read_dir(root.join(d)).into_iter().flatten().flatten().map(|e| e.path()).collect();
             files.sort();
             out.extend(files.into_iter().filter_map(|p| std::fs::read(p).ok()).filter(|b| b.len() < 64 * 1024));
         }
@@ -98,8 +99,36 @@ mod tests {
 
     /// YAML-shaped pieces that reach the parser's and the tree's limits.
     const TOKENS: &[&str] = &[
-        "- ", "[", "]", "{", "}", ": ", "\n", "  ", "\t", "&a ", "*a", "<<: *a\n", "? ", "---\n", "!Ref ", "~", "\"", "'",
-        "${", "}", "${var.x}", "${vpc.id}", "#", "\u{feff}", "0x10", "4294967296", "-1", "3.10", "1e3", ",",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "\n",
+        "  ",
+        "\t",
+        "&a ",
+        "*a",
+        "<<: *a\n",
+        "? ",
+        "---\n",
+        "!Ref ",
+        "~",
+        "\"",
+        "'",
+        "${",
+        "}",
+        "${var.x}",
+        "${vpc.id}",
+        "#",
+        "\u{feff}",
+        "0x10",
+        "4294967296",
+        "-1",
+        "3.10",
+        "1e3",
+        ",",
     ];
 
     /// A mutation of `base`: flipped, inserted, deleted or spliced bytes, YAML tokens, or
@@ -157,7 +186,8 @@ mod tests {
         vec![
             laughs.into_bytes(),
             ("- ".repeat(MAX_DEPTH * 3) + "x").into_bytes(),
-            ("a:\n".to_string() + &(1..MAX_DEPTH * 2).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect::<String>()).into_bytes(),
+            ("a:\n".to_string() + &(1..MAX_DEPTH * 2).map(|i| format!("{}k{i}:\n", " ".repeat(i))).collect::<String>())
+                .into_bytes(),
             ("[".repeat(300) + &"]".repeat(300)).into_bytes(),
             "x: &m {a: 1}\ny: {<<: [*m, *m, *m], b: 2}\n".into(),
         ]

@@ -122,7 +122,8 @@ impl Prop {
     pub fn length_problem(&self, s: &str) -> Option<String> {
         let (min, max) = self.range?;
         let n = s.chars().count() as i64;
-        (!(min..=max).contains(&n)).then(|| format!("`{}` must be {min} to {max} characters long; this is {n}", self.name))
+        (!(min..=max).contains(&n))
+            .then(|| format!("`{}` must be {min} to {max} characters long; this is {n}", self.name))
     }
 
     /// The values an integer property accepts.
@@ -177,10 +178,12 @@ fn check_kind(kind: &PropKind, (min, max): (i64, i64), v: &Value) -> Result<(), 
             items.iter().try_for_each(|i| check_kind(inner, any, i))
         }
         (PropKind::Map(inner), Value::Object(m)) => m.values().try_for_each(|i| check_kind(inner, any, i)),
-        (PropKind::Object(fields), Value::Object(m)) => m.iter().try_for_each(|(k, v)| match fields.iter().find(|f| f.name == k) {
-            Some(f) => f.check_json(v),
-            None => Err(format!("`{k}` is not a field of this block")),
-        }),
+        (PropKind::Object(fields), Value::Object(m)) => {
+            m.iter().try_for_each(|(k, v)| match fields.iter().find(|f| f.name == k) {
+                Some(f) => f.check_json(v),
+                None => Err(format!("`{k}` is not a field of this block")),
+            })
+        }
         _ => Err(format!("expected {}, found `{v}`", kind.describe())),
     }
 }
@@ -278,7 +281,8 @@ impl TypeSchema {
     }
 }
 
-pub const TAG_HINT: &str = "tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters";
+pub const TAG_HINT: &str =
+    "tag keys are 1 to 128 characters and do not start with `aws:`; values are at most 256 characters";
 
 /// What AWS would refuse in a tag (the same limits for every service).
 pub fn tag_problem(key: &str, value: &str) -> Option<String> {

@@ -145,8 +145,7 @@ pub fn parse_all(file: &Arc<PathBuf>, text: &str) -> Result<(Node, Vec<Diagnosti
                 format!("aliases expand to more than {MAX_NODES} values (each use counts)"),
             )
             .at(&span)
-            .hint("use fewer aliases of large anchors, or split the stack"),
-            );
+            .hint("use fewer aliases of large anchors, or split the stack"));
         }
     }
     // What YAML allows but this tool cannot mean is refused, never guessed at.
@@ -466,13 +465,18 @@ mod tests {
 
     #[test]
     fn merge_keys_apply_and_keys_written_win() {
-        let n = p("base: &b {engine: aurora-mysql, port: 3306}\nx:\n  <<: *b\n  port: 3307\ny:\n  <<: [*b, {extra: 1}]\n").unwrap();
+        let n =
+            p("base: &b {engine: aurora-mysql, port: 3306}\nx:\n  <<: *b\n  port: 3307\ny:\n  <<: [*b, {extra: 1}]\n")
+                .unwrap();
         let x = n.get("x").unwrap();
         assert_eq!(x.get("port").unwrap().kind, Kind::Int(3307));
         assert_eq!(x.get("engine").unwrap().as_str(), Some("aurora-mysql"));
         assert!(x.get("<<").is_none(), "the merge key itself is gone");
         assert_eq!(n.get("y").unwrap().get("extra").unwrap().kind, Kind::Int(1));
-        assert_eq!(refused("a: &a [1]\nb:\n  <<: *a\n"), "3:3: Invalid merge key: `<<` merges a map, or a list of maps, into this map");
+        assert_eq!(
+            refused("a: &a [1]\nb:\n  <<: *a\n"),
+            "3:3: Invalid merge key: `<<` merges a map, or a list of maps, into this map"
+        );
     }
 
     #[test]
@@ -492,8 +496,12 @@ mod tests {
         assert!(refused(&flow).contains("Too deeply nested"), "{}", refused(&flow));
         // A billion laughs in under 1 KB.
         let mut laughs = String::from("a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
-        for (prev, name) in ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"]) {
-            laughs += &format!("{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n");
+        for (prev, name) in
+            ["a", "b", "c", "d", "e", "f", "g", "h"].iter().zip(["b", "c", "d", "e", "f", "g", "h", "i"])
+        {
+            laughs += &format!(
+                "{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]\n"
+            );
         }
         assert!(laughs.len() < 1024);
         let e = refused(&laughs);

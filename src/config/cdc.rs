@@ -32,7 +32,10 @@ pub fn check_parameters(written: &Node, sent: &Expr, out: &mut Vec<Diagnostic>) 
         if allowed.iter().any(|a| a.eq_ignore_ascii_case(&value)) {
             continue;
         }
-        let span = written.as_map().and_then(|m| m.iter().find(|(key, _)| key.name == *k)).map_or(&written.span, |(_, n)| &n.span);
+        let span = written
+            .as_map()
+            .and_then(|m| m.iter().find(|(key, _)| key.name == *k))
+            .map_or(&written.span, |(_, n)| &n.span);
         out.push(
             Diagnostic::error("Invalid value", format!("`{k}: {value}` cannot serve a CDC source: {why}"))
                 .at(span)
@@ -105,7 +108,9 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             },
         };
         let set = group.and_then(|g| match g.props.get("parameters") {
-            Some(Expr::Lit(Value::Object(p))) => p.get(param).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string)),
+            Some(Expr::Lit(Value::Object(p))) => {
+                p.get(param).map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+            }
             _ => None,
         });
         if set.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(value)) {
@@ -113,7 +118,9 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
         }
         let why = match (group, set) {
             (None, _) => format!("`{}` has no `{group_prop}`, so the engine's defaults apply: {what} is off", db.name),
-            (Some(g), None) => format!("its parameter group `{}` does not set `{param}`, which is off by default", g.name),
+            (Some(g), None) => {
+                format!("its parameter group `{}` does not set `{param}`, which is off by default", g.name)
+            }
             (Some(g), Some(v)) => format!("its parameter group `{}` sets `{param}: {v}`", g.name),
         };
         out.push(

@@ -61,7 +61,9 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         match k.name.as_str() {
             "stack" => env.stack = expect_str(v, "`stack`", &mut out).map(|s| (s, v.span.clone())),
             "region" => env.region = expect_str(v, "`region`", &mut out).filter(|r| check_region(r, v, &mut out)),
-            "endpoint" => env.endpoint = expect_str(v, "`endpoint`", &mut out).filter(|e| check_endpoint(e, v, &mut out)),
+            "endpoint" => {
+                env.endpoint = expect_str(v, "`endpoint`", &mut out).filter(|e| check_endpoint(e, v, &mut out))
+            }
             "variables" => {
                 if let Some(m) = expect_map(v, "`variables`", &mut out) {
                     env.variables = m.to_vec();
@@ -71,9 +73,8 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
                 for (tk, tv) in expect_map(v, "`default_tags`", &mut out).unwrap_or_default() {
                     match tv.scalar_text() {
                         Some(s) => match crate::schema::tag_problem(&tk.name, &s) {
-                            Some(why) => out.push(
-                                Diagnostic::error("Invalid tag", why).at(&tk.span).hint(crate::schema::TAG_HINT),
-                            ),
+                            Some(why) => out
+                                .push(Diagnostic::error("Invalid tag", why).at(&tk.span).hint(crate::schema::TAG_HINT)),
                             None => {
                                 env.default_tags.insert(tk.name.clone(), s);
                             }

@@ -23,7 +23,9 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     let mut by_vpc: BTreeMap<&str, Vec<(u32, u32, &Resource, &str)>> = BTreeMap::new();
     for s in resources.iter().filter(|r| r.ty.name == "aws.ec2.subnet") {
         let Some(Expr::Ref(r)) = s.props.get("vpc_id") else { continue };
-        let (Some(vpc), Some(text)) = (vpcs.get(r.resource.as_str()).filter(|_| r.attr == "id"), literal(s, "cidr_block")) else {
+        let (Some(vpc), Some(text)) =
+            (vpcs.get(r.resource.as_str()).filter(|_| r.attr == "id"), literal(s, "cidr_block"))
+        else {
             continue;
         };
         let Some((net, len)) = cidr_range(text) else { continue };
@@ -54,11 +56,18 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                 if u64::from(net) < far {
                     // Reported on the one written later, naming the other.
                     let (later, earlier, later_text, earlier_text) =
-                        if (s.span.line, s.span.col) > (other.span.line, other.span.col) { (s, other, text, other_text) } else { (other, s, other_text, text) };
+                        if (s.span.line, s.span.col) > (other.span.line, other.span.col) {
+                            (s, other, text, other_text)
+                        } else {
+                            (other, s, other_text, text)
+                        };
                     out.push(
                         Diagnostic::error(
                             "Overlapping subnets",
-                            format!("`{}` ({later_text}) overlaps `{}` ({earlier_text}) in VPC `{vpc}`", later.name, earlier.name),
+                            format!(
+                                "`{}` ({later_text}) overlaps `{}` ({earlier_text}) in VPC `{vpc}`",
+                                later.name, earlier.name
+                            ),
                         )
                         .at(later.spans.get("cidr_block").unwrap_or(&later.span))
                         .hint("give each subnet of a VPC its own block"),

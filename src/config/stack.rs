@@ -247,7 +247,14 @@ pub fn parse_stack(
 }
 
 /// `k` (of type `ty`) lacks the required `p`: reported at `at`.
-fn missing_property(k: &Key, ty: &TypeSchema, p: &crate::schema::Prop, at: &Span, why: &str, hint: String) -> Diagnostic {
+fn missing_property(
+    k: &Key,
+    ty: &TypeSchema,
+    p: &crate::schema::Prop,
+    at: &Span,
+    why: &str,
+    hint: String,
+) -> Diagnostic {
     Diagnostic::error("Missing required property", format!("`{}` ({}) requires `{}`{why}", k.name, ty.name, p.name))
         .at(at)
         .hint(hint)
@@ -394,9 +401,12 @@ fn parse_resource(
         }
     }
     // The type's rules, on the values known now; the rest are checked before the call.
-    let known: crate::schema::Known =
-        props.iter().filter_map(|(k, e)| if let Expr::Lit(v) = e { Some((k.clone(), v.clone())) } else { None }).collect();
-    let spans: BTreeMap<String, Span> = prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect();
+    let known: crate::schema::Known = props
+        .iter()
+        .filter_map(|(k, e)| if let Expr::Lit(v) = e { Some((k.clone(), v.clone())) } else { None })
+        .collect();
+    let spans: BTreeMap<String, Span> =
+        prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect();
     for f in ty.findings(&known) {
         let span = spans.get(f.prop).unwrap_or(&k.span);
         out.push(Diagnostic::error("Invalid value", format!("`{}`: {}", f.prop, f.message)).at(span).hint(f.hint));

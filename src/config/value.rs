@@ -396,8 +396,13 @@ mod tests {
 
     #[test]
     fn what_aws_would_refuse_is_refused_at_validate_where_it_is_written() {
-        let one = |ty: &str, props: &str| errors(&format!("resources:\n  r:\n    type: {ty}\n    properties: {{ {props} }}\n"));
-        assert_eq!(one("aws.ec2.vpc", "cidr_block: 10.0.0.0/8"), vec!["4:Invalid value: `cidr_block`: a /8 block is outside what AWS allows, /16 to /28"]);
+        let one = |ty: &str, props: &str| {
+            errors(&format!("resources:\n  r:\n    type: {ty}\n    properties: {{ {props} }}\n"))
+        };
+        assert_eq!(
+            one("aws.ec2.vpc", "cidr_block: 10.0.0.0/8"),
+            vec!["4:Invalid value: `cidr_block`: a /8 block is outside what AWS allows, /16 to /28"]
+        );
         assert!(one("aws.ec2.vpc", "cidr_block: 10.0.0.0/16").is_empty());
         assert!(one("aws.ec2.subnet", "vpc_id: v, cidr_block: 10.0.0.0/29")[0].contains("a /29 block is outside"));
         for bad in ["ab", "My-Bucket", "-abc", "a..b", "192.168.1.1", "xn--abc", "abc-s3alias", &"a".repeat(64)] {
@@ -406,7 +411,12 @@ mod tests {
         }
         assert!(one("aws.s3.bucket", "bucket: my-data.lake-01").is_empty());
         let tags = one("aws.sqs.queue", "name: q, tags: { \"aws:owner\": me }");
-        assert_eq!(tags, vec!["4:Invalid value: `tags`: tag key `aws:owner` starts with `aws:`, which AWS reserves for its own tags"]);
+        assert_eq!(
+            tags,
+            vec![
+                "4:Invalid value: `tags`: tag key `aws:owner` starts with `aws:`, which AWS reserves for its own tags"
+            ]
+        );
         let long = one("aws.sqs.queue", &format!("name: q, tags: {{ team: {} }}", "v".repeat(257)));
         assert!(long[0].contains("the value of tag `team` is 257 characters long; AWS allows 256"), "{long:?}");
         let msk = |brokers: u32, subnets: &str| {
@@ -415,7 +425,10 @@ mod tests {
                 &format!("cluster_name: m, kafka_version: 3.6.0, broker_count: {brokers}, broker_instance_type: kafka.m5.large, client_subnets: [{subnets}]"),
             )
         };
-        assert_eq!(msk(4, "a, b, c"), vec!["4:Invalid value: `broker_count`: 4 brokers cannot be spread evenly over 3 client subnets"]);
+        assert_eq!(
+            msk(4, "a, b, c"),
+            vec!["4:Invalid value: `broker_count`: 4 brokers cannot be spread evenly over 3 client subnets"]
+        );
         assert!(msk(6, "a, b, c").is_empty());
         assert!(msk(2, "a")[0].contains("MSK needs 2 or 3 client subnets"));
         assert_eq!(
@@ -434,10 +447,19 @@ mod tests {
         );
         assert!(d.is_empty());
         let yaml = "variables:\n  binlog: { type: string }\nresources:\n  p:\n    type: aws.rds.cluster_parameter_group\n    properties: { name: p, family: aurora-mysql8.0, parameters: { binlog_format: \"${var.binlog}\" } }\n";
-        let e = parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.unwrap(), &crate::testutil::catalog())
-            .unwrap_err();
+        let e = parse_stack(
+            &Arc::new(PathBuf::from("stacks/t.yaml")),
+            yaml,
+            "t",
+            &env.unwrap(),
+            &crate::testutil::catalog(),
+        )
+        .unwrap_err();
         assert_eq!(e.len(), 1);
-        assert_eq!(e[0].detail, "`binlog_format: STATEMENT` cannot serve a CDC source: Debezium and DMS read row-based binlogs only");
+        assert_eq!(
+            e[0].detail,
+            "`binlog_format: STATEMENT` cannot serve a CDC source: Debezium and DMS read row-based binlogs only"
+        );
         assert_eq!(e[0].span.as_ref().map(|s| (s.line, s.col)), Some((6, 82)));
     }
 

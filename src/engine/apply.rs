@@ -95,8 +95,11 @@ impl Visitor for Runner<'_> {
         let change = self.changes[i]?;
         let ty = self.types[i]?;
         let state = &self.journal.state;
-        let resolved: Props =
-            change.config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| plan_lookup(self.plan, state, r)))).collect();
+        let resolved: Props = change
+            .config
+            .iter()
+            .map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| plan_lookup(self.plan, state, r))))
+            .collect();
         let current = state.get(&step.address).cloned();
         self.opts.interrupt.started(&step.address);
         self.progress.line(&format!(
@@ -226,7 +229,8 @@ pub async fn apply(
     let steps: Vec<Step> = schedule(plan, &state, |c| opts.catalog.lookup(&c.ty).is_some());
     let by_address: std::collections::HashMap<&str, &crate::plan::Change> =
         plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();
-    let changes: Vec<Option<&crate::plan::Change>> = steps.iter().map(|s| by_address.get(s.address.as_str()).copied()).collect();
+    let changes: Vec<Option<&crate::plan::Change>> =
+        steps.iter().map(|s| by_address.get(s.address.as_str()).copied()).collect();
     let types: Vec<Option<&'static TypeSchema>> =
         changes.iter().map(|c| c.and_then(|c| opts.catalog.lookup(&c.ty))).collect();
     let deps: Vec<Vec<usize>> = steps.iter().map(|s| s.deps.clone()).collect();

@@ -40,7 +40,15 @@ impl<'a> Journal<'a> {
 
     /// `address` exists as `obs`, made from the values `sent`; `pending`: it was created
     /// but is not ready yet (the next apply waits for it).
-    pub fn put(&mut self, change: Option<&Change>, address: &str, ty: &TypeSchema, sent: &Props, obs: &Observed, pending: bool) {
+    pub fn put(
+        &mut self,
+        change: Option<&Change>,
+        address: &str,
+        ty: &TypeSchema,
+        sent: &Props,
+        obs: &Observed,
+        pending: bool,
+    ) {
         let mut attributes = obs.attributes.clone();
         attributes.insert("id".into(), Value::String(obs.id.clone()));
         let sensitive = change.map(|c| c.sensitive.clone()).unwrap_or_default();

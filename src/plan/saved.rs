@@ -26,7 +26,10 @@ fn salt(plan: &Plan) -> String {
 
 /// The hash a written plan holds in place of a secret expression.
 fn secret_hash(salt: &str, e: &crate::expr::Expr) -> String {
-    format!("withheld:sha256:{}", crate::state::sha256_hex(format!("{salt}:{}", serde_json::to_string(e).unwrap_or_default()).as_bytes()))
+    format!(
+        "withheld:sha256:{}",
+        crate::state::sha256_hex(format!("{salt}:{}", serde_json::to_string(e).unwrap_or_default()).as_bytes())
+    )
 }
 
 /// The plan as it may be written down or printed (`plan --out`, `plan --json`): every
@@ -119,9 +122,12 @@ pub fn open(bytes: &[u8], file: &Path, catalog: &Catalog) -> Result<Plan, Vec<Di
     let graph = DepGraph::new(plan.changes.iter().map(|c| (c.address.clone(), c.dependencies.clone())));
     for cycle in graph.cycles() {
         diags.push(
-            Diagnostic::error("Dependency cycle in plan file", format!("the changes depend on each other in a cycle: {}", cycle.join(" -> ")))
-                .at(&at)
-                .hint(REMAKE),
+            Diagnostic::error(
+                "Dependency cycle in plan file",
+                format!("the changes depend on each other in a cycle: {}", cycle.join(" -> ")),
+            )
+            .at(&at)
+            .hint(REMAKE),
         );
     }
     if diags.is_empty() {
@@ -137,9 +143,7 @@ fn check_change(c: &Change, catalog: &Catalog, at: &Span) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     let mut problem = |detail: String| {
         out.push(
-            Diagnostic::error("Invalid plan file", format!("change `{}`: {detail}", c.address))
-                .at(at)
-                .hint(REMAKE),
+            Diagnostic::error("Invalid plan file", format!("change `{}`: {detail}", c.address)).at(at).hint(REMAKE),
         )
     };
     let Some(ty) = catalog.lookup(&c.ty) else {

@@ -168,11 +168,7 @@ mod derived_secrets {
     }
 
     fn parse(text: &str) -> Result<(crate::config::Stack, crate::graph::DepGraph), String> {
-        let (env, _) = crate::config::parse_env(
-            "test",
-            &Arc::new("envs/test.yaml".into()),
-            "stack: stacks/t.yaml\n",
-        );
+        let (env, _) = crate::config::parse_env("test", &Arc::new("envs/test.yaml".into()), "stack: stacks/t.yaml\n");
         let stack = crate::config::parse_stack(
             &Arc::new("stacks/t.yaml".into()),
             text,
@@ -191,13 +187,18 @@ mod derived_secrets {
         assert!(e.contains("Output refers to sensitive values") && e.contains("stacks/t.yaml:15:12"), "{e}");
         let (st, g) = parse(&yaml(true)).unwrap();
         assert_eq!(st.resource("a").unwrap().sensitive.iter().collect::<Vec<_>>(), vec!["description"]);
-        assert_eq!(st.resource("b").unwrap().sensitive.iter().collect::<Vec<_>>(), vec!["description"], "through the reference");
+        assert_eq!(
+            st.resource("b").unwrap().sensitive.iter().collect::<Vec<_>>(),
+            vec!["description"],
+            "through the reference"
+        );
         assert!(st.resource("c").unwrap().sensitive.is_empty());
 
         let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
         let cat = crate::testutil::catalog();
         let printed = serde_json::to_string(&crate::plan::withhold(&plan, &cat)).unwrap();
-        let shown = format!("{}{}{}", render(&plan), printed, String::from_utf8(crate::plan::seal(&plan, &cat)).unwrap());
+        let shown =
+            format!("{}{}{}", render(&plan), printed, String::from_utf8(crate::plan::seal(&plan, &cat)).unwrap());
         assert!(!shown.contains("tok-3f9a1c"), "{shown}");
         let text = render(&plan);
         let redacted = text.lines().filter(|l| l.contains("+ description ") && l.ends_with("= (sensitive value)"));
@@ -222,7 +223,11 @@ mod derived_secrets {
         let (_, cloud) = mem.get(&out.state.get("a").unwrap().id).expect("created");
         assert_eq!(cloud["description"], serde_json::json!(format!("key {TOKEN}")));
         let (_, cloud) = mem.get(&out.state.get("b").unwrap().id).expect("created");
-        assert_eq!(cloud["description"], serde_json::json!(format!("copy of key {TOKEN}")), "references get the value, not its hash");
+        assert_eq!(
+            cloud["description"],
+            serde_json::json!(format!("copy of key {TOKEN}")),
+            "references get the value, not its hash"
+        );
         // Applied again: nothing changes, although state holds only hashes.
         let again = plan_for(&st, &g, &out.state, &[], false);
         assert!(!again.has_changes(), "{}", render(&again));
@@ -351,7 +356,8 @@ mod saved {
         });
         assert!(opened(&bytes).unwrap_err().contains("type `aws.ec2.nonsense` is not a resource type"));
         let bytes = forged(|v| {
-            sg(v)["config"]["ingress"] = json!({"lit": [{"protocol": "tcp", "from_port": 4294967296i64, "to_port": 0}]});
+            sg(v)["config"]["ingress"] =
+                json!({"lit": [{"protocol": "tcp", "from_port": 4294967296i64, "to_port": 0}]});
             sg(v)["after"]["ingress"] = json!([{"protocol": "tcp", "from_port": 4294967296i64, "to_port": 0}]);
         });
         assert!(opened(&bytes).unwrap_err().contains("`ingress`"), "nested values are checked by the type's rules too");

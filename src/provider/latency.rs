@@ -18,7 +18,13 @@ pub struct Latency<R> {
 
 impl<R> Latency<R> {
     pub fn new(inner: R, per_call: Duration) -> Latency<R> {
-        Latency { inner, per_call, calls: AtomicUsize::new(0), in_flight: AtomicUsize::new(0), peak: AtomicUsize::new(0) }
+        Latency {
+            inner,
+            per_call,
+            calls: AtomicUsize::new(0),
+            in_flight: AtomicUsize::new(0),
+            peak: AtomicUsize::new(0),
+        }
     }
 
     /// Calls made so far.
@@ -53,11 +59,22 @@ impl Drop for Guard<'_> {
 
 #[async_trait]
 impl<R: ResourceOps> ResourceOps for Latency<R> {
-    async fn create(&self, ty: &'static TypeSchema, address: &str, p: &Props, op: &OpCtx) -> Result<Observed, ProviderError> {
+    async fn create(
+        &self,
+        ty: &'static TypeSchema,
+        address: &str,
+        p: &Props,
+        op: &OpCtx,
+    ) -> Result<Observed, ProviderError> {
         let _g = self.wait().await;
         self.inner.create(ty, address, p, op).await
     }
-    async fn read(&self, ty: &'static TypeSchema, ids: &[String], op: &OpCtx) -> Result<Vec<Option<Observed>>, ProviderError> {
+    async fn read(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        op: &OpCtx,
+    ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let _g = self.wait().await;
         self.inner.read(ty, ids, op).await
     }
@@ -85,7 +102,12 @@ impl<R: ResourceOps> ResourceOps for Latency<R> {
         let _g = self.wait().await;
         self.inner.find_owned(ty, p, op).await
     }
-    async fn existing_id(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Option<String>, ProviderError> {
+    async fn existing_id(
+        &self,
+        ty: &'static TypeSchema,
+        p: &Props,
+        op: &OpCtx,
+    ) -> Result<Option<String>, ProviderError> {
         let _g = self.wait().await;
         self.inner.existing_id(ty, p, op).await
     }

@@ -222,8 +222,7 @@ impl<R: ResourceOps> Lifecycle<R> {
 /// resolved, before any call: what validate could not check (a value known only after
 /// another resource was created) is checked here.
 fn refuse_findings(ty: &TypeSchema, props: &Props) -> Result<(), ProviderError> {
-    let mut text: Vec<String> =
-        props.iter().filter_map(|(k, v)| ty.prop(k)?.check_json(v).err()).collect();
+    let mut text: Vec<String> = props.iter().filter_map(|(k, v)| ty.prop(k)?.check_json(v).err()).collect();
     text.extend(ty.findings(props).iter().map(|f| format!("`{}`: {} ({})", f.prop, f.message, f.hint)));
     if text.is_empty() {
         return Ok(());

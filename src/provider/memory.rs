@@ -287,7 +287,10 @@ impl ResourceOps for MemoryCloud {
         Ok(candidates
             .into_iter()
             .filter(|id| {
-                inner.resources.get(id).is_some_and(|(t, _, props)| t == ty.name && crate::ownership::same_owner(p, props))
+                inner
+                    .resources
+                    .get(id)
+                    .is_some_and(|(t, _, props)| t == ty.name && crate::ownership::same_owner(p, props))
             })
             .collect())
     }

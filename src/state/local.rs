@@ -87,12 +87,17 @@ impl LocalStore {
         let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
         for line in bytes[..complete].split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
             // As strict as the state file: no key twice, no serial that cannot grow.
-            let corrupt = |detail: String| StateError::Corrupt { origin: self.journal_path().display().to_string(), detail };
+            let corrupt =
+                |detail: String| StateError::Corrupt { origin: self.journal_path().display().to_string(), detail };
             let entry: Entry = crate::json::parse_strict(line)
                 .and_then(|v| serde_json::from_value(v).map_err(|e| e.to_string()))
                 .map_err(corrupt)?;
             if entry.serial > super::MAX_SERIAL {
-                return Err(corrupt(format!("`serial` is {}, more than the largest serial, {}", entry.serial, super::MAX_SERIAL)));
+                return Err(corrupt(format!(
+                    "`serial` is {}, more than the largest serial, {}",
+                    entry.serial,
+                    super::MAX_SERIAL
+                )));
             }
             if entry.lineage != state.lineage || entry.serial <= state.serial {
                 continue;
@@ -267,7 +272,8 @@ impl LocalStore {
         if journal_now != journal_seen {
             return Err(StateError::Conflict { origin: self.location() });
         }
-        let mut entry = Entry { lineage: state.lineage.clone(), serial: state.serial, put: Vec::new(), removed: Vec::new() };
+        let mut entry =
+            Entry { lineage: state.lineage.clone(), serial: state.serial, put: Vec::new(), removed: Vec::new() };
         for a in changed {
             match state.get(a) {
                 Some(r) => entry.put.push(r.clone()),

@@ -81,7 +81,11 @@ fn s3_backend_init_state_and_lock() {
     // A lock object that is not a lock is reported as such, never as a made-up holder.
     put_lock(bucket, b"\x00garbage");
     let run = p.cb(&["plan", "-e", "ci"]).code(1);
-    assert!(run.stderr.contains("the lock at s3://cb-s3backend-state/states/s3backend/ci.json.lock cannot be read"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the lock at s3://cb-s3backend-state/states/s3backend/ci.json.lock cannot be read"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("hint: if no run is in progress, delete s3://"), "{}", run.stderr);
     assert!(!run.stderr.contains("Who:") && !run.stderr.contains("force-unlock"), "no made-up holder: {}", run.stderr);
     rt().block_on(aws().s3.delete_object().bucket(bucket).key("states/s3backend/ci.json.lock").send()).unwrap();

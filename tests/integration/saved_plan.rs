@@ -193,9 +193,8 @@ fn an_edited_plan_file_is_refused_and_secrets_are_read_from_the_stack_again() {
     // Applied as saved: the secret comes from the stack and reaches AWS unchanged.
     p.cb(&["apply", file_arg]).ok();
     let name = format!("{}/app", p.name);
-    let described = crate::common::rt()
-        .block_on(crate::common::aws().secrets.describe_secret().secret_id(&name).send())
-        .unwrap();
+    let described =
+        crate::common::rt().block_on(crate::common::aws().secrets.describe_secret().secret_id(&name).send()).unwrap();
     assert_eq!(described.description(), Some("key tok-8d1e77-never-shown"));
     let state = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{}/test.json", p.name))).unwrap();
     assert!(!state.contains("tok-8d1e77"), "{state}");

@@ -78,7 +78,9 @@ fn a_mistyped_target_or_directory_is_named_before_any_aws_call() {
         r#"{"format_version":1,"serial":4,"lineage":"l-1","stack":"stateerr","env":"test","resources":[
         {"address":"vpc","type":"aws.ec2.vpc","id":"vpc-1","properties":{},"attributes":{},"dependencies":[]}]}"#,
     );
-    for cmd in [&["destroy", "-e", "test", "--target", "vcp", "--auto-approve"][..], &["plan", "-e", "test", "-target=vcp"]] {
+    for cmd in
+        [&["destroy", "-e", "test", "--target", "vcp", "--auto-approve"][..], &["plan", "-e", "test", "-target=vcp"]]
+    {
         let run = p.cb_offline(cmd).code(1);
         assert!(run.stderr.contains("`--target vcp` names no resource"), "{cmd:?}: {}", run.stderr);
         assert!(run.stderr.contains("did you mean `vpc`?"), "{}", run.stderr);

@@ -66,7 +66,11 @@ fn obj(pairs: &[(&str, Value)]) -> Map<String, Value> {
 
 /// A VPC's (and a subnet's) CIDR block: AWS accepts /16 to /28.
 fn check_prefix(k: &Known) -> Vec<Finding> {
-    let prefix = k.get("cidr_block").and_then(Value::as_str).and_then(|c| c.split_once('/')).and_then(|(_, p)| p.parse::<u8>().ok());
+    let prefix = k
+        .get("cidr_block")
+        .and_then(Value::as_str)
+        .and_then(|c| c.split_once('/'))
+        .and_then(|(_, p)| p.parse::<u8>().ok());
     match prefix {
         Some(p) if !(16..=28).contains(&p) => vec![Finding::new(
             "cidr_block",
@@ -156,12 +160,8 @@ impl AwsResource for Vpc {
                 .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
                 .filters(Filter::builder().name("association.main").values("true").build())
                 .send();
-            let (dns_support, dns_hostnames, sg, rt) = tokio::join!(
-                attribute("enableDnsSupport"),
-                attribute("enableDnsHostnames"),
-                sg,
-                rt
-            );
+            let (dns_support, dns_hostnames, sg, rt) =
+                tokio::join!(attribute("enableDnsSupport"), attribute("enableDnsHostnames"), sg, rt);
             let (dns_support, dns_hostnames, sg, rt) = (dns_support?, dns_hostnames?, sg?, rt?);
             let properties = obj(&[
                 ("cidr_block", json!(v.cidr_block())),
@@ -209,7 +209,6 @@ impl AwsResource for Vpc {
 }
 
 // ---------------------------------------------------------------- Subnet
-
 
 pub static SUBNET: TypeSchema = TypeSchema {
     name: "aws.ec2.subnet",
@@ -624,9 +623,10 @@ fn check_rules(k: &Known) -> Vec<Finding> {
                 (Some(from), Some(to)) if from < 0 || to < 0 => {
                     Some(format!("rule {} is {proto} from port {from} to {to}; {proto} ports are 0 to 65535", i + 1))
                 }
-                (Some(from), Some(to)) if from > to => {
-                    Some(format!("rule {} opens {proto} from port {from} to port {to}, a range that ends before it starts", i + 1))
-                }
+                (Some(from), Some(to)) if from > to => Some(format!(
+                    "rule {} opens {proto} from port {from} to port {to}, a range that ends before it starts",
+                    i + 1
+                )),
                 (Some(_), Some(_)) => None,
                 _ => Some(format!("rule {} is {proto} and needs both `from_port` and `to_port`", i + 1)),
             };

@@ -355,14 +355,12 @@ mod tests {
     /// integers, are refused at validate where they are written.
     #[test]
     fn no_in_range_integer_is_changed_and_every_out_of_range_one_is_refused() {
-        let (env, _) = crate::config::parse_env(
-            "test",
-            &std::sync::Arc::new("envs/test.yaml".into()),
-            "stack: stacks/t.yaml\n",
-        );
+        let (env, _) =
+            crate::config::parse_env("test", &std::sync::Arc::new("envs/test.yaml".into()), "stack: stacks/t.yaml\n");
         let env = env.unwrap();
         let out_of_range = |text: &str| -> Vec<String> {
-            match crate::config::parse_stack(&std::sync::Arc::new("stacks/t.yaml".into()), text, "t", &env, &catalog()) {
+            match crate::config::parse_stack(&std::sync::Arc::new("stacks/t.yaml".into()), text, "t", &env, &catalog())
+            {
                 Ok(_) => Vec::new(),
                 Err(d) => d.into_iter().filter(|d| d.summary == "Value out of range").map(|d| d.detail).collect(),
             }

@@ -17,7 +17,9 @@ fn check_bucket(k: &Known) -> Vec<Finding> {
         Some(format!("`{name}` is {} characters long; a bucket name has 3 to 63", name.len()))
     } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-') {
         Some(format!("`{name}` may hold only lowercase letters, digits, `.` and `-`"))
-    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric()) || !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
         Some(format!("`{name}` must begin and end with a letter or digit"))
     } else if name.contains("..") {
         Some(format!("`{name}` has two dots in a row"))
