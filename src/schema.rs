@@ -121,7 +121,7 @@ impl Prop {
     /// Why string `s` is too short or too long for this property, if it is.
     pub fn length_problem(&self, s: &str) -> Option<String> {
         let (min, max) = self.range?;
-        let n = s.chars().count() as i64;
+        let n = i64::try_from(s.chars().count()).unwrap_or(i64::MAX);
         (!(min..=max).contains(&n))
             .then(|| format!("`{}` must be {min} to {max} characters long; this is {n}", self.name))
     }

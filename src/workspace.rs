@@ -84,7 +84,7 @@ fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diag
         };
         return Err(fail(summary, why, hint, Span::file(rel)));
     }
-    if bytes.len() as u64 > yaml::MAX_FILE_BYTES {
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > yaml::MAX_FILE_BYTES {
         return Err(fail(
             "File too large",
             format!("it is larger than {} MiB", yaml::MAX_FILE_BYTES / (1024 * 1024)),

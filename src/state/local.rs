@@ -130,6 +130,11 @@ impl LocalStore {
     }
 }
 
+/// A length in bytes, for comparing with file sizes.
+fn len(bytes: &[u8]) -> u64 {
+    u64::try_from(bytes.len()).unwrap_or(u64::MAX)
+}
+
 /// `path` with `suffix` added to its file name: `dev.json.lock`, `dev.json.journal`.
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut p = path.to_path_buf().into_os_string();
@@ -217,7 +222,7 @@ impl StateStore for LocalStore {
         };
         let mut state = State::from_json(&bytes, &self.location())?;
         self.replay(&mut state)?;
-        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = (stamp(&self.journal_path()), bytes.len() as u64);
+        *self.journal.lock().unwrap_or_else(|e| e.into_inner()) = (stamp(&self.journal_path()), len(&bytes));
         *self.seen.lock().unwrap_or_else(|e| e.into_inner()) = stamp(&self.path);
         *self.lineage.lock().unwrap_or_else(|e| e.into_inner()) = Some(state.lineage.clone());
         Ok(Some(state))
@@ -242,7 +247,7 @@ impl StateStore for LocalStore {
             first
         };
         let bytes = state.to_json();
-        let state_len = bytes.len() as u64;
+        let state_len = len(&bytes);
         let path = self.path.clone();
         blocking("cannot write the state", &self.path, move || write_file(&path, &dir, &bytes, backup)).await?;
         // Everything the journal held is in the state file now.

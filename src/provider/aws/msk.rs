@@ -143,7 +143,7 @@ fn check_cluster(k: &Known) -> Vec<Finding> {
     let brokers = k.get("broker_count").and_then(Value::as_i64);
     let subnets = k.get("client_subnets").and_then(Value::as_array).map(Vec::len);
     match (brokers, subnets) {
-        (Some(b), Some(s)) if s > 0 && b % s as i64 != 0 => vec![Finding::new(
+        (Some(b), Some(s)) if i64::try_from(s).is_ok_and(|s| s > 0 && b % s != 0) => vec![Finding::new(
             "broker_count",
             format!("{b} brokers cannot be spread evenly over {s} client subnets"),
             format!("make `broker_count` a multiple of {s}, the number of `client_subnets`"),
