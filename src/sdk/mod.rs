@@ -3,6 +3,7 @@
 //! endpoint override), and turning SDK errors into codes, messages and kinds.
 
 pub mod error;
+pub mod rate;
 pub mod s3;
 
 use aws_config::SdkConfig;
@@ -27,7 +28,27 @@ pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkCon
             loader = loader.endpoint_url(e);
         }
     }
-    loader.load().await
+    let config = loader.load().await;
+    // Every call of every client passes the rate limits of its service.
+    let base = config.http_client().unwrap_or_else(default_http_client);
+    let limited = rate::Limited::new(base, std::sync::Arc::new(rate::Rates::default()));
+    config.to_builder().http_client(limited).build()
+}
+
+/// The HTTPS client the SDK builds when none is given (hyper 1 with rustls over aws-lc,
+/// proxies from the environment), made here so that [`rate::Limited`] can wrap it.
+fn default_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut conn =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        conn.set_connector_settings(settings.cloned());
+        if let Some(c) = components {
+            conn.set_sleep_impl(c.sleep_impl());
+        }
+        conn.set_proxy_config(Some(ProxyConfig::from_env()));
+        conn.build()
+    })
 }
 
 pub fn has_region(config: &SdkConfig) -> bool {
