@@ -87,6 +87,16 @@ impl<'a> Journal<'a> {
         self.result()
     }
 
+    /// Called every second or so while steps run: a store that deferred a recorded step
+    /// (S3's coalesced writes) gets the newest state now, not only at the next step.
+    pub async fn tick(&mut self) {
+        if self.error.is_none() && self.store.deferred() {
+            if let Err(e) = self.store.record(&self.state, &[]).await {
+                self.error = Some(e);
+            }
+        }
+    }
+
     /// Write the whole state now (outputs, or folding what was recorded step by step).
     pub async fn write_all(&mut self) -> Result<(), &StateError> {
         if self.error.is_none() {

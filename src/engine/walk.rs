@@ -34,7 +34,12 @@ pub trait Visitor: Send {
     fn stopped(&self) -> bool;
     /// What is running now: (node, time since it started).
     fn heartbeat(&self, running: &[(usize, Duration)]);
+    /// Called every [`TICK`] while nodes run, between their ends.
+    async fn tick(&mut self) {}
 }
+
+/// How often [`Visitor::tick`] is called while nodes run.
+pub const TICK: Duration = Duration::from_secs(1);
 
 pub struct Walked {
     pub status: Vec<NodeStatus>,
@@ -53,6 +58,7 @@ pub async fn walk<V: Visitor>(deps: &[Vec<usize>], parallelism: usize, heartbeat
     let mut tasks: HashMap<tokio::task::Id, usize> = HashMap::new();
     let parallelism = parallelism.max(1);
     let mut last_beat = Instant::now();
+    let mut last_tick = Instant::now();
     // What each node waits for, who waits for it, and what may start now (in order).
     let mut waiting: Vec<usize> = deps.iter().map(Vec::len).collect();
     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
@@ -76,9 +82,14 @@ pub async fn walk<V: Visitor>(deps: &[Vec<usize>], parallelism: usize, heartbeat
         if running.is_empty() {
             break;
         }
-        let next =
-            tokio::time::timeout(heartbeat.saturating_sub(last_beat.elapsed()), running.join_next_with_id()).await;
+        let wait = heartbeat.saturating_sub(last_beat.elapsed()).min(TICK.saturating_sub(last_tick.elapsed()));
+        let next = tokio::time::timeout(wait, running.join_next_with_id()).await;
+        if last_tick.elapsed() >= TICK {
+            v.tick().await;
+            last_tick = Instant::now();
+        }
         let (i, out) = match next {
+            Err(_) if last_beat.elapsed() < heartbeat => continue,
             Err(_) => {
                 let now: Vec<(usize, Duration)> = status
                     .iter()

@@ -294,6 +294,11 @@ pub trait StateStore: Send + Sync {
         let _ = changed;
         self.write(state).await
     }
+    /// Whether a recorded step is neither written nor being written (a store that
+    /// coalesces its writes, S3's): the caller records again soon, with the newest state.
+    fn deferred(&self) -> bool {
+        false
+    }
 }
 
 /// Lowercase hex SHA-256 of `data`.

@@ -2,6 +2,15 @@
 //! (`If-None-Match: *`) for the first write, so a concurrent writer is never overwritten.
 //! The lock is the object `<key>.lock`, created with `If-None-Match: *` and holding the
 //! lock info; a refused run reads it back to name the holder.
+//!
+//! Steps are recorded by coalesced writes: at most one PUT of the state is in flight, in
+//! the background; a step recorded meanwhile is written by the next PUT, which carries the
+//! newest state (the steps in between are never written one by one), and a PUT starts no
+//! sooner than [`MIN_INTERVAL`] (or four times the last PUT's duration, for a large state)
+//! after the one before. So the number of PUTs follows the run's length, not its number
+//! of steps. The end of a run writes the whole state once more, after the PUT in flight.
+//! A run killed between two PUTs leaves state up to a few seconds behind AWS; the next
+//! apply adopts what those seconds made (by name, or by ownership tags).
 
 use super::{LockInfo, State, StateError, StateStore};
 use crate::sdk::error::sdk_error;
@@ -10,6 +19,24 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 use aws_sdk_s3::Client;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use tokio::task::JoinHandle;
+
+/// The least time between the starts of two PUTs that record steps.
+pub const MIN_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The coalesced writes (see the module's documentation).
+#[derive(Default)]
+struct Writes {
+    /// The PUT in flight: it answers with the new ETag, and how long it took.
+    running: Option<JoinHandle<(Result<Option<String>, StateError>, Duration)>>,
+    /// When the last PUT started, and how long it took.
+    last: Option<(Instant, Duration)>,
+    /// A recorded step that is neither written nor in flight.
+    deferred: bool,
+    /// How many PUTs of the state this store has started.
+    puts: u64,
+}
 
 pub struct S3Store {
     client: Client,
@@ -20,11 +47,58 @@ pub struct S3Store {
     env: String,
     /// ETag of the state object as last read or written; `None` = it did not exist.
     etag: Mutex<Option<String>>,
+    writes: Mutex<Writes>,
 }
 
 impl S3Store {
     pub fn new(client: Client, bucket: String, key: String, encrypt: bool, env: &str) -> S3Store {
-        S3Store { client, bucket, key, encrypt, env: env.to_string(), etag: Mutex::new(None) }
+        S3Store {
+            client,
+            bucket,
+            key,
+            encrypt,
+            env: env.to_string(),
+            etag: Mutex::new(None),
+            writes: Mutex::new(Writes::default()),
+        }
+    }
+
+    /// How many PUTs of the state (not of the lock) this store has started.
+    pub fn puts(&self) -> u64 {
+        self.writes.lock().unwrap_or_else(|e| e.into_inner()).puts
+    }
+
+    /// The state's object, for a PUT that runs on its own task.
+    fn target(&self) -> Target {
+        Target {
+            client: self.client.clone(),
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            encrypt: self.encrypt,
+        }
+    }
+
+    /// Wait for the PUT in flight, if any, and take its ETag (or its error).
+    async fn settle(&self) -> Result<(), StateError> {
+        let running = self.writes.lock().unwrap_or_else(|e| e.into_inner()).running.take();
+        if let Some(task) = running {
+            self.landed(task.await)?;
+        }
+        Ok(())
+    }
+
+    /// The end of a background PUT.
+    fn landed(
+        &self,
+        joined: Result<(Result<Option<String>, StateError>, Duration), tokio::task::JoinError>,
+    ) -> Result<(), StateError> {
+        let (etag, took) =
+            joined.map_err(|e| self.remote("cannot write the state", &self.key, ("Panicked".into(), e.to_string())))?;
+        if let Some((_, last)) = &mut self.writes.lock().unwrap_or_else(|e| e.into_inner()).last {
+            *last = took;
+        }
+        *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag?;
+        Ok(())
     }
 
     fn lock_key(&self) -> String {
@@ -52,17 +126,76 @@ impl S3Store {
     }
 
     fn put(&self, key: &str, body: Vec<u8>) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
-        let mut req = self
-            .client
-            .put_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .content_type("application/json")
-            .body(ByteStream::from(body));
-        if self.encrypt {
-            req = req.server_side_encryption(ServerSideEncryption::Aes256);
+        put_request(&self.client, &self.bucket, key, self.encrypt, body)
+    }
+}
+
+fn put_request(
+    client: &Client,
+    bucket: &str,
+    key: &str,
+    encrypt: bool,
+    body: Vec<u8>,
+) -> aws_sdk_s3::operation::put_object::builders::PutObjectFluentBuilder {
+    let mut req =
+        client.put_object().bucket(bucket).key(key).content_type("application/json").body(ByteStream::from(body));
+    if encrypt {
+        req = req.server_side_encryption(ServerSideEncryption::Aes256);
+    }
+    req
+}
+
+/// Where the state object is, owned, for a PUT on its own task.
+struct Target {
+    client: Client,
+    bucket: String,
+    key: String,
+    encrypt: bool,
+}
+
+impl Target {
+    fn location(&self) -> String {
+        format!("s3://{}/{}", self.bucket, self.key)
+    }
+
+    /// PUT `body` if the object's ETag is still `etag` (absent for `None`); answers the
+    /// new ETag.
+    async fn put(&self, etag: Option<String>, body: Vec<u8>) -> Result<Option<String>, StateError> {
+        let req = put_request(&self.client, &self.bucket, &self.key, self.encrypt, body.clone());
+        let req = match &etag {
+            Some(tag) => req.if_match(tag),
+            None => req.if_none_match("*"),
+        };
+        match req.send().await {
+            Ok(out) => Ok(out.e_tag().map(str::to_string)),
+            Err(e) => {
+                let (code, message) = sdk_error(&e);
+                if !precondition_failed(&code) {
+                    return Err(StateError::Remote {
+                        what: "cannot write the state",
+                        origin: self.location(),
+                        code,
+                        message,
+                    });
+                }
+                // An earlier attempt of this very write whose answer was lost (the SDK
+                // retried it) has already put these bytes; anything else is a conflict.
+                let conflict = || StateError::Conflict { origin: self.location() };
+                let out = self
+                    .client
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(&self.key)
+                    .send()
+                    .await
+                    .map_err(|_| conflict())?;
+                let etag = out.e_tag().map(str::to_string);
+                match out.body.collect().await.map(|b| b.into_bytes()) {
+                    Ok(held) if held[..] == body[..] => Ok(etag),
+                    _ => Err(conflict()),
+                }
+            }
         }
-        req
     }
 }
 
@@ -152,40 +285,56 @@ impl StateStore for S3Store {
     }
 
     async fn write(&self, state: &State) -> Result<(), StateError> {
+        // After the PUT in flight (its ETag is the one this write must match).
+        self.settle().await?;
         let etag = self.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        let req = self.put(&self.key, state.to_json());
-        let req = match &etag {
-            Some(tag) => req.if_match(tag),
-            None => req.if_none_match("*"),
+        let started = Instant::now();
+        let tag = self.target().put(etag, state.to_json()).await?;
+        *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = tag;
+        let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        w.puts += 1;
+        w.deferred = false;
+        w.last = Some((started, started.elapsed()));
+        Ok(())
+    }
+
+    async fn record(&self, state: &State, _changed: &[String]) -> Result<(), StateError> {
+        // The PUT in flight, if it ended: its ETag, or its error (reported here, at the
+        // next step, which then starts nothing new).
+        let ended = {
+            let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+            match &w.running {
+                Some(task) if task.is_finished() => w.running.take(),
+                _ => None,
+            }
         };
-        match req.send().await {
-            Ok(out) => {
-                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = out.e_tag().map(str::to_string);
-                Ok(())
-            }
-            Err(e) => {
-                let (code, message) = sdk_error(&e);
-                if precondition_failed(&code) {
-                    // An earlier attempt of this very write whose answer was lost (the SDK
-                    // retried it) has already put these bytes; anything else is a conflict.
-                    let body = state.to_json();
-                    match self.client.get_object().bucket(&self.bucket).key(&self.key).send().await {
-                        Ok(out) => {
-                            let etag = out.e_tag().map(str::to_string);
-                            let held = out.body.collect().await.map(|b| b.into_bytes());
-                            if held.is_ok_and(|b| b[..] == body[..]) {
-                                *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = etag;
-                                return Ok(());
-                            }
-                            Err(StateError::Conflict { origin: self.location() })
-                        }
-                        Err(_) => Err(StateError::Conflict { origin: self.location() }),
-                    }
-                } else {
-                    Err(self.remote("cannot write the state", &self.key, (code, message)))
-                }
-            }
+        if let Some(task) = ended {
+            self.landed(task.await)?;
         }
+        let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        let due = w.last.is_none_or(|(start, took)| start.elapsed() >= MIN_INTERVAL.max(took * 4));
+        if w.running.is_some() || !due {
+            w.deferred = true;
+            return Ok(());
+        }
+        // Serialised here, once per PUT (not once per step).
+        let body = state.to_json();
+        let etag = self.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let target = self.target();
+        let started = Instant::now();
+        w.puts += 1;
+        w.deferred = false;
+        w.last = Some((started, Duration::ZERO));
+        w.running = Some(tokio::spawn(async move {
+            let tag = target.put(etag, body).await;
+            (tag, started.elapsed())
+        }));
+        Ok(())
+    }
+
+    fn deferred(&self) -> bool {
+        let w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
+        w.deferred && w.running.as_ref().is_none_or(|t| t.is_finished())
     }
 }
 

@@ -9,12 +9,16 @@ Prints `cloudbridge-faultproxy listening on http://HOST:PORT`. Controlled over H
 
     POST /__proxy/config  {"rate": 0.1, "seed": 7, "kinds": ["throttle", "error", "lost"],
                            "freeze_at": N, "freeze_on": "ec2:CreateVpc",
-                           "lose_first_of": ["ec2:Create(Vpc|Subnet)", "s3:PUT /[^/]+"]}
+                           "lose_first_of": ["ec2:Create(Vpc|Subnet)", "s3:PUT /[^/]+"],
+                           "latency_ms": 20}
                           resets the counters; freezes at the Nth mutating call, or the
                           first one of that name; loses the answer of the first call of
-                          each distinct name that fully matches one of the patterns
+                          each distinct name that fully matches one of the patterns; delays
+                          every AWS call by latency_ms before forwarding it
     GET  /__proxy/status  {"requests": .., "mutating": .., "injected": {kind: n}, "frozen": bool,
-                           "calls": ["ec2:CreateVpc", ...]}   (the mutating calls, in order)
+                           "calls": ["ec2:CreateVpc", ...],   (the mutating calls, in order)
+                           "ops": {"ec2:DescribeVpcs": n, ...}, (every call, counted by name)
+                           "in_flight": n, "max_in_flight": n}  (calls being forwarded now, and the most at once)
     POST /__proxy/release releases a frozen call (its client gets no answer)
 
 Faults hit only AWS calls, never the control paths. The error bodies follow each
@@ -30,6 +34,7 @@ import random
 import re
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
@@ -40,6 +45,7 @@ class Faults:
     def __init__(self) -> None:
         self.lock = threading.Lock()
         self.released = threading.Event()
+        self.in_flight = 0
         self.configure({})
 
     def configure(self, cfg: dict) -> None:
@@ -52,6 +58,9 @@ class Faults:
             self.freeze_at = cfg.get("freeze_at")
             self.freeze_on = cfg.get("freeze_on")
             self.lose_first_of = [re.compile(p) for p in cfg.get("lose_first_of", [])]
+            self.latency = float(cfg.get("latency_ms", 0)) / 1000.0
+            self.ops: dict[str, int] = {}
+            self.max_in_flight = 0
             self.lost_names: list[str] = []
             self.requests = 0
             self.mutating = 0
@@ -63,6 +72,7 @@ class Faults:
         """The fault for this call (or None), and the event to wait for if it freezes."""
         with self.lock:
             self.requests += 1
+            self.ops[name] = self.ops.get(name, 0) + 1
             freeze = None
             if mutating:
                 self.mutating += 1
@@ -95,7 +105,15 @@ class Faults:
                 "frozen": self.frozen,
                 "calls": list(self.calls),
                 "lost": list(self.lost_names),
+                "ops": dict(self.ops),
+                "max_in_flight": self.max_in_flight,
+                "in_flight": self.in_flight,
             }
+
+    def entered(self, delta: int) -> None:
+        with self.lock:
+            self.in_flight += delta
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
 
 
 def service_of(headers) -> str:
@@ -203,15 +221,27 @@ def make_handler(upstream: str, faults: Faults):
             if self.path.startswith("/__proxy/"):
                 self.control(body)
                 return
+            faults.entered(1)
+            try:
+                self.aws_call(body)
+            finally:
+                faults.entered(-1)
+
+        def aws_call(self, body: bytes) -> None:
             name, mutating = operation(self.command, self.path, self.headers, body)
             fault, freeze = faults.decide(name, mutating)
             if fault in ("throttle", "error"):
                 self.reply(*error_response(fault, service_of(self.headers), self.headers))
                 return
+            if faults.latency:
+                time.sleep(faults.latency)
             status, headers, data = self.forward(body)
             if freeze is not None:
-                # The call took effect; hold its answer until the test has killed the client.
+                # The call took effect; hold its answer until the test has killed the client
+                # (a frozen call is not in flight: its effect is done).
+                faults.entered(-1)
                 freeze.wait(600)
+                faults.entered(1)
             if fault == "lost" or freeze is not None:
                 self.close_connection = True
                 return

@@ -58,6 +58,22 @@ class FaultProxyTest(EmulatorTest):
         self.assertEqual(st["requests"], 5)
         self.assertEqual(st["calls"], ["ec2:CreateVpc", "s3:PUT /proxy-pass", "logs:CreateLogGroup"])
 
+    def test_adds_latency_and_counts_every_call_by_name(self):
+        import time
+        from concurrent.futures import ThreadPoolExecutor
+
+        self.ctl("/__proxy/config", {"latency_ms": 200})
+        ec2 = self.via_proxy("ec2")
+        start = time.monotonic()
+        ec2.describe_vpcs()
+        self.assertGreaterEqual(time.monotonic() - start, 0.2)
+        with ThreadPoolExecutor(4) as pool:
+            list(pool.map(lambda _: self.via_proxy("sqs").list_queues(), range(4)))
+        st = self.ctl("/__proxy/status")
+        self.assertEqual(st["ops"], {"ec2:DescribeVpcs": 1, "sqs:ListQueues": 4})
+        self.assertGreaterEqual(st["max_in_flight"], 2, "calls wait side by side, not in turn")
+        self.ctl("/__proxy/config", {})
+
     def test_throttling_and_errors_in_each_protocol(self):
         cases = [
             ("ec2", lambda c: c.describe_vpcs(), "RequestLimitExceeded", "InternalError"),

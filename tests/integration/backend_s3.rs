@@ -183,3 +183,38 @@ fn a_lock_whose_holder_died_on_this_host_is_reported_stale() {
     p.cb(&["force-unlock", "-e", "ci", "dead-1"]).ok();
     p.cb(&["plan", "-e", "ci"]).ok();
 }
+
+/// Many quick steps, state in S3: the steps' state writes are coalesced (far fewer PUTs
+/// than steps), and the last PUT holds every step.
+#[test]
+fn s3_state_writes_are_coalesced() {
+    let p = Project::new("s3coalesce");
+    let objects = 80;
+    let mut stack = String::from(
+        "name: {{name}}\nresources:\n  lake: { type: aws.s3.bucket, properties: { bucket: \"{{name}}-objects\" } }\n",
+    );
+    for i in 0..objects {
+        stack.push_str(&format!(
+            "  o{i:02}: {{ type: aws.s3.object, properties: {{ bucket: \"${{lake.id}}\", key: \"o/{i:02}\", source: o.txt }} }}\n"
+        ));
+    }
+    p.write("stacks/main.yaml", &stack);
+    p.write("stacks/o.txt", "object\n");
+    env(&p);
+    p.cb(&["init", "-e", "ci"]).ok();
+    let proxy = crate::common::FaultProxy::start();
+    proxy.configure(serde_json::json!({ "latency_ms": 20 }));
+    p.cb_via(&proxy.url, &["apply", "-e", "ci", "--auto-approve", "--parallelism", "10"]).ok();
+    let ops = proxy.status()["ops"].clone();
+    let puts = ops["s3:PUT /cb-s3coalesce-state/states/s3coalesce/ci.json"].as_u64().unwrap_or(0);
+    let steps = objects + 1;
+    eprintln!("{steps} steps, {puts} state PUTs; calls: {ops}");
+    assert!(puts >= 2, "steps were recorded, and the end wrote the state: {puts}");
+    assert!(puts * 4 <= steps, "{puts} PUTs for {steps} steps: the writes were not coalesced");
+    let state: serde_json::Value =
+        serde_json::from_str(&get("states/s3coalesce/ci.json", "cb-s3coalesce-state").unwrap()).unwrap();
+    assert_eq!(state["resources"].as_array().unwrap().len(), steps as usize, "the last PUT holds every step");
+    proxy.configure(serde_json::json!({}));
+    p.cb_via(&proxy.url, &["plan", "-e", "ci", "--detailed-exitcode"]).code(0);
+    p.cb(&["destroy", "-e", "ci", "--auto-approve"]).ok();
+}
