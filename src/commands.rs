@@ -774,6 +774,7 @@ fn poll_policy() -> crate::provider::PollPolicy {
         std::env::var("CLOUDBRIDGE_POLL_INTERVAL").ok().and_then(|v| crate::schema::parse_duration(&v).ok())
     {
         p.initial = Duration::from_secs(secs);
+        p.by_type = false;
     }
     p
 }

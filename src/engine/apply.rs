@@ -129,7 +129,7 @@ impl Visitor for Runner<'_> {
         let ctx = OpCtx {
             timeout: Duration::from_secs(timeout),
             status: self.cells[i].clone(),
-            poll: self.opts.poll,
+            poll: if kind == StepKind::Create { self.opts.poll.for_create(ty) } else { self.opts.poll },
             interrupt: self.opts.interrupt.clone(),
         };
         Some(Box::pin(async move {
@@ -201,6 +201,10 @@ impl Visitor for Runner<'_> {
 
     fn stopped(&self) -> bool {
         self.journal.error.is_some() || self.opts.interrupt.is_requested()
+    }
+
+    async fn tick(&mut self) {
+        self.journal.tick().await;
     }
 
     fn heartbeat(&self, running: &[(usize, Duration)]) {

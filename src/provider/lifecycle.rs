@@ -58,6 +58,19 @@ pub trait ResourceOps: Send + Sync {
     /// For [`Identity::Generated`] types: live resources carrying the ownership tags of
     /// `p`. Candidates only: the lifecycle reads them and checks the tags itself.
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError>;
+    /// Read back `id` just after writing it with the values `p`. A cloud whose reads list
+    /// tags in a call of their own may take them from `p` (they were just written) instead
+    /// of asking again; the default reads everything.
+    async fn read_written(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        p: &Props,
+        op: &OpCtx,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let _ = p;
+        Ok(self.read(ty, &[id.to_string()], op).await?.into_iter().next().flatten())
+    }
     /// For [`Identity::Named`] types: the ID a resource with the name in `p` has, whoever
     /// owns it, or `None` when the name is free. It may be an ID that does not exist:
     /// the lifecycle reads it before deciding.
@@ -149,15 +162,16 @@ async fn read_one<R: ResourceOps + ?Sized>(
     Ok(ops.read(ty, &[id.to_string()], op).await?.into_iter().next().flatten())
 }
 
-/// Read a resource back after writing it, so state records what the cloud holds. A
-/// failure is this resource's error; it exists, so the error carries its ID.
+/// Read a resource back after writing it with `props`, so state records what the cloud
+/// holds. A failure is this resource's error; it exists, so the error carries its ID.
 async fn read_back<R: ResourceOps + ?Sized>(
     ops: &R,
     ty: &'static TypeSchema,
     id: &str,
+    props: &Props,
     op: &OpCtx,
 ) -> Result<Observed, ProviderError> {
-    match read_one(ops, ty, id, op).await {
+    match ops.read_written(ty, id, props, op).await {
         Ok(Some(o)) => Ok(o),
         Ok(None) => {
             Err(ProviderError::new("NotFound", format!("`{id}` was not found when read back after it was written"))
@@ -214,7 +228,7 @@ impl<R: ResourceOps> Lifecycle<R> {
                 .map_err(|e| e.with_created(id))?;
             wait_until(op, &what, || self.ops.ready(ty, id, op)).await.map_err(|e| e.with_created(id))?;
         }
-        read_back(&self.ops, ty, id, op).await
+        read_back(&self.ops, ty, id, req.props, op).await
     }
 }
 
@@ -294,10 +308,14 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
         };
         op.status.set("creating");
         let id = created.id.clone();
+        // A slow type is never ready at once: its first look comes when it could be.
+        if !op.poll.first.is_zero() {
+            pause(op, op.poll.first, req.address).await.map_err(|e| e.with_created(&id))?;
+        }
         wait_until(op, &format!("`{}` ({id})", req.address), || self.ops.ready(ty, &id, op))
             .await
             .map_err(|e| e.with_created(&id))?;
-        read_back(&self.ops, ty, &id, op).await
+        read_back(&self.ops, ty, &id, req.props, op).await
     }
 
     async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
@@ -315,7 +333,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
             self.ops.update(ty, req.id, req.old, req.new, req.changed, op).await?;
         }
         wait_until(op, &format!("`{}`", req.id), || self.ops.ready(ty, req.id, op)).await?;
-        match read_one(&self.ops, ty, req.id, op).await? {
+        match self.ops.read_written(ty, req.id, req.new, op).await? {
             Some(o) => Ok(o),
             None => Err(ProviderError::new("NotFound", format!("`{}` was not found after it was updated", req.id))),
         }

@@ -40,6 +40,7 @@ fn ctx() -> OpCtx {
         poll: crate::provider::PollPolicy {
             initial: std::time::Duration::from_millis(1),
             max: std::time::Duration::from_millis(2),
+            ..Default::default()
         },
         ..OpCtx::default()
     }
@@ -222,4 +223,37 @@ async fn a_lost_delete_answer_ends_in_a_delete() {
     l.delete(ty, &id, &Props::new(), &ctx()).await.unwrap();
     assert!(l.get(&id).is_none());
     assert_eq!(l.calls().iter().filter(|c| c.starts_with("delete ")).count(), 2);
+}
+
+static SLOW: TypeSchema = TypeSchema {
+    timeouts: crate::schema::Timeouts::minutes(120, 120, 60),
+    ..schema("t.slow", Identity::Name("name"), true)
+};
+
+#[test]
+fn a_slow_type_is_first_looked_at_when_it_could_be_ready_a_quick_one_at_once() {
+    let policy = crate::provider::PollPolicy::default();
+    assert_eq!(policy.for_create(&SLOW).first, std::time::Duration::from_secs(180), "120-minute timeout: 3 minutes");
+    assert_eq!(policy.for_create(&NAMED_TAGGED).first, std::time::Duration::ZERO, "ready when its call returns");
+    let set = crate::provider::PollPolicy { by_type: false, ..policy };
+    assert_eq!(set.for_create(&SLOW).first, std::time::Duration::ZERO, "a user-set interval wins");
+}
+
+#[tokio::test]
+async fn the_first_look_at_a_new_resource_waits_for_its_types_first_poll() {
+    let l = Lifecycle::over(Faulty::new(MemoryCloud::default()));
+    let p = props(&SLOW, "a", 1);
+    let first = std::time::Duration::from_millis(300);
+    let op = OpCtx { poll: crate::provider::PollPolicy { first, ..ctx().poll }, ..ctx() };
+    let started = std::time::Instant::now();
+    l.create(CreateRequest { ty: &SLOW, address: "a", props: &p, ctx: &op }).await.unwrap();
+    // ±20% jitter: never sooner than 80% of the first poll.
+    assert!(started.elapsed() >= first.mul_f64(0.8), "looked after {:?}", started.elapsed());
+    // A type that is ready when its call returns is looked at at once.
+    let l = Lifecycle::over(Faulty::new(MemoryCloud::default()));
+    let started = std::time::Instant::now();
+    l.create(CreateRequest { ty: &NAMED_TAGGED, address: "b", props: &props(&NAMED_TAGGED, "b", 1), ctx: &ctx() })
+        .await
+        .unwrap();
+    assert!(started.elapsed() < first.mul_f64(0.8), "a quick type waits for nothing");
 }

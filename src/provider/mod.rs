@@ -161,11 +161,38 @@ impl StatusCell {
 pub struct PollPolicy {
     pub initial: Duration,
     pub max: Duration,
+    /// How long after its create call a resource is first looked at (see [`PollPolicy::for_create`]).
+    pub first: Duration,
+    /// Whether each type's own first look applies; off when the user set the interval
+    /// (`CLOUDBRIDGE_POLL_INTERVAL`).
+    pub by_type: bool,
 }
 
 impl Default for PollPolicy {
     fn default() -> PollPolicy {
-        PollPolicy { initial: Duration::from_secs(5), max: Duration::from_secs(30) }
+        PollPolicy {
+            initial: Duration::from_secs(5),
+            max: Duration::from_secs(30),
+            first: Duration::ZERO,
+            by_type: true,
+        }
+    }
+}
+
+/// The latest first look at a new resource, however slow its type.
+pub const MAX_FIRST_POLL: Duration = Duration::from_secs(300);
+
+impl PollPolicy {
+    /// The schedule for creating a resource of `ty`. A type that is ready when its call
+    /// returns ([`crate::schema::QUICK`]) is looked at at once (its look makes no call).
+    /// A slow one is first looked at when it could first be ready: a fortieth of its create
+    /// timeout, which follows its typical creation time (an MSK cluster, 120 minutes, after
+    /// 3 minutes; an Aurora cluster, 60, after 90 s; a NAT gateway, 10, after 15 s).
+    pub fn for_create(self, ty: &crate::schema::TypeSchema) -> PollPolicy {
+        if !self.by_type || ty.timeouts == crate::schema::QUICK {
+            return self;
+        }
+        PollPolicy { first: Duration::from_secs(ty.timeouts.create / 40).min(MAX_FIRST_POLL), ..self }
     }
 }
 

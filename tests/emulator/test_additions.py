@@ -190,6 +190,27 @@ class MskConnectTest(EmulatorTest):
         kc.delete_custom_plugin(customPluginArn=p["customPluginArn"])
 
 
+class TaggingTest(EmulatorTest):
+    def test_an_arn_list_is_answered_in_one_page_and_refuses_pagination(self):
+        logs, tagging = self.client("logs"), self.client("resourcegroupstaggingapi")
+        tags = {f"k{i}": "v" for i in range(6)}
+        for i in range(40):
+            logs.create_log_group(logGroupName=f"/tagging/g{i:02}", tags=tags)
+        arns = [g["arn"].removesuffix(":*") for g in logs.describe_log_groups(logGroupNamePrefix="/tagging/")["logGroups"]]
+        self.assertEqual(len(arns), 40)
+        out = tagging.get_resources(ResourceARNList=arns + ["arn:aws:logs:us-east-1:210987654321:log-group:/gone"])
+        self.assertEqual(sorted(m["ResourceARN"] for m in out["ResourceTagMappingList"]), sorted(arns))
+        self.assertFalse(out.get("PaginationToken"), "one page, whatever the number of tags")
+        for extra in ({"TagsPerPage": 100}, {"ResourcesPerPage": 10}, {"PaginationToken": "x"},
+                      {"ResourceTypeFilters": ["logs:loggroup"]}, {"TagFilters": [{"Key": "k0"}]}):
+            with self.assertRaises(ClientError, msg=str(extra)) as e:
+                tagging.get_resources(ResourceARNList=arns[:2], **extra)
+            self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterException")
+        too_many = arns + [f"arn:aws:logs:us-east-1:210987654321:log-group:/none{i}" for i in range(61)]
+        with self.assertRaises(ClientError):
+            tagging.get_resources(ResourceARNList=too_many)
+
+
 class GlueAthenaTest(EmulatorTest):
     def test_updates_and_connection_delete(self):
         glue = self.client("glue")

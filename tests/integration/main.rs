@@ -19,6 +19,7 @@ mod neighbours;
 mod quickstart;
 mod rds;
 mod reference;
+mod refresh_calls;
 mod saved_plan;
 mod secrets;
 mod state_errors;

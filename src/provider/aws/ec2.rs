@@ -481,6 +481,29 @@ async fn associated(c: &Call<'_>, id: &str, subnet: &str) -> Result<bool, Provid
     Ok(out.route_tables().iter().flat_map(|t| t.associations()).any(|a| a.subnet_id() == Some(subnet)))
 }
 
+/// Associate table `id` with exactly the subnets `want`, given its current associations
+/// `assocs` (subnet, association ID).
+async fn associate(c: &Call<'_>, id: &str, want: &[String], assocs: &[(String, String)]) -> Result<(), ProviderError> {
+    for (subnet, assoc) in assocs {
+        if !want.contains(subnet) {
+            let gone = c.ec2.disassociate_route_table().association_id(assoc).send().await;
+            absent_if(gone, "InvalidAssociationID.NotFound")?;
+        }
+    }
+    for subnet in want {
+        if !assocs.iter().any(|(s, _)| s == subnet) {
+            let made = c.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send().await;
+            match made.map_err(ProviderError::from) {
+                // A repeat of an association whose answer was lost: fine if it is ours.
+                Ok(_) => {}
+                Err(e) if e.code == "Resource.AlreadyAssociated" && associated(c, id, subnet).await? => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AwsResource for RouteTable {
     fn reads_many_at_once(&self) -> bool {
@@ -503,8 +526,11 @@ impl AwsResource for RouteTable {
             .send()
             .await?;
         let id = out.route_table().and_then(|r| r.route_table_id()).unwrap_or_default().to_string();
+        // A new table has no routes but the local one and no associations: nothing to
+        // describe before adding them.
         let empty = Props::new();
-        self.update(c, &id, &empty, p, &["routes".into(), "subnet_ids".into()]).await.map_err(created(&id))?;
+        self.update(c, &id, &empty, p, &["routes".into()]).await.map_err(created(&id))?;
+        associate(c, &id, &strings(p.get("subnet_ids")), &[]).await.map_err(created(&id))?;
         Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
     }
 
@@ -573,23 +599,7 @@ impl AwsResource for RouteTable {
                 .filter(|a| a.main() != Some(true))
                 .filter_map(|a| Some((a.subnet_id()?.to_string(), a.route_table_association_id()?.to_string())))
                 .collect();
-            for (subnet, assoc) in &assocs {
-                if !want.contains(subnet) {
-                    let gone = c.ec2.disassociate_route_table().association_id(assoc).send().await;
-                    absent_if(gone, "InvalidAssociationID.NotFound")?;
-                }
-            }
-            for subnet in &want {
-                if !assocs.iter().any(|(s, _)| s == subnet) {
-                    let made = c.ec2.associate_route_table().route_table_id(id).subnet_id(subnet).send().await;
-                    match made.map_err(ProviderError::from) {
-                        // A repeat of an association whose answer was lost: fine if it is ours.
-                        Ok(_) => {}
-                        Err(e) if e.code == "Resource.AlreadyAssociated" && associated(c, id, subnet).await? => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-            }
+            associate(c, id, &want, &assocs).await?;
         }
         Ok(())
     }

@@ -211,25 +211,12 @@ pub struct Policy;
 
 #[async_trait]
 impl AwsResource for Policy {
+    /// A customer-managed policy's ARN follows from its path and name: no listing of the
+    /// account's policies (the read tells whether it exists).
     async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
         let Some(name) = str_prop(p, "name") else { return Ok(None) };
-        let mut marker = None;
-        loop {
-            let out = c
-                .iam
-                .list_policies()
-                .scope(aws_sdk_iam::types::PolicyScopeType::Local)
-                .set_marker(marker)
-                .send()
-                .await?;
-            if let Some(found) = out.policies().iter().find(|x| x.policy_name() == Some(name)) {
-                return Ok(found.arn().map(String::from));
-            }
-            marker = out.marker().map(String::from);
-            if !out.is_truncated() || marker.is_none() {
-                return Ok(None);
-            }
-        }
+        let path = str_prop(p, "path").unwrap_or("/");
+        Ok(Some(format!("arn:{}:iam::{}:policy{path}{name}", c.partition(), c.account().await?)))
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {

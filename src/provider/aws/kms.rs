@@ -54,27 +54,11 @@ fn alias_name(a: &str) -> String {
 #[async_trait]
 impl AwsResource for Key {
     /// Keys have no name: look for one carrying our ownership tags (its alias may not
-    /// have been made before the run stopped).
+    /// have been made before the run stopped), by those tags, in one call of the tagging
+    /// API, however many keys the account holds.
     async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
-        let Some(want) = crate::ownership::of(p) else { return Ok(Vec::new()) };
-        let mut found = Vec::new();
-        let mut marker = None;
-        loop {
-            let out = c.kms.list_keys().set_marker(marker).send().await?;
-            for id in out.keys().iter().filter_map(|k| k.key_id()) {
-                // Keys we may not read (AWS managed ones) cannot be ours.
-                let Ok(tags) = c.kms.list_resource_tags().key_id(id).send().await else { continue };
-                let ours =
-                    want.iter().all(|(k, v)| tags.tags().iter().any(|t| t.tag_key() == *k && t.tag_value() == v));
-                if ours {
-                    found.push(id.to_string());
-                }
-            }
-            marker = out.next_marker().map(String::from);
-            if !out.truncated() || marker.is_none() {
-                return Ok(found);
-            }
-        }
+        let arns = super::tagging::owned(c, "kms:key", p).await?;
+        Ok(arns.iter().filter_map(|a| a.rsplit_once(":key/").map(|(_, id)| id.to_string())).collect())
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {

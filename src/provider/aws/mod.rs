@@ -181,6 +181,54 @@ impl AwsOps {
     }
 }
 
+/// The most ARNs one `GetResources` call of the tagging API takes.
+const TAGGING_ARNS: usize = 100;
+
+impl AwsOps {
+    /// Add the tags of resources whose read did not report them. Several at once (a
+    /// refresh) are asked of the Resource Groups Tagging API, 100 ARNs a call, for the
+    /// services it covers ([`Tagger::in_tagging_api`]); one alone (a look-up before a
+    /// create, a read-back), and any the tagging API does not return (it omits resources
+    /// never tagged, and it may lag a tag change by seconds), of the service's own tag call.
+    async fn add_tags(
+        &self,
+        ty: &TypeSchema,
+        tagger: Tagger,
+        c: &Call<'_>,
+        mut untagged: Vec<&mut Observed>,
+    ) -> Result<(), ProviderError> {
+        if untagged.len() > 1 && tagger.in_tagging_api() {
+            let arns: Vec<String> = untagged.iter().filter_map(|o| arn_attr(o).map(String::from)).collect();
+            let mut tags = tagging::by_arn(c, &arns, TAGGING_ARNS).await?;
+            for o in &mut untagged {
+                if let Some(t) = arn_attr(o).and_then(|a| tags.remove(a)) {
+                    o.properties.insert("tags".into(), tags_value(t));
+                }
+            }
+            untagged.retain(|o| !o.properties.contains_key("tags"));
+        }
+        let lists: Vec<crate::concurrency::BoxFuture<'_, _>> = untagged
+            .iter()
+            .map(|o| -> crate::concurrency::BoxFuture<'_, _> {
+                let o: &Observed = o;
+                Box::pin(async move {
+                    let key = self.tag_key(ty, tagger, c, &o.id, Some(o)).await?;
+                    tagger.list(c, &key).await
+                })
+            })
+            .collect();
+        let listed = crate::concurrency::bounded(lists, READS_PER_TYPE).await;
+        for (o, tags) in untagged.into_iter().zip(listed) {
+            o.properties.insert("tags".into(), tags_value(tags?));
+        }
+        Ok(())
+    }
+}
+
+fn arn_attr(o: &Observed) -> Option<&str> {
+    o.attributes.get("arn").and_then(|a| a.as_str()).filter(|a| a.starts_with("arn:"))
+}
+
 #[async_trait]
 impl ResourceOps for AwsOps {
     async fn create(
@@ -200,32 +248,47 @@ impl ResourceOps for AwsOps {
         op: &OpCtx,
     ) -> Result<Vec<Option<Observed>>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
-        if ids.len() > 1 && !h.reads_many_at_once() {
-            // One call per resource: run them side by side, each with its tag listing.
+        let mut seen = if ids.len() > 1 && !h.reads_many_at_once() {
+            // One call per resource: run them side by side.
             let reads: Vec<crate::concurrency::BoxFuture<'_, _>> =
-                ids.iter().map(|id| self.read(ty, std::slice::from_ref(id), op)).collect();
+                ids.iter().map(|id| h.read(&c, std::slice::from_ref(id))).collect();
             let mut out = Vec::with_capacity(ids.len());
             for one in crate::concurrency::bounded(reads, READS_PER_TYPE).await {
                 out.extend(one?);
             }
-            return Ok(out);
-        }
-        let mut seen = h.read(&c, ids).await?;
+            out
+        } else {
+            h.read(&c, ids).await?
+        };
         // Ownership and drift rest on tags: what a type's read does not report (from its
         // describe call), the service's tagger lists. A taggable type without one is an error.
         if ty.taggable {
-            let tagger = entry(ty.name).and_then(|e| e.tagger);
-            for o in seen.iter_mut().flatten().filter(|o| !o.properties.contains_key("tags")) {
-                let Some(tagger) = tagger else {
-                    return Err(ProviderError::new(
+            let untagged: Vec<&mut Observed> =
+                seen.iter_mut().flatten().filter(|o| !o.properties.contains_key("tags")).collect();
+            if !untagged.is_empty() {
+                let tagger = entry(ty.name).and_then(|e| e.tagger).ok_or_else(|| {
+                    ProviderError::new(
                         "ReadWithoutTags",
-                        format!("the read of `{}` ({}) reported no tags, so its owner cannot be told", o.id, ty.name),
-                    ));
-                };
-                let key = self.tag_key(ty, tagger, &c, &o.id, Some(o)).await?;
-                let tags = tagger.list(&c, &key).await?;
-                o.properties.insert("tags".into(), tags_value(tags));
+                        format!("the read of `{}` reported no tags, so the owner cannot be told", ty.name),
+                    )
+                })?;
+                self.add_tags(ty, tagger, &c, untagged).await?;
             }
+        }
+        Ok(seen)
+    }
+    /// The tags were just written with the values `p`: not listed again.
+    async fn read_written(
+        &self,
+        ty: &'static TypeSchema,
+        id: &str,
+        p: &Props,
+        op: &OpCtx,
+    ) -> Result<Option<Observed>, ProviderError> {
+        let (h, c) = self.call(ty, op)?;
+        let mut seen = h.read(&c, &[id.to_string()]).await?.into_iter().next().flatten();
+        if let Some(o) = seen.as_mut().filter(|o| ty.taggable && !o.properties.contains_key("tags")) {
+            o.properties.insert("tags".into(), p.get("tags").cloned().unwrap_or_else(|| serde_json::json!({})));
         }
         Ok(seen)
     }

@@ -27,6 +27,8 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The Resource Groups Tagging API: the tags of many resources in one call.
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub region: String,
     /// The account of the credentials, asked of STS once (`GetCallerIdentity`) when an ARN
     /// is first built, and shared by every client set of the provider.
@@ -93,6 +95,7 @@ pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<
         s3: crate::sdk::s3_client(config, None),
         secrets: aws_sdk_secretsmanager::Client::new(config),
         sts: aws_sdk_sts::Client::new(config),
+        tagging: aws_sdk_resourcegroupstagging::Client::new(config),
         region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
         account,
         files_root,

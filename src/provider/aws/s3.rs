@@ -81,14 +81,35 @@ pub(super) async fn put_tags(c: &Call<'_>, name: &str, p: &Props) -> Result<(), 
     Ok(())
 }
 
+/// Who holds a bucket name, as `HeadBucket` tells: one call for the bucket asked about,
+/// where `ListBuckets` would list the whole account's.
+enum Held {
+    Absent,
+    Ours,
+    Elsewhere,
+}
+
+async fn head(c: &Call<'_>, name: &str) -> Result<Held, ProviderError> {
+    match c.s3.head_bucket().bucket(name).send().await {
+        Ok(_) => Ok(Held::Ours),
+        Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
+            Some(404) => Ok(Held::Absent),
+            Some(403) => Ok(Held::Elsewhere),
+            _ => Err(e.into()),
+        },
+    }
+}
+
 impl Bucket {
     async fn read_bucket(&self, c: &Call<'_>, name: &str) -> Result<Observed, ProviderError> {
-        let versioning = c.s3.get_bucket_versioning().bucket(name).send().await?;
-        let encryption = absent_if(
-            c.s3.get_bucket_encryption().bucket(name).send().await,
-            "ServerSideEncryptionConfigurationNotFoundError",
-        )?
-        .and_then(|out| {
+        // Three independent reads, side by side.
+        let (versioning, encryption, public) = tokio::join!(
+            c.s3.get_bucket_versioning().bucket(name).send(),
+            c.s3.get_bucket_encryption().bucket(name).send(),
+            c.s3.get_public_access_block().bucket(name).send(),
+        );
+        let versioning = versioning?;
+        let encryption = absent_if(encryption, "ServerSideEncryptionConfigurationNotFoundError")?.and_then(|out| {
             let d = out
                 .server_side_encryption_configuration()?
                 .rules()
@@ -96,17 +117,14 @@ impl Bucket {
                 .apply_server_side_encryption_by_default()?;
             Some((d.sse_algorithm().as_str().to_string(), d.kms_master_key_id().map(str::to_string)))
         });
-        let public = absent_if(
-            c.s3.get_public_access_block().bucket(name).send().await,
-            "NoSuchPublicAccessBlockConfiguration",
-        )?
-        .and_then(|out| out.public_access_block_configuration().cloned())
-        .is_some_and(|c| {
-            c.block_public_acls() == Some(true)
-                && c.ignore_public_acls() == Some(true)
-                && c.block_public_policy() == Some(true)
-                && c.restrict_public_buckets() == Some(true)
-        });
+        let public = absent_if(public, "NoSuchPublicAccessBlockConfiguration")?
+            .and_then(|out| out.public_access_block_configuration().cloned())
+            .is_some_and(|c| {
+                c.block_public_acls() == Some(true)
+                    && c.ignore_public_acls() == Some(true)
+                    && c.block_public_policy() == Some(true)
+                    && c.restrict_public_buckets() == Some(true)
+            });
         let mut properties = Props::new();
         properties.insert("bucket".into(), json!(name));
         properties.insert("versioning".into(), json!(versioning.status() == Some(&BucketVersioningStatus::Enabled)));
@@ -159,16 +177,19 @@ impl AwsResource for Bucket {
     }
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
-        // S3 has no batch describe: one ListBuckets tells which still exist.
-        let listed = c.s3.list_buckets().send().await?;
-        let existing: Vec<&str> = listed.buckets().iter().filter_map(|b| b.name()).collect();
         let mut out = Vec::new();
         for id in ids {
-            if existing.contains(&id.as_str()) {
-                out.push(Some(self.read_bucket(c, id).await?));
-            } else {
-                out.push(None);
-            }
+            out.push(match head(c, id).await? {
+                Held::Absent => None,
+                Held::Ours => Some(self.read_bucket(c, id).await?),
+                // Another account's (AWS answers 403): nothing of it can be read, and it
+                // carries none of our tags.
+                Held::Elsewhere => Some(Observed {
+                    id: id.clone(),
+                    properties: Props::from_iter([("bucket".into(), json!(id)), ("tags".into(), json!({}))]),
+                    attributes: Props::new(),
+                }),
+            });
         }
         Ok(out)
     }

@@ -6,7 +6,54 @@
 
 use super::{absent_if, athena, dms, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call};
 use crate::provider::{Props, ProviderError};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+
+/// The tags of the resources `arns` that the Resource Groups Tagging API reports, `per_call`
+/// ARNs a call. Resources it omits (never tagged, or tagged a moment ago) are not in the answer.
+pub(crate) async fn by_arn(
+    c: &Call<'_>,
+    arns: &[String],
+    per_call: usize,
+) -> Result<HashMap<String, BTreeMap<String, String>>, ProviderError> {
+    let mut out = HashMap::new();
+    // AWS answers an ARN list in one page, and refuses pagination parameters with it.
+    for chunk in arns.chunks(per_call.max(1)) {
+        let res = c.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())).send().await?;
+        for m in res.resource_tag_mapping_list() {
+            let tags = m.tags().iter().map(|t| (t.key().to_string(), t.value().to_string())).collect();
+            out.insert(m.resource_arn().unwrap_or_default().to_string(), tags);
+        }
+    }
+    Ok(out)
+}
+
+/// The ARNs of the resources of `resource_type` (`kms:key`) that carry the ownership tags
+/// of `p`, by the tagging API's exact tag filters: one call (a page per 100 matches), not
+/// a scan of the account. Candidates only: the lifecycle reads them and checks their tags.
+pub(crate) async fn owned(c: &Call<'_>, resource_type: &str, p: &Props) -> Result<Vec<String>, ProviderError> {
+    let Some(want) = crate::ownership::of(p) else { return Ok(Vec::new()) };
+    let filters: Vec<aws_sdk_resourcegroupstagging::types::TagFilter> = want
+        .into_iter()
+        .map(|(k, v)| aws_sdk_resourcegroupstagging::types::TagFilter::builder().key(k).values(v).build())
+        .collect();
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let res = c
+            .tagging
+            .get_resources()
+            .resource_type_filters(resource_type)
+            .set_tag_filters(Some(filters.clone()))
+            .set_pagination_token(token.take())
+            .send()
+            .await?;
+        found.extend(res.resource_tag_mapping_list().iter().filter_map(|m| m.resource_arn().map(String::from)));
+        token = res.pagination_token().filter(|t| !t.is_empty()).map(String::from);
+        if token.is_none() {
+            return Ok(found);
+        }
+    }
+}
 
 /// The tagger of a service (one per tagging API).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +94,24 @@ impl Tagger {
             }
             _ => TagKey::Id,
         }
+    }
+
+    /// Does the Resource Groups Tagging API report this service's tags (by ARN)? Checked
+    /// against AWS's list of supported services and the emulator's.
+    pub(crate) fn in_tagging_api(self) -> bool {
+        matches!(
+            self,
+            Tagger::Athena
+                | Tagger::Dms
+                | Tagger::Glue
+                | Tagger::Kafka
+                | Tagger::Kms
+                | Tagger::Logs
+                | Tagger::Rds
+                | Tagger::Secrets
+                | Tagger::Sns
+                | Tagger::Sqs
+        )
     }
 
     /// The tags of the resource named `key`.

@@ -7,6 +7,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - MSK Connect: custom plugins, worker configurations, connectors (not in moto).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
+- Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
+  refuses the parameters AWS refuses with it (moto pages it and accepts them).
 
 Shapes, error codes and status names follow botocore's service models; operations are
 routed by moto through those models. `install()` must run before the server starts.
@@ -19,12 +21,13 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import glue_athena_ext, kafka_ext
+    from . import glue_athena_ext, kafka_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
     kafka_ext.install()
     glue_athena_ext.install()
+    tagging_ext.install()
 
     ours = {"redshift-serverless": redshiftserverless_backends, "kafkaconnect": kafkaconnect_backends}
     original = backends.get_backend
