@@ -113,6 +113,12 @@ fn secs(d: Duration) -> String {
 #[tokio::main]
 async fn main() {
     let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--print-stack N`: the synthetic stack of N resources, for the emulator benchmark.
+    if args.first().map(String::as_str) == Some("--print-stack") {
+        let n = args.get(1).and_then(|v| v.parse().ok()).expect("a size after --print-stack");
+        print!("{}", stack(n));
+        return;
+    }
     let mut take = |flag: &str, default: u64| -> u64 {
         match args.iter().position(|a| a == flag) {
             Some(i) => {
@@ -217,7 +223,11 @@ async fn run(
             catalog,
             parallelism,
             heartbeat: Duration::from_secs(3600),
-            poll: PollPolicy { initial: Duration::from_millis(1), max: Duration::from_millis(10) },
+            poll: PollPolicy {
+                initial: Duration::from_millis(1),
+                max: Duration::from_millis(10),
+                ..Default::default()
+            },
             interrupt: Default::default(),
         };
         let t = Instant::now();
