@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -31,6 +32,8 @@ def start(cmd: list, what: str) -> tuple:
     while time.time() < deadline:
         line = proc.stdout.readline()
         if "listening on" in line:
+            # Keep reading what it prints (request logs), or a full pipe would stall it.
+            threading.Thread(target=lambda: [None for _ in proc.stdout], daemon=True).start()
             return proc, line.strip().rsplit(" ", 1)[-1]
         if not line and proc.poll() is not None:
             break

@@ -147,6 +147,17 @@ impl<R: ResourceOps> ResourceOps for Faulty<R> {
     async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError> {
         self.run(Op::Ready, ty, self.inner.ready(ty, id, op)).await
     }
+    fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
+        self.inner.polls_many_at_once(ty)
+    }
+    async fn ready_many(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        op: &OpCtx,
+    ) -> Result<Vec<Readiness>, ProviderError> {
+        self.run(Op::Ready, ty, self.inner.ready_many(ty, ids, op)).await
+    }
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError> {
         self.run(Op::FindOwned, ty, self.inner.find_owned(ty, p, op)).await
     }

@@ -98,6 +98,18 @@ impl<R: ResourceOps> ResourceOps for Latency<R> {
         let _g = self.wait().await;
         self.inner.ready(ty, id, op).await
     }
+    fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
+        self.inner.polls_many_at_once(ty)
+    }
+    async fn ready_many(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        op: &OpCtx,
+    ) -> Result<Vec<Readiness>, ProviderError> {
+        let _g = self.wait().await;
+        self.inner.ready_many(ty, ids, op).await
+    }
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError> {
         let _g = self.wait().await;
         self.inner.find_owned(ty, p, op).await

@@ -55,6 +55,25 @@ pub trait ResourceOps: Send + Sync {
     async fn delete(&self, ty: &'static TypeSchema, id: &str, p: &Props, op: &OpCtx) -> Result<(), ProviderError>;
     /// Is it usable? Types that are ready when their create call returns answer `Ready`.
     async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError>;
+    /// Whether one call tells the readiness of many resources of `ty` ([`Self::ready_many`]):
+    /// then the lifecycle gathers the polls of that type that come together into one.
+    fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
+        let _ = ty;
+        false
+    }
+    /// The readiness of each of `ids`, in order, by as few calls as the cloud allows.
+    async fn ready_many(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        op: &OpCtx,
+    ) -> Result<Vec<Readiness>, ProviderError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.ready(ty, id, op).await?);
+        }
+        Ok(out)
+    }
     /// For [`Identity::Generated`] types: live resources carrying the ownership tags of
     /// `p`. Candidates only: the lifecycle reads them and checks the tags itself.
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError>;
@@ -91,11 +110,64 @@ pub const DELETE_ATTEMPTS: u32 = 3;
 /// The generic lifecycle over a [`ResourceOps`]; this is the [`Provider`] the engine runs.
 pub struct Lifecycle<R> {
     ops: R,
+    polls: PollBatches,
 }
 
 impl<R> Lifecycle<R> {
     pub fn over(ops: R) -> Lifecycle<R> {
-        Lifecycle { ops }
+        Lifecycle { ops, polls: PollBatches::default() }
+    }
+}
+
+/// How long the first poll of a batch waits for others of its type to join it.
+pub const POLL_WINDOW: Duration = Duration::from_millis(250);
+
+type PollAnswer = tokio::sync::oneshot::Sender<Result<Readiness, ProviderError>>;
+
+/// Polls gathered by type: the first poll of a type waits [`POLL_WINDOW`] for others, then
+/// one [`ResourceOps::ready_many`] call answers them all. Forty RDS instances waiting at
+/// once cost one describe per round, not forty.
+#[derive(Default)]
+struct PollBatches {
+    waiting: std::sync::Mutex<std::collections::HashMap<&'static str, Vec<(String, PollAnswer)>>>,
+}
+
+impl PollBatches {
+    async fn ready<R: ResourceOps>(
+        &self,
+        ops: &R,
+        ty: &'static TypeSchema,
+        id: &str,
+        op: &OpCtx,
+    ) -> Result<Readiness, ProviderError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let leads = {
+            let mut all = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            let queue = all.entry(ty.name).or_default();
+            queue.push((id.to_string(), tx));
+            queue.len() == 1
+        };
+        if leads {
+            tokio::time::sleep(POLL_WINDOW).await;
+            let batch = self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(ty.name).unwrap_or_default();
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            match ops.ready_many(ty, &ids, op).await {
+                Ok(states) => {
+                    let mut states = states.into_iter();
+                    for (_, tx) in batch {
+                        let state = states.next().unwrap_or_else(|| Readiness::Pending("not visible yet".into()));
+                        let _ = tx.send(Ok(state));
+                    }
+                }
+                // One failed call must not fail every resource waiting: each asks alone.
+                Err(e) => tracing::debug!(error = %e, "a batched poll of {} failed; polling one by one", ty.name),
+            }
+        }
+        match rx.await {
+            Ok(answer) => answer,
+            // The batch failed, or the poll that led it was dropped before it answered.
+            Err(_) => ops.ready(ty, id, op).await,
+        }
     }
 }
 
@@ -186,6 +258,15 @@ async fn read_back<R: ResourceOps + ?Sized>(
 }
 
 impl<R: ResourceOps> Lifecycle<R> {
+    /// Is it usable? Through the type's batch of polls where one call answers many.
+    async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError> {
+        if self.ops.polls_many_at_once(ty) {
+            self.polls.ready(&self.ops, ty, id, op).await
+        } else {
+            self.ops.ready(ty, id, op).await
+        }
+    }
+
     /// Look for what holds this resource's identity: by name for named types (whoever owns
     /// it), by ownership tags for the types the cloud names.
     async fn look(&self, ty: &'static TypeSchema, props: &Props, op: &OpCtx) -> Result<Found, ProviderError> {
@@ -220,13 +301,13 @@ impl<R: ResourceOps> Lifecycle<R> {
         let changed: Vec<String> =
             req.props.iter().filter(|(k, v)| existing.properties.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect();
         let what = format!("`{}` ({id})", req.address);
-        wait_until(op, &what, || self.ops.ready(ty, id, op)).await.map_err(|e| e.with_created(id))?;
+        wait_until(op, &what, || self.ready(ty, id, op)).await.map_err(|e| e.with_created(id))?;
         if !changed.is_empty() {
             self.ops
                 .update(ty, id, &existing.properties, req.props, &changed, op)
                 .await
                 .map_err(|e| e.with_created(id))?;
-            wait_until(op, &what, || self.ops.ready(ty, id, op)).await.map_err(|e| e.with_created(id))?;
+            wait_until(op, &what, || self.ready(ty, id, op)).await.map_err(|e| e.with_created(id))?;
         }
         read_back(&self.ops, ty, id, req.props, op).await
     }
@@ -312,7 +393,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
         if !op.poll.first.is_zero() {
             pause(op, op.poll.first, req.address).await.map_err(|e| e.with_created(&id))?;
         }
-        wait_until(op, &format!("`{}` ({id})", req.address), || self.ops.ready(ty, &id, op))
+        wait_until(op, &format!("`{}` ({id})", req.address), || self.ready(ty, &id, op))
             .await
             .map_err(|e| e.with_created(&id))?;
         read_back(&self.ops, ty, &id, req.props, op).await
@@ -332,7 +413,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
             op.status.set("modifying");
             self.ops.update(ty, req.id, req.old, req.new, req.changed, op).await?;
         }
-        wait_until(op, &format!("`{}`", req.id), || self.ops.ready(ty, req.id, op)).await?;
+        wait_until(op, &format!("`{}`", req.id), || self.ready(ty, req.id, op)).await?;
         match self.ops.read_written(ty, req.id, req.new, op).await? {
             Some(o) => Ok(o),
             None => Err(ProviderError::new("NotFound", format!("`{}` was not found after it was updated", req.id))),
@@ -376,7 +457,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
         wait_until(op, &format!("`{id}`"), || async {
             Ok(match read_one(&self.ops, ty, id, op).await? {
                 None => Readiness::Ready,
-                Some(_) => match self.ops.ready(ty, id, op).await {
+                Some(_) => match self.ready(ty, id, op).await {
                     Ok(Readiness::Pending(s)) | Ok(Readiness::Failed(s)) => Readiness::Pending(s),
                     _ => Readiness::Pending("deleting".into()),
                 },

@@ -257,3 +257,55 @@ async fn the_first_look_at_a_new_resource_waits_for_its_types_first_poll() {
         .unwrap();
     assert!(started.elapsed() < first.mul_f64(0.8), "a quick type waits for nothing");
 }
+
+/// Twenty slow resources created together: their polls are gathered by type, so each
+/// round of looks costs one call for all of them, not one each.
+#[tokio::test]
+async fn polls_of_many_resources_of_a_type_are_answered_by_one_call() {
+    let cloud = MemoryCloud::default();
+    cloud.set_slow(2);
+    let l = std::sync::Arc::new(Lifecycle::over(cloud));
+    let addresses: Vec<String> = (0..20).map(|i| format!("r{i}")).collect();
+    let creates: Vec<crate::concurrency::BoxFuture<'_, _>> = addresses
+        .iter()
+        .map(|a| -> crate::concurrency::BoxFuture<'_, _> {
+            let l = l.clone();
+            Box::pin(async move {
+                let mut p = props(&SLOW, a, 1);
+                p.insert("name".into(), json!(a));
+                l.create(CreateRequest { ty: &SLOW, address: a, props: &p, ctx: &ctx() }).await
+            })
+        })
+        .collect();
+    for made in crate::concurrency::bounded(creates, 20).await {
+        made.unwrap();
+    }
+    let batches: Vec<String> = l.calls().into_iter().filter(|c| c.starts_with("ready_many")).collect();
+    assert!(l.poll_calls() <= 6, "three rounds of looks, a few calls each, not 60: {} {batches:?}", l.poll_calls());
+    let looked: usize = batches.iter().map(|c| c.rsplit(' ').next().unwrap().parse::<usize>().unwrap()).sum();
+    assert_eq!(looked, 20 * 3, "each resource looked at until ready: pending twice, then ready");
+}
+
+/// A batched poll that fails does not fail every resource waiting on it: each asks alone.
+#[tokio::test]
+async fn a_failed_batched_poll_falls_back_to_one_poll_each() {
+    let cloud = MemoryCloud::default();
+    cloud.set_slow(1);
+    let failing = ProviderError::new("InternalFailure", "the describe failed");
+    let l = std::sync::Arc::new(Lifecycle::over(Faulty::new(cloud).at(Op::Ready, 1, Fault::Error(failing))));
+    let creates: Vec<crate::concurrency::BoxFuture<'_, _>> = (0..5)
+        .map(|i| -> crate::concurrency::BoxFuture<'_, _> {
+            let l = l.clone();
+            Box::pin(async move {
+                let a = format!("r{i}");
+                let mut p = props(&SLOW, &a, 1);
+                p.insert("name".into(), json!(a));
+                l.create(CreateRequest { ty: &SLOW, address: &a, props: &p, ctx: &ctx() }).await
+            })
+        })
+        .collect();
+    for made in crate::concurrency::bounded(creates, 5).await {
+        made.expect("every resource is created although the first batched poll failed");
+    }
+    assert_eq!(l.injected().len(), 1, "the fault was injected");
+}

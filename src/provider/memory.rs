@@ -55,6 +55,25 @@ struct Inner {
     delay: std::time::Duration,
     in_flight: usize,
     max_in_flight: usize,
+    /// Slow resources: each is `pending` for this many looks after its create, and one
+    /// call tells the readiness of many (`ready_many`).
+    slow: Option<usize>,
+    looks: std::collections::HashMap<String, usize>,
+    /// Calls that looked at readiness (one `ready_many` counts once).
+    poll_calls: usize,
+}
+
+impl Inner {
+    fn readiness(&mut self, id: &str) -> Result<Readiness, ProviderError> {
+        if let Some(i) = self.failing_ready.iter().position(|x| x == id) {
+            self.failing_ready.remove(i);
+            return Err(ProviderError::new("WaitTimeout", format!("`{id}` was still `creating` after the timeout")));
+        }
+        let Some(looks) = self.slow else { return Ok(Readiness::Ready) };
+        let seen = self.looks.entry(id.to_string()).or_default();
+        *seen += 1;
+        Ok(if *seen > looks { Readiness::Ready } else { Readiness::Pending("creating".into()) })
+    }
 }
 
 impl MemoryCloud {
@@ -80,6 +99,16 @@ impl MemoryCloud {
     /// Create calls store no tags (see `Inner::untagged_creates`).
     pub fn set_untagged_creates(&self) {
         self.lock().untagged_creates = true;
+    }
+
+    /// Every new resource is pending for `looks` polls, and polls can be batched.
+    pub fn set_slow(&self, looks: usize) {
+        self.lock().slow = Some(looks);
+    }
+
+    /// How many calls looked at readiness (a batch counts once).
+    pub fn poll_calls(&self) -> usize {
+        self.lock().poll_calls
     }
 
     /// The most creates that were in flight at the same time.
@@ -268,15 +297,25 @@ impl ResourceOps for MemoryCloud {
         }
     }
 
-    async fn ready(&self, _ty: &'static TypeSchema, id: &str, _op: &OpCtx) -> Result<Readiness, ProviderError> {
+    async fn ready(&self, ty: &'static TypeSchema, id: &str, _op: &OpCtx) -> Result<Readiness, ProviderError> {
+        let _ = ty;
         let mut inner = self.lock();
-        match inner.failing_ready.iter().position(|x| x == id) {
-            Some(i) => {
-                inner.failing_ready.remove(i);
-                Err(ProviderError::new("WaitTimeout", format!("`{id}` was still `creating` after the timeout")))
-            }
-            None => Ok(Readiness::Ready),
-        }
+        inner.poll_calls += 1;
+        inner.readiness(id)
+    }
+    fn polls_many_at_once(&self, _ty: &'static TypeSchema) -> bool {
+        self.lock().slow.is_some()
+    }
+    async fn ready_many(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        _op: &OpCtx,
+    ) -> Result<Vec<Readiness>, ProviderError> {
+        let mut inner = self.lock();
+        inner.poll_calls += 1;
+        inner.calls.push(format!("ready_many {} {}", ty.name, ids.len()));
+        ids.iter().map(|id| inner.readiness(id)).collect()
     }
 
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, _op: &OpCtx) -> Result<Vec<String>, ProviderError> {

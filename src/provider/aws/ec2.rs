@@ -3,7 +3,7 @@
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_value, AwsResource, Call, Readiness};
+use super::{absent_if, bool_prop, created, has, one, str_prop, strings, tags_value, AwsResource, Call, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -1089,13 +1089,27 @@ impl AwsResource for NatGateway {
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        let found = describe_nat(c, &[id.to_string()]).await?;
-        Ok(match found.first().and_then(|n| n.state()).map(|s| s.as_str()) {
-            Some("available") => Readiness::Ready,
-            Some("failed") => Readiness::Failed(found[0].failure_message().unwrap_or("failed").to_string()),
-            Some(s) => Readiness::Pending(s.to_string()),
-            None => Readiness::Pending("not visible yet".into()),
-        })
+        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
+    }
+    fn polls_many_at_once(&self) -> bool {
+        true
+    }
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+        let found = describe_nat(c, ids).await?;
+        Ok(ids
+            .iter()
+            .map(|id| {
+                let n = found.iter().find(|n| n.nat_gateway_id() == Some(id.as_str()));
+                match n.and_then(|n| n.state()).map(|s| s.as_str()) {
+                    Some("available") => Readiness::Ready,
+                    Some("failed") => {
+                        Readiness::Failed(n.and_then(|n| n.failure_message()).unwrap_or("failed").to_string())
+                    }
+                    Some(s) => Readiness::Pending(s.to_string()),
+                    None => Readiness::Pending("not visible yet".into()),
+                }
+            })
+            .collect())
     }
 }
 
@@ -1233,13 +1247,22 @@ impl AwsResource for Instance {
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        let found = describe_instances(c, &[id.to_string()]).await?;
-        Ok(match found.first().map(instance_state) {
-            Some("running") => Readiness::Ready,
-            Some(s @ ("terminated" | "stopped")) => Readiness::Failed(s.to_string()),
-            Some(s) => Readiness::Pending(s.to_string()),
-            None => Readiness::Pending("not visible yet".into()),
-        })
+        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
+    }
+    fn polls_many_at_once(&self) -> bool {
+        true
+    }
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+        let found = describe_instances(c, ids).await?;
+        Ok(ids
+            .iter()
+            .map(|id| match found.iter().find(|i| i.instance_id() == Some(id.as_str())).map(instance_state) {
+                Some("running") => Readiness::Ready,
+                Some(s @ ("terminated" | "stopped")) => Readiness::Failed(s.to_string()),
+                Some(s) => Readiness::Pending(s.to_string()),
+                None => Readiness::Pending("not visible yet".into()),
+            })
+            .collect())
     }
 }
 

@@ -324,6 +324,23 @@ impl ResourceOps for AwsOps {
         let (h, c) = self.call(ty, op)?;
         h.ready(&c, id).await
     }
+    fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
+        entry(ty.name).is_some_and(|e| e.ops.polls_many_at_once())
+    }
+    async fn ready_many(
+        &self,
+        ty: &'static TypeSchema,
+        ids: &[String],
+        op: &OpCtx,
+    ) -> Result<Vec<Readiness>, ProviderError> {
+        let (h, c) = self.call(ty, op)?;
+        let mut out = Vec::with_capacity(ids.len());
+        // An ID filter takes at most 100 values.
+        for chunk in ids.chunks(100) {
+            out.extend(h.ready_many(&c, chunk).await?);
+        }
+        Ok(out)
+    }
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
         h.find_owned(&c, p).await

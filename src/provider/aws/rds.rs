@@ -4,7 +4,7 @@
 //! stack names at create time; they are never held in state.
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, has, one, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -599,10 +599,22 @@ impl AwsResource for Cluster {
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(match describe_cluster(c, id).await? {
-            Some(cl) => readiness(cl.status()),
-            None => Readiness::Pending("not visible yet".into()),
-        })
+        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
+    }
+    fn polls_many_at_once(&self) -> bool {
+        true
+    }
+    /// One `DescribeDBClusters` with a `db-cluster-id` filter answers for all of `ids`.
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+        let f = aws_sdk_rds::types::Filter::builder().name("db-cluster-id").set_values(Some(ids.to_vec())).build();
+        let out = c.rds.describe_db_clusters().filters(f).send().await?;
+        Ok(ids
+            .iter()
+            .map(|id| match out.db_clusters().iter().find(|cl| cl.db_cluster_identifier() == Some(id.as_str())) {
+                Some(cl) => readiness(cl.status()),
+                None => Readiness::Pending("not visible yet".into()),
+            })
+            .collect())
     }
 }
 
@@ -840,9 +852,21 @@ impl AwsResource for Instance {
     }
 
     async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(match describe_instance(c, id).await? {
-            Some(i) => readiness(i.db_instance_status()),
-            None => Readiness::Pending("not visible yet".into()),
-        })
+        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
+    }
+    fn polls_many_at_once(&self) -> bool {
+        true
+    }
+    /// One `DescribeDBInstances` with a `db-instance-id` filter answers for all of `ids`.
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+        let f = aws_sdk_rds::types::Filter::builder().name("db-instance-id").set_values(Some(ids.to_vec())).build();
+        let out = c.rds.describe_db_instances().filters(f).send().await?;
+        Ok(ids
+            .iter()
+            .map(|id| match out.db_instances().iter().find(|i| i.db_instance_identifier() == Some(id.as_str())) {
+                Some(i) => readiness(i.db_instance_status()),
+                None => Readiness::Pending("not visible yet".into()),
+            })
+            .collect())
     }
 }

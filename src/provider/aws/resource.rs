@@ -139,6 +139,19 @@ pub(crate) trait AwsResource: Sync {
     async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
         Ok(Readiness::Ready)
     }
+    /// Does one describe tell the readiness of many (an ID filter)? Such types implement
+    /// [`AwsResource::ready_many`], and the lifecycle gathers their polls.
+    fn polls_many_at_once(&self) -> bool {
+        false
+    }
+    /// The readiness of each of `ids`, in order.
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.ready(c, id).await?);
+        }
+        Ok(out)
+    }
     /// For types whose schema declares [`crate::schema::Identity::Named`]: the ID a
     /// resource with the name in `p` has, whoever owns it. Where the ID follows from the
     /// name (an ARN, `bucket/key`) it is returned without a call, and the lifecycle's read

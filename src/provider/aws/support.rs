@@ -11,6 +11,11 @@ pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError +
     move |e| e.with_created(id)
 }
 
+/// The one answer of a batch asked about one resource.
+pub(crate) fn one(mut states: Vec<crate::provider::Readiness>) -> crate::provider::Readiness {
+    states.pop().unwrap_or_else(|| crate::provider::Readiness::Pending("not visible yet".into()))
+}
+
 /// Whether `name` is among the changed properties.
 pub(crate) fn has(changed: &[String], name: &str) -> bool {
     changed.iter().any(|c| c == name)
