@@ -39,6 +39,8 @@ const fn limit(burst: f64, per_second: f64) -> Limit {
 /// - MSK, MSK Connect, DMS, Redshift Serverless: control planes of slow resources, a few
 ///   calls per second.
 /// - S3: thousands per second per prefix; 100/s is far below them.
+/// - SQS: AWS documents no low limit for its queue calls ("nearly unlimited" for standard
+///   queues); 50/s keeps a refresh of thousands of queues in seconds.
 pub fn limits(service: &str) -> (Limit, Limit) {
     match service {
         "ec2" => (limit(100.0, 20.0), limit(200.0, 5.0)),
@@ -47,6 +49,7 @@ pub fn limits(service: &str) -> (Limit, Limit) {
         "iam" | "sts" => (limit(40.0, 15.0), limit(20.0, 8.0)),
         "kafka" | "kafkaconnect" | "dms" | "redshift-serverless" => (limit(20.0, 5.0), limit(10.0, 2.0)),
         "s3" => (limit(200.0, 100.0), limit(200.0, 100.0)),
+        "sqs" => (limit(100.0, 50.0), limit(100.0, 50.0)),
         _ => (limit(50.0, 20.0), limit(20.0, 10.0)),
     }
 }

@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
     AttributeBooleanValue, Filter, IpPermission, IpRange, ResourceType, Tag, TagSpecification, UserIdGroupPair,
 };
 use serde_json::{json, Map, Value};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 fn tag_spec(rt: ResourceType, p: &Props) -> TagSpecification {
     let tags = super::tags_prop(p).into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
@@ -143,37 +143,63 @@ impl AwsResource for Vpc {
 
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let out = c.ec2.describe_vpcs().filters(id_filter("vpc-id", ids)).send().await?;
+        let live: Vec<String> = out.vpcs().iter().filter_map(|v| v.vpc_id().map(String::from)).collect();
+        if live.is_empty() {
+            return Ok(ids.iter().map(|_| None).collect());
+        }
+        // The default security groups and main route tables of all of them: one call each.
+        let sgs = c
+            .ec2
+            .describe_security_groups()
+            .filters(id_filter("vpc-id", &live))
+            .filters(Filter::builder().name("group-name").values("default").build())
+            .send();
+        let rts = c
+            .ec2
+            .describe_route_tables()
+            .filters(id_filter("vpc-id", &live))
+            .filters(Filter::builder().name("association.main").values("true").build())
+            .send();
+        // Each VPC's two DNS attributes (no batch form exists), many VPCs side by side.
+        let attributes: Vec<crate::concurrency::BoxFuture<'_, _>> = live
+            .iter()
+            .map(|id| -> crate::concurrency::BoxFuture<'_, _> {
+                Box::pin(async move {
+                    let attribute =
+                        |name: &str| c.ec2.describe_vpc_attribute().vpc_id(id).attribute(name.into()).send();
+                    let (support, hostnames) =
+                        tokio::join!(attribute("enableDnsSupport"), attribute("enableDnsHostnames"));
+                    Ok::<_, ProviderError>((
+                        support?.enable_dns_support().and_then(|a| a.value()),
+                        hostnames?.enable_dns_hostnames().and_then(|a| a.value()),
+                    ))
+                })
+            })
+            .collect();
+        let (sgs, rts, attributes) =
+            tokio::join!(sgs, rts, crate::concurrency::bounded(attributes, super::READS_PER_TYPE));
+        let (sgs, rts) = (sgs?, rts?);
+        let mut dns = HashMap::new();
+        for (id, a) in live.iter().zip(attributes) {
+            dns.insert(id.as_str(), a?);
+        }
         let mut found = BTreeMap::new();
         for v in out.vpcs() {
             let id = v.vpc_id().unwrap_or_default().to_string();
-            // Four independent reads: side by side, one round trip instead of four.
-            let attribute = |name: &str| c.ec2.describe_vpc_attribute().vpc_id(&id).attribute(name.into()).send();
-            let sg = c
-                .ec2
-                .describe_security_groups()
-                .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
-                .filters(Filter::builder().name("group-name").values("default").build())
-                .send();
-            let rt = c
-                .ec2
-                .describe_route_tables()
-                .filters(id_filter("vpc-id", std::slice::from_ref(&id)))
-                .filters(Filter::builder().name("association.main").values("true").build())
-                .send();
-            let (dns_support, dns_hostnames, sg, rt) =
-                tokio::join!(attribute("enableDnsSupport"), attribute("enableDnsHostnames"), sg, rt);
-            let (dns_support, dns_hostnames, sg, rt) = (dns_support?, dns_hostnames?, sg?, rt?);
+            let (dns_support, dns_hostnames) = dns.get(id.as_str()).copied().unwrap_or_default();
+            let sg = sgs.security_groups().iter().find(|g| g.vpc_id() == Some(id.as_str()));
+            let rt = rts.route_tables().iter().find(|r| r.vpc_id() == Some(id.as_str()));
             let properties = obj(&[
                 ("cidr_block", json!(v.cidr_block())),
-                ("enable_dns_support", json!(dns_support.enable_dns_support().and_then(|a| a.value()))),
-                ("enable_dns_hostnames", json!(dns_hostnames.enable_dns_hostnames().and_then(|a| a.value()))),
+                ("enable_dns_support", json!(dns_support)),
+                ("enable_dns_hostnames", json!(dns_hostnames)),
                 ("tags", tags_of(v.tags())),
             ]);
             let attributes = obj(&[
                 ("id", json!(id)),
                 ("arn", json!(format!("arn:aws:ec2:{}:{}:vpc/{id}", c.region, v.owner_id().unwrap_or_default()))),
-                ("default_security_group_id", json!(sg.security_groups().first().and_then(|g| g.group_id()))),
-                ("main_route_table_id", json!(rt.route_tables().first().and_then(|r| r.route_table_id()))),
+                ("default_security_group_id", json!(sg.and_then(|g| g.group_id()))),
+                ("main_route_table_id", json!(rt.and_then(|r| r.route_table_id()))),
             ]);
             found.insert(id.clone(), Observed { id, properties, attributes });
         }

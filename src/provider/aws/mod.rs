@@ -106,6 +106,10 @@ static REGISTRY: &[Entry] = &[
 /// How many reads of one type run at once, for types that read one resource per call.
 pub const READS_PER_TYPE: usize = 8;
 
+/// The most IDs one read of a type that reads many at once is given (EC2 refuses more
+/// than 200 values in a filter).
+pub const IDS_PER_CALL: usize = 200;
+
 /// The AWS provider's resource types, for the composition root to hand to config, plan
 /// and engine.
 pub fn catalog() -> Catalog {
@@ -258,7 +262,12 @@ impl ResourceOps for AwsOps {
             }
             out
         } else {
-            h.read(&c, ids).await?
+            // EC2 takes at most 200 values in one filter: a large refresh reads in chunks.
+            let mut out = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(IDS_PER_CALL) {
+                out.extend(h.read(&c, chunk).await?);
+            }
+            out
         };
         // Ownership and drift rest on tags: what a type's read does not report (from its
         // describe call), the service's tagger lists. A taggable type without one is an error.
@@ -335,7 +344,7 @@ impl ResourceOps for AwsOps {
     ) -> Result<Vec<Readiness>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
         let mut out = Vec::with_capacity(ids.len());
-        // An ID filter takes at most 100 values.
+        // 100 at most: one page of RDS's describes (`MaxRecords` defaults to 100).
         for chunk in ids.chunks(100) {
             out.extend(h.ready_many(&c, chunk).await?);
         }

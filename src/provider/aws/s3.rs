@@ -81,17 +81,23 @@ pub(super) async fn put_tags(c: &Call<'_>, name: &str, p: &Props) -> Result<(), 
     Ok(())
 }
 
-/// Who holds a bucket name, as `HeadBucket` tells: one call for the bucket asked about,
-/// where `ListBuckets` would list the whole account's.
-enum Held {
+/// Who holds a bucket name, as the first read of the bucket itself tells (404: nobody,
+/// 403: another account): no call of its own, where `ListBuckets` would list the whole
+/// account's buckets.
+enum Held<T> {
     Absent,
-    Ours,
+    Ours(T),
     Elsewhere,
 }
 
-async fn head(c: &Call<'_>, name: &str) -> Result<Held, ProviderError> {
-    match c.s3.head_bucket().bucket(name).send().await {
-        Ok(_) => Ok(Held::Ours),
+fn held<T, E>(
+    res: Result<T, aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>>,
+) -> Result<Held<T>, ProviderError>
+where
+    E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match res {
+        Ok(v) => Ok(Held::Ours(v)),
         Err(e) => match e.raw_response().map(|r| r.status().as_u16()) {
             Some(404) => Ok(Held::Absent),
             Some(403) => Ok(Held::Elsewhere),
@@ -101,14 +107,19 @@ async fn head(c: &Call<'_>, name: &str) -> Result<Held, ProviderError> {
 }
 
 impl Bucket {
-    async fn read_bucket(&self, c: &Call<'_>, name: &str) -> Result<Observed, ProviderError> {
+    /// The bucket's configuration; its versioning read also tells who holds the name.
+    async fn read_bucket(&self, c: &Call<'_>, name: &str) -> Result<Held<Observed>, ProviderError> {
         // Three independent reads, side by side.
         let (versioning, encryption, public) = tokio::join!(
             c.s3.get_bucket_versioning().bucket(name).send(),
             c.s3.get_bucket_encryption().bucket(name).send(),
             c.s3.get_public_access_block().bucket(name).send(),
         );
-        let versioning = versioning?;
+        let versioning = match held(versioning)? {
+            Held::Ours(v) => v,
+            Held::Absent => return Ok(Held::Absent),
+            Held::Elsewhere => return Ok(Held::Elsewhere),
+        };
         let encryption = absent_if(encryption, "ServerSideEncryptionConfigurationNotFoundError")?.and_then(|out| {
             let d = out
                 .server_side_encryption_configuration()?
@@ -139,7 +150,7 @@ impl Bucket {
         attributes.insert("id".into(), json!(name));
         attributes.insert("arn".into(), json!(format!("arn:aws:s3:::{name}")));
         attributes.insert("bucket_regional_domain_name".into(), json!(format!("{name}.s3.{}.amazonaws.com", c.region)));
-        Ok(Observed { id: name.to_string(), properties, attributes })
+        Ok(Held::Ours(Observed { id: name.to_string(), properties, attributes }))
     }
 
     /// Delete every object version and delete marker (for `force_destroy`).
@@ -179,9 +190,9 @@ impl AwsResource for Bucket {
     async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
         let mut out = Vec::new();
         for id in ids {
-            out.push(match head(c, id).await? {
+            out.push(match self.read_bucket(c, id).await? {
                 Held::Absent => None,
-                Held::Ours => Some(self.read_bucket(c, id).await?),
+                Held::Ours(o) => Some(o),
                 // Another account's (AWS answers 403): nothing of it can be read, and it
                 // carries none of our tags.
                 Held::Elsewhere => Some(Observed {
