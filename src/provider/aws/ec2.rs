@@ -3,7 +3,9 @@
 //! (filters, unlike ID lists, do not fail the whole call when one ID is gone).
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, one, str_prop, strings, tags_value, AwsResource, Call, Readiness};
+use super::{
+    absent_if, bool_prop, created, each_ready, has, one, str_prop, strings, tags_value, AwsResource, Call, Readiness,
+};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, TAGS};
 use async_trait::async_trait;
@@ -1122,20 +1124,17 @@ impl AwsResource for NatGateway {
     }
     async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
         let found = describe_nat(c, ids).await?;
-        Ok(ids
-            .iter()
-            .map(|id| {
-                let n = found.iter().find(|n| n.nat_gateway_id() == Some(id.as_str()));
-                match n.and_then(|n| n.state()).map(|s| s.as_str()) {
-                    Some("available") => Readiness::Ready,
-                    Some("failed") => {
-                        Readiness::Failed(n.and_then(|n| n.failure_message()).unwrap_or("failed").to_string())
-                    }
-                    Some(s) => Readiness::Pending(s.to_string()),
-                    None => Readiness::Pending("not visible yet".into()),
-                }
-            })
-            .collect())
+        Ok(each_ready(
+            ids,
+            &found,
+            |n| n.nat_gateway_id(),
+            |n| match n.state().map(|s| s.as_str()) {
+                Some("available") => Readiness::Ready,
+                Some("failed") => Readiness::Failed(n.failure_message().unwrap_or("failed").to_string()),
+                Some(s) => Readiness::Pending(s.to_string()),
+                None => Readiness::Pending("not visible yet".into()),
+            },
+        ))
     }
 }
 
@@ -1280,15 +1279,16 @@ impl AwsResource for Instance {
     }
     async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
         let found = describe_instances(c, ids).await?;
-        Ok(ids
-            .iter()
-            .map(|id| match found.iter().find(|i| i.instance_id() == Some(id.as_str())).map(instance_state) {
-                Some("running") => Readiness::Ready,
-                Some(s @ ("terminated" | "stopped")) => Readiness::Failed(s.to_string()),
-                Some(s) => Readiness::Pending(s.to_string()),
-                None => Readiness::Pending("not visible yet".into()),
-            })
-            .collect())
+        Ok(each_ready(
+            ids,
+            &found,
+            |i| i.instance_id(),
+            |i| match instance_state(i) {
+                "running" => Readiness::Ready,
+                s @ ("terminated" | "stopped") => Readiness::Failed(s.to_string()),
+                s => Readiness::Pending(s.to_string()),
+            },
+        ))
     }
 }
 

@@ -4,7 +4,7 @@
 //! stack names at create time; they are never held in state.
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, one, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, each_ready, has, one, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
@@ -608,13 +608,7 @@ impl AwsResource for Cluster {
     async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
         let f = aws_sdk_rds::types::Filter::builder().name("db-cluster-id").set_values(Some(ids.to_vec())).build();
         let out = c.rds.describe_db_clusters().filters(f).send().await?;
-        Ok(ids
-            .iter()
-            .map(|id| match out.db_clusters().iter().find(|cl| cl.db_cluster_identifier() == Some(id.as_str())) {
-                Some(cl) => readiness(cl.status()),
-                None => Readiness::Pending("not visible yet".into()),
-            })
-            .collect())
+        Ok(each_ready(ids, out.db_clusters(), |cl| cl.db_cluster_identifier(), |cl| readiness(cl.status())))
     }
 }
 
@@ -861,12 +855,6 @@ impl AwsResource for Instance {
     async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
         let f = aws_sdk_rds::types::Filter::builder().name("db-instance-id").set_values(Some(ids.to_vec())).build();
         let out = c.rds.describe_db_instances().filters(f).send().await?;
-        Ok(ids
-            .iter()
-            .map(|id| match out.db_instances().iter().find(|i| i.db_instance_identifier() == Some(id.as_str())) {
-                Some(i) => readiness(i.db_instance_status()),
-                None => Readiness::Pending("not visible yet".into()),
-            })
-            .collect())
+        Ok(each_ready(ids, out.db_instances(), |i| i.db_instance_identifier(), |i| readiness(i.db_instance_status())))
     }
 }

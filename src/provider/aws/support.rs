@@ -11,6 +11,22 @@ pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError +
     move |e| e.with_created(id)
 }
 
+/// The readiness of each of `ids` from what one describe `found`: `id_of` names a found
+/// item, `state` tells its readiness; an ID not found is not visible yet.
+pub(crate) fn each_ready<T>(
+    ids: &[String],
+    found: &[T],
+    id_of: impl Fn(&T) -> Option<&str>,
+    state: impl Fn(&T) -> crate::provider::Readiness,
+) -> Vec<crate::provider::Readiness> {
+    ids.iter()
+        .map(|id| match found.iter().find(|x| id_of(x) == Some(id.as_str())) {
+            Some(x) => state(x),
+            None => crate::provider::Readiness::Pending("not visible yet".into()),
+        })
+        .collect()
+}
+
 /// The one answer of a batch asked about one resource.
 pub(crate) fn one(mut states: Vec<crate::provider::Readiness>) -> crate::provider::Readiness {
     states.pop().unwrap_or_else(|| crate::provider::Readiness::Pending("not visible yet".into()))
