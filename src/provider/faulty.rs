@@ -155,7 +155,7 @@ impl<R: ResourceOps> ResourceOps for Faulty<R> {
         ty: &'static TypeSchema,
         ids: &[String],
         op: &OpCtx,
-    ) -> Result<Vec<Readiness>, ProviderError> {
+    ) -> Result<Vec<crate::provider::lifecycle::Polled>, ProviderError> {
         self.run(Op::Ready, ty, self.inner.ready_many(ty, ids, op)).await
     }
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, op: &OpCtx) -> Result<Vec<String>, ProviderError> {

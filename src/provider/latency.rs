@@ -106,7 +106,7 @@ impl<R: ResourceOps> ResourceOps for Latency<R> {
         ty: &'static TypeSchema,
         ids: &[String],
         op: &OpCtx,
-    ) -> Result<Vec<Readiness>, ProviderError> {
+    ) -> Result<Vec<crate::provider::lifecycle::Polled>, ProviderError> {
         let _g = self.wait().await;
         self.inner.ready_many(ty, ids, op).await
     }

@@ -61,16 +61,18 @@ pub trait ResourceOps: Send + Sync {
         let _ = ty;
         false
     }
-    /// The readiness of each of `ids`, in order, by as few calls as the cloud allows.
+    /// The readiness of each of `ids`, in order, by as few calls as the cloud allows; with
+    /// what the call saw of each when that is all a read reports (tags included): then a
+    /// create needs no read-back after its last poll.
     async fn ready_many(
         &self,
         ty: &'static TypeSchema,
         ids: &[String],
         op: &OpCtx,
-    ) -> Result<Vec<Readiness>, ProviderError> {
+    ) -> Result<Vec<Polled>, ProviderError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(self.ready(ty, id, op).await?);
+            out.push((self.ready(ty, id, op).await?, None));
         }
         Ok(out)
     }
@@ -122,7 +124,11 @@ impl<R> Lifecycle<R> {
 /// How long the first poll of a batch waits for others of its type to join it.
 pub const POLL_WINDOW: Duration = Duration::from_millis(250);
 
-type PollAnswer = tokio::sync::oneshot::Sender<Result<Readiness, ProviderError>>;
+/// What one poll of a resource tells: its readiness, and what a read would report of it
+/// when the poll saw that much.
+pub type Polled = (Readiness, Option<Observed>);
+
+type PollAnswer = tokio::sync::oneshot::Sender<Result<Polled, ProviderError>>;
 
 /// Polls gathered by type: the first poll of a type waits [`POLL_WINDOW`] for others, then
 /// one [`ResourceOps::ready_many`] call answers them all. Forty RDS instances waiting at
@@ -139,7 +145,7 @@ impl PollBatches {
         ty: &'static TypeSchema,
         id: &str,
         op: &OpCtx,
-    ) -> Result<Readiness, ProviderError> {
+    ) -> Result<Polled, ProviderError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         let leads = {
             let mut all = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
@@ -155,7 +161,8 @@ impl PollBatches {
                 Ok(states) => {
                     let mut states = states.into_iter();
                     for (_, tx) in batch {
-                        let state = states.next().unwrap_or_else(|| Readiness::Pending("not visible yet".into()));
+                        let state =
+                            states.next().unwrap_or_else(|| (Readiness::Pending("not visible yet".into()), None));
                         let _ = tx.send(Ok(state));
                     }
                 }
@@ -166,7 +173,7 @@ impl PollBatches {
         match rx.await {
             Ok(answer) => answer,
             // The batch failed, or the poll that led it was dropped before it answered.
-            Err(_) => ops.ready(ty, id, op).await,
+            Err(_) => Ok((ops.ready(ty, id, op).await?, None)),
         }
     }
 }
@@ -260,10 +267,15 @@ async fn read_back<R: ResourceOps + ?Sized>(
 impl<R: ResourceOps> Lifecycle<R> {
     /// Is it usable? Through the type's batch of polls where one call answers many.
     async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError> {
+        Ok(self.poll(ty, id, op).await?.0)
+    }
+
+    /// One poll, with what it saw of the resource where it saw all a read reports.
+    async fn poll(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Polled, ProviderError> {
         if self.ops.polls_many_at_once(ty) {
             self.polls.ready(&self.ops, ty, id, op).await
         } else {
-            self.ops.ready(ty, id, op).await
+            Ok((self.ops.ready(ty, id, op).await?, None))
         }
     }
 
@@ -393,10 +405,18 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
         if !op.poll.first.is_zero() {
             pause(op, op.poll.first, req.address).await.map_err(|e| e.with_created(&id))?;
         }
-        wait_until(op, &format!("`{}` ({id})", req.address), || self.ready(ty, &id, op))
-            .await
-            .map_err(|e| e.with_created(&id))?;
-        read_back(&self.ops, ty, &id, req.props, op).await
+        // The poll that finds it ready may have seen all a read reports: then it is the read-back.
+        let seen = std::sync::Mutex::new(None);
+        let check = || async {
+            let (state, observed) = self.poll(ty, &id, op).await?;
+            *seen.lock().unwrap_or_else(|e| e.into_inner()) = observed.filter(|_| state == Readiness::Ready);
+            Ok(state)
+        };
+        wait_until(op, &format!("`{}` ({id})", req.address), check).await.map_err(|e| e.with_created(&id))?;
+        match seen.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(observed) => Ok(observed),
+            None => read_back(&self.ops, ty, &id, req.props, op).await,
+        }
     }
 
     async fn read(&self, ty: &'static TypeSchema, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {

@@ -309,3 +309,17 @@ async fn a_failed_batched_poll_falls_back_to_one_poll_each() {
     }
     assert_eq!(l.injected().len(), 1, "the fault was injected");
 }
+
+/// The poll that finds a new resource ready saw all a read reports: it is the read-back,
+/// and no read follows it.
+#[tokio::test]
+async fn the_poll_that_finds_a_resource_ready_is_its_read_back() {
+    let cloud = MemoryCloud::default();
+    cloud.set_slow(1);
+    let l = Lifecycle::over(cloud);
+    let p = props(&SLOW, "a", 1);
+    let got = l.create(CreateRequest { ty: &SLOW, address: "a", props: &p, ctx: &ctx() }).await.unwrap();
+    assert_eq!(got.properties, p, "what the poll saw is what state records");
+    let reads: Vec<String> = l.calls().into_iter().filter(|c| c.starts_with("read ")).collect();
+    assert_eq!(reads, Vec::<String>::new(), "no read after the last poll (the name was free: no read before)");
+}

@@ -311,11 +311,17 @@ impl ResourceOps for MemoryCloud {
         ty: &'static TypeSchema,
         ids: &[String],
         _op: &OpCtx,
-    ) -> Result<Vec<Readiness>, ProviderError> {
+    ) -> Result<Vec<super::lifecycle::Polled>, ProviderError> {
         let mut inner = self.lock();
         inner.poll_calls += 1;
         inner.calls.push(format!("ready_many {} {}", ty.name, ids.len()));
-        ids.iter().map(|id| inner.readiness(id)).collect()
+        // Like a describe that reports status and configuration alike.
+        ids.iter()
+            .map(|id| {
+                let seen = inner.resources.get(id).map(|(_, _, p)| Self::observed(ty, id, p));
+                Ok((inner.readiness(id)?, seen))
+            })
+            .collect()
     }
 
     async fn find_owned(&self, ty: &'static TypeSchema, p: &Props, _op: &OpCtx) -> Result<Vec<String>, ProviderError> {

@@ -1122,7 +1122,11 @@ impl AwsResource for NatGateway {
     fn polls_many_at_once(&self) -> bool {
         true
     }
-    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+    async fn ready_many(
+        &self,
+        c: &Call<'_>,
+        ids: &[String],
+    ) -> Result<Vec<crate::provider::lifecycle::Polled>, ProviderError> {
         let found = describe_nat(c, ids).await?;
         Ok(each_ready(
             ids,
@@ -1134,6 +1138,8 @@ impl AwsResource for NatGateway {
                 Some(s) => Readiness::Pending(s.to_string()),
                 None => Readiness::Pending("not visible yet".into()),
             },
+            // Its read needs more than this describe: read back after.
+            |_| None,
         ))
     }
 }
@@ -1277,7 +1283,11 @@ impl AwsResource for Instance {
     fn polls_many_at_once(&self) -> bool {
         true
     }
-    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+    async fn ready_many(
+        &self,
+        c: &Call<'_>,
+        ids: &[String],
+    ) -> Result<Vec<crate::provider::lifecycle::Polled>, ProviderError> {
         let found = describe_instances(c, ids).await?;
         Ok(each_ready(
             ids,
@@ -1288,6 +1298,7 @@ impl AwsResource for Instance {
                 s @ ("terminated" | "stopped") => Readiness::Failed(s.to_string()),
                 s => Readiness::Pending(s.to_string()),
             },
+            |_| None,
         ))
     }
 }

@@ -341,7 +341,7 @@ impl ResourceOps for AwsOps {
         ty: &'static TypeSchema,
         ids: &[String],
         op: &OpCtx,
-    ) -> Result<Vec<Readiness>, ProviderError> {
+    ) -> Result<Vec<crate::provider::lifecycle::Polled>, ProviderError> {
         let (h, c) = self.call(ty, op)?;
         let mut out = Vec::with_capacity(ids.len());
         // 100 at most: one page of RDS's describes (`MaxRecords` defaults to 100).

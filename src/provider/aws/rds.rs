@@ -6,6 +6,7 @@
 use super::int32;
 use super::{absent_if, bool_prop, created, each_ready, has, one, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
+use crate::provider::lifecycle::Polled;
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
@@ -451,6 +452,39 @@ async fn describe_cluster(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_rds::
     Ok(res.and_then(|r| r.db_clusters().first().cloned()))
 }
 
+/// What state records of a cluster, all from its `DescribeDBClusters` entry.
+fn cluster_observed(id: &str, cl: &aws_sdk_rds::types::DbCluster) -> Observed {
+    let sgs: Vec<&str> = cl.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
+    let mut properties = Props::new();
+    let mut put = |k: &str, v: Value| {
+        if !v.is_null() {
+            properties.insert(k.into(), v);
+        }
+    };
+    put("cluster_identifier", json!(id));
+    put("engine", json!(cl.engine()));
+    put("engine_version", json!(cl.engine_version()));
+    put("port", json!(cl.port()));
+    put("database_name", json!(cl.database_name()));
+    put("master_username", json!(cl.master_username()));
+    put("db_subnet_group_name", json!(cl.db_subnet_group()));
+    put("vpc_security_group_ids", json!(sgs));
+    put("db_cluster_parameter_group_name", json!(cl.db_cluster_parameter_group()));
+    put("storage_encrypted", json!(cl.storage_encrypted()));
+    put("backup_retention_period", json!(cl.backup_retention_period()));
+    put("preferred_backup_window", json!(cl.preferred_backup_window()));
+    put("deletion_protection", json!(cl.deletion_protection()));
+    put("enabled_cloudwatch_logs_exports", json!(cl.enabled_cloudwatch_logs_exports()));
+    put("tags", tags_of(cl.tag_list()));
+    let mut attributes = Props::new();
+    attributes.insert("id".into(), json!(id));
+    attributes.insert("arn".into(), json!(cl.db_cluster_arn()));
+    attributes.insert("endpoint".into(), json!(cl.endpoint()));
+    attributes.insert("reader_endpoint".into(), json!(cl.reader_endpoint()));
+    attributes.insert("master_user_secret_arn".into(), json!(cl.master_user_secret().and_then(|s| s.secret_arn())));
+    Observed { id: id.to_string(), properties, attributes }
+}
+
 #[async_trait]
 impl AwsResource for Cluster {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -492,36 +526,7 @@ impl AwsResource for Cluster {
                 out.push(None);
                 continue;
             };
-            let sgs: Vec<&str> = cl.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
-            let mut properties = Props::new();
-            let mut put = |k: &str, v: Value| {
-                if !v.is_null() {
-                    properties.insert(k.into(), v);
-                }
-            };
-            put("cluster_identifier", json!(id));
-            put("engine", json!(cl.engine()));
-            put("engine_version", json!(cl.engine_version()));
-            put("port", json!(cl.port()));
-            put("database_name", json!(cl.database_name()));
-            put("master_username", json!(cl.master_username()));
-            put("db_subnet_group_name", json!(cl.db_subnet_group()));
-            put("vpc_security_group_ids", json!(sgs));
-            put("db_cluster_parameter_group_name", json!(cl.db_cluster_parameter_group()));
-            put("storage_encrypted", json!(cl.storage_encrypted()));
-            put("backup_retention_period", json!(cl.backup_retention_period()));
-            put("preferred_backup_window", json!(cl.preferred_backup_window()));
-            put("deletion_protection", json!(cl.deletion_protection()));
-            put("enabled_cloudwatch_logs_exports", json!(cl.enabled_cloudwatch_logs_exports()));
-            put("tags", tags_of(cl.tag_list()));
-            let mut attributes = Props::new();
-            attributes.insert("id".into(), json!(id));
-            attributes.insert("arn".into(), json!(cl.db_cluster_arn()));
-            attributes.insert("endpoint".into(), json!(cl.endpoint()));
-            attributes.insert("reader_endpoint".into(), json!(cl.reader_endpoint()));
-            attributes
-                .insert("master_user_secret_arn".into(), json!(cl.master_user_secret().and_then(|s| s.secret_arn())));
-            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+            out.push(Some(cluster_observed(id, &cl)));
         }
         Ok(out)
     }
@@ -605,10 +610,12 @@ impl AwsResource for Cluster {
         true
     }
     /// One `DescribeDBClusters` with a `db-cluster-id` filter answers for all of `ids`.
-    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Polled>, ProviderError> {
         let f = aws_sdk_rds::types::Filter::builder().name("db-cluster-id").set_values(Some(ids.to_vec())).build();
         let out = c.rds.describe_db_clusters().filters(f).send().await?;
-        Ok(each_ready(ids, out.db_clusters(), |cl| cl.db_cluster_identifier(), |cl| readiness(cl.status())))
+        let status = |cl: &aws_sdk_rds::types::DbCluster| readiness(cl.status());
+        let seen = |cl: &aws_sdk_rds::types::DbCluster| cl.db_cluster_identifier().map(|id| cluster_observed(id, cl));
+        Ok(each_ready(ids, out.db_clusters(), |cl| cl.db_cluster_identifier(), status, seen))
     }
 }
 
@@ -694,6 +701,52 @@ async fn describe_instance(c: &Call<'_>, id: &str) -> Result<Option<aws_sdk_rds:
     Ok(res.and_then(|r| r.db_instances().first().cloned()))
 }
 
+impl Instance {
+    /// What state records of an instance, all from its `DescribeDBInstances` entry.
+    fn observed(&self, id: &str, i: &aws_sdk_rds::types::DbInstance) -> Observed {
+        let mut properties = Props::new();
+        let mut put = |k: &str, v: Value| {
+            if !v.is_null() {
+                properties.insert(k.into(), v);
+            }
+        };
+        put("identifier", json!(id));
+        put("engine", json!(i.engine()));
+        put("instance_class", json!(i.db_instance_class()));
+        put(
+            "db_parameter_group_name",
+            json!(i.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name())),
+        );
+        put("publicly_accessible", json!(i.publicly_accessible()));
+        put("tags", tags_of(i.tag_list()));
+        if self.cluster {
+            put("cluster_identifier", json!(i.db_cluster_identifier()));
+        } else {
+            let sgs: Vec<&str> = i.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
+            put("engine_version", json!(i.engine_version()));
+            put("allocated_storage", json!(i.allocated_storage()));
+            put("db_name", json!(i.db_name()));
+            put("port", json!(i.endpoint().and_then(|e| e.port()).or(i.db_instance_port())));
+            put("master_username", json!(i.master_username()));
+            put("db_subnet_group_name", json!(i.db_subnet_group().and_then(|g| g.db_subnet_group_name())));
+            put("vpc_security_group_ids", json!(sgs));
+            put("multi_az", json!(i.multi_az()));
+            put("backup_retention_period", json!(i.backup_retention_period()));
+            put("storage_encrypted", json!(i.storage_encrypted()));
+            put("deletion_protection", json!(i.deletion_protection()));
+        }
+        let mut attributes = Props::new();
+        attributes.insert("id".into(), json!(id));
+        attributes.insert("arn".into(), json!(i.db_instance_arn()));
+        let address = i.endpoint().and_then(|e| e.address());
+        let port = i.endpoint().and_then(|e| e.port());
+        attributes.insert("address".into(), json!(address));
+        attributes.insert("endpoint".into(), json!(address.map(|a| format!("{a}:{}", port.unwrap_or_default()))));
+        attributes.insert("master_user_secret_arn".into(), json!(i.master_user_secret().and_then(|s| s.secret_arn())));
+        Observed { id: id.to_string(), properties, attributes }
+    }
+}
+
 #[async_trait]
 impl AwsResource for Instance {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
@@ -742,47 +795,7 @@ impl AwsResource for Instance {
                 out.push(None);
                 continue;
             };
-            let mut properties = Props::new();
-            let mut put = |k: &str, v: Value| {
-                if !v.is_null() {
-                    properties.insert(k.into(), v);
-                }
-            };
-            put("identifier", json!(id));
-            put("engine", json!(i.engine()));
-            put("instance_class", json!(i.db_instance_class()));
-            put(
-                "db_parameter_group_name",
-                json!(i.db_parameter_groups().first().and_then(|g| g.db_parameter_group_name())),
-            );
-            put("publicly_accessible", json!(i.publicly_accessible()));
-            put("tags", tags_of(i.tag_list()));
-            if self.cluster {
-                put("cluster_identifier", json!(i.db_cluster_identifier()));
-            } else {
-                let sgs: Vec<&str> = i.vpc_security_groups().iter().filter_map(|g| g.vpc_security_group_id()).collect();
-                put("engine_version", json!(i.engine_version()));
-                put("allocated_storage", json!(i.allocated_storage()));
-                put("db_name", json!(i.db_name()));
-                put("port", json!(i.endpoint().and_then(|e| e.port()).or(i.db_instance_port())));
-                put("master_username", json!(i.master_username()));
-                put("db_subnet_group_name", json!(i.db_subnet_group().and_then(|g| g.db_subnet_group_name())));
-                put("vpc_security_group_ids", json!(sgs));
-                put("multi_az", json!(i.multi_az()));
-                put("backup_retention_period", json!(i.backup_retention_period()));
-                put("storage_encrypted", json!(i.storage_encrypted()));
-                put("deletion_protection", json!(i.deletion_protection()));
-            }
-            let mut attributes = Props::new();
-            attributes.insert("id".into(), json!(id));
-            attributes.insert("arn".into(), json!(i.db_instance_arn()));
-            let address = i.endpoint().and_then(|e| e.address());
-            let port = i.endpoint().and_then(|e| e.port());
-            attributes.insert("address".into(), json!(address));
-            attributes.insert("endpoint".into(), json!(address.map(|a| format!("{a}:{}", port.unwrap_or_default()))));
-            attributes
-                .insert("master_user_secret_arn".into(), json!(i.master_user_secret().and_then(|s| s.secret_arn())));
-            out.push(Some(Observed { id: id.clone(), properties, attributes }));
+            out.push(Some(self.observed(id, &i)));
         }
         Ok(out)
     }
@@ -852,9 +865,11 @@ impl AwsResource for Instance {
         true
     }
     /// One `DescribeDBInstances` with a `db-instance-id` filter answers for all of `ids`.
-    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Polled>, ProviderError> {
         let f = aws_sdk_rds::types::Filter::builder().name("db-instance-id").set_values(Some(ids.to_vec())).build();
         let out = c.rds.describe_db_instances().filters(f).send().await?;
-        Ok(each_ready(ids, out.db_instances(), |i| i.db_instance_identifier(), |i| readiness(i.db_instance_status())))
+        let status = |i: &aws_sdk_rds::types::DbInstance| readiness(i.db_instance_status());
+        let seen = |i: &aws_sdk_rds::types::DbInstance| i.db_instance_identifier().map(|id| self.observed(id, i));
+        Ok(each_ready(ids, out.db_instances(), |i| i.db_instance_identifier(), status, seen))
     }
 }

@@ -1,6 +1,7 @@
 //! What a resource type implements against AWS ([`AwsResource`]: its CRUD and nothing
 //! else), and the SDK clients its calls go through.
 
+use crate::provider::lifecycle::Polled;
 use crate::provider::{Observed, OpCtx, Props, ProviderError, Readiness};
 use crate::schema::TypeSchema;
 use async_trait::async_trait;
@@ -144,11 +145,12 @@ pub(crate) trait AwsResource: Sync {
     fn polls_many_at_once(&self) -> bool {
         false
     }
-    /// The readiness of each of `ids`, in order.
-    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Readiness>, ProviderError> {
+    /// The readiness of each of `ids`, in order, with what the describe saw of each when
+    /// that is all `read` reports (tags included).
+    async fn ready_many(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Polled>, ProviderError> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(self.ready(c, id).await?);
+            out.push((self.ready(c, id).await?, None));
         }
         Ok(out)
     }

@@ -12,24 +12,26 @@ pub(crate) fn created(id: &str) -> impl FnOnce(ProviderError) -> ProviderError +
 }
 
 /// The readiness of each of `ids` from what one describe `found`: `id_of` names a found
-/// item, `state` tells its readiness; an ID not found is not visible yet.
+/// item, `state` tells its readiness, `seen` what a read would report of it (`None` where
+/// the type's read needs more than this describe); an ID not found is not visible yet.
 pub(crate) fn each_ready<T>(
     ids: &[String],
     found: &[T],
     id_of: impl Fn(&T) -> Option<&str>,
     state: impl Fn(&T) -> crate::provider::Readiness,
-) -> Vec<crate::provider::Readiness> {
+    seen: impl Fn(&T) -> Option<crate::provider::Observed>,
+) -> Vec<crate::provider::lifecycle::Polled> {
     ids.iter()
         .map(|id| match found.iter().find(|x| id_of(x) == Some(id.as_str())) {
-            Some(x) => state(x),
-            None => crate::provider::Readiness::Pending("not visible yet".into()),
+            Some(x) => (state(x), seen(x)),
+            None => (crate::provider::Readiness::Pending("not visible yet".into()), None),
         })
         .collect()
 }
 
 /// The one answer of a batch asked about one resource.
-pub(crate) fn one(mut states: Vec<crate::provider::Readiness>) -> crate::provider::Readiness {
-    states.pop().unwrap_or_else(|| crate::provider::Readiness::Pending("not visible yet".into()))
+pub(crate) fn one(mut states: Vec<crate::provider::lifecycle::Polled>) -> crate::provider::Readiness {
+    states.pop().map_or_else(|| crate::provider::Readiness::Pending("not visible yet".into()), |(r, _)| r)
 }
 
 /// Whether `name` is among the changed properties.
