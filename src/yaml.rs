@@ -121,7 +121,8 @@ pub fn parse_all(file: &Arc<PathBuf>, text: &str) -> Result<(Node, Vec<Diagnosti
     loop {
         let (ev, mark) = parser.next_token().map_err(|e| {
             let m = e.marker();
-            let (summary, hint) = syntax_hint(e.info());
+            let (summary, hint) =
+                if reference_in_flow(text, m.line(), e.info()) { REFERENCE_IN_FLOW } else { syntax_hint(e.info()) };
             let col = if e.info().contains("tab") { tab_column(text, m.line(), m.col()) } else { m.col() + 1 };
             Diagnostic::error(summary, e.info().to_string()).at(&Span::new(file, m.line(), col)).hint(hint)
         })?;
@@ -152,6 +153,33 @@ pub fn parse_all(file: &Arc<PathBuf>, text: &str) -> Result<(Node, Vec<Diagnosti
     let mut problems = b.problems;
     problems.sort_by_key(|d| d.span.as_ref().map(|s| (s.line, s.col)));
     Ok((b.root.unwrap_or(Node { kind: Kind::Null, span: Span::new(file, 1, 1) }), problems))
+}
+
+/// The error a `${…}` inside a `{ … }` or `[ … ]` collection makes: YAML reads its `{`
+/// as the start of a nested map.
+const REFERENCE_IN_FLOW: (&str, &str) = (
+    "Unquoted reference inside `{ }` or `[ ]`",
+    "in a `{ … }` or `[ … ]` collection YAML reads the `{` of `${…}` as a nested map: quote the value (`Name: \"cdc-${var.env}\"`), or write the map in block style, one `key: value` per line",
+);
+
+/// Did the parser stop inside a flow collection, on a line that holds an unquoted `${`?
+fn reference_in_flow(text: &str, line: usize, info: &str) -> bool {
+    let Some(l) = text.lines().nth(line.saturating_sub(1)) else { return false };
+    if !info.contains("flow") {
+        return false;
+    }
+    // A `${` outside every quoted part of the line.
+    let mut quote = None;
+    let chars: Vec<char> = l.chars().collect();
+    for (i, c) in chars.iter().enumerate() {
+        match (quote, c) {
+            (None, '"' | '\'') => quote = Some(*c),
+            (Some(q), c) if *c == q => quote = None,
+            (None, '$') if chars.get(i + 1) == Some(&'{') => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// The summary and hint for a syntax error the parser reported.
@@ -520,6 +548,21 @@ mod tests {
         assert!(tab.starts_with("2:1: Invalid YAML syntax"), "{tab}");
         let d = p("a:\n\tb: 1\n").unwrap_err();
         assert!(d.hint.as_deref().is_some_and(|h| h.contains("tabs")), "{d:?}");
+    }
+
+    #[test]
+    fn an_unquoted_reference_in_a_flow_map_says_to_quote_it() {
+        let d = p("tags: { Name: cdc-${var.env}, team: data }\n").unwrap_err();
+        assert_eq!(d.summary, "Unquoted reference inside `{ }` or `[ ]`");
+        assert_eq!(d.span.as_ref().map(|s| (s.line, s.col)), Some((1, 20)), "at the `{{` of `${{`");
+        assert!(d.hint.as_deref().is_some_and(|h| h.contains("quote the value")), "{d:?}");
+        let d = p("subnets: [a, b-${x.id}]\n").unwrap_err();
+        assert_eq!(d.summary, "Unquoted reference inside `{ }` or `[ ]`");
+        // Quoted, or in block style, it parses; other flow errors keep the general hint.
+        assert!(p("tags: { Name: \"cdc-${var.env}\" }\n").is_ok());
+        assert!(p("tags:\n  Name: cdc-${var.env}\n").is_ok());
+        let other = p("tags: { Name: \"${var.env}\", x }}\n").unwrap_err();
+        assert_eq!(other.summary, "Invalid YAML syntax", "{other:?}");
     }
 
     #[test]
