@@ -111,7 +111,6 @@ impl Bucket {
 #[derive(Debug, Default)]
 pub struct Rates {
     buckets: Mutex<HashMap<(String, bool), Bucket>>,
-    throttled: std::sync::atomic::AtomicU64,
 }
 
 impl Rates {
@@ -144,27 +143,17 @@ impl Rates {
     pub fn answered(&self, service: &str, write: bool, throttled: bool) {
         let kind = if write { "writes" } else { "reads" };
         if throttled {
-            self.throttled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let rate = self.with(service, write, |b| b.throttled(Instant::now()));
             tracing::info!("{service} throttled our {kind}: slowing them to {rate:.1} requests/s");
-        } else if let Some(rate) = self.with(service, write, |b| b.answered(Instant::now())) {
-            let full = self.with(service, write, |b| b.limit.per_second);
+        } else if let Some((rate, full)) =
+            self.with(service, write, |b| b.answered(Instant::now()).map(|r| (r, b.limit.per_second)))
+        {
             if rate >= full {
                 tracing::info!("{service} {kind} back at {rate:.1} requests/s");
             } else {
                 tracing::debug!("{service} {kind} at {rate:.1} requests/s");
             }
         }
-    }
-
-    /// The current rate of a bucket (requests per second).
-    pub fn rate(&self, service: &str, write: bool) -> f64 {
-        self.with(service, write, |b| b.rate)
-    }
-
-    /// How many throttling answers this run has had.
-    pub fn throttles(&self) -> u64 {
-        self.throttled.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

@@ -34,8 +34,6 @@ struct Writes {
     last: Option<(Instant, Duration)>,
     /// A recorded step that is neither written nor in flight.
     deferred: bool,
-    /// How many PUTs of the state this store has started.
-    puts: u64,
 }
 
 pub struct S3Store {
@@ -61,11 +59,6 @@ impl S3Store {
             etag: Mutex::new(None),
             writes: Mutex::new(Writes::default()),
         }
-    }
-
-    /// How many PUTs of the state (not of the lock) this store has started.
-    pub fn puts(&self) -> u64 {
-        self.writes.lock().unwrap_or_else(|e| e.into_inner()).puts
     }
 
     /// The state's object, for a PUT that runs on its own task.
@@ -292,7 +285,6 @@ impl StateStore for S3Store {
         let tag = self.target().put(etag, state.to_json()).await?;
         *self.etag.lock().unwrap_or_else(|e| e.into_inner()) = tag;
         let mut w = self.writes.lock().unwrap_or_else(|e| e.into_inner());
-        w.puts += 1;
         w.deferred = false;
         w.last = Some((started, started.elapsed()));
         Ok(())
@@ -322,7 +314,6 @@ impl StateStore for S3Store {
         let etag = self.etag.lock().unwrap_or_else(|e| e.into_inner()).clone();
         let target = self.target();
         let started = Instant::now();
-        w.puts += 1;
         w.deferred = false;
         w.last = Some((started, Duration::ZERO));
         w.running = Some(tokio::spawn(async move {

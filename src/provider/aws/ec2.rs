@@ -4,7 +4,7 @@
 
 use super::int32;
 use super::{
-    absent_if, bool_prop, created, each_ready, has, one, str_prop, strings, tags_value, AwsResource, Call, Readiness,
+    absent_if, bool_prop, created, each_ready, has, str_prop, strings, tags_value, AwsResource, Call, Readiness,
 };
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, TAGS};
@@ -1116,9 +1116,6 @@ impl AwsResource for NatGateway {
         Ok(())
     }
 
-    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
-    }
     fn polls_many_at_once(&self) -> bool {
         true
     }
@@ -1277,9 +1274,6 @@ impl AwsResource for Instance {
         Ok(())
     }
 
-    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
-    }
     fn polls_many_at_once(&self) -> bool {
         true
     }

@@ -4,7 +4,7 @@
 //! stack names at create time; they are never held in state.
 
 use super::int32;
-use super::{absent_if, bool_prop, created, each_ready, has, one, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, each_ready, has, str_prop, strings, tags_prop, tags_value};
 use super::{AwsResource, Call};
 use crate::provider::lifecycle::Polled;
 use crate::provider::Readiness;
@@ -603,9 +603,6 @@ impl AwsResource for Cluster {
         Ok(())
     }
 
-    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
-    }
     fn polls_many_at_once(&self) -> bool {
         true
     }
@@ -858,9 +855,6 @@ impl AwsResource for Instance {
         Ok(())
     }
 
-    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
-        Ok(one(self.ready_many(c, &[id.to_string()]).await?))
-    }
     fn polls_many_at_once(&self) -> bool {
         true
     }

@@ -136,12 +136,18 @@ pub(crate) trait AwsResource: Sync {
         changed: &[String],
     ) -> Result<(), ProviderError>;
     async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError>;
-    /// Is it usable? Types that are ready when their API call returns keep the default.
-    async fn ready(&self, _c: &Call<'_>, _id: &str) -> Result<Readiness, ProviderError> {
-        Ok(Readiness::Ready)
+    /// Is it usable? Types that are ready when their API call returns keep the default;
+    /// types that poll many at once answer it from [`AwsResource::ready_many`].
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        if !self.polls_many_at_once() {
+            return Ok(Readiness::Ready);
+        }
+        let mut one = self.ready_many(c, std::slice::from_ref(&id.to_string())).await?;
+        Ok(one.pop().map_or_else(|| Readiness::Pending("not visible yet".into()), |(r, _)| r))
     }
-    /// Does one describe tell the readiness of many (an ID filter)? Such types implement
-    /// [`AwsResource::ready_many`], and the lifecycle gathers their polls.
+    /// Does one describe tell the readiness of many (an ID filter)? Such types must
+    /// implement [`AwsResource::ready_many`] (its default asks `ready`), and the lifecycle
+    /// gathers their polls.
     fn polls_many_at_once(&self) -> bool {
         false
     }

@@ -29,11 +29,6 @@ pub(crate) fn each_ready<T>(
         .collect()
 }
 
-/// The one answer of a batch asked about one resource.
-pub(crate) fn one(mut states: Vec<crate::provider::lifecycle::Polled>) -> crate::provider::Readiness {
-    states.pop().map_or_else(|| crate::provider::Readiness::Pending("not visible yet".into()), |(r, _)| r)
-}
-
 /// Whether `name` is among the changed properties.
 pub(crate) fn has(changed: &[String], name: &str) -> bool {
     changed.iter().any(|c| c == name)
