@@ -32,6 +32,21 @@ pub struct EnvArgs {
     /// Use this stack file instead of the environment's `stack:`.
     #[arg(long, value_name = "FILE")]
     pub stack: Option<PathBuf>,
+    /// Set a variable (repeatable): `--var env=prod`, `--var 'azs=[a, b]'`. Wins over
+    /// `--var-file`, the environment file and `CLOUDBRIDGE_VAR_<name>`.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read variable values from a YAML file of `name: value` lines (repeatable; a later
+    /// file wins). Wins over the environment file and `CLOUDBRIDGE_VAR_<name>`.
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub var_files: Vec<PathBuf>,
+}
+
+impl EnvArgs {
+    /// The variable values these flags and the process environment give.
+    pub fn inputs(&self) -> crate::workspace::VarInputs {
+        crate::workspace::VarInputs::new(&self.vars, &self.var_files, std::env::vars())
+    }
 }
 
 #[derive(Debug, Args, Clone)]
@@ -79,13 +94,22 @@ pub enum Command {
         /// A plan saved with `plan --out`; applied exactly, if the state has not changed since.
         #[arg(value_name = "PLANFILE")]
         plan_file: Option<PathBuf>,
+        /// Environment: reads `envs/ENV.yaml` (not needed with a plan file).
         #[arg(short = 'e', long = "env", value_name = "ENV")]
         env: Option<String>,
+        /// Use this stack file instead of the environment's `stack:`.
         #[arg(long, value_name = "FILE")]
         stack: Option<PathBuf>,
+        /// Set a variable (repeatable): `--var env=prod`. Wins over `--var-file`, the
+        /// environment file and `CLOUDBRIDGE_VAR_<name>`.
+        #[arg(long = "var", value_name = "NAME=VALUE")]
+        vars: Vec<String>,
+        /// Read variable values from a YAML file (repeatable; a later file wins).
+        #[arg(long = "var-file", value_name = "FILE")]
+        var_files: Vec<PathBuf>,
         #[command(flatten)]
         plan: PlanArgs,
-        /// Do not ask for confirmation.
+        /// Apply without asking for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
     },
@@ -123,6 +147,19 @@ pub enum Command {
         #[arg(value_name = "LOCK_ID")]
         lock_id: String,
     },
+    /// Take an existing resource into state at ADDR (declared in the stack) without
+    /// creating anything; the next plan shows how it differs from the stack, and apply
+    /// adds the ownership tags. The one-off form of an `import:` entry.
+    Import {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// The resource's address in the stack (one instance, for `for_each` or `count`).
+        #[arg(value_name = "ADDR")]
+        address: String,
+        /// Its ID in AWS (bucket name, queue URL, VPC ID, role name, …).
+        #[arg(value_name = "ID")]
+        id: String,
+    },
     /// Prepare the state backend: create the S3 state bucket if missing (versioned, encrypted, private).
     Init {
         #[command(flatten)]
@@ -141,8 +178,43 @@ pub enum StateCommand {
     Show {
         #[command(flatten)]
         env: EnvArgs,
+        /// The address, as `state list` prints it (quote `queue["orders"]` for the shell).
         #[arg(value_name = "ADDR")]
         address: String,
+    },
+    /// Give a resource in state a new address (a rename in the stack), touching nothing in
+    /// AWS: the one-off form of a `moved:` entry.
+    Mv {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// The address now in state: a resource, one instance, or all of a resource's.
+        #[arg(value_name = "FROM")]
+        from: String,
+        /// The new address.
+        #[arg(value_name = "TO")]
+        to: String,
+    },
+    /// Forget resources without deleting them in AWS: the one-off form of `removed:`.
+    Rm {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// Addresses in state (a resource's name stands for all its instances).
+        #[arg(value_name = "ADDR", required = true)]
+        addresses: Vec<String>,
+    },
+    /// Print the state as JSON.
+    Pull {
+        #[command(flatten)]
+        env: EnvArgs,
+    },
+    /// Replace the state with FILE: only state of this stack and environment, of the same
+    /// lineage, and not older than the state it replaces.
+    Push {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// A state file, as `state pull` prints it.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
     },
 }
 

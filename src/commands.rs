@@ -234,7 +234,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let dot = ws.graph.to_dot(|n| {
                 let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
-                format!("{n}\\n{ty}")
+                format!("{}\\n{ty}", crate::graph::dot(n))
             });
             print!("{dot}");
             Ok(exit::OK)
@@ -279,15 +279,16 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if detailed_exitcode && plan.has_changes() { exit::CHANGES } else { exit::OK })
         }
-        Command::Apply { plan_file: Some(file), env, stack, auto_approve: _, plan: pa } => {
-            apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &pa).await
+        Command::Apply { plan_file: Some(file), env, stack, vars, var_files, auto_approve: _, plan: pa } => {
+            let inputs = crate::workspace::VarInputs::new(&vars, &var_files, std::env::vars());
+            apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &inputs, &pa).await
         }
-        Command::Apply { plan_file: None, env, stack, plan: pa, auto_approve } => {
+        Command::Apply { plan_file: None, env, stack, vars, var_files, plan: pa, auto_approve } => {
             let Some(env) = env else {
                 return Err(CliError::msg("`apply` needs an environment", "pass `-e ENV`, or a saved plan file"));
             };
             let purpose = if pa.refresh_only { Purpose::ReadOrDestroy } else { Purpose::Converge };
-            let ws = load(&dir, &EnvArgs { env, stack }, purpose)?;
+            let ws = load(&dir, &EnvArgs { env, stack, vars, var_files }, purpose)?;
             apply_live(&ws, &pa, auto_approve, false).await
         }
         Command::Destroy { env, plan: pa, auto_approve } => {
@@ -321,7 +322,104 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(r).unwrap_or_default());
                 Ok(exit::OK)
             }
+            StateCommand::Pull { env } => {
+                let (_, state) = read_state_only(&dir, &env).await?;
+                println!("{}", String::from_utf8_lossy(&state.to_json()));
+                Ok(exit::OK)
+            }
+            StateCommand::Mv { env, from, to } => {
+                let (from, to) = (address_arg(&from)?, address_arg(&to)?);
+                change_state(&dir, &env, "state mv", |state| {
+                    let moved = state.move_address(&from, &to).map_err(|why| {
+                        CliError::msg(format!("cannot move `{from}` to `{to}`: {why}"), "see `cloudbridge state list`")
+                    })?;
+                    Ok(moved.iter().map(|(a, b)| format!("Moved {a} to {b}.")).collect())
+                })
+                .await
+            }
+            StateCommand::Rm { env, addresses } => {
+                let addresses = addresses.iter().map(|a| address_arg(a)).collect::<Result<Vec<_>>>()?;
+                change_state(&dir, &env, "state rm", |state| {
+                    let mut said = Vec::new();
+                    for a in &addresses {
+                        let gone = state.forget(a).map_err(|why| {
+                            CliError::msg(format!("cannot remove `{a}`: {why}"), "see `cloudbridge state list`")
+                        })?;
+                        said.extend(
+                            gone.iter().map(|(a, id)| format!("Removed {a} from state; it stays in AWS [id={id}].")),
+                        );
+                    }
+                    Ok(said)
+                })
+                .await
+            }
+            StateCommand::Push { env, file } => {
+                // As every path on the command line: relative to the project directory.
+                let bytes = std::fs::read(dir.join(&file)).map_err(|e| {
+                    CliError::msg(format!("cannot read `{}`: {e}", file.display()), "give a file `state pull` wrote")
+                })?;
+                let pushed = State::from_json(&bytes, &file.display().to_string())?;
+                change_state(&dir, &env, "state push", |state| {
+                    if pushed.lineage != state.lineage {
+                        return Err(CliError::msg(
+                            format!("`{}` is of another lineage ({}) than the state ({})", file.display(), pushed.lineage, state.lineage),
+                            "a state of another lineage is another deployment's: push only what `state pull` gave for this one",
+                        ));
+                    }
+                    if pushed.serial < state.serial {
+                        return Err(CliError::msg(
+                            format!("`{}` (serial {}) is older than the state (serial {})", file.display(), pushed.serial, state.serial),
+                            "pull the state again, make the change there, and push that",
+                        ));
+                    }
+                    let serial = state.serial;
+                    *state = State { serial, ..pushed.clone() };
+                    Ok(vec![format!("Pushed `{}` ({} resources).", file.display(), state.resources.len())])
+                })
+                .await
+            }
         },
+        Command::Import { env, address, id } => {
+            let address = address_arg(&address)?;
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
+            let Some(res) = ws.stack.resource(&address) else {
+                return Err(CliError::msg(
+                    format!("`{address}` is not a resource of the stack"),
+                    "declare it under `resources:` first, as it should be; import then takes the existing one into that address",
+                ));
+            };
+            let wanted = vec![(address.clone(), res.ty.name.to_string(), id.clone())];
+            let p = provider(&ws.env, ws.stack_dir()).await?;
+            let found = engine::read_imports(p.as_ref(), &aws::catalog(), &ws.stack.name, &ws.env.name, &wanted)
+                .await
+                .map_err(|problems| {
+                    let (_, why) = problems.into_iter().next().unwrap_or_default();
+                    CliError::msg(format!("cannot import `{address}`: {why}"), "check the ID")
+                })?;
+            let ty = res.ty.name;
+            change_state(&dir, &env, "import", |state| {
+                if let Some(r) = state.get(&address) {
+                    return Err(CliError::msg(
+                        format!("`{address}` is already in state [id={}]", r.id),
+                        "to take another resource there, `cloudbridge state rm` it first",
+                    ));
+                }
+                if let Some(r) = state.resources.iter().find(|r| r.ty == ty && r.id == id) {
+                    return Err(CliError::msg(
+                        format!("`{id}` is already in state as `{}`", r.address),
+                        format!("to give it a new address, use `cloudbridge state mv '{}' '{address}'`", r.address),
+                    ));
+                }
+                for r in &found {
+                    state.put(r.clone());
+                }
+                Ok(vec![format!(
+                    "Imported {address} [id={id}]. Run `cloudbridge plan -e {}` to see how it differs from the stack; apply adds the ownership tags.",
+                    env.env
+                )])
+            })
+            .await
+        }
         Command::ForceUnlock { env, lock_id } => {
             let ws_env = workspace::load_env(&dir, &env.env).map_err(CliError::Diagnostics)?;
             let stack = stack_name(&dir, &env, &ws_env)?;
@@ -348,7 +446,8 @@ enum Purpose {
 }
 
 fn load(dir: &Path, env: &EnvArgs, purpose: Purpose) -> Result<Workspace> {
-    let ws = workspace::load(dir, &env.env, env.stack.as_deref(), &aws::catalog()).map_err(CliError::Diagnostics)?;
+    let ws = workspace::load(dir, &env.env, env.stack.as_deref(), &env.inputs(), &aws::catalog())
+        .map_err(CliError::Diagnostics)?;
     if purpose == Purpose::Converge && ws.stack.resources.is_empty() {
         return Err(CliError::Diagnostics(vec![Diagnostic::error(
             "Empty stack",
@@ -372,7 +471,7 @@ fn load(dir: &Path, env: &EnvArgs, purpose: Purpose) -> Result<Workspace> {
 
 /// The stack name without checking the stack (for commands that only touch state).
 fn stack_name(dir: &Path, args: &EnvArgs, env: &Env) -> Result<String> {
-    match workspace::load(dir, &env.name, args.stack.as_deref(), &aws::catalog()) {
+    match workspace::load(dir, &env.name, args.stack.as_deref(), &args.inputs(), &aws::catalog()) {
         Ok(ws) => Ok(ws.stack.name),
         Err(d) => Err(CliError::Diagnostics(d)),
     }
@@ -466,8 +565,9 @@ async fn make_plan(
     destroy: bool,
 ) -> Result<(Plan, State, Vec<String>)> {
     let (state, existed) = current_state(store, &ws.stack.name, &ws.env.name).await?;
+    let targets = plan::expand_targets(&pa.targets, &ws.graph, &state);
     // A mistyped `--target` is refused before minutes of refreshing.
-    let unknown = plan::unknown_targets(&pa.targets, &ws.stack, &ws.graph, &state);
+    let unknown = plan::unknown_targets(&targets, &ws.stack, &ws.graph, &state);
     if !unknown.is_empty() {
         return Err(CliError::Diagnostics(unknown));
     }
@@ -485,15 +585,17 @@ async fn make_plan(
             state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
         (refreshed, vanished)
     };
+    let imported = if destroy { Vec::new() } else { read_imports(ws, &refreshed).await? };
     let req = PlanRequest {
         stack: &ws.stack,
         graph: &ws.graph,
         state: &refreshed,
         env: &ws.env.name,
         default_tags: &ws.env.default_tags,
-        targets: &pa.targets,
+        targets: &targets,
         destroy,
         catalog: &aws::catalog(),
+        imported: &imported,
     };
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     if !existed {
@@ -501,6 +603,32 @@ async fn make_plan(
         plan.state_serial = None;
     }
     Ok((plan, refreshed, vanished))
+}
+
+/// What the stack's `import:` entries name in AWS, for those whose address is not in
+/// state (after `moved:`): each is read once, and refused if another stack owns it.
+async fn read_imports(ws: &Workspace, state: &State) -> Result<Vec<state::ResourceState>> {
+    let wanted = plan::wanted_imports(state, &ws.stack).map_err(CliError::Diagnostics)?;
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let p = provider(&ws.env, ws.stack_dir()).await?;
+    eprintln!("Reading {} resource{} to import...", wanted.len(), if wanted.len() == 1 { "" } else { "s" });
+    engine::read_imports(p.as_ref(), &aws::catalog(), &ws.stack.name, &ws.env.name, &wanted).await.map_err(|problems| {
+        CliError::Diagnostics(
+            problems
+                .into_iter()
+                .map(|(address, why)| {
+                    let d = Diagnostic::error("Import not possible", format!("`{address}`: {why}"))
+                        .hint("check the ID in `import:`; an ID that another stack manages cannot be imported");
+                    match ws.stack.imports.iter().find(|i| i.to == address) {
+                        Some(i) => d.at(&i.span),
+                        None => d,
+                    }
+                })
+                .collect(),
+        )
+    })
 }
 
 async fn confirm(question: &str, auto_approve: bool, interrupt: &Interrupt) -> Result<()> {
@@ -621,7 +749,14 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
     Ok(code)
 }
 
-async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&Path>, pa: &PlanArgs) -> Result<i32> {
+async fn apply_saved(
+    dir: &Path,
+    file: &Path,
+    env: Option<&str>,
+    stack: Option<&Path>,
+    inputs: &crate::workspace::VarInputs,
+    pa: &PlanArgs,
+) -> Result<i32> {
     if stack.is_some() {
         return Err(CliError::msg(
             "`--stack` cannot be combined with a saved plan file",
@@ -645,7 +780,7 @@ async fn apply_saved(dir: &Path, file: &Path, env: Option<&str>, stack: Option<&
     // (its env comes with it); otherwise the env alone is read.
     let mut plan = plan;
     let ws_env = if plan.changes.iter().any(|c| !c.withheld.is_empty()) {
-        let ws = workspace::load(dir, &plan.env, Some(Path::new(&plan.stack_file)), &aws::catalog())
+        let ws = workspace::load(dir, &plan.env, Some(Path::new(&plan.stack_file)), inputs, &aws::catalog())
             .map_err(CliError::Diagnostics)?;
         plan::restore(&mut plan, &ws.stack).map_err(CliError::Diagnostics)?;
         ws.env
@@ -777,6 +912,50 @@ fn poll_policy() -> crate::provider::PollPolicy {
         p.by_type = false;
     }
     p
+}
+
+/// An address given on the command line, in its canonical spelling.
+fn address_arg(s: &str) -> Result<String> {
+    crate::config::parse_address(s).map_err(|why| CliError::msg(why, "see `cloudbridge state list` for the addresses"))
+}
+
+/// Change the state under its lock: `f` edits it (or refuses, changing nothing) and says
+/// what it did; the state is written once (the local store keeps the old one as
+/// `.backup`; S3 keeps versions). Returns the exit code.
+async fn change_state(
+    dir: &Path,
+    args: &EnvArgs,
+    op: &str,
+    f: impl FnOnce(&mut State) -> Result<Vec<String>>,
+) -> Result<i32> {
+    let env = workspace::load_env(dir, &args.env).map_err(CliError::Diagnostics)?;
+    let stack = stack_name(dir, args, &env)?;
+    let store = open_store(dir, &env, &stack).await?;
+    let lock = store.lock(op).await?;
+    let result = async {
+        let Some(mut state) = store.read().await? else {
+            return Err(CliError::msg(
+                format!("no state for stack `{stack}` in environment `{}` at {}", env.name, store.location()),
+                format!("run `cloudbridge apply -e {}` first", env.name),
+            ));
+        };
+        check_owner(store.as_ref(), &state, &stack, &env.name)?;
+        let before = state.clone();
+        let said = f(&mut state)?;
+        if state != before {
+            state.serial += 1;
+            store.write(&state).await?;
+        }
+        for line in said {
+            eprintln!("{line}");
+        }
+        Ok(exit::OK)
+    }
+    .await;
+    let unlocked = store.unlock(&lock).await;
+    let code = result?;
+    unlocked?;
+    Ok(code)
 }
 
 async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> {

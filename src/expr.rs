@@ -39,6 +39,8 @@ impl std::fmt::Display for Ref {
 pub enum Part {
     Lit(String),
     Ref(Ref),
+    /// A function call or operator over references, computed at apply.
+    Expr(Expr),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -49,18 +51,29 @@ pub enum Expr {
     Template(Vec<Part>),
     List(Vec<Expr>),
     Map(Vec<(String, Expr)>),
+    /// A function or operator whose arguments are not all known at validate, computed
+    /// when they are (`func` is a function of [`crate::functions`], an operator such as
+    /// `==`, `!`, `neg`, or [`COND`]).
+    Call {
+        func: String,
+        args: Vec<Expr>,
+    },
 }
+
+/// The conditional `c ? a : b` as a call: only the branch taken is computed.
+pub const COND: &str = "?:";
 
 impl Expr {
     pub fn refs(&self, out: &mut Vec<Ref>) {
         match self {
             Expr::Lit(_) => {}
             Expr::Ref(r) => out.push(r.clone()),
-            Expr::Template(parts) => out.extend(parts.iter().filter_map(|p| match p {
-                Part::Ref(r) => Some(r.clone()),
-                Part::Lit(_) => None,
-            })),
-            Expr::List(items) => items.iter().for_each(|e| e.refs(out)),
+            Expr::Template(parts) => parts.iter().for_each(|p| match p {
+                Part::Ref(r) => out.push(r.clone()),
+                Part::Expr(e) => e.refs(out),
+                Part::Lit(_) => {}
+            }),
+            Expr::List(items) | Expr::Call { args: items, .. } => items.iter().for_each(|e| e.refs(out)),
             Expr::Map(entries) => entries.iter().for_each(|(_, e)| e.refs(out)),
         }
     }
@@ -73,78 +86,39 @@ impl Expr {
             Expr::Template(parts) => {
                 let mut s = String::new();
                 for p in parts {
-                    match p {
-                        Part::Lit(l) => s.push_str(l),
-                        Part::Ref(r) => match lookup(r) {
-                            Some(Value::String(v)) if v != UNKNOWN => s.push_str(&v),
-                            Some(v) if !contains_unknown(&v) => s.push_str(&v.to_string()),
-                            _ => return Value::String(UNKNOWN.into()),
-                        },
+                    let v = match p {
+                        Part::Lit(l) => {
+                            s.push_str(l);
+                            continue;
+                        }
+                        Part::Ref(r) => lookup(r),
+                        Part::Expr(e) => Some(e.resolve(lookup)),
+                    };
+                    match v {
+                        Some(Value::String(v)) if v != UNKNOWN => s.push_str(&v),
+                        Some(v) if !contains_unknown(&v) => s.push_str(&v.to_string()),
+                        _ => return Value::String(UNKNOWN.into()),
                     }
                 }
                 Value::String(s)
             }
             Expr::List(items) => Value::Array(items.iter().map(|e| e.resolve(lookup)).collect()),
             Expr::Map(entries) => Value::Object(entries.iter().map(|(k, e)| (k.clone(), e.resolve(lookup))).collect()),
-        }
-    }
-}
-
-/// Errors found while splitting a string into literal text and `${…}` references.
-#[derive(Debug, PartialEq)]
-pub enum TemplateError {
-    Unclosed,
-    /// The text inside `${…}` is not `resource.attribute` or `var.name`.
-    BadReference(String),
-}
-
-/// One `${…}` occurrence: either a variable or a resource attribute.
-#[derive(Debug, PartialEq)]
-pub enum Piece {
-    Text(String),
-    Var(String),
-    Ref(Ref),
-}
-
-/// Split a string into text and references. `$${` escapes a literal `${`.
-pub fn split_template(s: &str) -> Result<Vec<Piece>, TemplateError> {
-    let mut out = Vec::new();
-    let mut text = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        text.push_str(&rest[..i]);
-        let after = &rest[i..];
-        if let Some(escaped) = after.strip_prefix("$${") {
-            text.push_str("${");
-            rest = escaped;
-        } else if let Some(body) = after.strip_prefix("${") {
-            let end = body.find('}').ok_or(TemplateError::Unclosed)?;
-            let inner = body[..end].trim();
-            if !text.is_empty() {
-                out.push(Piece::Text(std::mem::take(&mut text)));
+            Expr::Call { func, args } if func == COND && args.len() == 3 => match args[0].resolve(lookup) {
+                Value::Bool(true) => args[1].resolve(lookup),
+                Value::Bool(false) => args[2].resolve(lookup),
+                _ => Value::String(UNKNOWN.into()),
+            },
+            Expr::Call { func, args } => {
+                let vals: Vec<Value> = args.iter().map(|e| e.resolve(lookup)).collect();
+                if vals.iter().any(contains_unknown) {
+                    return Value::String(UNKNOWN.into());
+                }
+                // A failure here (only possible on values unknown at validate) leaves the
+                // value unknown, and apply refuses to send an unknown value.
+                crate::functions::call(func, &vals, None).unwrap_or_else(|_| Value::String(UNKNOWN.into()))
             }
-            out.push(parse_ref(inner)?);
-            rest = &body[end + 1..];
-        } else {
-            text.push('$');
-            rest = &after[1..];
         }
-    }
-    text.push_str(rest);
-    if !text.is_empty() {
-        out.push(Piece::Text(text));
-    }
-    Ok(out)
-}
-
-fn parse_ref(inner: &str) -> Result<Piece, TemplateError> {
-    let valid = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    match inner.split_once('.') {
-        Some(("var", name)) if valid(name) => Ok(Piece::Var(name.to_string())),
-        Some((res, attr)) if valid(res) && valid(attr) => {
-            Ok(Piece::Ref(Ref { resource: res.to_string(), attr: attr.to_string() }))
-        }
-        _ => Err(TemplateError::BadReference(inner.to_string())),
     }
 }
 
@@ -152,23 +126,6 @@ fn parse_ref(inner: &str) -> Result<Piece, TemplateError> {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn splits_templates() {
-        let p = split_template("arn:${vpc.id}/x-${var.env}$${lit}").unwrap();
-        assert_eq!(
-            p,
-            vec![
-                Piece::Text("arn:".into()),
-                Piece::Ref(Ref { resource: "vpc".into(), attr: "id".into() }),
-                Piece::Text("/x-".into()),
-                Piece::Var("env".into()),
-                Piece::Text("${lit}".into()),
-            ]
-        );
-        assert_eq!(split_template("${vpc"), Err(TemplateError::Unclosed));
-        assert_eq!(split_template("${vpc}"), Err(TemplateError::BadReference("vpc".into())));
-    }
 
     #[test]
     fn resolves_with_unknowns() {

@@ -42,6 +42,11 @@ impl DepGraph {
         DepGraph::new(stack.resources.iter().map(|r| (r.name.clone(), stack_deps(r))))
     }
 
+    /// Every address in the graph, sorted.
+    pub fn addresses(&self) -> impl Iterator<Item = &str> {
+        self.index.keys().map(String::as_str)
+    }
+
     pub fn contains(&self, addr: &str) -> bool {
         self.index.contains_key(addr)
     }
@@ -149,19 +154,25 @@ impl DepGraph {
     }
 
     /// Graphviz DOT, dependents pointing at their dependencies.
+    /// The graph in DOT; `label` gives each node's label, already escaped (see [`dot`]).
     pub fn to_dot(&self, label: impl Fn(&str) -> String) -> String {
         let mut s = String::from("digraph cloudbridge {\n  rankdir = \"RL\";\n  node [shape = box];\n");
         for name in self.index.keys() {
-            s.push_str(&format!("  \"{name}\" [label = \"{}\"];\n", label(name)));
+            s.push_str(&format!("  \"{}\" [label = \"{}\"];\n", dot(name), label(name)));
         }
         for name in self.index.keys() {
             for d in self.dependencies(name) {
-                s.push_str(&format!("  \"{name}\" -> \"{d}\";\n"));
+                s.push_str(&format!("  \"{}\" -> \"{}\";\n", dot(name), dot(&d)));
             }
         }
         s.push_str("}\n");
         s
     }
+}
+
+/// A DOT string's text: `queue["orders"]` keeps its quotes escaped.
+pub fn dot(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// What a stack resource depends on: its references plus `depends_on`.

@@ -11,9 +11,11 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod expr;
+pub mod functions;
 pub mod fuzz;
 pub mod graph;
 pub mod json;
+pub mod lang;
 pub mod ownership;
 pub mod plan;
 pub mod provider;
@@ -47,7 +49,18 @@ mod architecture {
     #[test]
     fn pure_stages_and_state_never_import_the_aws_provider() {
         let mut checked = 0;
-        for part in ["schema.rs", "config", "plan", "engine", "workspace.rs", "state", "ownership.rs", "graph.rs"] {
+        for part in [
+            "schema.rs",
+            "config",
+            "plan",
+            "engine",
+            "workspace.rs",
+            "state",
+            "ownership.rs",
+            "graph.rs",
+            "lang.rs",
+            "functions.rs",
+        ] {
             for (file, text) in sources(part) {
                 checked += 1;
                 assert!(

@@ -9,7 +9,14 @@ pub const KEYS: [&str; 3] = ["cloudbridge:stack", "cloudbridge:env", "cloudbridg
 
 /// The ownership tags of a resource at `address` of `stack` in `env`.
 pub fn tags(stack: &str, env: &str, address: &str) -> [(String, String); 3] {
-    [(KEYS[0].into(), stack.into()), (KEYS[1].into(), env.into()), (KEYS[2].into(), address.into())]
+    [(KEYS[0].into(), stack.into()), (KEYS[1].into(), env.into()), (KEYS[2].into(), tag_value(address))]
+}
+
+/// An address as a tag value: most services allow only letters, digits, spaces and
+/// `_ . : / = + - @` there, so `queue["orders"]` is written `queue/orders` and `subnet[0]`
+/// `subnet/0` (a `for_each` key never holds `/`, so this is one-to-one per resource).
+pub fn tag_value(address: &str) -> String {
+    address.replace("[\"", "/").replace("\"]", "").replace('[', "/").replace(']', "")
 }
 
 fn tag_map(p: &Map<String, Value>) -> Option<&Map<String, Value>> {
@@ -42,6 +49,15 @@ mod tests {
 
     fn props(v: Value) -> Map<String, Value> {
         v.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn instance_addresses_become_tag_values_aws_accepts() {
+        assert_eq!(tag_value("queue"), "queue");
+        assert_eq!(tag_value("queue[\"orders\"]"), "queue/orders");
+        assert_eq!(tag_value("subnet[2]"), "subnet/2");
+        let allowed = |c: char| c.is_alphanumeric() || " _.:/=+-@".contains(c);
+        assert!(tag_value("q[\"a.b:c=d+e@f-g_h\"]").chars().all(allowed));
     }
 
     #[test]

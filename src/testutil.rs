@@ -76,11 +76,25 @@ pub fn render(plan: &Plan) -> String {
     crate::plan::render(plan, &catalog())
 }
 
+/// The plan's summary line.
+pub fn summary(plan: &Plan) -> String {
+    crate::plan::summary_line(plan)
+}
+
 pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], destroy: bool) -> Plan {
     let tags = BTreeMap::from([("owner".to_string(), "data-team".to_string())]);
     let catalog = catalog();
-    let req =
-        PlanRequest { stack, graph: g, state, env: "test", default_tags: &tags, targets, destroy, catalog: &catalog };
+    let req = PlanRequest {
+        stack,
+        graph: g,
+        state,
+        env: "test",
+        default_tags: &tags,
+        targets,
+        destroy,
+        catalog: &catalog,
+        imported: &[],
+    };
     plan::diff(&req).unwrap_or_else(|d| panic!("{d:?}"))
 }
 
@@ -94,6 +108,36 @@ pub async fn refreshed_plan(
 ) -> Plan {
     let fresh = engine::refresh(provider, &catalog(), state).await.expect("refresh");
     plan_for(stack, g, &fresh, &[], destroy)
+}
+
+/// Refresh, read what the stack imports, and plan, as `plan` does.
+pub async fn plan_with_imports(
+    stack: &Stack,
+    g: &DepGraph,
+    provider: &dyn Provider,
+    state: &State,
+) -> Result<Plan, Vec<crate::diag::Diagnostic>> {
+    let fresh = engine::refresh(provider, &catalog(), state).await.expect("refresh");
+    let wanted = plan::wanted_imports(&fresh, stack)?;
+    let imported = engine::read_imports(provider, &catalog(), &stack.name, "test", &wanted).await.map_err(|p| {
+        p.into_iter()
+            .map(|(a, why)| crate::diag::Diagnostic::error("Import not possible", format!("`{a}`: {why}")))
+            .collect::<Vec<_>>()
+    })?;
+    let tags = BTreeMap::from([("owner".to_string(), "data-team".to_string())]);
+    let catalog = catalog();
+    let req = PlanRequest {
+        stack,
+        graph: g,
+        state: &fresh,
+        env: "test",
+        default_tags: &tags,
+        targets: &[],
+        destroy: false,
+        catalog: &catalog,
+        imported: &imported,
+    };
+    plan::diff(&req)
 }
 
 pub async fn run(

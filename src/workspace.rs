@@ -145,27 +145,114 @@ pub fn load_env(dir: &Path, env: &str) -> Result<Env, Vec<Diagnostic>> {
     }
 }
 
+/// Variable values from outside the env file.
+#[derive(Debug, Clone, Default)]
+pub struct VarInputs {
+    /// `CLOUDBRIDGE_VAR_name=value` from the process environment.
+    pub environment: Vec<(String, String)>,
+    /// `--var-file FILE`, in order (relative to the project directory).
+    pub files: Vec<PathBuf>,
+    /// `--var name=value`, in order.
+    pub cli: Vec<String>,
+}
+
+/// The prefix of environment variables that set stack variables.
+pub const VAR_PREFIX: &str = "CLOUDBRIDGE_VAR_";
+
+impl VarInputs {
+    /// The inputs of a command: its flags, and `CLOUDBRIDGE_VAR_*` from `environ`.
+    pub fn new(cli: &[String], files: &[PathBuf], environ: impl IntoIterator<Item = (String, String)>) -> VarInputs {
+        let environment =
+            environ.into_iter().filter_map(|(k, v)| Some((k.strip_prefix(VAR_PREFIX)?.to_string(), v))).collect();
+        VarInputs { environment, files: files.to_vec(), cli: cli.to_vec() }
+    }
+
+    /// Apply them to `env`, weakest first; problems (a file that cannot be read, a
+    /// `--var` without `=`) go to `diags`.
+    fn apply(&self, dir: &Path, env: &mut Env, diags: &mut Vec<Diagnostic>) {
+        let text = |name: &str, value: &str, origin: String| {
+            let span = Span::file(Path::new(&origin));
+            (
+                yaml::Key { name: name.to_string(), span: span.clone() },
+                yaml::Node { kind: yaml::Kind::Str(value.to_string()), span },
+            )
+        };
+        let env_file = std::mem::take(&mut env.variables);
+        for (name, value) in &self.environment {
+            let (k, v) = text(name, value, format!("${VAR_PREFIX}{name}"));
+            env.set_variable(k, v, config::VarSource::Environment);
+        }
+        for (k, v) in env_file {
+            env.set_variable(k, v, config::VarSource::File);
+        }
+        for file in &self.files {
+            let parsed = read(
+                dir,
+                file,
+                "the variables file",
+                "check the `--var-file` path (relative to the project directory)".into(),
+            )
+            .and_then(|t| yaml::parse(&Arc::new(file.clone()), &t));
+            match parsed {
+                Err(d) => diags.push(d),
+                Ok(node) => match node.as_map() {
+                    Some(entries) => {
+                        for (k, v) in entries {
+                            env.set_variable(k.clone(), v.clone(), config::VarSource::File);
+                        }
+                    }
+                    None if matches!(node.kind, yaml::Kind::Null) => {}
+                    None => diags.push(
+                        Diagnostic::error(
+                            "Wrong value type",
+                            format!("a variables file must be a map of names to values, found {}", node.type_name()),
+                        )
+                        .at(&node.span)
+                        .hint("write one `name: value` per line"),
+                    ),
+                },
+            }
+        }
+        for arg in &self.cli {
+            match arg.split_once('=') {
+                Some((name, value)) if config::valid_name(name.trim()) => {
+                    let (k, v) = text(name.trim(), value, format!("--var {arg}"));
+                    env.set_variable(k, v, config::VarSource::Cli);
+                }
+                _ => diags.push(
+                    Diagnostic::error("Invalid variable", format!("`--var {arg}` does not set a variable"))
+                        .hint("write `--var name=value`, e.g. `--var env=prod` or `--var 'azs=[a, b]'`"),
+                ),
+            }
+        }
+    }
+}
+
 /// Load env + stack and build the graph, collecting every diagnostic of both files.
 pub fn load(
     dir: &Path,
     env_name: &str,
     stack_override: Option<&Path>,
+    inputs: &VarInputs,
     catalog: &Catalog,
 ) -> Result<Workspace, Vec<Diagnostic>> {
     let (env, mut diags) = env_parts(dir, env_name);
     let env_read = env.is_some();
     let env_ok = env_read && diags.is_empty();
     // Without a readable env, the stack is still checked (its variables cannot be).
-    let env = env.unwrap_or_else(|| Env {
+    let mut env = env.unwrap_or_else(|| Env {
         name: env_name.into(),
         file: Arc::new(PathBuf::from("envs").join(format!("{env_name}.yaml"))),
         stack: None,
         region: None,
         endpoint: None,
         variables: Vec::new(),
+        raw_variables: Default::default(),
+        strict_variables: Default::default(),
         default_tags: Default::default(),
         backend: config::Backend::Local { path: String::new() },
     });
+    inputs.apply(dir, &mut env, &mut diags);
     let stack_rel: PathBuf = match (stack_override, &env.stack) {
         (Some(s), _) => s.to_path_buf(),
         (None, Some((s, span))) => {
@@ -223,5 +310,23 @@ fn load_stack(dir: &Path, rel: &Path, env: &Env, catalog: &Catalog) -> Result<St
             vec![d]
         })?;
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("stack").to_string();
-    config::parse_stack(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog)
+    let base = rel.parent().unwrap_or(Path::new("")).to_path_buf();
+    // `file()`: a path relative to the stack file, inside the project.
+    let files = |p: &str| -> Result<String, String> {
+        let path = base.join(p);
+        let mut depth = 0i32;
+        for c in path.components() {
+            match c {
+                std::path::Component::Normal(_) => depth += 1,
+                std::path::Component::ParentDir => depth -= 1,
+                std::path::Component::CurDir => {}
+                _ => depth = -1,
+            }
+            if depth < 0 {
+                return Err(format!("`file(\"{p}\")` names a file outside the project directory"));
+            }
+        }
+        read(dir, &path, "the file", String::new()).map_err(|d| d.detail)
+    };
+    config::parse_stack_reading(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog, Some(&files))
 }

@@ -74,6 +74,42 @@ impl Node {
             _ => None,
         }
     }
+
+    /// The node as a JSON value (what expressions compute with).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value;
+        match &self.kind {
+            Kind::Null => Value::Null,
+            Kind::Bool(b) => Value::Bool(*b),
+            Kind::Int(i) => Value::from(*i),
+            Kind::Float(f) => serde_json::Number::from_f64(*f).map_or(Value::Null, Value::Number),
+            Kind::Str(s) => Value::String(s.clone()),
+            Kind::Seq(items) => Value::Array(items.iter().map(Node::to_json).collect()),
+            Kind::Map(entries) => Value::Object(entries.iter().map(|(k, v)| (k.name.clone(), v.to_json())).collect()),
+        }
+    }
+
+    /// A computed value as a node located at `span` (where the expression is written), so
+    /// it is checked against a property's kind like a value written there.
+    pub fn from_json(v: &serde_json::Value, span: &Span) -> Node {
+        use serde_json::Value;
+        let kind = match v {
+            Value::Null => Kind::Null,
+            Value::Bool(b) => Kind::Bool(*b),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Kind::Int(i),
+                None => Kind::Float(n.as_f64().unwrap_or(f64::NAN)),
+            },
+            Value::String(s) => Kind::Str(s.clone()),
+            Value::Array(a) => Kind::Seq(a.iter().map(|e| Node::from_json(e, span)).collect()),
+            Value::Object(m) => Kind::Map(
+                m.iter()
+                    .map(|(k, e)| (Key { name: k.clone(), span: span.clone() }, Node::from_json(e, span)))
+                    .collect(),
+            ),
+        };
+        Node { kind, span: span.clone() }
+    }
 }
 
 /// Parse one YAML document. Anchors/aliases are resolved; a syntax error becomes a

@@ -19,6 +19,31 @@ pub enum Backend {
 pub const DEFAULT_LOCAL_PATH: &str = ".cloudbridge/state/{stack}/{env}.json";
 pub const DEFAULT_S3_KEY: &str = "cloudbridge/{stack}/{env}.json";
 
+/// Where a variable's value came from, weakest first: `CLOUDBRIDGE_VAR_name`, the env
+/// file, `--var-file` (in order), `--var` (in order). A later one replaces an earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VarSource {
+    Environment,
+    File,
+    Cli,
+}
+
+impl Env {
+    /// Set variable `k` to `v`, replacing a weaker value.
+    pub fn set_variable(&mut self, k: Key, v: Node, source: VarSource) {
+        self.variables.retain(|(e, _)| e.name != k.name);
+        if source == VarSource::File {
+            self.raw_variables.remove(&k.name);
+        } else {
+            self.raw_variables.insert(k.name.clone());
+        }
+        if source == VarSource::Cli {
+            self.strict_variables.insert(k.name.clone());
+        }
+        self.variables.push((k, v));
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Env {
     pub name: String,
@@ -27,8 +52,14 @@ pub struct Env {
     pub stack: Option<(String, Span)>,
     pub region: Option<String>,
     pub endpoint: Option<String>,
-    /// Variable values, still as YAML nodes so their types can be checked with locations.
+    /// Variable values, still as YAML nodes so their types can be checked with locations:
+    /// the env file's, with `CLOUDBRIDGE_VAR_*`, `--var-file` and `--var` applied.
     pub variables: Vec<(Key, Node)>,
+    /// Variables whose value is text from the command line or the process environment,
+    /// read as YAML (`[a, b]`, `5432`) only if the variable is not a string.
+    pub raw_variables: std::collections::BTreeSet<String>,
+    /// Variables set by `--var`: a value for an undeclared one is an error, not a warning.
+    pub strict_variables: std::collections::BTreeSet<String>,
     pub default_tags: BTreeMap<String, String>,
     pub backend: Backend,
 }
@@ -50,6 +81,8 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         region: None,
         endpoint: None,
         variables: Vec::new(),
+        raw_variables: Default::default(),
+        strict_variables: Default::default(),
         default_tags: BTreeMap::new(),
         backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
     };

@@ -4,12 +4,17 @@
 
 mod cdc;
 mod env;
+mod eval;
+#[cfg(test)]
+mod lang_tests;
 mod network;
 mod stack;
 mod value;
 
-pub use env::{parse_env, Backend, Env};
-pub use stack::{parse_stack, Output, Resource, Stack, Variable};
+pub use env::{parse_env, Backend, Env, VarSource};
+pub use stack::{
+    parse_address, parse_stack, parse_stack_reading, Import, Moved, Output, Removed, Resource, Stack, Variable,
+};
 
 use crate::diag::{Diagnostic, Span};
 use crate::yaml::{Key, Node};

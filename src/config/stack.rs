@@ -2,6 +2,7 @@
 //! Parsing resolves `${var.*}`, checks every property against its type's schema and every
 //! `${resource.attribute}` against the stack, and reports all problems at once.
 
+use super::eval::{Instances, Scope};
 use super::value::{check_value, Ctx};
 use super::{check_keys, expect_bool, expect_map, expect_str, unknown_key_hint, valid_name, Env};
 use crate::diag::{Diagnostic, Span};
@@ -19,6 +20,7 @@ pub struct Variable {
     pub default: Option<Node>,
     /// `sensitive: true`: every property derived from it is redacted and hashed.
     pub sensitive: bool,
+    pub validation: Validation,
     pub span: Span,
 }
 
@@ -57,7 +59,10 @@ impl VarType {
 
 #[derive(Debug, Clone)]
 pub struct Resource {
+    /// The instance's address: `queue`, `queue["orders"]` or `queue[0]`.
     pub name: String,
+    /// The name it is declared under (`queue`), shared by all its instances.
+    pub declared: String,
     pub ty: &'static TypeSchema,
     /// Checked properties, defaults filled in, `${var.*}` already substituted.
     pub props: BTreeMap<String, Expr>,
@@ -89,9 +94,52 @@ pub struct Stack {
     pub file: Arc<PathBuf>,
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
+    /// `moved:`, in order: state entries at `from` are renamed `to` before planning.
+    pub moved: Vec<Moved>,
+    /// `removed:`: state entries forgotten, left as they are in AWS.
+    pub removed: Vec<Removed>,
+    /// `import:`: existing resources taken into state at an address of the stack.
+    pub imports: Vec<Import>,
     /// Problems that do not stop the run (e.g. a value for a variable this stack does
     /// not declare: one env file serves several stacks).
     pub warnings: Vec<Diagnostic>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Moved {
+    pub from: String,
+    pub to: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Removed {
+    pub from: String,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Import {
+    pub to: String,
+    pub id: String,
+    pub span: Span,
+}
+
+/// A resource address as written in `moved:`, `removed:`, `import:`, `--target` or `state
+/// mv`: `name`, `name["key"]` or `name[0]`, in its one canonical spelling.
+pub fn parse_address(s: &str) -> Result<String, String> {
+    use crate::lang::{Ast, Step};
+    let bad = || format!("`{s}` is not a resource address; write `name`, `name[\"key\"]` or `name[0]`");
+    let Ok(Ast::Path { root, steps }) = crate::lang::parse_expr(s) else { return Err(bad()) };
+    if !valid_name(&root) || matches!(root.as_str(), "var" | "local" | "each" | "count") {
+        return Err(bad());
+    }
+    match steps.as_slice() {
+        [] => Ok(root),
+        [Step::Index(Ast::Lit(serde_json::Value::String(k)))] => Ok(super::eval::key_address(&root, k)),
+        [Step::Index(Ast::Lit(v))] if v.as_u64().is_some() => Ok(format!("{root}[{v}]")),
+        _ => Err(bad()),
+    }
 }
 
 impl Stack {
@@ -100,9 +148,13 @@ impl Stack {
     }
 }
 
-const TOP_KEYS: &[&str] = &["name", "description", "variables", "resources", "outputs", "x-…"];
-const RESOURCE_KEYS: &[&str] = &["type", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
-const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive"];
+const TOP_KEYS: &[&str] =
+    &["name", "description", "variables", "locals", "resources", "outputs", "moved", "removed", "import", "x-…"];
+const RESOURCE_KEYS: &[&str] =
+    &["type", "for_each", "count", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
+/// The most instances one `for_each` or `count` may make.
+pub const MAX_INSTANCES: usize = 10_000;
+const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
 /// Parse and check a stack for one environment. `default_name` is used when the stack
@@ -113,6 +165,18 @@ pub fn parse_stack(
     default_name: &str,
     env: &Env,
     catalog: &Catalog,
+) -> Result<Stack, Vec<Diagnostic>> {
+    parse_stack_reading(file, text, default_name, env, catalog, None)
+}
+
+/// [`parse_stack`], with `files` reading what `file()` names (relative to the stack file).
+pub fn parse_stack_reading(
+    file: &Arc<PathBuf>,
+    text: &str,
+    default_name: &str,
+    env: &Env,
+    catalog: &Catalog,
+    files: Option<crate::functions::Reader>,
 ) -> Result<Stack, Vec<Diagnostic>> {
     let (root, mut out) = yaml::parse_all(file, text).map_err(|d| vec![d])?;
     let Some(top) = expect_map(&root, "a stack file", &mut out) else {
@@ -178,6 +242,23 @@ pub fn parse_stack(
         unique.push((k, body));
     }
 
+    let mut locals = BTreeMap::new();
+    for (k, v) in root.get("locals").and_then(|l| expect_map(l, "`locals`", &mut out)).unwrap_or_default() {
+        if !valid_name(&k.name) {
+            out.push(
+                Diagnostic::error(
+                    "Invalid name",
+                    format!(
+                        "local name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
+                        k.name
+                    ),
+                )
+                .at(&k.span),
+            );
+        }
+        locals.insert(k.name.clone(), v.clone());
+    }
+
     // Pass 2: properties, now that every reference target is known.
     let declared: Vec<String> = variables.iter().map(|v| v.name.clone()).collect();
     let secret_vars: Vec<String> = variables.iter().filter(|v| v.sensitive).map(|v| v.name.clone()).collect();
@@ -188,15 +269,49 @@ pub fn parse_stack(
         untyped: &untyped,
         sensitive_vars: &secret_vars,
         tainted: Default::default(),
+        instances: Default::default(),
+        locals: &locals,
+        local_values: Default::default(),
+        scope: Default::default(),
+        expanding: Default::default(),
+        files,
+        used_vars: Default::default(),
     };
+    // `for_each` and `count`, from variables, locals and functions only.
+    let mut expansions = Vec::new();
+    for (k, body) in &unique {
+        if !types.contains_key(&k.name) {
+            continue;
+        }
+        if body.get("for_each").is_none() && body.get("count").is_none() {
+            ctx.instances.borrow_mut().insert(k.name.clone(), Instances::One);
+        }
+    }
+    for (k, body) in &unique {
+        if types.contains_key(&k.name) {
+            if let Some(e) = expand(k, body, &ctx, &mut out) {
+                ctx.instances.borrow_mut().insert(k.name.clone(), e.0.clone());
+                expansions.push((k.name.clone(), e));
+            }
+        }
+    }
     let mut resources = Vec::new();
     for (k, body) in unique {
         let Some(ty) = types.get(&k.name).copied() else {
             continue;
         };
-        if let Some(r) = parse_resource(k, body, ty, &ctx, &mut out) {
-            resources.push(r);
+        let scopes = match expansions.iter().find(|(n, _)| *n == k.name) {
+            Some((_, (_, scopes))) => scopes.clone(),
+            None if body.get("for_each").is_some() || body.get("count").is_some() => continue,
+            None => vec![(k.name.clone(), Scope::default())],
+        };
+        for (address, scope) in scopes {
+            *ctx.scope.borrow_mut() = scope;
+            if let Some(r) = parse_resource(k, &address, body, ty, &ctx, &mut out) {
+                resources.push(r);
+            }
         }
+        *ctx.scope.borrow_mut() = Scope::default();
     }
     propagate_sensitive(&mut resources);
     super::cdc::check_sources(&resources, &mut out);
@@ -235,6 +350,33 @@ pub fn parse_stack(
             outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
+    let (moved, removed, imports) = refactoring(&root, &resources, &mut out);
+    for (name, node) in &locals {
+        // A local nothing uses is still checked.
+        if !ctx.local_values.borrow().contains_key(name) {
+            if let Err(f) = ctx.local(name, &mut out) {
+                f.report(&node.span, &mut out);
+            }
+        }
+    }
+    let used = ctx.used_vars.borrow().clone();
+    let failed = out.iter().any(|d| d.severity == crate::diag::Severity::Error);
+    // With errors, a use may not have been reached: warn only about a stack that checks out.
+    for v in variables.iter().filter(|_| !failed) {
+        if !used.contains(&v.name) {
+            out.push(
+                Diagnostic::warning(
+                    "Unused variable",
+                    format!("variable `{}` is declared but nothing uses it", v.name),
+                )
+                .at(&v.span)
+                .hint("remove it, or use it as `${var.NAME}`".replace("NAME", &v.name)),
+            );
+        }
+    }
+    // Every instance of a resource is checked; a problem they share is reported once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|d| seen.insert((d.summary, d.detail.clone(), d.span.as_ref().map(|s| (s.line, s.col)))));
     // A resource declared twice is one duplicate key: keep the specific diagnostic.
     let resource_dups: Vec<Option<Span>> =
         out.iter().filter(|d| d.summary == "Duplicate resource name").map(|d| d.span.clone()).collect();
@@ -242,8 +384,244 @@ pub fn parse_stack(
     if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
         Err(out)
     } else {
-        Ok(Stack { name, file: file.clone(), resources, outputs, warnings: out })
+        Ok(Stack { name, file: file.clone(), resources, outputs, moved, removed, imports, warnings: out })
     }
+}
+
+/// A `for_each` key becomes part of the address and of the `cloudbridge:address` tag,
+/// whose value AWS limits to letters, digits, spaces and `_ . : / = + - @`.
+fn valid_key(k: &str) -> bool {
+    !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || "_.:=+@-".contains(c))
+}
+
+/// The instances of `k` by its `for_each` or `count` (`None`: neither, or reported).
+fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<(Instances, Vec<(String, Scope)>)> {
+    let (fe, count) = (body.get("for_each"), body.get("count"));
+    let node = match (fe, count) {
+        (None, None) => return None,
+        (Some(_), Some(c)) => {
+            out.push(
+                Diagnostic::error("Invalid resource", format!("`{}` has both `for_each` and `count`", k.name))
+                    .at(&c.span)
+                    .hint("keep one: `for_each` for instances named by keys, `count` for numbered ones"),
+            );
+            return None;
+        }
+        (Some(n), None) | (None, Some(n)) => n,
+    };
+    ctx.expanding.set(true);
+    let before = out.len();
+    let e = check_value(node, &crate::schema::PropKind::Json, ctx, out);
+    ctx.expanding.set(false);
+    let e = e?;
+    let crate::expr::Expr::Lit(v) = e else {
+        if out.len() == before {
+            out.push(
+                Diagnostic::error(
+                    "Invalid expression",
+                    "`for_each` and `count` must be known before anything is created",
+                )
+                .at(&node.span)
+                .hint("build them from variables, locals and functions, not resource attributes"),
+            );
+        }
+        return None;
+    };
+    let problem = |msg: String, hint: &str, out: &mut Vec<Diagnostic>| {
+        out.push(Diagnostic::error("Invalid value", msg).at(&node.span).hint(hint.to_string()));
+    };
+    if count.is_some() {
+        let n = match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
+            Some(n) if n <= MAX_INSTANCES => n,
+            _ => {
+                problem(
+                    format!("`count` must be a whole number from 0 to {MAX_INSTANCES}, not {v}"),
+                    "`count: 0` or `1` makes a resource conditional, e.g. `count: \"${var.enabled ? 1 : 0}\"`",
+                    out,
+                );
+                return None;
+            }
+        };
+        let scopes = (0..n).map(|i| (format!("{}[{i}]", k.name), Scope { each: None, count: Some(i) })).collect();
+        return Some((Instances::Count(n), scopes));
+    }
+    let pairs: Vec<(String, crate::expr::Expr)> = match &v {
+        serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), crate::expr::Expr::Lit(v.clone()))).collect(),
+        serde_json::Value::Array(items) => {
+            let mut keys = Vec::new();
+            for item in items {
+                let Some(key) = item.as_str() else {
+                    problem(
+                        format!("`for_each` over a list takes strings; this list holds {item}"),
+                        "give a list of strings, or a map whose keys name the instances",
+                        out,
+                    );
+                    return None;
+                };
+                if keys.iter().any(|(k, _)| k == key) {
+                    problem(
+                        format!("`for_each` lists `{key}` twice; each key names one instance"),
+                        "remove the duplicate, or wrap the list in `toset(…)`",
+                        out,
+                    );
+                    return None;
+                }
+                keys.push((key.to_string(), crate::expr::Expr::Lit(item.clone())));
+            }
+            keys
+        }
+        other => {
+            problem(
+                format!(
+                    "`for_each` takes a map or a list of strings, not {}",
+                    if other.is_null() { "null".to_string() } else { other.to_string() }
+                ),
+                "write `for_each: [orders, payments]` or `for_each: \"${var.queues}\"`",
+                out,
+            );
+            return None;
+        }
+    };
+    if pairs.len() > MAX_INSTANCES {
+        problem(
+            format!("`for_each` makes {} instances; at most {MAX_INSTANCES} are allowed", pairs.len()),
+            "split the resource",
+            out,
+        );
+        return None;
+    }
+    if let Some((bad, _)) = pairs.iter().find(|(key, _)| !valid_key(key)) {
+        problem(
+            format!("`for_each` key `{bad}` cannot name an instance: keys are 1 to 64 letters, digits and `_ . : = + @ -`"),
+            "AWS tag values carry the address, and allow no other characters; pick keys such as `orders` or `eu-west-1a`",
+            out,
+        );
+        return None;
+    }
+    let mut pairs = pairs;
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
+    let scopes = pairs
+        .into_iter()
+        .map(|(key, value)| (super::eval::key_address(&k.name, &key), Scope { each: Some((key, value)), count: None }))
+        .collect();
+    Some((Instances::Keys(keys), scopes))
+}
+
+/// `moved:`, `removed:` and `import:`, checked against the stack's addresses.
+fn refactoring(
+    root: &Node,
+    resources: &[Resource],
+    out: &mut Vec<Diagnostic>,
+) -> (Vec<Moved>, Vec<Removed>, Vec<Import>) {
+    let declared = |a: &str| resources.iter().any(|r| r.name == a || r.declared == a);
+    let entries = |key: &str, out: &mut Vec<Diagnostic>| -> Vec<Node> {
+        match root.get(key).map(|n| &n.kind) {
+            None | Some(Kind::Null) => Vec::new(),
+            Some(Kind::Seq(items)) => items.clone(),
+            Some(_) => {
+                let n = root
+                    .get(key)
+                    .cloned()
+                    .unwrap_or(Node { kind: Kind::Null, span: Span::file(std::path::Path::new("")) });
+                out.push(
+                    Diagnostic::error("Wrong value type", format!("`{key}` must be a list, found {}", n.type_name()))
+                        .at(&n.span)
+                        .hint(format!("write `{key}: [{{ … }}, …]`, one entry per resource")),
+                );
+                Vec::new()
+            }
+        }
+    };
+    let field = |item: &Node, key: &str, what: &str, out: &mut Vec<Diagnostic>| -> Option<(String, Span)> {
+        let Some(v) = item.get(key) else {
+            out.push(super::missing(what, key, &item.span, &format!("add `{key}:`")));
+            return None;
+        };
+        let text = expect_str(v, &format!("`{key}`"), out)?;
+        Some((text, v.span.clone()))
+    };
+    let address = |item: &Node, key: &str, what: &str, out: &mut Vec<Diagnostic>| -> Option<(String, Span)> {
+        let (text, span) = field(item, key, what, out)?;
+        match parse_address(&text) {
+            Ok(a) => Some((a, span)),
+            Err(why) => {
+                out.push(Diagnostic::error("Invalid address", why).at(&span));
+                None
+            }
+        }
+    };
+    let mut moved = Vec::new();
+    for item in entries("moved", out) {
+        let Some(m) = expect_map(&item, "a `moved` entry", out) else { continue };
+        check_keys(m, &["from", "to"], "a `moved` entry", out);
+        let (Some((from, fspan)), Some((to, tspan))) =
+            (address(&item, "from", "a `moved` entry", out), address(&item, "to", "a `moved` entry", out))
+        else {
+            continue;
+        };
+        if declared(&from) {
+            out.push(
+                Diagnostic::error(
+                    "Invalid move",
+                    format!("`{from}` is still declared in the stack, so nothing can move away from it"),
+                )
+                .at(&fspan)
+                .hint("rename the resource in `resources:` to the `to` address"),
+            );
+        } else if !declared(&to) {
+            out.push(
+                Diagnostic::error("Invalid move", format!("`{to}` is not a resource of the stack"))
+                    .at(&tspan)
+                    .hint("`to` names the resource's new address, declared under `resources:`"),
+            );
+        } else {
+            moved.push(Moved { from, to, span: item.span.clone() });
+        }
+    }
+    let mut removed = Vec::new();
+    for item in entries("removed", out) {
+        let Some(m) = expect_map(&item, "a `removed` entry", out) else { continue };
+        check_keys(m, &["from"], "a `removed` entry", out);
+        let Some((from, span)) = address(&item, "from", "a `removed` entry", out) else { continue };
+        if declared(&from) {
+            out.push(
+                Diagnostic::error("Invalid removal", format!("`{from}` is still declared in the stack"))
+                    .at(&span)
+                    .hint(
+                    "delete its declaration under `resources:`; `removed:` then forgets it without deleting it in AWS",
+                ),
+            );
+        } else {
+            removed.push(Removed { from, span: item.span.clone() });
+        }
+    }
+    let mut imports = Vec::new();
+    for item in entries("import", out) {
+        let Some(m) = expect_map(&item, "an `import` entry", out) else { continue };
+        check_keys(m, &["to", "id"], "an `import` entry", out);
+        let (Some((to, tspan)), Some((id, ispan))) =
+            (address(&item, "to", "an `import` entry", out), field(&item, "id", "an `import` entry", out))
+        else {
+            continue;
+        };
+        if !resources.iter().any(|r| r.name == to) {
+            out.push(
+                Diagnostic::error("Invalid import", format!("`{to}` is not a resource of the stack"))
+                    .at(&tspan)
+                    .hint("declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)"),
+            );
+        } else if id.trim().is_empty() {
+            out.push(
+                Diagnostic::error("Invalid import", "`id` is empty").at(&ispan).hint("give the resource's ID in AWS"),
+            );
+        } else if imports.iter().any(|i: &Import| i.to == to) {
+            out.push(Diagnostic::error("Invalid import", format!("`{to}` is imported twice")).at(&tspan));
+        } else {
+            imports.push(Import { to, id, span: item.span.clone() });
+        }
+    }
+    (moved, removed, imports)
 }
 
 /// `k` (of type `ty`) lacks the required `p`: reported at `at`.
@@ -337,6 +715,7 @@ fn resource_type(k: &Key, body: &Node, catalog: &Catalog, out: &mut Vec<Diagnost
 
 fn parse_resource(
     k: &Key,
+    address: &str,
     body: &Node,
     ty: &'static TypeSchema,
     ctx: &Ctx,
@@ -419,7 +798,13 @@ fn parse_resource(
                     let Some(name) = expect_str(item, "a `depends_on` entry", out) else {
                         continue;
                     };
-                    if !ctx.declares(&name) {
+                    let all = ctx.instances.borrow().get(&name).map(|i| i.addresses(&name));
+                    let one = ctx.instances.borrow().iter().any(|(n, i)| i.addresses(n).contains(&name));
+                    if let Some(all) = all {
+                        depends_on.extend(all.into_iter().map(|a| (a, item.span.clone())));
+                    } else if one {
+                        depends_on.push((name, item.span.clone()));
+                    } else if !ctx.declares(&name) {
                         out.push(
                             Diagnostic::error(
                                 "Unknown resource",
@@ -428,8 +813,6 @@ fn parse_resource(
                             .at(&item.span)
                             .hint(ctx.resource_hint(&name)),
                         );
-                    } else {
-                        depends_on.push((name, item.span.clone()));
                     }
                 }
             }
@@ -446,7 +829,8 @@ fn parse_resource(
     let prevent_destroy =
         body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
     Some(Resource {
-        name: k.name.clone(),
+        name: address.to_string(),
+        declared: k.name.clone(),
         ty,
         props,
         depends_on,
@@ -526,7 +910,8 @@ fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variab
             }
         }
         let sensitive = body.get("sensitive").and_then(|s| expect_bool(s, "`sensitive`", out)).unwrap_or(false);
-        vars.push(Variable { name: k.name.clone(), ty, default, sensitive, span: k.span.clone() });
+        let validation = body.get("validation").map(|n| parse_validation(n, ty, out)).unwrap_or_default();
+        vars.push(Variable { name: k.name.clone(), ty, default, sensitive, validation, span: k.span.clone() });
     }
     vars
 }
@@ -539,11 +924,24 @@ fn type_mismatch(name: &str, ty: VarType, v: &Node) -> Diagnostic {
     .at(&v.span)
 }
 
-/// The value of each variable: the env's, else the default. Missing or unknown ones are errors.
+/// The value of each variable: the env's (with the command line's applied), else the
+/// default. Missing or unknown ones are errors, as is a value its validation refuses.
 fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> BTreeMap<String, Node> {
     let mut values = BTreeMap::new();
     for (k, v) in &env.variables {
+        let names = vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>();
         match vars.iter().find(|d| d.name == k.name) {
+            // `--var` for a variable the stack does not declare is a mistake on this command.
+            None if env.strict_variables.contains(&k.name) => out.push(
+                Diagnostic::error(
+                    "Value for undeclared variable",
+                    format!("this stack declares no variable `{}`", k.name),
+                )
+                .at(&k.span)
+                .hint(unknown_key_hint(&k.name, &names)),
+            ),
+            // `CLOUDBRIDGE_VAR_*` are set for a shell, not a stack: ignored, as `TF_VAR_*` are.
+            None if env.raw_variables.contains(&k.name) => {}
             // One env file serves several stacks (`--stack`): like Terraform, a value for a
             // variable this stack does not declare is a warning, with a spelling hint.
             None => out.push(
@@ -552,21 +950,27 @@ fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> B
                     format!("this stack declares no variable `{}`; the value is ignored", k.name),
                 )
                 .at(&k.span)
-                .hint(unknown_key_hint(&k.name, &vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>())),
+                .hint(unknown_key_hint(&k.name, &names)),
             ),
-            Some(d) if !d.ty.accepts(v) => out.push(type_mismatch(&k.name, d.ty, v)),
-            Some(_) => {
-                values.insert(k.name.clone(), v.clone());
+            Some(d) => {
+                let v = if env.raw_variables.contains(&k.name) { typed_text(d.ty, v) } else { v.clone() };
+                if !d.ty.accepts(&v) {
+                    out.push(type_mismatch(&k.name, d.ty, &v));
+                } else if d.validation.check(d, &v, out) {
+                    values.insert(k.name.clone(), v);
+                }
             }
         }
     }
     for d in vars {
-        if values.contains_key(&d.name) {
+        if values.contains_key(&d.name) || env.variables.iter().any(|(k, _)| k.name == d.name) {
             continue;
         }
         match &d.default {
             Some(v) => {
-                values.insert(d.name.clone(), v.clone());
+                if d.validation.check(d, v, out) {
+                    values.insert(d.name.clone(), v.clone());
+                }
             }
             None => out.push(
                 Diagnostic::error(
@@ -574,9 +978,147 @@ fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> B
                     format!("variable `{}` has no default and environment `{}` gives no value", d.name, env.name),
                 )
                 .at(&d.span)
-                .hint(format!("set it under `variables:` in {}", env.file.display())),
+                .hint(format!(
+                    "set it under `variables:` in {}, with `--var {}=…`, or in the environment variable `CLOUDBRIDGE_VAR_{}`",
+                    env.file.display(),
+                    d.name,
+                    d.name
+                )),
             ),
         }
     }
     values
+}
+
+/// Text from the command line or the environment, as the variable's type reads it: a
+/// string stays text; a number, bool, list or map is read as YAML (`--var 'azs=[a, b]'`).
+fn typed_text(ty: VarType, v: &Node) -> Node {
+    let Kind::Str(text) = &v.kind else { return v.clone() };
+    if ty == VarType::String {
+        return v.clone();
+    }
+    match yaml::parse(&v.span.file, text) {
+        Ok(parsed) => Node::from_json(&parsed.to_json(), &v.span),
+        Err(_) => v.clone(),
+    }
+}
+
+/// `validation:` of a variable: the values it may take.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    /// `allowed: [dev, prod]`
+    pub allowed: Option<Vec<serde_json::Value>>,
+    /// `pattern: "^[a-z]+$"`, for a string (the whole value must match).
+    pub pattern: Option<(String, regex_lite::Regex)>,
+    /// `min:` / `max:`: a number's range.
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// `message:` said when a value is refused.
+    pub message: Option<String>,
+}
+
+impl Validation {
+    /// Does `v` pass? If not, says so at `v`, naming the rule and the variable's location.
+    fn check(&self, d: &Variable, v: &Node, out: &mut Vec<Diagnostic>) -> bool {
+        let json = v.to_json();
+        let text = crate::functions::text(&json);
+        let why = if let Some(allowed) = self
+            .allowed
+            .as_ref()
+            .filter(|a| !a.iter().any(|x| x == &json || crate::functions::text(x) == text && text.is_some()))
+        {
+            Some(format!(
+                "must be one of {}",
+                allowed
+                    .iter()
+                    .map(|a| format!("`{}`", crate::functions::text(a).unwrap_or_else(|| a.to_string())))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else if let Some((p, re)) =
+            self.pattern.as_ref().filter(|(_, re)| !text.as_deref().is_some_and(|t| re.is_match(t)))
+        {
+            let _ = re;
+            Some(format!("must match the pattern `{p}`"))
+        } else {
+            let n = json.as_f64();
+            match (self.min, self.max, n) {
+                (Some(min), _, Some(n)) if n < min => Some(format!("must be at least {min}")),
+                (_, Some(max), Some(n)) if n > max => Some(format!("must be at most {max}")),
+                _ => None,
+            }
+        };
+        let Some(why) = why else { return true };
+        let shown = if d.sensitive { "(sensitive)".to_string() } else { text.unwrap_or_else(|| json.to_string()) };
+        out.push(
+            Diagnostic::error(
+                "Invalid variable value",
+                format!("variable `{}` {why}; the value given is {shown}", d.name),
+            )
+            .at(&v.span)
+            .hint(match &self.message {
+                Some(m) => format!("{m} (the variable is declared at {})", d.span),
+                None => format!("the rule is in the variable's `validation:` at {}", d.span),
+            }),
+        );
+        false
+    }
+}
+
+fn parse_validation(node: &Node, ty: VarType, out: &mut Vec<Diagnostic>) -> Validation {
+    let mut v = Validation::default();
+    let Some(entries) = expect_map(node, "`validation`", out) else { return v };
+    check_keys(entries, &["allowed", "pattern", "min", "max", "message"], "`validation`", out);
+    for (k, n) in entries {
+        match k.name.as_str() {
+            "allowed" => match &n.kind {
+                Kind::Seq(items) => v.allowed = Some(items.iter().map(Node::to_json).collect()),
+                _ => out.push(
+                    Diagnostic::error("Wrong value type", format!("`allowed` must be a list, found {}", n.type_name()))
+                        .at(&n.span),
+                ),
+            },
+            "pattern" => {
+                if ty != VarType::String {
+                    out.push(
+                        Diagnostic::error("Invalid validation", "`pattern` applies to string variables").at(&k.span),
+                    );
+                    continue;
+                }
+                let Some(p) = expect_str(n, "`pattern`", out) else { continue };
+                // The whole value must match, as Terraform's `can(regex(...))` with anchors.
+                match regex_lite::Regex::new(&format!("^(?:{p})$")) {
+                    Ok(re) => v.pattern = Some((p, re)),
+                    Err(e) => out.push(
+                        Diagnostic::error("Invalid pattern", format!("`{p}` is not a regular expression: {e}"))
+                            .at(&n.span)
+                            .hint("write a regular expression such as `^[a-z][a-z0-9-]*$`"),
+                    ),
+                }
+            }
+            "min" | "max" => {
+                if ty != VarType::Number {
+                    out.push(
+                        Diagnostic::error("Invalid validation", format!("`{}` applies to number variables", k.name))
+                            .at(&k.span),
+                    );
+                    continue;
+                }
+                match n.to_json().as_f64() {
+                    Some(x) if k.name == "min" => v.min = Some(x),
+                    Some(x) => v.max = Some(x),
+                    None => out.push(
+                        Diagnostic::error(
+                            "Wrong value type",
+                            format!("`{}` must be a number, found {}", k.name, n.type_name()),
+                        )
+                        .at(&n.span),
+                    ),
+                }
+            }
+            "message" => v.message = expect_str(n, "`message`", out),
+            _ => {}
+        }
+    }
+    v
 }

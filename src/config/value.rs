@@ -1,12 +1,23 @@
 //! Checks one property value (a YAML node) against the schema kind it must have, and
 //! turns it into an [`Expr`]: `${var.*}` substituted, references checked.
 
+use super::eval::{self, collapse, Fail, Instances, Scope};
 use super::{unknown_key_hint, Diagnostic};
-use crate::expr::{split_template, Expr, Part, Piece, Ref, TemplateError};
+use crate::expr::{Expr, Part, Ref};
+use crate::lang::{parse_template, Ast, Piece, Step};
 use crate::schema::{check_cidr, Prop, PropKind, TypeSchema};
 use crate::yaml::{Kind, Node};
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A local's value once worked out (and whether a sensitive variable went into it), or
+/// that it is being worked out (a second visit is a cycle).
+#[derive(Clone)]
+pub enum LocalState {
+    Busy,
+    Done(Option<Expr>, bool),
+}
 
 pub struct Ctx<'a> {
     pub types: &'a BTreeMap<String, &'static TypeSchema>,
@@ -19,7 +30,20 @@ pub struct Ctx<'a> {
     /// Variables declared `sensitive: true`.
     pub sensitive_vars: &'a [String],
     /// Set when a sensitive variable's value was used since it was last cleared.
-    pub tainted: std::cell::Cell<bool>,
+    pub tainted: Cell<bool>,
+    /// How each resource is instantiated (filled in once its `for_each`/`count` is known).
+    pub instances: RefCell<BTreeMap<String, Instances>>,
+    /// The stack's `locals:`, as written.
+    pub locals: &'a BTreeMap<String, Node>,
+    pub local_values: RefCell<BTreeMap<String, LocalState>>,
+    /// `each` / `count` of the instance whose properties are being checked.
+    pub scope: RefCell<Scope>,
+    /// Working out a `for_each` or `count`: resource attributes are not known yet.
+    pub expanding: Cell<bool>,
+    /// Reads a file for `file()`, relative to the stack file.
+    pub files: Option<crate::functions::Reader<'a>>,
+    /// The variables some expression used.
+    pub used_vars: RefCell<BTreeSet<String>>,
 }
 
 impl Ctx<'_> {
@@ -35,21 +59,9 @@ impl Ctx<'_> {
         self.types.contains_key(name) || self.untyped.iter().any(|u| u == name)
     }
 
-    fn check_ref(&self, r: &Ref, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
-        if self.untyped.contains(&r.resource) {
-            return false;
-        }
-        let Some(ty) = self.types.get(&r.resource) else {
-            out.push(
-                Diagnostic::error(
-                    "Unknown resource",
-                    format!("`${{{r}}}` refers to `{}`, which is not a resource of this stack", r.resource),
-                )
-                .at(&node.span)
-                .hint(self.resource_hint(&r.resource)),
-            );
-            return false;
-        };
+    /// Is `r.attr` an attribute of the resource `name` (whose instance `r` names)?
+    pub fn check_attr(&self, name: &str, r: &Ref, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+        let Some(ty) = self.types.get(name) else { return false };
         if !ty.has_attr(&r.attr) {
             let mut names: Vec<&str> = ty.attrs.to_vec();
             names.extend(ty.props.iter().filter(|p| !p.sensitive).map(|p| p.name));
@@ -65,6 +77,86 @@ impl Ctx<'_> {
         }
         true
     }
+
+    /// The value of variable `name` (marking it used, and the value tainted if it is
+    /// sensitive); `None` once reported.
+    pub fn var(&self, name: &str, node: &Node, out: &mut Vec<Diagnostic>) -> Option<Node> {
+        self.used_vars.borrow_mut().insert(name.to_string());
+        if self.sensitive_vars.iter().any(|s| s == name) {
+            self.tainted.set(true);
+        }
+        match self.vars.get(name) {
+            Some(v) => Some(v.clone()),
+            None if self.declared.iter().any(|d| d == name) => None,
+            None => {
+                out.push(
+                    Diagnostic::error(
+                        "Unknown variable",
+                        format!("`${{var.{name}}}` refers to a variable the stack does not declare"),
+                    )
+                    .at(&node.span)
+                    .hint(unknown_key_hint(name, &self.vars.keys().map(String::as_str).collect::<Vec<_>>())),
+                );
+                None
+            }
+        }
+    }
+
+    /// The value of local `name`, worked out the first time it is used (its problems
+    /// reported where it is written, once).
+    pub fn local(&self, name: &str, out: &mut Vec<Diagnostic>) -> Result<Expr, Fail> {
+        let state = self.local_values.borrow().get(name).cloned();
+        match state {
+            Some(LocalState::Done(v, tainted)) => {
+                if tainted {
+                    self.tainted.set(true);
+                }
+                return v.ok_or(Fail::Reported);
+            }
+            Some(LocalState::Busy) => {
+                return Err(Fail::Msg(
+                    format!("local `{name}` refers to itself, through the locals it uses"),
+                    Some("break the cycle: a local may use other locals, but not itself".into()),
+                ))
+            }
+            None => {}
+        }
+        let Some(node) = self.locals.get(name) else {
+            return Err(Fail::Msg(
+                format!("`local.{name}` is not a local of this stack"),
+                Some(unknown_key_hint(name, &self.locals.keys().map(String::as_str).collect::<Vec<_>>())),
+            ));
+        };
+        self.local_values.borrow_mut().insert(name.to_string(), LocalState::Busy);
+        // A local sees neither `each` nor `count`, and taints only what uses it.
+        let scope = self.scope.replace(Scope::default());
+        let outer = self.tainted.replace(false);
+        let v = eval::local_value(node, self, out);
+        let tainted = self.tainted.get();
+        self.tainted.set(outer || tainted);
+        *self.scope.borrow_mut() = scope;
+        self.local_values.borrow_mut().insert(name.to_string(), LocalState::Done(v.clone(), tainted));
+        v.ok_or(Fail::Reported)
+    }
+}
+
+/// `queue["orders"].arn`, as written, for messages.
+pub fn path_text(root: &str, steps: &[Step]) -> String {
+    let mut s = root.to_string();
+    for step in steps {
+        match step {
+            Step::Attr(a) => {
+                s.push('.');
+                s.push_str(a);
+            }
+            Step::Index(Ast::Lit(Value::String(k))) => s.push_str(&format!("[\"{k}\"]")),
+            Step::Index(Ast::Lit(v)) => s.push_str(&format!("[{v}]")),
+            Step::Index(Ast::Path { root, steps }) => s.push_str(&format!("[{}]", path_text(root, steps))),
+            Step::Index(_) => s.push_str("[…]"),
+            Step::Splat => s.push_str("[*]"),
+        }
+    }
+    s
 }
 
 fn wrong_type(node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option<Expr> {
@@ -73,19 +165,6 @@ fn wrong_type(node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option
             .at(&node.span),
     );
     None
-}
-
-/// Collapse a list/map of expressions to a literal when nothing in it is a reference.
-fn collapse(e: Expr) -> Expr {
-    match e {
-        Expr::List(items) if items.iter().all(|i| matches!(i, Expr::Lit(_))) => Expr::Lit(Value::Array(
-            items.into_iter().map(|i| if let Expr::Lit(v) = i { v } else { Value::Null }).collect(),
-        )),
-        Expr::Map(entries) if entries.iter().all(|(_, i)| matches!(i, Expr::Lit(_))) => Expr::Lit(Value::Object(
-            entries.into_iter().map(|(k, i)| (k, if let Expr::Lit(v) = i { v } else { Value::Null })).collect(),
-        )),
-        other => other,
-    }
 }
 
 pub fn check_value(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
@@ -247,61 +326,60 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
 }
 
 fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Expr> {
-    let pieces = match split_template(s) {
+    let pieces = match parse_template(s) {
         Ok(p) => p,
-        Err(TemplateError::Unclosed) => {
+        Err(e) => {
             out.push(
-                Diagnostic::error("Invalid reference", format!("`{s}` opens `${{` without a closing `}}`"))
+                Diagnostic::error("Invalid expression", format!("in `{s}`: {} (at character {})", e.message, e.at + 1))
                     .at(&node.span)
-                    .hint("close the reference with `}`, or write `$${` for a literal `${`"),
-            );
-            return None;
-        }
-        Err(TemplateError::BadReference(inner)) => {
-            out.push(
-                Diagnostic::error("Invalid reference", format!("`${{{inner}}}` is not a reference"))
-                    .at(&node.span)
-                    .hint("write `${resource.attribute}` or `${var.name}`"),
+                    .hint("write `${resource.attribute}`, `${var.name}`, `${local.name}` or a function call such as `${upper(var.env)}`; `$${` is a literal `${`"),
             );
             return None;
         }
     };
-    // A lone `${var.x}` takes the variable's own value and type.
-    if let [Piece::Var(v)] = pieces.as_slice() {
-        let value = lookup_var(v, node, ctx, out)?;
-        // Variable values are literals: their strings are not re-scanned for references.
-        return check_node(&value, kind, ctx, out);
-    }
-    if let [Piece::Ref(r)] = pieces.as_slice() {
-        return ctx.check_ref(r, node, out).then(|| Expr::Ref(r.clone()));
+    let report = |f: Fail, out: &mut Vec<Diagnostic>| f.report(&node.span, out);
+    // A lone `${…}` takes the expression's own value and type.
+    if let [Piece::Interp(ast)] = pieces.as_slice() {
+        return match eval::eval(ast, ctx, node, out) {
+            // A computed value is a literal: its strings are not scanned for references.
+            Ok(Expr::Lit(v)) => check_node(&Node::from_json(&v, &node.span), kind, ctx, out),
+            Ok(e) => check_unknown(e, node, kind, out),
+            Err(f) => {
+                report(f, out);
+                None
+            }
+        };
     }
     let mut parts = Vec::new();
     let mut ok = true;
     for p in pieces {
         match p {
             Piece::Text(t) => parts.push(Part::Lit(t)),
-            Piece::Var(v) => match lookup_var(&v, node, ctx, out) {
-                Some(val) => match val.scalar_text() {
-                    Some(t) => parts.push(Part::Lit(t)),
-                    None => {
-                        out.push(
+            Piece::Interp(ast) => {
+                match eval::eval(&ast, ctx, node, out) {
+                    Ok(Expr::Lit(v)) => {
+                        match crate::functions::text(&v) {
+                            Some(t) => parts.push(Part::Lit(t)),
+                            None => {
+                                out.push(
                             Diagnostic::error(
                                 "Wrong value type",
-                                format!(
-                                    "variable `{v}` is {}, which cannot be placed inside a string",
-                                    val.type_name()
-                                ),
+                                format!("`{}` is {}, which cannot be placed inside a string", crate::lang::show(&ast), value_kind(&v)),
                             )
-                            .at(&node.span),
+                            .at(&node.span)
+                            .hint("use it alone as the whole value, or make text of it with `join` or `jsonencode`"),
                         );
+                                ok = false;
+                            }
+                        }
+                    }
+                    Ok(Expr::Ref(r)) => parts.push(Part::Ref(r)),
+                    Ok(e) => parts.push(Part::Expr(e)),
+                    Err(f) => {
+                        report(f, out);
                         ok = false;
                     }
-                },
-                None => ok = false,
-            },
-            Piece::Ref(r) => {
-                ok &= ctx.check_ref(&r, node, out);
-                parts.push(Part::Ref(r));
+                }
             }
         }
     }
@@ -320,24 +398,56 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
     }
 }
 
-fn lookup_var(name: &str, node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<Node> {
-    if ctx.sensitive_vars.iter().any(|s| s == name) {
-        ctx.tainted.set(true);
+fn value_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "a map",
+        _ => "a value",
     }
-    match ctx.vars.get(name) {
-        Some(v) => Some(v.clone()),
-        None if ctx.declared.iter().any(|d| d == name) => None,
-        None => {
+}
+
+/// A value only known at apply, where `kind` is expected: a reference or a call may be
+/// anything, a list or map must be where one is expected (its known parts checked).
+fn check_unknown(e: Expr, node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option<Expr> {
+    match (&e, kind) {
+        (Expr::Ref(_) | Expr::Call { .. }, _) => Some(e),
+        (Expr::Template(_), PropKind::Str | PropKind::Json | PropKind::Cidr | PropKind::Enum(_)) => Some(e),
+        (Expr::List(items), PropKind::List(inner) | PropKind::Set(inner)) => {
+            let mut checked = Vec::new();
+            for item in items {
+                checked.push(match item {
+                    Expr::Lit(v) => check_lit(v, node, inner, out)?,
+                    other => check_unknown(other.clone(), node, inner, out)?,
+                });
+            }
+            Some(collapse(Expr::List(checked)))
+        }
+        (Expr::List(_) | Expr::Map(_), PropKind::Json) => Some(e),
+        (Expr::Map(_), PropKind::Map(_) | PropKind::Object(_)) => Some(e),
+        _ => {
             out.push(
                 Diagnostic::error(
-                    "Unknown variable",
-                    format!("`${{var.{name}}}` refers to a variable the stack does not declare"),
+                    "Wrong value type",
+                    format!(
+                        "expected {}, found {}",
+                        kind.describe(),
+                        if matches!(e, Expr::List(_)) { "a list" } else { "a map" }
+                    ),
                 )
-                .at(&node.span)
-                .hint(unknown_key_hint(name, &ctx.vars.keys().map(String::as_str).collect::<Vec<_>>())),
+                .at(&node.span),
             );
             None
         }
+    }
+}
+
+/// A known element of a list that also holds values known only at apply.
+fn check_lit(v: &Value, node: &Node, kind: &PropKind, out: &mut Vec<Diagnostic>) -> Option<Expr> {
+    match (kind, crate::functions::text(v)) {
+        (PropKind::Str | PropKind::Cidr | PropKind::Enum(_), Some(t)) => Some(Expr::Lit(Value::String(t))),
+        (PropKind::Json, _) => Some(Expr::Lit(v.clone())),
+        _ => wrong_type(&Node::from_json(v, &node.span), kind, out),
     }
 }
 

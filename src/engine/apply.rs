@@ -18,6 +18,63 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// The plan's moves, removals and imports applied to `state` (and whether it had any). An
+/// import is read again here: what a saved plan says it found is not trusted.
+async fn migrate(
+    plan: &Plan,
+    mut state: State,
+    provider: &dyn Provider,
+    opts: &ApplyOptions,
+    progress: &dyn Progress,
+) -> Result<(State, bool), (State, Vec<Failure>)> {
+    let imports: Vec<(String, String, String)> = plan
+        .changes
+        .iter()
+        .filter(|c| c.importing)
+        .filter_map(|c| Some((c.address.clone(), c.ty.clone(), c.id.clone()?)))
+        .collect();
+    if plan.moved.is_empty() && plan.removed.is_empty() && imports.is_empty() {
+        return Ok((state, false));
+    }
+    let fail = |address: &str, code: &str, why: String| Failure {
+        address: address.to_string(),
+        kind: StepKind::Update,
+        error: ProviderError::new(code, why),
+    };
+    let mut failures = Vec::new();
+    for (from, to) in &plan.moved {
+        if state.get(from).is_none() && state.get(to).is_some() {
+            continue; // Done by an earlier run.
+        }
+        match state.move_address(from, to) {
+            Ok(_) => progress.line(&format!("{from}: moved to {to}")),
+            Err(why) => failures.push(fail(from, "MoveFailed", why)),
+        }
+    }
+    for (address, id) in &plan.removed {
+        if state.forget(address).is_ok() {
+            progress.line(&format!("{address}: removed from state; left in AWS [id={id}]"));
+        }
+    }
+    let wanted: Vec<_> = imports.into_iter().filter(|(a, _, _)| state.get(a).is_none()).collect();
+    if !wanted.is_empty() && failures.is_empty() {
+        match super::read_imports(provider, &opts.catalog, &plan.stack, &plan.env, &wanted).await {
+            Ok(found) => {
+                for r in found {
+                    progress.line(&format!("{}: imported [id={}]", r.address, r.id));
+                    state.put(r);
+                }
+            }
+            Err(problems) => failures.extend(problems.into_iter().map(|(a, why)| fail(&a, "ImportFailed", why))),
+        }
+    }
+    if failures.is_empty() {
+        Ok((state, true))
+    } else {
+        Err((state, failures))
+    }
+}
+
 /// A step that failed, with AWS's error code and message.
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -230,6 +287,27 @@ pub async fn apply(
     opts: &ApplyOptions,
     progress: &dyn Progress,
 ) -> ApplyOutcome {
+    // First what touches only state: moves, removals, imports. Recorded before any step.
+    let state = match migrate(plan, state, provider.as_ref(), opts, progress).await {
+        Ok((s, true)) => {
+            let mut journal = Journal::new(s, store);
+            let _ = journal.write_all().await;
+            if journal.error.is_some() {
+                return ApplyOutcome {
+                    state: journal.state,
+                    failures: Vec::new(),
+                    skipped: Vec::new(),
+                    state_error: journal.error,
+                    interrupted: false,
+                };
+            }
+            journal.state
+        }
+        Ok((s, false)) => s,
+        Err((state, failures)) => {
+            return ApplyOutcome { state, failures, skipped: Vec::new(), state_error: None, interrupted: false }
+        }
+    };
     let steps: Vec<Step> = schedule(plan, &state, |c| opts.catalog.lookup(&c.ty).is_some());
     let by_address: std::collections::HashMap<&str, &crate::plan::Change> =
         plan.changes.iter().map(|c| (c.address.as_str(), c)).collect();

@@ -13,7 +13,7 @@ pub use crate::plan::StepKind;
 pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress};
 #[cfg(test)]
 pub(crate) use journal::recorded;
-pub use refresh::{refresh, RefreshError};
+pub use refresh::{read_imports, refresh, RefreshError};
 
 use crate::expr::Ref;
 use crate::state::State;

@@ -64,6 +64,68 @@ pub async fn refresh(provider: &dyn Provider, catalog: &Catalog, state: &State) 
     Ok(out)
 }
 
+/// Read what `import:` names (address, type, ID) from the cloud, as state entries. An ID
+/// that names nothing, or something that carries another stack's or environment's
+/// ownership tags, is refused: (address, why) for each. (This stack's own, at another
+/// address, is what `removed:` or `state rm` left behind: it may come back.)
+pub async fn read_imports(
+    provider: &dyn Provider,
+    catalog: &Catalog,
+    stack: &str,
+    env: &str,
+    wanted: &[(String, String, String)],
+) -> Result<Vec<crate::state::ResourceState>, Vec<(String, String)>> {
+    let mut stub = State::new(stack, env);
+    let mut problems = Vec::new();
+    for (address, ty, id) in wanted {
+        if catalog.lookup(ty).is_none() {
+            problems.push((address.clone(), format!("`{ty}` is not a type this cloudbridge knows")));
+            continue;
+        }
+        stub.put(crate::state::ResourceState {
+            address: address.clone(),
+            ty: ty.clone(),
+            id: id.clone(),
+            properties: Default::default(),
+            attributes: Default::default(),
+            dependencies: Vec::new(),
+            pending: None,
+            sensitive: Vec::new(),
+        });
+    }
+    let read = match refresh(provider, catalog, &stub).await {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push((e.addresses.clone(), format!("reading it failed: {}", e.error)));
+            return Err(problems);
+        }
+    };
+    let mut out = Vec::new();
+    for r in &stub.resources {
+        let Some(found) = read.get(&r.address) else {
+            problems.push((r.address.clone(), format!("there is no {} with ID `{}`", r.ty, r.id)));
+            continue;
+        };
+        let mine = crate::ownership::tags(stack, env, &r.address);
+        if let Some(owner) = crate::ownership::of(&found.properties) {
+            if owner.iter().zip(mine.iter()).take(2).any(|((_, have), (_, want))| have != want) {
+                let said: Vec<String> = owner.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                problems.push((
+                    r.address.clone(),
+                    format!("`{}` belongs to another stack or environment ({}); cloudbridge never takes over what another stack manages", r.id, said.join(", ")),
+                ));
+                continue;
+            }
+        }
+        out.push(found.clone());
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

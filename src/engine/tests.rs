@@ -299,3 +299,141 @@ async fn a_change_of_a_type_this_build_does_not_know_is_left_out_without_reorder
     assert!(position(&calls, "create aws.ec2.subnet") < position(&calls, "create aws.ec2.route_table"));
     assert_eq!(out.state.resources.len(), 4);
 }
+
+const RAW: &str = r#"
+resources:
+  raw_bucket:
+    type: aws.s3.bucket
+    properties: { bucket: acme-raw }
+  queue:
+    type: aws.sqs.queue
+    properties: { name: q, tags: { bucket: "${raw_bucket.id}" } }
+"#;
+
+const LANDING: &str = r#"
+moved:
+  - { from: raw_bucket, to: landing_bucket }
+resources:
+  landing_bucket:
+    type: aws.s3.bucket
+    properties: { bucket: acme-raw }
+  queue:
+    type: aws.sqs.queue
+    properties: { name: q, tags: { bucket: "${landing_bucket.id}" } }
+"#;
+
+fn mutations(calls: &[String]) -> Vec<&String> {
+    calls.iter().filter(|c| c.starts_with("create") || c.starts_with("delete")).collect()
+}
+
+#[tokio::test]
+async fn a_rename_through_moved_creates_and_deletes_nothing() {
+    let (st, g) = stack(RAW);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    let out =
+        run(&plan_for(&st, &g, &State::new("t", "test"), &[], false), State::new("t", "test"), mem.clone(), &store, 4)
+            .await;
+    let id = out.state.get("raw_bucket").unwrap().id.clone();
+    let before = mem.calls().len();
+
+    let (st2, g2) = stack(LANDING);
+    let plan = crate::testutil::refreshed_plan(&st2, &g2, mem.as_ref(), &out.state, false).await;
+    assert_eq!(plan.moved, vec![("raw_bucket".to_string(), "landing_bucket".to_string())]);
+    assert_eq!((plan.count(Action::Create), plan.count(Action::Delete), plan.count(Action::Replace)), (0, 0, 0));
+    let text = crate::testutil::render(&plan);
+    assert!(text.contains("# raw_bucket has moved to landing_bucket"), "{text}");
+    // The only change is the ownership tag that names the address.
+    let landing = plan.changes.iter().find(|c| c.address == "landing_bucket").unwrap();
+    assert_eq!((landing.action, landing.changed.clone()), (Action::Update, vec!["tags".to_string()]));
+    let after = run(&plan, out.state.clone(), mem.clone(), &store, 4).await;
+    assert!(after.failures.is_empty(), "{:?}", after.failures);
+    assert_eq!(after.state.get("landing_bucket").unwrap().id, id, "the same bucket, at its new address");
+    assert!(after.state.get("raw_bucket").is_none());
+    assert_eq!(after.state.get("queue").unwrap().dependencies, vec!["landing_bucket"]);
+    assert!(mutations(&mem.calls()[before..]).is_empty(), "{:?}", &mem.calls()[before..]);
+    // Done: the next plan has nothing to do, and the `moved:` entry is a no-op.
+    let again = crate::testutil::refreshed_plan(&st2, &g2, mem.as_ref(), &after.state, false).await;
+    assert!(!again.has_changes(), "{}", crate::testutil::render(&again));
+}
+
+#[tokio::test]
+async fn removed_forgets_without_deleting_and_import_adopts_without_creating() {
+    let (st, g) = stack(RAW);
+    let mem = Arc::new(MemoryProvider::new());
+    let store = MemStore::default();
+    let out =
+        run(&plan_for(&st, &g, &State::new("t", "test"), &[], false), State::new("t", "test"), mem.clone(), &store, 4)
+            .await;
+    let bucket = out.state.get("raw_bucket").unwrap().id.clone();
+
+    // `removed:` the bucket: out of state, still in the cloud.
+    let (st2, g2) = stack(
+        "removed:\n  - { from: raw_bucket }\nresources:\n  queue:\n    type: aws.sqs.queue\n    properties: { name: q }\n",
+    );
+    let plan = crate::testutil::refreshed_plan(&st2, &g2, mem.as_ref(), &out.state, false).await;
+    assert_eq!(plan.removed, vec![("raw_bucket".to_string(), bucket.clone())]);
+    assert_eq!(plan.count(Action::Delete), 0);
+    assert!(
+        crate::testutil::summary(&plan).ends_with("0 to destroy, 1 to forget."),
+        "{}",
+        crate::testutil::summary(&plan)
+    );
+    let before = mem.calls().len();
+    let forgot = run(&plan, out.state.clone(), mem.clone(), &store, 4).await;
+    assert!(forgot.state.get("raw_bucket").is_none());
+    assert!(mutations(&mem.calls()[before..]).is_empty(), "{:?}", &mem.calls()[before..]);
+    let ty = crate::testutil::catalog().lookup("aws.s3.bucket").unwrap();
+    assert!(mem.read(ty, std::slice::from_ref(&bucket)).await.unwrap()[0].is_some(), "the bucket is still there");
+
+    // `import:` it back at a new address: read, planned as an import, no create.
+    let (st3, g3) = stack(
+        "import:\n  - { to: legacy, id: acme-raw }\nresources:\n  legacy:\n    type: aws.s3.bucket\n    properties: { bucket: acme-raw }\n  queue:\n    type: aws.sqs.queue\n    properties: { name: q }\n",
+    );
+    let plan = crate::testutil::plan_with_imports(&st3, &g3, mem.as_ref(), &forgot.state).await.unwrap();
+    let c = plan.changes.iter().find(|c| c.address == "legacy").unwrap();
+    assert!(c.importing && c.action == Action::Update, "{c:?}");
+    assert!(
+        crate::testutil::summary(&plan).starts_with("Plan: 1 to import, 0 to add, 1 to change"),
+        "{}",
+        crate::testutil::summary(&plan)
+    );
+    let before = mem.calls().len();
+    let imported = run(&plan, forgot.state.clone(), mem.clone(), &store, 4).await;
+    assert!(imported.failures.is_empty(), "{:?}", imported.failures);
+    assert_eq!(imported.state.get("legacy").unwrap().id, bucket);
+    assert!(mutations(&mem.calls()[before..]).is_empty(), "{:?}", &mem.calls()[before..]);
+    assert_eq!(imported.state.get("legacy").unwrap().properties["tags"]["cloudbridge:address"], "legacy");
+    let again = crate::testutil::plan_with_imports(&st3, &g3, mem.as_ref(), &imported.state).await.unwrap();
+    assert!(!again.has_changes(), "{}", crate::testutil::render(&again));
+}
+
+#[tokio::test]
+async fn an_import_of_what_another_stack_owns_is_refused() {
+    let (st, g) = stack(RAW);
+    let mem = Arc::new(MemoryProvider::new());
+    let out = run(
+        &plan_for(&st, &g, &State::new("t", "test"), &[], false),
+        State::new("t", "test"),
+        mem.clone(),
+        &MemStore::default(),
+        4,
+    )
+    .await;
+    // Another stack declares and imports the same bucket.
+    let (other, og) = stack(
+        "name: other\nimport:\n  - { to: mine, id: acme-raw }\nresources:\n  mine:\n    type: aws.s3.bucket\n    properties: { bucket: acme-raw }\n",
+    );
+    let err =
+        crate::testutil::plan_with_imports(&other, &og, mem.as_ref(), &State::new("other", "test")).await.unwrap_err();
+    assert!(err[0].detail.contains("belongs to another stack or environment"), "{err:?}");
+    assert!(err[0].detail.contains("cloudbridge:stack=t"), "{err:?}");
+    let missing = stack(
+        "name: other\nimport:\n  - { to: mine, id: no-such-bucket }\nresources:\n  mine:\n    type: aws.s3.bucket\n    properties: { bucket: no-such-bucket }\n",
+    );
+    let err = crate::testutil::plan_with_imports(&missing.0, &missing.1, mem.as_ref(), &State::new("other", "test"))
+        .await
+        .unwrap_err();
+    assert!(err[0].detail.contains("there is no aws.s3.bucket with ID `no-such-bucket`"), "{err:?}");
+    drop(out);
+}

@@ -85,6 +85,9 @@ pub struct Change {
     /// [`withhold`]); `apply PLANFILE` takes them from the stack again.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub withheld: Vec<String>,
+    /// Taken into state from `import:` by this plan (its ID is `id`): nothing is created.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub importing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +117,12 @@ pub struct Plan {
     pub stack_file: String,
     pub changes: Vec<Change>,
     pub outputs: Vec<OutputChange>,
+    /// State entries renamed before anything runs (`moved:`): (from, to).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub moved: Vec<(String, String)>,
+    /// State entries forgotten, left in AWS (`removed:`): (address, ID).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed: Vec<(String, String)>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
@@ -121,7 +130,9 @@ pub struct Plan {
 
 impl Plan {
     pub fn has_changes(&self) -> bool {
-        self.changes.iter().any(|c| c.action != Action::NoOp)
+        !self.moved.is_empty()
+            || !self.removed.is_empty()
+            || self.changes.iter().any(|c| c.action != Action::NoOp || c.importing)
             || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.after))
     }
 
@@ -146,6 +157,72 @@ pub struct PlanRequest<'a> {
     pub destroy: bool,
     /// The resource types, from the provider (handed in; the planner imports none).
     pub catalog: &'a Catalog,
+    /// What each of the stack's `import:` entries found in AWS (read by the caller), at
+    /// its address; an entry whose address is already in state is not read.
+    pub imported: &'a [crate::state::ResourceState],
+}
+
+/// The stack's `import:` entries whose address is not in state (after `moved:`), as
+/// (address, type, ID): what the caller reads from the cloud for [`PlanRequest::imported`].
+pub fn wanted_imports(state: &State, stack: &Stack) -> Result<Vec<(String, String, String)>, Vec<Diagnostic>> {
+    let (migrated, _, _) = migrate(state, stack, &[])?;
+    Ok(stack
+        .imports
+        .iter()
+        .filter(|i| migrated.get(&i.to).is_none())
+        .filter_map(|i| Some((i.to.clone(), stack.resource(&i.to)?.ty.name.to_string(), i.id.clone())))
+        .collect())
+}
+
+/// The state the plan is made against: `state` with the stack's `moved:` and `removed:`
+/// applied (in order) and the imported resources in it. Returns the moves and removals
+/// that did something; an entry whose `from` is not in state is already done.
+pub fn migrate(
+    state: &State,
+    stack: &Stack,
+    imported: &[crate::state::ResourceState],
+) -> Result<(State, Vec<(String, String)>, Vec<(String, String)>), Vec<Diagnostic>> {
+    let mut s = state.clone();
+    let (mut moved, mut removed, mut diags) = (Vec::new(), Vec::new(), Vec::new());
+    for m in &stack.moved {
+        if crate::state::matching(&s, &m.from).is_empty() {
+            continue;
+        }
+        match s.move_address(&m.from, &m.to) {
+            Ok(pairs) => moved.extend(pairs),
+            Err(why) => diags.push(
+                Diagnostic::error("Move not possible", format!("`{}` cannot move to `{}`: {why}", m.from, m.to))
+                    .at(&m.span)
+                    .hint("both are in state: remove one with `cloudbridge state rm`, or drop this entry"),
+            ),
+        }
+    }
+    for r in &stack.removed {
+        if let Ok(gone) = s.forget(&r.from) {
+            removed.extend(gone);
+        }
+    }
+    for r in imported {
+        if let Some(other) = s.resources.iter().find(|x| x.ty == r.ty && x.id == r.id) {
+            let span = stack.imports.iter().find(|i| i.to == r.address).map(|i| i.span.clone());
+            let d = Diagnostic::error(
+                "Import not possible",
+                format!("`{}` ({}) is already in state as `{}`", r.id, r.ty, other.address),
+            )
+            .hint("one resource has one address: use `moved:` to give it a new one");
+            diags.push(match span {
+                Some(sp) => d.at(&sp),
+                None => d,
+            });
+            continue;
+        }
+        s.put(r.clone());
+    }
+    if diags.is_empty() {
+        Ok((s, moved, removed))
+    } else {
+        Err(diags)
+    }
 }
 
 /// Tags every taggable resource gets, so cloudbridge can recognise what it created.
@@ -241,6 +318,32 @@ fn redact(ty: &TypeSchema, derived: &[String], props: &Map<String, Value>) -> Ma
         .collect()
 }
 
+/// `--target` as given, with a resource's declared name (`queue`) standing for all its
+/// instances (`queue["orders"]`, …) in the stack or the state, as in Terraform.
+pub fn expand_targets(targets: &[String], graph: &DepGraph, state: &State) -> Vec<String> {
+    let mut out = Vec::new();
+    for t in targets {
+        if graph.contains(t) || state.get(t).is_some() {
+            out.push(t.clone());
+            continue;
+        }
+        let prefix = format!("{t}[");
+        let mut all: Vec<String> = graph
+            .addresses()
+            .chain(state.resources.iter().map(|r| r.address.as_str()))
+            .filter(|a| a.starts_with(&prefix))
+            .map(str::to_string)
+            .collect();
+        if all.is_empty() {
+            out.push(t.clone());
+        }
+        all.sort();
+        all.dedup();
+        out.extend(all);
+    }
+    out
+}
+
 /// Each `--target` that names no resource of the stack or the state. Pure and cheap:
 /// commands check it before refreshing anything.
 pub fn unknown_targets(targets: &[String], stack: &Stack, graph: &DepGraph, state: &State) -> Vec<Diagnostic> {
@@ -266,11 +369,18 @@ pub fn unknown_targets(targets: &[String], stack: &Stack, graph: &DepGraph, stat
 /// Compute the plan. Errors are user errors (an unknown `--target`).
 pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     let stack = req.stack;
-    let state = req.state;
-    let diags = unknown_targets(req.targets, stack, req.graph, state);
+    let diags = unknown_targets(req.targets, stack, req.graph, req.state);
     if !diags.is_empty() {
         return Err(diags);
     }
+    // A destroy deletes what state holds, under the addresses it has.
+    let (migrated, moved, removed) = if req.destroy {
+        (req.state.clone(), Vec::new(), Vec::new())
+    } else {
+        migrate(req.state, stack, req.imported)?
+    };
+    let state = &migrated;
+    let importing: std::collections::BTreeSet<&str> = req.imported.iter().map(|r| r.address.as_str()).collect();
     let in_scope =
         |addr: &str, set: &Option<std::collections::BTreeSet<String>>| set.as_ref().is_none_or(|s| s.contains(addr));
 
@@ -393,6 +503,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 location: Some(res.span.clone()),
                 sensitive: derived,
                 withheld: Vec::new(),
+                importing: importing.contains(addr.as_str()),
             });
         }
         // In state but no longer in the stack: delete (only if targeted, when targeting).
@@ -449,13 +560,15 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         format_version: PLAN_FORMAT_VERSION,
         stack: stack.name.clone(),
         env: req.env.to_string(),
-        state_lineage: Some(state.lineage.clone()),
-        state_serial: Some(state.serial),
+        state_lineage: Some(req.state.lineage.clone()),
+        state_serial: Some(req.state.serial),
         destroy: req.destroy,
         stack_dir: stack.file.parent().map(|p| p.to_string_lossy().into_owned()).unwrap_or_default(),
         stack_file: stack.file.to_string_lossy().into_owned(),
         changes,
         outputs,
+        moved,
+        removed,
         digest: String::new(),
     })
 }
@@ -477,6 +590,7 @@ fn delete_change(ty: &'static TypeSchema, r: &crate::state::ResourceState) -> Ch
         location: None,
         sensitive: r.sensitive.clone(),
         withheld: Vec::new(),
+        importing: false,
     }
 }
 

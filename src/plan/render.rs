@@ -38,6 +38,14 @@ fn verb(c: &Change) -> &'static str {
 }
 
 fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
+    if c.importing {
+        let id = c.id.as_deref().unwrap_or_default();
+        let _ = writeln!(out, "  # {} ({}) will be imported [id={id}]", c.address, c.ty);
+        if c.action == Action::NoOp {
+            let _ = writeln!(out, "    (it matches the stack: nothing to change)\n");
+            return;
+        }
+    }
     let _ = writeln!(out, "  # {} ({}) {}", c.address, c.ty, verb(c));
     if matches!(c.action, Action::Replace | Action::Delete) && catalog.lookup(&c.ty).is_some_and(|t| t.stateful) {
         let verb = if c.action == Action::Replace { "replacing" } else { "destroying" };
@@ -51,7 +59,9 @@ fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
         Action::Replace => "-/+",
         a => a.symbol(),
     };
-    let _ = writeln!(out, "{sym:>3} resource \"{}\" \"{}\" {{", c.ty, c.address);
+    // As Terraform: the comment above names the instance, this line the resource.
+    let name = c.address.split('[').next().unwrap_or(&c.address);
+    let _ = writeln!(out, "{sym:>3} resource \"{}\" \"{name}\" {{", c.ty);
     let empty = serde_json::Map::new();
     let before = c.before.as_ref().unwrap_or(&empty);
     let after = c.after.as_ref().unwrap_or(&empty);
@@ -143,7 +153,12 @@ pub fn summary_line(plan: &Plan) -> String {
     let add = plan.count(Action::Create) + plan.count(Action::Replace);
     let change = plan.count(Action::Update);
     let destroy = plan.count(Action::Delete) + plan.count(Action::Replace);
-    format!("Plan: {add} to add, {change} to change, {destroy} to destroy.")
+    let import = plan.changes.iter().filter(|c| c.importing).count();
+    let forget = plan.removed.len();
+    // As Terraform: "to import" and "to forget" appear only when there are some.
+    let import = if import > 0 { format!("{import} to import, ") } else { String::new() };
+    let forget = if forget > 0 { format!(", {forget} to forget") } else { String::new() };
+    format!("Plan: {import}{add} to add, {change} to change, {destroy} to destroy{forget}.")
 }
 
 /// The full human rendering of a plan.
@@ -153,9 +168,22 @@ pub fn render(plan: &Plan, catalog: &Catalog) -> String {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
     }
-    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp).collect();
-    if !changing.is_empty() {
+    let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp || c.importing).collect();
+    if !changing.is_empty() || !plan.moved.is_empty() || !plan.removed.is_empty() {
         out.push_str("cloudbridge will perform the following actions:\n\n");
+        // Moves first: the blocks below already use the new addresses.
+        for (from, to) in &plan.moved {
+            let _ = writeln!(out, "  # {from} has moved to {to}");
+        }
+        if !plan.moved.is_empty() {
+            out.push('\n');
+        }
+        for (address, id) in &plan.removed {
+            let _ = writeln!(out, "  # {address} will be removed from state; it stays in AWS [id={id}]");
+        }
+        if !plan.removed.is_empty() {
+            out.push('\n');
+        }
         for c in &changing {
             render_change(&mut out, c, catalog);
         }

@@ -96,6 +96,7 @@ mod sensitive {
         ]);
         let r = Resource {
             name: "db".into(),
+            declared: "db".into(),
             ty: &SECRET_TYPE,
             props,
             depends_on: vec![],
@@ -109,6 +110,9 @@ mod sensitive {
             name: "t".into(),
             file: std::sync::Arc::new("t".into()),
             resources: vec![r],
+            moved: vec![],
+            removed: vec![],
+            imports: vec![],
             outputs: vec![],
             warnings: vec![],
         };
@@ -261,6 +265,7 @@ mod protection {
             targets: &[],
             destroy,
             catalog: &catalog,
+            imported: &[],
         };
         let err = crate::plan::diff(&req(&st2, &g2, false)).unwrap_err();
         assert_eq!(err[0].summary, "Destroy prevented");

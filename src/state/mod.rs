@@ -3,9 +3,11 @@
 
 mod local;
 pub mod s3;
+mod surgery;
 
 pub use local::LocalStore;
 pub use s3::S3Store;
+pub use surgery::matching;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -1,0 +1,303 @@
+//! The language inside stacks, end to end through the config stage: `for_each`, `count`,
+//! instance addresses, splats, locals, functions, conditionals and their errors.
+
+use crate::config::{parse_env, parse_stack, Stack};
+use crate::expr::{Expr, Ref};
+use serde_json::{json, Value};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+fn parse(yaml: &str) -> Result<Stack, Vec<String>> {
+    parse_with("", yaml)
+}
+
+fn parse_with(env_vars: &str, yaml: &str) -> Result<Stack, Vec<String>> {
+    let (env, d) =
+        parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), &format!("stack: stacks/t.yaml\n{env_vars}"));
+    assert!(d.is_empty(), "{d:?}");
+    parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.expect("env"), &crate::testutil::catalog())
+        .map_err(|d| {
+            d.iter()
+                .map(|d| {
+                    format!(
+                        "{}: {}: {}{}",
+                        d.span.as_ref().map_or(0, |s| s.line),
+                        d.summary,
+                        d.detail,
+                        d.hint.as_ref().map(|h| format!(" | {h}")).unwrap_or_default()
+                    )
+                })
+                .collect()
+        })
+}
+
+fn prop<'a>(s: &'a Stack, address: &str, p: &str) -> &'a Expr {
+    let r = s.resource(address).unwrap_or_else(|| panic!("no {address} in {:?}", names(s)));
+    &r.props[p]
+}
+
+fn names(s: &Stack) -> Vec<&str> {
+    s.resources.iter().map(|r| r.name.as_str()).collect()
+}
+
+fn lit(e: &Expr) -> &Value {
+    match e {
+        Expr::Lit(v) => v,
+        other => panic!("not known at validate: {other:?}"),
+    }
+}
+
+const QUEUES: &str = r#"
+variables:
+  queues: { type: map, default: { orders: { delay: 5 }, payments: { delay: 0 } } }
+resources:
+  q:
+    type: aws.sqs.queue
+    for_each: "${var.queues}"
+    properties:
+      name: "cdc-${each.key}"
+      delay_seconds: "${each.value.delay}"
+  dlq:
+    type: aws.sqs.queue
+    for_each: [orders, payments]
+    properties:
+      name: "${format(\"%s-dlq\", each.value)}"
+      tags: { target: "${q[each.key].arn}" }
+outputs:
+  urls: { value: "${q[*].url}" }
+  orders: { value: "${q[\"orders\"].arn}" }
+"#;
+
+#[test]
+fn for_each_makes_one_instance_per_key_with_stable_addresses() {
+    let s = parse(QUEUES).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(names(&s), vec![r#"q["orders"]"#, r#"q["payments"]"#, r#"dlq["orders"]"#, r#"dlq["payments"]"#]);
+    assert_eq!(lit(prop(&s, r#"q["orders"]"#, "name")), &json!("cdc-orders"));
+    assert_eq!(lit(prop(&s, r#"q["orders"]"#, "delay_seconds")), &json!(5));
+    assert_eq!(lit(prop(&s, r#"dlq["payments"]"#, "name")), &json!("payments-dlq"));
+    assert_eq!(s.resource(r#"q["orders"]"#).unwrap().declared, "q");
+    // A reference picks the instance with the same key, and orders the graph by it.
+    let Expr::Map(tags) = prop(&s, r#"dlq["orders"]"#, "tags") else { panic!() };
+    assert_eq!(tags[0].1, Expr::Ref(Ref { resource: r#"q["orders"]"#.into(), attr: "arn".into() }));
+    let g = crate::graph::build(&s).unwrap();
+    assert_eq!(g.dependencies(r#"dlq["orders"]"#), vec![r#"q["orders"]"#.to_string()]);
+    // The whole collection, in key order, and one instance.
+    let urls = &s.outputs.iter().find(|o| o.name == "urls").unwrap().value;
+    assert_eq!(
+        urls,
+        &Expr::List(vec![
+            Expr::Ref(Ref { resource: r#"q["orders"]"#.into(), attr: "url".into() }),
+            Expr::Ref(Ref { resource: r#"q["payments"]"#.into(), attr: "url".into() }),
+        ])
+    );
+    // Adding a key adds one instance and leaves the others' addresses alone.
+    let more = QUEUES.replace("payments: { delay: 0 } }", "payments: { delay: 0 }, audit: { delay: 1 } }");
+    let s2 = parse(&more).unwrap();
+    assert_eq!(&names(&s2)[..3], &[r#"q["audit"]"#, r#"q["orders"]"#, r#"q["payments"]"#]);
+    assert_eq!(prop(&s2, r#"q["orders"]"#, "name"), prop(&s, r#"q["orders"]"#, "name"));
+}
+
+#[test]
+fn count_numbers_instances_and_zero_or_one_makes_a_resource_conditional() {
+    let yaml = |enabled: bool| {
+        format!(
+            r#"
+variables:
+  azs: {{ type: list, default: [a, b, c] }}
+  enabled: {{ type: bool, default: {enabled} }}
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: {{ cidr_block: 10.0.0.0/16 }}
+  subnet:
+    type: aws.ec2.subnet
+    count: "${{length(var.azs)}}"
+    properties:
+      vpc_id: "${{vpc.id}}"
+      cidr_block: "${{cidrsubnet(\"10.0.0.0/16\", 8, count.index)}}"
+      availability_zone: "eu-west-1${{var.azs[count.index]}}"
+  log:
+    type: aws.logs.log_group
+    count: "${{var.enabled ? 1 : 0}}"
+    properties: {{ name: audit }}
+"#
+        )
+    };
+    let s = parse(&yaml(true)).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(names(&s), vec!["vpc", "subnet[0]", "subnet[1]", "subnet[2]", "log[0]"]);
+    assert_eq!(lit(prop(&s, "subnet[2]", "cidr_block")), &json!("10.0.2.0/24"));
+    assert_eq!(lit(prop(&s, "subnet[1]", "availability_zone")), &json!("eu-west-1b"));
+    let off = parse(&yaml(false)).unwrap();
+    assert_eq!(names(&off), vec!["vpc", "subnet[0]", "subnet[1]", "subnet[2]"]);
+}
+
+#[test]
+fn locals_functions_and_conditionals_are_computed_at_validate() {
+    let s = parse(
+        r#"
+variables:
+  env: { default: prod }
+locals:
+  prefix: "cdc-${var.env}"
+  big: "${var.env == \"prod\"}"
+  tags: { team: data, env: "${var.env}" }
+resources:
+  q:
+    type: aws.sqs.queue
+    properties:
+      name: "${upper(local.prefix)}"
+      delay_seconds: "${local.big ? 10 : 0}"
+      tags: "${merge(local.tags, { })}"
+"#,
+    );
+    // `{ }` is not an expression: a map literal in `${…}` is refused with its location.
+    let e = s.unwrap_err();
+    assert!(e[0].contains("Invalid expression"), "{e:?}");
+    let s = parse(
+        r#"
+variables:
+  env: { default: prod }
+locals:
+  prefix: "cdc-${var.env}"
+  big: "${var.env == \"prod\"}"
+  tags: { team: data, env: "${var.env}" }
+resources:
+  q:
+    type: aws.sqs.queue
+    properties:
+      name: "${upper(local.prefix)}"
+      delay_seconds: "${local.big ? 10 : 0}"
+      tags: "${merge(local.tags, zipmap([\"tier\"], [\"gold\"]))}"
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(lit(prop(&s, "q", "name")), &json!("CDC-PROD"));
+    assert_eq!(lit(prop(&s, "q", "delay_seconds")), &json!(10));
+    assert_eq!(lit(prop(&s, "q", "tags")), &json!({"team": "data", "env": "prod", "tier": "gold"}));
+}
+
+#[test]
+fn functions_of_values_known_only_at_apply_are_computed_at_apply() {
+    let s = parse(
+        r#"
+resources:
+  a:
+    type: aws.sqs.queue
+    properties: { name: a }
+  b:
+    type: aws.sqs.queue
+    properties:
+      name: b
+      tags: { arns: "${join(\",\", [a.arn, \"x\"])}", up: "q-${upper(a.name)}" }
+"#,
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    let Expr::Map(tags) = prop(&s, "b", "tags") else { panic!() };
+    let known = |r: &Ref| (r.resource == "a").then(|| json!(format!("{}-value", r.attr)));
+    assert_eq!(tags[0].1.resolve(&known), json!("arn-value,x"));
+    assert_eq!(tags[1].1.resolve(&known), json!("q-NAME-VALUE"));
+    assert_eq!(tags[0].1.resolve(&|_| None), json!(crate::expr::UNKNOWN));
+    let g = crate::graph::build(&s).unwrap();
+    assert_eq!(g.dependencies("b"), vec!["a".to_string()]);
+}
+
+#[test]
+fn mistakes_are_located_and_say_how_to_fix_them() {
+    let err = |yaml: &str| parse(yaml).unwrap_err();
+    let base = "resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [a, b]\n    properties: { name: \"q-${each.key}\" }\n";
+    let with = |extra: &str| format!("{base}{extra}");
+    let e = err(&with("  r:\n    type: aws.sqs.queue\n    properties: { name: \"${q.arn}\" }\n"));
+    assert_eq!(
+        e,
+        vec![
+            r#"8: Invalid expression: `q` has `for_each`, so `${q.arn}` must say which instance | write `${q["a"].…}` for one, or `${q[*].…}` for all"#
+        ]
+    );
+    let e = err(&with("  r:\n    type: aws.sqs.queue\n    properties: { name: \"${q[\\\"c\\\"].arn}\" }\n"));
+    assert_eq!(e, vec!["8: Invalid expression: `q` has no instance `\"c\"` | its keys are `a`, `b`"]);
+    let e = err(&with("  r:\n    type: aws.sqs.queue\n    properties: { name: \"${each.key}\" }\n"));
+    assert!(e[0].contains("`each` is only defined in a resource with `for_each`"), "{e:?}");
+    let e =
+        err(&with("  r:\n    type: aws.sqs.queue\n    count: 2\n    properties: { name: \"${q[\\\"a\\\"].nam}\" }\n"));
+    assert!(e[0].starts_with("9: Unknown attribute: `q[\"a\"]` (aws.sqs.queue) has no attribute `nam`"), "{e:?}");
+    let e =
+        err(&with("  r:\n    type: aws.sqs.queue\n    count: \"${length(q[*].arn)}\"\n    properties: { name: r }\n"));
+    assert!(e[0].contains("`for_each` and `count` must be known before anything is created"), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [a, a]\n    properties: { name: q }\n");
+    assert!(e[0].starts_with("4: Invalid value: `for_each` lists `a` twice"), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [\"a b\"]\n    properties: { name: q }\n");
+    assert!(e[0].contains("key `a b` cannot name an instance"), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    count: -1\n    properties: { name: q }\n");
+    assert!(e[0].contains("`count` must be a whole number from 0 to 10000, not -1"), "{e:?}");
+    let e = err(
+        "resources:\n  q:\n    type: aws.sqs.queue\n    count: 1\n    for_each: [a]\n    properties: { name: q }\n",
+    );
+    assert!(e[0].contains("has both `for_each` and `count`"), "{e:?}");
+    let e = err("locals:\n  a: \"${local.b}\"\n  b: \"${local.a}\"\nresources: {}\n");
+    assert!(e.iter().any(|d| d.contains("local `a` refers to itself")), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${uper(\\\"a\\\")}\" }\n");
+    assert_eq!(e, vec!["4: Invalid expression: there is no function `uper` | did you mean `upper(string)`?"]);
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${cidrsubnet(\\\"10.0.0.0/24\\\", 9, 1)}\" }\n");
+    assert!(e[0].contains("`cidrsubnet`: 9 more bits on a /24"), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"x-${[1]}\" }\n");
+    assert!(e[0].contains("`[1]` is a list, which cannot be placed inside a string"), "{e:?}");
+    let e = err("resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${1 +}\" }\n");
+    assert!(e[0].contains("Invalid expression: in `${1 +}`: unexpected `}` (at character 6)"), "{e:?}");
+    // Each instance is checked; one mistake they share is reported once.
+    let e = err(
+        "resources:\n  q:\n    type: aws.sqs.queue\n    count: 3\n    properties: { name: q, delay_seconds: 9999 }\n",
+    );
+    assert_eq!(e.len(), 1, "{e:?}");
+}
+
+#[test]
+fn a_computed_value_is_checked_like_a_written_one() {
+    // 70000 would not fit a port; computed or written, it is refused where it is written.
+    let e = parse(
+        "variables:\n  base: { type: number, default: 69999 }\nresources:\n  e:\n    type: aws.dms.endpoint\n    properties: { endpoint_identifier: e, endpoint_type: source, engine_name: mysql, server_name: h, port: \"${var.base + 1}\", username: u, password: p }\n",
+    )
+    .unwrap_err();
+    assert!(e.iter().any(|d| d.contains("Value out of range") || d.contains("`port` must be from")), "{e:?}");
+}
+
+#[test]
+fn unused_variables_are_warned_about() {
+    let s = parse("variables:\n  used: { default: a }\n  spare: { default: b }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${var.used}\" }\n").unwrap();
+    let w: Vec<String> = s.warnings.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect();
+    assert_eq!(w, vec!["Unused variable: variable `spare` is declared but nothing uses it"]);
+}
+
+#[test]
+fn sensitive_values_stay_sensitive_through_locals_and_functions() {
+    let s = parse_with(
+        "variables:\n  pw: hunter2\n",
+        "variables:\n  pw: { sensitive: true }\nlocals:\n  conn: \"user:${var.pw}\"\nresources:\n  s:\n    type: aws.sqs.queue\n    properties: { name: q, tags: { c: \"${upper(local.conn)}\" } }\n",
+    )
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert!(s.resource("s").unwrap().sensitive.contains("tags"), "a value from a sensitive variable is sensitive");
+}
+
+#[test]
+fn moved_removed_and_import_entries_are_checked_against_the_stack() {
+    let base = "resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [orders]\n    properties: { name: \"q-${each.key}\" }\n";
+    let s = parse(&format!(
+        "moved:\n  - {{ from: orders_queue, to: 'q[\"orders\"]' }}\n  - {{ from: old, to: q }}\nremoved:\n  - {{ from: gone }}\nimport:\n  - {{ to: 'q[\"orders\"]', id: https://sqs/q-orders }}\n{base}"
+    ))
+    .unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!((s.moved[0].from.as_str(), s.moved[0].to.as_str()), ("orders_queue", r#"q["orders"]"#));
+    assert_eq!(s.removed[0].from, "gone");
+    assert_eq!(s.imports[0].to, r#"q["orders"]"#);
+    let e = parse(&format!(
+        "moved:\n  - {{ from: q, to: nowhere }}\n  - {{ from: 'a[', to: q }}\nremoved:\n  - {{ from: q }}\nimport:\n  - {{ to: q, id: x }}\n{base}"
+    ))
+    .unwrap_err();
+    assert_eq!(
+        e,
+        vec![
+            "2: Invalid move: `q` is still declared in the stack, so nothing can move away from it | rename the resource in `resources:` to the `to` address",
+            "3: Invalid address: `a[` is not a resource address; write `name`, `name[\"key\"]` or `name[0]`",
+            "5: Invalid removal: `q` is still declared in the stack | delete its declaration under `resources:`; `removed:` then forgets it without deleting it in AWS",
+            "7: Invalid import: `q` is not a resource of the stack | declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)",
+        ]
+    );
+}

@@ -1,0 +1,173 @@
+//! The stack language through the binary: variables from the command line, files and the
+//! environment (with their validation), and `for_each` instances against the emulator.
+
+use crate::common::{aws, rt, Project, Run};
+
+fn render(run: &Run) -> String {
+    format!("exit code: {}\n--- stdout\n{}--- stderr\n{}", run.code, run.stdout, run.stderr)
+}
+
+const VARS: &str = r#"
+name: vars
+variables:
+  prefix: { type: string, default: cdc }
+  delay: { type: number, default: 0, validation: { min: 0, max: 900, message: "SQS delays messages 0 to 900 seconds" } }
+  tier: { type: string, default: bronze, validation: { allowed: [bronze, silver, gold] } }
+  team: { type: string, default: data, validation: { pattern: "[a-z][a-z0-9-]*" } }
+  queues: { type: list, default: [orders] }
+resources:
+  q:
+    type: aws.sqs.queue
+    for_each: "${toset(var.queues)}"
+    properties:
+      name: "${var.prefix}-${var.tier}-${each.key}"
+      delay_seconds: "${var.delay}"
+      tags: { team: "${var.team}" }
+"#;
+
+fn vars_project() -> Project {
+    let p = Project::new("vars");
+    p.write("stacks/main.yaml", VARS);
+    p.write("envs/test.yaml", "stack: stacks/main.yaml\nregion: us-east-1\nvariables:\n  prefix: from-env-file\n");
+    p
+}
+
+/// The queue names a plan (with empty state: no AWS call) would create.
+fn planned_names(run: &Run) -> Vec<String> {
+    run.stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("+ name").map(|r| r.split('"').nth(1).unwrap_or_default().to_string()))
+        .collect()
+}
+
+#[test]
+fn variables_come_from_the_environment_the_env_file_var_files_and_flags_in_that_order() {
+    let p = vars_project();
+    p.write("more.yaml", "prefix: from-var-file\nqueues: [orders, payments]\n");
+    let plan = |extra: &[&str], environ: &[(&str, &str)]| {
+        let mut args = vec!["plan", "-e", "test"];
+        args.extend_from_slice(extra);
+        let mut cmd = p.command(&args, Some("http://127.0.0.1:9"));
+        for (k, v) in environ {
+            cmd.env(k, v);
+        }
+        let run = Run::of(cmd.output().expect("run"));
+        assert_eq!(run.code, 0, "{}", render(&run));
+        planned_names(&run)
+    };
+    assert_eq!(plan(&[], &[]), vec!["from-env-file-bronze-orders"]);
+    // The environment is weaker than the env file, and sets what it does not.
+    assert_eq!(
+        plan(&[], &[("CLOUDBRIDGE_VAR_prefix", "from-environment"), ("CLOUDBRIDGE_VAR_tier", "gold")]),
+        vec!["from-env-file-gold-orders"]
+    );
+    assert_eq!(
+        plan(&["--var-file", "more.yaml"], &[]),
+        vec!["from-var-file-bronze-orders", "from-var-file-bronze-payments"]
+    );
+    assert_eq!(
+        plan(&["--var-file", "more.yaml", "--var", "prefix=from-flag", "--var", "queues=[a, b, c]"], &[]),
+        vec!["from-flag-bronze-a", "from-flag-bronze-b", "from-flag-bronze-c"]
+    );
+    // A variable for another stack in the environment is none of this stack's business.
+    assert_eq!(plan(&[], &[("CLOUDBRIDGE_VAR_other_stacks_var", "x")]), vec!["from-env-file-bronze-orders"]);
+}
+
+#[test]
+fn variable_values_are_validated_where_they_are_given() {
+    let p = vars_project();
+    p.write("bad.yaml", "tier: platinum\n");
+    let run = p.cb_offline(&[
+        "validate",
+        "-e",
+        "test",
+        "--var",
+        "delay=901",
+        "--var",
+        "team=Data Team",
+        "--var-file",
+        "bad.yaml",
+        "--var",
+        "colour=blue",
+        "--var",
+        "novalue",
+    ]);
+    insta::assert_snapshot!(render(&run));
+}
+
+const QUEUES: &str = r#"
+name: {{name}}
+variables:
+  queues: { type: list, default: [orders, payments, audit] }
+resources:
+  dlq:
+    type: aws.sqs.queue
+    for_each: "${toset(var.queues)}"
+    properties:
+      name: "{{name}}-${each.key}-dlq"
+  q:
+    type: aws.sqs.queue
+    for_each: "${toset(var.queues)}"
+    properties:
+      name: "{{name}}-${each.key}"
+      redrive_policy: { deadLetterTargetArn: "${dlq[each.key].arn}", maxReceiveCount: 5 }
+outputs:
+  urls: { value: "${q[*].url}" }
+"#;
+
+fn queue_urls(p: &Project) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = p.resources_of(&p.name, "test", "id");
+    v.sort();
+    v
+}
+
+#[test]
+fn adding_or_removing_a_for_each_key_touches_only_that_instance() {
+    let p = Project::new("foreach");
+    p.local_env();
+    p.write("stacks/main.yaml", QUEUES);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let before = queue_urls(&p);
+    let addresses: Vec<&str> = before.iter().map(|(a, _)| a.as_str()).collect();
+    assert_eq!(
+        addresses,
+        vec![
+            r#"dlq["audit"]"#,
+            r#"dlq["orders"]"#,
+            r#"dlq["payments"]"#,
+            r#"q["audit"]"#,
+            r#"q["orders"]"#,
+            r#"q["payments"]"#
+        ]
+    );
+    // In AWS, the address is in the ownership tag as a value every service accepts.
+    let tags = rt().block_on(async {
+        let url = &before.iter().find(|(a, _)| a == r#"q["orders"]"#).unwrap().1;
+        aws().sqs.list_queue_tags().queue_url(url).send().await.unwrap().tags.unwrap_or_default()
+    });
+    assert_eq!(tags.get("cloudbridge:address").map(String::as_str), Some("q/orders"));
+
+    // Remove `payments`: its two queues go, nothing else changes.
+    let plan = p.cb(&["plan", "-e", "test", "--var", "queues=[orders, audit]"]).ok();
+    assert!(plan.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains(r#"# q["payments"] (aws.sqs.queue) will be destroyed"#), "{}", plan.stdout);
+    assert!(plan.stdout.contains(r#"- resource "aws.sqs.queue" "q" {"#), "{}", plan.stdout);
+    p.cb(&["apply", "-e", "test", "--auto-approve", "--var", "queues=[orders, audit]"]).ok();
+    let after = queue_urls(&p);
+    let kept: Vec<_> = before.iter().filter(|(a, _)| !a.contains("payments")).cloned().collect();
+    assert_eq!(after, kept, "the other instances keep their queues");
+    let gone = rt()
+        .block_on(async { aws().sqs.get_queue_url().queue_name(format!("{}-payments", p.name)).send().await.is_err() });
+    assert!(gone, "the removed key's queue is deleted");
+
+    // Add `refunds`: two queues are created, nothing else changes.
+    let plan = p.cb(&["plan", "-e", "test", "--var", "queues=[orders, audit, refunds]"]).ok();
+    assert!(plan.stdout.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    // `--target q` is every instance of `q` (and what they depend on).
+    let targeted = p.cb(&["plan", "-e", "test", "--var", "queues=[orders, audit, refunds]", "--target", "q"]).ok();
+    assert!(targeted.stdout.contains("Plan: 2 to add, 0 to change, 0 to destroy."), "{}", targeted.stdout);
+    let one =
+        p.cb(&["plan", "-e", "test", "--var", "queues=[orders, audit, refunds]", "--target", r#"dlq["refunds"]"#]).ok();
+    assert!(one.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", one.stdout);
+    p.cb(&["destroy", "-e", "test", "--auto-approve", "--var", "queues=[orders, audit]"]).ok();
+}
