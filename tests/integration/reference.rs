@@ -5,9 +5,14 @@
 
 use crate::common::{aws, rt, tagged_ec2_in, Project};
 use std::collections::BTreeMap;
+use std::path::Path;
 
 fn state_ids(p: &Project, stack: &str) -> BTreeMap<String, String> {
-    p.resources_of(stack, "local", "id").into_iter().collect()
+    state_ids_in(p, stack, "local")
+}
+
+fn state_ids_in(p: &Project, stack: &str, env: &str) -> BTreeMap<String, String> {
+    p.resources_of(stack, env, "id").into_iter().collect()
 }
 
 #[test]
@@ -48,7 +53,10 @@ fn flagship_aurora_msk_connect_redshift() {
         };
         assert_eq!(routes_of(&ids["public_routes"]), vec![ids["igw"].clone()]);
         for az in ["a", "b", "c"] {
-            assert_eq!(routes_of(&ids[&format!("private_routes_{az}")]), vec![ids[&format!("nat_{az}")].clone()]);
+            assert_eq!(
+                routes_of(&ids[&format!("private_routes[\"{az}\"]")]),
+                vec![ids[&format!("nat[\"{az}\"]")].clone()]
+            );
         }
         assert!(routes_of(&ids["database_routes"]).is_empty(), "database subnets have no internet route");
 
@@ -152,6 +160,44 @@ fn flagship_aurora_msk_connect_redshift() {
         assert!(aws().redshift_serverless.get_namespace().namespace_name("cdc-local-warehouse").send().await.is_err());
         assert!(aws().rds.describe_db_clusters().db_cluster_identifier("cdc-local-aurora").send().await.is_err());
     });
+}
+
+/// The flagship as it was before its network became `for_each` over AZs: applied, then
+/// the current stack's `moved:` entries bring it over with nothing created or destroyed.
+#[test]
+fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anything() {
+    let p = Project::reference("flagship-upgrade");
+    let local = std::fs::read_to_string(p.path("envs/local.yaml")).unwrap();
+    let env =
+        local.replace("prefix: cdc-local", "prefix: cdc-upgrade").replace("environment: local", "environment: upgrade");
+    p.write("envs/upgrade.yaml", &env);
+    let current = std::fs::read_to_string(p.path("stacks/cdc-aurora-msk-redshift.yaml")).unwrap();
+    let before = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures/flagship-before-for-each.yaml"),
+    )
+    .unwrap();
+    p.write("stacks/cdc-aurora-msk-redshift.yaml", &before);
+    p.cb(&["apply", "-e", "upgrade", "--auto-approve"]).ok();
+    let old = state_ids_in(&p, "cdc-flagship", "upgrade");
+    assert!(old.contains_key("private_a"), "{old:?}");
+
+    p.write("stacks/cdc-aurora-msk-redshift.yaml", &current);
+    let plan = p.cb(&["plan", "-e", "upgrade"]).ok();
+    assert!(plan.stdout.contains(r#"# private_a has moved to private["a"]"#), "{}", plan.stdout);
+    // Only the address in each moved resource's ownership tag changes.
+    assert!(plan.stdout.contains("Plan: 0 to add, 18 to change, 0 to destroy."), "{}", plan.stdout);
+    let apply = p.cb(&["apply", "-e", "upgrade", "--auto-approve"]).ok();
+    assert!(apply.stderr.contains("0 added, 18 changed, 0 destroyed"), "{}", apply.stderr);
+    let new = state_ids_in(&p, "cdc-flagship", "upgrade");
+    let renamed = |a: &str| match a.rsplit_once('_') {
+        Some((base, az)) if ["a", "b", "c"].contains(&az) => format!("{base}[\"{az}\"]"),
+        _ => a.to_string(),
+    };
+    let expected: BTreeMap<String, String> = old.iter().map(|(a, id)| (renamed(a), id.clone())).collect();
+    assert_eq!(new, expected, "every resource kept its ID; the by-hand ones moved to their instance address");
+    let again = p.cb(&["plan", "-e", "upgrade", "--detailed-exitcode"]).ok();
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    p.cb(&["destroy", "-e", "upgrade", "--auto-approve"]).ok();
 }
 
 fn urlencoding_decode(s: &str) -> String {
