@@ -167,6 +167,7 @@ async fn main() {
             targets: &[],
             destroy: false,
             catalog: &catalog,
+            imported: &[],
         };
         let plan = cloudbridge::plan::diff(&req).expect("plan");
         let plan_empty = t.elapsed();
@@ -210,6 +211,7 @@ async fn run(
             targets: &[],
             destroy: false,
             catalog: &catalog,
+            imported: &[],
         };
         cloudbridge::plan::diff(&req).expect("plan")
     };

@@ -117,8 +117,13 @@ pub enum Command {
     Destroy {
         #[command(flatten)]
         env: EnvArgs,
-        #[command(flatten)]
-        plan: PlanArgs,
+        /// Delete only this resource and what depends on it (repeatable).
+        #[arg(long = "target", value_name = "ADDR")]
+        targets: Vec<String>,
+        /// How many resource operations run at once.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=256))]
+        parallelism: u16,
+        /// Destroy without asking for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
     },
@@ -126,7 +131,10 @@ pub enum Command {
     Output {
         #[command(flatten)]
         env: EnvArgs,
+        /// One output: its raw value alone (a sensitive one is refused).
+        #[arg(value_name = "NAME")]
         name: Option<String>,
+        /// All outputs as a JSON object (sensitive ones as null).
         #[arg(long)]
         json: bool,
     },
@@ -135,7 +143,7 @@ pub enum Command {
         #[command(flatten)]
         env: EnvArgs,
     },
-    /// Inspect state.
+    /// Inspect and change state: list, show, mv, rm, pull, push.
     State {
         #[command(subcommand)]
         command: StateCommand,
@@ -144,6 +152,7 @@ pub enum Command {
     ForceUnlock {
         #[command(flatten)]
         env: EnvArgs,
+        /// The lock's ID, as the error that named the lock's holder printed it.
         #[arg(value_name = "LOCK_ID")]
         lock_id: String,
     },
@@ -159,6 +168,27 @@ pub enum Command {
         /// Its ID in AWS (bucket name, queue URL, VPC ID, role name, …).
         #[arg(value_name = "ID")]
         id: String,
+    },
+    /// List every resource type cloudbridge knows.
+    Types {
+        /// As the README's Markdown table (properties and attributes).
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Show what a resource type takes: each property's type, whether it is required or
+    /// forces replacement, its default, allowed values and range, nested keys, and the
+    /// attributes it has once created.
+    Explain {
+        /// The type, such as `aws.dms.replication_task`.
+        #[arg(value_name = "TYPE")]
+        type_name: String,
+    },
+    /// Print a JSON Schema of stack files (or of environment files), for editors: add
+    /// `# yaml-language-server: $schema=<file>` to the top of a stack.
+    Schema {
+        /// The schema of environment files instead.
+        #[arg(long)]
+        env: bool,
     },
     /// Prepare the state backend: create the S3 state bucket if missing (versioned, encrypted, private).
     Init {
@@ -303,6 +333,31 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn every_flag_and_argument_of_every_command_says_what_it_is() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                if a.get_help().is_none() && !["help", "version"].contains(&a.get_id().as_str()) {
+                    missing.push(format!("{path} {}", a.get_id()));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() && sub.get_name() != "help" {
+                    missing.push(format!("{path} {} (the command)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "cloudbridge", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+        let destroy = Cli::command()
+            .find_subcommand("destroy")
+            .map(|d| d.get_arguments().map(|a| a.get_id().to_string()).collect::<Vec<_>>());
+        assert!(!destroy.unwrap_or_default().contains(&"refresh_only".to_string()), "destroy has no --refresh-only");
     }
 
     #[test]

@@ -291,7 +291,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let ws = load(&dir, &EnvArgs { env, stack, vars, var_files }, purpose)?;
             apply_live(&ws, &pa, auto_approve, false).await
         }
-        Command::Destroy { env, plan: pa, auto_approve } => {
+        Command::Destroy { env, targets, parallelism, auto_approve } => {
+            let pa = PlanArgs { targets, parallelism, refresh_only: false };
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             apply_live(&ws, &pa, auto_approve, true).await
         }
@@ -420,6 +421,34 @@ pub async fn run(cli: Cli) -> Result<i32> {
             })
             .await
         }
+        Command::Types { markdown } => {
+            let catalog = aws::catalog();
+            print!(
+                "{}",
+                if markdown { crate::explain::readme_table(&catalog) } else { crate::explain::types(&catalog) }
+            );
+            Ok(exit::OK)
+        }
+        Command::Explain { type_name } => {
+            let catalog = aws::catalog();
+            let Some(ty) = catalog.lookup(&type_name) else {
+                let names: Vec<&str> = catalog.types().iter().map(|t| t.name).collect();
+                return Err(CliError::msg(
+                    format!("`{type_name}` is not a resource type cloudbridge knows"),
+                    match crate::config::suggest(&type_name, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => "`cloudbridge types` lists them".into(),
+                    },
+                ));
+            };
+            print!("{}", crate::explain::explain(ty));
+            Ok(exit::OK)
+        }
+        Command::Schema { env } => {
+            let schema = if env { crate::explain::env_schema() } else { crate::explain::stack_schema(&aws::catalog()) };
+            println!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
+            Ok(exit::OK)
+        }
         Command::ForceUnlock { env, lock_id } => {
             let ws_env = workspace::load_env(&dir, &env.env).map_err(CliError::Diagnostics)?;
             let stack = stack_name(&dir, &env, &ws_env)?;
@@ -477,8 +506,13 @@ fn stack_name(dir: &Path, args: &EnvArgs, env: &Env) -> Result<String> {
     }
 }
 
+/// The SDK configuration for this environment's resources: as its `assume_role`, if any.
 async fn sdk_config(env: &Env) -> Result<aws_config::SdkConfig> {
-    let config = aws::load_config(env.region.as_deref(), env.endpoint.as_deref()).await;
+    sdk_config_as(env, env.assume_role.as_ref()).await
+}
+
+async fn sdk_config_as(env: &Env, role: Option<&crate::config::AssumeRole>) -> Result<aws_config::SdkConfig> {
+    let config = aws::load_config_as(env.region.as_deref(), env.endpoint.as_deref(), role).await;
     if !aws::has_region(&config) {
         return Err(CliError::msg(
             format!("no AWS region for environment `{}`", env.name),
@@ -491,8 +525,9 @@ async fn sdk_config(env: &Env) -> Result<aws_config::SdkConfig> {
 async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateStore>> {
     Ok(match &env.backend {
         Backend::Local { path } => Box::new(LocalStore::new(dir.join(state::expand(path, stack, &env.name)))),
-        Backend::S3 { bucket, key, region, encrypt } => {
-            let config = sdk_config(env).await?;
+        Backend::S3 { bucket, key, region, encrypt, assume_role } => {
+            // The state may live in another account than the resources (operations).
+            let config = sdk_config_as(env, assume_role.as_ref()).await?;
             let client = state::s3::client(&config, region.as_deref());
             Box::new(S3Store::new(client, bucket.clone(), state::expand(key, stack, &env.name), *encrypt, &env.name))
         }
@@ -1032,8 +1067,8 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
                 "Local state backend: nothing to initialise; state files are created at `{path}` on first apply."
             );
         }
-        Backend::S3 { bucket, region, .. } => {
-            let config = sdk_config(env).await?;
+        Backend::S3 { bucket, region, assume_role, .. } => {
+            let config = sdk_config_as(env, assume_role.as_ref()).await?;
             let region = region.clone().or_else(|| config.region().map(|r| r.to_string())).unwrap_or_default();
             let client = state::s3::client(&config, Some(&region));
             let store = S3Store::new(client, bucket.clone(), String::new(), true, &env.name);

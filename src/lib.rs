@@ -10,6 +10,7 @@ pub mod concurrency;
 pub mod config;
 pub mod diag;
 pub mod engine;
+pub mod explain;
 pub mod expr;
 pub mod functions;
 pub mod fuzz;
@@ -60,6 +61,7 @@ mod architecture {
             "graph.rs",
             "lang.rs",
             "functions.rs",
+            "explain.rs",
         ] {
             for (file, text) in sources(part) {
                 checked += 1;

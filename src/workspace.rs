@@ -251,6 +251,7 @@ pub fn load(
         strict_variables: Default::default(),
         default_tags: Default::default(),
         backend: config::Backend::Local { path: String::new() },
+        assume_role: None,
     });
     inputs.apply(dir, &mut env, &mut diags);
     let stack_rel: PathBuf = match (stack_override, &env.stack) {
@@ -310,10 +311,10 @@ fn load_stack(dir: &Path, rel: &Path, env: &Env, catalog: &Catalog) -> Result<St
             vec![d]
         })?;
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("stack").to_string();
-    let base = rel.parent().unwrap_or(Path::new("")).to_path_buf();
-    // `file()`: a path relative to the stack file, inside the project.
+    // `file()` and module sources: a path in the project (the config stage joins it to
+    // the directory of the file that names it), never outside it.
     let files = |p: &str| -> Result<String, String> {
-        let path = base.join(p);
+        let path = Path::new(p);
         let mut depth = 0i32;
         for c in path.components() {
             match c {
@@ -323,10 +324,10 @@ fn load_stack(dir: &Path, rel: &Path, env: &Env, catalog: &Catalog) -> Result<St
                 _ => depth = -1,
             }
             if depth < 0 {
-                return Err(format!("`file(\"{p}\")` names a file outside the project directory"));
+                return Err(format!("`{p}` is outside the project directory"));
             }
         }
-        read(dir, &path, "the file", String::new()).map_err(|d| d.detail)
+        read(dir, path, "the file", String::new()).map_err(|d| d.detail)
     };
     config::parse_stack_reading(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog, Some(&files))
 }

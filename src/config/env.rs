@@ -13,7 +13,93 @@ pub enum Backend {
     /// State in a local file. `path` may contain `{stack}` and `{env}`.
     Local { path: String },
     /// State in S3. `key` may contain `{stack}` and `{env}`; the lock is `<key>.lock`.
-    S3 { bucket: String, key: String, region: Option<String>, encrypt: bool },
+    /// `assume_role`: the role that reaches the state bucket (an operations account),
+    /// else the caller's own credentials.
+    S3 { bucket: String, key: String, region: Option<String>, encrypt: bool, assume_role: Option<AssumeRole> },
+}
+
+/// An IAM role to assume (`assume_role: {role_arn, external_id, session_name}`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssumeRole {
+    pub role_arn: String,
+    pub external_id: Option<String>,
+    pub session_name: String,
+}
+
+/// Parse and check an `assume_role:` block as AWS STS would: the role's ARN, an external
+/// ID of 2 to 1,224 and a session name of 2 to 64 of the characters STS allows.
+fn parse_assume_role(node: &Node, env: &str, out: &mut Vec<Diagnostic>) -> Option<AssumeRole> {
+    let entries = expect_map(node, "`assume_role`", out)?;
+    check_keys(entries, &["role_arn", "external_id", "session_name"], "`assume_role`", out);
+    let field = |k: &str, out: &mut Vec<Diagnostic>| {
+        node.get(k).and_then(|v| expect_str(v, &format!("`{k}`"), out).map(|s| (s, v.span.clone())))
+    };
+    let Some((role_arn, span)) = field("role_arn", out) else {
+        if node.get("role_arn").is_none() {
+            out.push(missing(
+                "`assume_role`",
+                "role_arn",
+                &node.span,
+                "add `role_arn: arn:aws:iam::<account>:role/<name>`",
+            ));
+        }
+        return None;
+    };
+    let mut ok = true;
+    let arn_ok = {
+        let parts: Vec<&str> = role_arn.splitn(6, ':').collect();
+        parts.len() == 6
+            && parts[0] == "arn"
+            && parts[1].starts_with("aws")
+            && parts[2] == "iam"
+            && parts[3].is_empty()
+            && parts[4].len() == 12
+            && parts[4].chars().all(|c| c.is_ascii_digit())
+            && parts[5].strip_prefix("role/").is_some_and(|n| !n.is_empty())
+    };
+    if !arn_ok {
+        ok = false;
+        out.push(
+            Diagnostic::error("Invalid role ARN", format!("`{role_arn}` is not the ARN of an IAM role"))
+                .at(&span)
+                .hint("write `arn:aws:iam::<12-digit account>:role/<name>`"),
+        );
+    }
+    let sts_chars = |s: &str, extra: &str| {
+        s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c) || extra.contains(c))
+    };
+    let external_id = field("external_id", out);
+    if let Some((id, span)) = &external_id {
+        if !(2..=1224).contains(&id.len()) || !sts_chars(id, ":/") {
+            ok = false;
+            out.push(
+                Diagnostic::error(
+                    "Invalid external ID",
+                    "an external ID is 2 to 1,224 letters, digits and `_+=,.@:/-`",
+                )
+                .at(span)
+                .hint("use the external ID the role's trust policy names"),
+            );
+        }
+    }
+    let session_name = match field("session_name", out) {
+        Some((n, span)) => {
+            if !(2..=64).contains(&n.len()) || !sts_chars(&n, "") {
+                ok = false;
+                out.push(
+                    Diagnostic::error(
+                        "Invalid session name",
+                        format!("`{n}` is not a session name: 2 to 64 letters, digits and `_+=,.@-`"),
+                    )
+                    .at(&span)
+                    .hint("CloudTrail shows it as who made each call: `cloudbridge-prod`, say"),
+                );
+            }
+            n
+        }
+        None => format!("cloudbridge-{env}"),
+    };
+    ok.then(|| AssumeRole { role_arn, external_id: external_id.map(|(i, _)| i), session_name })
 }
 
 pub const DEFAULT_LOCAL_PATH: &str = ".cloudbridge/state/{stack}/{env}.json";
@@ -29,6 +115,23 @@ pub enum VarSource {
 }
 
 impl Env {
+    /// The values a module's `inputs:` give its variables, as an env gives a stack's.
+    pub fn inputs(given: Vec<(Key, Node)>) -> Env {
+        Env {
+            name: String::new(),
+            file: Arc::new(PathBuf::new()),
+            stack: None,
+            region: None,
+            endpoint: None,
+            variables: given,
+            raw_variables: Default::default(),
+            strict_variables: Default::default(),
+            default_tags: BTreeMap::new(),
+            backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
+            assume_role: None,
+        }
+    }
+
     /// Set variable `k` to `v`, replacing a weaker value.
     pub fn set_variable(&mut self, k: Key, v: Node, source: VarSource) {
         self.variables.retain(|(e, _)| e.name != k.name);
@@ -62,9 +165,12 @@ pub struct Env {
     pub strict_variables: std::collections::BTreeSet<String>,
     pub default_tags: BTreeMap<String, String>,
     pub backend: Backend,
+    /// The role every AWS call for this environment's resources is made as (a workload
+    /// account), assumed from the caller's credentials.
+    pub assume_role: Option<AssumeRole>,
 }
 
-const ENV_KEYS: &[&str] = &["stack", "region", "endpoint", "variables", "default_tags", "backend"];
+const ENV_KEYS: &[&str] = &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "backend"];
 
 /// Parse an env file. The env comes back even with problems (as far as it could be
 /// read), so the stack can still be checked against it and every problem reported at once.
@@ -85,6 +191,7 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         strict_variables: Default::default(),
         default_tags: BTreeMap::new(),
         backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
+        assume_role: None,
     };
     let Some(entries) = expect_map(&root, "an environment file", &mut out) else {
         return (None, out);
@@ -119,8 +226,9 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
                     }
                 }
             }
+            "assume_role" => env.assume_role = parse_assume_role(v, name, &mut out),
             "backend" => {
-                if let Some(b) = parse_backend(v, &mut out) {
+                if let Some(b) = parse_backend(v, name, &mut out) {
                     env.backend = b;
                 }
             }
@@ -169,7 +277,7 @@ fn check_endpoint(e: &str, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
     ok
 }
 
-fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
+fn parse_backend(node: &Node, env: &str, out: &mut Vec<Diagnostic>) -> Option<Backend> {
     let entries = expect_map(node, "`backend`", out)?;
     let kind = node.get("type").and_then(|t| expect_str(t, "`backend.type`", out)).unwrap_or_else(|| "local".into());
     let get_str = |key: &str, out: &mut Vec<Diagnostic>| {
@@ -181,7 +289,7 @@ fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
             Some(Backend::Local { path: get_str("path", out).unwrap_or_else(|| DEFAULT_LOCAL_PATH.into()) })
         }
         "s3" => {
-            check_keys(entries, &["type", "bucket", "key", "region", "encrypt"], "an s3 backend", out);
+            check_keys(entries, &["type", "bucket", "key", "region", "encrypt", "assume_role"], "an s3 backend", out);
             let encrypt = node.get("encrypt").and_then(|v| expect_bool(v, "`backend.encrypt`", out)).unwrap_or(true);
             let Some(bucket) = get_str("bucket", out) else {
                 out.push(missing(
@@ -199,6 +307,7 @@ fn parse_backend(node: &Node, out: &mut Vec<Diagnostic>) -> Option<Backend> {
                     .get("region")
                     .and_then(|v| expect_str(v, "`backend.region`", out).filter(|r| check_region(r, v, out))),
                 encrypt,
+                assume_role: node.get("assume_role").and_then(|a| parse_assume_role(a, env, out)),
             })
         }
         other => {

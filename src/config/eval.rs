@@ -71,7 +71,7 @@ pub enum Fail {
     Reported,
 }
 
-fn fail<T>(msg: impl Into<String>, hint: impl Into<String>) -> Result<T, Fail> {
+pub fn fail<T>(msg: impl Into<String>, hint: impl Into<String>) -> Result<T, Fail> {
     Err(Fail::Msg(msg.into(), Some(hint.into())))
 }
 
@@ -162,7 +162,13 @@ fn type_name(v: &Value) -> &'static str {
 fn call(name: &str, args: Vec<Expr>, ctx: &Ctx) -> Result<Expr, Fail> {
     if args.iter().all(|a| lit(a).is_some()) {
         let vals: Vec<Value> = args.iter().filter_map(lit).cloned().collect();
-        return match crate::functions::call(name, &vals, ctx.files) {
+        // `file("x.sql")` names a file next to the file being parsed.
+        let relative = |p: &str| match ctx.files {
+            Some(read) => read(&ctx.dir.join(p).to_string_lossy()),
+            None => Err("files cannot be read here".to_string()),
+        };
+        let files: Option<crate::functions::Reader> = ctx.files.map(|_| &relative as crate::functions::Reader);
+        return match crate::functions::call(name, &vals, files) {
             Ok(v) => Ok(Expr::Lit(v)),
             Err(why) => {
                 Err(Fail::Msg(why, crate::functions::signature(name).map(|s| format!("it is called as `{s}`"))))
@@ -189,6 +195,13 @@ fn path(root: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diagno
     match root {
         "var" => {
             let Some(name) = first else { return fail("`var` must be followed by a name", "write `var.<name>`") };
+            if let Some(e) = ctx.var_exprs.get(name) {
+                ctx.used_vars.borrow_mut().insert(name.to_string());
+                if ctx.sensitive_vars.iter().any(|s| s == name) {
+                    ctx.tainted.set(true);
+                }
+                return index(e.clone(), &steps[1..], ctx, node, out);
+            }
             let v = ctx.var(name, node, out).ok_or(Fail::Reported)?;
             index(Expr::Lit(v.to_json()), &steps[1..], ctx, node, out)
         }
@@ -218,6 +231,7 @@ fn path(root: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diagno
             }
             _ => fail("`count` has only `index`", "write `count.index`"),
         },
+        "module" if !ctx.types.contains_key("module") => super::module::reference(steps, ctx, node, out),
         _ => resource(root, steps, ctx, node, out),
     }
 }
@@ -261,8 +275,9 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
             ),
         }
     };
+    let prefix = &ctx.unit.prefix;
     let one = |address: String, rest: &[Step], out: &mut Vec<Diagnostic>| -> Result<Expr, Fail> {
-        let r = Ref { resource: address, attr: attr_after(rest)? };
+        let r = Ref { resource: format!("{prefix}{address}"), attr: attr_after(rest)? };
         if ctx.check_attr(name, &r, node, out) {
             Ok(Expr::Ref(r))
         } else {
@@ -274,7 +289,7 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
             let attr = attr_after(&steps[1..])?;
             let mut items = Vec::new();
             for address in inst.addresses(name) {
-                let r = Ref { resource: address, attr: attr.clone() };
+                let r = Ref { resource: format!("{prefix}{address}"), attr: attr.clone() };
                 if !ctx.check_attr(name, &r, node, out) {
                     return Err(Fail::Reported);
                 }
@@ -336,7 +351,7 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
 }
 
 /// `.attr`, `["key"]`, `[0]` and `[*]` into a value.
-fn index(v: Expr, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Expr, Fail> {
+pub fn index(v: Expr, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Expr, Fail> {
     let Some((step, rest)) = steps.split_first() else { return Ok(v) };
     let key = match step {
         Step::Attr(a) => Expr::Lit(Value::String(a.clone())),

@@ -295,9 +295,162 @@ fn moved_removed_and_import_entries_are_checked_against_the_stack() {
         e,
         vec![
             "2: Invalid move: `q` is still declared in the stack, so nothing can move away from it | rename the resource in `resources:` to the `to` address",
-            "3: Invalid address: `a[` is not a resource address; write `name`, `name[\"key\"]` or `name[0]`",
+            "3: Invalid address: `a[` is not a resource address; write `name`, `name[\"key\"]`, `name[0]` or `module.<name>.name`",
             "5: Invalid removal: `q` is still declared in the stack | delete its declaration under `resources:`; `removed:` then forgets it without deleting it in AWS",
             "7: Invalid import: `q` is not a resource of the stack | declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)",
         ]
     );
+}
+
+/// Parse `stacks/t.yaml` with `files` as the project's other files.
+fn parse_project(yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String>> {
+    let (env, _) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
+    let read = |p: &str| {
+        files.iter().find(|(n, _)| *n == p).map(|(_, t)| t.to_string()).ok_or_else(|| format!("no file `{p}`"))
+    };
+    crate::config::parse_stack_reading(
+        &Arc::new(PathBuf::from("stacks/t.yaml")),
+        yaml,
+        "t",
+        &env.expect("env"),
+        &crate::testutil::catalog(),
+        Some(&read),
+    )
+    .map_err(|d| {
+        d.iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| format!("{}:{}", s.file.display(), s.line)).unwrap_or_default();
+                format!("{at}: {}: {}", d.summary, d.detail)
+            })
+            .collect()
+    })
+}
+
+const SOURCE: &str = r#"
+variables:
+  name: { type: string }
+  vpc_id: { type: string }
+  retention: { type: number, default: 7 }
+resources:
+  logs:
+    type: aws.logs.log_group
+    properties: { name: "/cdc/${var.name}", retention_in_days: "${var.retention}" }
+  sg:
+    type: aws.ec2.security_group
+    properties: { name: "${var.name}-db", vpc_id: "${var.vpc_id}", description: "${logs.arn}" }
+outputs:
+  sg_id: { value: "${sg.id}" }
+  log_group: { value: "${logs.name}" }
+"#;
+
+#[test]
+fn modules_nest_addresses_take_inputs_and_give_outputs() {
+    let stack = r#"
+resources:
+  vpc:
+    type: aws.ec2.vpc
+    properties: { cidr_block: 10.0.0.0/16 }
+  q:
+    type: aws.sqs.queue
+    properties: { name: "q", tags: { sg: "${module.orders_db.sg_id}", logs: "${module.each_db[\"payments\"].log_group}" } }
+modules:
+  orders_db:
+    source: ../components/source.yaml
+    inputs: { name: orders, vpc_id: "${vpc.id}", retention: 14 }
+  each_db:
+    source: ../components/source.yaml
+    for_each: [payments, refunds]
+    inputs: { name: "${each.key}", vpc_id: "${vpc.id}" }
+outputs:
+  all_logs: { value: "${module.each_db[*].log_group}" }
+"#;
+    let s = parse_project(stack, &[("components/source.yaml", SOURCE)]).unwrap_or_else(|e| panic!("{e:#?}"));
+    let mut n = names(&s);
+    n.sort();
+    assert_eq!(
+        n,
+        vec![
+            "module.each_db[\"payments\"].logs",
+            "module.each_db[\"payments\"].sg",
+            "module.each_db[\"refunds\"].logs",
+            "module.each_db[\"refunds\"].sg",
+            "module.orders_db.logs",
+            "module.orders_db.sg",
+            "q",
+            "vpc",
+        ]
+    );
+    assert_eq!(lit(prop(&s, "module.orders_db.logs", "retention_in_days")), &json!(14));
+    assert_eq!(lit(prop(&s, "module.each_db[\"refunds\"].logs", "name")), &json!("/cdc/refunds"));
+    // A reference inside the module names the module's resource; an input from the
+    // calling stack stays a reference to the caller's.
+    assert_eq!(
+        prop(&s, "module.orders_db.sg", "description"),
+        &Expr::Ref(Ref { resource: "module.orders_db.logs".into(), attr: "arn".into() })
+    );
+    assert_eq!(
+        prop(&s, "module.orders_db.sg", "vpc_id"),
+        &Expr::Ref(Ref { resource: "vpc".into(), attr: "id".into() })
+    );
+    let Expr::Map(tags) = prop(&s, "q", "tags") else { panic!() };
+    assert_eq!(tags[0].1, Expr::Ref(Ref { resource: "module.orders_db.sg".into(), attr: "id".into() }));
+    assert_eq!(tags[1].1, Expr::Ref(Ref { resource: "module.each_db[\"payments\"].logs".into(), attr: "name".into() }));
+    let g = crate::graph::build(&s).unwrap();
+    assert_eq!(g.dependencies("module.orders_db.sg"), vec!["module.orders_db.logs".to_string(), "vpc".to_string()]);
+    let all = &s.outputs[0].value;
+    assert!(matches!(all, Expr::List(items) if items.len() == 2), "{all:?}");
+}
+
+#[test]
+fn module_mistakes_are_located_in_the_file_that_has_them() {
+    let files = [
+        ("components/source.yaml", SOURCE),
+        ("components/a.yaml", "modules:\n  b:\n    source: b.yaml\nresources: {}\n"),
+        ("components/b.yaml", "modules:\n  a:\n    source: ./a.yaml\nresources: {}\n"),
+    ];
+    let e = parse_project("modules:\n  x:\n    source: ../components/a.yaml\nresources: {}\n", &files).unwrap_err();
+    assert_eq!(
+        e,
+        vec!["components/b.yaml:3: Module cycle: modules use each other in a cycle: components/a.yaml → components/b.yaml → components/a.yaml"]
+    );
+    let e = parse_project(
+        "modules:\n  x:\n    source: ../components/source.yaml\n    inputs: { nme: a, vpc_id: v }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${module.x.sg}\" }\n",
+        &files,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e,
+        vec![
+            "stacks/t.yaml:4: Unknown module input: module `x` (components/source.yaml) declares no variable `nme`",
+            "components/source.yaml:3: Missing variable value: variable `name` has no default and module `x` gives no input for it",
+        ],
+        "a module with problems adds no follow-up error where its outputs are used"
+    );
+    let e = parse_project(
+        "modules:\n  x:\n    source: ../components/source.yaml\n    inputs: { name: a, vpc_id: v }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${module.x.sg}\" }\n",
+        &files,
+    )
+    .unwrap_err();
+    assert_eq!(e, vec!["stacks/t.yaml:8: Invalid expression: module `x` has no output `sg`"]);
+    let e = parse_project("modules:\n  x:\n    source: ../../etc/passwd\nresources: {}\n", &files).unwrap_err();
+    assert!(e[0].contains("leads outside the project directory"), "{e:?}");
+    let e =
+        parse_project("modules:\n  x:\n    source: https://example.com/m.yaml\nresources: {}\n", &files).unwrap_err();
+    assert!(e[0].contains("is not a local path"), "{e:?}");
+    let e = parse_project("modules:\n  x:\n    source: ../components/none.yaml\nresources: {}\n", &files).unwrap_err();
+    assert!(e[0].contains("cannot read `../components/none.yaml`: no file `components/none.yaml`"), "{e:?}");
+}
+
+#[test]
+fn addresses_have_one_spelling() {
+    use crate::config::parse_address;
+    assert_eq!(parse_address("q").unwrap(), "q");
+    assert_eq!(parse_address("q[ \"a\" ]").unwrap(), "q[\"a\"]");
+    assert_eq!(parse_address("q[3]").unwrap(), "q[3]");
+    assert_eq!(parse_address("module.db.cluster").unwrap(), "module.db.cluster");
+    assert_eq!(parse_address("module.db[\"k\"].q[0]").unwrap(), "module.db[\"k\"].q[0]");
+    assert_eq!(parse_address("module.db").unwrap(), "module.db");
+    for bad in ["q.arn", "var.x", "q[*]", "q[\"a\"][\"b\"]", "module", "1q", "q["] {
+        assert!(parse_address(bad).is_err(), "{bad}");
+    }
 }

@@ -7,11 +7,12 @@ mod env;
 mod eval;
 #[cfg(test)]
 mod lang_tests;
+mod module;
 mod network;
 mod stack;
 mod value;
 
-pub use env::{parse_env, Backend, Env, VarSource};
+pub use env::{parse_env, AssumeRole, Backend, Env, VarSource};
 pub use stack::{
     parse_address, parse_stack, parse_stack_reading, Import, Moved, Output, Removed, Resource, Stack, Variable,
 };

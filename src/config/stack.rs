@@ -126,18 +126,59 @@ pub struct Import {
 }
 
 /// A resource address as written in `moved:`, `removed:`, `import:`, `--target` or `state
-/// mv`: `name`, `name["key"]` or `name[0]`, in its one canonical spelling.
+/// mv`: `name`, `name["key"]`, `name[0]`, any of them inside modules (`module.db.name`,
+/// `module.db["k"].name`), or a whole module (`module.db`), in its one canonical spelling.
 pub fn parse_address(s: &str) -> Result<String, String> {
     use crate::lang::{Ast, Step};
-    let bad = || format!("`{s}` is not a resource address; write `name`, `name[\"key\"]` or `name[0]`");
+    let bad =
+        || format!("`{s}` is not a resource address; write `name`, `name[\"key\"]`, `name[0]` or `module.<name>.name`");
     let Ok(Ast::Path { root, steps }) = crate::lang::parse_expr(s) else { return Err(bad()) };
-    if !valid_name(&root) || matches!(root.as_str(), "var" | "local" | "each" | "count") {
-        return Err(bad());
+    let key = |step: Option<&Step>| -> Option<Option<String>> {
+        match step {
+            Some(Step::Index(Ast::Lit(serde_json::Value::String(k)))) => Some(Some(format!("[\"{k}\"]"))),
+            Some(Step::Index(Ast::Lit(v))) if v.as_u64().is_some() => Some(Some(format!("[{v}]"))),
+            Some(Step::Index(_) | Step::Splat) => None,
+            _ => Some(None),
+        }
+    };
+    // The names along the path: `root`, then each `.attr`, each optionally indexed.
+    let mut names: Vec<(String, Option<String>)> = vec![(root, None)];
+    let mut i = 0;
+    while i < steps.len() {
+        match &steps[i] {
+            Step::Attr(a) => names.push((a.clone(), None)),
+            Step::Index(_) | Step::Splat => {
+                let k = key(steps.get(i)).ok_or_else(bad)?;
+                let last = names.last_mut().ok_or_else(bad)?;
+                if last.1.is_some() {
+                    return Err(bad());
+                }
+                last.1 = k;
+            }
+        }
+        i += 1;
     }
-    match steps.as_slice() {
-        [] => Ok(root),
-        [Step::Index(Ast::Lit(serde_json::Value::String(k)))] => Ok(super::eval::key_address(&root, k)),
-        [Step::Index(Ast::Lit(v))] if v.as_u64().is_some() => Ok(format!("{root}[{v}]")),
+    let mut out = String::new();
+    let mut rest = names.as_slice();
+    while let [(m, None), (name, idx), tail @ ..] = rest {
+        if m != "module" || !valid_name(name) {
+            break;
+        }
+        out.push_str(&format!("module.{name}{}", idx.clone().unwrap_or_default()));
+        rest = tail;
+        if rest.is_empty() {
+            return Ok(out);
+        }
+        out.push('.');
+    }
+    match rest {
+        [(name, idx)]
+            if valid_name(name) && !matches!(name.as_str(), "var" | "local" | "each" | "count" | "module") =>
+        {
+            out.push_str(name);
+            out.push_str(&idx.clone().unwrap_or_default());
+            Ok(out)
+        }
         _ => Err(bad()),
     }
 }
@@ -148,8 +189,19 @@ impl Stack {
     }
 }
 
-const TOP_KEYS: &[&str] =
-    &["name", "description", "variables", "locals", "resources", "outputs", "moved", "removed", "import", "x-…"];
+const TOP_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "variables",
+    "locals",
+    "resources",
+    "modules",
+    "outputs",
+    "moved",
+    "removed",
+    "import",
+    "x-…",
+];
 const RESOURCE_KEYS: &[&str] =
     &["type", "for_each", "count", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
 /// The most instances one `for_each` or `count` may make.
@@ -169,7 +221,8 @@ pub fn parse_stack(
     parse_stack_reading(file, text, default_name, env, catalog, None)
 }
 
-/// [`parse_stack`], with `files` reading what `file()` names (relative to the stack file).
+/// [`parse_stack`], with `files` reading what `file()` and module `source:` name (a path
+/// relative to the project directory; the reader keeps it inside the project).
 pub fn parse_stack_reading(
     file: &Arc<PathBuf>,
     text: &str,
@@ -197,13 +250,74 @@ pub fn parse_stack_reading(
             .at(&span),
         );
     }
-
     let variables = parse_variables(root.get("variables"), &mut out);
-    let values = variable_values(&variables, env, &mut out);
+    let values = variable_values(&variables, env, None, &mut out);
+    let unit = Unit { file, prefix: String::new(), catalog, files, chain: vec![file.to_path_buf()] };
+    let mut body = parse_body(&root, &unit, variables, values, BTreeMap::new(), &mut out);
+    let (moved, removed, imports) = refactoring(&root, &body.resources, &mut out);
+    // Rules across resources, over the whole stack with its modules.
+    propagate_sensitive(&mut body.resources);
+    super::cdc::check_sources(&body.resources, &mut out);
+    super::network::check_subnets(&body.resources, &mut out);
+    // Every instance of a resource is checked; a problem they share is reported once.
+    let mut seen = std::collections::HashSet::new();
+    out.retain(|d| {
+        seen.insert((d.summary, d.detail.clone(), d.span.as_ref().map(|s| (s.file.clone(), s.line, s.col))))
+    });
+    // A resource declared twice is one duplicate key: keep the specific diagnostic.
+    let resource_dups: Vec<Option<Span>> =
+        out.iter().filter(|d| d.summary == "Duplicate resource name").map(|d| d.span.clone()).collect();
+    out.retain(|d| d.summary != "Duplicate key" || !resource_dups.contains(&d.span));
+    if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
+        Err(out)
+    } else {
+        Ok(Stack {
+            name,
+            file: file.clone(),
+            resources: body.resources,
+            outputs: body.outputs,
+            moved,
+            removed,
+            imports,
+            warnings: out,
+        })
+    }
+}
 
+/// The file being parsed: the stack, or a module's source.
+pub struct Unit<'a> {
+    pub file: &'a Arc<PathBuf>,
+    /// What its addresses start with: `` for the stack, `module.db.` in a module.
+    pub prefix: String,
+    pub catalog: &'a Catalog,
+    pub files: Option<crate::functions::Reader<'a>>,
+    /// The files from the stack down to this one, to refuse a module that uses itself.
+    pub chain: Vec<PathBuf>,
+}
+
+/// What a stack or a module declares.
+pub struct Body {
+    pub resources: Vec<Resource>,
+    pub outputs: Vec<Output>,
+}
+
+/// How deep modules may nest.
+pub const MAX_MODULE_DEPTH: usize = 8;
+
+/// Resources, locals, modules and outputs of one file, with its variables' values known
+/// (`values`, checked) or, for a module input built from resource attributes, as
+/// expressions (`exprs`).
+pub fn parse_body(
+    root: &Node,
+    unit: &Unit,
+    variables: Vec<Variable>,
+    values: BTreeMap<String, Node>,
+    exprs: BTreeMap<String, Expr>,
+    out: &mut Vec<Diagnostic>,
+) -> Body {
     // Pass 1: names and types of resources, so references can be checked in any order.
     let res_entries: &[(Key, Node)] =
-        root.get("resources").and_then(|r| expect_map(r, "`resources`", &mut out)).unwrap_or_default();
+        root.get("resources").and_then(|r| expect_map(r, "`resources`", out)).unwrap_or_default();
     let mut types: BTreeMap<String, &'static TypeSchema> = BTreeMap::new();
     let mut first_seen: BTreeMap<&str, &Span> = BTreeMap::new();
     let mut unique = Vec::new();
@@ -221,19 +335,19 @@ pub fn parse_stack_reading(
             continue;
         }
         first_seen.insert(&k.name, &k.span);
-        if !valid_name(&k.name) {
+        if !valid_name(&k.name) || k.name == "module" {
             out.push(
                 Diagnostic::error(
                     "Invalid name",
                     format!(
-                        "resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
+                        "resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter (and is not `module`)",
                         k.name
                     ),
                 )
                 .at(&k.span),
             );
         }
-        match resource_type(k, body, catalog, &mut out) {
+        match resource_type(k, body, unit.catalog, out) {
             Some(ty) => {
                 types.insert(k.name.clone(), ty);
             }
@@ -243,7 +357,7 @@ pub fn parse_stack_reading(
     }
 
     let mut locals = BTreeMap::new();
-    for (k, v) in root.get("locals").and_then(|l| expect_map(l, "`locals`", &mut out)).unwrap_or_default() {
+    for (k, v) in root.get("locals").and_then(|l| expect_map(l, "`locals`", out)).unwrap_or_default() {
         if !valid_name(&k.name) {
             out.push(
                 Diagnostic::error(
@@ -258,6 +372,23 @@ pub fn parse_stack_reading(
         }
         locals.insert(k.name.clone(), v.clone());
     }
+    let mut module_defs = BTreeMap::new();
+    for (k, v) in root.get("modules").and_then(|l| expect_map(l, "`modules`", out)).unwrap_or_default() {
+        if !valid_name(&k.name) {
+            out.push(
+                Diagnostic::error(
+                    "Invalid name",
+                    format!(
+                        "module name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
+                        k.name
+                    ),
+                )
+                .at(&k.span),
+            );
+            continue;
+        }
+        module_defs.insert(k.name.clone(), (k.clone(), v.clone()));
+    }
 
     // Pass 2: properties, now that every reference target is known.
     let declared: Vec<String> = variables.iter().map(|v| v.name.clone()).collect();
@@ -265,6 +396,7 @@ pub fn parse_stack_reading(
     let ctx = Ctx {
         types: &types,
         vars: &values,
+        var_exprs: &exprs,
         declared: &declared,
         untyped: &untyped,
         sensitive_vars: &secret_vars,
@@ -274,8 +406,12 @@ pub fn parse_stack_reading(
         local_values: Default::default(),
         scope: Default::default(),
         expanding: Default::default(),
-        files,
+        files: unit.files,
+        dir: unit.file.parent().map(PathBuf::from).unwrap_or_default(),
         used_vars: Default::default(),
+        unit,
+        module_defs: &module_defs,
+        modules: Default::default(),
     };
     // `for_each` and `count`, from variables, locals and functions only.
     let mut expansions = Vec::new();
@@ -289,7 +425,7 @@ pub fn parse_stack_reading(
     }
     for (k, body) in &unique {
         if types.contains_key(&k.name) {
-            if let Some(e) = expand(k, body, &ctx, &mut out) {
+            if let Some(e) = expand(k, body, &ctx, out) {
                 ctx.instances.borrow_mut().insert(k.name.clone(), e.0.clone());
                 expansions.push((k.name.clone(), e));
             }
@@ -307,24 +443,32 @@ pub fn parse_stack_reading(
         };
         for (address, scope) in scopes {
             *ctx.scope.borrow_mut() = scope;
-            if let Some(r) = parse_resource(k, &address, body, ty, &ctx, &mut out) {
+            if let Some(r) = parse_resource(k, &address, body, ty, &ctx, out) {
                 resources.push(r);
             }
         }
         *ctx.scope.borrow_mut() = Scope::default();
     }
-    propagate_sensitive(&mut resources);
-    super::cdc::check_sources(&resources, &mut out);
-    super::network::check_subnets(&resources, &mut out);
 
+    // Every module is part of the stack, used or not.
+    for name in module_defs.keys() {
+        let _ = ctx.module(name, out);
+    }
+    for (_, state) in std::mem::take(&mut *ctx.modules.borrow_mut()) {
+        if let super::module::ModState::Done(Some(m)) = state {
+            resources.extend(m.resources);
+        }
+    }
+    // Sensitivity spreads through references before outputs are checked against it.
+    propagate_sensitive(&mut resources);
     let mut outputs = Vec::new();
     let secret = secret_pairs(&resources);
-    for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", &mut out)).unwrap_or_default() {
-        let Some(m) = expect_map(body, &format!("output `{}`", k.name), &mut out) else {
+    for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", out)).unwrap_or_default() {
+        let Some(m) = expect_map(body, &format!("output `{}`", k.name), out) else {
             continue;
         };
-        check_keys(m, OUTPUT_KEYS, "an output", &mut out);
-        let sensitive = body.get("sensitive").and_then(|s| expect_bool(s, "`sensitive`", &mut out)).unwrap_or(false);
+        check_keys(m, OUTPUT_KEYS, "an output", out);
+        let sensitive = body.get("sensitive").and_then(|s| expect_bool(s, "`sensitive`", out)).unwrap_or(false);
         let Some(v) = body.get("value") else {
             out.push(super::missing(
                 &format!("output `{}`", k.name),
@@ -335,7 +479,7 @@ pub fn parse_stack_reading(
             continue;
         };
         ctx.tainted.set(false);
-        if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, &mut out) {
+        if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, out) {
             // As Terraform: an output showing a sensitive value must say it is sensitive.
             if !sensitive && (ctx.tainted.get() || refers_to_sensitive(&value, &secret)) {
                 out.push(
@@ -350,12 +494,11 @@ pub fn parse_stack_reading(
             outputs.push(Output { name: k.name.clone(), value, sensitive, span: k.span.clone() });
         }
     }
-    let (moved, removed, imports) = refactoring(&root, &resources, &mut out);
     for (name, node) in &locals {
         // A local nothing uses is still checked.
         if !ctx.local_values.borrow().contains_key(name) {
-            if let Err(f) = ctx.local(name, &mut out) {
-                f.report(&node.span, &mut out);
+            if let Err(f) = ctx.local(name, out) {
+                f.report(&node.span, out);
             }
         }
     }
@@ -374,18 +517,7 @@ pub fn parse_stack_reading(
             );
         }
     }
-    // Every instance of a resource is checked; a problem they share is reported once.
-    let mut seen = std::collections::HashSet::new();
-    out.retain(|d| seen.insert((d.summary, d.detail.clone(), d.span.as_ref().map(|s| (s.line, s.col)))));
-    // A resource declared twice is one duplicate key: keep the specific diagnostic.
-    let resource_dups: Vec<Option<Span>> =
-        out.iter().filter(|d| d.summary == "Duplicate resource name").map(|d| d.span.clone()).collect();
-    out.retain(|d| d.summary != "Duplicate key" || !resource_dups.contains(&d.span));
-    if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
-        Err(out)
-    } else {
-        Ok(Stack { name, file: file.clone(), resources, outputs, moved, removed, imports, warnings: out })
-    }
+    Body { resources, outputs }
 }
 
 /// A `for_each` key becomes part of the address and of the `cloudbridge:address` tag,
@@ -514,7 +646,8 @@ fn refactoring(
     resources: &[Resource],
     out: &mut Vec<Diagnostic>,
 ) -> (Vec<Moved>, Vec<Removed>, Vec<Import>) {
-    let declared = |a: &str| resources.iter().any(|r| r.name == a || r.declared == a);
+    let declared =
+        |a: &str| resources.iter().any(|r| r.name == a || r.declared == a || r.name.starts_with(&format!("{a}.")));
     let entries = |key: &str, out: &mut Vec<Diagnostic>| -> Vec<Node> {
         match root.get(key).map(|n| &n.kind) {
             None | Some(Kind::Null) => Vec::new(),
@@ -800,10 +933,11 @@ fn parse_resource(
                     };
                     let all = ctx.instances.borrow().get(&name).map(|i| i.addresses(&name));
                     let one = ctx.instances.borrow().iter().any(|(n, i)| i.addresses(n).contains(&name));
+                    let prefix = &ctx.unit.prefix;
                     if let Some(all) = all {
-                        depends_on.extend(all.into_iter().map(|a| (a, item.span.clone())));
+                        depends_on.extend(all.into_iter().map(|a| (format!("{prefix}{a}"), item.span.clone())));
                     } else if one {
-                        depends_on.push((name, item.span.clone()));
+                        depends_on.push((format!("{prefix}{name}"), item.span.clone()));
                     } else if !ctx.declares(&name) {
                         out.push(
                             Diagnostic::error(
@@ -829,8 +963,8 @@ fn parse_resource(
     let prevent_destroy =
         body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
     Some(Resource {
-        name: address.to_string(),
-        declared: k.name.clone(),
+        name: format!("{}{address}", ctx.unit.prefix),
+        declared: format!("{}{}", ctx.unit.prefix, k.name),
         ty,
         props,
         depends_on,
@@ -871,7 +1005,7 @@ fn parse_timeouts(node: Option<&Node>, defaults: Timeouts, out: &mut Vec<Diagnos
     t
 }
 
-fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variable> {
+pub(super) fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> Vec<Variable> {
     let mut vars = Vec::new();
     let Some(node) = node else { return vars };
     for (k, body) in expect_map(node, "`variables`", out).unwrap_or_default() {
@@ -926,7 +1060,19 @@ fn type_mismatch(name: &str, ty: VarType, v: &Node) -> Diagnostic {
 
 /// The value of each variable: the env's (with the command line's applied), else the
 /// default. Missing or unknown ones are errors, as is a value its validation refuses.
-fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> BTreeMap<String, Node> {
+/// A module being given its inputs: its name, and the inputs known only after apply
+/// (they satisfy their variables, and are not values to check here).
+pub struct ModuleCall<'a> {
+    pub name: &'a str,
+    pub computed: &'a [String],
+}
+
+pub(super) fn variable_values(
+    vars: &[Variable],
+    env: &Env,
+    module: Option<ModuleCall>,
+    out: &mut Vec<Diagnostic>,
+) -> BTreeMap<String, Node> {
     let mut values = BTreeMap::new();
     for (k, v) in &env.variables {
         let names = vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>();
@@ -963,7 +1109,10 @@ fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> B
         }
     }
     for d in vars {
-        if values.contains_key(&d.name) || env.variables.iter().any(|(k, _)| k.name == d.name) {
+        if values.contains_key(&d.name)
+            || env.variables.iter().any(|(k, _)| k.name == d.name)
+            || module.as_ref().is_some_and(|m| m.computed.contains(&d.name))
+        {
             continue;
         }
         match &d.default {
@@ -972,6 +1121,18 @@ fn variable_values(vars: &[Variable], env: &Env, out: &mut Vec<Diagnostic>) -> B
                     values.insert(d.name.clone(), v.clone());
                 }
             }
+            None if module.is_some() => out.push(
+                Diagnostic::error(
+                    "Missing variable value",
+                    format!(
+                        "variable `{}` has no default and module `{}` gives no input for it",
+                        d.name,
+                        module.as_ref().map_or("", |m| m.name)
+                    ),
+                )
+                .at(&d.span)
+                .hint(format!("add `{}:` under the module's `inputs:`", d.name)),
+            ),
             None => out.push(
                 Diagnostic::error(
                     "Missing variable value",

@@ -22,6 +22,8 @@ pub enum LocalState {
 pub struct Ctx<'a> {
     pub types: &'a BTreeMap<String, &'static TypeSchema>,
     pub vars: &'a BTreeMap<String, Node>,
+    /// A module's variables set from values known only after apply.
+    pub var_exprs: &'a BTreeMap<String, Expr>,
     /// Declared variables, including those whose missing value was already reported.
     pub declared: &'a [String],
     /// Resources declared without a known type: that is reported once, where the type is,
@@ -40,10 +42,17 @@ pub struct Ctx<'a> {
     pub scope: RefCell<Scope>,
     /// Working out a `for_each` or `count`: resource attributes are not known yet.
     pub expanding: Cell<bool>,
-    /// Reads a file for `file()`, relative to the stack file.
+    /// Reads a file (for `file()` and module sources) by its path in the project.
     pub files: Option<crate::functions::Reader<'a>>,
+    /// The directory of the file being parsed, in the project: paths in it start here.
+    pub dir: std::path::PathBuf,
     /// The variables some expression used.
     pub used_vars: RefCell<BTreeSet<String>>,
+    /// The file being parsed (its address prefix, and the module chain above it).
+    pub unit: &'a super::stack::Unit<'a>,
+    /// Its `modules:`, as written; and each module once worked out.
+    pub module_defs: &'a BTreeMap<String, (crate::yaml::Key, Node)>,
+    pub modules: RefCell<BTreeMap<String, super::module::ModState>>,
 }
 
 impl Ctx<'_> {

@@ -319,7 +319,8 @@ fn redact(ty: &TypeSchema, derived: &[String], props: &Map<String, Value>) -> Ma
 }
 
 /// `--target` as given, with a resource's declared name (`queue`) standing for all its
-/// instances (`queue["orders"]`, …) in the stack or the state, as in Terraform.
+/// instances (`queue["orders"]`, …) and a module (`module.db`) for everything in it, in
+/// the stack or the state, as in Terraform.
 pub fn expand_targets(targets: &[String], graph: &DepGraph, state: &State) -> Vec<String> {
     let mut out = Vec::new();
     for t in targets {
@@ -327,11 +328,12 @@ pub fn expand_targets(targets: &[String], graph: &DepGraph, state: &State) -> Ve
             out.push(t.clone());
             continue;
         }
-        let prefix = format!("{t}[");
+        let (prefix, inside) = (format!("{t}["), format!("{t}."));
+        let module = t.starts_with("module.");
         let mut all: Vec<String> = graph
             .addresses()
             .chain(state.resources.iter().map(|r| r.address.as_str()))
-            .filter(|a| a.starts_with(&prefix))
+            .filter(|a| a.starts_with(&prefix) || (module && a.starts_with(&inside)))
             .map(str::to_string)
             .collect();
         if all.is_empty() {

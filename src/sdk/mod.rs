@@ -13,6 +13,16 @@ use aws_config::SdkConfig;
 /// wins over the file's endpoint; throttling, 5xx answers and lost answers are retried
 /// with jittered exponential backoff (standard mode: a retry quota per client, so per service).
 pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkConfig {
+    load_config_as(region, endpoint, None).await
+}
+
+/// [`load_config`], then, with `role`, credentials from assuming that role (STS
+/// `AssumeRole` with the caller's credentials, refreshed before they expire).
+pub async fn load_config_as(
+    region: Option<&str>,
+    endpoint: Option<&str>,
+    role: Option<&crate::config::AssumeRole>,
+) -> SdkConfig {
     use aws_config::retry::RetryConfig;
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     // More patience than the SDK's 3 attempts, unless the user chose (`AWS_MAX_ATTEMPTS`,
@@ -32,7 +42,16 @@ pub async fn load_config(region: Option<&str>, endpoint: Option<&str>) -> SdkCon
     // Every call of every client passes the rate limits of its service.
     let base = config.http_client().unwrap_or_else(default_http_client);
     let limited = rate::Limited::new(base, std::sync::Arc::new(rate::Rates::default()));
-    config.to_builder().http_client(limited).build()
+    let config = config.to_builder().http_client(limited).build();
+    let Some(role) = role else { return config };
+    let mut assume = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
+        .session_name(role.session_name.clone())
+        .configure(&config);
+    if let Some(id) = &role.external_id {
+        assume = assume.external_id(id.clone());
+    }
+    let provider = assume.build().await;
+    config.to_builder().credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(provider)).build()
 }
 
 /// The HTTPS client the SDK builds when none is given (hyper 1 with rustls over aws-lc,

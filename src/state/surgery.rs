@@ -5,13 +5,19 @@
 use super::State;
 
 /// The addresses `addr` stands for in `state`: itself, or, for a resource with instances
-/// (`queue`), every `queue[…]`.
+/// (`queue`), every `queue[…]`, or for a module (`module.db`), everything in it.
 pub fn matching(state: &State, addr: &str) -> Vec<String> {
     if state.get(addr).is_some() {
         return vec![addr.to_string()];
     }
-    let prefix = format!("{addr}[");
-    state.resources.iter().filter(|r| r.address.starts_with(&prefix)).map(|r| r.address.clone()).collect()
+    let (instances, inside) = (format!("{addr}["), format!("{addr}."));
+    let module = addr.starts_with("module.") || addr.contains(".module.");
+    state
+        .resources
+        .iter()
+        .filter(|r| r.address.starts_with(&instances) || (module && r.address.starts_with(&inside)))
+        .map(|r| r.address.clone())
+        .collect()
 }
 
 impl State {

@@ -282,6 +282,31 @@ def _patch_kms_default_keys():
     KmsBackend._generate_default_keys = generate
 
 
+def _patch_assumed_role_accounts():
+    """AWS acts in the account of the role whose temporary credentials sign a request.
+    moto, run with MOTO_ACCOUNT_ID (so that nothing leans on its default account), would
+    act in the emulator's account for every key: a key STS issued for an assumed role
+    acts in that role's account, as in AWS (`assume_role:` in an env)."""
+    from moto.core.responses import BaseResponse
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
+
+    original = BaseResponse.get_current_account
+
+    def get_current_account(self):
+        key = self.get_access_key()
+        for account_id, account in list(iam_backends.items()):
+            for partition in PARTITION_NAMES:
+                if partition not in account:
+                    continue
+                found = account[partition].access_keys.get(key)
+                if found is not None and getattr(found, "role_arn", None):
+                    return account_id
+        return original(self)
+
+    BaseResponse.get_current_account = get_current_account
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
@@ -291,3 +316,4 @@ def apply() -> None:
     S3Response.get_bucket_versioning = _s3_get_bucket_versioning
     _patch_dms()
     _patch_kms_default_keys()
+    _patch_assumed_role_accounts()

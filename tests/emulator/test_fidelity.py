@@ -22,6 +22,20 @@ class FidelityTest(EmulatorTest):
         with urllib.request.urlopen(self.url + path) as r:
             return ET.fromstring(r.read())
 
+    def test_an_assumed_role_acts_in_its_own_account(self):
+        import boto3
+
+        sts = self.client("sts")
+        self.assertEqual(sts.get_caller_identity()["Account"], "210987654321")
+        creds = sts.assume_role(RoleArn="arn:aws:iam::333344445555:role/deploy", RoleSessionName="fidelity")["Credentials"]
+        role = boto3.client("sqs", endpoint_url=self.url, region_name="us-east-1",
+                            aws_access_key_id=creds["AccessKeyId"], aws_secret_access_key=creds["SecretAccessKey"],
+                            aws_session_token=creds["SessionToken"])
+        url = role.create_queue(QueueName="fidelity-assumed")["QueueUrl"]
+        self.assertIn("/333344445555/", url)
+        mine = self.client("sqs").create_queue(QueueName="fidelity-own")["QueueUrl"]
+        self.assertIn("/210987654321/", mine)
+
     def test_get_bucket_versioning_root_element(self):
         self.s3.create_bucket(Bucket="fidelity-versioning")
         root = self.raw("/fidelity-versioning?versioning")

@@ -180,7 +180,7 @@ fn through_lost_answers(file: &str, stack: &str, prefix: &str) {
     let unnamed: BTreeMap<String, usize> = state
         .iter()
         .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")
-        .map(|(a, _)| (a.clone(), 1))
+        .map(|(a, _)| (cloudbridge::ownership::tag_value(a), 1))
         .collect();
     assert_eq!(unnamed_by_address(stack, "lost"), unnamed, "{stack}: every unnamed resource exactly once");
 

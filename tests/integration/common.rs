@@ -338,7 +338,8 @@ fn tagged_ec2_filtered(tags: &[(&str, &str)]) -> Vec<String> {
 }
 
 /// How many live resources carry each `cloudbridge:address` tag of `stack` in `env`
-/// (EC2 and KMS: the kinds AWS does not name, where a second create would succeed).
+/// (EC2 and KMS: the kinds AWS does not name, where a second create would succeed). The
+/// tag holds an address as `ownership::tag_value` writes it (`public/a` for `public["a"]`).
 pub fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
     let mut count = BTreeMap::new();
     for (_, tags) in live_tagged_ec2(&[("stack", stack), ("env", env)]) {

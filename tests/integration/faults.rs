@@ -278,7 +278,7 @@ fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
     let want: BTreeMap<String, usize> = state
         .iter()
         .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")
-        .map(|(a, _)| (a.clone(), 1))
+        .map(|(a, _)| (cloudbridge::ownership::tag_value(a), 1))
         .collect();
     assert_eq!(want.len(), 28);
     assert_eq!(unnamed_by_address("cdc-flagship", "faults"), want, "each unnamed resource exactly once");

@@ -171,3 +171,70 @@ fn adding_or_removing_a_for_each_key_touches_only_that_instance() {
     assert!(one.stdout.contains("Plan: 1 to add, 0 to change, 0 to destroy."), "{}", one.stdout);
     p.cb(&["destroy", "-e", "test", "--auto-approve", "--var", "queues=[orders, audit]"]).ok();
 }
+
+/// `cloudbridge schema` is a JSON Schema an editor can use: every reference stack and env
+/// file validates against it (checked with Python's `jsonschema`, from the emulator's
+/// pinned venv), and a misspelt property does not.
+#[test]
+fn the_reference_stacks_and_envs_validate_against_the_json_schema() {
+    use std::process::Command;
+    let p = Project::reference("schema");
+    let stack = p.cb_offline(&["schema"]).ok().stdout;
+    let env = p.cb_offline(&["schema", "--env"]).ok().stdout;
+    p.write("stack.schema.json", &stack);
+    p.write("env.schema.json", &env);
+    p.write("stacks/bad.yaml", "resources:\n  v:\n    type: aws.ec2.vpc\n    properties: { cidr_blok: 10.0.0.0/16 }\n");
+    let root = crate::common::root();
+    let python = Command::new("bash").arg(root.join("scripts/emulator-venv")).output().expect("emulator venv");
+    let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
+    let script = r#"
+import json, sys, glob, yaml, jsonschema
+d = sys.argv[1]
+out = []
+for schema, pattern in (("stack", "stacks/*.yaml"), ("env", "envs/*.yaml")):
+    s = json.load(open(f"{d}/{schema}.schema.json"))
+    jsonschema.Draft7Validator.check_schema(s)
+    for f in sorted(glob.glob(f"{d}/{pattern}")):
+        errors = list(jsonschema.Draft7Validator(s).iter_errors(yaml.safe_load(open(f))))
+        out.append(f"{f[len(d) + 1:]}: {len(errors)}")
+print("\n".join(out))
+"#;
+    let run = Command::new(&python).arg("-c").arg(script).arg(p.dir.path()).output().expect("python");
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    assert!(run.status.success(), "{}\n{}", text, String::from_utf8_lossy(&run.stderr));
+    for line in text.lines() {
+        let bad = line.starts_with("stacks/bad.yaml");
+        assert_eq!(line.ends_with(": 0"), !bad, "{line}");
+    }
+    assert!(text.lines().filter(|l| l.starts_with("stacks/")).count() >= 5, "{text}");
+}
+
+/// `assume_role:` in an env: every call for the environment's resources is made as that
+/// role, in its account (the emulator, as AWS, puts what an assumed role creates in the
+/// role's account); the local state stays where it is.
+#[test]
+fn an_env_that_assumes_a_role_works_in_that_roles_account() {
+    let p = Project::new("assume");
+    p.write(
+        "envs/test.yaml",
+        "stack: stacks/main.yaml\nregion: us-east-1\nassume_role:\n  role_arn: arn:aws:iam::333344445555:role/cloudbridge-deploy\n  session_name: cloudbridge-ci\n  external_id: ops-4711\n",
+    );
+    p.write(
+        "stacks/main.yaml",
+        "name: {{name}}\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"{{name}}-q\" }\n",
+    );
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let url = p.id_of("q");
+    assert!(url.contains("/333344445555/"), "made in the role's account: {url}");
+    let plan = p.cb(&["plan", "-e", "test"]).ok();
+    assert!(plan.stdout.contains("No changes."), "read back as the role too: {}", plan.stdout);
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+
+    let bad = Project::new("assume-bad");
+    bad.write(
+        "envs/test.yaml",
+        "stack: stacks/main.yaml\nregion: us-east-1\nassume_role:\n  role_arn: arn:aws:iam::12345:user/me\n  session_name: \"a b\"\n",
+    );
+    bad.write("stacks/main.yaml", "resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q }\n");
+    insta::assert_snapshot!(render(&bad.cb_offline(&["validate", "-e", "test"])));
+}

@@ -162,42 +162,72 @@ fn flagship_aurora_msk_connect_redshift() {
     });
 }
 
-/// The flagship as it was before its network became `for_each` over AZs: applied, then
-/// the current stack's `moved:` entries bring it over with nothing created or destroyed.
+/// A reference stack as it was written before `for_each` (`fixture`), applied; then the
+/// current stack's `moved:` entries bring it over: nothing created or destroyed, every
+/// resource keeps its ID, the moved ones at their new address, and then nothing to do.
+fn upgrades_without_destroying(file: &str, fixture: &str, stack: &str, env: &str) -> usize {
+    let p = Project::reference(&format!("upgrade-{env}"));
+    let local = std::fs::read_to_string(p.path("envs/local.yaml")).unwrap();
+    let environment = local
+        .replace("prefix: cdc-local", &format!("prefix: cdc-{env}"))
+        .replace("environment: local", &format!("environment: {env}"));
+    p.write(&format!("envs/{env}.yaml"), &environment);
+    let stack_path = format!("stacks/{file}");
+    let current = std::fs::read_to_string(p.path(&stack_path)).unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures");
+    p.write(&stack_path, &std::fs::read_to_string(fixtures.join(fixture)).unwrap());
+    let args = ["-e", env, "--stack", stack_path.as_str()];
+    let with = |verb: &'static str, extra: &[&'static str]| -> Vec<&str> {
+        let mut v = vec![verb];
+        v.extend_from_slice(&args);
+        v.extend_from_slice(extra);
+        v
+    };
+    p.cb(&with("apply", &["--auto-approve"])).ok();
+    let old = state_ids_in(&p, stack, env);
+
+    p.write(&stack_path, &current);
+    let plan = p.cb(&with("plan", &[])).ok();
+    let moved: BTreeMap<String, String> = plan
+        .stdout
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("# ")?.split_once(" has moved to "))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert!(!moved.is_empty(), "{}", plan.stdout);
+    assert!(plan.stdout.contains(" 0 to add, ") && plan.stdout.contains(" 0 to destroy."), "{}", plan.stdout);
+    let apply = p.cb(&with("apply", &["--auto-approve"])).ok();
+    assert!(apply.stderr.contains(" 0 added,") && apply.stderr.contains(" 0 destroyed"), "{}", apply.stderr);
+    let new = state_ids_in(&p, stack, env);
+    let expected: BTreeMap<String, String> =
+        old.iter().map(|(a, id)| (moved.get(a).cloned().unwrap_or_else(|| a.clone()), id.clone())).collect();
+    assert_eq!(new, expected, "every resource kept its ID; the moved ones at their new address");
+    let again = p.cb(&with("plan", &["--detailed-exitcode"])).ok();
+    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
+    p.cb(&with("destroy", &["--auto-approve"])).ok();
+    moved.len()
+}
+
 #[test]
 fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anything() {
-    let p = Project::reference("flagship-upgrade");
-    let local = std::fs::read_to_string(p.path("envs/local.yaml")).unwrap();
-    let env =
-        local.replace("prefix: cdc-local", "prefix: cdc-upgrade").replace("environment: local", "environment: upgrade");
-    p.write("envs/upgrade.yaml", &env);
-    let current = std::fs::read_to_string(p.path("stacks/cdc-aurora-msk-redshift.yaml")).unwrap();
-    let before = std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/integration/fixtures/flagship-before-for-each.yaml"),
-    )
-    .unwrap();
-    p.write("stacks/cdc-aurora-msk-redshift.yaml", &before);
-    p.cb(&["apply", "-e", "upgrade", "--auto-approve"]).ok();
-    let old = state_ids_in(&p, "cdc-flagship", "upgrade");
-    assert!(old.contains_key("private_a"), "{old:?}");
+    let moved = upgrades_without_destroying(
+        "cdc-aurora-msk-redshift.yaml",
+        "flagship-before-for-each.yaml",
+        "cdc-flagship",
+        "upgrade-a",
+    );
+    assert_eq!(moved, 18, "nine subnets, three NAT gateways and their addresses, three route tables");
+}
 
-    p.write("stacks/cdc-aurora-msk-redshift.yaml", &current);
-    let plan = p.cb(&["plan", "-e", "upgrade"]).ok();
-    assert!(plan.stdout.contains(r#"# private_a has moved to private["a"]"#), "{}", plan.stdout);
-    // Only the address in each moved resource's ownership tag changes.
-    assert!(plan.stdout.contains("Plan: 0 to add, 18 to change, 0 to destroy."), "{}", plan.stdout);
-    let apply = p.cb(&["apply", "-e", "upgrade", "--auto-approve"]).ok();
-    assert!(apply.stderr.contains("0 added, 18 changed, 0 destroyed"), "{}", apply.stderr);
-    let new = state_ids_in(&p, "cdc-flagship", "upgrade");
-    let renamed = |a: &str| match a.rsplit_once('_') {
-        Some((base, az)) if ["a", "b", "c"].contains(&az) => format!("{base}[\"{az}\"]"),
-        _ => a.to_string(),
-    };
-    let expected: BTreeMap<String, String> = old.iter().map(|(a, id)| (renamed(a), id.clone())).collect();
-    assert_eq!(new, expected, "every resource kept its ID; the by-hand ones moved to their instance address");
-    let again = p.cb(&["plan", "-e", "upgrade", "--detailed-exitcode"]).ok();
-    assert!(again.stdout.contains("No changes."), "{}", again.stdout);
-    p.cb(&["destroy", "-e", "upgrade", "--auto-approve"]).ok();
+#[test]
+fn stack_c_written_out_by_hand_upgrades_to_for_each_without_destroying_anything() {
+    let moved = upgrades_without_destroying(
+        "cdc-sqlserver-s3-glue.yaml",
+        "stack-c-before-for-each.yaml",
+        "cdc-sqlserver-lake",
+        "upgrade-c",
+    );
+    assert_eq!(moved, 12, "four pipelines of a queue, a script and a job");
 }
 
 fn urlencoding_decode(s: &str) -> String {
@@ -303,8 +333,9 @@ fn stack_c_sqlserver_lake_glue_athena() {
                 let pab = c.s3.get_public_access_block().bucket(b).send().await.unwrap();
                 assert_eq!(pab.public_access_block_configuration().unwrap().block_public_policy(), Some(true));
             }
-            for q in ["orders_queue", "customers_queue", "products_queue", "payments_queue"] {
-                assert!(ids[q].ends_with(&format!("cdc-local-{}", q.trim_end_matches("_queue"))), "{q}: {}", ids[q]);
+            for p in ["orders", "customers", "products", "payments"] {
+                let q = format!("queue[\"{p}\"]");
+                assert!(ids[&q].ends_with(&format!("cdc-local-{p}")), "{q}: {}", ids[&q]);
             }
             let f = aws_sdk_databasemigration::types::Filter::builder()
                 .name("endpoint-id")

@@ -23,7 +23,7 @@ mod sqs;
 mod support;
 mod tagging;
 
-pub use crate::sdk::{error, has_region, load_config};
+pub use crate::sdk::{error, has_region, load_config, load_config_as};
 pub use resource::Clients;
 pub(crate) use resource::{AwsResource, Call};
 pub(crate) use support::*;
