@@ -168,6 +168,7 @@ async fn main() {
             destroy: false,
             catalog: &catalog,
             imported: &[],
+            data: &[],
         };
         let plan = cloudbridge::plan::diff(&req).expect("plan");
         let plan_empty = t.elapsed();
@@ -212,6 +213,7 @@ async fn run(
             destroy: false,
             catalog: &catalog,
             imported: &[],
+            data: &[],
         };
         cloudbridge::plan::diff(&req).expect("plan")
     };

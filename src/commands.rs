@@ -621,6 +621,21 @@ async fn make_plan(
         (refreshed, vanished)
     };
     let imported = if destroy { Vec::new() } else { read_imports(ws, &refreshed).await? };
+    let data = if destroy || ws.stack.data.is_empty() {
+        Vec::new()
+    } else {
+        let p = provider(&ws.env, ws.stack_dir()).await?;
+        eprintln!("Reading {} data source{}...", ws.stack.data.len(), if ws.stack.data.len() == 1 { "" } else { "s" });
+        engine::read_data(p.as_ref(), &ws.stack.data).await.map_err(|(address, why)| {
+            let span = ws.stack.data.iter().find(|d| d.address == address).map(|d| d.span.clone());
+            let d = Diagnostic::error("Data source not read", format!("`{address}`: {why}"))
+                .hint("check its filter: a data source must find what it looks up");
+            CliError::Diagnostics(vec![match span {
+                Some(s) => d.at(&s),
+                None => d,
+            }])
+        })?
+    };
     let req = PlanRequest {
         stack: &ws.stack,
         graph: &ws.graph,
@@ -631,6 +646,7 @@ async fn make_plan(
         destroy,
         catalog: &aws::catalog(),
         imported: &imported,
+        data: &data,
     };
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     if !existed {

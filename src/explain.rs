@@ -7,10 +7,23 @@ use crate::schema::{Catalog, Identity, Prop, PropKind, TypeSchema, Update};
 use serde_json::{json, Map, Value};
 use std::fmt::Write;
 
-/// One line per type: its name and what it is.
+/// One line per type: its name and what it is; then the data sources.
 pub fn types(catalog: &Catalog) -> String {
     let width = catalog.types().iter().map(|t| t.name.len()).max().unwrap_or(0);
-    catalog.types().iter().map(|t| format!("{:<width$}  {}\n", t.name, t.doc)).collect()
+    let mut out: String = catalog.types().iter().map(|t| format!("{:<width$}  {}\n", t.name, t.doc)).collect();
+    out.push_str("\nData sources (under `data:`):\n");
+    for k in crate::data::KINDS {
+        let filter: Vec<&str> = k.filter.iter().map(|p| p.name).collect();
+        let _ = writeln!(
+            out,
+            "{:<width$}  {} Filter: {}. Attributes: {}.",
+            k.name,
+            k.doc,
+            if filter.is_empty() { "none".to_string() } else { filter.join(", ") },
+            k.attrs.join(", ")
+        );
+    }
+    out
 }
 
 fn range_text(p: &Prop) -> Option<String> {
@@ -254,6 +267,19 @@ pub fn stack_schema(catalog: &Catalog) -> Value {
                     "required": ["value"],
                     "additionalProperties": false,
                     "properties": { "value": {}, "description": { "type": "string" }, "sensitive": { "type": "boolean" } }
+                }
+            },
+            "data": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["type"],
+                    "additionalProperties": false,
+                    "properties": {
+                        "type": { "enum": crate::data::KINDS.iter().map(|k| k.name).collect::<Vec<_>>() },
+                        "filter": { "type": "object" },
+                        "description": { "type": "string" }
+                    }
                 }
             },
             "moved": { "type": "array", "items": { "type": "object", "required": ["from", "to"], "additionalProperties": false, "properties": { "from": address, "to": address } } },

@@ -96,6 +96,9 @@ impl Expr {
                     };
                     match v {
                         Some(Value::String(v)) if v != UNKNOWN => s.push_str(&v),
+                        // A missing value is never sent as the text `null`: it stays
+                        // unknown, and apply refuses to send it.
+                        Some(Value::Null) => return Value::String(UNKNOWN.into()),
                         Some(v) if !contains_unknown(&v) => s.push_str(&v.to_string()),
                         _ => return Value::String(UNKNOWN.into()),
                     }

@@ -236,6 +236,22 @@ pub fn call(name: &str, args: &[Value], files: Option<Reader>) -> Result<Value, 
             }
             Ok(Value::Object(k.into_iter().zip(v.iter().cloned()).collect()))
         }
+        // Indexing a value known only at apply: `${vpc.tags["Name"]}`, `${data.s.ids[0]}`.
+        "[]" => {
+            arity(name, args, 2, 2)?;
+            match (&args[0], &args[1]) {
+                (Value::Object(m), k) => {
+                    let k = text(k).unwrap_or_default();
+                    m.get(&k).cloned().ok_or_else(|| format!("there is no key `{k}`"))
+                }
+                (Value::Array(a), k) => {
+                    let i = k.as_u64().or_else(|| k.as_str().and_then(|s| s.parse().ok()));
+                    i.and_then(|i| a.get(usize::try_from(i).ok()?).cloned())
+                        .ok_or_else(|| format!("there is no element {k} in a list of {}", a.len()))
+                }
+                (v, _) => Err(format!("{} has no elements to pick from", kind(v))),
+            }
+        }
         "!" | "neg" => {
             arity(name, args, 1, 1)?;
             match (name, &args[0]) {

@@ -175,13 +175,14 @@ pub fn dot(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
-/// What a stack resource depends on: its references plus `depends_on`.
+/// What a stack resource depends on: its references (not data sources) plus `depends_on`.
 pub fn stack_deps(r: &crate::config::Resource) -> Vec<String> {
     let mut refs = Vec::new();
     for e in r.props.values() {
         e.refs(&mut refs);
     }
-    let mut deps: Vec<String> = refs.into_iter().map(|r| r.resource).collect();
+    // Data sources are read at plan time: values, not nodes of the graph.
+    let mut deps: Vec<String> = refs.into_iter().map(|r| r.resource).filter(|a| !a.starts_with("data.")).collect();
     deps.extend(r.depends_on.iter().map(|(d, _)| d.clone()));
     deps.sort();
     deps.dedup();

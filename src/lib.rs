@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod concurrency;
 pub mod config;
+pub mod data;
 pub mod diag;
 pub mod engine;
 pub mod explain;
@@ -62,6 +63,7 @@ mod architecture {
             "lang.rs",
             "functions.rs",
             "explain.rs",
+            "data.rs",
         ] {
             for (file, text) in sources(part) {
                 checked += 1;

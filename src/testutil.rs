@@ -94,6 +94,7 @@ pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], 
         destroy,
         catalog: &catalog,
         imported: &[],
+        data: &[],
     };
     plan::diff(&req).unwrap_or_else(|d| panic!("{d:?}"))
 }
@@ -124,6 +125,9 @@ pub async fn plan_with_imports(
             .map(|(a, why)| crate::diag::Diagnostic::error("Import not possible", format!("`{a}`: {why}")))
             .collect::<Vec<_>>()
     })?;
+    let data = engine::read_data(provider, &stack.data)
+        .await
+        .map_err(|(a, why)| vec![crate::diag::Diagnostic::error("Data source not read", format!("`{a}`: {why}"))])?;
     let tags = BTreeMap::from([("owner".to_string(), "data-team".to_string())]);
     let catalog = catalog();
     let req = PlanRequest {
@@ -136,6 +140,7 @@ pub async fn plan_with_imports(
         destroy: false,
         catalog: &catalog,
         imported: &imported,
+        data: &data,
     };
     plan::diff(&req)
 }

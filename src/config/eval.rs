@@ -232,6 +232,28 @@ fn path(root: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diagno
             _ => fail("`count` has only `index`", "write `count.index`"),
         },
         "module" if !ctx.types.contains_key("module") => super::module::reference(steps, ctx, node, out),
+        "data" if !ctx.types.contains_key("data") => {
+            let (Some(Step::Attr(name)), Some(Step::Attr(attr))) = (steps.first(), steps.get(1)) else {
+                return fail(
+                    "`data` must be followed by a data source and an attribute",
+                    "write `${data.<name>.<attribute>}`",
+                );
+            };
+            let Some(kind) = ctx.data_kinds.get(name) else {
+                let names: Vec<&str> = ctx.data_kinds.keys().map(String::as_str).collect();
+                return fail(
+                    format!("`data.{name}` is not a data source of this stack"),
+                    super::unknown_key_hint(name, &names),
+                );
+            };
+            if !kind.attrs.contains(&attr.as_str()) {
+                return fail(
+                    format!("`data.{name}` ({}) has no attribute `{attr}`", kind.name),
+                    super::unknown_key_hint(attr, kind.attrs),
+                );
+            }
+            index(Expr::Ref(Ref { resource: format!("data.{name}"), attr: attr.clone() }), &steps[2..], ctx, node, out)
+        }
         _ => resource(root, steps, ctx, node, out),
     }
 }
@@ -269,17 +291,16 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
                 format!("`${{{text}}}` names a resource, not one of its attributes"),
                 format!("add the attribute, e.g. `${{{text}.arn}}`"),
             ),
-            _ => fail(
-                format!("`${{{text}}}` goes inside an attribute, which cloudbridge cannot do"),
-                "refer to the attribute itself, and pick from it with a function (`lookup`, …)",
-            ),
+            [Step::Attr(a), ..] => Ok(a.clone()),
+            _ => fail(format!("`${{{text}}}` does not name an attribute"), format!("write `${{{text}.<attribute>}}`")),
         }
     };
     let prefix = &ctx.unit.prefix;
     let one = |address: String, rest: &[Step], out: &mut Vec<Diagnostic>| -> Result<Expr, Fail> {
         let r = Ref { resource: format!("{prefix}{address}"), attr: attr_after(rest)? };
         if ctx.check_attr(name, &r, node, out) {
-            Ok(Expr::Ref(r))
+            // `${vpc.tags["Name"]}`: picked from the attribute once it is known.
+            index(Expr::Ref(r), &rest[1..], ctx, node, out)
         } else {
             Err(Fail::Reported)
         }
@@ -287,6 +308,12 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
     match (&inst, steps.first()) {
         (_, Some(Step::Splat)) => {
             let attr = attr_after(&steps[1..])?;
+            if steps.len() > 2 {
+                return fail(
+                    format!("`${{{text}}}` picks from each instance's attribute, which cloudbridge cannot do"),
+                    "refer to `[*].<attribute>` alone",
+                );
+            }
             let mut items = Vec::new();
             for address in inst.addresses(name) {
                 let r = Ref { resource: format!("{prefix}{address}"), attr: attr.clone() };
@@ -386,11 +413,10 @@ pub fn index(v: Expr, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diag
                 "index a list or a map",
             )
         }
-        _ => {
-            return fail(
-                "this value is only known after apply, so nothing can be picked from it at validate",
-                "refer to the attribute directly",
-            )
+        // Known only later (a resource or data source attribute): picked then.
+        (other, _) => {
+            let picked = Expr::Call { func: "[]".into(), args: vec![other.clone(), Expr::Lit(key)] };
+            return index(picked, rest, ctx, node, out);
         }
     };
     match picked {

@@ -454,3 +454,29 @@ fn addresses_have_one_spelling() {
         assert!(parse_address(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn data_sources_are_checked_before_anything_is_read() {
+    let e = |yaml: &str| parse(yaml).unwrap_err();
+    let q = "resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q }\n";
+    assert_eq!(
+        e(&format!("data:\n  v: {{ type: aws.ec2.vpcc, filter: {{ id: x }} }}\n{q}")),
+        vec!["2: Unknown data source type: `aws.ec2.vpcc` is not a data source cloudbridge knows | did you mean `aws.ec2.vpc`?"]
+    );
+    assert_eq!(
+        e(&format!("data:\n  v: {{ type: aws.ec2.vpc }}\n{q}")),
+        vec!["2: Missing filter: data source `v` (aws.ec2.vpc) must be narrowed by one of `id`, `tags`, `cidr_block` | a lookup without a filter would match whatever the account holds"]
+    );
+    let with_ref = e(&format!("data:\n  v: {{ type: aws.ec2.vpc, filter: {{ id: \"${{q.arn}}\" }} }}\n{q}"));
+    assert!(
+        with_ref[0].contains("the filter of `data.v` uses `${q.arn}`, which is known only after apply"),
+        "{with_ref:?}"
+    );
+    let bad_attr = e("data:\n  v: { type: aws.ec2.vpc, filter: { id: x } }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${data.v.arn}\" }\n");
+    assert!(bad_attr[0].contains("`data.v` (aws.ec2.vpc) has no attribute `arn`"), "{bad_attr:?}");
+    let cycle = e("data:\n  a: { type: aws.ec2.vpc, filter: { id: \"${data.b.id}\" } }\n  b: { type: aws.ec2.vpc, filter: { id: \"${data.a.id}\" } }\nresources: {}\n");
+    assert_eq!(cycle.len(), 2, "{cycle:?}");
+    assert!(cycle[0].contains("Data source cycle"), "{cycle:?}");
+    let typed = e(&format!("data:\n  v: {{ type: aws.ec2.ami, filter: {{ owners: amazon, name: x }} }}\n{q}"));
+    assert!(typed[0].contains("expected a list of strings, found a string"), "{typed:?}");
+}

@@ -14,7 +14,8 @@ mod value;
 
 pub use env::{parse_env, AssumeRole, Backend, Env, VarSource};
 pub use stack::{
-    parse_address, parse_stack, parse_stack_reading, Import, Moved, Output, Removed, Resource, Stack, Variable,
+    parse_address, parse_stack, parse_stack_reading, DataSource, Import, Moved, Output, Removed, Resource, Stack,
+    Variable,
 };
 
 use crate::diag::{Diagnostic, Span};

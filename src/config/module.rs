@@ -210,7 +210,7 @@ impl Ctx<'_> {
             let body = self.instantiate(key, node, &root, &unit, out);
             *self.scope.borrow_mut() = Scope::default();
             failed |= out.iter().filter(|d| d.severity == crate::diag::Severity::Error).count() > before;
-            let Some(Body { resources: r, outputs }) = body else { continue };
+            let Some(Body { resources: r, outputs, .. }) = body else { continue };
             resources.extend(r);
             let outs = outputs.into_iter().map(|o| (o.name, (o.value, o.sensitive))).collect();
             per_key.insert(each.map(|(k, _)| k), outs);

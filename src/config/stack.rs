@@ -100,9 +100,21 @@ pub struct Stack {
     pub removed: Vec<Removed>,
     /// `import:`: existing resources taken into state at an address of the stack.
     pub imports: Vec<Import>,
+    /// `data:`: lookups read at plan time, in an order where each comes after those its
+    /// filter uses.
+    pub data: Vec<DataSource>,
     /// Problems that do not stop the run (e.g. a value for a variable this stack does
     /// not declare: one env file serves several stacks).
     pub warnings: Vec<Diagnostic>,
+}
+
+/// A data source: `data.NAME`, its kind, and its filter (which may use other data sources).
+#[derive(Debug, Clone)]
+pub struct DataSource {
+    pub address: String,
+    pub kind: &'static crate::data::DataKind,
+    pub filter: Expr,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -196,6 +208,7 @@ const TOP_KEYS: &[&str] = &[
     "locals",
     "resources",
     "modules",
+    "data",
     "outputs",
     "moved",
     "removed",
@@ -279,6 +292,7 @@ pub fn parse_stack_reading(
             moved,
             removed,
             imports,
+            data: body.data,
             warnings: out,
         })
     }
@@ -299,6 +313,7 @@ pub struct Unit<'a> {
 pub struct Body {
     pub resources: Vec<Resource>,
     pub outputs: Vec<Output>,
+    pub data: Vec<DataSource>,
 }
 
 /// How deep modules may nest.
@@ -372,6 +387,48 @@ pub fn parse_body(
         }
         locals.insert(k.name.clone(), v.clone());
     }
+    let mut data_kinds = BTreeMap::new();
+    for (k, body) in root.get("data").and_then(|d| expect_map(d, "`data`", out)).unwrap_or_default() {
+        if !unit.prefix.is_empty() {
+            out.push(
+                Diagnostic::error("Invalid module", "a module's file cannot declare `data:`")
+                    .at(&k.span)
+                    .hint("look it up in the stack, and give the module its value as an input"),
+            );
+            break;
+        }
+        let Some(m) = expect_map(body, &format!("data source `{}`", k.name), out) else { continue };
+        check_keys(m, &["type", "filter", "description"], "a data source", out);
+        let Some(t) = body.get("type") else {
+            out.push(super::missing(
+                &format!("data source `{}`", k.name),
+                "type",
+                &k.span,
+                "add `type:`, e.g. `type: aws.ec2.vpc`",
+            ));
+            continue;
+        };
+        let Some(tname) = expect_str(t, "`type`", out) else { continue };
+        match crate::data::lookup(&tname) {
+            Some(kind) => {
+                data_kinds.insert(k.name.clone(), kind);
+            }
+            None => {
+                let names: Vec<&str> = crate::data::KINDS.iter().map(|k| k.name).collect();
+                out.push(
+                    Diagnostic::error(
+                        "Unknown data source type",
+                        format!("`{tname}` is not a data source cloudbridge knows"),
+                    )
+                    .at(&t.span)
+                    .hint(match super::suggest(&tname, names.iter().copied()) {
+                        Some(s) => format!("did you mean `{s}`?"),
+                        None => format!("known data sources: {}", names.join(", ")),
+                    }),
+                );
+            }
+        }
+    }
     let mut module_defs = BTreeMap::new();
     for (k, v) in root.get("modules").and_then(|l| expect_map(l, "`modules`", out)).unwrap_or_default() {
         if !valid_name(&k.name) {
@@ -412,6 +469,7 @@ pub fn parse_body(
         unit,
         module_defs: &module_defs,
         modules: Default::default(),
+        data_kinds: &data_kinds,
     };
     // `for_each` and `count`, from variables, locals and functions only.
     let mut expansions = Vec::new();
@@ -517,7 +575,88 @@ pub fn parse_body(
             );
         }
     }
-    Body { resources, outputs }
+    let data = data_sources(root, &ctx, out);
+    Body { resources, outputs, data }
+}
+
+/// The `data:` entries: each filter checked against its kind and evaluated; a filter may
+/// use variables, locals and other data sources, never a resource attribute.
+fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSource> {
+    let mut found = Vec::new();
+    for (k, body) in root.get("data").and_then(|d| expect_map(d, "`data`", out)).unwrap_or_default() {
+        let Some(kind) = ctx.data_kinds.get(&k.name).copied() else { continue };
+        let filter_node = body.get("filter");
+        let fields = crate::schema::PropKind::Object(kind.filter);
+        let filter = match filter_node {
+            Some(f) => match check_value(f, &fields, ctx, out) {
+                Some(e) => e,
+                None => continue,
+            },
+            None => Expr::Lit(serde_json::Value::Object(Default::default())),
+        };
+        let given: Vec<&str> =
+            filter_node.and_then(Node::as_map).unwrap_or_default().iter().map(|(k, _)| k.name.as_str()).collect();
+        if filter_node.is_none() && kind.filter.iter().any(|p| p.required) {
+            let p = kind.filter.iter().find(|p| p.required).map_or("", |p| p.name);
+            out.push(super::missing(
+                &format!("data source `{}`", k.name),
+                "filter",
+                &k.span,
+                &format!("add `filter: {{ {p}: … }}`"),
+            ));
+            continue;
+        }
+        if !kind.one_of.is_empty() && !kind.one_of.iter().any(|o| given.contains(o)) {
+            out.push(
+                Diagnostic::error(
+                    "Missing filter",
+                    format!(
+                        "data source `{}` ({}) must be narrowed by one of {}",
+                        k.name,
+                        kind.name,
+                        kind.one_of.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .at(filter_node.map_or(&k.span, |f| &f.span))
+                .hint("a lookup without a filter would match whatever the account holds"),
+            );
+            continue;
+        }
+        let mut refs = Vec::new();
+        filter.refs(&mut refs);
+        if let Some(r) = refs.iter().find(|r| !r.resource.starts_with("data.")) {
+            out.push(
+                Diagnostic::error(
+                    "Invalid data source",
+                    format!("the filter of `data.{}` uses `${{{r}}}`, which is known only after apply", k.name),
+                )
+                .at(filter_node.map_or(&k.span, |f| &f.span))
+                .hint("data sources are read at plan time: filter by variables, locals and other data sources"),
+            );
+            continue;
+        }
+        found.push((DataSource { address: format!("data.{}", k.name), kind, filter, span: k.span.clone() }, refs));
+    }
+    // Each after the data sources its filter uses; a cycle among them is an error.
+    let mut ordered: Vec<DataSource> = Vec::new();
+    while !found.is_empty() {
+        let ready =
+            found.iter().position(|(_, refs)| refs.iter().all(|r| ordered.iter().any(|d| d.address == r.resource)));
+        match ready {
+            Some(i) => ordered.push(found.remove(i).0),
+            None => {
+                for (d, _) in &found {
+                    out.push(
+                        Diagnostic::error("Data source cycle", format!("the filter of `{}` depends, through other data sources, on itself or on one that has problems", d.address))
+                            .at(&d.span)
+                            .hint("a data source's filter may use only data sources that do not use it"),
+                    );
+                }
+                break;
+            }
+        }
+    }
+    ordered
 }
 
 /// A `for_each` key becomes part of the address and of the `cloudbridge:address` tag,

@@ -53,6 +53,8 @@ pub struct Ctx<'a> {
     /// Its `modules:`, as written; and each module once worked out.
     pub module_defs: &'a BTreeMap<String, (crate::yaml::Key, Node)>,
     pub modules: RefCell<BTreeMap<String, super::module::ModState>>,
+    /// The stack's `data:` sources and their kinds.
+    pub data_kinds: &'a BTreeMap<String, &'static crate::data::DataKind>,
 }
 
 impl Ctx<'_> {

@@ -13,7 +13,7 @@ pub use crate::plan::StepKind;
 pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress};
 #[cfg(test)]
 pub(crate) use journal::recorded;
-pub use refresh::{read_imports, refresh, RefreshError};
+pub use refresh::{read_data, read_imports, refresh, RefreshError};
 
 use crate::expr::Ref;
 use crate::state::State;
@@ -23,6 +23,9 @@ use serde_json::Value;
 /// holds only a hash of a secret (set from a sensitive variable): that value is the one
 /// the plan sends.
 pub fn plan_lookup(plan: &crate::plan::Plan, state: &State, r: &Ref) -> Option<Value> {
+    if r.resource.starts_with("data.") {
+        return plan.data.iter().find(|d| d.address == r.resource)?.attrs.get(&r.attr).cloned();
+    }
     let res = state.get(&r.resource)?;
     if res.sensitive.contains(&r.attr) {
         let e = plan.change(&r.resource)?.config.get(&r.attr)?;

@@ -64,6 +64,32 @@ pub async fn refresh(provider: &dyn Provider, catalog: &Catalog, state: &State) 
     Ok(out)
 }
 
+/// Read the stack's data sources, each after those its filter uses, for the plan: read
+/// only, nothing is changed. A failed read is (address, why).
+pub async fn read_data(
+    provider: &dyn Provider,
+    sources: &[crate::config::DataSource],
+) -> Result<Vec<crate::plan::DataRead>, (String, String)> {
+    let mut read: Vec<crate::plan::DataRead> = Vec::new();
+    for d in sources {
+        let filter = d.filter.resolve(&|r: &crate::expr::Ref| {
+            read.iter().find(|x| x.address == r.resource)?.attrs.get(&r.attr).cloned()
+        });
+        if crate::expr::contains_unknown(&filter) {
+            return Err((
+                d.address.clone(),
+                "its filter uses a value the data sources it reads from do not have".into(),
+            ));
+        }
+        let filter = filter.as_object().cloned().unwrap_or_default();
+        let mut attrs = provider.read_data(d.kind, &filter).await.map_err(|e| (d.address.clone(), e.to_string()))?;
+        // Exactly the attributes the kind declares (what validate checked references against).
+        attrs.retain(|k, _| d.kind.attrs.contains(&k.as_str()));
+        read.push(crate::plan::DataRead { address: d.address.clone(), ty: d.kind.name.to_string(), attrs });
+    }
+    Ok(read)
+}
+
 /// Read what `import:` names (address, type, ID) from the cloud, as state entries. An ID
 /// that names nothing, or something that carries another stack's or environment's
 /// ownership tags, is refused: (address, why) for each. (This stack's own, at another

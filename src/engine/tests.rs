@@ -437,3 +437,62 @@ async fn an_import_of_what_another_stack_owns_is_refused() {
     assert!(err[0].detail.contains("there is no aws.s3.bucket with ID `no-such-bucket`"), "{err:?}");
     drop(out);
 }
+
+#[tokio::test]
+async fn data_sources_are_read_at_plan_time_shown_and_never_changed() {
+    // A landing zone made by someone else (another stack).
+    let (landing, lg) = stack(
+        "name: landing\nresources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.9.0.0/16, tags: { Name: landing-zone } }\n  a:\n    type: aws.ec2.subnet\n    properties: { vpc_id: \"${vpc.id}\", cidr_block: 10.9.1.0/24, tags: { tier: private } }\n  b:\n    type: aws.ec2.subnet\n    properties: { vpc_id: \"${vpc.id}\", cidr_block: 10.9.2.0/24, tags: { tier: private } }\n",
+    );
+    let mem = Arc::new(MemoryProvider::new());
+    let zone = run(
+        &plan_for(&landing, &lg, &State::new("landing", "test"), &[], false),
+        State::new("landing", "test"),
+        mem.clone(),
+        &MemStore::default(),
+        4,
+    )
+    .await;
+    let (vpc, subnet_a) = (zone.state.get("vpc").unwrap().id.clone(), zone.state.get("a").unwrap().id.clone());
+
+    let (st, g) = stack(
+        r#"
+data:
+  landing: { type: aws.ec2.vpc, filter: { tags: { Name: landing-zone } } }
+  private: { type: aws.ec2.subnets, filter: { vpc_id: "${data.landing.id}", tags: { tier: private } } }
+  me: { type: aws.caller_identity }
+resources:
+  sg:
+    type: aws.ec2.security_group
+    properties: { name: app, vpc_id: "${data.landing.id}", description: "in ${data.landing.cidr_block}" }
+  rt:
+    type: aws.ec2.route_table
+    properties: { vpc_id: "${data.landing.id}", subnet_ids: "${data.private.ids}", tags: { first: "${data.private.ids[0]}", owner: "${data.me.account_id}" } }
+"#,
+    );
+    assert!(g.dependencies("sg").is_empty(), "a data source is not a node of the graph");
+    let before = mem.calls().len();
+    let plan = crate::testutil::plan_with_imports(&st, &g, mem.as_ref(), &State::new("t", "test")).await.unwrap();
+    let text = crate::testutil::render(&plan);
+    assert!(
+        text.starts_with("Data sources read (never changed or deleted):\n\n  # data.landing (aws.ec2.vpc)\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("id         = \"{vpc}\"")), "{text}");
+    let sg = plan.changes.iter().find(|c| c.address == "sg").unwrap();
+    assert_eq!(sg.after.as_ref().unwrap()["vpc_id"], serde_json::json!(vpc), "known at plan time, shown as it is");
+    assert_eq!(sg.after.as_ref().unwrap()["description"], serde_json::json!("in 10.9.0.0/16"));
+    let calls = mem.calls();
+    let reads: Vec<&String> = calls[before..].iter().filter(|c| !c.starts_with("data ")).collect();
+    assert!(reads.is_empty(), "planning only reads data: {reads:?}");
+    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 4).await;
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    let rt = out.state.get("rt").unwrap();
+    assert_eq!(rt.properties["tags"]["first"], serde_json::json!(subnet_a));
+    assert_eq!(rt.properties["tags"]["owner"], "000011112222");
+    assert!(out.state.get("data.landing").is_none(), "data sources are never in state");
+    // A filter that finds nothing is an error naming the data source.
+    let (st2, g2) = stack("data:\n  gone: { type: aws.ec2.vpc, filter: { tags: { Name: nope } } }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"q-${data.gone.id}\" }\n");
+    let err = crate::testutil::plan_with_imports(&st2, &g2, mem.as_ref(), &State::new("t", "test")).await.unwrap_err();
+    assert!(err[0].detail.starts_with("`data.gone`: "), "{err:?}");
+}

@@ -123,6 +123,9 @@ pub struct Plan {
     /// State entries forgotten, left in AWS (`removed:`): (address, ID).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub removed: Vec<(String, String)>,
+    /// The data sources read for this plan; apply uses these values, as shown.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data: Vec<DataRead>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
@@ -160,6 +163,18 @@ pub struct PlanRequest<'a> {
     /// What each of the stack's `import:` entries found in AWS (read by the caller), at
     /// its address; an entry whose address is already in state is not read.
     pub imported: &'a [crate::state::ResourceState],
+    /// The stack's data sources, as the caller read them (in the stack's order).
+    pub data: &'a [DataRead],
+}
+
+/// A data source as read at plan time: what `${data.NAME.attr}` is, in this plan and
+/// when it is applied.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataRead {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub attrs: Map<String, Value>,
 }
 
 /// The stack's `import:` entries whose address is not in state (after `moved:`), as
@@ -299,7 +314,10 @@ struct Known {
     attrs: Map<String, Value>,
 }
 
-fn lookup(known: &BTreeMap<String, Known>, r: &Ref) -> Option<Value> {
+fn lookup(known: &BTreeMap<String, Known>, data: &[DataRead], r: &Ref) -> Option<Value> {
+    if r.resource.starts_with("data.") {
+        return data.iter().find(|d| d.address == r.resource)?.attrs.get(&r.attr).cloned();
+    }
     let k = known.get(&r.resource)?;
     let fresh = matches!(k.action, Action::Create | Action::Replace);
     if r.attr == "id" || k.ty.attrs.contains(&r.attr.as_str()) {
@@ -417,7 +435,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 config.insert("tags".into(), tags);
             }
             let desired: Map<String, Value> =
-                config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| lookup(&known, r)))).collect();
+                config.iter().map(|(k, e)| (k.clone(), e.resolve(&|r: &Ref| lookup(&known, req.data, r)))).collect();
             let current = state.get(&addr);
             if !in_scope(&addr, &scope) {
                 // Outside the targets: stays as it is; its state values still serve references.
@@ -545,7 +563,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             .outputs
             .iter()
             .map(|o| {
-                let after = o.value.resolve(&|r: &Ref| lookup(&known, r));
+                let after = o.value.resolve(&|r: &Ref| lookup(&known, req.data, r));
                 OutputChange {
                     name: o.name.clone(),
                     sensitive: o.sensitive,
@@ -571,6 +589,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         outputs,
         moved,
         removed,
+        data: req.data.to_vec(),
         digest: String::new(),
     })
 }

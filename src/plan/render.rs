@@ -164,6 +164,17 @@ pub fn summary_line(plan: &Plan) -> String {
 /// The full human rendering of a plan.
 pub fn render(plan: &Plan, catalog: &Catalog) -> String {
     let mut out = String::new();
+    if !plan.data.is_empty() {
+        out.push_str("Data sources read (never changed or deleted):\n\n");
+        for d in &plan.data {
+            let _ = writeln!(out, "  # {} ({})", d.address, d.ty);
+            let width = d.attrs.keys().map(String::len).max().unwrap_or(0);
+            for (k, v) in &d.attrs {
+                let _ = writeln!(out, "      {k:<width$} = {}", compact(v));
+            }
+        }
+        out.push('\n');
+    }
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;

@@ -113,6 +113,7 @@ mod sensitive {
             moved: vec![],
             removed: vec![],
             imports: vec![],
+            data: vec![],
             outputs: vec![],
             warnings: vec![],
         };
@@ -266,6 +267,7 @@ mod protection {
             destroy,
             catalog: &catalog,
             imported: &[],
+            data: &[],
         };
         let err = crate::plan::diff(&req(&st2, &g2, false)).unwrap_err();
         assert_eq!(err[0].summary, "Destroy prevented");

@@ -147,6 +147,13 @@ impl<R: ResourceOps> ResourceOps for Faulty<R> {
     async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError> {
         self.run(Op::Ready, ty, self.inner.ready(ty, id, op)).await
     }
+    async fn read_data(
+        &self,
+        kind: &'static crate::data::DataKind,
+        filter: &crate::provider::Props,
+    ) -> Result<crate::provider::Props, ProviderError> {
+        self.inner.read_data(kind, filter).await
+    }
     fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
         self.inner.polls_many_at_once(ty)
     }

@@ -98,6 +98,13 @@ impl<R: ResourceOps> ResourceOps for Latency<R> {
         let _g = self.wait().await;
         self.inner.ready(ty, id, op).await
     }
+    async fn read_data(
+        &self,
+        kind: &'static crate::data::DataKind,
+        filter: &crate::provider::Props,
+    ) -> Result<crate::provider::Props, ProviderError> {
+        self.inner.read_data(kind, filter).await
+    }
     fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
         self.inner.polls_many_at_once(ty)
     }

@@ -55,6 +55,12 @@ pub trait ResourceOps: Send + Sync {
     async fn delete(&self, ty: &'static TypeSchema, id: &str, p: &Props, op: &OpCtx) -> Result<(), ProviderError>;
     /// Is it usable? Types that are ready when their create call returns answer `Ready`.
     async fn ready(&self, ty: &'static TypeSchema, id: &str, op: &OpCtx) -> Result<Readiness, ProviderError>;
+    /// Read a data source: the attributes of what `filter` finds (one match where the
+    /// kind answers one thing; none, or several, is an error saying so).
+    async fn read_data(&self, kind: &'static crate::data::DataKind, filter: &Props) -> Result<Props, ProviderError> {
+        let _ = filter;
+        Err(ProviderError::new("NotSupported", format!("this cloud cannot read `{}` data sources", kind.name)))
+    }
     /// Whether one call tells the readiness of many resources of `ty` ([`Self::ready_many`]):
     /// then the lifecycle gathers the polls of that type that come together into one.
     fn polls_many_at_once(&self, ty: &'static TypeSchema) -> bool {
@@ -339,6 +345,10 @@ fn refuse_findings(ty: &TypeSchema, props: &Props) -> Result<(), ProviderError> 
 
 #[async_trait]
 impl<R: ResourceOps> Provider for Lifecycle<R> {
+    async fn read_data(&self, kind: &'static crate::data::DataKind, filter: &Props) -> Result<Props, ProviderError> {
+        self.ops.read_data(kind, filter).await
+    }
+
     async fn create(&self, req: CreateRequest<'_>) -> Result<Observed, ProviderError> {
         let (ty, op) = (req.ty, req.ctx);
         refuse_findings(ty, req.props)?;

@@ -4,7 +4,7 @@
 //! success as S3, SNS and SQS do); generated IDs are sequential; tags are kept. The
 //! provider the engine runs is the real [`Lifecycle`] over it ([`MemoryProvider`]).
 
-use super::{Lifecycle, Observed, OpCtx, Props, ProviderError, Readiness, ResourceOps};
+use super::{ErrorKind, Lifecycle, Observed, OpCtx, Props, ProviderError, Readiness, ResourceOps};
 use crate::schema::{Identity, TypeSchema};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -217,6 +217,62 @@ impl Inner {
 
 #[async_trait]
 impl ResourceOps for MemoryCloud {
+    /// Data sources over what the in-memory cloud holds: the kinds that look up a resource
+    /// type find it by `id` or by every filter key (tags: each tag) matching its properties.
+    async fn read_data(&self, kind: &'static crate::data::DataKind, filter: &Props) -> Result<Props, ProviderError> {
+        let mut inner = self.lock();
+        inner.calls.push(format!("data {}", kind.name));
+        let ty = match kind.name {
+            "aws.caller_identity" => {
+                let v = serde_json::json!({ "account_id": "000011112222", "arn": "arn:aws:iam::000011112222:user/test", "user_id": "AIDTEST" });
+                return Ok(v.as_object().cloned().unwrap_or_default());
+            }
+            "aws.region" => {
+                return Ok(serde_json::json!({ "name": "us-east-1" }).as_object().cloned().unwrap_or_default())
+            }
+            "aws.ec2.subnets" => "aws.ec2.subnet",
+            other => other,
+        };
+        let matches = |id: &str, props: &Props| {
+            filter.iter().all(|(k, want)| match (k.as_str(), want) {
+                ("id", w) => w.as_str() == Some(id),
+                ("tags", Value::Object(tags)) => {
+                    tags.iter().all(|(tk, tv)| props.get("tags").and_then(|t| t.get(tk)) == Some(tv))
+                }
+                (k, w) => props.get(k) == Some(w),
+            })
+        };
+        let mut found: Vec<Props> = inner
+            .resources
+            .iter()
+            .filter(|(id, (t, _, p))| t == ty && matches(id, p))
+            .map(|(id, (_, _, p))| {
+                let mut a = p.clone();
+                a.insert("id".into(), Value::String(id.clone()));
+                a
+            })
+            .collect();
+        if kind.name == "aws.ec2.subnets" {
+            let list = |k: &str| Value::Array(found.iter().map(|p| p.get(k).cloned().unwrap_or(Value::Null)).collect());
+            if found.is_empty() {
+                return Err(ProviderError {
+                    kind: ErrorKind::NotFound,
+                    ..ProviderError::new("NoMatch", "no subnet matches")
+                });
+            }
+            let v = serde_json::json!({ "ids": list("id"), "cidr_blocks": list("cidr_block"), "availability_zones": list("availability_zone") });
+            return Ok(v.as_object().cloned().unwrap_or_default());
+        }
+        match found.len() {
+            1 => Ok(found.remove(0)),
+            0 => Err(ProviderError {
+                kind: ErrorKind::NotFound,
+                ..ProviderError::new("NoMatch", format!("no {} matches", kind.name))
+            }),
+            n => Err(ProviderError::new("TooManyMatches", format!("{n} match"))),
+        }
+    }
+
     async fn create(
         &self,
         ty: &'static TypeSchema,

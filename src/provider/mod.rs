@@ -289,6 +289,9 @@ pub trait Provider: Send + Sync {
 
     /// Delete and wait until it is gone; deleting something already gone succeeds.
     async fn delete(&self, ty: &'static TypeSchema, id: &str, props: &Props, ctx: &OpCtx) -> Result<(), ProviderError>;
+
+    /// Read a data source (read-only, at plan time): the attributes of what `filter` finds.
+    async fn read_data(&self, kind: &'static crate::data::DataKind, filter: &Props) -> Result<Props, ProviderError>;
 }
 
 #[cfg(test)]

@@ -238,3 +238,123 @@ fn an_env_that_assumes_a_role_works_in_that_roles_account() {
     bad.write("stacks/main.yaml", "resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q }\n");
     insta::assert_snapshot!(render(&bad.cb_offline(&["validate", "-e", "test"])));
 }
+
+/// Data sources against the emulator: what exists outside the stack (made here through the
+/// SDK) is read at plan time, shown in the plan, used by resources, and never touched.
+#[test]
+fn data_sources_look_up_what_the_stack_does_not_manage() {
+    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    let p = Project::new("datasrc");
+    p.local_env();
+    let n = p.name.clone();
+    let tagged = |rt: ResourceType, tags: &[(&str, &str)]| {
+        let mut spec = TagSpecification::builder().resource_type(rt);
+        for (k, v) in tags {
+            spec = spec.tags(Tag::builder().key(*k).value(*v).build());
+        }
+        spec.build()
+    };
+    let (vpc, subnets, sg, role_arn, secret_arn, cluster_arn) = rt().block_on(async {
+        let c = aws();
+        let vpc = c.ec2.create_vpc().cidr_block("10.77.0.0/16")
+            .tag_specifications(tagged(ResourceType::Vpc, &[("Name", &format!("landing-{n}"))])).send().await.unwrap();
+        let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+        let mut subnets = Vec::new();
+        for (i, az) in ["us-east-1a", "us-east-1b"].iter().enumerate() {
+            let s = c.ec2.create_subnet().vpc_id(&vpc).cidr_block(format!("10.77.{i}.0/24")).availability_zone(*az)
+                .tag_specifications(tagged(ResourceType::Subnet, &[("tier", "private")])).send().await.unwrap();
+            subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+        }
+        subnets.sort();
+        let sg = c.ec2.create_security_group().group_name(format!("{n}-shared")).description("shared").vpc_id(&vpc).send().await.unwrap();
+        let role = c.iam.create_role().role_name(format!("{n}-existing"))
+            .assume_role_policy_document(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"glue.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#)
+            .send().await.unwrap();
+        let secret = c.secrets.create_secret().name(format!("{n}/db")).secret_string("do-not-read-me-4711").send().await.unwrap();
+        let info = aws_sdk_kafka::types::BrokerNodeGroupInfo::builder().instance_type("kafka.t3.small").set_client_subnets(Some(subnets.clone())).build();
+        let cluster = c.kafka.create_cluster().cluster_name(format!("{n}-msk")).kafka_version("3.6.0").number_of_broker_nodes(2)
+            .broker_node_group_info(info).send().await.unwrap();
+        let arn = cluster.cluster_arn().unwrap().to_string();
+        for _ in 0..20 {
+            let d = c.kafka.describe_cluster().cluster_arn(&arn).send().await.unwrap();
+            if d.cluster_info().and_then(|i| i.state()).map(|s| s.as_str()) == Some("ACTIVE") {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        (vpc, subnets, sg.group_id().unwrap().to_string(), role.role().unwrap().arn().to_string(), secret.arn().unwrap().to_string(), arn)
+    });
+    p.write(
+        "stacks/main.yaml",
+        &format!(
+            r#"name: {{{{name}}}}
+data:
+  vpc: {{ type: aws.ec2.vpc, filter: {{ tags: {{ Name: "landing-{{{{name}}}}" }} }} }}
+  private: {{ type: aws.ec2.subnets, filter: {{ vpc_id: "${{data.vpc.id}}", tags: {{ tier: private }} }} }}
+  sg: {{ type: aws.ec2.security_group, filter: {{ name: "{{{{name}}}}-shared", vpc_id: "${{data.vpc.id}}" }} }}
+  role: {{ type: aws.iam.role, filter: {{ name: "{{{{name}}}}-existing" }} }}
+  policy: {{ type: aws.iam.policy, filter: {{ arn: "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess" }} }}
+  secret: {{ type: aws.secretsmanager.secret, filter: {{ name: "{{{{name}}}}/db" }} }}
+  ami: {{ type: aws.ec2.ami, filter: {{ owners: [amazon], name: "amzn2-ami-hvm-*-x86_64-gp2" }} }}
+  me: {{ type: aws.caller_identity }}
+  region: {{ type: aws.region }}
+  kafka: {{ type: aws.msk.bootstrap_brokers, filter: {{ cluster_arn: "{cluster_arn}" }} }}
+resources:
+  q:
+    type: aws.sqs.queue
+    properties:
+      name: "{{{{name}}}}-q"
+      tags:
+        vpc: "${{data.vpc.id}}"
+        subnets: "${{join(\",\", data.private.ids)}}"
+        first: "${{data.private.ids[0]}}"
+        sg: "${{data.sg.id}}"
+        role: "${{data.role.arn}}"
+        policy: "${{data.policy.name}}"
+        secret: "${{data.secret.arn}}"
+        ami: "${{data.ami.name}}"
+        account: "${{data.me.account_id}}"
+        region: "${{data.region.name}}"
+        brokers: "${{data.kafka.bootstrap_brokers_tls}}"
+"#
+        ),
+    );
+    let plan = p.cb(&["plan", "-e", "test"]).ok();
+    assert!(plan.stdout.starts_with("Data sources read (never changed or deleted):"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("do-not-read-me") && !plan.stderr.contains("do-not-read-me"),
+        "a secret's value is never read"
+    );
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let tags = rt().block_on(async {
+        let url = p.id_of("q");
+        aws().sqs.list_queue_tags().queue_url(url).send().await.unwrap().tags.unwrap_or_default()
+    });
+    let tag = |k: &str| tags.get(k).cloned().unwrap_or_default();
+    assert_eq!(tag("vpc"), vpc);
+    assert_eq!(tag("subnets"), subnets.join(","));
+    assert_eq!(tag("first"), subnets[0]);
+    assert_eq!((tag("sg"), tag("role"), tag("secret")), (sg, role_arn, secret_arn));
+    assert_eq!(tag("policy"), "AmazonS3ReadOnlyAccess");
+    // The newest of the matching images, as EC2 lists them.
+    let newest = rt().block_on(async {
+        let f = aws_sdk_ec2::types::Filter::builder().name("name").values("amzn2-ami-hvm-*-x86_64-gp2").build();
+        let out = aws().ec2.describe_images().owners("amazon").filters(f).send().await.unwrap();
+        let mut all: Vec<(String, String)> = out
+            .images()
+            .iter()
+            .map(|i| (i.creation_date().unwrap_or_default().to_string(), i.name().unwrap_or_default().to_string()))
+            .collect();
+        all.sort();
+        assert!(all.len() > 1, "several match: {all:?}");
+        all.pop().unwrap().1
+    });
+    assert_eq!(tag("ami"), newest);
+    assert_eq!((tag("account").as_str(), tag("region").as_str()), ("210987654321", "us-east-1"));
+    assert!(tag("brokers").contains(":9094"), "{}", tag("brokers"));
+    let state = std::fs::read_to_string(p.path(&format!(".cloudbridge/state/{n}/test.json"))).unwrap();
+    assert!(!state.contains("\"data."), "data sources are never in state");
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+    // Nothing looked up was touched.
+    rt().block_on(async { aws().ec2.describe_vpcs().vpc_ids(&vpc).send().await.expect("the VPC is still there") });
+}

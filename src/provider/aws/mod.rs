@@ -4,6 +4,7 @@
 //! `support.rs` the property helpers. Only this tree, `sdk` and `state::s3` import `aws-sdk-*`.
 
 mod athena;
+mod data;
 mod dms;
 mod ec2;
 mod glue;
@@ -235,6 +236,10 @@ fn arn_attr(o: &Observed) -> Option<&str> {
 
 #[async_trait]
 impl ResourceOps for AwsOps {
+    async fn read_data(&self, kind: &'static crate::data::DataKind, filter: &Props) -> Result<Props, ProviderError> {
+        data::read(&self.clients, kind, filter).await
+    }
+
     async fn create(
         &self,
         ty: &'static TypeSchema,
