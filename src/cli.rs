@@ -169,6 +169,34 @@ pub enum Command {
         #[arg(value_name = "ID")]
         id: String,
     },
+    /// Print a shell completion script: `source <(cloudbridge completions bash)`. It
+    /// completes commands and flags, environment names after `-e`, and the stack's
+    /// addresses after `--target` and for `state`/`import` addresses.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// What the completion scripts ask for (not for people): `envs`, or `addresses -e ENV`.
+    #[command(name = "__complete", hide = true)]
+    Complete {
+        /// `envs` or `addresses`.
+        #[arg(value_name = "WHAT")]
+        what: String,
+        /// The environment whose stack's addresses to list.
+        #[arg(short = 'e', long = "env", value_name = "ENV")]
+        env: Option<String>,
+    },
+    /// Rewrite stack and env files in one shape: references in `{ }`/`[ ]` quoted, keys in
+    /// their usual order, comments kept (a file that cannot keep them is left alone).
+    Fmt {
+        /// Only check: list the files that would change and exit 3 if there are any.
+        #[arg(long)]
+        check: bool,
+        /// The files (default: every `stacks/**/*.yaml` and `envs/*.yaml`).
+        #[arg(value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
     /// List every resource type cloudbridge knows.
     Types {
         /// As the README's Markdown table (properties and attributes).
@@ -196,6 +224,107 @@ pub enum Command {
         env: EnvArgs,
     },
 }
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// The completion script for `shell`: clap's, with env names and addresses completed
+/// from the project (`cloudbridge __complete`), never from AWS.
+pub fn completions(shell: CompletionShell) -> String {
+    use clap::CommandFactory;
+    let mut cmd = Cli::command();
+    let mut buf = Vec::new();
+    let generator = match shell {
+        CompletionShell::Bash => clap_complete::Shell::Bash,
+        CompletionShell::Zsh => clap_complete::Shell::Zsh,
+        CompletionShell::Fish => clap_complete::Shell::Fish,
+    };
+    clap_complete::generate(generator, &mut cmd, "cloudbridge", &mut buf);
+    let script = String::from_utf8_lossy(&buf).into_owned();
+    match shell {
+        CompletionShell::Bash => format!("{script}\n{BASH_DYNAMIC}"),
+        CompletionShell::Zsh => {
+            let script = script
+                .replace(":ENV:_default", ":ENV:_cloudbridge_envs")
+                .replace(":ADDR:_default", ":ADDR:_cloudbridge_addresses")
+                .replace(":FROM:_default", ":FROM:_cloudbridge_addresses");
+            format!("{ZSH_DYNAMIC}\n{script}")
+        }
+        CompletionShell::Fish => format!("{script}\n{FISH_DYNAMIC}"),
+    }
+}
+
+const BASH_DYNAMIC: &str = r#"# Environment names and the stack's addresses, from the project (no AWS call).
+_cloudbridge_env_of() {
+    local i
+    for ((i = 1; i < ${#COMP_WORDS[@]} - 1; i++)); do
+        case "${COMP_WORDS[i]}" in
+            -e|--env) echo "${COMP_WORDS[i+1]}"; return ;;
+        esac
+    done
+}
+# The words of $2 (one per line) that start with $1, quoted for the shell: an address
+# such as queue["orders"] holds quotes and brackets.
+_cloudbridge_words() {
+    local cur="${1#[\'\"]}" w IFS=$'\n'
+    COMPREPLY=()
+    for w in $2; do
+        [[ "$w" == "$cur"* ]] && COMPREPLY+=("$(printf '%q' "$w")")
+    done
+}
+_cloudbridge_dynamic() {
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    case "$prev" in
+        -e|--env)
+            _cloudbridge_words "$cur" "$(cloudbridge __complete envs 2>/dev/null)"
+            return 0 ;;
+        --target)
+            _cloudbridge_words "$cur" "$(cloudbridge __complete addresses -e "$(_cloudbridge_env_of)" 2>/dev/null)"
+            return 0 ;;
+    esac
+    case " ${COMP_WORDS[*]} " in
+        *" state show "*|*" state mv "*|*" state rm "*|*" import "*)
+            if [[ "$cur" != -* ]]; then
+                _cloudbridge_words "$cur" "$(cloudbridge __complete addresses -e "$(_cloudbridge_env_of)" 2>/dev/null)"
+                return 0
+            fi ;;
+    esac
+    _cloudbridge "$@"
+}
+complete -F _cloudbridge_dynamic -o bashdefault -o default cloudbridge
+"#;
+
+const ZSH_DYNAMIC: &str = r#"#compdef cloudbridge
+# Environment names and the stack's addresses, from the project (no AWS call).
+_cloudbridge_envs() {
+    local -a envs
+    envs=(${(f)"$(cloudbridge __complete envs 2>/dev/null)"})
+    _describe 'environment' envs
+}
+_cloudbridge_addresses() {
+    local -a addrs
+    local env=${opt_args[-e]:-${opt_args[--env]}}
+    addrs=(${(f)"$(cloudbridge __complete addresses -e "$env" 2>/dev/null)"})
+    _describe 'address' addrs
+}"#;
+
+const FISH_DYNAMIC: &str = r#"# Environment names and the stack's addresses, from the project (no AWS call).
+function __cloudbridge_env
+    set -l words (commandline -opc)
+    for i in (seq (count $words))
+        if contains -- $words[$i] -e --env
+            echo $words[(math $i + 1)]
+            return
+        end
+    end
+end
+complete -c cloudbridge -s e -l env -x -a '(cloudbridge __complete envs 2>/dev/null)'
+complete -c cloudbridge -l target -x -a '(cloudbridge __complete addresses -e (__cloudbridge_env) 2>/dev/null)'
+"#;
 
 #[derive(Debug, Subcommand)]
 pub enum StateCommand {

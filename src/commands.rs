@@ -421,6 +421,36 @@ pub async fn run(cli: Cli) -> Result<i32> {
             })
             .await
         }
+        Command::Fmt { check, files } => fmt_files(&dir, check, &files),
+        Command::Completions { shell } => {
+            print!("{}", crate::cli::completions(shell));
+            Ok(exit::OK)
+        }
+        Command::Complete { what, env } => {
+            // Quiet on any problem: a completion never prints errors into the prompt.
+            let words: Vec<String> = match (what.as_str(), env) {
+                ("envs", _) => workspace::env_names(&dir),
+                ("addresses", Some(env)) => {
+                    match workspace::load(&dir, &env, None, &Default::default(), &aws::catalog()) {
+                        Ok(ws) => {
+                            let mut all: Vec<String> = ws.stack.resources.iter().map(|r| r.name.clone()).collect();
+                            all.extend(
+                                ws.stack.resources.iter().filter(|r| r.declared != r.name).map(|r| r.declared.clone()),
+                            );
+                            all.sort();
+                            all.dedup();
+                            all
+                        }
+                        Err(_) => Vec::new(),
+                    }
+                }
+                _ => Vec::new(),
+            };
+            for w in words {
+                println!("{w}");
+            }
+            Ok(exit::OK)
+        }
         Command::Types { markdown } => {
             let catalog = aws::catalog();
             print!(
@@ -963,6 +993,35 @@ fn poll_policy() -> crate::provider::PollPolicy {
         p.by_type = false;
     }
     p
+}
+
+/// `fmt`: format each file (relative to the project directory); print the ones that
+/// change (or, with `check`, would), and exit 3 under `--check` if any would.
+fn fmt_files(dir: &Path, check: bool, files: &[PathBuf]) -> Result<i32> {
+    let files = if files.is_empty() { workspace::config_files(dir) } else { files.to_vec() };
+    let mut diags = Vec::new();
+    let mut changed = 0;
+    for rel in &files {
+        let kind = if rel.starts_with("envs") { crate::fmt::Kind::Env } else { crate::fmt::Kind::Stack };
+        let text = workspace::read_config(dir, rel).map_err(|d| CliError::Diagnostics(vec![d]))?;
+        match crate::fmt::format(&std::sync::Arc::new(rel.clone()), &text, kind) {
+            Ok(done) if done != text => {
+                changed += 1;
+                println!("{}", rel.display());
+                if !check {
+                    std::fs::write(dir.join(rel), done).map_err(|e| {
+                        CliError::msg(format!("cannot write `{}`: {e}", rel.display()), "check the file's permissions")
+                    })?;
+                }
+            }
+            Ok(_) => {}
+            Err(d) => diags.push(d),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(CliError::Diagnostics(diags));
+    }
+    Ok(if check && changed > 0 { 3 } else { exit::OK })
 }
 
 /// An address given on the command line, in its canonical spelling.

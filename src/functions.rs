@@ -43,7 +43,8 @@ pub fn signature(name: &str) -> Option<&'static str> {
     FUNCTIONS.iter().find(|(n, _, _)| *n == name).map(|(_, s, _)| *s)
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a value is, for messages (`a list`, `null`).
+pub fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a bool",

@@ -50,6 +50,17 @@ pub fn stack_and_env(data: &[u8]) {
     }
 }
 
+/// Any text through `fmt`: an answer (never a panic or a hang); what it formats, it formats
+/// once (formatting again changes nothing).
+pub fn formatter(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let f = file("stacks/fuzz.yaml");
+    if let Ok(once) = crate::fmt::format(&f, text, crate::fmt::Kind::Stack) {
+        let twice = crate::fmt::format(&f, &once, crate::fmt::Kind::Stack);
+        assert_eq!(twice.as_deref().ok(), Some(once.as_str()), "formatting is idempotent");
+    }
+}
+
 /// Any bytes as a state file: loaded or refused; what loads survives a round trip.
 pub fn state_file(data: &[u8]) {
     if let Ok(state) = crate::state::State::from_json(data, "fuzz.json") {
@@ -201,6 +212,11 @@ mod tests {
     #[test]
     fn stacks_and_envs_give_diagnostics_for_any_input() {
         fuzz(&["tests/corpus/stacks", "tests/corpus/envs", "stacks"], adversarial(), 0x5eed_0002, stack_and_env);
+    }
+
+    #[test]
+    fn fmt_answers_for_any_input_and_is_idempotent() {
+        fuzz(&["tests/corpus/stacks", "stacks"], adversarial(), 0x5eed_0005, formatter);
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub enum Ast {
     Not(Box<Ast>),
     Neg(Box<Ast>),
     Tuple(Vec<Ast>),
+    /// `.attr` / `[index]` after something that is not a name: `split(".", v)[0]`.
+    Get(Box<Ast>, Vec<Step>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -310,7 +312,7 @@ impl Parser<'_> {
                 first.extend(steps);
                 Ok(Ast::Path { root, steps: first })
             }
-            _ => Err(self.error("only a name can be followed by `.attribute` or `[index]` here")),
+            other => Ok(Ast::Get(Box::new(other), steps)),
         }
     }
 
@@ -454,6 +456,17 @@ pub fn show(ast: &Ast) -> String {
         Ast::Not(a) => format!("!{}", show(a)),
         Ast::Neg(a) => format!("-{}", show(a)),
         Ast::Tuple(items) => format!("[{}]", items.iter().map(show).collect::<Vec<_>>().join(", ")),
+        Ast::Get(base, steps) => {
+            let mut s = show(base);
+            for step in steps {
+                match step {
+                    Step::Attr(a) => s.push_str(&format!(".{a}")),
+                    Step::Index(i) => s.push_str(&format!("[{}]", show(i))),
+                    Step::Splat => s.push_str("[*]"),
+                }
+            }
+            s
+        }
     }
 }
 
@@ -527,7 +540,7 @@ mod tests {
         assert_eq!(e("${a b}"), ParseError { at: 4, message: "unexpected `b`".into() });
         assert_eq!(e("${f(1, }").message, "unexpected `}`");
         assert_eq!(e("${\"abc}").message, "a `\"` string is not closed");
-        assert_eq!(e("${(1)[0]}").message, "only a name can be followed by `.attribute` or `[index]` here");
+        assert!(matches!(parse_expr("split(\".\", \"a.b\")[0]").unwrap(), Ast::Get(_, _)));
         let deep = format!("${{{}1{}}}", "(".repeat(40), ")".repeat(40));
         assert!(e(&deep).message.contains("nests deeper than 32"));
     }

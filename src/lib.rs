@@ -13,6 +13,7 @@ pub mod diag;
 pub mod engine;
 pub mod explain;
 pub mod expr;
+pub mod fmt;
 pub mod functions;
 pub mod fuzz;
 pub mod graph;
@@ -64,6 +65,7 @@ mod architecture {
             "functions.rs",
             "explain.rs",
             "data.rs",
+            "fmt.rs",
         ] {
             for (file, text) in sources(part) {
                 checked += 1;

@@ -105,6 +105,38 @@ fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diag
     })
 }
 
+/// The project's stack and env files (for `fmt`): `stacks/**/*.yaml` and `envs/*.yaml`,
+/// relative to `dir`, sorted.
+pub fn config_files(dir: &Path) -> Vec<PathBuf> {
+    fn walk(dir: &Path, rel: &Path, deep: bool, out: &mut Vec<PathBuf>) {
+        for e in std::fs::read_dir(dir.join(rel)).into_iter().flatten().flatten() {
+            let path = rel.join(e.file_name());
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                if deep {
+                    walk(dir, &path, deep, out);
+                }
+            } else if path.extension().is_some_and(|x| x == "yaml" || x == "yml") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, Path::new("stacks"), true, &mut out);
+    walk(dir, Path::new("envs"), false, &mut out);
+    out.sort();
+    out
+}
+
+/// Read a configuration file of the project, as the stack and env are read.
+pub fn read_config(dir: &Path, rel: &Path) -> Result<String, Diagnostic> {
+    read(dir, rel, "the file", "check the path (relative to the project directory)".into())
+}
+
+/// The environments of the project (for completion).
+pub fn env_names(dir: &Path) -> Vec<String> {
+    known_envs(dir)
+}
+
 /// The env files present, for hints.
 fn known_envs(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(dir.join("envs"))

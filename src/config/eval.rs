@@ -6,6 +6,7 @@
 use super::value::{check_value, Ctx};
 use super::Diagnostic;
 use crate::expr::{Expr, Ref, COND};
+use crate::functions::kind as type_name;
 use crate::lang::{Ast, BinOp, Step};
 use crate::schema::PropKind;
 use crate::yaml::Node;
@@ -142,19 +143,12 @@ pub fn eval(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Res
                 (f, _) => f,
             })
         }
+        Ast::Get(base, steps) => {
+            let v = eval(base, ctx, node, out)?;
+            index(v, steps, ctx, node, out)
+        }
         Ast::Not(a) => call("!", vec![eval(a, ctx, node, out)?], ctx),
         Ast::Neg(a) => call("neg", vec![eval(a, ctx, node, out)?], ctx),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a bool",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "a map",
     }
 }
 

@@ -1030,7 +1030,13 @@ fn parse_resource(
             continue;
         }
         ctx.tainted.set(false);
-        if let Some(e) = super::value::check_prop(pv, prop, ctx, out) {
+        let e = super::value::check_prop(pv, prop, ctx, out);
+        if matches!(e, Some(Expr::Lit(serde_json::Value::Null))) {
+            // Computed to `null`: as if not written (a required one is missing).
+            seen.retain(|s| *s != pk.name.as_str());
+            continue;
+        }
+        if let Some(e) = e {
             if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
                 super::cdc::check_parameters(pv, &e, out);
             }
@@ -1070,6 +1076,35 @@ fn parse_resource(
                     let Some(name) = expect_str(item, "a `depends_on` entry", out) else {
                         continue;
                     };
+                    // `module.db` (everything in it) or `module.db.cluster` (its instances).
+                    if let Some(rest) = name.strip_prefix("module.") {
+                        let mname = rest.split(['.', '[']).next().unwrap_or_default();
+                        let full = format!("{}{name}", ctx.unit.prefix);
+                        match ctx.module(mname, out) {
+                            Ok(m) => {
+                                let deps: Vec<String> = m
+                                    .resources
+                                    .iter()
+                                    .map(|r| r.name.clone())
+                                    .filter(|a| {
+                                        *a == full
+                                            || a.starts_with(&format!("{full}."))
+                                            || a.starts_with(&format!("{full}["))
+                                    })
+                                    .collect();
+                                if deps.is_empty() {
+                                    out.push(
+                                        Diagnostic::error("Unknown resource", format!("`depends_on` names `{name}`, which is nothing in that module"))
+                                            .at(&item.span)
+                                            .hint("name the module (`module.db`) or one of its resources (`module.db.cluster`)"),
+                                    );
+                                }
+                                depends_on.extend(deps.into_iter().map(|d| (d, item.span.clone())));
+                            }
+                            Err(f) => f.report(&item.span, out),
+                        }
+                        continue;
+                    }
                     let all = ctx.instances.borrow().get(&name).map(|i| i.addresses(&name));
                     let one = ctx.instances.borrow().iter().any(|(n, i)| i.addresses(n).contains(&name));
                     let prefix = &ctx.unit.prefix;

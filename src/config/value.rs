@@ -278,6 +278,12 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             for f in fields.iter() {
                 match entries.iter().find(|(k, _)| k.name == f.name) {
                     Some((_, v)) if !matches!(v.kind, Kind::Null) => match check_prop(v, f, ctx, out) {
+                        // Computed to `null`: unset, so its default (if any) applies.
+                        Some(Expr::Lit(Value::Null)) => {
+                            if let Some(d) = f.default_value() {
+                                exprs.push((f.name.to_string(), Expr::Lit(d)));
+                            }
+                        }
                         Some(e) => exprs.push((f.name.to_string(), e)),
                         None => ok = false,
                     },
@@ -352,6 +358,8 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
     // A lone `${…}` takes the expression's own value and type.
     if let [Piece::Interp(ast)] = pieces.as_slice() {
         return match eval::eval(ast, ctx, node, out) {
+            // `null` leaves the property unset, as in Terraform (`cond ? x : null`).
+            Ok(Expr::Lit(Value::Null)) => Some(Expr::Lit(Value::Null)),
             // A computed value is a literal: its strings are not scanned for references.
             Ok(Expr::Lit(v)) => check_node(&Node::from_json(&v, &node.span), kind, ctx, out),
             Ok(e) => check_unknown(e, node, kind, out),

@@ -358,3 +358,69 @@ resources:
     // Nothing looked up was touched.
     rt().block_on(async { aws().ec2.describe_vpcs().vpc_ids(&vpc).send().await.expect("the VPC is still there") });
 }
+
+/// Shell completion: bash, as a user's shell runs it — environment names after `-e`, the
+/// stack's addresses after `--target` — from the project, with no AWS call.
+#[test]
+fn bash_completes_environments_and_addresses() {
+    let p = Project::reference("complete");
+    let script = p.cb_offline(&["completions", "bash"]).ok().stdout;
+    p.write("complete.bash", &script);
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_cloudbridge")).parent().unwrap().to_path_buf();
+    let complete = |words: &str| {
+        let line = format!(
+            "source ./complete.bash; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}} - 1)); COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}; _cloudbridge_dynamic cloudbridge \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\""
+        );
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg(line)
+            .current_dir(p.dir.path())
+            .env("PATH", format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default()))
+            .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+            .output()
+            .expect("bash");
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).lines().map(str::to_string).collect::<Vec<_>>()
+    };
+    assert_eq!(complete("cloudbridge plan -e ''"), vec!["local"]);
+    let addrs = complete("cloudbridge plan -e local --target 'private'");
+    assert!(addrs.contains(&"private".to_string()), "the resource as a whole: {addrs:?}");
+    assert!(addrs.contains(&r#"private\[\"a\"\]"#.to_string()), "each instance, quoted for the shell: {addrs:?}");
+    let module = complete("cloudbridge state rm -e local 'module.source.c'");
+    assert_eq!(module, vec!["module.source.cluster", r"module.source.cluster\[0\]"]);
+    let flags = complete("cloudbridge plan --deta");
+    assert_eq!(flags, vec!["--detailed-exitcode"], "the rest is clap's");
+    for shell in ["zsh", "fish"] {
+        let s = p.cb_offline(&["completions", shell]).ok().stdout;
+        assert!(s.contains("cloudbridge __complete envs"), "{shell}");
+    }
+}
+
+/// `fmt`: the reference stacks are formatted; a file with an unquoted `${…}` in a flow map
+/// (which YAML cannot read) and keys out of order is fixed in place, comments kept, and
+/// then validates; `--check` reports without writing, exit 3.
+#[test]
+fn fmt_keeps_the_reference_stacks_and_fixes_what_it_can() {
+    let p = Project::reference("fmt");
+    let clean = p.cb_offline(&["fmt", "--check"]);
+    assert_eq!((clean.code, clean.stdout.as_str()), (0, ""), "{}", clean.stderr);
+    p.write(
+        "stacks/messy.yaml",
+        "resources:\n  q:\n    properties: { name: cdc-${var.env} }  # the name\n    type: aws.sqs.queue\nvariables:\n  env: { default: dev }\n",
+    );
+    let check = p.cb_offline(&["fmt", "--check"]);
+    assert_eq!((check.code, check.stdout.as_str()), (3, "stacks/messy.yaml\n"));
+    assert!(
+        std::fs::read_to_string(p.path("stacks/messy.yaml")).unwrap().contains("cdc-${var.env} }"),
+        "--check writes nothing"
+    );
+    p.cb_offline(&["fmt"]).ok();
+    assert_eq!(
+        std::fs::read_to_string(p.path("stacks/messy.yaml")).unwrap(),
+        "variables:\n  env: { default: dev }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"cdc-${var.env}\" }  # the name\n"
+    );
+    p.cb_offline(&["validate", "-e", "local", "--stack", "stacks/messy.yaml"]).ok();
+    p.write("stacks/broken.yaml", "resources: [\n");
+    let refused = p.cb_offline(&["fmt", "stacks/broken.yaml"]).code(1);
+    assert!(refused.stderr.contains("stacks/broken.yaml"), "{}", refused.stderr);
+}

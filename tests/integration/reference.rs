@@ -79,7 +79,7 @@ fn flagship_aurora_msk_connect_redshift() {
             (get("binlog_format"), get("binlog_row_image"), get("binlog_checksum")),
             (Some("ROW".into()), Some("FULL".into()), Some("NONE".into()))
         );
-        let sg = c.ec2.describe_security_groups().group_ids(&ids["aurora_sg"]).send().await.unwrap();
+        let sg = c.ec2.describe_security_groups().group_ids(&ids["module.source.sg"]).send().await.unwrap();
         let perms = sg.security_groups()[0].ip_permissions();
         assert!(perms.iter().all(|p| p.from_port() == Some(3306) && p.ip_ranges().is_empty()));
         let mut sources: Vec<&str> =
@@ -216,7 +216,21 @@ fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anyt
         "cdc-flagship",
         "upgrade-a",
     );
-    assert_eq!(moved, 18, "nine subnets, three NAT gateways and their addresses, three route tables");
+    assert_eq!(
+        moved, 23,
+        "nine subnets, three NAT gateways and their addresses, three route tables; the source database into its module"
+    );
+}
+
+#[test]
+fn stack_d_upgrades_to_the_shared_cdc_source_module_without_destroying_anything() {
+    let moved = upgrades_without_destroying(
+        "cdc-postgres-debezium-iceberg.yaml",
+        "stack-d-before-module.yaml",
+        "cdc-iceberg-lakehouse",
+        "upgrade-d",
+    );
+    assert_eq!(moved, 4, "the security group, subnet group, parameter group and instance");
 }
 
 #[test]
