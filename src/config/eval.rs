@@ -346,7 +346,7 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
                 _ => None,
             };
             match idx {
-                Some(i) if i < *n as u64 => one(format!("{name}[{i}]"), &steps[1..], out),
+                Some(i) if usize::try_from(i).is_ok_and(|i| i < *n) => one(format!("{name}[{i}]"), &steps[1..], out),
                 Some(i) => fail(
                     format!("`{name}` has {n} instance{}; index {i} is out of range", if *n == 1 { "" } else { "s" }),
                     if *n == 0 { "it has `count: 0`".to_string() } else { format!("use 0 to {}", n - 1) },

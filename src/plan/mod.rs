@@ -189,6 +189,9 @@ pub fn wanted_imports(state: &State, stack: &Stack) -> Result<Vec<(String, Strin
         .collect())
 }
 
+/// A migrated state, the moves made (from, to) and the removals (address, ID).
+pub type Migrated = (State, Vec<(String, String)>, Vec<(String, String)>);
+
 /// The state the plan is made against: `state` with the stack's `moved:` and `removed:`
 /// applied (in order) and the imported resources in it. Returns the moves and removals
 /// that did something; an entry whose `from` is not in state is already done.
@@ -196,7 +199,7 @@ pub fn migrate(
     state: &State,
     stack: &Stack,
     imported: &[crate::state::ResourceState],
-) -> Result<(State, Vec<(String, String)>, Vec<(String, String)>), Vec<Diagnostic>> {
+) -> Result<Migrated, Vec<Diagnostic>> {
     let mut s = state.clone();
     let (mut moved, mut removed, mut diags) = (Vec::new(), Vec::new(), Vec::new());
     for m in &stack.moved {
