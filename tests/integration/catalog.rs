@@ -59,6 +59,7 @@ const CALLS: &[(&str, &str, &str)] = &[
     ("aws.s3.bucket", "s3:PUT /[^/]+/", "s3:DELETE /[^/]+/"),
     ("aws.s3.object", "s3:PUT /[^/]+/.+", "s3:DELETE /[^/]+/.+"),
     ("aws.secretsmanager.secret", "secretsmanager:CreateSecret", "secretsmanager:DeleteSecret"),
+    ("aws.sns.subscription", "sns:Subscribe", "sns:Unsubscribe"),
     ("aws.sns.topic", "sns:CreateTopic", "sns:DeleteTopic"),
     ("aws.sqs.queue", "sqs:CreateQueue", "sqs:DeleteQueue"),
 ];
@@ -79,6 +80,20 @@ resources:
       policy:
         Version: "2012-10-17"
         Statement: [{ Effect: Allow, Action: "kinesis:GetRecords", Resource: "${stream.arn}" }]
+  arrivals:
+    type: aws.sns.topic
+    properties: { name: "${var.prefix}-arrivals" }
+  orders:
+    type: aws.sqs.queue
+    properties: { name: "${var.prefix}-orders" }
+  orders_from_arrivals:
+    type: aws.sns.subscription
+    properties:
+      topic_arn: ${arrivals.arn}
+      protocol: sqs
+      endpoint: ${orders.arn}
+      raw_message_delivery: true
+      filter_policy: { table: [orders] }
 "#;
 
 /// The types that take no tags.

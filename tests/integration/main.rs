@@ -17,6 +17,7 @@ mod interrupts;
 mod language;
 mod lifecycle;
 mod neighbours;
+mod pipeline;
 mod quickstart;
 mod rds;
 mod refactoring;

@@ -100,6 +100,7 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &s3::BUCKET, ops: &s3::Bucket, tagger: Some(Tagger::S3Bucket) },
     Entry { schema: &s3::OBJECT, ops: &s3::Object, tagger: None },
     Entry { schema: &secrets::SECRET, ops: &secrets::Secret, tagger: Some(Tagger::Secrets) },
+    Entry { schema: &sns::SUBSCRIPTION, ops: &sns::Subscription, tagger: None },
     Entry { schema: &sns::TOPIC, ops: &sns::Topic, tagger: Some(Tagger::Sns) },
     Entry { schema: &sqs::QUEUE, ops: &sqs::Queue, tagger: Some(Tagger::Sqs) },
 ];

@@ -112,3 +112,162 @@ impl AwsResource for Topic {
         Ok(())
     }
 }
+
+pub static SUBSCRIPTION: TypeSchema = TypeSchema {
+    name: "aws.sns.subscription",
+    doc: "A subscription of an SQS queue, Lambda function, e-mail address or HTTPS endpoint to an SNS topic (the fan-out of a topic to its queues).",
+    props: &[
+        Prop::new("topic_arn", PropKind::Str).required().replace(),
+        Prop::new(
+            "protocol",
+            PropKind::Enum(&["sqs", "lambda", "email", "email-json", "https", "http", "firehose", "application", "sms"]),
+        )
+        .required()
+        .replace(),
+        Prop::new("endpoint", PropKind::Str).required().replace(),
+        Prop::new("raw_message_delivery", PropKind::Bool).default("false"),
+        Prop::new("filter_policy", PropKind::Json),
+        Prop::new("filter_policy_scope", PropKind::Enum(&["MessageAttributes", "MessageBody"])),
+    ],
+    attrs: &["arn"],
+    taggable: false,
+    identity: Identity::Named(&["topic_arn", "protocol", "endpoint"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: false,
+    check: None,
+};
+
+pub struct Subscription;
+
+/// The subscription attributes cloudbridge manages, and their SNS names.
+const SUB_ATTRS: &[(&str, &str)] = &[
+    ("raw_message_delivery", "RawMessageDelivery"),
+    ("filter_policy", "FilterPolicy"),
+    ("filter_policy_scope", "FilterPolicyScope"),
+];
+
+fn attr_text(v: &serde_json::Value) -> String {
+    v.as_str().map(String::from).unwrap_or_else(|| v.to_string())
+}
+
+#[async_trait]
+impl AwsResource for Subscription {
+    /// The topic's subscription with this protocol and endpoint, if there is one: SNS
+    /// answers a repeated subscribe with the existing one, so it is looked up first.
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let (Some(topic), Some(protocol), Some(endpoint)) =
+            (str_prop(p, "topic_arn"), str_prop(p, "protocol"), str_prop(p, "endpoint"))
+        else {
+            return Ok(None);
+        };
+        let mut token = None;
+        loop {
+            let Some(out) = absent_if(
+                c.sns.list_subscriptions_by_topic().topic_arn(topic).set_next_token(token).send().await,
+                "NotFound",
+            )?
+            else {
+                return Ok(None);
+            };
+            if let Some(s) = out.subscriptions().iter().find(|s| {
+                s.protocol() == Some(protocol)
+                    && s.endpoint() == Some(endpoint)
+                    && s.subscription_arn().is_some_and(|a| a.starts_with("arn:"))
+            }) {
+                return Ok(s.subscription_arn().map(String::from));
+            }
+            match out.next_token() {
+                Some(t) => token = Some(t.to_string()),
+                None => return Ok(None),
+            }
+        }
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let mut attrs = std::collections::HashMap::new();
+        for (prop, attr) in SUB_ATTRS {
+            if let Some(v) = p.get(*prop) {
+                attrs.insert(attr.to_string(), attr_text(v));
+            }
+        }
+        let out = c
+            .sns
+            .subscribe()
+            .topic_arn(str_prop(p, "topic_arn").unwrap_or_default())
+            .protocol(str_prop(p, "protocol").unwrap_or_default())
+            .endpoint(str_prop(p, "endpoint").unwrap_or_default())
+            .set_attributes(Some(attrs))
+            // The ARN even while an e-mail subscription waits for its confirmation.
+            .return_subscription_arn(true)
+            .send()
+            .await?;
+        let arn = out.subscription_arn().unwrap_or_default().to_string();
+        Ok(Observed {
+            id: arn.clone(),
+            properties: p.clone(),
+            attributes: Map::from_iter([("arn".into(), json!(arn))]),
+        })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in ids {
+            let Some(a) =
+                absent_if(c.sns.get_subscription_attributes().subscription_arn(arn).send().await, "NotFound")?
+            else {
+                out.push(None);
+                continue;
+            };
+            let attrs = a.attributes().cloned().unwrap_or_default();
+            let get = |k: &str| attrs.get(k).filter(|v| !v.is_empty());
+            let mut properties = Props::new();
+            for (prop, key) in [("topic_arn", "TopicArn"), ("protocol", "Protocol"), ("endpoint", "Endpoint")] {
+                if let Some(v) = get(key) {
+                    properties.insert(prop.into(), json!(v));
+                }
+            }
+            properties
+                .insert("raw_message_delivery".into(), json!(get("RawMessageDelivery").is_some_and(|v| v == "true")));
+            if let Some(v) = get("FilterPolicy") {
+                properties.insert("filter_policy".into(), serde_json::from_str(v).unwrap_or(json!(v)));
+            }
+            if let Some(v) = get("FilterPolicyScope").filter(|_| get("FilterPolicy").is_some()) {
+                properties.insert("filter_policy_scope".into(), json!(v));
+            }
+            let attributes = Map::from_iter([("id".into(), json!(arn)), ("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: arn.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        for (prop, attr) in SUB_ATTRS {
+            if has(changed, prop) {
+                // A filter policy taken away is set to empty, which SNS reads as none.
+                let v = new.get(*prop).map(attr_text).unwrap_or_default();
+                c.sns
+                    .set_subscription_attributes()
+                    .subscription_arn(id)
+                    .attribute_name(*attr)
+                    .attribute_value(v)
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.sns.unsubscribe().subscription_arn(id).send().await?;
+        Ok(())
+    }
+}
