@@ -384,6 +384,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let address = address_arg(&address)?;
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let Some(res) = ws.stack.resource(&address) else {
+                let instances: Vec<&str> =
+                    ws.stack.resources.iter().filter(|r| r.declared == address).map(|r| r.name.as_str()).collect();
+                if let Some(first) = instances.first() {
+                    return Err(CliError::msg(
+                        format!("`{address}` has `for_each` or `count`: an import takes one instance"),
+                        format!("import into one of its addresses, such as `{first}` (quote it for the shell)"),
+                    ));
+                }
                 return Err(CliError::msg(
                     format!("`{address}` is not a resource of the stack"),
                     "declare it under `resources:` first, as it should be; import then takes the existing one into that address",

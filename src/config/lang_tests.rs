@@ -297,7 +297,7 @@ fn moved_removed_and_import_entries_are_checked_against_the_stack() {
             "2: Invalid move: `q` is still declared in the stack, so nothing can move away from it | rename the resource in `resources:` to the `to` address",
             "3: Invalid address: `a[` is not a resource address; write `name`, `name[\"key\"]`, `name[0]` or `module.<name>.name`",
             "5: Invalid removal: `q` is still declared in the stack | delete its declaration under `resources:`; `removed:` then forgets it without deleting it in AWS",
-            "7: Invalid import: `q` is not a resource of the stack | declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)",
+            "7: Invalid import: `q` has `for_each` or `count`: an import takes one instance | import into one of its addresses, such as `q[\"orders\"]`",
         ]
     );
 }

@@ -877,7 +877,16 @@ fn refactoring(
         else {
             continue;
         };
-        if !resources.iter().any(|r| r.name == to) {
+        if let Some(first) = resources.iter().find(|r| r.declared == to && r.name != to) {
+            out.push(
+                Diagnostic::error(
+                    "Invalid import",
+                    format!("`{to}` has `for_each` or `count`: an import takes one instance"),
+                )
+                .at(&tspan)
+                .hint(format!("import into one of its addresses, such as `{}`", first.name)),
+            );
+        } else if !resources.iter().any(|r| r.name == to) {
             out.push(
                 Diagnostic::error("Invalid import", format!("`{to}` is not a resource of the stack"))
                     .at(&tspan)

@@ -424,3 +424,25 @@ fn fmt_keeps_the_reference_stacks_and_fixes_what_it_can() {
     let refused = p.cb_offline(&["fmt", "stacks/broken.yaml"]).code(1);
     assert!(refused.stderr.contains("stacks/broken.yaml"), "{}", refused.stderr);
 }
+
+/// The new commands' mistakes: what, where, and how to fix it, before any AWS call.
+#[test]
+fn mistakes_with_the_discovery_and_state_commands_say_how_to_fix_them() {
+    let p = Project::new("cmd-mistakes");
+    p.write("envs/test.yaml", "stack: stacks/main.yaml\nregion: us-east-1\n");
+    p.write(
+        "stacks/main.yaml",
+        "resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [a]\n    properties: { name: \"q-${each.key}\" }\n",
+    );
+    let mut out = String::new();
+    for args in [
+        vec!["explain", "aws.ec2.vpcc"],
+        vec!["import", "-e", "test", "q", "https://sqs/q-a"],
+        vec!["import", "-e", "test", "r[\"a\"]", "x"],
+        vec!["state", "rm", "-e", "test", "q[*]"],
+        vec!["state", "push", "-e", "test", "missing.json"],
+    ] {
+        out.push_str(&format!("$ cloudbridge {}\n{}\n", args.join(" "), render(&p.cb_offline(&args))));
+    }
+    insta::assert_snapshot!(out);
+}
