@@ -480,3 +480,19 @@ fn data_sources_are_checked_before_anything_is_read() {
     let typed = e(&format!("data:\n  v: {{ type: aws.ec2.ami, filter: {{ owners: amazon, name: x }} }}\n{q}"));
     assert!(typed[0].contains("expected a list of strings, found a string"), "{typed:?}");
 }
+
+#[test]
+fn a_modules_for_each_keys_follow_the_rules_of_a_resources() {
+    let stack = |keys: &str| {
+        format!("resources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: {{ cidr_block: 10.0.0.0/16 }}\nmodules:\n  db:\n    source: ../components/source.yaml\n    for_each: {keys}\n    inputs: {{ name: \"${{each.key}}\", vpc_id: \"${{vpc.id}}\" }}\n")
+    };
+    let files = [("components/source.yaml", SOURCE)];
+    // A key that no tag value can hold, and a key listed twice, are refused where written.
+    let e = parse_project(&stack("[\"a b\"]"), &files).unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("stacks/t.yaml:8: Invalid value: `for_each` key `a b` cannot name an instance"), "{e:?}");
+    let e = parse_project(&stack("[a, a]"), &files).unwrap_err();
+    assert!(e[0].contains("`for_each` lists `a` twice"), "{e:?}");
+    let s = parse_project(&stack("[b, a]"), &files).unwrap();
+    assert!(s.resource("module.db[\"a\"].sg").is_some() && s.resource("module.db[\"b\"].sg").is_some());
+}

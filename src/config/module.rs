@@ -15,7 +15,9 @@
 //! source uses itself, however indirectly, is a located error.
 
 use super::eval::{fail, key_address, Fail, Scope};
-use super::stack::{parse_body, parse_variables, variable_values, Body, Unit, MAX_MODULE_DEPTH};
+use super::stack::{
+    for_each_keys, known_at_validate, parse_body, parse_variables, variable_values, Body, Unit, MAX_MODULE_DEPTH,
+};
 use super::value::{check_value, Ctx};
 use super::{check_keys, expect_map, expect_str, Diagnostic};
 use crate::expr::Expr;
@@ -166,28 +168,8 @@ impl Ctx<'_> {
         // `for_each` over the module: one copy per key.
         let keyed = match node.get("for_each") {
             None => None,
-            Some(fe) => {
-                self.expanding.set(true);
-                let e = check_value(fe, &PropKind::Json, self, out);
-                self.expanding.set(false);
-                match e? {
-                    Expr::Lit(Value::Object(m)) => Some(m.into_iter().collect::<Vec<_>>()),
-                    Expr::Lit(Value::Array(items)) if items.iter().all(Value::is_string) => {
-                        Some(items.into_iter().map(|i| (i.as_str().unwrap_or_default().to_string(), i)).collect())
-                    }
-                    _ => {
-                        out.push(
-                            Diagnostic::error(
-                                "Invalid value",
-                                "a module's `for_each` takes a map or a list of strings known at validate",
-                            )
-                            .at(&fe.span)
-                            .hint("build it from variables, locals and functions"),
-                        );
-                        return None;
-                    }
-                }
-            }
+            // The same rules as a resource's `for_each`: its keys go into addresses too.
+            Some(fe) => Some(for_each_keys(&known_at_validate(fe, self, out)?, fe, out)?),
         };
         let copies: Vec<(Option<(String, Value)>, String)> = match &keyed {
             None => vec![(None, format!("{}module.{}.", self.unit.prefix, key.name))],

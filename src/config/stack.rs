@@ -680,35 +680,18 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
         }
         (Some(n), None) | (None, Some(n)) => n,
     };
-    ctx.expanding.set(true);
-    let before = out.len();
-    let e = check_value(node, &crate::schema::PropKind::Json, ctx, out);
-    ctx.expanding.set(false);
-    let e = e?;
-    let crate::expr::Expr::Lit(v) = e else {
-        if out.len() == before {
-            out.push(
-                Diagnostic::error(
-                    "Invalid expression",
-                    "`for_each` and `count` must be known before anything is created",
-                )
-                .at(&node.span)
-                .hint("build them from variables, locals and functions, not resource attributes"),
-            );
-        }
-        return None;
-    };
-    let problem = |msg: String, hint: &str, out: &mut Vec<Diagnostic>| {
-        out.push(Diagnostic::error("Invalid value", msg).at(&node.span).hint(hint.to_string()));
-    };
+    let v = known_at_validate(node, ctx, out)?;
     if count.is_some() {
         let n = match v.as_u64().and_then(|n| usize::try_from(n).ok()) {
             Some(n) if n <= MAX_INSTANCES => n,
             _ => {
-                problem(
-                    format!("`count` must be a whole number from 0 to {MAX_INSTANCES}, not {v}"),
-                    "`count: 0` or `1` makes a resource conditional, e.g. `count: \"${var.enabled ? 1 : 0}\"`",
-                    out,
+                out.push(
+                    Diagnostic::error(
+                        "Invalid value",
+                        format!("`count` must be a whole number from 0 to {MAX_INSTANCES}, not {v}"),
+                    )
+                    .at(&node.span)
+                    .hint("`count: 0` or `1` makes a resource conditional, e.g. `count: \"${var.enabled ? 1 : 0}\"`"),
                 );
                 return None;
             }
@@ -716,10 +699,57 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
         let scopes = (0..n).map(|i| (format!("{}[{i}]", k.name), Scope { each: None, count: Some(i) })).collect();
         return Some((Instances::Count(n), scopes));
     }
-    let pairs: Vec<(String, crate::expr::Expr)> = match &v {
-        serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), crate::expr::Expr::Lit(v.clone()))).collect(),
+    let pairs = for_each_keys(&v, node, out)?;
+    let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
+    let scopes = pairs
+        .into_iter()
+        .map(|(key, value)| {
+            (super::eval::key_address(&k.name, &key), Scope { each: Some((key, Expr::Lit(value))), count: None })
+        })
+        .collect();
+    Some((Instances::Keys(keys), scopes))
+}
+
+/// The value of a `for_each` or `count` (of a resource or a module): it must be known
+/// before anything is created, so resource attributes are refused while it is worked out.
+pub(super) fn known_at_validate(node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<serde_json::Value> {
+    ctx.expanding.set(true);
+    let before = out.len();
+    let e = check_value(node, &crate::schema::PropKind::Json, ctx, out);
+    ctx.expanding.set(false);
+    match e? {
+        Expr::Lit(v) => Some(v),
+        _ => {
+            if out.len() == before {
+                out.push(
+                    Diagnostic::error(
+                        "Invalid expression",
+                        "`for_each` and `count` must be known before anything is created",
+                    )
+                    .at(&node.span)
+                    .hint("build them from variables, locals and functions, not resource attributes"),
+                );
+            }
+            None
+        }
+    }
+}
+
+/// The instances a `for_each` value makes (of a resource or a module), sorted by key: a
+/// map's entries, or a list of distinct strings (each its own key and value). Each key
+/// becomes part of an address and of an ownership tag, so it must be one a tag allows.
+pub(super) fn for_each_keys(
+    v: &serde_json::Value,
+    node: &Node,
+    out: &mut Vec<Diagnostic>,
+) -> Option<Vec<(String, serde_json::Value)>> {
+    let problem = |msg: String, hint: &str, out: &mut Vec<Diagnostic>| {
+        out.push(Diagnostic::error("Invalid value", msg).at(&node.span).hint(hint.to_string()));
+    };
+    let mut pairs: Vec<(String, serde_json::Value)> = match v {
+        serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         serde_json::Value::Array(items) => {
-            let mut keys = Vec::new();
+            let mut keys: Vec<(String, serde_json::Value)> = Vec::new();
             for item in items {
                 let Some(key) = item.as_str() else {
                     problem(
@@ -737,7 +767,7 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
                     );
                     return None;
                 }
-                keys.push((key.to_string(), crate::expr::Expr::Lit(item.clone())));
+                keys.push((key.to_string(), item.clone()));
             }
             keys
         }
@@ -769,14 +799,8 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
         );
         return None;
     }
-    let mut pairs = pairs;
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
-    let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
-    let scopes = pairs
-        .into_iter()
-        .map(|(key, value)| (super::eval::key_address(&k.name, &key), Scope { each: Some((key, value)), count: None }))
-        .collect();
-    Some((Instances::Keys(keys), scopes))
+    Some(pairs)
 }
 
 /// `moved:`, `removed:` and `import:`, checked against the stack's addresses.
