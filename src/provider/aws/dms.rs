@@ -3,7 +3,7 @@
 //! tasks (full load, CDC, or both; started on request).
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop};
+use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop, text};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -518,7 +518,7 @@ fn task_status(t: &aws_sdk_databasemigration::types::ReplicationTask) -> String 
 }
 
 fn json_text(v: Option<&Value>) -> Option<String> {
-    v.map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
+    v.map(text)
 }
 
 impl ReplicationTask {

@@ -6,7 +6,7 @@
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
 use super::int32;
-use super::{absent_if, has, int_prop, str_prop, strings, tags_prop};
+use super::{absent_if, has, int_prop, str_prop, strings, tags_prop, text};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -345,9 +345,10 @@ impl AwsResource for Connector {
             .revision(int_prop(p, "plugin_revision").unwrap_or(1))
             .build()
             .map_err(invalid)?;
-        let config = p.get("connector_configuration").and_then(Value::as_object).map(|m| {
-            m.iter().map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))).collect()
-        });
+        let config = p
+            .get("connector_configuration")
+            .and_then(Value::as_object)
+            .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect());
         let mut req = c
             .kafkaconnect
             .create_connector()
@@ -467,11 +468,10 @@ impl AwsResource for Connector {
                 .build();
             let mut req = c.kafkaconnect.update_connector().connector_arn(id).current_version(version).capacity(cap);
             if has(changed, "connector_configuration") {
-                let config = new.get("connector_configuration").and_then(Value::as_object).map(|m| {
-                    m.iter()
-                        .map(|(k, v)| (k.clone(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string())))
-                        .collect()
-                });
+                let config = new
+                    .get("connector_configuration")
+                    .and_then(Value::as_object)
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), text(v))).collect());
                 req = req.set_connector_configuration(config);
             }
             c.op.status.set("updating");

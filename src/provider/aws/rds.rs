@@ -4,7 +4,7 @@
 //! stack names at create time; they are never held in state.
 
 use super::int32;
-use super::{absent_if, bool_prop, created, each_ready, has, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, created, each_ready, has, str_prop, strings, tags_prop, tags_value, text};
 use super::{AwsResource, Call};
 use crate::provider::lifecycle::Polled;
 use crate::provider::Readiness;
@@ -201,7 +201,7 @@ impl ParameterGroup {
         names
             .iter()
             .map(|n| {
-                let v = params.get(n).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+                let v = params.get(n).map(text);
                 Parameter::builder()
                     .parameter_name(n)
                     .set_parameter_value(v)

@@ -1,6 +1,6 @@
 //! SNS topics (failure notifications, fan-out).
 
-use super::{absent_if, has, str_prop, tags_prop, AwsResource, Call};
+use super::{absent_if, has, str_prop, tags_prop, text, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -51,7 +51,7 @@ impl AwsResource for Topic {
         let mut attrs = std::collections::HashMap::new();
         for (prop, attr) in ATTRS {
             if let Some(v) = p.get(*prop) {
-                attrs.insert(attr.to_string(), v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+                attrs.insert(attr.to_string(), text(v));
             }
         }
         let out = c
@@ -97,10 +97,7 @@ impl AwsResource for Topic {
     ) -> Result<(), ProviderError> {
         for (prop, attr) in ATTRS {
             if has(changed, prop) {
-                let v = new
-                    .get(*prop)
-                    .map(|v| v.as_str().map(String::from).unwrap_or_else(|| v.to_string()))
-                    .unwrap_or_default();
+                let v = new.get(*prop).map(text).unwrap_or_default();
                 c.sns.set_topic_attributes().topic_arn(id).attribute_name(*attr).attribute_value(v).send().await?;
             }
         }
@@ -148,10 +145,6 @@ const SUB_ATTRS: &[(&str, &str)] = &[
     ("filter_policy_scope", "FilterPolicyScope"),
 ];
 
-fn attr_text(v: &serde_json::Value) -> String {
-    v.as_str().map(String::from).unwrap_or_else(|| v.to_string())
-}
-
 #[async_trait]
 impl AwsResource for Subscription {
     /// The topic's subscription with this protocol and endpoint, if there is one: SNS
@@ -189,7 +182,7 @@ impl AwsResource for Subscription {
         let mut attrs = std::collections::HashMap::new();
         for (prop, attr) in SUB_ATTRS {
             if let Some(v) = p.get(*prop) {
-                attrs.insert(attr.to_string(), attr_text(v));
+                attrs.insert(attr.to_string(), text(v));
             }
         }
         let out = c
@@ -253,7 +246,7 @@ impl AwsResource for Subscription {
         for (prop, attr) in SUB_ATTRS {
             if has(changed, prop) {
                 // A filter policy taken away is set to empty, which SNS reads as none.
-                let v = new.get(*prop).map(attr_text).unwrap_or_default();
+                let v = new.get(*prop).map(text).unwrap_or_default();
                 c.sns
                     .set_subscription_attributes()
                     .subscription_arn(id)

@@ -1,6 +1,6 @@
 //! SQS queues (fan-out targets, dead-letter queues).
 
-use super::{int_prop, str_prop, tags_prop, AwsResource, Call};
+use super::{int_prop, str_prop, tags_prop, text, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -54,7 +54,7 @@ fn attributes(p: &Props, only: Option<&[String]>) -> HashMap<A, String> {
     }
     for (prop, attr) in [("redrive_policy", A::RedrivePolicy), ("policy", A::Policy)] {
         if let Some(v) = p.get(prop).filter(|_| want(prop)) {
-            m.insert(attr, v.as_str().map(String::from).unwrap_or_else(|| v.to_string()));
+            m.insert(attr, text(v));
         }
     }
     if str_prop(p, "name").is_some_and(|n| n.ends_with(".fifo")) && only.is_none() {

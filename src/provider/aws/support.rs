@@ -56,6 +56,12 @@ where
     }
 }
 
+/// A value as the text an AWS attribute or parameter takes: a string as it is, anything
+/// else (a number, a policy document) as JSON.
+pub(crate) fn text(v: &Value) -> String {
+    v.as_str().map(String::from).unwrap_or_else(|| v.to_string())
+}
+
 pub(crate) fn str_prop<'a>(p: &'a Props, name: &str) -> Option<&'a str> {
     p.get(name).and_then(Value::as_str)
 }
