@@ -644,10 +644,13 @@ async fn make_plan(
     if !unknown.is_empty() {
         return Err(CliError::Diagnostics(unknown));
     }
+    // One provider for every read of this plan (refresh, imports, data sources): its SDK
+    // configuration, an assumed role and the rate limits are set up once, when first needed.
+    let cloud = tokio::sync::OnceCell::new();
     let (refreshed, vanished) = if state.resources.is_empty() {
         (state, Vec::new())
     } else {
-        let p = provider(&ws.env, ws.stack_dir()).await?;
+        let p = connect(&cloud, ws).await?;
         eprintln!(
             "Refreshing {} resource{} from AWS...",
             state.resources.len(),
@@ -658,11 +661,11 @@ async fn make_plan(
             state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
         (refreshed, vanished)
     };
-    let imported = if destroy { Vec::new() } else { read_imports(ws, &refreshed).await? };
+    let imported = if destroy { Vec::new() } else { read_imports(ws, &refreshed, &cloud).await? };
     let data = if destroy || ws.stack.data.is_empty() {
         Vec::new()
     } else {
-        let p = provider(&ws.env, ws.stack_dir()).await?;
+        let p = connect(&cloud, ws).await?;
         eprintln!("Reading {} data source{}...", ws.stack.data.len(), if ws.stack.data.len() == 1 { "" } else { "s" });
         engine::read_data(p.as_ref(), &ws.stack.data).await.map_err(|(address, why)| {
             let span = ws.stack.data.iter().find(|d| d.address == address).map(|d| d.span.clone());
@@ -696,12 +699,24 @@ async fn make_plan(
 
 /// What the stack's `import:` entries name in AWS, for those whose address is not in
 /// state (after `moved:`): each is read once, and refused if another stack owns it.
-async fn read_imports(ws: &Workspace, state: &State) -> Result<Vec<state::ResourceState>> {
+/// The provider of `cell`, made on first use.
+async fn connect<'a>(
+    cell: &'a tokio::sync::OnceCell<Arc<dyn Provider>>,
+    ws: &Workspace,
+) -> Result<&'a Arc<dyn Provider>> {
+    cell.get_or_try_init(|| provider(&ws.env, ws.stack_dir())).await
+}
+
+async fn read_imports(
+    ws: &Workspace,
+    state: &State,
+    cloud: &tokio::sync::OnceCell<Arc<dyn Provider>>,
+) -> Result<Vec<state::ResourceState>> {
     let wanted = plan::wanted_imports(state, &ws.stack).map_err(CliError::Diagnostics)?;
     if wanted.is_empty() {
         return Ok(Vec::new());
     }
-    let p = provider(&ws.env, ws.stack_dir()).await?;
+    let p = connect(cloud, ws).await?;
     eprintln!("Reading {} resource{} to import...", wanted.len(), if wanted.len() == 1 { "" } else { "s" });
     engine::read_imports(p.as_ref(), &aws::catalog(), &ws.stack.name, &ws.env.name, &wanted).await.map_err(|problems| {
         CliError::Diagnostics(
