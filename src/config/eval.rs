@@ -258,26 +258,20 @@ fn resource(name: &str, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Di
     if ctx.untyped.iter().any(|u| u == name) {
         return Err(Fail::Reported);
     }
-    let Some(inst) = ctx.instances.borrow().get(name).cloned() else {
-        if !ctx.types.contains_key(name) {
-            return Err(Fail::Unknown(
-                format!("`${{{text}}}` refers to `{name}`, which is not a resource of this stack"),
-                ctx.resource_hint(name),
-            ));
-        }
-        // Declared, but its own `for_each` or `count` is being worked out: that cannot
-        // depend on resources.
-        return fail(
-            format!("`for_each` and `count` must be known before anything is created; `${{{text}}}` is a resource attribute"),
-            "build them from variables, locals and functions",
-        );
-    };
+    if !ctx.types.contains_key(name) {
+        return Err(Fail::Unknown(
+            format!("`${{{text}}}` refers to `{name}`, which is not a resource of this stack"),
+            ctx.resource_hint(name),
+        ));
+    }
     if ctx.expanding.get() {
         return fail(
             format!("`for_each` and `count` must be known before anything is created; `${{{text}}}` is a resource attribute"),
             "build them from variables, locals and functions",
         );
     }
+    // Without instances, its own `for_each` or `count` was refused, where it is written.
+    let Some(inst) = ctx.instances.borrow().get(name).cloned() else { return Err(Fail::Reported) };
     let attr_after = |rest: &[Step]| -> Result<String, Fail> {
         match rest {
             [Step::Attr(a)] => Ok(a.clone()),

@@ -496,3 +496,13 @@ fn a_modules_for_each_keys_follow_the_rules_of_a_resources() {
     let s = parse_project(&stack("[b, a]"), &files).unwrap();
     assert!(s.resource("module.db[\"a\"].sg").is_some() && s.resource("module.db[\"b\"].sg").is_some());
 }
+
+#[test]
+fn a_refused_for_each_is_reported_once_not_again_where_it_is_used() {
+    let e = parse(
+        "resources:\n  q:\n    type: aws.sqs.queue\n    for_each: [a, a]\n    properties: { name: q }\n  r:\n    type: aws.sqs.queue\n    properties: { name: r, tags: { q: \"${q[\\\"a\\\"].arn}\" } }\n",
+    )
+    .unwrap_err();
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(e[0].starts_with("4: Invalid value: `for_each` lists `a` twice"), "{e:?}");
+}
