@@ -1281,8 +1281,8 @@ pub(super) fn variable_values(
     out: &mut Vec<Diagnostic>,
 ) -> BTreeMap<String, Node> {
     let mut values = BTreeMap::new();
+    let names = vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>();
     for (k, v) in &env.variables {
-        let names = vars.iter().map(|v| v.name.as_str()).collect::<Vec<_>>();
         match vars.iter().find(|d| d.name == k.name) {
             // `--var` for a variable the stack does not declare is a mistake on this command.
             None if env.strict_variables.contains(&k.name) => out.push(
@@ -1403,10 +1403,9 @@ impl Validation {
                     .collect::<Vec<_>>()
                     .join(", ")
             ))
-        } else if let Some((p, re)) =
+        } else if let Some((p, _)) =
             self.pattern.as_ref().filter(|(_, re)| !text.as_deref().is_some_and(|t| re.is_match(t)))
         {
-            let _ = re;
             Some(format!("must match the pattern `{p}`"))
         } else {
             let n = json.as_f64();
