@@ -248,7 +248,8 @@ pub struct TypeSchema {
     pub check: Option<fn(&Known) -> Vec<Finding>>,
 }
 
-/// Property values known at the time of a [`TypeSchema::check`].
+/// Property values known at the time of a [`TypeSchema::check`]; a property that is set
+/// to a value not known yet (a reference to what apply creates) is `null`.
 pub type Known = serde_json::Map<String, serde_json::Value>;
 
 /// A rule a value breaks: the property it is about (where it is reported), what is wrong,

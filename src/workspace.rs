@@ -23,12 +23,32 @@ impl Workspace {
     }
 }
 
-/// Hash the local files that `aws.s3.object` resources upload: the hash is part of the
-/// desired state, so a changed file plans an upload. Missing files are diagnostics.
+/// How a type's `source` (a local path) becomes its `source_hash`.
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    /// A file uploaded as it is (`aws.s3.object`): the SHA-256 of its bytes, in hex.
+    File,
+    /// A file or directory zipped ([`crate::archive`], `aws.lambda.function`): the base64
+    /// SHA-256 of the archive, as Lambda reports it (`CodeSha256`).
+    Archive,
+}
+
+fn source_kind(type_name: &str) -> Option<Source> {
+    match type_name {
+        "aws.s3.object" => Some(Source::File),
+        "aws.lambda.function" => Some(Source::Archive),
+        _ => None,
+    }
+}
+
+/// Hash the local files that resources upload (`aws.s3.object`, `aws.lambda.function`):
+/// the hash is part of the desired state, so a changed file plans an upload. Missing
+/// files are diagnostics.
 fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
     let base = dir.join(stack.file.parent().unwrap_or(Path::new("")));
     let mut diags = Vec::new();
-    for r in stack.resources.iter_mut().filter(|r| r.ty.name == "aws.s3.object") {
+    for r in stack.resources.iter_mut() {
+        let Some(kind) = source_kind(r.ty.name) else { continue };
         if r.props.contains_key("source_hash") {
             diags.push(
                 Diagnostic::error(
@@ -40,17 +60,35 @@ fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
             );
             continue;
         }
-        let Some(crate::expr::Expr::Lit(serde_json::Value::String(src))) = r.props.get("source") else {
-            diags.push(
-                Diagnostic::error("Wrong value type", format!("`source` of `{}` must be a plain file path", r.name))
+        let src = match r.props.get("source") {
+            Some(crate::expr::Expr::Lit(serde_json::Value::String(src))) => src.clone(),
+            None if kind == Source::Archive => continue,
+            _ => {
+                diags.push(
+                    Diagnostic::error(
+                        "Wrong value type",
+                        format!("`source` of `{}` must be a plain file path", r.name),
+                    )
                     .at(&r.span)
                     .hint("write the path of a local file, relative to the stack file, without references"),
-            );
-            continue;
+                );
+                continue;
+            }
         };
-        match std::fs::read(base.join(src)) {
-            Ok(bytes) => {
-                let hash = crate::state::sha256_hex(&bytes);
+        let hashed = match kind {
+            Source::File => std::fs::read(base.join(&src)).map(|bytes| crate::state::sha256_hex(&bytes)),
+            Source::Archive => crate::archive::zip_source(&base.join(&src)).and_then(|zip| {
+                if zip.len() > crate::archive::MAX_DIRECT_UPLOAD {
+                    return Err(std::io::Error::other(format!(
+                        "its archive is {} MB, more than the 50 MB Lambda takes directly; upload it with an `aws.s3.object` and give `s3_bucket` and `s3_key` instead",
+                        zip.len() / 1_000_000
+                    )));
+                }
+                Ok(crate::archive::code_sha256(&zip))
+            }),
+        };
+        match hashed {
+            Ok(hash) => {
                 r.props.insert("source_hash".into(), crate::expr::Expr::Lit(serde_json::Value::String(hash)));
             }
             Err(e) => diags.push(

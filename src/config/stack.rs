@@ -1090,10 +1090,11 @@ fn parse_resource(
             props.insert(p.name.to_string(), Expr::Lit(d));
         }
     }
-    // The type's rules, on the values known now; the rest are checked before the call.
+    // The type's rules, on the values known now (a value not known yet is null: set, but
+    // unknown); the rest are checked before the call.
     let known: crate::schema::Known = props
         .iter()
-        .filter_map(|(k, e)| if let Expr::Lit(v) = e { Some((k.clone(), v.clone())) } else { None })
+        .map(|(k, e)| (k.clone(), if let Expr::Lit(v) = e { v.clone() } else { serde_json::Value::Null }))
         .collect();
     let spans: BTreeMap<String, Span> =
         prop_entries.iter().map(|(pk, pv)| (pk.name.clone(), pv.span.clone())).collect();

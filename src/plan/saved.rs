@@ -176,9 +176,8 @@ fn check_change(c: &Change, catalog: &Catalog, at: &Span) -> Vec<Diagnostic> {
         if !consistent {
             problem(format!("the plan shows `{k}` differently from what apply would send"));
         }
-        if !crate::expr::contains_unknown(&sent) {
-            known.insert(k.clone(), sent);
-        }
+        let unknown = crate::expr::contains_unknown(&sent);
+        known.insert(k.clone(), if unknown { Value::Null } else { sent });
     }
     for f in ty.findings(&known) {
         problem(format!("`{}`: {}", f.prop, f.message));

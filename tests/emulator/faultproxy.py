@@ -132,11 +132,26 @@ def operation(method: str, path: str, headers, body: bytes) -> tuple[str, bool]:
         action = (parse_qs(body.decode("utf-8", "replace")).get("Action") or [""])[0]
         if action:
             return f"{service}:{action}", not action.startswith(READ_PREFIXES)
-    return f"{service}:{method} {urlparse(path).path}", method not in ("GET", "HEAD")
+    url = urlparse(path)
+    rpc = re.fullmatch(r"/service/[^/]+/operation/([^/]+)", url.path)
+    if rpc and headers.get("smithy-protocol") == "rpc-v2-cbor":
+        return f"{service}:{rpc.group(1)}", not rpc.group(1).startswith(READ_PREFIXES)
+    name = f"{service}:{method} {url.path}"
+    # An S3 subresource (`PUT /bucket/?notification`) is a call of its own, not the bucket's create.
+    sub = url.query.split("&")[0].split("=")[0] if service == "s3" and url.query else ""
+    if sub and sub not in ("x-id",):
+        name += f"?{sub}"
+    return name, method not in ("GET", "HEAD")
 
 
 def error_response(kind: str, service: str, headers) -> tuple[int, list, bytes]:
     throttle = kind == "throttle"
+    if headers.get("smithy-protocol") == "rpc-v2-cbor":
+        from cbmoto.rpcv2cbor import cbor_map_of_strings
+
+        code = "ThrottlingException" if throttle else "InternalServerError"
+        body = cbor_map_of_strings({"__type": code, "message": "injected by the fault proxy"})
+        return (400 if throttle else 500), [("Content-Type", "application/cbor"), ("smithy-protocol", "rpc-v2-cbor")], body
     if headers.get("X-Amz-Target") or headers.get("Content-Type", "").startswith("application/json") or service in (
         "kafka",
         "kafkaconnect",

@@ -307,6 +307,75 @@ def _patch_assumed_role_accounts():
     BaseResponse.get_current_account = get_current_account
 
 
+def _patch_s3_notification_destinations():
+    """AWS checks every destination of a bucket notification when it is put: the Lambda
+    function, queue or topic must exist and its resource policy must let S3 reach it
+    (`Unable to validate the following destination configurations`, InvalidArgument).
+    moto stores any ARN: a stack that sets the notification before the permission or the
+    queue policy would pass here and fail on AWS."""
+    import json
+
+    from moto.awslambda.models import lambda_backends
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import S3Backend
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    def allows_s3(policy) -> bool:
+        text = policy if isinstance(policy, str) else json.dumps(policy or {})
+        return "s3.amazonaws.com" in text
+
+    def reachable(kind: str, arn: str) -> bool:
+        parts = arn.split(":")
+        if len(parts) < 6:
+            return False
+        region, account, name = parts[3], parts[4], parts[-1]
+        try:
+            if kind == "CloudFunction":
+                backend = lambda_backends[account][region]
+                fn_name = arn.split(":function:", 1)[-1].split(":")[0]
+                backend.get_function(fn_name)
+                return allows_s3(backend.get_policy(fn_name, None))
+            if kind == "Queue":
+                return allows_s3(sqs_backends[account][region].get_queue(name).policy)
+            if kind == "Topic":
+                return allows_s3(sns_backends[account][region].get_topic(arn).policy)
+        except Exception:
+            return False
+        return True
+
+    original = S3Backend.put_bucket_notification_configuration
+
+    def put(self, bucket_name, notification_config):
+        bad = []
+        for kind in ("CloudFunction", "Queue", "Topic"):
+            for n in notification_config.get(f"{kind}Configuration") or []:
+                if not reachable(kind, n[kind]):
+                    bad.append(n[kind])
+        if bad:
+            raise S3ClientError(
+                "InvalidArgument",
+                "Unable to validate the following destination configurations: " + ", ".join(bad),
+            )
+        return original(self, bucket_name, notification_config)
+
+    S3Backend.put_bucket_notification_configuration = put
+
+    # A bucket without notifications answers an empty `NotificationConfiguration`, as AWS
+    # does (moto answers a `GetBucketNotificationResponse` root the SDKs cannot parse).
+    from moto.s3.responses import S3Response
+
+    original_get = S3Response.get_bucket_notification
+
+    def get(self):
+        if not self.backend.get_bucket_notification_configuration(self.bucket_name):
+            body = '<?xml version="1.0" encoding="UTF-8"?>\n<NotificationConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"/>'
+            return 200, {"Content-Type": "application/xml"}, body
+        return original_get(self)
+
+    S3Response.get_bucket_notification = get
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
@@ -317,3 +386,4 @@ def apply() -> None:
     _patch_dms()
     _patch_kms_default_keys()
     _patch_assumed_role_accounts()
+    _patch_s3_notification_destinations()

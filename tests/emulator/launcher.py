@@ -38,7 +38,7 @@ def main() -> None:
     fidelity.apply()
     cbmoto.install()
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = cbmoto.wrap(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
     print(f"cloudbridge-emulator listening on http://{args.host}:{server.server_port}", flush=True)
 

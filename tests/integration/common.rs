@@ -280,6 +280,10 @@ pub struct Aws {
     pub kms: aws_sdk_kms::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub events: aws_sdk_eventbridge::Client,
+    pub scheduler: aws_sdk_scheduler::Client,
+    pub cloudwatch: aws_sdk_cloudwatch::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -303,6 +307,10 @@ pub fn aws() -> &'static Aws {
         .expect("sdk config");
         let s3 = aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build();
         Aws {
+            lambda: aws_sdk_lambda::Client::new(&conf),
+            events: aws_sdk_eventbridge::Client::new(&conf),
+            scheduler: aws_sdk_scheduler::Client::new(&conf),
+            cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::new(&conf),

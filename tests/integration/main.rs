@@ -27,3 +27,4 @@ mod saved_plan;
 mod secrets;
 mod state_errors;
 mod takeover;
+mod wiring;

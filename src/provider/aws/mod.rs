@@ -4,13 +4,16 @@
 //! `support.rs` the property helpers. Only this tree, `sdk` and `state::s3` import `aws-sdk-*`.
 
 mod athena;
+mod cloudwatch;
 mod data;
 mod dms;
 mod ec2;
+mod events;
 mod glue;
 mod iam;
 mod kinesis;
 mod kms;
+mod lambda;
 mod logs;
 mod msk;
 mod mskconnect;
@@ -18,6 +21,7 @@ mod rds;
 mod redshiftserverless;
 mod resource;
 mod s3;
+mod s3_config;
 mod secrets;
 mod sns;
 mod sqs;
@@ -46,6 +50,7 @@ struct Entry {
 
 static REGISTRY: &[Entry] = &[
     Entry { schema: &athena::WORKGROUP, ops: &athena::Workgroup, tagger: Some(Tagger::Athena) },
+    Entry { schema: &cloudwatch::METRIC_ALARM, ops: &cloudwatch::MetricAlarm, tagger: Some(Tagger::CloudWatch) },
     Entry { schema: &dms::ENDPOINT, ops: &dms::Endpoint, tagger: Some(Tagger::Dms) },
     Entry { schema: &dms::REPLICATION_INSTANCE, ops: &dms::ReplicationInstance, tagger: Some(Tagger::Dms) },
     Entry { schema: &dms::REPLICATION_SUBNET_GROUP, ops: &dms::ReplicationSubnetGroup, tagger: Some(Tagger::Dms) },
@@ -58,6 +63,8 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &ec2::SECURITY_GROUP, ops: &ec2::SecurityGroup, tagger: Some(Tagger::Ec2) },
     Entry { schema: &ec2::SUBNET, ops: &ec2::Subnet, tagger: Some(Tagger::Ec2) },
     Entry { schema: &ec2::VPC, ops: &ec2::Vpc, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &events::RULE, ops: &events::Rule, tagger: Some(Tagger::Events) },
+    Entry { schema: &events::TARGET, ops: &events::Target, tagger: None },
     Entry { schema: &glue::CONNECTION, ops: &glue::Connection, tagger: None },
     Entry { schema: &glue::CRAWLER, ops: &glue::Crawler, tagger: Some(Tagger::Glue) },
     Entry { schema: &glue::DATABASE, ops: &glue::Database, tagger: None },
@@ -67,6 +74,9 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &iam::ROLE, ops: &iam::Role, tagger: Some(Tagger::IamRole) },
     Entry { schema: &kinesis::STREAM, ops: &kinesis::Stream, tagger: Some(Tagger::Kinesis) },
     Entry { schema: &kms::KEY, ops: &kms::Key, tagger: Some(Tagger::Kms) },
+    Entry { schema: &lambda::EVENT_SOURCE_MAPPING, ops: &lambda::EventSourceMapping, tagger: None },
+    Entry { schema: &lambda::FUNCTION, ops: &lambda::Function, tagger: Some(Tagger::Lambda) },
+    Entry { schema: &lambda::PERMISSION, ops: &lambda::Permission, tagger: None },
     Entry { schema: &logs::LOG_GROUP, ops: &logs::LogGroup, tagger: Some(Tagger::Logs) },
     Entry { schema: &msk::CLUSTER, ops: &msk::Cluster, tagger: Some(Tagger::Kafka) },
     Entry { schema: &msk::CONFIGURATION, ops: &msk::Configuration, tagger: None },
@@ -98,11 +108,17 @@ static REGISTRY: &[Entry] = &[
         tagger: Some(Tagger::RedshiftServerless),
     },
     Entry { schema: &s3::BUCKET, ops: &s3::Bucket, tagger: Some(Tagger::S3Bucket) },
+    Entry { schema: &s3_config::BUCKET_LIFECYCLE, ops: &s3_config::BucketLifecycle, tagger: None },
+    Entry { schema: &s3_config::BUCKET_NOTIFICATION, ops: &s3_config::BucketNotification, tagger: None },
+    Entry { schema: &s3_config::BUCKET_POLICY, ops: &s3_config::BucketPolicy, tagger: None },
     Entry { schema: &s3::OBJECT, ops: &s3::Object, tagger: None },
+    Entry { schema: &events::SCHEDULE, ops: &events::Schedule, tagger: None },
     Entry { schema: &secrets::SECRET, ops: &secrets::Secret, tagger: Some(Tagger::Secrets) },
     Entry { schema: &sns::SUBSCRIPTION, ops: &sns::Subscription, tagger: None },
     Entry { schema: &sns::TOPIC, ops: &sns::Topic, tagger: Some(Tagger::Sns) },
+    Entry { schema: &sns::TOPIC_POLICY, ops: &sns::TopicPolicy, tagger: None },
     Entry { schema: &sqs::QUEUE, ops: &sqs::Queue, tagger: Some(Tagger::Sqs) },
+    Entry { schema: &sqs::QUEUE_POLICY, ops: &sqs::QueuePolicy, tagger: None },
 ];
 
 /// How many reads of one type run at once, for types that read one resource per call.

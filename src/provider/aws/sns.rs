@@ -264,3 +264,96 @@ impl AwsResource for Subscription {
         Ok(())
     }
 }
+
+pub static TOPIC_POLICY: TypeSchema = TypeSchema {
+    name: "aws.sns.topic_policy",
+    doc: "The access policy of an SNS topic, apart from the topic: who may publish to it (CloudWatch alarms, S3 notifications, DMS event subscriptions, EventBridge). One per topic; leave the topic's own `policy` unset. Destroying it puts back the policy SNS gives a new topic.",
+    props: &[Prop::new("arn", PropKind::Str).required().replace(), Prop::new("policy", PropKind::Json).required()],
+    attrs: &["id"],
+    taggable: false,
+    identity: Identity::Name("arn"),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: false,
+    check: None,
+};
+
+pub struct TopicPolicy;
+
+/// The policy SNS gives every new topic (`__default_policy_ID`): a topic that has only
+/// this one has no policy of the stack's.
+fn default_topic_policy(arn: &str) -> serde_json::Value {
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    json!({
+        "Version": "2008-10-17",
+        "Id": "__default_policy_ID",
+        "Statement": [{
+            "Sid": "__default_statement_ID",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": [
+                "SNS:GetTopicAttributes", "SNS:SetTopicAttributes", "SNS:AddPermission", "SNS:RemovePermission",
+                "SNS:DeleteTopic", "SNS:Subscribe", "SNS:ListSubscriptionsByTopic", "SNS:Publish"
+            ],
+            "Resource": arn,
+            "Condition": { "StringEquals": { "AWS:SourceOwner": account } }
+        }]
+    })
+}
+
+impl TopicPolicy {
+    async fn set(&self, c: &Call<'_>, arn: &str, policy: String) -> Result<(), ProviderError> {
+        c.sns.set_topic_attributes().topic_arn(arn).attribute_name("Policy").attribute_value(policy).send().await?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AwsResource for TopicPolicy {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let arn = str_prop(p, "arn").unwrap_or_default();
+        self.set(c, arn, p.get("policy").map(text).unwrap_or_default()).await?;
+        Ok(Observed { id: arn.into(), properties: p.clone(), attributes: Map::from_iter([("id".into(), json!(arn))]) })
+    }
+
+    /// Absent while the topic has SNS's default policy (or no longer exists).
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in ids {
+            let Some(a) = absent_if(c.sns.get_topic_attributes().topic_arn(arn).send().await, "NotFound")? else {
+                out.push(None);
+                continue;
+            };
+            let policy = a
+                .attributes()
+                .and_then(|m| m.get("Policy"))
+                .filter(|p| !p.is_empty())
+                .map(|p| serde_json::from_str(p).unwrap_or(json!(p)))
+                .filter(|p: &serde_json::Value| p.get("Id").and_then(|i| i.as_str()) != Some("__default_policy_ID"));
+            out.push(policy.map(|policy| {
+                let properties = Map::from_iter([("arn".into(), json!(arn)), ("policy".into(), policy)]);
+                Observed { id: arn.clone(), properties, attributes: Map::from_iter([("id".into(), json!(arn))]) }
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        _changed: &[String],
+    ) -> Result<(), ProviderError> {
+        self.set(c, id, new.get("policy").map(text).unwrap_or_default()).await
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        match self.set(c, id, default_topic_policy(id).to_string()).await {
+            Err(e) if e.code == "NotFound" => Ok(()),
+            other => other,
+        }
+    }
+}

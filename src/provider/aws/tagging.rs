@@ -4,7 +4,9 @@
 //! taggable type reports its tags, so no read can forget them (ownership and drift rest
 //! on them).
 
-use super::{absent_if, athena, dms, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call};
+use super::{
+    absent_if, athena, cloudwatch, dms, events, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call,
+};
 use crate::provider::{Props, ProviderError};
 use std::collections::{BTreeMap, HashMap};
 
@@ -59,8 +61,10 @@ pub(crate) async fn owned(c: &Call<'_>, resource_type: &str, p: &Props) -> Resul
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Tagger {
     Athena,
+    CloudWatch,
     Dms,
     Ec2,
+    Events,
     Glue,
     IamPolicy,
     IamRole,
@@ -68,6 +72,7 @@ pub(crate) enum Tagger {
     KafkaConnect,
     Kinesis,
     Kms,
+    Lambda,
     Logs,
     Rds,
     RedshiftServerless,
@@ -89,9 +94,15 @@ pub(crate) enum TagKey {
 impl Tagger {
     pub(crate) fn key(self) -> TagKey {
         match self {
-            Tagger::Athena | Tagger::Dms | Tagger::Glue | Tagger::Logs | Tagger::Rds | Tagger::RedshiftServerless => {
-                TagKey::Arn
-            }
+            Tagger::Athena
+            | Tagger::CloudWatch
+            | Tagger::Dms
+            | Tagger::Events
+            | Tagger::Glue
+            | Tagger::Lambda
+            | Tagger::Logs
+            | Tagger::Rds
+            | Tagger::RedshiftServerless => TagKey::Arn,
             _ => TagKey::Id,
         }
     }
@@ -129,6 +140,14 @@ impl Tagger {
                 let out = c.athena.list_tags_for_resource().resource_arn(key).send().await?;
                 pairs(out.tags().iter().map(|t| (t.key(), t.value())))
             }
+            Tagger::CloudWatch => {
+                let out = c.cloudwatch.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Events => {
+                let out = c.events.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (Some(t.key()), Some(t.value()))))
+            }
             Tagger::Dms => {
                 let out = c.dms.list_tags_for_resource().resource_arn(key).send().await?;
                 pairs(out.tag_list().iter().map(|t| (t.key(), t.value())))
@@ -157,6 +176,7 @@ impl Tagger {
                 let out = c.kms.list_resource_tags().key_id(key).send().await?;
                 pairs(out.tags().iter().map(|t| (Some(t.tag_key()), Some(t.tag_value()))))
             }
+            Tagger::Lambda => map(c.lambda.list_tags().resource(key).send().await?.tags()),
             Tagger::Logs => map(c.logs.list_tags_for_resource().resource_arn(key).send().await?.tags()),
             Tagger::Rds => {
                 let out = c.rds.list_tags_for_resource().resource_name(key).send().await?;
@@ -203,6 +223,10 @@ impl Tagger {
         let keys = Some(keys);
         match self {
             Tagger::Athena => drop(c.athena.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::CloudWatch => {
+                drop(c.cloudwatch.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?)
+            }
+            Tagger::Events => drop(c.events.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Dms => drop(c.dms.remove_tags_from_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Ec2 => {
                 let tags = tag_keys.into_iter().map(|k| aws_sdk_ec2::types::Tag::builder().key(k).build());
@@ -219,6 +243,7 @@ impl Tagger {
                 drop(c.kinesis.remove_tags_from_stream().stream_name(key).set_tag_keys(keys).send().await?)
             }
             Tagger::Kms => drop(c.kms.untag_resource().key_id(key).set_tag_keys(keys).send().await?),
+            Tagger::Lambda => drop(c.lambda.untag_resource().resource(key).set_tag_keys(keys).send().await?),
             Tagger::Logs => drop(c.logs.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Rds => drop(c.rds.remove_tags_from_resource().resource_name(key).set_tag_keys(keys).send().await?),
             Tagger::RedshiftServerless => {
@@ -238,6 +263,12 @@ impl Tagger {
             Tagger::Athena => {
                 drop(c.athena.tag_resource().resource_arn(key).set_tags(Some(athena::athena_tags(set))).send().await?)
             }
+            Tagger::CloudWatch => drop(
+                c.cloudwatch.tag_resource().resource_arn(key).set_tags(Some(cloudwatch::cw_tags(set)?)).send().await?,
+            ),
+            Tagger::Events => {
+                drop(c.events.tag_resource().resource_arn(key).set_tags(Some(events::events_tags(set)?)).send().await?)
+            }
             Tagger::Dms => {
                 drop(c.dms.add_tags_to_resource().resource_arn(key).set_tags(Some(dms::dms_tags(set))).send().await?)
             }
@@ -254,6 +285,7 @@ impl Tagger {
             Tagger::KafkaConnect => drop(c.kafkaconnect.tag_resource().resource_arn(key).set_tags(map()).send().await?),
             Tagger::Kinesis => drop(c.kinesis.add_tags_to_stream().stream_name(key).set_tags(map()).send().await?),
             Tagger::Kms => drop(c.kms.tag_resource().key_id(key).set_tags(Some(kms::kms_tags(set)?)).send().await?),
+            Tagger::Lambda => drop(c.lambda.tag_resource().resource(key).set_tags(map()).send().await?),
             Tagger::Logs => drop(c.logs.tag_resource().resource_arn(key).set_tags(map()).send().await?),
             Tagger::Rds => {
                 let tags = set.into_iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build());

@@ -10,6 +10,9 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
   refuses the parameters AWS refuses with it (moto pages it and accepts them).
 
+- CloudWatch: the Smithy RPC v2 CBOR protocol the AWS SDK for Rust calls it with
+  (`rpcv2cbor.py`, a WSGI middleware: `wrap(app)`).
+
 Shapes, error codes and status names follow botocore's service models; operations are
 routed by moto through those models. `install()` must run before the server starts.
 """
@@ -39,3 +42,10 @@ def install() -> None:
     for name in ours:
         pattern = re.compile(rf"https?://{re.escape(name)}\.(.+)\.amazonaws\.com")
         backend_index.backend_url_patterns.append((name, pattern))
+
+
+def wrap(app):  # type: ignore[no-untyped-def]
+    """The server's WSGI app with the protocols moto lacks in front of it."""
+    from .rpcv2cbor import RpcV2Cbor
+
+    return RpcV2Cbor(app)
