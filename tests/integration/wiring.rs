@@ -243,3 +243,50 @@ fn a_notification_to_a_function_without_permission_is_refused() {
     assert!(apply.stderr.contains("Unable to validate the following destination configurations"), "{}", apply.stderr);
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
+
+/// Mistakes in the wiring are refused at validate, located, before any AWS call: a
+/// function's missing code, a schedule AWS would refuse, a service permission open to
+/// any source, an S3 event that does not exist.
+#[test]
+fn wiring_mistakes_are_located_before_any_call() {
+    let p = Project::new("wiring-mistakes");
+    p.local_env();
+    p.write(
+        "stacks/main.yaml",
+        r#"
+name: {{name}}
+resources:
+  fn:
+    type: aws.lambda.function
+    properties: { function_name: f, role: "arn:aws:iam::1:role/r", runtime: python3.12, handler: h.handler, source: lambda/missing }
+  poll:
+    type: aws.events.rule
+    properties: { name: poll, schedule_expression: rate(1 minutes) }
+  open:
+    type: aws.lambda.permission
+    properties: { function_name: f, statement_id: s3, principal: s3.amazonaws.com }
+  notify:
+    type: aws.s3.bucket_notification
+    properties:
+      bucket: b-1234
+      lambda_function: [{ lambda_function_arn: "arn:aws:lambda:us-east-1:1:function:f", events: ["s3:ObjectCreated"] }]
+"#,
+    );
+    let out = p.cb(&["validate", "-e", "test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    for (line, text) in [
+        (9, "`rate(1 minutes)`: the unit must be minute(s), hour(s) or day(s)"),
+        (12, "a service may invoke the function from any source"),
+        (17, "`s3:ObjectCreated` is not an S3 event"),
+    ] {
+        assert!(out.stderr.contains(&format!("stacks/main.yaml:{line}:")), "line {line}: {}", out.stderr);
+        assert!(out.stderr.contains(text), "{text}: {}", out.stderr);
+    }
+    // Files are read once the stack is otherwise valid: the function's missing code.
+    let text = std::fs::read_to_string(p.path("stacks/main.yaml")).unwrap();
+    p.write("stacks/main.yaml", &text[..text.find("  poll:").unwrap()]);
+    let out = p.cb(&["validate", "-e", "test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("stacks/main.yaml:4:3"), "{}", out.stderr);
+    assert!(out.stderr.contains("`fn` uploads `lambda/missing`, which cannot be read"), "{}", out.stderr);
+}

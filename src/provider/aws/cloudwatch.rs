@@ -218,3 +218,19 @@ impl AwsResource for MetricAlarm {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods_and_datapoints_are_what_cloudwatch_takes() {
+        let k = serde_json::json!({ "period": 90, "evaluation_periods": 2, "datapoints_to_alarm": 3, "alarm_actions": ["alerts"] });
+        let props: Vec<&str> = check_alarm(k.as_object().unwrap()).iter().map(|f| f.prop).collect();
+        assert_eq!(props, ["period", "datapoints_to_alarm", "alarm_actions"]);
+        let long = serde_json::json!({ "period": 3600, "evaluation_periods": 25 });
+        assert_eq!(check_alarm(long.as_object().unwrap())[0].prop, "evaluation_periods");
+        let ok = serde_json::json!({ "period": 300, "evaluation_periods": 3, "datapoints_to_alarm": 2, "alarm_actions": [null] });
+        assert!(check_alarm(ok.as_object().unwrap()).is_empty());
+    }
+}

@@ -654,3 +654,49 @@ impl AwsResource for EventSourceMapping {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(v: Value) -> Known {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_service_may_invoke_only_from_its_source() {
+        let open = known(json!({ "function_name": "f", "statement_id": "s3", "principal": "s3.amazonaws.com" }));
+        assert_eq!(check_permission(&open).len(), 1);
+        // A source known only at apply (a reference) is set: null in what validate knows.
+        let pinned = known(
+            json!({ "function_name": "f", "statement_id": "s3", "principal": "s3.amazonaws.com", "source_arn": null }),
+        );
+        assert!(check_permission(&pinned).is_empty());
+        let account = known(json!({ "statement_id": "x", "principal": "123456789012" }));
+        assert!(check_permission(&account).is_empty());
+    }
+
+    #[test]
+    fn event_sources_are_checked_for_what_their_service_takes() {
+        let kinesis =
+            known(json!({ "function_name": "f", "event_source_arn": "arn:aws:kinesis:us-east-1:1:stream/s" }));
+        assert_eq!(check_mapping(&kinesis)[0].prop, "starting_position");
+        let sqs = known(
+            json!({ "function_name": "f", "event_source_arn": "arn:aws:sqs:us-east-1:1:q", "batch_size": 50, "topics": ["t"] }),
+        );
+        let props: Vec<&str> = check_mapping(&sqs).iter().map(|f| f.prop).collect();
+        assert_eq!(props, ["topics", "batch_size"]);
+        let windowed = known(
+            json!({ "event_source_arn": "arn:aws:sqs:us-east-1:1:q", "batch_size": 50, "maximum_batching_window_in_seconds": 5 }),
+        );
+        assert!(check_mapping(&windowed).is_empty());
+    }
+
+    #[test]
+    fn functions_are_compared_by_name_whether_written_as_name_or_arn() {
+        assert_eq!(normalize("function_name", &json!("arn:aws:lambda:us-east-1:1:function:f:live")), json!("f"));
+        assert_eq!(normalize("function_name", &json!("f")), json!("f"));
+        let both = known(json!({ "source": "lambda/f", "s3_bucket": "b", "s3_key": "k" }));
+        assert_eq!(check_function(&both)[0].prop, "source");
+    }
+}

@@ -543,3 +543,40 @@ impl AwsResource for BucketLifecycle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(v: Value) -> Known {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn notification_targets_and_events_are_checked() {
+        let bad = known(json!({
+            "bucket": "b",
+            "lambda_function": [{ "lambda_function_arn": "arn:aws:sqs:us-east-1:1:q", "events": ["s3:ObjectCreated:*", "s3:Created"] }],
+            "queue": [], "topic": []
+        }));
+        let found: Vec<String> = check_notification(&bad).into_iter().map(|f| f.message).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("not the ARN of a:lambda:resource") || found[0].contains(":lambda:"));
+        assert!(found[1].contains("`s3:Created` is not an S3 event"));
+        let none = known(json!({ "bucket": "b", "lambda_function": [], "queue": [], "topic": [] }));
+        assert_eq!(check_notification(&none)[0].message, "the notification has no target");
+        // Targets known only at apply are not "no target".
+        let later = known(json!({ "bucket": "b", "lambda_function": null, "queue": [], "topic": [] }));
+        assert!(check_notification(&later).is_empty());
+    }
+
+    #[test]
+    fn lifecycle_rules_have_unique_ids_and_an_action() {
+        let k = known(json!({ "rules": [
+            { "id": "a", "expiration_days": 3, "transitions": [] },
+            { "id": "a", "transitions": [] }
+        ]}));
+        let found: Vec<String> = check_lifecycle(&k).into_iter().map(|f| f.message).collect();
+        assert_eq!(found, ["two rules have the id `a`", "rule `a` has no action"]);
+    }
+}
