@@ -21,6 +21,10 @@ Prints `cloudbridge-faultproxy listening on http://HOST:PORT`. Controlled over H
                            "in_flight": n, "max_in_flight": n}  (calls being forwarded now, and the most at once)
     POST /__proxy/release releases a frozen call (its client gets no answer)
 
+Calls are named `service:Operation` (X-Amz-Target, query `Action`, or the Smithy RPC v2
+path), else `service:METHOD path`, with an S3 subresource's query key appended
+(`s3:PUT /bucket/?notification`), so a bucket's settings are not its create.
+
 Faults hit only AWS calls, never the control paths. The error bodies follow each
 protocol's wire format (EC2 query, AWS query, JSON/REST-JSON, S3 REST-XML), so the SDK
 classifies them as it would AWS's.

@@ -109,12 +109,16 @@ class FaultProxyTest(EmulatorTest):
                 call()
         # Each took effect; a second call of the same name is answered.
         self.assertIn("lose-1", sqs.create_queue(QueueName="lose-1")["QueueUrl"])
+        s3.head_bucket(Bucket="lose-a")
+        # An S3 subresource is a call of its own name (`?versioning`), not the bucket's create.
+        with self.assertRaises(botocore.exceptions.ConnectionClosedError):
+            s3.put_bucket_versioning(Bucket="lose-a", VersioningConfiguration={"Status": "Enabled"})
         s3.put_bucket_versioning(Bucket="lose-a", VersioningConfiguration={"Status": "Enabled"})
         with self.assertRaises(botocore.exceptions.ConnectionClosedError):
             s3.create_bucket(Bucket="lose-b")  # another name: lost too
         status = self.ctl("/__proxy/status")
-        self.assertEqual(status["lost"], ["sqs:CreateQueue", "s3:PUT /lose-a", "s3:PUT /lose-b"])
-        self.assertEqual(status["injected"]["lost"], 3)
+        self.assertEqual(status["lost"], ["sqs:CreateQueue", "s3:PUT /lose-a", "s3:PUT /lose-a?versioning", "s3:PUT /lose-b"])
+        self.assertEqual(status["injected"]["lost"], 4)
 
     def test_freezes_at_the_nth_mutating_call_after_it_took_effect(self):
         self.freezes({"freeze_at": 2})

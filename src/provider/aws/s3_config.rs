@@ -175,40 +175,33 @@ fn events_of(t: &Value) -> Vec<s3t::Event> {
 /// The whole configuration of `p`. Every target gets an ID of cloudbridge's
 /// (`cloudbridge-<kind>-<n>`), so S3 does not make up one that reads back as a change.
 fn notification_config(p: &Props) -> Result<s3t::NotificationConfiguration, ProviderError> {
+    // The three kinds of target differ only in their SDK types and ARN setter.
+    macro_rules! each_target {
+        ($b:ident, $prop:literal, $kind:literal, $config:ident, $arn:ident, $add:ident) => {
+            for (i, t) in targets(p, $prop).enumerate() {
+                $b = $b.$add(
+                    s3t::$config::builder()
+                        .id(format!("cloudbridge-{}-{i}", $kind))
+                        .$arn(t.get(stringify!($arn)).and_then(Value::as_str).unwrap_or_default())
+                        .set_events(Some(events_of(t)))
+                        .set_filter(key_filter(t)?)
+                        .build()
+                        .map_err(|e| invalid(e.to_string()))?,
+                );
+            }
+        };
+    }
     let mut b = s3t::NotificationConfiguration::builder();
-    for (i, t) in targets(p, "lambda_function").enumerate() {
-        b = b.lambda_function_configurations(
-            s3t::LambdaFunctionConfiguration::builder()
-                .id(format!("cloudbridge-lambda-{i}"))
-                .lambda_function_arn(t.get("lambda_function_arn").and_then(Value::as_str).unwrap_or_default())
-                .set_events(Some(events_of(t)))
-                .set_filter(key_filter(t)?)
-                .build()
-                .map_err(|e| invalid(e.to_string()))?,
-        );
-    }
-    for (i, t) in targets(p, "queue").enumerate() {
-        b = b.queue_configurations(
-            s3t::QueueConfiguration::builder()
-                .id(format!("cloudbridge-queue-{i}"))
-                .queue_arn(t.get("queue_arn").and_then(Value::as_str).unwrap_or_default())
-                .set_events(Some(events_of(t)))
-                .set_filter(key_filter(t)?)
-                .build()
-                .map_err(|e| invalid(e.to_string()))?,
-        );
-    }
-    for (i, t) in targets(p, "topic").enumerate() {
-        b = b.topic_configurations(
-            s3t::TopicConfiguration::builder()
-                .id(format!("cloudbridge-topic-{i}"))
-                .topic_arn(t.get("topic_arn").and_then(Value::as_str).unwrap_or_default())
-                .set_events(Some(events_of(t)))
-                .set_filter(key_filter(t)?)
-                .build()
-                .map_err(|e| invalid(e.to_string()))?,
-        );
-    }
+    each_target!(
+        b,
+        "lambda_function",
+        "lambda",
+        LambdaFunctionConfiguration,
+        lambda_function_arn,
+        lambda_function_configurations
+    );
+    each_target!(b, "queue", "queue", QueueConfiguration, queue_arn, queue_configurations);
+    each_target!(b, "topic", "topic", TopicConfiguration, topic_arn, topic_configurations);
     Ok(b.build())
 }
 
@@ -348,13 +341,7 @@ impl AwsResource for BucketPolicy {
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
-        match c.s3.delete_bucket_policy().bucket(id).send().await {
-            Err(e) => match ProviderError::from(e) {
-                e if e.code == "NoSuchBucket" => Ok(()),
-                e => Err(e),
-            },
-            Ok(_) => Ok(()),
-        }
+        absent(c.s3.delete_bucket_policy().bucket(id).send().await, "NoSuchBucketPolicy").map(drop)
     }
 }
 
@@ -534,13 +521,7 @@ impl AwsResource for BucketLifecycle {
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
-        match c.s3.delete_bucket_lifecycle().bucket(id).send().await {
-            Err(e) => match ProviderError::from(e) {
-                e if e.code == "NoSuchBucket" => Ok(()),
-                e => Err(e),
-            },
-            Ok(_) => Ok(()),
-        }
+        absent(c.s3.delete_bucket_lifecycle().bucket(id).send().await, "NoSuchLifecycleConfiguration").map(drop)
     }
 }
 
