@@ -376,6 +376,36 @@ def _patch_s3_notification_destinations():
     S3Response.get_bucket_notification = get
 
 
+def _patch_vpc_endpoint_filters():
+    """DescribeVpcEndpoints takes the filters AWS documents for it: `vpc-endpoint-id`,
+    `vpc-id` and `service-name` too (moto knew only the type, the state and tags); a
+    Gateway endpoint reports no private DNS."""
+    from moto.ec2.models.vpcs import VPCEndPoint
+
+    original = VPCEndPoint.get_filter_value
+
+    def get_filter_value(self, filter_name, method_name=None):
+        if filter_name == "vpc-endpoint-id":
+            return self.id
+        if filter_name == "vpc-id":
+            return self.vpc_id
+        if filter_name == "service-name":
+            return self.service_name
+        return original(self, filter_name, method_name)
+
+    VPCEndPoint.get_filter_value = get_filter_value
+
+    # A Gateway endpoint has no private DNS (AWS reports false); moto reported true.
+    original_init = VPCEndPoint.__init__
+
+    def init(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if (getattr(self, "vpc_endpoint_type", None) or "Gateway").lower() == "gateway":
+            self.private_dns_enabled = False
+
+    VPCEndPoint.__init__ = init
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
@@ -387,3 +417,4 @@ def apply() -> None:
     _patch_kms_default_keys()
     _patch_assumed_role_accounts()
     _patch_s3_notification_destinations()
+    _patch_vpc_endpoint_filters()

@@ -155,5 +155,51 @@ class FidelityTest(EmulatorTest):
         self.assertEqual(e.exception.response["Error"]["Code"], "DBClusterAlreadyExistsFault")
 
 
+    def test_vpc_endpoints_filter_by_id_and_gateways_have_no_private_dns(self):
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        rt = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ep = ec2.create_vpc_endpoint(VpcId=vpc, ServiceName="com.amazonaws.us-east-1.s3", RouteTableIds=[rt])["VpcEndpoint"]
+        found = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-endpoint-id", "Values": [ep["VpcEndpointId"], "vpce-0000"]}])
+        self.assertEqual([e["VpcEndpointId"] for e in found["VpcEndpoints"]], [ep["VpcEndpointId"]])
+        self.assertFalse(found["VpcEndpoints"][0]["PrivateDnsEnabled"])
+        by_vpc = ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["VpcEndpoints"]
+        self.assertEqual(len(by_vpc), 1)
+
+    def test_s3_notifications_need_reachable_targets_and_read_empty_as_aws(self):
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket="notify-fidelity")
+        empty = s3.get_bucket_notification_configuration(Bucket="notify-fidelity")
+        self.assertNotIn("QueueConfigurations", empty)
+        sqs = self.client("sqs")
+        url = sqs.create_queue(QueueName="notify-fidelity")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        config = {"QueueConfigurations": [{"QueueArn": arn, "Events": ["s3:ObjectCreated:*"]}]}
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            s3.put_bucket_notification_configuration(Bucket="notify-fidelity", NotificationConfiguration=config)
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidArgument")
+        policy = '{"Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "sqs:SendMessage", "Resource": "%s"}]}' % arn
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": policy})
+        s3.put_bucket_notification_configuration(Bucket="notify-fidelity", NotificationConfiguration=config)
+        got = s3.get_bucket_notification_configuration(Bucket="notify-fidelity")
+        self.assertEqual(got["QueueConfigurations"][0]["QueueArn"], arn)
+
+    def test_glue_triggers_and_workflows_are_not_replaced_and_triggers_update(self):
+        glue = self.client("glue")
+        glue.create_workflow(Name="wf-fidelity")
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            glue.create_workflow(Name="wf-fidelity")
+        self.assertEqual(e.exception.response["Error"]["Code"], "AlreadyExistsException")
+        glue.create_trigger(Name="t-fidelity", Type="SCHEDULED", Schedule="cron(0 * * * ? *)", Actions=[{"JobName": "a"}])
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            glue.create_trigger(Name="t-fidelity", Type="ON_DEMAND", Actions=[{"JobName": "b"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "AlreadyExistsException")
+        glue.update_trigger(Name="t-fidelity", TriggerUpdate={"Schedule": "cron(0/5 * * * ? *)", "Actions": [{"JobName": "c"}]})
+        t = glue.get_trigger(Name="t-fidelity")["Trigger"]
+        self.assertEqual((t["Schedule"], t["Actions"][0]["JobName"], t["Type"]), ("cron(0/5 * * * ? *)", "c", "SCHEDULED"))
+        with self.assertRaises(botocore.exceptions.ClientError) as e:
+            glue.update_trigger(Name="none", TriggerUpdate={"Description": "x"})
+        self.assertEqual(e.exception.response["Error"]["Code"], "EntityNotFoundException")
+
 if __name__ == "__main__":
     unittest.main()

@@ -374,7 +374,7 @@ pub fn unnamed_by_address(stack: &str, env: &str) -> BTreeMap<String, usize> {
 }
 
 /// Every live EC2 resource (VPC, subnet, internet gateway, route table, security group,
-/// Elastic IP, NAT gateway, instance) carrying these `cloudbridge:` tags, with its tags.
+/// Elastic IP, NAT gateway, VPC endpoint, instance) carrying these `cloudbridge:` tags, with its tags.
 pub fn live_tagged_ec2(tags: &[(&str, &str)]) -> Vec<(String, Vec<aws_sdk_ec2::types::Tag>)> {
     use aws_sdk_ec2::types::{Filter, Instance, NatGateway};
     let filters: Vec<_> =
@@ -400,6 +400,13 @@ pub fn live_tagged_ec2(tags: &[(&str, &str)]) -> Vec<(String, Vec<aws_sdk_ec2::t
         let live_nat =
             |n: &&NatGateway| !matches!(n.state().map(|s| s.as_str()), Some("deleted" | "deleting" | "failed"));
         found.extend(out.nat_gateways().iter().filter(live_nat).map(|x| (id(x.nat_gateway_id()), x.tags().to_vec())));
+        let out = c.describe_vpc_endpoints().set_filters(f()).send().await.expect("describe vpc endpoints");
+        let live_endpoint = |e: &&aws_sdk_ec2::types::VpcEndpoint| {
+            !matches!(e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(), Some("deleted" | "deleting"))
+        };
+        found.extend(
+            out.vpc_endpoints().iter().filter(live_endpoint).map(|x| (id(x.vpc_endpoint_id()), x.tags().to_vec())),
+        );
         let out = c.describe_instances().set_filters(f()).send().await.expect("describe instances");
         let live = |i: &&Instance| {
             !matches!(i.state().and_then(|s| s.name()).map(|n| n.as_str()), Some("terminated" | "shutting-down"))

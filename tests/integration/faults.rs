@@ -272,15 +272,15 @@ fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
     assert!(last.stderr.contains("Apply complete!"), "{}", last.stderr);
     proxy.configure(json!({}));
 
-    // Exactly the intended resources: all 46 in state, each unnamed one once in AWS.
+    // Exactly the intended resources: all 47 in state, each unnamed one once in AWS.
     let state = flagship_state(&p);
-    assert_eq!(state.len(), 46, "{state:?}");
+    assert_eq!(state.len(), 47, "{state:?}");
     let want: BTreeMap<String, usize> = state
         .iter()
         .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")
         .map(|(a, _)| (cloudbridge::ownership::tag_value(a), 1))
         .collect();
-    assert_eq!(want.len(), 28);
+    assert_eq!(want.len(), 29);
     assert_eq!(unnamed_by_address("cdc-flagship", "faults"), want, "each unnamed resource exactly once");
     rt().block_on(async {
         let msk = aws().kafka.list_clusters().cluster_name_filter("cdc-faults-msk").send().await.unwrap();

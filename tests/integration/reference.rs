@@ -20,9 +20,9 @@ fn flagship_aurora_msk_connect_redshift() {
     let p = Project::reference("flagship");
     p.cb(&["validate", "-e", "local"]).ok();
     let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
-    assert!(plan.stdout.contains("Plan: 46 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 47 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     let run = p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
-    assert!(run.stderr.contains("Apply complete! Resources: 46 added"), "{}", run.stderr);
+    assert!(run.stderr.contains("Apply complete! Resources: 47 added"), "{}", run.stderr);
     let ids = state_ids(&p, "cdc-flagship");
 
     rt().block_on(async {
@@ -43,11 +43,12 @@ fn flagship_aurora_msk_connect_redshift() {
         }
         // Routes: public → IGW, private → its AZ's NAT gateway, database → nowhere.
         let tables = c.ec2.describe_route_tables().filters(f).send().await.unwrap();
+        // (The S3 endpoint's prefix-list routes are checked below.)
         let routes_of = |id: &str| {
             let t = tables.route_tables().iter().find(|t| t.route_table_id() == Some(id)).unwrap();
             t.routes()
                 .iter()
-                .filter(|r| r.gateway_id() != Some("local"))
+                .filter(|r| r.gateway_id() != Some("local") && r.destination_prefix_list_id().is_none())
                 .map(|r| r.gateway_id().or(r.nat_gateway_id()).unwrap_or("").to_string())
                 .collect::<Vec<_>>()
         };
@@ -59,6 +60,20 @@ fn flagship_aurora_msk_connect_redshift() {
             );
         }
         assert!(routes_of(&ids["database_routes"]).is_empty(), "database subnets have no internet route");
+        // S3 through the gateway endpoint, from the private route tables only.
+        let ep = c.ec2.describe_vpc_endpoints().vpc_endpoint_ids(&ids["s3_endpoint"]).send().await.unwrap();
+        let ep = &ep.vpc_endpoints()[0];
+        assert_eq!(ep.service_name(), Some("com.amazonaws.us-east-1.s3"));
+        let mut tables: Vec<&str> = ep.route_table_ids().iter().map(String::as_str).collect();
+        tables.sort();
+        let mut private: Vec<&str> =
+            ["a", "b", "c"].iter().map(|az| ids[&format!("private_routes[\"{az}\"]")].as_str()).collect();
+        private.sort();
+        assert_eq!(tables, private);
+        let via_endpoint = c.ec2.describe_route_tables().route_table_ids(private[0]).send().await.unwrap();
+        let via_endpoint =
+            via_endpoint.route_tables()[0].routes().iter().any(|r| r.gateway_id() == ep.vpc_endpoint_id());
+        assert!(via_endpoint, "the private route tables reach S3 through the endpoint");
 
         // Aurora: binlog settings, encrypted, port 3306 only from connector and bastion.
         let params = c
@@ -223,7 +238,8 @@ fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anyt
         "flagship-before-for-each.yaml",
         "cdc-flagship",
         "upgrade-a",
-        0,
+        // The S3 gateway endpoint added since.
+        1,
     );
     assert_eq!(
         moved, 23,
@@ -238,7 +254,8 @@ fn stack_d_upgrades_to_the_shared_cdc_source_module_without_destroying_anything(
         "stack-d-before-module.yaml",
         "cdc-iceberg-lakehouse",
         "upgrade-d",
-        0,
+        // The Glue workflow and its two triggers added since.
+        3,
     );
     assert_eq!(moved, 4, "the security group, subnet group, parameter group and instance");
 }
@@ -419,7 +436,7 @@ fn stack_c_sqlserver_lake_glue_athena() {
 #[test]
 fn stack_d_debezium_iceberg_lakehouse() {
     let p = Project::reference("stack-d");
-    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 31, |ids| {
+    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 34, |ids| {
         rt().block_on(async {
             let c = aws();
             for t in ["bronze_events", "silver_orders", "gold_daily_revenue"] {
@@ -439,6 +456,22 @@ fn stack_d_debezium_iceberg_lakehouse() {
                 .parameters()
                 .iter()
                 .any(|p| p.parameter_name() == Some("rds.logical_replication") && p.parameter_value() == Some("1")));
+            // Bronze → silver → gold: silver on a schedule, gold when silver succeeds.
+            let silver = c.glue.get_trigger().name("cdc-local-silver-every-15-minutes").send().await.unwrap();
+            let silver = silver.trigger().unwrap();
+            assert_eq!(
+                (silver.schedule(), silver.actions()[0].job_name()),
+                (Some("cron(0/15 * * * ? *)"), Some("cdc-local-silver"))
+            );
+            let gold = c.glue.get_trigger().name("cdc-local-gold-after-silver").send().await.unwrap();
+            let gold = gold.trigger().unwrap();
+            let condition = &gold.predicate().unwrap().conditions()[0];
+            assert_eq!(
+                (condition.job_name(), condition.state().map(|s| s.as_str())),
+                (Some("cdc-local-silver"), Some("SUCCEEDED"))
+            );
+            assert_eq!(gold.actions()[0].job_name(), Some("cdc-local-gold"));
+            assert_eq!(gold.workflow_name(), Some("cdc-local-lakehouse"));
         });
     });
 }

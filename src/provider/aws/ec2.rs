@@ -1316,3 +1316,214 @@ mod tests {
         assert_eq!(normalize_rules("ingress", &written).as_array().unwrap().len(), 3);
     }
 }
+
+// ---------------------------------------------------------------- VPC endpoint
+
+/// Gateway endpoints take route tables only; interface endpoints take subnets and
+/// security groups, and private DNS.
+fn check_endpoint(k: &Known) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let kind = k.get("vpc_endpoint_type").and_then(Value::as_str).unwrap_or("Gateway");
+    let given = |p: &str| k.get(p).is_some_and(|v| v.as_array().is_none_or(|a| !a.is_empty()));
+    if kind == "Gateway" {
+        for p in ["subnet_ids", "security_group_ids"] {
+            if given(p) {
+                out.push(Finding::new(
+                    if p == "subnet_ids" { "subnet_ids" } else { "security_group_ids" },
+                    format!("a Gateway endpoint takes no `{p}`"),
+                    "give `route_table_ids`, or make it `vpc_endpoint_type: Interface`",
+                ));
+            }
+        }
+        if k.get("private_dns_enabled").and_then(Value::as_bool) == Some(true) {
+            out.push(Finding::new("private_dns_enabled", "a Gateway endpoint has no private DNS", "remove it"));
+        }
+    } else if given("route_table_ids") {
+        out.push(Finding::new(
+            "route_table_ids",
+            "an Interface endpoint takes no route tables",
+            "give `subnet_ids` and `security_group_ids`",
+        ));
+    }
+    if let Some(s) = k.get("service_name").and_then(Value::as_str) {
+        if !s.starts_with("com.amazonaws.") && !s.starts_with("com.amazon.") && !s.starts_with("aws.") {
+            out.push(Finding::new(
+                "service_name",
+                format!("`{s}` is not an endpoint service name"),
+                "write it as AWS names it, e.g. `com.amazonaws.us-east-1.s3`",
+            ));
+        }
+    }
+    out
+}
+
+pub static VPC_ENDPOINT: TypeSchema = TypeSchema {
+    name: "aws.ec2.vpc_endpoint",
+    doc: "A VPC endpoint: a Gateway endpoint for S3 (or DynamoDB) in route tables, so Glue and Lambda reach S3 without a NAT gateway; or an Interface endpoint (Secrets Manager, Glue, STS, …) in private subnets, with private DNS.",
+    props: &[
+        Prop::new("vpc_id", PropKind::Str).required().replace(),
+        Prop::new("service_name", PropKind::Str).required().replace(),
+        Prop::new("vpc_endpoint_type", PropKind::Enum(&["Gateway", "Interface"])).default("\"Gateway\"").replace(),
+        Prop::new("route_table_ids", PropKind::Set(&PropKind::Str)).default("[]"),
+        Prop::new("subnet_ids", PropKind::Set(&PropKind::Str)).default("[]"),
+        Prop::new("security_group_ids", PropKind::Set(&PropKind::Str)).default("[]"),
+        Prop::new("private_dns_enabled", PropKind::Bool).default("false"),
+        Prop::new("policy", PropKind::Json),
+        TAGS,
+    ],
+    attrs: &["id", "dns_names"],
+    taggable: true,
+    identity: Identity::Generated,
+    arn: None,
+    normalize: None,
+    timeouts: crate::schema::Timeouts::minutes(10, 10, 10),
+    stateful: false,
+    check: Some(check_endpoint),
+};
+
+pub struct VpcEndpoint;
+
+async fn describe_endpoints(
+    c: &Call<'_>,
+    ids: &[String],
+) -> Result<Vec<aws_sdk_ec2::types::VpcEndpoint>, ProviderError> {
+    let out = c.ec2.describe_vpc_endpoints().filters(id_filter("vpc-endpoint-id", ids)).send().await?;
+    Ok(out.vpc_endpoints().to_vec())
+}
+
+fn endpoint_gone(e: &aws_sdk_ec2::types::VpcEndpoint) -> bool {
+    matches!(e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(), Some("deleted" | "rejected" | "failed"))
+}
+
+/// What is added and removed going from `old` to `new` of the set property `name`.
+fn set_change(old: &Props, new: &Props, name: &str) -> (Vec<String>, Vec<String>) {
+    let (o, n) = (super::strings(old.get(name)), super::strings(new.get(name)));
+    let add = n.iter().filter(|x| !o.contains(x)).cloned().collect();
+    let remove = o.iter().filter(|x| !n.contains(x)).cloned().collect();
+    (add, remove)
+}
+
+#[async_trait]
+impl AwsResource for VpcEndpoint {
+    fn reads_many_at_once(&self) -> bool {
+        true
+    }
+
+    async fn find_owned(&self, c: &Call<'_>, p: &Props) -> Result<Vec<String>, ProviderError> {
+        owned(p, |f| async move {
+            let out = c.ec2.describe_vpc_endpoints().set_filters(Some(f)).send().await?;
+            Ok(out
+                .vpc_endpoints()
+                .iter()
+                .filter(|e| !endpoint_gone(e))
+                .filter_map(|e| e.vpc_endpoint_id().map(String::from))
+                .collect())
+        })
+        .await
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let interface = str_prop(p, "vpc_endpoint_type") == Some("Interface");
+        let out = c
+            .ec2
+            .create_vpc_endpoint()
+            .vpc_id(str_prop(p, "vpc_id").unwrap_or_default())
+            .service_name(str_prop(p, "service_name").unwrap_or_default())
+            .vpc_endpoint_type(aws_sdk_ec2::types::VpcEndpointType::from(
+                str_prop(p, "vpc_endpoint_type").unwrap_or("Gateway"),
+            ))
+            .set_route_table_ids(Some(super::strings(p.get("route_table_ids"))).filter(|v| !v.is_empty()))
+            .set_subnet_ids(Some(super::strings(p.get("subnet_ids"))).filter(|v| !v.is_empty()))
+            .set_security_group_ids(Some(super::strings(p.get("security_group_ids"))).filter(|v| !v.is_empty()))
+            .set_private_dns_enabled(
+                interface.then(|| p.get("private_dns_enabled").and_then(Value::as_bool) == Some(true)),
+            )
+            .set_policy_document(p.get("policy").map(super::text))
+            .tag_specifications(tag_spec(ResourceType::VpcEndpoint, p))
+            .send()
+            .await?;
+        let id = out.vpc_endpoint().and_then(|e| e.vpc_endpoint_id()).unwrap_or_default().to_string();
+        Ok(Observed { id, properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut found = BTreeMap::new();
+        for e in describe_endpoints(c, ids).await? {
+            if endpoint_gone(&e) {
+                continue;
+            }
+            let id = e.vpc_endpoint_id().unwrap_or_default().to_string();
+            let groups: Vec<&str> = e.groups().iter().filter_map(|g| g.group_id()).collect();
+            let mut properties = obj(&[
+                ("vpc_id", json!(e.vpc_id())),
+                ("service_name", json!(e.service_name())),
+                ("vpc_endpoint_type", json!(e.vpc_endpoint_type().map(|t| t.as_str()).unwrap_or("Gateway"))),
+                ("route_table_ids", json!(e.route_table_ids())),
+                ("subnet_ids", json!(e.subnet_ids())),
+                ("security_group_ids", json!(groups)),
+                ("private_dns_enabled", json!(e.private_dns_enabled().unwrap_or(false))),
+                ("tags", tags_of(e.tags())),
+            ]);
+            if let Some(doc) = e.policy_document() {
+                properties.insert("policy".into(), serde_json::from_str(doc).unwrap_or(json!(doc)));
+            }
+            let dns: Vec<&str> = e.dns_entries().iter().filter_map(|d| d.dns_name()).collect();
+            let attributes = obj(&[("id", json!(id)), ("dns_names", json!(dns))]);
+            found.insert(id.clone(), Observed { id, properties, attributes });
+        }
+        Ok(in_order(ids, found))
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if !changed.iter().any(|k| k != "tags") {
+            return Ok(());
+        }
+        let (add_rt, remove_rt) = set_change(old, new, "route_table_ids");
+        let (add_sn, remove_sn) = set_change(old, new, "subnet_ids");
+        let (add_sg, remove_sg) = set_change(old, new, "security_group_ids");
+        let non_empty = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
+        let interface = str_prop(new, "vpc_endpoint_type") == Some("Interface");
+        c.ec2
+            .modify_vpc_endpoint()
+            .vpc_endpoint_id(id)
+            .set_add_route_table_ids(non_empty(add_rt))
+            .set_remove_route_table_ids(non_empty(remove_rt))
+            .set_add_subnet_ids(non_empty(add_sn))
+            .set_remove_subnet_ids(non_empty(remove_sn))
+            .set_add_security_group_ids(non_empty(add_sg))
+            .set_remove_security_group_ids(non_empty(remove_sg))
+            .set_private_dns_enabled(
+                (interface && changed.iter().any(|k| k == "private_dns_enabled"))
+                    .then(|| new.get("private_dns_enabled").and_then(Value::as_bool) == Some(true)),
+            )
+            .set_policy_document(new.get("policy").map(super::text))
+            .set_reset_policy(
+                new.get("policy").is_none().then_some(true).filter(|_| changed.iter().any(|k| k == "policy")),
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.ec2.delete_vpc_endpoints().vpc_endpoint_ids(id).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        let found = describe_endpoints(c, std::slice::from_ref(&id.to_string())).await?;
+        Ok(match found.first().and_then(|e| e.state()).map(|s| s.as_str().to_ascii_lowercase()).as_deref() {
+            Some("available") => Readiness::Ready,
+            Some(s @ ("failed" | "rejected")) => Readiness::Failed(s.to_string()),
+            Some(s) => Readiness::Pending(s.to_string()),
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}

@@ -4,7 +4,7 @@
 use super::int32;
 use super::{absent_if, str_prop, strings, tags_prop, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, TypeSchema, QUICK, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_glue::types::{
     Column, ConnectionInput, ConnectionPropertyKey, ConnectionType, CrawlerTargets, DatabaseInput, JobCommand,
@@ -640,6 +640,348 @@ impl AwsResource for Connection {
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.glue.delete_connection().connection_name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- trigger
+
+static TRIGGER_ACTION: &[Prop] = &[
+    Prop::new("job_name", PropKind::Str),
+    Prop::new("crawler_name", PropKind::Str),
+    Prop::new("arguments", PropKind::Map(&PropKind::Str)),
+    Prop::new("timeout_minutes", PropKind::Int).range(1, 10080),
+];
+
+static TRIGGER_CONDITION: &[Prop] = &[
+    Prop::new("job_name", PropKind::Str).required(),
+    Prop::new("state", PropKind::Enum(&["SUCCEEDED", "FAILED", "TIMEOUT", "STOPPED"])).default("\"SUCCEEDED\""),
+];
+
+static TRIGGER_PREDICATE: &[Prop] = &[
+    Prop::new("logical", PropKind::Enum(&["AND", "ANY"])).default("\"AND\""),
+    Prop::new("conditions", PropKind::List(&PropKind::Object(TRIGGER_CONDITION))).required(),
+];
+
+/// A schedule for SCHEDULED, a predicate for CONDITIONAL, neither for ON_DEMAND; each
+/// action starts one job or one crawler.
+fn check_trigger(k: &Known) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let kind = k.get("type").and_then(Value::as_str).unwrap_or_default();
+    let has = |p: &str| k.get(p).is_some();
+    match kind {
+        "SCHEDULED" if !has("schedule") => out.push(Finding::new(
+            "schedule",
+            "a SCHEDULED trigger needs a schedule",
+            "add `schedule: cron(0/15 * * * ? *)`",
+        )),
+        "CONDITIONAL" if !has("predicate") => out.push(Finding::new(
+            "predicate",
+            "a CONDITIONAL trigger needs a predicate: the jobs whose end starts it",
+            "add `predicate: { conditions: [{ job_name: … }] }`",
+        )),
+        "ON_DEMAND" | "CONDITIONAL" if has("schedule") => {
+            out.push(Finding::new("schedule", format!("a {kind} trigger has no schedule"), "remove `schedule`"))
+        }
+        _ => {}
+    }
+    if kind != "CONDITIONAL" && has("predicate") {
+        out.push(Finding::new("predicate", format!("a {kind} trigger has no predicate"), "remove `predicate`"));
+    }
+    for a in k.get("actions").and_then(Value::as_array).into_iter().flatten() {
+        let job = a.get("job_name").is_some_and(|v| !v.is_null());
+        let crawler = a.get("crawler_name").is_some_and(|v| !v.is_null());
+        if job == crawler && a.is_object() {
+            out.push(Finding::new(
+                "actions",
+                "each action starts exactly one job or one crawler",
+                "give `job_name` or `crawler_name`, not both or neither",
+            ));
+        }
+    }
+    out
+}
+
+pub static TRIGGER: TypeSchema = TypeSchema {
+    name: "aws.glue.trigger",
+    doc: "A Glue trigger: starts jobs or crawlers on a schedule, when other jobs end (CONDITIONAL: the bronze → silver → gold chain), or on demand; optionally part of a workflow.",
+    props: &[
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
+        Prop::new("type", PropKind::Enum(&["SCHEDULED", "CONDITIONAL", "ON_DEMAND"])).required().replace(),
+        Prop::new("workflow_name", PropKind::Str).replace(),
+        Prop::new("schedule", PropKind::Str),
+        Prop::new("description", PropKind::Str),
+        Prop::new("enabled", PropKind::Bool).default("true"),
+        Prop::new("actions", PropKind::List(&PropKind::Object(TRIGGER_ACTION))).required(),
+        Prop::new("predicate", PropKind::Object(TRIGGER_PREDICATE)),
+        TAGS,
+    ],
+    attrs: &["arn", "state"],
+    taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:trigger/{id}"),
+    normalize: None,
+    timeouts: QUICK,
+    stateful: false,
+    check: Some(check_trigger),
+};
+
+pub struct Trigger;
+
+fn trigger_actions(p: &Props) -> Result<Vec<aws_sdk_glue::types::Action>, ProviderError> {
+    let mut out = Vec::new();
+    for a in p.get("actions").and_then(Value::as_array).into_iter().flatten() {
+        let m: Props = a.as_object().cloned().unwrap_or_default();
+        let args: Option<HashMap<String, String>> = m
+            .get("arguments")
+            .and_then(Value::as_object)
+            .map(|o| o.iter().map(|(k, v)| (k.clone(), super::text(v))).collect());
+        out.push(
+            aws_sdk_glue::types::Action::builder()
+                .set_job_name(str_prop(&m, "job_name").map(String::from))
+                .set_crawler_name(str_prop(&m, "crawler_name").map(String::from))
+                .set_arguments(args)
+                .set_timeout(super::int32(&m, "timeout_minutes")?)
+                .build(),
+        );
+    }
+    Ok(out)
+}
+
+fn trigger_predicate(p: &Props) -> Option<aws_sdk_glue::types::Predicate> {
+    use aws_sdk_glue::types::{Condition, JobRunState, Logical, LogicalOperator, Predicate};
+    let pred = p.get("predicate")?;
+    let conditions = pred
+        .get("conditions")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .map(|c| {
+            Condition::builder()
+                .logical_operator(LogicalOperator::Equals)
+                .set_job_name(c.get("job_name").and_then(Value::as_str).map(String::from))
+                .state(JobRunState::from(c.get("state").and_then(Value::as_str).unwrap_or("SUCCEEDED")))
+                .build()
+        })
+        .collect();
+    let logical = Logical::from(pred.get("logical").and_then(Value::as_str).unwrap_or("AND"));
+    Some(Predicate::builder().logical(logical).set_conditions(Some(conditions)).build())
+}
+
+#[async_trait]
+impl AwsResource for Trigger {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default();
+        let kind = str_prop(p, "type").unwrap_or_default();
+        c.glue
+            .create_trigger()
+            .name(name)
+            .r#type(aws_sdk_glue::types::TriggerType::from(kind))
+            .set_workflow_name(str_prop(p, "workflow_name").map(String::from))
+            .set_schedule(str_prop(p, "schedule").map(String::from))
+            .set_description(str_prop(p, "description").map(String::from))
+            .set_actions(Some(trigger_actions(p)?))
+            .set_predicate(trigger_predicate(p))
+            // An on-demand trigger is never started; the others start when enabled.
+            .start_on_creation(kind != "ON_DEMAND" && p.get("enabled").and_then(Value::as_bool) != Some(false))
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        Ok(Observed { id: name.into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let res = c.glue.get_trigger().name(name).send().await;
+            let Some(t) = absent_if(res, "EntityNotFoundException")?.and_then(|o| o.trigger().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let kind = t.r#type().map(|k| k.as_str()).unwrap_or_default();
+            let mut p = Props::new();
+            p.insert("name".into(), json!(name));
+            p.insert("type".into(), json!(kind));
+            if let Some(w) = t.workflow_name() {
+                p.insert("workflow_name".into(), json!(w));
+            }
+            if let Some(s) = t.schedule() {
+                p.insert("schedule".into(), json!(s));
+            }
+            if let Some(d) = t.description() {
+                p.insert("description".into(), json!(d));
+            }
+            let state = t.state().map(|s| s.as_str()).unwrap_or_default();
+            if kind != "ON_DEMAND" {
+                p.insert("enabled".into(), json!(matches!(state, "ACTIVATED" | "ACTIVATING")));
+            }
+            let actions: Vec<Value> = t
+                .actions()
+                .iter()
+                .map(|a| {
+                    let mut m = Map::new();
+                    if let Some(j) = a.job_name() {
+                        m.insert("job_name".into(), json!(j));
+                    }
+                    if let Some(c) = a.crawler_name() {
+                        m.insert("crawler_name".into(), json!(c));
+                    }
+                    if let Some(args) = a.arguments().filter(|a| !a.is_empty()) {
+                        m.insert("arguments".into(), json!(args));
+                    }
+                    if let Some(t) = a.timeout() {
+                        m.insert("timeout_minutes".into(), json!(t));
+                    }
+                    Value::Object(m)
+                })
+                .collect();
+            p.insert("actions".into(), Value::Array(actions));
+            if let Some(pred) = t.predicate() {
+                let conditions: Vec<Value> = pred
+                    .conditions()
+                    .iter()
+                    .map(|c| json!({ "job_name": c.job_name(), "state": c.state().map(|s| s.as_str()).unwrap_or("SUCCEEDED") }))
+                    .collect();
+                let logical = pred.logical().map(|l| l.as_str()).unwrap_or("AND");
+                p.insert("predicate".into(), json!({ "logical": logical, "conditions": conditions }));
+            }
+            let attributes = Map::from_iter([("id".into(), json!(name)), ("state".into(), json!(state))]);
+            out.push(Some(Observed { id: name.clone(), properties: p, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let body = ["schedule", "description", "actions", "predicate"];
+        if changed.iter().any(|k| body.contains(&k.as_str())) {
+            let update = aws_sdk_glue::types::TriggerUpdate::builder()
+                .name(id)
+                .set_schedule(str_prop(new, "schedule").map(String::from))
+                .description(str_prop(new, "description").unwrap_or_default())
+                .set_actions(Some(trigger_actions(new)?))
+                .set_predicate(trigger_predicate(new))
+                .build();
+            c.glue.update_trigger().name(id).trigger_update(update).send().await?;
+        }
+        if changed.iter().any(|k| k == "enabled") && str_prop(new, "type") != Some("ON_DEMAND") {
+            if new.get("enabled").and_then(Value::as_bool) == Some(false) {
+                c.glue.stop_trigger().name(id).send().await?;
+            } else {
+                c.glue.start_trigger().name(id).send().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_trigger().name(id).send().await?;
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------- workflow
+
+pub static WORKFLOW: TypeSchema = TypeSchema {
+    name: "aws.glue.workflow",
+    doc: "A Glue workflow: groups the triggers, jobs and crawlers of one pipeline (`workflow_name` on its triggers), with run properties they share.",
+    props: &[
+        Prop::new("name", PropKind::Str).length(1, 255).required().replace(),
+        Prop::new("description", PropKind::Str),
+        Prop::new("default_run_properties", PropKind::Map(&PropKind::Str)).default("{}"),
+        Prop::new("max_concurrent_runs", PropKind::Int).range(1, 1000),
+        TAGS,
+    ],
+    attrs: &["arn"],
+    taggable: true,
+    identity: Identity::Name("name"),
+    arn: Some("arn:{partition}:glue:{region}:{account}:workflow/{id}"),
+    normalize: None,
+    timeouts: QUICK,
+    stateful: false,
+    check: None,
+};
+
+pub struct Workflow;
+
+fn run_properties(p: &Props) -> HashMap<String, String> {
+    p.get("default_run_properties")
+        .and_then(Value::as_object)
+        .map(|o| o.iter().map(|(k, v)| (k.clone(), super::text(v))).collect())
+        .unwrap_or_default()
+}
+
+#[async_trait]
+impl AwsResource for Workflow {
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let name = str_prop(p, "name").unwrap_or_default();
+        c.glue
+            .create_workflow()
+            .name(name)
+            .set_description(str_prop(p, "description").map(String::from))
+            .set_default_run_properties(Some(run_properties(p)))
+            .set_max_concurrent_runs(super::int32(p, "max_concurrent_runs")?)
+            .set_tags(Some(tags_prop(p).into_iter().collect()))
+            .send()
+            .await?;
+        Ok(Observed { id: name.into(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for name in ids {
+            let res = c.glue.get_workflow().name(name).send().await;
+            let Some(w) = absent_if(res, "EntityNotFoundException")?.and_then(|o| o.workflow().cloned()) else {
+                out.push(None);
+                continue;
+            };
+            let mut p = Props::new();
+            p.insert("name".into(), json!(name));
+            if let Some(d) = w.description().filter(|d| !d.is_empty()) {
+                p.insert("description".into(), json!(d));
+            }
+            p.insert("default_run_properties".into(), json!(w.default_run_properties().cloned().unwrap_or_default()));
+            if let Some(n) = w.max_concurrent_runs() {
+                p.insert("max_concurrent_runs".into(), json!(n));
+            }
+            out.push(Some(Observed {
+                id: name.clone(),
+                properties: p,
+                attributes: Map::from_iter([("id".into(), json!(name))]),
+            }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if changed.iter().any(|k| k != "tags") {
+            c.glue
+                .update_workflow()
+                .name(id)
+                .description(str_prop(new, "description").unwrap_or_default())
+                .set_default_run_properties(Some(run_properties(new)))
+                .set_max_concurrent_runs(super::int32(new, "max_concurrent_runs")?)
+                .send()
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        c.glue.delete_workflow().name(id).send().await?;
         Ok(())
     }
 }

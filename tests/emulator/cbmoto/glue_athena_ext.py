@@ -1,5 +1,7 @@
 """Glue and Athena operations moto lacks: UpdateJob, UpdateCrawler, UpdateConnection,
-DeleteConnection (Glue) and UpdateWorkGroup (Athena), on moto's own models."""
+DeleteConnection, UpdateTrigger (Glue) and UpdateWorkGroup (Athena), on moto's own models.
+CreateTrigger and CreateWorkflow of a name that exists answer AlreadyExistsException, as
+AWS does (moto replaced the existing one silently)."""
 
 import json
 from typing import Any
@@ -70,8 +72,41 @@ def install() -> None:
             raise EntityNotFound(f"Connection {name} not found.")
         return "{}"
 
-    for fn in (update_job, update_crawler, update_connection, delete_connection):
+    def update_trigger(self: Any) -> str:
+        from moto.glue.models import Action, Predicate
+
+        p = _params(self)
+        trigger = self.glue_backend.triggers.get(p["Name"])
+        if trigger is None:
+            raise EntityNotFound(f"Trigger {p['Name']} not found.")
+        u = p["TriggerUpdate"]
+        if "Schedule" in u:
+            trigger.schedule = u["Schedule"]
+        if "Description" in u:
+            trigger.description = u["Description"]
+        if "Actions" in u:
+            trigger.actions = [Action(a) for a in u["Actions"]]
+        if "Predicate" in u:
+            trigger.predicate = Predicate(u["Predicate"]) if u["Predicate"] else None
+        return json.dumps({"Trigger": trigger.as_dict()})
+
+    for fn in (update_job, update_crawler, update_connection, delete_connection, update_trigger):
         setattr(GlueResponse, fn.__name__, fn)
+
+    from moto.glue.models import GlueBackend
+
+    def refuse_existing(method, table):  # type: ignore[no-untyped-def]
+        original = getattr(GlueBackend, method)
+
+        def create(self, name, *args, **kwargs):  # type: ignore[no-untyped-def]
+            if name in getattr(self, table):
+                raise JsonRESTError("AlreadyExistsException", f"{name} already exists.")
+            return original(self, name, *args, **kwargs)
+
+        setattr(GlueBackend, method, create)
+
+    refuse_existing("create_trigger", "triggers")
+    refuse_existing("create_workflow", "workflows")
 
     def update_work_group(self: Any) -> str:
         p = _params(self)
