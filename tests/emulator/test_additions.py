@@ -237,5 +237,85 @@ class GlueAthenaTest(EmulatorTest):
         self.assertEqual((wg["Description"], wg["Configuration"]["ResultConfiguration"]["OutputLocation"]), ("d", "s3://b/r/"))
 
 
+class RedshiftDataTest(EmulatorTest):
+    """The Redshift Data API on Serverless workgroups: statuses, batches as transactions,
+    client tokens, and the SQL catalog of streaming ingestion."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        rs = cls.client(cls, "redshift-serverless")
+        rs.create_namespace(namespaceName="rsd-ns", dbName="analytics")
+        rs.create_workgroup(workgroupName="rsd-wg", namespaceName="rsd-ns")
+        for _ in range(5):
+            rs.get_workgroup(workgroupName="rsd-wg")
+        cls.role = cls.client(cls, "iam").create_role(RoleName="rsd-streaming", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        cls.msk = cls.client(cls, "kafka").create_cluster(
+            ClusterName="rsd-msk", KafkaVersion="3.6.0", NumberOfBrokerNodes=2,
+            BrokerNodeGroupInfo={"InstanceType": "kafka.t3.small", "ClientSubnets": ["a", "b"]})["ClusterArn"]
+
+    def setUp(self):
+        self.rd = self.client("redshift-data")
+
+    def run_sql(self, *sqls, token=None, database="analytics"):
+        kw = {"ClientToken": token} if token else {}
+        if len(sqls) > 1:
+            sid = self.rd.batch_execute_statement(WorkgroupName="rsd-wg", Database=database, Sqls=list(sqls), **kw)["Id"]
+        else:
+            sid = self.rd.execute_statement(WorkgroupName="rsd-wg", Database=database, Sql=sqls[0], **kw)["Id"]
+        seen = []
+        for _ in range(20):
+            d = self.rd.describe_statement(Id=sid)
+            seen.append(d["Status"])
+            if d["Status"] in ("FINISHED", "FAILED", "ABORTED"):
+                return sid, seen, d
+        self.fail(f"never ended: {seen}")
+
+    def tables(self):
+        return [t["name"] for t in self.rd.list_tables(WorkgroupName="rsd-wg", Database="analytics")["Tables"]]
+
+    def test_streaming_ingestion_ddl_and_its_errors(self):
+        _, seen, _ = self.run_sql(f"CREATE EXTERNAL SCHEMA kafka FROM MSK IAM_ROLE '{self.role}' AUTHENTICATION iam CLUSTER_ARN '{self.msk}'")
+        self.assertEqual(seen, ["SUBMITTED", "FINISHED"])  # never instant
+        self.assertIn("kafka", self.rd.list_schemas(WorkgroupName="rsd-wg", Database="analytics")["Schemas"])
+        mv = 'CREATE MATERIALIZED VIEW orders_mv AUTO REFRESH YES AS SELECT * FROM kafka."cdc.orders"'
+        self.assertEqual(self.run_sql(mv)[2]["Status"], "FINISHED")
+        self.assertEqual(self.tables(), ["orders_mv"])
+        for sql, error in [
+            (mv, 'relation "orders_mv" already exists'),
+            ("DROP SCHEMA kafka", "cannot drop schema kafka because other objects depend on it"),
+            ('CREATE MATERIALIZED VIEW x AS SELECT 1 FROM nope."t"', 'schema "nope" does not exist'),
+            ("CRATE TABLE x (a int)", 'syntax error at or near "CRATE"'),
+            (f"CREATE EXTERNAL SCHEMA k2 FROM MSK IAM_ROLE '{self.role}' AUTHENTICATION iam CLUSTER_ARN '{self.msk}x'", "not found"),
+            ("CREATE EXTERNAL SCHEMA k3 FROM MSK IAM_ROLE 'arn:aws:iam::210987654321:role/none' AUTHENTICATION iam CLUSTER_ARN 'a'", "Not authorized"),
+        ]:
+            d = self.run_sql(sql)[2]
+            self.assertEqual(d["Status"], "FAILED", sql)
+            self.assertIn(error, d["Error"], sql)
+        self.assertEqual(self.run_sql("DROP SCHEMA kafka CASCADE")[2]["Status"], "FINISHED")
+        self.assertEqual(self.tables(), [])
+
+    def test_a_batch_is_one_transaction(self):
+        _, _, d = self.run_sql("CREATE TABLE public.t1 (a int)", "CREATE TABLE public.t1 (a int)")
+        self.assertEqual(d["Status"], "FAILED")
+        self.assertEqual([s["Status"] for s in d["SubStatements"]], ["FINISHED", "FAILED"])
+        self.assertNotIn("t1", self.tables(), "the failed batch left nothing")
+
+    def test_a_client_token_answers_the_same_statement(self):
+        a = self.run_sql("CREATE SCHEMA tok", token="token-1")[0]
+        b = self.run_sql("CREATE SCHEMA tok", token="token-1")[0]
+        self.assertEqual(a, b)
+        self.assertEqual(self.run_sql("CREATE SCHEMA tok", token="token-2")[2]["Status"], "FAILED")
+
+    def test_unknown_workgroup_and_database(self):
+        with self.assertRaises(ClientError) as e:
+            self.rd.execute_statement(WorkgroupName="none", Database="analytics", Sql="select 1")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundException")
+        d = self.run_sql("select 1", database="nodb")[2]
+        self.assertEqual((d["Status"], d["Error"]), ("FAILED", 'FATAL: database "nodb" does not exist'))
+        names = [s.get("StatementName") for s in self.rd.list_statements()["Statements"]]
+        self.assertIsInstance(names, list)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -71,6 +71,8 @@ const CALLS: &[(&str, &str, &str)] = &[
     ("aws.rds.instance", "rds:CreateDBInstance", "rds:DeleteDBInstance"),
     ("aws.rds.parameter_group", "rds:CreateDBParameterGroup", "rds:DeleteDBParameterGroup"),
     ("aws.rds.subnet_group", "rds:CreateDBSubnetGroup", "rds:DeleteDBSubnetGroup"),
+    // The create and the delete are each one batch of statements.
+    ("aws.redshiftdata.statement", "redshift-data:BatchExecuteStatement", "redshift-data:BatchExecuteStatement"),
     ("aws.redshiftserverless.namespace", "redshift-serverless:CreateNamespace", "redshift-serverless:DeleteNamespace"),
     ("aws.redshiftserverless.workgroup", "redshift-serverless:CreateWorkgroup", "redshift-serverless:DeleteWorkgroup"),
     ("aws.s3.bucket", "s3:PUT /[^/]+/", "s3:DELETE /[^/]+/"),
@@ -165,6 +167,7 @@ const UNTAGGABLE: &[&str] = &[
     "aws.lambda.event_source_mapping",
     "aws.lambda.permission",
     "aws.msk.configuration",
+    "aws.redshiftdata.statement",
     "aws.s3.bucket_lifecycle",
     "aws.s3.bucket_notification",
     "aws.s3.bucket_policy",

@@ -284,6 +284,7 @@ pub struct Aws {
     pub events: aws_sdk_eventbridge::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
+    pub redshift_data: aws_sdk_redshiftdata::Client,
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -311,6 +312,7 @@ pub fn aws() -> &'static Aws {
             events: aws_sdk_eventbridge::Client::new(&conf),
             scheduler: aws_sdk_scheduler::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
+            redshift_data: aws_sdk_redshiftdata::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::new(&conf),

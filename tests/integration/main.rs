@@ -26,5 +26,6 @@ mod refresh_calls;
 mod saved_plan;
 mod secrets;
 mod state_errors;
+mod streaming;
 mod takeover;
 mod wiring;

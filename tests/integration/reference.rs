@@ -20,9 +20,9 @@ fn flagship_aurora_msk_connect_redshift() {
     let p = Project::reference("flagship");
     p.cb(&["validate", "-e", "local"]).ok();
     let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
-    assert!(plan.stdout.contains("Plan: 47 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 55 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     let run = p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
-    assert!(run.stderr.contains("Apply complete! Resources: 47 added"), "{}", run.stderr);
+    assert!(run.stderr.contains("Apply complete! Resources: 55 added"), "{}", run.stderr);
     let ids = state_ids(&p, "cdc-flagship");
 
     rt().block_on(async {
@@ -137,6 +137,38 @@ fn flagship_aurora_msk_connect_redshift() {
         assert_eq!(logs, vec!["connectionlog", "useractivitylog", "userlog"]);
         assert!(ns.namespace().unwrap().admin_password_secret_arn().is_some(), "admin credentials in Secrets Manager");
 
+        // Streaming ingestion: the external schema over MSK and one auto-refreshing
+        // materialized view per CDC topic, as the Data API ran them.
+        let rd = &c.redshift_data;
+        let schemas =
+            rd.list_schemas().workgroup_name("cdc-local-warehouse").database("analytics").send().await.unwrap();
+        assert!(schemas.schemas().iter().any(|s| s == "cdc_msk"), "{:?}", schemas.schemas());
+        let tables = rd.list_tables().workgroup_name("cdc-local-warehouse").database("analytics").send().await.unwrap();
+        let mut views: Vec<&str> = tables.tables().iter().filter_map(|t| t.name()).collect();
+        views.sort();
+        assert_eq!(views, ["customers_cdc", "orders_cdc"]);
+        let ran = rd
+            .list_statements()
+            .statement_name("cloudbridge cdc-local-warehouse/analytics public.orders_cdc")
+            .send()
+            .await
+            .unwrap();
+        let sql = ran.statements()[0].query_string().unwrap_or_default();
+        assert!(sql.contains("AUTO REFRESH YES") && sql.contains(r#"FROM cdc_msk."cdc.sales.orders""#), "{sql}");
+        let ran = rd
+            .list_statements()
+            .statement_name("cloudbridge cdc-local-warehouse/analytics .cdc_msk")
+            .send()
+            .await
+            .unwrap();
+        let sql = ran.statements()[0].query_string().unwrap_or_default();
+        assert!(sql.contains(&format!("CLUSTER_ARN '{}'", ids["msk"])) && sql.contains("AUTHENTICATION iam"), "{sql}");
+        // Alarms on the connector and the brokers' disks, to the alert topic.
+        let alarms = c.cloudwatch.describe_alarms().alarm_name_prefix("cdc-local-").send().await.unwrap();
+        let mut metrics: Vec<&str> = alarms.metric_alarms().iter().filter_map(|a| a.metric_name()).collect();
+        metrics.sort();
+        assert_eq!(metrics, ["ErroredTaskCount", "KafkaDataLogsDiskUsed"]);
+
         // The streaming role's permissions.
         let pol = c
             .iam
@@ -238,8 +270,9 @@ fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anyt
         "flagship-before-for-each.yaml",
         "cdc-flagship",
         "upgrade-a",
-        // The S3 gateway endpoint added since.
-        1,
+        // Added since: the S3 gateway endpoint, streaming ingestion (the external schema
+        // and two materialized views), the alarm topic, its policy and subscription, two alarms.
+        9,
     );
     assert_eq!(
         moved, 23,

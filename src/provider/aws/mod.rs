@@ -18,6 +18,7 @@ mod logs;
 mod msk;
 mod mskconnect;
 mod rds;
+mod redshiftdata;
 mod redshiftserverless;
 mod resource;
 mod s3;
@@ -100,6 +101,7 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &rds::INSTANCE, ops: &rds::Instance { cluster: false }, tagger: Some(Tagger::Rds) },
     Entry { schema: &rds::PARAMETER_GROUP, ops: &rds::ParameterGroup { cluster: false }, tagger: Some(Tagger::Rds) },
     Entry { schema: &rds::SUBNET_GROUP, ops: &rds::SubnetGroup, tagger: Some(Tagger::Rds) },
+    Entry { schema: &redshiftdata::STATEMENT, ops: &redshiftdata::Statement, tagger: None },
     Entry {
         schema: &redshiftserverless::NAMESPACE,
         ops: &redshiftserverless::Namespace,

@@ -4,6 +4,9 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - MSK: bootstrap brokers, configurations and their revisions, broker count/type and
   configuration updates, and real status transitions (moto's clusters stay CREATING).
 - Redshift Serverless: namespaces and workgroups (not in moto).
+- Redshift Data API on those workgroups: statement statuses, batches as transactions,
+  idempotent client tokens, and a small SQL catalog (external schemas from MSK or
+  Kinesis, materialized views, …) with ListSchemas and ListTables (moto's is a stub).
 - MSK Connect: custom plugins, worker configurations, connectors (not in moto).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
@@ -26,13 +29,18 @@ def install() -> None:
 
     from . import glue_athena_ext, kafka_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
+    from .redshiftdata.models import redshiftdata_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
     kafka_ext.install()
     glue_athena_ext.install()
     tagging_ext.install()
 
-    ours = {"redshift-serverless": redshiftserverless_backends, "kafkaconnect": kafkaconnect_backends}
+    ours = {
+        "redshift-serverless": redshiftserverless_backends,
+        "kafkaconnect": kafkaconnect_backends,
+        "redshiftdata": redshiftdata_backends,
+    }
     original = backends.get_backend
 
     def get_backend(name):  # type: ignore[no-untyped-def]
