@@ -317,5 +317,39 @@ class RedshiftDataTest(EmulatorTest):
         self.assertIsInstance(names, list)
 
 
+class EcsTest(EmulatorTest):
+    def test_a_fargate_service_starts_its_tasks_drains_and_clusters_are_created_once(self):
+        ecs = self.client("ecs")
+        ecs.create_cluster(clusterName="ecs-emu", tags=[{"key": "owner", "value": "a"}])
+        again = ecs.create_cluster(clusterName="ecs-emu")["cluster"]
+        self.assertEqual(again["clusterName"], "ecs-emu")
+        tags = ecs.list_tags_for_resource(resourceArn=again["clusterArn"])["tags"]
+        self.assertEqual(tags, [{"key": "owner", "value": "a"}], "the existing cluster, not a new one")
+        with self.assertRaises(ClientError) as e:
+            ecs.register_task_definition(family="t", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+                                         memory="4096", containerDefinitions=[{"name": "c", "image": "i"}])
+        self.assertEqual(e.exception.response["Error"]["Code"], "ClientException")
+        td = ecs.register_task_definition(family="t", requiresCompatibilities=["FARGATE"], networkMode="awsvpc", cpu="256",
+                                          memory="512", containerDefinitions=[{"name": "c", "image": "i"}])["taskDefinition"]
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.8.0.0/16")["Vpc"]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.8.1.0/24")["Subnet"]["SubnetId"]
+        ecs.create_service(cluster="ecs-emu", serviceName="s", taskDefinition=td["taskDefinitionArn"], desiredCount=2,
+                           launchType="FARGATE",
+                           networkConfiguration={"awsvpcConfiguration": {"subnets": [subnet], "assignPublicIp": "DISABLED"}})
+        seen = []
+        for _ in range(10):
+            svc = ecs.describe_services(cluster="ecs-emu", services=["s"])["services"][0]
+            seen.append((svc["runningCount"], svc["deployments"][0]["rolloutState"]))
+            if seen[-1] == (2, "COMPLETED"):
+                break
+        self.assertEqual(seen[0], (0, "IN_PROGRESS"))
+        self.assertEqual(seen[-1], (2, "COMPLETED"))
+        ecs.delete_service(cluster="ecs-emu", service="s", force=True)
+        statuses = [ecs.describe_services(cluster="ecs-emu", services=["s"])["services"][0]["status"] for _ in range(4)]
+        self.assertEqual(statuses[0], "DRAINING")
+        self.assertEqual(statuses[-1], "INACTIVE")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -266,6 +266,7 @@ pub fn rt() -> &'static tokio::runtime::Runtime {
 
 pub struct Aws {
     pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
     pub s3: aws_sdk_s3::Client,
     pub iam: aws_sdk_iam::Client,
     pub rds: aws_sdk_rds::Client,
@@ -314,6 +315,7 @@ pub fn aws() -> &'static Aws {
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             redshift_data: aws_sdk_redshiftdata::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
+            ecs: aws_sdk_ecs::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3),
             iam: aws_sdk_iam::Client::new(&conf),
             rds: aws_sdk_rds::Client::new(&conf),

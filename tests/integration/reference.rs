@@ -469,7 +469,7 @@ fn stack_c_sqlserver_lake_glue_athena() {
 #[test]
 fn stack_d_debezium_iceberg_lakehouse() {
     let p = Project::reference("stack-d");
-    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 34, |ids| {
+    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 41, |ids| {
         rt().block_on(async {
             let c = aws();
             for t in ["bronze_events", "silver_orders", "gold_daily_revenue"] {
@@ -479,10 +479,37 @@ fn stack_d_debezium_iceberg_lakehouse() {
             }
             let msk = c.kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.unwrap();
             assert_eq!(msk.cluster_info().unwrap().number_of_broker_nodes(), Some(2));
-            let conn = c.kafkaconnect.describe_connector().connector_arn(&ids["debezium"]).send().await.unwrap();
-            let conf = conn.connector_configuration().unwrap();
-            assert_eq!(conf["connector.class"], "io.debezium.connector.postgresql.PostgresConnector");
-            assert_eq!(conf["table.include.list"], "public.users,public.products,public.orders");
+            // Debezium Server on Fargate: the Postgres connector's configuration, the
+            // password a reference to the database's secret, the tasks in private subnets.
+            let (cluster, service) = ids["debezium"].split_once('/').unwrap();
+            let svc = c.ecs.describe_services().cluster(cluster).services(service).send().await.unwrap();
+            let svc = &svc.services()[0];
+            assert_eq!((svc.desired_count(), svc.running_count()), (1, 1), "steady: the task runs");
+            let vpc = svc.network_configuration().unwrap().awsvpc_configuration().unwrap();
+            let mut subnets: Vec<&str> = vpc.subnets().iter().map(String::as_str).collect();
+            subnets.sort();
+            let mut private = vec![ids["private_a"].as_str(), ids["private_b"].as_str()];
+            private.sort();
+            assert_eq!(subnets, private, "private subnets only");
+            assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
+            let task =
+                c.ecs.describe_task_definition().task_definition(svc.task_definition().unwrap()).send().await.unwrap();
+            let task = task.task_definition().unwrap();
+            assert_eq!((task.cpu(), task.memory()), (Some("256"), Some("512")));
+            let container = &task.container_definitions()[0];
+            let env = |k: &str| container.environment().iter().find(|e| e.name() == Some(k)).and_then(|e| e.value());
+            assert_eq!(
+                env("DEBEZIUM_SOURCE_CONNECTOR_CLASS"),
+                Some("io.debezium.connector.postgresql.PostgresConnector")
+            );
+            assert_eq!(env("DEBEZIUM_SOURCE_TABLE_INCLUDE_LIST"), Some("public.users,public.products,public.orders"));
+            let secret = &container.secrets()[0];
+            assert_eq!(secret.name(), "DEBEZIUM_SOURCE_DATABASE_PASSWORD");
+            assert!(
+                secret.value_from().starts_with("arn:aws:secretsmanager:")
+                    && secret.value_from().ends_with(":password::")
+            );
+            assert!(!container.environment().iter().any(|e| e.name().is_some_and(|n| n.contains("PASSWORD"))));
             let params =
                 c.rds.describe_db_parameters().db_parameter_group_name("cdc-local-lh-postgres16").send().await.unwrap();
             assert!(params

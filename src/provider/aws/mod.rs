@@ -8,6 +8,7 @@ mod cloudwatch;
 mod data;
 mod dms;
 mod ec2;
+mod ecs;
 mod events;
 mod glue;
 mod iam;
@@ -65,6 +66,9 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &ec2::SUBNET, ops: &ec2::Subnet, tagger: Some(Tagger::Ec2) },
     Entry { schema: &ec2::VPC, ops: &ec2::Vpc, tagger: Some(Tagger::Ec2) },
     Entry { schema: &ec2::VPC_ENDPOINT, ops: &ec2::VpcEndpoint, tagger: Some(Tagger::Ec2) },
+    Entry { schema: &ecs::CLUSTER, ops: &ecs::Cluster, tagger: Some(Tagger::Ecs) },
+    Entry { schema: &ecs::SERVICE, ops: &ecs::Service, tagger: Some(Tagger::Ecs) },
+    Entry { schema: &ecs::TASK_DEFINITION, ops: &ecs::TaskDefinition, tagger: Some(Tagger::Ecs) },
     Entry { schema: &events::RULE, ops: &events::Rule, tagger: Some(Tagger::Events) },
     Entry { schema: &events::TARGET, ops: &events::Target, tagger: None },
     Entry { schema: &glue::CONNECTION, ops: &glue::Connection, tagger: None },

@@ -5,7 +5,7 @@
 //! on them).
 
 use super::{
-    absent_if, athena, cloudwatch, dms, events, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call,
+    absent_if, athena, cloudwatch, dms, ecs, events, iam, kms, redshiftserverless, s3, secrets, sns, tag_changes, Call,
 };
 use crate::provider::{Props, ProviderError};
 use std::collections::{BTreeMap, HashMap};
@@ -64,6 +64,7 @@ pub(crate) enum Tagger {
     CloudWatch,
     Dms,
     Ec2,
+    Ecs,
     Events,
     Glue,
     IamPolicy,
@@ -97,6 +98,7 @@ impl Tagger {
             Tagger::Athena
             | Tagger::CloudWatch
             | Tagger::Dms
+            | Tagger::Ecs
             | Tagger::Events
             | Tagger::Glue
             | Tagger::Lambda
@@ -142,6 +144,10 @@ impl Tagger {
             }
             Tagger::CloudWatch => {
                 let out = c.cloudwatch.list_tags_for_resource().resource_arn(key).send().await?;
+                pairs(out.tags().iter().map(|t| (t.key(), t.value())))
+            }
+            Tagger::Ecs => {
+                let out = c.ecs.list_tags_for_resource().resource_arn(key).send().await?;
                 pairs(out.tags().iter().map(|t| (t.key(), t.value())))
             }
             Tagger::Events => {
@@ -226,6 +232,7 @@ impl Tagger {
             Tagger::CloudWatch => {
                 drop(c.cloudwatch.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?)
             }
+            Tagger::Ecs => drop(c.ecs.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Events => drop(c.events.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Dms => drop(c.dms.remove_tags_from_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Ec2 => {
@@ -266,6 +273,9 @@ impl Tagger {
             Tagger::CloudWatch => drop(
                 c.cloudwatch.tag_resource().resource_arn(key).set_tags(Some(cloudwatch::cw_tags(set)?)).send().await?,
             ),
+            Tagger::Ecs => {
+                drop(c.ecs.tag_resource().resource_arn(key).set_tags(Some(ecs::ecs_tags(set))).send().await?)
+            }
             Tagger::Events => {
                 drop(c.events.tag_resource().resource_arn(key).set_tags(Some(events::events_tags(set)?)).send().await?)
             }

@@ -13,6 +13,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
   refuses the parameters AWS refuses with it (moto pages it and accepts them).
 
+- ECS: Fargate services whose tasks really start (and drain), idempotent cluster
+  creates, Fargate task sizes checked (`ecs_ext.py`).
 - CloudWatch: the Smithy RPC v2 CBOR protocol the AWS SDK for Rust calls it with
   (`rpcv2cbor.py`, a WSGI middleware: `wrap(app)`).
 
@@ -27,12 +29,13 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import glue_athena_ext, kafka_ext, tagging_ext
+    from . import ecs_ext, glue_athena_ext, kafka_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .redshiftdata.models import redshiftdata_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
     kafka_ext.install()
+    ecs_ext.install()
     glue_athena_ext.install()
     tagging_ext.install()
 
