@@ -406,6 +406,46 @@ def _patch_vpc_endpoint_filters():
     VPCEndPoint.__init__ = init
 
 
+def _patch_lake_formation_column_grants():
+    """ListPermissions on a table answers its column grants too (TableWithColumns), as
+    AWS does; moto matched only grants on the whole table."""
+    from moto.lakeformation.models import LakeFormationBackend
+
+    original = LakeFormationBackend.list_permissions
+
+    def list_permissions(self, catalog_id, principal=None, resource=None, resource_type=None):
+        out = original(self, catalog_id, principal=principal, resource=resource, resource_type=resource_type)
+        table = getattr(resource, "table", None) if resource is not None else None
+        if table is None or getattr(resource, "database", None) is not None or catalog_id not in self.grants:
+            return out
+        for permission in self.grants[catalog_id].permissions:
+            cols = permission.resource.get("TableWithColumns")
+            if not cols or (principal is not None and permission.principal != principal):
+                continue
+            if cols.get("DatabaseName") == table.database_name and cols.get("Name") == table.name:
+                out.append(permission.to_external_form())
+        return out
+
+    LakeFormationBackend.list_permissions = list_permissions
+
+
+def _patch_kinesis_create_tags():
+    """CreateStream takes `Tags` and the stream has them from the start, as on AWS; moto
+    dropped them (a stream created with tags read back with none)."""
+    from moto.kinesis.responses import KinesisResponse
+
+    original = KinesisResponse.create_stream
+
+    def create_stream(self):
+        answer = original(self)
+        tags = self._get_param("Tags")
+        if tags:
+            self.kinesis_backend.add_tags_to_stream(None, self._get_param("StreamName"), tags)
+        return answer
+
+    KinesisResponse.create_stream = create_stream
+
+
 def apply() -> None:
     from moto.s3.responses import S3Response
 
@@ -418,3 +458,5 @@ def apply() -> None:
     _patch_assumed_role_accounts()
     _patch_s3_notification_destinations()
     _patch_vpc_endpoint_filters()
+    _patch_lake_formation_column_grants()
+    _patch_kinesis_create_tags()

@@ -201,5 +201,19 @@ class FidelityTest(EmulatorTest):
             glue.update_trigger(Name="none", TriggerUpdate={"Description": "x"})
         self.assertEqual(e.exception.response["Error"]["Code"], "EntityNotFoundException")
 
+    def test_kinesis_streams_keep_the_tags_they_are_created_with(self):
+        k = self.client("kinesis")
+        k.create_stream(StreamName="tagged-at-create", ShardCount=1, Tags={"owner": "cdc"})
+        self.assertEqual(k.list_tags_for_stream(StreamName="tagged-at-create")["Tags"], [{"Key": "owner", "Value": "cdc"}])
+
+    def test_lake_formation_lists_column_grants_with_their_table(self):
+        lf = self.client("lakeformation")
+        who = {"DataLakePrincipalIdentifier": "arn:aws:iam::210987654321:role/analyst"}
+        lf.grant_permissions(Principal=who, Permissions=["SELECT"],
+                             Resource={"TableWithColumns": {"DatabaseName": "lake", "Name": "orders", "ColumnNames": ["id"]}})
+        found = lf.list_permissions(Principal=who, Resource={"Table": {"DatabaseName": "lake", "Name": "orders"}})
+        cols = [p["Resource"]["TableWithColumns"]["ColumnNames"] for p in found["PrincipalResourcePermissions"]]
+        self.assertEqual(cols, [["id"]])
+
 if __name__ == "__main__":
     unittest.main()

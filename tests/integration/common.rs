@@ -279,6 +279,7 @@ pub struct Aws {
     pub glue: aws_sdk_glue::Client,
     pub athena: aws_sdk_athena::Client,
     pub kms: aws_sdk_kms::Client,
+    pub lakeformation: aws_sdk_lakeformation::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
@@ -286,6 +287,14 @@ pub struct Aws {
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub redshift_data: aws_sdk_redshiftdata::Client,
+}
+
+/// Held by the tests that manage the account's one set of Lake Formation settings (stack
+/// E): the emulator is one account, and a second stack's settings would rightly be
+/// refused as not its own.
+pub fn account_lake_settings() -> std::sync::MutexGuard<'static, ()> {
+    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// SDK clients reading the emulator, to check what the binary did.
@@ -328,6 +337,7 @@ pub fn aws() -> &'static Aws {
             glue: aws_sdk_glue::Client::new(&conf),
             athena: aws_sdk_athena::Client::new(&conf),
             kms: aws_sdk_kms::Client::new(&conf),
+            lakeformation: aws_sdk_lakeformation::Client::new(&conf),
             sqs: aws_sdk_sqs::Client::new(&conf),
             sns: aws_sdk_sns::Client::new(&conf),
         }

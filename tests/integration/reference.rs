@@ -535,3 +535,73 @@ fn stack_d_debezium_iceberg_lakehouse() {
         });
     });
 }
+
+#[test]
+fn stack_e_aurora_postgres_dms_kinesis_lake_formation() {
+    let _settings = crate::common::account_lake_settings();
+    let p = Project::reference("stack-e");
+    round_trip(&p, "stacks/cdc-aurora-postgres-kinesis-lake.yaml", "cdc-aws-native", 35, |ids| {
+        rt().block_on(async {
+            let c = aws();
+            // Aurora PostgreSQL with logical replication, captured by DMS into Kinesis.
+            let params = c
+                .rds
+                .describe_db_cluster_parameters()
+                .db_cluster_parameter_group_name("cdc-local-native-aurora-pg16-logical")
+                .send()
+                .await
+                .unwrap();
+            let logical = params.parameters().iter().find(|p| p.parameter_name() == Some("rds.logical_replication"));
+            assert_eq!(logical.and_then(|p| p.parameter_value()), Some("1"));
+            let f = aws_sdk_databasemigration::types::Filter::builder()
+                .name("endpoint-id")
+                .values("cdc-local-native-kinesis-target")
+                .build()
+                .unwrap();
+            let target = c.dms.describe_endpoints().filters(f).send().await.unwrap();
+            let kinesis = target.endpoints()[0].kinesis_settings().unwrap();
+            assert!(kinesis.stream_arn().unwrap().ends_with(&format!(":stream/{}", ids["changes"])));
+            // The Glue streaming job reads the stream and writes the lake.
+            let job = c.glue.get_job().job_name("cdc-local-native-stream-orders").send().await.unwrap();
+            let job = job.job().unwrap();
+            assert_eq!(job.command().and_then(|c| c.name()), Some("gluestreaming"));
+            let args = job.default_arguments().unwrap();
+            assert!(args["--stream_arn"].ends_with(":stream/cdc-local-native-changes"));
+            // Lake Formation governs the lake: registered, administered by the caller, grants.
+            let lf = &c.lakeformation;
+            let registered = lf.describe_resource().resource_arn("arn:aws:s3:::cdc-local-native-lake").send().await;
+            assert!(registered.is_ok(), "the lake bucket is registered");
+            let settings = lf.get_data_lake_settings().send().await.unwrap();
+            let settings = settings.data_lake_settings().unwrap();
+            assert_eq!(settings.data_lake_admins().len(), 1);
+            assert!(settings.create_table_default_permissions().is_empty(), "new tables are governed by grants");
+            let role = c.iam.get_role().role_name("cdc-local-native-analyst").send().await.unwrap();
+            let analyst = aws_sdk_lakeformation::types::DataLakePrincipal::builder()
+                .data_lake_principal_identifier(role.role().unwrap().arn())
+                .build();
+            let orders = aws_sdk_lakeformation::types::TableResource::builder()
+                .database_name("cdc-local_native_lake")
+                .name("orders")
+                .build()
+                .unwrap();
+            let on_orders = aws_sdk_lakeformation::types::Resource::builder().table(orders).build();
+            let grants = lf.list_permissions().principal(analyst).resource(on_orders).send().await.unwrap();
+            let grant = &grants.principal_resource_permissions()[0];
+            let cols = grant.resource().unwrap().table_with_columns().unwrap();
+            let mut columns: Vec<&str> = cols.column_names().iter().map(String::as_str).collect();
+            columns.sort();
+            assert_eq!((cols.name(), columns), ("orders", vec!["day", "order_id", "status", "total"]));
+            assert_eq!(grant.permissions().iter().map(|p| p.as_str()).collect::<Vec<_>>(), ["SELECT"]);
+            // Alarms on DMS replication lag and stream throttling.
+            let alarms = c.cloudwatch.describe_alarms().alarm_name_prefix("cdc-local-native-").send().await.unwrap();
+            let mut metrics: Vec<&str> = alarms.metric_alarms().iter().filter_map(|a| a.metric_name()).collect();
+            metrics.sort();
+            assert_eq!(metrics, ["CDCLatencySource", "CDCLatencyTarget", "WriteProvisionedThroughputExceeded"]);
+        });
+    });
+    // Destroy gave the account its default settings back.
+    rt().block_on(async {
+        let settings = aws().lakeformation.get_data_lake_settings().send().await.unwrap();
+        assert!(settings.data_lake_settings().unwrap().data_lake_admins().is_empty());
+    });
+}

@@ -14,6 +14,7 @@ mod glue;
 mod iam;
 mod kinesis;
 mod kms;
+mod lakeformation;
 mod lambda;
 mod logs;
 mod msk;
@@ -82,6 +83,9 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &iam::ROLE, ops: &iam::Role, tagger: Some(Tagger::IamRole) },
     Entry { schema: &kinesis::STREAM, ops: &kinesis::Stream, tagger: Some(Tagger::Kinesis) },
     Entry { schema: &kms::KEY, ops: &kms::Key, tagger: Some(Tagger::Kms) },
+    Entry { schema: &lakeformation::DATA_LAKE_SETTINGS, ops: &lakeformation::DataLakeSettings, tagger: None },
+    Entry { schema: &lakeformation::PERMISSIONS_TYPE, ops: &lakeformation::Permissions, tagger: None },
+    Entry { schema: &lakeformation::RESOURCE, ops: &lakeformation::Location, tagger: None },
     Entry { schema: &lambda::EVENT_SOURCE_MAPPING, ops: &lambda::EventSourceMapping, tagger: None },
     Entry { schema: &lambda::FUNCTION, ops: &lambda::Function, tagger: Some(Tagger::Lambda) },
     Entry { schema: &lambda::PERMISSION, ops: &lambda::Permission, tagger: None },
