@@ -351,5 +351,60 @@ class EcsTest(EmulatorTest):
         self.assertEqual(statuses[-1], "INACTIVE")
 
 
+class MwaaTest(EmulatorTest):
+    def setUp(self):
+        import boto3
+        from botocore.config import Config
+
+        # MWAA's operations prefix the host with `api.`: not before an emulator's address.
+        self.mwaa = boto3.client("mwaa", endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="test",
+                                 aws_secret_access_key="test", config=Config(inject_host_prefix=False))
+
+    def network(self):
+        ec2 = self.client("ec2")
+        vpc = ec2.create_vpc(CidrBlock="10.7.0.0/16")["Vpc"]["VpcId"]
+        a = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.1.0/24", AvailabilityZone="us-east-1a")["Subnet"]["SubnetId"]
+        b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.7.2.0/24", AvailabilityZone="us-east-1b")["Subnet"]["SubnetId"]
+        sg = ec2.create_security_group(GroupName="airflow", Description="d", VpcId=vpc)["GroupId"]
+        return {"SubnetIds": [a, b], "SecurityGroupIds": [sg]}
+
+    def test_an_environment_is_checked_created_updated_and_deleted(self):
+        s3 = self.client("s3")
+        role = self.client("iam").create_role(RoleName="airflow-exec", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        s3.create_bucket(Bucket="airflow-src")
+        args = dict(ExecutionRoleArn=role, SourceBucketArn="arn:aws:s3:::airflow-src", DagS3Path="dags",
+                    NetworkConfiguration=self.network())
+        for fix, error in [
+            (None, "versioning"),
+            (lambda: s3.put_bucket_versioning(Bucket="airflow-src", VersioningConfiguration={"Status": "Enabled"}), "block public access"),
+            (lambda: s3.put_public_access_block(Bucket="airflow-src", PublicAccessBlockConfiguration={
+                "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}), "DAG folder"),
+        ]:
+            if fix:
+                fix()
+            with self.assertRaises(ClientError) as e:
+                self.mwaa.create_environment(Name="cdc", **args)
+            self.assertEqual(e.exception.response["Error"]["Code"], "ValidationException")
+            self.assertIn(error, e.exception.response["Error"]["Message"])
+        s3.put_object(Bucket="airflow-src", Key="dags/cdc_pipeline_dag.py", Body=b"# dag")
+        arn = self.mwaa.create_environment(Name="cdc", Tags={"team": "cdc"}, **args)["Arn"]
+        self.assertIn(":environment/cdc", arn)
+        statuses = [self.mwaa.get_environment(Name="cdc")["Environment"]["Status"] for _ in range(3)]
+        self.assertEqual((statuses[0], statuses[-1]), ("CREATING", "AVAILABLE"))
+        self.assertEqual(self.mwaa.list_tags_for_resource(ResourceArn=arn)["Tags"], {"team": "cdc"})
+        self.assertEqual(self.mwaa.get_environment(Name="cdc")["Environment"]["Tags"], {"team": "cdc"})
+        self.mwaa.update_environment(Name="cdc", MaxWorkers=4)
+        with self.assertRaises(ClientError) as e:
+            self.mwaa.update_environment(Name="cdc", MaxWorkers=5)  # not while UPDATING
+        self.assertIn("UPDATING", e.exception.response["Error"]["Message"])
+        statuses = [self.mwaa.get_environment(Name="cdc")["Environment"] for _ in range(2)]
+        self.assertEqual((statuses[-1]["Status"], statuses[-1]["MaxWorkers"]), ("AVAILABLE", 4))
+        self.mwaa.delete_environment(Name="cdc")
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                self.mwaa.get_environment(Name="cdc")
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundException")
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -76,6 +76,7 @@ const CALLS: &[(&str, &str, &str)] = &[
         "kafkaconnect:POST /v1/worker-configurations",
         "kafkaconnect:DELETE /v1/worker-configurations/.+",
     ),
+    ("aws.mwaa.environment", "airflow:PUT /environments/[^/]+", "airflow:DELETE /environments/[^/]+"),
     ("aws.rds.cluster", "rds:CreateDBCluster", "rds:DeleteDBCluster"),
     ("aws.rds.cluster_instance", "rds:CreateDBInstance", "rds:DeleteDBInstance"),
     ("aws.rds.cluster_parameter_group", "rds:CreateDBClusterParameterGroup", "rds:DeleteDBClusterParameterGroup"),

@@ -283,6 +283,7 @@ pub struct Aws {
     pub sqs: aws_sdk_sqs::Client,
     pub sns: aws_sdk_sns::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub mwaa: aws_sdk_mwaa::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -319,6 +320,8 @@ pub fn aws() -> &'static Aws {
         let s3 = aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build();
         Aws {
             lambda: aws_sdk_lambda::Client::new(&conf),
+            // MWAA prefixes the host with `api.`: not before the emulator's address.
+            mwaa: cloudbridge::provider::aws::mwaa_client(&conf),
             events: aws_sdk_eventbridge::Client::new(&conf),
             scheduler: aws_sdk_scheduler::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),

@@ -287,8 +287,9 @@ fn stack_d_upgrades_to_the_shared_cdc_source_module_without_destroying_anything(
         "stack-d-before-module.yaml",
         "cdc-iceberg-lakehouse",
         "upgrade-d",
-        // The Glue workflow and its two triggers added since.
-        3,
+        // Added since: the Glue workflow and its two triggers; the failures queue's policy
+        // and subscription; Airflow (bucket, DAG, requirements, security group, role, MWAA).
+        11,
     );
     assert_eq!(moved, 4, "the security group, subnet group, parameter group and instance");
 }
@@ -469,7 +470,7 @@ fn stack_c_sqlserver_lake_glue_athena() {
 #[test]
 fn stack_d_debezium_iceberg_lakehouse() {
     let p = Project::reference("stack-d");
-    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 41, |ids| {
+    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 49, |ids| {
         rt().block_on(async {
             let c = aws();
             for t in ["bronze_events", "silver_orders", "gold_daily_revenue"] {
@@ -532,6 +533,20 @@ fn stack_d_debezium_iceberg_lakehouse() {
             );
             assert_eq!(gold.actions()[0].job_name(), Some("cdc-local-gold"));
             assert_eq!(gold.workflow_name(), Some("cdc-local-lakehouse"));
+            // Airflow: the DAG from the bucket, private networking, the pipeline's names.
+            let env = c.mwaa.get_environment().name("cdc-local-lakehouse").send().await.unwrap();
+            let env = env.environment().unwrap();
+            assert_eq!(env.status().map(|s| s.as_str()), Some("AVAILABLE"));
+            assert_eq!((env.dag_s3_path(), env.requirements_s3_path()), (Some("dags"), Some("requirements.txt")));
+            assert_eq!(env.webserver_access_mode().map(|m| m.as_str()), Some("PRIVATE_ONLY"));
+            let mut subnets: Vec<&str> =
+                env.network_configuration().unwrap().subnet_ids().iter().map(String::as_str).collect();
+            subnets.sort();
+            assert_eq!(subnets, private);
+            let opts = env.airflow_configuration_options().unwrap();
+            assert_eq!(opts["cdc.glue_workflow"], "cdc-local-lakehouse");
+            let failures = c.sns.list_subscriptions_by_topic().topic_arn(&ids["failures"]).send().await.unwrap();
+            assert_eq!(failures.subscriptions()[0].protocol(), Some("sqs"));
         });
     });
 }

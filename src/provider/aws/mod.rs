@@ -19,6 +19,7 @@ mod lambda;
 mod logs;
 mod msk;
 mod mskconnect;
+mod mwaa;
 mod rds;
 mod redshiftdata;
 mod redshiftserverless;
@@ -32,7 +33,7 @@ mod support;
 mod tagging;
 
 pub use crate::sdk::{error, has_region, load_config, load_config_as};
-pub use resource::Clients;
+pub use resource::{mwaa_client, Clients};
 pub(crate) use resource::{AwsResource, Call};
 pub(crate) use support::*;
 use tagging::{TagKey, Tagger};
@@ -99,6 +100,7 @@ static REGISTRY: &[Entry] = &[
         ops: &mskconnect::WorkerConfiguration,
         tagger: Some(Tagger::KafkaConnect),
     },
+    Entry { schema: &mwaa::ENVIRONMENT, ops: &mwaa::Environment, tagger: Some(Tagger::Mwaa) },
     Entry { schema: &rds::CLUSTER, ops: &rds::Cluster, tagger: Some(Tagger::Rds) },
     Entry { schema: &rds::CLUSTER_INSTANCE, ops: &rds::Instance { cluster: true }, tagger: Some(Tagger::Rds) },
     Entry {

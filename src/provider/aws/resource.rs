@@ -18,6 +18,7 @@ pub struct Clients {
     pub kms: aws_sdk_kms::Client,
     pub lakeformation: aws_sdk_lakeformation::Client,
     pub lambda: aws_sdk_lambda::Client,
+    pub mwaa: aws_sdk_mwaa::Client,
     pub events: aws_sdk_eventbridge::Client,
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
@@ -83,6 +84,38 @@ impl Clients {
     }
 }
 
+/// MWAA's control plane is `api.airflow.<region>.amazonaws.com`: its operations put the
+/// host prefix `api.` before the endpoint. Before an endpoint given explicitly (an
+/// emulator, a VPC endpoint) that would name another host (`api.127.0.0.1`), so it is
+/// left off there, as botocore's `inject_host_prefix=False` does.
+#[derive(Debug)]
+struct NoHostPrefix;
+
+impl aws_smithy_runtime_api::client::interceptors::Intercept for NoHostPrefix {
+    fn name(&self) -> &'static str {
+        "NoHostPrefix"
+    }
+
+    fn modify_before_retry_loop(
+        &self,
+        _context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>,
+        _components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+        cfg: &mut aws_smithy_types::config_bag::ConfigBag,
+    ) -> Result<(), aws_smithy_runtime_api::box_error::BoxError> {
+        cfg.interceptor_state().unset::<aws_smithy_runtime_api::client::endpoint::EndpointPrefix>();
+        Ok(())
+    }
+}
+
+/// An MWAA client for `config` (see [`NoHostPrefix`]).
+pub fn mwaa_client(config: &SdkConfig) -> aws_sdk_mwaa::Client {
+    let builder = aws_sdk_mwaa::config::Builder::from(config);
+    match config.endpoint_url() {
+        Some(_) => aws_sdk_mwaa::Client::from_conf(builder.interceptor(NoHostPrefix).build()),
+        None => aws_sdk_mwaa::Client::from_conf(builder.build()),
+    }
+}
+
 /// Build the clients, sharing `account` between the sets made from one configuration.
 pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<OnceCell<String>>) -> Clients {
     Clients {
@@ -93,6 +126,7 @@ pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<
         kms: aws_sdk_kms::Client::new(config),
         lakeformation: aws_sdk_lakeformation::Client::new(config),
         lambda: aws_sdk_lambda::Client::new(config),
+        mwaa: mwaa_client(config),
         events: aws_sdk_eventbridge::Client::new(config),
         scheduler: aws_sdk_scheduler::Client::new(config),
         cloudwatch: aws_sdk_cloudwatch::Client::new(config),

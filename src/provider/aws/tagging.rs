@@ -75,6 +75,7 @@ pub(crate) enum Tagger {
     Kms,
     Lambda,
     Logs,
+    Mwaa,
     Rds,
     RedshiftServerless,
     S3Bucket,
@@ -103,6 +104,7 @@ impl Tagger {
             | Tagger::Glue
             | Tagger::Lambda
             | Tagger::Logs
+            | Tagger::Mwaa
             | Tagger::Rds
             | Tagger::RedshiftServerless => TagKey::Arn,
             _ => TagKey::Id,
@@ -184,6 +186,7 @@ impl Tagger {
             }
             Tagger::Lambda => map(c.lambda.list_tags().resource(key).send().await?.tags()),
             Tagger::Logs => map(c.logs.list_tags_for_resource().resource_arn(key).send().await?.tags()),
+            Tagger::Mwaa => map(c.mwaa.list_tags_for_resource().resource_arn(key).send().await?.tags()),
             Tagger::Rds => {
                 let out = c.rds.list_tags_for_resource().resource_name(key).send().await?;
                 pairs(out.tag_list().iter().map(|t| (t.key(), t.value())))
@@ -252,6 +255,7 @@ impl Tagger {
             Tagger::Kms => drop(c.kms.untag_resource().key_id(key).set_tag_keys(keys).send().await?),
             Tagger::Lambda => drop(c.lambda.untag_resource().resource(key).set_tag_keys(keys).send().await?),
             Tagger::Logs => drop(c.logs.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
+            Tagger::Mwaa => drop(c.mwaa.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?),
             Tagger::Rds => drop(c.rds.remove_tags_from_resource().resource_name(key).set_tag_keys(keys).send().await?),
             Tagger::RedshiftServerless => {
                 drop(c.redshift_serverless.untag_resource().resource_arn(key).set_tag_keys(keys).send().await?)
@@ -297,6 +301,7 @@ impl Tagger {
             Tagger::Kms => drop(c.kms.tag_resource().key_id(key).set_tags(Some(kms::kms_tags(set)?)).send().await?),
             Tagger::Lambda => drop(c.lambda.tag_resource().resource(key).set_tags(map()).send().await?),
             Tagger::Logs => drop(c.logs.tag_resource().resource_arn(key).set_tags(map()).send().await?),
+            Tagger::Mwaa => drop(c.mwaa.tag_resource().resource_arn(key).set_tags(map()).send().await?),
             Tagger::Rds => {
                 let tags = set.into_iter().map(|(k, v)| aws_sdk_rds::types::Tag::builder().key(k).value(v).build());
                 drop(c.rds.add_tags_to_resource().resource_name(key).set_tags(Some(tags.collect())).send().await?)

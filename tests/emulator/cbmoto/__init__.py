@@ -7,6 +7,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - Redshift Data API on those workgroups: statement statuses, batches as transactions,
   idempotent client tokens, and a small SQL catalog (external schemas from MSK or
   Kinesis, materialized views, …) with ListSchemas and ListTables (moto's is a stub).
+- Amazon MWAA environments (not in moto), with the checks AWS makes at create and the
+  CREATING → AVAILABLE and UPDATING → AVAILABLE transitions.
 - MSK Connect: custom plugins, worker configurations, connectors (not in moto).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
@@ -31,6 +33,7 @@ def install() -> None:
 
     from . import ecs_ext, glue_athena_ext, kafka_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
+    from .mwaa.models import mwaa_backends
     from .redshiftdata.models import redshiftdata_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
@@ -39,19 +42,21 @@ def install() -> None:
     glue_athena_ext.install()
     tagging_ext.install()
 
+    # Each backend, and the host its requests name (the SDKs call MWAA `airflow`).
     ours = {
-        "redshift-serverless": redshiftserverless_backends,
-        "kafkaconnect": kafkaconnect_backends,
-        "redshiftdata": redshiftdata_backends,
+        "redshift-serverless": (redshiftserverless_backends, "redshift-serverless"),
+        "kafkaconnect": (kafkaconnect_backends, "kafkaconnect"),
+        "redshiftdata": (redshiftdata_backends, "redshift-data"),
+        "mwaa": (mwaa_backends, "airflow"),
     }
     original = backends.get_backend
 
     def get_backend(name):  # type: ignore[no-untyped-def]
-        return ours[name] if name in ours else original(name)
+        return ours[name][0] if name in ours else original(name)
 
     backends.get_backend = get_backend
-    for name in ours:
-        pattern = re.compile(rf"https?://{re.escape(name)}\.(.+)\.amazonaws\.com")
+    for name, (_, host) in ours.items():
+        pattern = re.compile(rf"https?://{re.escape(host)}\.(.+)\.amazonaws\.com")
         backend_index.backend_url_patterns.append((name, pattern))
 
 
