@@ -241,7 +241,7 @@ fn containers(c: &Call<'_>, p: &Props) -> Result<Vec<et::ContainerDefinition>, P
             .flatten()
             .map(|(k, v)| et::Secret::builder().name(k).value_from(super::text(v)).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?;
+            .map_err(super::invalid)?;
         let ports = m.get("port_mappings").and_then(Value::as_array).into_iter().flatten().map(|p| {
             et::PortMapping::builder()
                 .set_container_port(p.get("container_port").and_then(Value::as_i64).and_then(|n| i32::try_from(n).ok()))
@@ -267,7 +267,7 @@ fn containers(c: &Call<'_>, p: &Props) -> Result<Vec<et::ContainerDefinition>, P
                 .set_port_mappings(Some(ports.collect()))
                 .set_environment(Some(env.collect()))
                 .set_secrets(Some(secrets))
-                .set_log_configuration(logs.transpose().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?)
+                .set_log_configuration(logs.transpose().map_err(super::invalid)?)
                 .build(),
         );
     }
@@ -498,7 +498,7 @@ fn network(p: &Props) -> Result<et::NetworkConfiguration, ProviderError> {
             et::AssignPublicIp::Disabled
         })
         .build()
-        .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?;
+        .map_err(super::invalid)?;
     Ok(et::NetworkConfiguration::builder().awsvpc_configuration(vpc).build())
 }
 

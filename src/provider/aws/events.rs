@@ -96,13 +96,7 @@ pub(super) fn events_tags(
     tags: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Vec<aws_sdk_eventbridge::types::Tag>, ProviderError> {
     tags.into_iter()
-        .map(|(k, v)| {
-            aws_sdk_eventbridge::types::Tag::builder()
-                .key(k)
-                .value(v)
-                .build()
-                .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
-        })
+        .map(|(k, v)| aws_sdk_eventbridge::types::Tag::builder().key(k).value(v).build().map_err(super::invalid))
         .collect()
 }
 
@@ -302,7 +296,7 @@ impl AwsResource for Target {
             .set_role_arn(str_prop(new, "role_arn").map(String::from))
             .set_input(new.get("input").filter(|v| !v.is_null()).map(super::text))
             .build()
-            .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?;
+            .map_err(super::invalid)?;
         let out = c
             .events
             .put_targets()
@@ -384,7 +378,7 @@ macro_rules! schedule_call {
             .set_role_arn(field("role_arn"))
             .set_input(t.and_then(|t| t.get("input")).filter(|v| !v.is_null()).map(super::text))
             .build()
-            .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?;
+            .map_err(super::invalid)?;
         let minutes = super::int32(p, "flexible_window_minutes")?.unwrap_or(0);
         let window = if minutes == 0 {
             st::FlexibleTimeWindow::builder().mode(st::FlexibleTimeWindowMode::Off).build()
@@ -394,7 +388,7 @@ macro_rules! schedule_call {
                 .maximum_window_in_minutes(minutes)
                 .build()
         }
-        .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?;
+        .map_err(super::invalid)?;
         let state = if p.get("enabled").and_then(Value::as_bool) == Some(false) { "DISABLED" } else { "ENABLED" };
         $req.name(str_prop(p, "name").unwrap_or_default())
             .group_name(str_prop(p, "group_name").unwrap_or("default"))

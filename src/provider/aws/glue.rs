@@ -1,8 +1,8 @@
 //! AWS Glue: catalog databases and tables (Iceberg via `table_type: ICEBERG`), ETL jobs,
 //! crawlers and connections.
 
-use super::int32;
 use super::{absent_if, str_prop, strings, tags_prop, AwsResource, Call};
+use super::{int32, invalid};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
@@ -12,10 +12,6 @@ use aws_sdk_glue::types::{
 };
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
-
-fn invalid(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::new("InvalidInput", e.to_string())
-}
 
 fn str_map(p: &Props, k: &str) -> Option<HashMap<String, String>> {
     p.get(k)

@@ -10,11 +10,7 @@ use aws_sdk_iam::types::Tag;
 use serde_json::{json, Map, Value};
 
 pub(super) fn iam_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
-    tags.into_iter()
-        .map(|(k, v)| {
-            Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
-        })
-        .collect()
+    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(super::invalid)).collect()
 }
 
 fn doc(v: Option<&Value>) -> String {

@@ -48,12 +48,7 @@ impl AwsResource for Stream {
             .create_stream()
             .stream_name(&name)
             .set_shard_count(int32(p, "shard_count")?.filter(|_| mode == StreamMode::Provisioned))
-            .stream_mode_details(
-                StreamModeDetails::builder()
-                    .stream_mode(mode)
-                    .build()
-                    .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?,
-            )
+            .stream_mode_details(StreamModeDetails::builder().stream_mode(mode).build().map_err(super::invalid)?)
             .set_tags(Some(tags_prop(p).into_iter().collect()))
             .send()
             .await?;

@@ -32,15 +32,7 @@ pub static KEY: TypeSchema = TypeSchema {
 pub struct Key;
 
 pub(super) fn kms_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
-    tags.into_iter()
-        .map(|(k, v)| {
-            Tag::builder()
-                .tag_key(k)
-                .tag_value(v)
-                .build()
-                .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
-        })
-        .collect()
+    tags.into_iter().map(|(k, v)| Tag::builder().tag_key(k).tag_value(v).build().map_err(super::invalid)).collect()
 }
 
 fn alias_name(a: &str) -> String {

@@ -1,16 +1,12 @@
 //! Lake Formation: who administers the lake, which S3 locations it governs, and the
 //! database, table and column grants of each principal.
 
-use super::{absent_if, str_prop, strings, AwsResource, Call};
+use super::{absent_if, invalid, str_prop, strings, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK};
 use async_trait::async_trait;
 use aws_sdk_lakeformation::types as lf;
 use serde_json::{json, Map, Value};
-
-fn invalid(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::new("InvalidInput", e.to_string())
-}
 
 // ---------------------------------------------------------------- settings
 

@@ -5,8 +5,8 @@
 //! `$${…}` so cloudbridge does not read them as references, e.g.
 //! `database.password: $${secretsmanager:cdc/debezium:password}`.
 
-use super::int32;
 use super::{absent_if, has, int_prop, str_prop, strings, tags_prop, text};
+use super::{int32, invalid};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -20,10 +20,6 @@ use aws_sdk_kafkaconnect::types::{
     WorkerConfiguration as WorkerRef, WorkerLogDelivery,
 };
 use serde_json::{json, Map, Value};
-
-fn invalid(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::new("InvalidInput", e.to_string())
-}
 
 // ---------------------------------------------------------------- custom plugin
 

@@ -193,7 +193,7 @@ impl AwsResource for Environment {
                 mt::UpdateNetworkConfigurationInput::builder()
                     .set_security_group_ids(Some(strings(new.get("security_group_ids"))))
                     .build()
-                    .map_err(|e| ProviderError::new("InvalidInput", e.to_string()))?,
+                    .map_err(super::invalid)?,
             )
             .set_airflow_configuration_options(Some(options(new)))
             .send()

@@ -12,11 +12,7 @@ use aws_sdk_redshiftserverless::types::{ConfigParameter, LogExport, Tag};
 use serde_json::{json, Map, Value};
 
 pub(super) fn rs_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
-    tags.into_iter()
-        .map(|(k, v)| {
-            Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
-        })
-        .collect()
+    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(super::invalid)).collect()
 }
 
 fn status(s: Option<&str>) -> Readiness {

@@ -61,10 +61,6 @@ pub static BUCKET: TypeSchema = TypeSchema {
 
 pub struct Bucket;
 
-fn bad_input(e: impl std::fmt::Display) -> ProviderError {
-    ProviderError::new("InvalidInput", e.to_string())
-}
-
 /// S3's bucket tagger: puts the whole tag set (or deletes it), by bucket name.
 pub(super) async fn put_tags(c: &Call<'_>, name: &str, p: &Props) -> Result<(), ProviderError> {
     let tags = tags_prop(p);
@@ -74,9 +70,9 @@ pub(super) async fn put_tags(c: &Call<'_>, name: &str, p: &Props) -> Result<(), 
     }
     let set = tags
         .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(bad_input))
+        .map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(super::invalid))
         .collect::<Result<Vec<_>, _>>()?;
-    let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(bad_input)?;
+    let tagging = Tagging::builder().set_tag_set(Some(set)).build().map_err(super::invalid)?;
     c.s3.put_bucket_tagging().bucket(name).tagging(tagging).send().await?;
     Ok(())
 }
@@ -169,9 +165,9 @@ impl Bucket {
             }
             let objects = ids
                 .into_iter()
-                .map(|(k, v)| ObjectIdentifier::builder().key(k).set_version_id(v).build().map_err(bad_input))
+                .map(|(k, v)| ObjectIdentifier::builder().key(k).set_version_id(v).build().map_err(super::invalid))
                 .collect::<Result<Vec<_>, _>>()?;
-            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(bad_input)?;
+            let delete = Delete::builder().set_objects(Some(objects)).quiet(true).build().map_err(super::invalid)?;
             c.s3.delete_objects().bucket(name).delete(delete).send().await?;
         }
     }

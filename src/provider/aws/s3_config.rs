@@ -3,7 +3,7 @@
 //! bucket has none; a bucket that already has one (set by hand or by another tool) is
 //! refused at create by the lifecycle's name look-up, never overwritten.
 
-use super::{absent_if, int32, str_prop, strings, AwsResource, Call};
+use super::{absent_if, int32, invalid, str_prop, strings, AwsResource, Call};
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK};
 use async_trait::async_trait;
@@ -27,10 +27,6 @@ where
 fn observed(bucket: &str, mut properties: Props) -> Observed {
     properties.insert("bucket".into(), json!(bucket));
     Observed { id: bucket.to_string(), properties, attributes: Map::from_iter([("id".into(), json!(bucket))]) }
-}
-
-fn invalid(message: String) -> ProviderError {
-    ProviderError::new("InvalidParameterValue", message)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -186,7 +182,7 @@ fn notification_config(p: &Props) -> Result<s3t::NotificationConfiguration, Prov
                         .set_events(Some(events_of(t)))
                         .set_filter(key_filter(t)?)
                         .build()
-                        .map_err(|e| invalid(e.to_string()))?,
+                        .map_err(invalid)?,
                 );
             }
         };
@@ -449,7 +445,7 @@ fn lifecycle_rule(r: &Value) -> Result<s3t::LifecycleRule, ProviderError> {
                 .build(),
         );
     }
-    b.build().map_err(|e| invalid(e.to_string()))
+    b.build().map_err(invalid)
 }
 
 fn rule_value(r: &s3t::LifecycleRule) -> Value {
@@ -512,10 +508,7 @@ impl AwsResource for BucketLifecycle {
             .flatten()
             .map(lifecycle_rule)
             .collect::<Result<_, _>>()?;
-        let config = s3t::BucketLifecycleConfiguration::builder()
-            .set_rules(Some(rules))
-            .build()
-            .map_err(|e| invalid(e.to_string()))?;
+        let config = s3t::BucketLifecycleConfiguration::builder().set_rules(Some(rules)).build().map_err(invalid)?;
         c.s3.put_bucket_lifecycle_configuration().bucket(id).lifecycle_configuration(config).send().await?;
         Ok(())
     }

@@ -30,11 +30,7 @@ pub static TOPIC: TypeSchema = TypeSchema {
 pub struct Topic;
 
 pub(super) fn sns_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<Tag>, ProviderError> {
-    tags.into_iter()
-        .map(|(k, v)| {
-            Tag::builder().key(k).value(v).build().map_err(|e| ProviderError::new("InvalidInput", e.to_string()))
-        })
-        .collect()
+    tags.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build().map_err(super::invalid)).collect()
 }
 
 const ATTRS: &[(&str, &str)] =

@@ -56,6 +56,11 @@ where
     }
 }
 
+/// An SDK builder's refusal (a required field missing) as the provider's error.
+pub(crate) fn invalid(e: impl std::fmt::Display) -> ProviderError {
+    ProviderError::new("InvalidInput", e.to_string())
+}
+
 /// A value as the text an AWS attribute or parameter takes: a string as it is, anything
 /// else (a number, a policy document) as JSON.
 pub(crate) fn text(v: &Value) -> String {
