@@ -205,11 +205,9 @@ impl AwsResource for MetricAlarm {
         _id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|k| k != "tags") {
-            self.put(c, new, false).await?;
-        }
+        self.put(c, new, false).await?;
         Ok(())
     }
 

@@ -1482,9 +1482,6 @@ impl AwsResource for VpcEndpoint {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k != "tags") {
-            return Ok(());
-        }
         let (add_rt, remove_rt) = set_change(old, new, "route_table_ids");
         let (add_sn, remove_sn) = set_change(old, new, "subnet_ids");
         let (add_sg, remove_sg) = set_change(old, new, "security_group_ids");

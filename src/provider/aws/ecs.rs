@@ -430,11 +430,8 @@ impl AwsResource for TaskDefinition {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k != "tags") {
-            return Ok(());
-        }
         let before = self.active_revisions(c, id).await?;
         let arn = self.register(c, new).await?;
         for old in before.iter().filter(|a| **a != arn) {
@@ -577,11 +574,8 @@ impl AwsResource for Service {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k != "tags") {
-            return Ok(());
-        }
         let (cluster, name) = split_service(id);
         c.ecs
             .update_service()

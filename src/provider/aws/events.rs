@@ -171,11 +171,9 @@ impl AwsResource for Rule {
         _id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|k| k != "tags") {
-            self.put(c, new, false).await?;
-        }
+        self.put(c, new, false).await?;
         Ok(())
     }
 

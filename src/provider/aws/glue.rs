@@ -388,23 +388,21 @@ impl AwsResource for Job {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|k| k != "tags") {
-            let update = aws_sdk_glue::types::JobUpdate::builder()
-                .role(str_prop(new, "role_arn").unwrap_or_default())
-                .command(job_command(new))
-                .set_glue_version(str_prop(new, "glue_version").map(String::from))
-                .set_worker_type(str_prop(new, "worker_type").map(WorkerType::from))
-                .set_number_of_workers(int32(new, "number_of_workers")?)
-                .set_max_retries(int32(new, "max_retries")?)
-                .set_timeout(int32(new, "timeout_minutes")?)
-                .set_default_arguments(str_map(new, "default_arguments"))
-                .set_connections(connections(new))
-                .set_description(str_prop(new, "description").map(String::from))
-                .build();
-            c.glue.update_job().job_name(id).job_update(update).send().await?;
-        }
+        let update = aws_sdk_glue::types::JobUpdate::builder()
+            .role(str_prop(new, "role_arn").unwrap_or_default())
+            .command(job_command(new))
+            .set_glue_version(str_prop(new, "glue_version").map(String::from))
+            .set_worker_type(str_prop(new, "worker_type").map(WorkerType::from))
+            .set_number_of_workers(int32(new, "number_of_workers")?)
+            .set_max_retries(int32(new, "max_retries")?)
+            .set_timeout(int32(new, "timeout_minutes")?)
+            .set_default_arguments(str_map(new, "default_arguments"))
+            .set_connections(connections(new))
+            .set_description(str_prop(new, "description").map(String::from))
+            .build();
+        c.glue.update_job().job_name(id).job_update(update).send().await?;
         Ok(())
     }
 
@@ -502,21 +500,19 @@ impl AwsResource for Crawler {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|k| k != "tags") {
-            c.glue
-                .update_crawler()
-                .name(id)
-                .role(str_prop(new, "role_arn").unwrap_or_default())
-                .database_name(str_prop(new, "database_name").unwrap_or_default())
-                .targets(targets(new))
-                .set_schedule(str_prop(new, "schedule").map(String::from))
-                .set_table_prefix(str_prop(new, "table_prefix").map(String::from))
-                .set_description(str_prop(new, "description").map(String::from))
-                .send()
-                .await?;
-        }
+        c.glue
+            .update_crawler()
+            .name(id)
+            .role(str_prop(new, "role_arn").unwrap_or_default())
+            .database_name(str_prop(new, "database_name").unwrap_or_default())
+            .targets(targets(new))
+            .set_schedule(str_prop(new, "schedule").map(String::from))
+            .set_table_prefix(str_prop(new, "table_prefix").map(String::from))
+            .set_description(str_prop(new, "description").map(String::from))
+            .send()
+            .await?;
         Ok(())
     }
 
@@ -961,18 +957,16 @@ impl AwsResource for Workflow {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if changed.iter().any(|k| k != "tags") {
-            c.glue
-                .update_workflow()
-                .name(id)
-                .description(str_prop(new, "description").unwrap_or_default())
-                .set_default_run_properties(Some(run_properties(new)))
-                .set_max_concurrent_runs(super::int32(new, "max_concurrent_runs")?)
-                .send()
-                .await?;
-        }
+        c.glue
+            .update_workflow()
+            .name(id)
+            .description(str_prop(new, "description").unwrap_or_default())
+            .set_default_run_properties(Some(run_properties(new)))
+            .set_max_concurrent_runs(super::int32(new, "max_concurrent_runs")?)
+            .send()
+            .await?;
         Ok(())
     }
 

@@ -173,11 +173,8 @@ impl AwsResource for Environment {
         id: &str,
         _old: &Props,
         new: &Props,
-        changed: &[String],
+        _changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k != "tags") {
-            return Ok(());
-        }
         c.mwaa
             .update_environment()
             .name(id)
