@@ -50,7 +50,7 @@ fn check_alarm(k: &Known) -> Vec<Finding> {
         for a in k.get(prop).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
             if !a.starts_with("arn:") {
                 out.push(Finding::new(
-                    if prop == "ok_actions" { "ok_actions" } else { "alarm_actions" },
+                    prop,
                     format!("`{a}` is not an ARN"),
                     "reference the topic's ARN, e.g. `${alerts.arn}`",
                 ));

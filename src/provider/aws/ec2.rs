@@ -1329,7 +1329,7 @@ fn check_endpoint(k: &Known) -> Vec<Finding> {
         for p in ["subnet_ids", "security_group_ids"] {
             if given(p) {
                 out.push(Finding::new(
-                    if p == "subnet_ids" { "subnet_ids" } else { "security_group_ids" },
+                    p,
                     format!("a Gateway endpoint takes no `{p}`"),
                     "give `route_table_ids`, or make it `vpc_endpoint_type: Interface`",
                 ));

@@ -37,7 +37,7 @@ fn check_environment(k: &Known) -> Vec<Finding> {
         if let Some(p) = k.get(prop).and_then(Value::as_str) {
             if p.starts_with("s3://") || p.starts_with('/') {
                 out.push(Finding::new(
-                    if prop == "dag_s3_path" { "dag_s3_path" } else { "requirements_s3_path" },
+                    prop,
                     format!("`{p}` must be a path inside the source bucket"),
                     "write it relative to the bucket, e.g. `dags` or `requirements.txt`",
                 ));

@@ -32,19 +32,13 @@ fn check_statement(k: &Known) -> Vec<Finding> {
             let upper = sql.to_ascii_uppercase();
             if upper.contains(" PASSWORD ") || upper.contains("PASSWORD '") {
                 out.push(Finding::new(
-                    if prop == "create" {
-                        "create"
-                    } else if prop == "update" {
-                        "update"
-                    } else {
-                        "delete"
-                    },
+                    prop,
                     "a statement holds a password; it would be stored in state and shown in plans",
                     "authenticate with IAM (`IAM_ROLE '${role.arn}'`) or give `secret_arn`; never a password in SQL",
                 ));
             }
             if sql.trim().is_empty() {
-                out.push(Finding::new("create", "a statement is empty", "remove it"));
+                out.push(Finding::new(prop, "a statement is empty", "remove it"));
             }
         }
     }
