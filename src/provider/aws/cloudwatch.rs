@@ -94,8 +94,15 @@ pub static METRIC_ALARM: TypeSchema = TypeSchema {
 
 pub struct MetricAlarm;
 
-pub(super) fn cw_tags(tags: impl IntoIterator<Item = (String, String)>) -> Result<Vec<cw::Tag>, ProviderError> {
-    tags.into_iter().map(|(k, v)| Ok(cw::Tag::builder().key(k).value(v).build())).collect()
+pub(super) fn cw_tags(tags: impl IntoIterator<Item = (String, String)>) -> Vec<cw::Tag> {
+    tags.into_iter().map(|(k, v)| cw::Tag::builder().key(k).value(v).build()).collect()
+}
+
+/// A threshold as AWS reports it (a double), as the stack writes it: a whole number as an
+/// integer, anything else (set elsewhere) as itself. Converted only when it is exactly an
+/// integer in range, never by a cast.
+fn threshold_value(t: f64) -> Value {
+    format!("{t}").parse::<i64>().map_or_else(|_| json!(t), |n| json!(n))
 }
 
 impl MetricAlarm {
@@ -126,7 +133,7 @@ impl MetricAlarm {
             .set_alarm_actions(Some(strings(p.get("alarm_actions"))))
             .set_ok_actions(Some(strings(p.get("ok_actions"))))
             .actions_enabled(p.get("actions_enabled").and_then(Value::as_bool).unwrap_or(true))
-            .set_tags(if with_tags { Some(cw_tags(tags_prop(p))?) } else { None })
+            .set_tags(if with_tags { Some(cw_tags(tags_prop(p))) } else { None })
             .send()
             .await?;
         Ok(())
@@ -171,9 +178,7 @@ impl AwsResource for MetricAlarm {
             if let Some(d) = a.datapoints_to_alarm() {
                 p.insert("datapoints_to_alarm".into(), json!(d));
             }
-            // Whole numbers are written; a fractional threshold set elsewhere reads as itself.
-            let t = a.threshold().unwrap_or_default();
-            p.insert("threshold".into(), if t.fract() == 0.0 && t.abs() < 1e15 { json!(t as i64) } else { json!(t) });
+            p.insert("threshold".into(), threshold_value(a.threshold().unwrap_or_default()));
             if let Some(o) = a.comparison_operator() {
                 p.insert("comparison_operator".into(), json!(o.as_str()));
             }
@@ -220,6 +225,14 @@ impl AwsResource for MetricAlarm {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn thresholds_read_back_as_written_without_a_cast() {
+        assert_eq!(threshold_value(900.0), serde_json::json!(900));
+        assert_eq!(threshold_value(-3.0), serde_json::json!(-3));
+        assert_eq!(threshold_value(0.5), serde_json::json!(0.5));
+        assert_eq!(threshold_value(1e20), serde_json::json!(1e20), "beyond i64: kept as a double");
+    }
 
     #[test]
     fn periods_and_datapoints_are_what_cloudwatch_takes() {

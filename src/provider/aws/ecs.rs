@@ -107,9 +107,8 @@ impl AwsResource for Cluster {
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
-        match absent_if(c.ecs.delete_cluster().cluster(id).send().await, "ClusterNotFoundException")? {
-            _ => Ok(()),
-        }
+        absent_if(c.ecs.delete_cluster().cluster(id).send().await, "ClusterNotFoundException")?;
+        Ok(())
     }
 }
 
@@ -594,9 +593,8 @@ impl AwsResource for Service {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let (cluster, name) = split_service(id);
         let res = c.ecs.delete_service().cluster(cluster).service(name).force(true).send().await;
-        match absent_if(res, "ServiceNotFoundException")? {
-            _ => Ok(()),
-        }
+        absent_if(res, "ServiceNotFoundException")?;
+        Ok(())
     }
 
     /// Steady: the primary deployment completed, every desired task running.

@@ -32,21 +32,21 @@ pub struct DataLakeSettings;
 
 const IAM_ALLOWED: &str = "IAM_ALLOWED_PRINCIPALS";
 
-fn default_permissions(iam: bool) -> Result<Vec<lf::PrincipalPermissions>, ProviderError> {
+fn default_permissions(iam: bool) -> Vec<lf::PrincipalPermissions> {
     if !iam {
-        return Ok(Vec::new());
+        return Vec::new();
     }
     let principal = lf::DataLakePrincipal::builder().data_lake_principal_identifier(IAM_ALLOWED).build();
-    Ok(vec![lf::PrincipalPermissions::builder().principal(principal).permissions(lf::Permission::All).build()])
+    vec![lf::PrincipalPermissions::builder().principal(principal).permissions(lf::Permission::All).build()]
 }
 
-fn settings(admins: &[String], iam: bool) -> Result<lf::DataLakeSettings, ProviderError> {
+fn settings(admins: &[String], iam: bool) -> lf::DataLakeSettings {
     let admins = admins.iter().map(|a| lf::DataLakePrincipal::builder().data_lake_principal_identifier(a).build());
-    Ok(lf::DataLakeSettings::builder()
+    lf::DataLakeSettings::builder()
         .set_data_lake_admins(Some(admins.collect()))
-        .set_create_database_default_permissions(Some(default_permissions(iam)?))
-        .set_create_table_default_permissions(Some(default_permissions(iam)?))
-        .build())
+        .set_create_database_default_permissions(Some(default_permissions(iam)))
+        .set_create_table_default_permissions(Some(default_permissions(iam)))
+        .build()
 }
 
 impl DataLakeSettings {
@@ -106,11 +106,11 @@ impl AwsResource for DataLakeSettings {
         _changed: &[String],
     ) -> Result<(), ProviderError> {
         let iam = new.get("use_iam_access_control").and_then(Value::as_bool) == Some(true);
-        self.put(c, id, settings(&strings(new.get("admins")), iam)?).await
+        self.put(c, id, settings(&strings(new.get("admins")), iam)).await
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
-        self.put(c, id, settings(&[], true)?).await
+        self.put(c, id, settings(&[], true)).await
     }
 }
 

@@ -171,8 +171,7 @@ impl AwsResource for Function {
                 .set_s3_key(str_prop(p, "s3_key").map(String::from))
                 .build(),
         };
-        let out = c
-            .lambda
+        c.lambda
             .create_function()
             .function_name(name)
             .role(str_prop(p, "role").unwrap_or_default())
@@ -193,7 +192,6 @@ impl AwsResource for Function {
         if p.contains_key("reserved_concurrency") {
             self.set_concurrency(c, name, p).await.map_err(super::created(name))?;
         }
-        let _ = out;
         Ok(Observed { id: name.to_string(), properties: p.clone(), attributes: Props::new() })
     }
 

@@ -275,7 +275,7 @@ impl Tagger {
                 drop(c.athena.tag_resource().resource_arn(key).set_tags(Some(athena::athena_tags(set))).send().await?)
             }
             Tagger::CloudWatch => drop(
-                c.cloudwatch.tag_resource().resource_arn(key).set_tags(Some(cloudwatch::cw_tags(set)?)).send().await?,
+                c.cloudwatch.tag_resource().resource_arn(key).set_tags(Some(cloudwatch::cw_tags(set))).send().await?,
             ),
             Tagger::Ecs => {
                 drop(c.ecs.tag_resource().resource_arn(key).set_tags(Some(ecs::ecs_tags(set))).send().await?)
