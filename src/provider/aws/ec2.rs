@@ -1395,14 +1395,6 @@ fn endpoint_gone(e: &aws_sdk_ec2::types::VpcEndpoint) -> bool {
     matches!(e.state().map(|s| s.as_str().to_ascii_lowercase()).as_deref(), Some("deleted" | "rejected" | "failed"))
 }
 
-/// What is added and removed going from `old` to `new` of the set property `name`.
-fn set_change(old: &Props, new: &Props, name: &str) -> (Vec<String>, Vec<String>) {
-    let (o, n) = (super::strings(old.get(name)), super::strings(new.get(name)));
-    let add = n.iter().filter(|x| !o.contains(x)).cloned().collect();
-    let remove = o.iter().filter(|x| !n.contains(x)).cloned().collect();
-    (add, remove)
-}
-
 #[async_trait]
 impl AwsResource for VpcEndpoint {
     fn reads_many_at_once(&self) -> bool {
@@ -1482,9 +1474,9 @@ impl AwsResource for VpcEndpoint {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        let (add_rt, remove_rt) = set_change(old, new, "route_table_ids");
-        let (add_sn, remove_sn) = set_change(old, new, "subnet_ids");
-        let (add_sg, remove_sg) = set_change(old, new, "security_group_ids");
+        let (add_rt, remove_rt) = super::set_change(old, new, "route_table_ids");
+        let (add_sn, remove_sn) = super::set_change(old, new, "subnet_ids");
+        let (add_sg, remove_sg) = super::set_change(old, new, "security_group_ids");
         let non_empty = |v: Vec<String>| Some(v).filter(|v| !v.is_empty());
         let interface = str_prop(new, "vpc_endpoint_type") == Some("Interface");
         c.ec2

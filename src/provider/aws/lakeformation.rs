@@ -392,8 +392,12 @@ fn principal(arn: &str) -> lf::DataLakePrincipal {
     lf::DataLakePrincipal::builder().data_lake_principal_identifier(arn).build()
 }
 
+fn to_permissions(names: Vec<String>) -> Vec<lf::Permission> {
+    names.iter().map(|s| lf::Permission::from(s.as_str())).collect()
+}
+
 fn perms(p: &Props, name: &str) -> Vec<lf::Permission> {
-    strings(p.get(name)).iter().map(|s| lf::Permission::from(s.as_str())).collect()
+    to_permissions(strings(p.get(name)))
 }
 
 impl Permissions {
@@ -511,18 +515,10 @@ impl AwsResource for Permissions {
         new: &Props,
         _changed: &[String],
     ) -> Result<(), ProviderError> {
-        let diff = |a: &Props, b: &Props, k: &str| -> Vec<lf::Permission> {
-            let keep = strings(b.get(k));
-            strings(a.get(k))
-                .into_iter()
-                .filter(|x| !keep.contains(x))
-                .map(|s| lf::Permission::from(s.as_str()))
-                .collect()
-        };
-        let (gone, gone_g) = (diff(old, new, "permissions"), diff(old, new, "permissions_with_grant_option"));
-        self.change(c, false, new, gone, gone_g).await?;
-        let (added, added_g) = (diff(new, old, "permissions"), diff(new, old, "permissions_with_grant_option"));
-        self.change(c, true, new, added, added_g).await
+        let (added, gone) = super::set_change(old, new, "permissions");
+        let (added_g, gone_g) = super::set_change(old, new, "permissions_with_grant_option");
+        self.change(c, false, new, to_permissions(gone), to_permissions(gone_g)).await?;
+        self.change(c, true, new, to_permissions(added), to_permissions(added_g)).await
     }
 
     async fn delete(&self, c: &Call<'_>, _id: &str, p: &Props) -> Result<(), ProviderError> {

@@ -112,6 +112,14 @@ pub(crate) fn tag_changes(old: &Props, new: &Props) -> (BTreeMap<String, String>
     (set, remove)
 }
 
+/// What is added and removed going from `old` to `new` of the string-set property `name`.
+pub(crate) fn set_change(old: &Props, new: &Props, name: &str) -> (Vec<String>, Vec<String>) {
+    let (o, n) = (strings(old.get(name)), strings(new.get(name)));
+    let add = n.iter().filter(|x| !o.contains(x)).cloned().collect();
+    let remove = o.iter().filter(|x| !n.contains(x)).cloned().collect();
+    (add, remove)
+}
+
 pub(crate) fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
         .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
@@ -152,5 +160,14 @@ mod tests {
         assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
         assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
         assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn a_set_change_is_what_was_added_and_what_was_removed() {
+        let old: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "ALTER"] })).unwrap_or_default();
+        let new: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "DROP"] })).unwrap_or_default();
+        assert_eq!(set_change(&old, &new, "p"), (vec!["DROP".to_string()], vec!["ALTER".to_string()]));
+        assert_eq!(set_change(&old, &old, "p"), (vec![], vec![]));
+        assert_eq!(set_change(&Props::new(), &new, "p").0.len(), 2);
     }
 }
