@@ -15,6 +15,7 @@ does not exist) and to answer ListSchemas and ListTables. Other statements it kn
 """
 
 import copy
+import json
 import re
 import time
 import uuid
@@ -39,14 +40,8 @@ class Validation(JsonRESTError):
 class NotFound(JsonRESTError):
     def __init__(self, message: str, resource_id: str = ""):
         super().__init__("ResourceNotFoundException", message)
-        self.description = '{"__type": "ResourceNotFoundException", "Message": %s, "ResourceId": %s}' % (
-            _q(message), _q(resource_id))
-
-
-def _q(s: str) -> str:
-    import json
-
-    return json.dumps(s)
+        self.description = json.dumps(
+            {"__type": "ResourceNotFoundException", "Message": message, "ResourceId": resource_id})
 
 
 class SqlError(Exception):
@@ -87,6 +82,8 @@ class Catalog:
     def __init__(self) -> None:
         self.schemas: dict[str, dict] = {"public": {"external": None}}
         self.relations: dict[tuple[str, str], str] = {}
+        # What each view or table was made from (its SELECT), for what a DROP SCHEMA takes.
+        self.sources: dict[tuple[str, str], str] = {}
 
     def run(self, sql: str, backend: "RedshiftDataBackend") -> None:
         text = " ".join(sql.strip().rstrip(";").split())
@@ -195,12 +192,10 @@ class Catalog:
                     raise SqlError(f'ERROR: schema "{schema}" does not exist')
                 raise SqlError(f'ERROR: relation "{schema}.{rel}" does not exist')
         self.relations[key] = kind
-        self.sources = getattr(self, "sources", {})
         self.sources[key] = select
 
     def _dependents_of_schema(self, schema: str) -> list:
-        sources = getattr(self, "sources", {})
-        return [(k, s) for k, s in sources.items()
+        return [(k, s) for k, s in self.sources.items()
                 if k in self.relations and re.search(rf"\b{re.escape(schema)}\.", s, re.I)]
 
 
