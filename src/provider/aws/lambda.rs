@@ -61,7 +61,7 @@ fn check_function(k: &Known) -> Vec<Finding> {
             "keep one: `source` for a local file or directory, or `s3_bucket` and `s3_key`",
         ));
     }
-    if k.contains_key("s3_bucket") != k.contains_key("s3_key") && k.contains_key("runtime") && !local {
+    if k.contains_key("s3_bucket") != k.contains_key("s3_key") && !local {
         out.push(Finding::new("s3_key", "`s3_bucket` and `s3_key` go together", "give both, or `source` instead"));
     }
     out
