@@ -59,8 +59,10 @@ fn explain_props(out: &mut String, props: &[Prop], indent: usize) {
         if p.required {
             flags.push("required".to_string());
         }
-        if p.update == Update::Replace {
-            flags.push("forces replacement".into());
+        match p.update {
+            Update::Replace => flags.push("forces replacement".into()),
+            Update::Grow => flags.push("lowering it forces replacement".into()),
+            Update::InPlace => {}
         }
         if p.sensitive {
             flags.push("sensitive".into());

@@ -61,6 +61,25 @@ pub enum Update {
     InPlace,
     /// AWS cannot change it: the resource is replaced (`-/+`).
     Replace,
+    /// A number AWS can raise in place but never lower (a Kafka topic's partitions): a
+    /// lower value replaces the resource.
+    Grow,
+}
+
+impl Update {
+    /// Does changing `from` to `to` replace the resource? Unknown or non-numeric values
+    /// of a [`Update::Grow`] property count as growing: the plan shows an update, and the
+    /// value is checked again when it is known.
+    pub fn replaces(self, from: Option<&Value>, to: &Value) -> bool {
+        match self {
+            Update::InPlace => false,
+            Update::Replace => true,
+            Update::Grow => matches!(
+                (from.and_then(Value::as_i64), to.as_i64()),
+                (Some(from), Some(to)) if to < from
+            ),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +119,11 @@ impl Prop {
     }
     pub const fn replace(mut self) -> Prop {
         self.update = Update::Replace;
+        self
+    }
+    /// Raised in place, replaced when lowered (see [`Update::Grow`]).
+    pub const fn grow_only(mut self) -> Prop {
+        self.update = Update::Grow;
         self
     }
     pub const fn sensitive(mut self) -> Prop {
@@ -226,6 +250,10 @@ pub struct TypeSchema {
     /// Attributes known only once the resource exists (`id`, `arn`, …). Properties can be
     /// referenced too.
     pub attrs: &'static [&'static str],
+    /// The attributes an in-place update changes (a configuration's new revision, a
+    /// cluster's version, a task definition's new ARN): unknown in a plan that updates
+    /// the resource, so what references them is planned with the new value, not the old.
+    pub changes_on_update: &'static [&'static str],
     /// Receives the default tags and cloudbridge's ownership tags.
     pub taggable: bool,
     /// What names it, and so what is looked up before it is created.

@@ -16,7 +16,7 @@ use crate::config::Stack;
 use crate::diag::Diagnostic;
 use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
 use crate::graph::{stack_deps, DepGraph};
-use crate::schema::{Catalog, PropKind, TypeSchema, Update};
+use crate::schema::{Catalog, PropKind, TypeSchema};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -327,7 +327,8 @@ fn lookup(known: &BTreeMap<String, Known>, data: &[DataRead], r: &Ref) -> Option
         return data.iter().find(|d| d.address == r.resource)?.attrs.get(&r.attr).cloned();
     }
     let k = known.get(&r.resource)?;
-    let fresh = matches!(k.action, Action::Create | Action::Replace);
+    let fresh = matches!(k.action, Action::Create | Action::Replace)
+        || (k.action == Action::Update && k.ty.changes_on_update.contains(&r.attr.as_str()));
     if r.attr == "id" || k.ty.attrs.contains(&r.attr.as_str()) {
         return if fresh { None } else { k.attrs.get(&r.attr).cloned() };
     }
@@ -482,7 +483,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                         };
                         if !same {
                             changed.push(p.name.to_string());
-                            if p.update == Update::Replace {
+                            if p.update.replaces(c, d) {
                                 replace.push(p.name.to_string());
                             }
                         }

@@ -79,6 +79,7 @@ mod sensitive {
         doc: "test only",
         props: &[Prop::new("name", PropKind::Str).required(), Prop::new("password", PropKind::Str).sensitive()],
         attrs: &["id"],
+        changes_on_update: &[],
         taggable: false,
         identity: crate::schema::Identity::Name("name"),
         arn: None,
@@ -294,6 +295,60 @@ mod protection {
             "{text}"
         );
         assert!(text.contains("WARNING: this plan deletes stateful resources and their data: scratch"), "{text}");
+    }
+
+    /// A new revision of an MSK configuration (an in-place update) reaches what refers
+    /// to its `latest_revision` in the same plan, not one apply later.
+    #[tokio::test]
+    async fn what_refers_to_an_attribute_an_update_changes_is_planned_with_the_new_value() {
+        const CONFIG: &str = "resources:\n  conf:\n    type: aws.msk.configuration\n    properties: { name: lh, server_properties: auto.create.topics.enable=true }\n  logs:\n    type: aws.logs.log_group\n    properties: { name: /lh, tags: { revision: \"${conf.latest_revision}\", arn: \"${conf.arn}\" } }\n";
+        let (st, g) = stack(CONFIG);
+        let mem = Arc::new(MemoryProvider::new());
+        let s = run(
+            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
+            State::new("t", "test"),
+            mem,
+            &MemStore::default(),
+            1,
+        )
+        .await
+        .state;
+        let (st2, g2) = stack(&CONFIG.replace("enable=true", "enable=false"));
+        let plan = plan_for(&st2, &g2, &s, &[], false);
+        assert_eq!(plan.change("conf").expect("conf").action, crate::plan::Action::Update);
+        assert_eq!(plan.change("logs").expect("logs").action, crate::plan::Action::Update, "the revision changes");
+        let text = crate::testutil::render(&plan);
+        assert!(text.contains("(known after apply)"), "{text}");
+        // Unchanged: nothing refers to a value it does not have.
+        let (st3, g3) = stack(CONFIG);
+        assert_eq!(plan_for(&st3, &g3, &s, &[], false).change("logs").expect("logs").action, crate::plan::Action::NoOp);
+    }
+
+    #[tokio::test]
+    async fn a_grow_only_property_updates_when_raised_and_replaces_when_lowered() {
+        const TOPIC: &str = "resources:\n  t:\n    type: aws.msk.topic\n    properties: { cluster_arn: \"arn:aws:kafka:eu-west-1:111122223333:cluster/c/u-1\", name: cdc.public.orders, partitions: 6, replication_factor: 2 }\n";
+        let (st, g) = stack(TOPIC);
+        let mem = Arc::new(MemoryProvider::new());
+        let s = run(
+            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
+            State::new("t", "test"),
+            mem,
+            &MemStore::default(),
+            1,
+        )
+        .await
+        .state;
+        let planned = |text: &str| {
+            let (st, g) = stack(text);
+            let plan = plan_for(&st, &g, &s, &[], false);
+            (plan.change("t").expect("t").action, crate::testutil::render(&plan))
+        };
+        let (action, _) = planned(&TOPIC.replace("partitions: 6", "partitions: 12"));
+        assert_eq!(action, crate::plan::Action::Update);
+        let (action, text) = planned(&TOPIC.replace("partitions: 6", "partitions: 3"));
+        assert_eq!(action, crate::plan::Action::Replace);
+        assert!(text.contains("partitions") && text.contains("# forces replacement"), "{text}");
+        assert!(text.contains("aws.msk.topic is stateful"), "{text}");
     }
 }
 

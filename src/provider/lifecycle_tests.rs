@@ -18,6 +18,7 @@ const fn schema(name: &'static str, identity: Identity, taggable: bool) -> TypeS
         doc: "test type",
         props: PROPS,
         attrs: &["arn"],
+        changes_on_update: &[],
         taggable,
         identity,
         arn: None,

@@ -20,6 +20,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:athena:{region}:{account}:workgroup/{id}"),

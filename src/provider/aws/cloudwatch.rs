@@ -83,6 +83,7 @@ pub static METRIC_ALARM: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Name("alarm_name"),
     arn: Some("arn:{partition}:cloudwatch:{region}:{account}:alarm:{id}"),

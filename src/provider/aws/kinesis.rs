@@ -20,6 +20,7 @@ pub static STREAM: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Name("name"),
     arn: None,

@@ -20,6 +20,7 @@ pub static KEY: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["arn", "alias_arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Generated,
     arn: None,

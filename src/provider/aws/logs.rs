@@ -19,6 +19,7 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["id", "arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:logs:{region}:{account}:log-group:{id}"),

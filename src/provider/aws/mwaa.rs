@@ -69,6 +69,7 @@ pub static ENVIRONMENT: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["arn", "webserver_url"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:airflow:{region}:{account}:environment/{id}"),

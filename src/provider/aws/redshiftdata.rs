@@ -68,6 +68,7 @@ pub static STATEMENT: TypeSchema = TypeSchema {
         Prop::new("delete", PropKind::List(&PropKind::Str)).required().write_only(),
     ],
     attrs: &["id"],
+    changes_on_update: &[],
     taggable: false,
     identity: Identity::Named(&["workgroup_name", "object"]),
     arn: None,

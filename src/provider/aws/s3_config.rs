@@ -67,7 +67,7 @@ fn check_notification(k: &Known) -> Vec<Finding> {
                     out.push(Finding::new(
                         prop,
                         format!("`{arn_field}` is `{arn}`, which is not the ARN of a{service}resource"),
-                        format!("reference the target's `arn`, e.g. `${{<name>.arn}}`"),
+                        "reference the target's `arn`, e.g. `${<name>.arn}`".to_string(),
                     ));
                 }
             }
@@ -107,6 +107,7 @@ pub static BUCKET_NOTIFICATION: TypeSchema = TypeSchema {
         Prop::new("topic", PropKind::List(&PropKind::Object(TOPIC_TARGET))).default("[]"),
     ],
     attrs: &["id"],
+    changes_on_update: &[],
     taggable: false,
     identity: Identity::Name("bucket"),
     arn: None,
@@ -291,6 +292,7 @@ pub static BUCKET_POLICY: TypeSchema = TypeSchema {
         Prop::new("policy", PropKind::Json).required(),
     ],
     attrs: &["id"],
+    changes_on_update: &[],
     taggable: false,
     identity: Identity::Name("bucket"),
     arn: None,
@@ -395,6 +397,7 @@ pub static BUCKET_LIFECYCLE: TypeSchema = TypeSchema {
         Prop::new("rules", PropKind::List(&PropKind::Object(RULE))).required(),
     ],
     attrs: &["id"],
+    changes_on_update: &[],
     taggable: false,
     identity: Identity::Name("bucket"),
     arn: None,

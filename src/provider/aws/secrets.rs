@@ -31,6 +31,7 @@ pub static SECRET: TypeSchema = TypeSchema {
         TAGS,
     ],
     attrs: &["id", "arn"],
+    changes_on_update: &[],
     taggable: true,
     identity: Identity::Named(&["name"]),
     arn: None,
