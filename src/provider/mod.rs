@@ -57,6 +57,7 @@ impl ErrorKind {
             "Duplicate",
             "ConflictException",
             "ResourceExistsException",
+            "TopicExistsException",
             "ResourceInUse",
             "EntityAlreadyExists",
         ];
@@ -301,9 +302,13 @@ mod tests {
     #[test]
     fn error_codes_are_classified_once_into_kinds() {
         let kind = |code: &str, message: &str| ErrorKind::of(code, message);
-        for code in
-            ["BucketAlreadyOwnedByYou", "EntityAlreadyExists", "ResourceAlreadyExistsFault", "InvalidGroup.Duplicate"]
-        {
+        for code in [
+            "BucketAlreadyOwnedByYou",
+            "EntityAlreadyExists",
+            "ResourceAlreadyExistsFault",
+            "InvalidGroup.Duplicate",
+            "TopicExistsException",
+        ] {
             assert_eq!(kind(code, ""), ErrorKind::AlreadyExists, "{code}");
         }
         assert_eq!(kind("InvalidRequestException", "WorkGroup is already created"), ErrorKind::AlreadyExists);

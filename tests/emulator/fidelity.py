@@ -129,11 +129,14 @@ def _patch_dms():
 
     models.DatabaseMigrationServiceBackend.delete_replication_subnet_group = delete_group
 
+    from cbmoto import dms_ext
+
     def known_arn(backend, arn):
         arns = {e.endpoint_arn for e in backend.endpoints.values()}
         arns |= {i.arn for i in backend.replication_instances.values()}
         arns |= {t.arn for t in backend.replication_tasks.values()}
         arns |= {getattr(g, "arn", None) for g in backend.replication_subnet_groups.values()}
+        arns |= dms_ext.known_arns(backend)
         if arn not in arns:
             from moto.dms.exceptions import ResourceNotFoundFault
 

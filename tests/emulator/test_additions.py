@@ -104,6 +104,82 @@ class MskTest(EmulatorTest):
         self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
 
 
+    def test_topics_through_msks_topic_api(self):
+        arn = self.cluster("topics")
+        with self.assertRaises(ClientError) as e:
+            self.kafka.create_topic(ClusterArn=arn, TopicName="early", PartitionCount=1, ReplicationFactor=1)
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")  # still CREATING
+        self.until(lambda: self.state(arn), "ACTIVE")
+        configs = base64.b64encode(b'{"retention.ms": "604800000"}').decode()
+        out = self.kafka.create_topic(ClusterArn=arn, TopicName="cdc.public.orders", PartitionCount=3, ReplicationFactor=3, Configs=configs)
+        self.assertEqual(out["Status"], "CREATING")
+        self.assertEqual(out["TopicArn"], arn.replace(":cluster/", ":topic/") + "/cdc.public.orders")
+        describe = lambda: self.kafka.describe_topic(ClusterArn=arn, TopicName="cdc.public.orders")  # noqa: E731
+        self.assertEqual(self.until(lambda: describe()["Status"], "ACTIVE")[0], "CREATING")
+        t = describe()
+        self.assertEqual((t["PartitionCount"], t["ReplicationFactor"], t["Configs"]), (3, 3, configs))
+        for bad, code in (
+            (dict(TopicName="cdc.public.orders", PartitionCount=3, ReplicationFactor=3), "TopicExistsException"),
+            (dict(TopicName="a/b", PartitionCount=1, ReplicationFactor=1), "BadRequestException"),
+            (dict(TopicName="wide", PartitionCount=1, ReplicationFactor=4), "BadRequestException"),
+            (dict(TopicName="conf", PartitionCount=1, ReplicationFactor=1, Configs="bm90IGpzb24="), "BadRequestException"),
+        ):
+            with self.assertRaises(ClientError) as e:
+                self.kafka.create_topic(ClusterArn=arn, **bad)
+            self.assertEqual(e.exception.response["Error"]["Code"], code, bad)
+        self.assertEqual([x["TopicName"] for x in self.kafka.list_topics(ClusterArn=arn, TopicNameFilter="cdc.")["Topics"]], ["cdc.public.orders"])
+        self.kafka.update_topic(ClusterArn=arn, TopicName="cdc.public.orders", PartitionCount=6)
+        self.assertEqual(self.until(lambda: describe()["Status"], "ACTIVE")[0], "UPDATING")
+        self.assertEqual(describe()["PartitionCount"], 6)
+        with self.assertRaises(ClientError) as e:
+            self.kafka.update_topic(ClusterArn=arn, TopicName="cdc.public.orders", PartitionCount=2)
+        self.assertEqual(e.exception.response["Error"]["Code"], "KafkaRequestException")
+        self.kafka.delete_topic(ClusterArn=arn, TopicName="cdc.public.orders")
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                describe()
+        self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
+
+
+class DmsEventSubscriptionTest(EmulatorTest):
+    def test_subscription_lifecycle_and_checks(self):
+        dms, sns = self.client("dms"), self.client("sns")
+        account = self.client("sts").get_caller_identity()["Account"]
+        topic = sns.create_topic(Name="dms-events")["TopicArn"]
+        with self.assertRaises(ClientError) as e:
+            dms.create_event_subscription(SubscriptionName="s", SnsTopicArn=topic + "-gone", SourceType="replication-task")
+        self.assertEqual(e.exception.response["Error"]["Code"], "SNSInvalidTopicFault")
+        with self.assertRaises(ClientError) as e:
+            dms.create_event_subscription(SubscriptionName="s", SnsTopicArn=topic, SourceType="replication-task", SourceIds=["no-such-task"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
+        with self.assertRaises(ClientError) as e:
+            dms.create_event_subscription(SubscriptionName="s", SnsTopicArn=topic, SourceType="replication-task", EventCategories=["low storage"])
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidParameterValueException")
+        out = dms.create_event_subscription(
+            SubscriptionName="s", SnsTopicArn=topic, SourceType="replication-task", EventCategories=["failure"],
+            Tags=[{"Key": "team", "Value": "data"}],
+        )["EventSubscription"]
+        self.assertEqual((out["Status"], out["CustomerAwsId"], out["CustSubscriptionId"]), ("creating", account, "s"))
+        with self.assertRaises(ClientError) as e:
+            dms.create_event_subscription(SubscriptionName="s", SnsTopicArn=topic)
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceAlreadyExistsFault")
+        status = lambda: dms.describe_event_subscriptions(SubscriptionName="s")["EventSubscriptionsList"][0]["Status"]  # noqa: E731
+        self.assertEqual(self.until(status, "active")[0], "creating")
+        arn = f"arn:aws:dms:us-east-1:{account}:es:s"
+        self.assertEqual(dms.list_tags_for_resource(ResourceArn=arn)["TagList"][0]["Key"], "team")
+        dms.modify_event_subscription(SubscriptionName="s", EventCategories=["failure", "state change"], Enabled=False)
+        self.assertEqual(self.until(status, "active")[0], "modifying")
+        sub = dms.describe_event_subscriptions(SubscriptionName="s")["EventSubscriptionsList"][0]
+        self.assertEqual((sub["EventCategoriesList"], sub["Enabled"]), (["failure", "state change"], False))
+        groups = dms.describe_event_categories(SourceType="replication-task")["EventCategoryGroupList"]
+        self.assertIn("state change", groups[0]["EventCategories"])
+        dms.delete_event_subscription(SubscriptionName="s")
+        with self.assertRaises(ClientError) as e:
+            for _ in range(5):
+                status()
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
+
+
 class RedshiftServerlessTest(EmulatorTest):
     def test_namespace_and_workgroup(self):
         rs = self.client("redshift-serverless")

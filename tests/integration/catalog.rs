@@ -15,6 +15,7 @@ const CALLS: &[(&str, &str, &str)] = &[
     ("aws.athena.workgroup", "athena:CreateWorkGroup", "athena:DeleteWorkGroup"),
     ("aws.cloudwatch.metric_alarm", "monitoring:PutMetricAlarm", "monitoring:DeleteAlarms"),
     ("aws.dms.endpoint", "dms:CreateEndpoint", "dms:DeleteEndpoint"),
+    ("aws.dms.event_subscription", "dms:CreateEventSubscription", "dms:DeleteEventSubscription"),
     ("aws.dms.replication_instance", "dms:CreateReplicationInstance", "dms:DeleteReplicationInstance"),
     ("aws.dms.replication_subnet_group", "dms:CreateReplicationSubnetGroup", "dms:DeleteReplicationSubnetGroup"),
     ("aws.dms.replication_task", "dms:CreateReplicationTask", "dms:DeleteReplicationTask"),
@@ -63,8 +64,10 @@ const CALLS: &[(&str, &str, &str)] = &[
         "lambda:DELETE /2015-03-31/functions/[^/]+/policy/[^/]+",
     ),
     ("aws.logs.log_group", "logs:CreateLogGroup", "logs:DeleteLogGroup"),
-    ("aws.msk.cluster", "kafka:POST /v1/clusters", "kafka:DELETE /v1/clusters/.+"),
+    // A cluster's ARN is one path segment (its `/` percent-encoded); its topics are below it.
+    ("aws.msk.cluster", "kafka:POST /v1/clusters", "kafka:DELETE /v1/clusters/[^/]+"),
     ("aws.msk.configuration", "kafka:POST /v1/configurations", "kafka:DELETE /v1/configurations/.+"),
+    ("aws.msk.topic", "kafka:POST /v1/clusters/[^/]+/topics", "kafka:DELETE /v1/clusters/[^/]+/topics/[^/]+"),
     ("aws.mskconnect.connector", "kafkaconnect:POST /v1/connectors", "kafkaconnect:DELETE /v1/connectors/.+"),
     (
         "aws.mskconnect.custom_plugin",
@@ -182,6 +185,7 @@ const UNTAGGABLE: &[&str] = &[
     "aws.lambda.event_source_mapping",
     "aws.lambda.permission",
     "aws.msk.configuration",
+    "aws.msk.topic",
     "aws.redshiftdata.statement",
     "aws.s3.bucket_lifecycle",
     "aws.s3.bucket_notification",

@@ -14,6 +14,7 @@ mod drift;
 mod emulator_harness;
 mod faults;
 mod interrupts;
+mod kafka_topics;
 mod language;
 mod lifecycle;
 mod neighbours;

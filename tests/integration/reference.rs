@@ -288,8 +288,9 @@ fn stack_d_upgrades_to_the_shared_cdc_source_module_without_destroying_anything(
         "cdc-iceberg-lakehouse",
         "upgrade-d",
         // Added since: the Glue workflow and its two triggers; the failures queue's policy
-        // and subscription; Airflow (bucket, DAG, requirements, security group, role, MWAA).
-        11,
+        // and subscription; Airflow (bucket, DAG, requirements, security group, role, MWAA);
+        // the MSK topics (one per table, and Debezium's offsets).
+        15,
     );
     assert_eq!(moved, 4, "the security group, subnet group, parameter group and instance");
 }
@@ -302,7 +303,7 @@ fn stack_c_written_out_by_hand_upgrades_to_for_each_without_destroying_anything(
         "cdc-sqlserver-lake",
         "upgrade-c",
         // The wiring added since: Lambda functions, notifications, schedule, alarms, …
-        30,
+        31,
     );
     assert_eq!(moved, 12, "four pipelines of a queue, a script and a job");
 }
@@ -394,7 +395,7 @@ fn stack_b_postgres_dms_redshift() {
 #[test]
 fn stack_c_sqlserver_lake_glue_athena() {
     let p = Project::reference("stack-c");
-    round_trip(&p, "stacks/cdc-sqlserver-s3-glue.yaml", "cdc-sqlserver-lake", 69, |ids| {
+    round_trip(&p, "stacks/cdc-sqlserver-s3-glue.yaml", "cdc-sqlserver-lake", 70, |ids| {
         rt().block_on(async {
             let c = aws();
             for b in ["cdc-local-lake-raw-landing", "cdc-local-lake-harmonized", "cdc-local-lake-publication"] {
@@ -463,6 +464,15 @@ fn stack_c_sqlserver_lake_glue_athena() {
             let env = poller.configuration().unwrap().environment().unwrap().variables().unwrap();
             let pipelines: serde_json::Value = serde_json::from_str(&env["PIPELINES"]).unwrap();
             assert_eq!(pipelines["payments"]["job_name"], "cdc-local-etl-payments");
+            // DMS's own events of the replication instance reach the alerts topic.
+            let subs = c.dms.describe_event_subscriptions().subscription_name("cdc-local-dms-instance").send().await;
+            let subs = subs.unwrap();
+            let sub = &subs.event_subscriptions_list()[0];
+            assert_eq!(sub.sns_topic_arn(), Some(ids["alerts"].as_str()));
+            assert_eq!(
+                (sub.source_type(), sub.source_ids_list(), sub.status()),
+                (Some("replication-instance"), &["cdc-local-lake-dms".to_string()][..], Some("active"))
+            );
         });
     });
 }
@@ -470,7 +480,7 @@ fn stack_c_sqlserver_lake_glue_athena() {
 #[test]
 fn stack_d_debezium_iceberg_lakehouse() {
     let p = Project::reference("stack-d");
-    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 49, |ids| {
+    round_trip(&p, "stacks/cdc-postgres-debezium-iceberg.yaml", "cdc-iceberg-lakehouse", 53, |ids| {
         rt().block_on(async {
             let c = aws();
             for t in ["bronze_events", "silver_orders", "gold_daily_revenue"] {
@@ -480,6 +490,18 @@ fn stack_d_debezium_iceberg_lakehouse() {
             }
             let msk = c.kafka.describe_cluster().cluster_arn(&ids["msk"]).send().await.unwrap();
             assert_eq!(msk.cluster_info().unwrap().number_of_broker_nodes(), Some(2));
+            // A topic per captured table, and Debezium's compacted offsets topic.
+            let topics = c.kafka.list_topics().cluster_arn(&ids["msk"]).send().await.unwrap();
+            let mut names: Vec<&str> = topics.topics().iter().filter_map(|t| t.topic_name()).collect();
+            names.sort();
+            assert_eq!(names, ["cdc.debezium.offsets", "cdc.public.orders", "cdc.public.products", "cdc.public.users"]);
+            let orders = c.kafka.describe_topic().cluster_arn(&ids["msk"]).topic_name("cdc.public.orders").send().await;
+            let orders = orders.unwrap();
+            assert_eq!((orders.partition_count(), orders.replication_factor()), (Some(3), Some(2)));
+            let offsets = c.kafka.describe_topic().cluster_arn(&ids["msk"]).topic_name("cdc.debezium.offsets").send();
+            let configs = offsets.await.unwrap().configs().map(|c| aws_smithy_types::base64::decode(c).unwrap());
+            let configs: serde_json::Value = serde_json::from_slice(&configs.unwrap()).unwrap();
+            assert_eq!(configs["cleanup.policy"], "compact");
             // Debezium Server on Fargate: the Postgres connector's configuration, the
             // password a reference to the database's secret, the tasks in private subnets.
             let (cluster, service) = ids["debezium"].split_once('/').unwrap();

@@ -56,6 +56,7 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &athena::WORKGROUP, ops: &athena::Workgroup, tagger: Some(Tagger::Athena) },
     Entry { schema: &cloudwatch::METRIC_ALARM, ops: &cloudwatch::MetricAlarm, tagger: Some(Tagger::CloudWatch) },
     Entry { schema: &dms::ENDPOINT, ops: &dms::Endpoint, tagger: Some(Tagger::Dms) },
+    Entry { schema: &dms::EVENT_SUBSCRIPTION, ops: &dms::EventSubscription, tagger: Some(Tagger::Dms) },
     Entry { schema: &dms::REPLICATION_INSTANCE, ops: &dms::ReplicationInstance, tagger: Some(Tagger::Dms) },
     Entry { schema: &dms::REPLICATION_SUBNET_GROUP, ops: &dms::ReplicationSubnetGroup, tagger: Some(Tagger::Dms) },
     Entry { schema: &dms::REPLICATION_TASK, ops: &dms::ReplicationTask, tagger: Some(Tagger::Dms) },
@@ -93,6 +94,7 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &logs::LOG_GROUP, ops: &logs::LogGroup, tagger: Some(Tagger::Logs) },
     Entry { schema: &msk::CLUSTER, ops: &msk::Cluster, tagger: Some(Tagger::Kafka) },
     Entry { schema: &msk::CONFIGURATION, ops: &msk::Configuration, tagger: None },
+    Entry { schema: &msk::TOPIC, ops: &msk::Topic, tagger: None },
     Entry { schema: &mskconnect::CONNECTOR, ops: &mskconnect::Connector, tagger: Some(Tagger::KafkaConnect) },
     Entry { schema: &mskconnect::CUSTOM_PLUGIN, ops: &mskconnect::CustomPlugin, tagger: Some(Tagger::KafkaConnect) },
     Entry {

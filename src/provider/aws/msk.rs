@@ -4,7 +4,7 @@
 //! for the cluster to be ACTIVE again (MSK accepts one update at a time).
 
 use super::int32;
-use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value};
+use super::{absent_if, bool_prop, has, int_prop, str_prop, strings, tags_prop, tags_value, text};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -30,6 +30,7 @@ pub static CONFIGURATION: TypeSchema = TypeSchema {
         Prop::new("server_properties", PropKind::Str).required(),
     ],
     attrs: &["id", "arn", "latest_revision"],
+    changes_on_update: &["latest_revision"],
     taggable: false,
     identity: Identity::Named(&["name"]),
     arn: None,
@@ -190,6 +191,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
         "bootstrap_brokers_sasl_iam",
         "bootstrap_brokers_sasl_scram",
     ],
+    changes_on_update: &["current_version"],
     taggable: true,
     identity: Identity::Named(&["cluster_name"]),
     arn: None,
@@ -430,5 +432,212 @@ impl AwsResource for Cluster {
             Some(i) => cluster_readiness(i.state().map(|s| s.as_str())),
             None => Readiness::Pending("not visible yet".into()),
         })
+    }
+}
+
+// ---------------------------------------------------------------- topic
+
+/// Kafka's rule for topic names: letters, digits, `.`, `_` and `-`, and not `.` or `..`.
+fn check_topic(k: &Known) -> Vec<Finding> {
+    let Some(name) = k.get("name").and_then(Value::as_str) else { return Vec::new() };
+    let bad: Vec<char> =
+        name.chars().filter(|ch| !(ch.is_ascii_alphanumeric() || matches!(ch, '.' | '_' | '-'))).collect();
+    if !bad.is_empty() || name == "." || name == ".." {
+        return vec![Finding::new(
+            "name",
+            format!("`{name}` is not a Kafka topic name"),
+            "use letters, digits, `.`, `_` and `-` only (and not `.` or `..`)",
+        )];
+    }
+    Vec::new()
+}
+
+pub static TOPIC: TypeSchema = TypeSchema {
+    name: "aws.msk.topic",
+    doc: "A topic of a provisioned MSK cluster, made through MSK's topic API (no Kafka client, no network path to the brokers).",
+    props: &[
+        Prop::new("cluster_arn", PropKind::Str).required().replace(),
+        Prop::new("name", PropKind::Str).length(1, 249).required().replace(),
+        Prop::new("partitions", PropKind::Int).range(1, 10000).required().grow_only(),
+        Prop::new("replication_factor", PropKind::Int).range(1, 32767).required().replace(),
+        // Topic-level overrides (`retention.ms`, `cleanup.policy`, …); Kafka's defaults
+        // and the broker's apply to the rest.
+        Prop::new("configs", PropKind::Map(&PropKind::Str)).default("{}"),
+    ],
+    attrs: &["arn"],
+    changes_on_update: &[],
+    taggable: false,
+    identity: Identity::Named(&["cluster_arn", "name"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: true,
+    check: Some(check_topic),
+};
+
+pub struct Topic;
+
+/// A topic's ARN names its cluster: `…:topic/<cluster>/<uuid>/<topic>` belongs to
+/// `…:cluster/<cluster>/<uuid>`. Topic names hold no `/`.
+fn topic_parts(arn: &str) -> Result<(String, &str), ProviderError> {
+    let malformed = || ProviderError::new("InvalidArn", format!("`{arn}` is not an MSK topic ARN"));
+    let (cluster, name) = arn.rsplit_once('/').ok_or_else(malformed)?;
+    let (head, rest) = cluster.split_once(":topic/").ok_or_else(malformed)?;
+    Ok((format!("{head}:cluster/{rest}"), name))
+}
+
+/// MSK carries topic configurations as base64 of a JSON object of strings.
+fn encode_configs(p: &Props) -> Option<String> {
+    let configs = p.get("configs").and_then(Value::as_object).filter(|m| !m.is_empty())?;
+    Some(aws_smithy_types::base64::encode(Value::Object(configs.clone()).to_string()))
+}
+
+fn decode_configs(encoded: Option<&str>) -> Result<Value, ProviderError> {
+    let Some(encoded) = encoded.filter(|s| !s.is_empty()) else { return Ok(json!({})) };
+    let bad = |why: String| ProviderError::new("InvalidConfigs", format!("MSK answered topic configs that {why}"));
+    let bytes = aws_smithy_types::base64::decode(encoded).map_err(|e| bad(format!("are not base64: {e}")))?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| bad(format!("are not JSON: {e}")))?;
+    let m = v.as_object().ok_or_else(|| bad("are not a JSON object".into()))?;
+    Ok(Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(text(v)))).collect()))
+}
+
+async fn describe_topic(
+    c: &Call<'_>,
+    arn: &str,
+) -> Result<Option<aws_sdk_kafka::operation::describe_topic::DescribeTopicOutput>, ProviderError> {
+    let (cluster, name) = topic_parts(arn)?;
+    absent_if(c.kafka.describe_topic().cluster_arn(cluster).topic_name(name).send().await, "NotFoundException")
+}
+
+#[async_trait]
+impl AwsResource for Topic {
+    async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let (Some(cluster), Some(name)) = (str_prop(p, "cluster_arn"), str_prop(p, "name")) else { return Ok(None) };
+        let out = absent_if(
+            c.kafka.describe_topic().cluster_arn(cluster).topic_name(name).send().await,
+            "NotFoundException",
+        )?;
+        Ok(out.and_then(|o| o.topic_arn().map(String::from)))
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let out = c
+            .kafka
+            .create_topic()
+            .cluster_arn(str_prop(p, "cluster_arn").unwrap_or_default())
+            .topic_name(str_prop(p, "name").unwrap_or_default())
+            .set_partition_count(int32(p, "partitions")?)
+            .set_replication_factor(int32(p, "replication_factor")?)
+            .set_configs(encode_configs(p))
+            .send()
+            .await?;
+        let arn = out.topic_arn().ok_or_else(|| ProviderError::new("NoArn", "MSK created the topic without an ARN"))?;
+        Ok(Observed { id: arn.to_string(), properties: p.clone(), attributes: Props::new() })
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for arn in ids {
+            let Some(t) = describe_topic(c, arn).await? else {
+                out.push(None);
+                continue;
+            };
+            let (cluster, name) = topic_parts(arn)?;
+            let mut properties = Props::new();
+            properties.insert("cluster_arn".into(), json!(cluster));
+            properties.insert("name".into(), json!(t.topic_name().unwrap_or(name)));
+            properties.insert("partitions".into(), json!(t.partition_count()));
+            properties.insert("replication_factor".into(), json!(t.replication_factor()));
+            properties.insert("configs".into(), decode_configs(t.configs())?);
+            let attributes = Map::from_iter([("arn".into(), json!(arn))]);
+            out.push(Some(Observed { id: arn.clone(), properties, attributes }));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let (cluster, name) = topic_parts(id)?;
+        let mut req = c.kafka.update_topic().cluster_arn(&cluster).topic_name(name);
+        if has(changed, "partitions") {
+            req = req.set_partition_count(int32(new, "partitions")?);
+        }
+        if has(changed, "configs") {
+            // The whole set: keys the stack no longer lists go back to the broker's default.
+            req = req.configs(encode_configs(new).unwrap_or_else(|| aws_smithy_types::base64::encode("{}")));
+        }
+        req.send().await?;
+        Ok(())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let (cluster, name) = topic_parts(id)?;
+        c.kafka.delete_topic().cluster_arn(cluster).topic_name(name).send().await?;
+        Ok(())
+    }
+
+    async fn ready(&self, c: &Call<'_>, id: &str) -> Result<Readiness, ProviderError> {
+        Ok(match describe_topic(c, id).await? {
+            Some(t) => match t.status().map(|s| s.as_str()) {
+                Some("ACTIVE") => Readiness::Ready,
+                Some(s) => Readiness::Pending(s.to_lowercase()),
+                None => Readiness::Pending("unknown".into()),
+            },
+            None => Readiness::Pending("not visible yet".into()),
+        })
+    }
+}
+
+#[cfg(test)]
+mod topic_tests {
+    use super::*;
+
+    #[test]
+    fn a_topic_arn_names_its_cluster() {
+        let (cluster, name) = topic_parts("arn:aws:kafka:eu-west-1:111122223333:topic/lh/0a1b-2c-3/cdc.public.orders")
+            .expect("a topic ARN");
+        assert_eq!(cluster, "arn:aws:kafka:eu-west-1:111122223333:cluster/lh/0a1b-2c-3");
+        assert_eq!(name, "cdc.public.orders");
+        assert!(topic_parts("arn:aws:kafka:eu-west-1:111122223333:cluster/lh/0a1b-2c-3").is_err());
+    }
+
+    #[test]
+    fn configs_travel_as_base64_json_and_read_back_as_strings() {
+        let p =
+            Props::from_iter([("configs".into(), json!({"retention.ms": "604800000", "cleanup.policy": "delete"}))]);
+        let encoded = encode_configs(&p).expect("configs");
+        assert_eq!(
+            decode_configs(Some(&encoded)).expect("decodes"),
+            json!({"retention.ms": "604800000", "cleanup.policy": "delete"})
+        );
+        assert_eq!(
+            decode_configs(Some(&aws_smithy_types::base64::encode(r#"{"retention.ms":604800000}"#))).expect("decodes"),
+            json!({"retention.ms": "604800000"})
+        );
+        assert_eq!(encode_configs(&Props::from_iter([("configs".into(), json!({}))])), None);
+        assert!(decode_configs(Some("not base64!")).is_err());
+    }
+
+    #[test]
+    fn topic_names_follow_kafka() {
+        let known = |n: &str| Known::from_iter([("name".into(), json!(n))]);
+        assert!(check_topic(&known("cdc.public.orders")).is_empty());
+        for bad in ["cdc/orders", "a b", ".", "..", "ördrs"] {
+            assert_eq!(check_topic(&known(bad)).len(), 1, "{bad}");
+        }
+    }
+
+    #[test]
+    fn fewer_partitions_replace_the_topic_and_more_update_it() {
+        let p = TOPIC.prop("partitions").expect("partitions");
+        assert!(!p.update.replaces(Some(&json!(3)), &json!(6)));
+        assert!(p.update.replaces(Some(&json!(6)), &json!(3)));
+        assert!(!p.update.replaces(None, &json!(3)));
     }
 }

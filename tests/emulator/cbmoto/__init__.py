@@ -2,7 +2,9 @@
 BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs.
 
 - MSK: bootstrap brokers, configurations and their revisions, broker count/type and
-  configuration updates, and real status transitions (moto's clusters stay CREATING).
+  configuration updates, topics (MSK's topic API), and real status transitions (moto's
+  clusters stay CREATING).
+- DMS event subscriptions (not in moto; `dms_ext.py`).
 - Redshift Serverless: namespaces and workgroups (not in moto).
 - Redshift Data API on those workgroups: statement statuses, batches as transactions,
   idempotent client tokens, and a small SQL catalog (external schemas from MSK or
@@ -31,13 +33,14 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import ecs_ext, glue_athena_ext, kafka_ext, tagging_ext
+    from . import dms_ext, ecs_ext, glue_athena_ext, kafka_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .mwaa.models import mwaa_backends
     from .redshiftdata.models import redshiftdata_backends
     from .redshiftserverless.models import redshiftserverless_backends
 
     kafka_ext.install()
+    dms_ext.install()
     ecs_ext.install()
     glue_athena_ext.install()
     tagging_ext.install()

@@ -3,6 +3,7 @@
 import base64
 import json
 import random
+import re
 import string
 import uuid
 from typing import Any
@@ -51,6 +52,35 @@ def _arn_from_path(backend: Any, path: str, marker: str) -> str:
     rest = unquote(path.split(marker, 1)[1])
     known = [a for a in backend.clusters if rest == a or rest.startswith(a + "/")]
     return max(known, key=len) if known else rest.rsplit("/", 1)[0]
+
+
+TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
+
+class Topic:
+    """A topic made through MSK's topic API: CREATING → ACTIVE, UPDATING → ACTIVE,
+    DELETING → gone; configs kept as AWS carries them (base64 of a JSON object)."""
+
+    def __init__(self, cluster: Any, name: str, partitions: int, replication: int, configs: str):
+        self.arn = cluster.arn.replace(":cluster/", ":topic/", 1) + "/" + name
+        self.name = name
+        self.partitions = partitions
+        self.replication = replication
+        self.configs = configs
+        begin(self, "status", "CREATING", "ACTIVE")
+
+
+def _configs_blob(value: Any) -> str:
+    """Topic configs must be base64 of a JSON object (BadRequestException otherwise)."""
+    if value in (None, ""):
+        return ""
+    try:
+        decoded = json.loads(base64.b64decode(value, validate=True))
+    except Exception:
+        raise BadRequest("configs must be a base64-encoded JSON object of topic configurations.")
+    if not isinstance(decoded, dict):
+        raise BadRequest("configs must be a base64-encoded JSON object of topic configurations.")
+    return value
 
 
 def install() -> None:
@@ -285,7 +315,100 @@ def install() -> None:
     def list_configurations(self: Any) -> str:
         return json.dumps({"configurations": [_summary(c) for c in _configs(self.kafka_backend).values()]})
 
+    # ---- topics (MSK's topic API: provisioned clusters only)
+    def _topics(cluster: Any) -> dict:
+        if not hasattr(cluster, "_cb_topics"):
+            cluster._cb_topics = {}
+        for t in list(cluster._cb_topics.values()):
+            look(t, count=False)
+        return cluster._cb_topics
+
+    def _topic_path(self: Any) -> tuple:
+        """(cluster, topic name or None) of `/v1/clusters/{arn}/topics[/{name}]`."""
+        backend = self.kafka_backend
+        rest = unquote(self.parsed_url.path.split("/v1/clusters/", 1)[1])
+        arn, _, name = rest.rpartition("/topics")
+        cluster = _cluster(backend, arn)
+        look(cluster, count=False)
+        return cluster, (name.lstrip("/") or None)
+
+    def _topic(cluster: Any, name: str) -> Topic:
+        t = _topics(cluster).get(name)
+        if t is None:
+            raise NotFound(f"The topic {name} was not found in cluster {cluster.arn}.")
+        return t
+
+    def create_topic(self: Any) -> str:
+        cluster, _ = _topic_path(self)
+        if cluster.cluster_type != "PROVISIONED":
+            raise BadRequest("Topic operations are supported for provisioned clusters only.")
+        if cluster.state != "ACTIVE":
+            raise BadRequest(f"The cluster is in state {cluster.state}; it must be ACTIVE.")
+        name = self._get_param("topicName")
+        partitions = self._get_param("partitionCount")
+        replication = self._get_param("replicationFactor")
+        if not name or not TOPIC_NAME.match(name) or name in (".", ".."):
+            raise BadRequest(f"Invalid topic name {name!r}.")
+        if not isinstance(partitions, int) or partitions < 1 or not isinstance(replication, int) or replication < 1:
+            raise BadRequest("partitionCount and replicationFactor must be at least 1.")
+        brokers = cluster.number_of_broker_nodes or 3
+        if replication > brokers:
+            raise BadRequest(f"Replication factor: {replication} larger than available brokers: {brokers}.")
+        configs = _configs_blob(self._get_param("configs"))
+        topics = _topics(cluster)
+        if name in topics:
+            raise JsonRESTError("TopicExistsException", f"Topic '{name}' already exists.")
+        t = Topic(cluster, name, partitions, replication, configs)
+        topics[name] = t
+        return json.dumps({"topicArn": t.arn, "topicName": name, "status": t.status})
+
+    def describe_topic(self: Any) -> str:
+        cluster, name = _topic_path(self)
+        t = _topic(cluster, name)
+        look(t)
+        t = _topic(cluster, name)
+        out = {"topicArn": t.arn, "topicName": t.name, "replicationFactor": t.replication, "partitionCount": t.partitions, "status": t.status}
+        if t.configs:
+            out["configs"] = t.configs
+        return json.dumps(out)
+
+    def update_topic(self: Any) -> str:
+        cluster, name = _topic_path(self)
+        t = _topic(cluster, name)
+        if busy(t):
+            raise BadRequest(f"The topic {name} is {t.status}.")
+        partitions = self._get_param("partitionCount")
+        configs = self._get_param("configs")
+        if partitions is not None:
+            if partitions < t.partitions:
+                raise JsonRESTError("KafkaRequestException", f"Topic currently has {t.partitions} partitions, which is higher than the requested {partitions}.")
+            t.partitions = partitions
+        if configs is not None:
+            t.configs = _configs_blob(configs)
+        begin(t, "status", "UPDATING", "ACTIVE")
+        return json.dumps({"topicArn": t.arn, "topicName": t.name, "status": t.status})
+
+    def delete_topic(self: Any) -> str:
+        cluster, name = _topic_path(self)
+        t = _topic(cluster, name)
+        topics = _topics(cluster)
+        begin(t, "status", "DELETING", "DELETED", on_done=lambda: topics.pop(name, None))
+        return json.dumps({"topicArn": t.arn, "topicName": t.name, "status": "DELETING"})
+
+    def list_topics(self: Any) -> str:
+        cluster, _ = _topic_path(self)
+        prefix = self._get_param("topicNameFilter") or ""
+        found = [t for n, t in sorted(_topics(cluster).items()) if n.startswith(prefix)]
+        return json.dumps(
+            {"topics": [{"topicArn": t.arn, "topicName": t.name, "replicationFactor": t.replication, "partitionCount": t.partitions, "outOfSyncReplicaCount": 0} for t in found]}
+        )
+
     for fn in (
+        create_topic,
+        describe_topic,
+        update_topic,
+        delete_topic,
+        list_topics,
         get_bootstrap_brokers,
         update_broker_count,
         update_broker_type,
