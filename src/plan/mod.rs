@@ -317,6 +317,8 @@ fn canon(kind: &PropKind, v: &Value) -> Value {
 
 struct Known {
     action: Action,
+    /// The properties the plan changes (for an update).
+    changed: Vec<String>,
     ty: &'static TypeSchema,
     after: Map<String, Value>,
     attrs: Map<String, Value>,
@@ -327,8 +329,11 @@ fn lookup(known: &BTreeMap<String, Known>, data: &[DataRead], r: &Ref) -> Option
         return data.iter().find(|d| d.address == r.resource)?.attrs.get(&r.attr).cloned();
     }
     let k = known.get(&r.resource)?;
+    // A tags-only update never makes a new revision or version.
     let fresh = matches!(k.action, Action::Create | Action::Replace)
-        || (k.action == Action::Update && k.ty.changes_on_update.contains(&r.attr.as_str()));
+        || (k.action == Action::Update
+            && k.ty.changes_on_update.contains(&r.attr.as_str())
+            && k.changed.iter().any(|p| p != "tags"));
     if r.attr == "id" || k.ty.attrs.contains(&r.attr.as_str()) {
         return if fresh { None } else { k.attrs.get(&r.attr).cloned() };
     }
@@ -453,6 +458,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                         addr.clone(),
                         Known {
                             action: Action::NoOp,
+                            changed: Vec::new(),
                             ty,
                             after: cur.properties.clone(),
                             attrs: cur.attributes.clone(),
@@ -511,6 +517,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                 addr.clone(),
                 Known {
                     action,
+                    changed: changed.clone(),
                     ty,
                     after: after_full,
                     attrs: current.map(|c| c.attributes.clone()).unwrap_or_default(),

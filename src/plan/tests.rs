@@ -322,6 +322,29 @@ mod protection {
         // Unchanged: nothing refers to a value it does not have.
         let (st3, g3) = stack(CONFIG);
         assert_eq!(plan_for(&st3, &g3, &s, &[], false).change("logs").expect("logs").action, crate::plan::Action::NoOp);
+
+        // A task definition's ARN (its revision) changes with its containers, not its tags.
+        const TASK: &str = "resources:\n  task:\n    type: aws.ecs.task_definition\n    properties: { family: lh, cpu: 256, memory: 512, execution_role_arn: arn:aws:iam::111122223333:role/x, container_definitions: [{ name: app, image: busybox:1 }] }\n  logs:\n    type: aws.logs.log_group\n    properties: { name: /lh, tags: { task: \"${task.arn}\" } }\n";
+        let (st, g) = stack(TASK);
+        let mem = Arc::new(MemoryProvider::new());
+        let s = run(
+            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
+            State::new("t", "test"),
+            mem,
+            &MemStore::default(),
+            1,
+        )
+        .await
+        .state;
+        let logs_after = |text: &str| {
+            let (st, g) = stack(text);
+            plan_for(&st, &g, &s, &[], false).change("logs").expect("logs").action
+        };
+        assert_eq!(logs_after(&TASK.replace("busybox:1", "busybox:2")), crate::plan::Action::Update);
+        assert_eq!(
+            logs_after(&TASK.replace("busybox:1 }] }", "busybox:1 }], tags: { team: cdc } }")),
+            crate::plan::Action::NoOp
+        );
     }
 
     #[tokio::test]
