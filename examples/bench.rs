@@ -169,6 +169,7 @@ async fn main() {
             catalog: &catalog,
             imported: &[],
             data: &[],
+            allow_resnapshot: false,
         };
         let plan = cloudbridge::plan::diff(&req).expect("plan");
         let plan_empty = t.elapsed();
@@ -214,6 +215,7 @@ async fn run(
             catalog: &catalog,
             imported: &[],
             data: &[],
+            allow_resnapshot: false,
         };
         cloudbridge::plan::diff(&req).expect("plan")
     };

@@ -61,6 +61,10 @@ pub struct PlanArgs {
     /// accepts it into state. Nothing in AWS is changed.
     #[arg(long)]
     pub refresh_only: bool,
+    /// Allow replacing what holds a change-data-capture position (a DMS task, a Debezium
+    /// connector), which reloads the source or snapshots it again.
+    #[arg(long)]
+    pub allow_resnapshot: bool,
 }
 
 #[derive(Debug, Subcommand)]

@@ -292,7 +292,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             apply_live(&ws, &pa, auto_approve, false).await
         }
         Command::Destroy { env, targets, parallelism, auto_approve } => {
-            let pa = PlanArgs { targets, parallelism, refresh_only: false };
+            let pa = PlanArgs { targets, parallelism, refresh_only: false, allow_resnapshot: false };
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             apply_live(&ws, &pa, auto_approve, true).await
         }
@@ -688,6 +688,7 @@ async fn make_plan(
         catalog: &aws::catalog(),
         imported: &imported,
         data: &data,
+        allow_resnapshot: pa.allow_resnapshot,
     };
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     if !existed {

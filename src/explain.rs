@@ -257,6 +257,7 @@ pub fn stack_schema(catalog: &Catalog) -> Value {
                             "properties": { "create": { "type": "string" }, "update": { "type": "string" }, "delete": { "type": "string" } }
                         },
                         "prevent_destroy": { "type": "boolean" },
+                        "allow_resnapshot": { "type": "boolean" },
                         "description": { "type": "string" }
                     },
                     "allOf": resource_variants

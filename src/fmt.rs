@@ -34,8 +34,17 @@ const STACK_ORDER: &[&str] = &[
     "outputs",
 ];
 const ENV_ORDER: &[&str] = &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "backend"];
-const RESOURCE_ORDER: &[&str] =
-    &["type", "description", "for_each", "count", "properties", "depends_on", "timeouts", "prevent_destroy"];
+const RESOURCE_ORDER: &[&str] = &[
+    "type",
+    "description",
+    "for_each",
+    "count",
+    "properties",
+    "depends_on",
+    "timeouts",
+    "prevent_destroy",
+    "allow_resnapshot",
+];
 
 /// The formatted text, or why the file cannot be formatted (left as it is). Formatting
 /// the result again changes nothing: the passes run until the text settles.

@@ -254,6 +254,10 @@ pub struct TypeSchema {
     /// cluster's version, a task definition's new ARN): unknown in a plan that updates
     /// the resource, so what references them is planned with the new value, not the old.
     pub changes_on_update: &'static [&'static str],
+    /// What replacing it does to change data capture, for the types that hold a CDC
+    /// position (a DMS task, a Debezium connector): a plan that replaces one is refused
+    /// unless the user allows it (`--allow-resnapshot`, or `allow_resnapshot: true`).
+    pub restarts_cdc: Option<&'static str>,
     /// Receives the default tags and cloudbridge's ownership tags.
     pub taggable: bool,
     /// What names it, and so what is looked up before it is created.

@@ -95,6 +95,7 @@ pub fn plan_for(stack: &Stack, g: &DepGraph, state: &State, targets: &[String], 
         catalog: &catalog,
         imported: &[],
         data: &[],
+        allow_resnapshot: false,
     };
     plan::diff(&req).unwrap_or_else(|d| panic!("{d:?}"))
 }
@@ -141,6 +142,7 @@ pub async fn plan_with_imports(
         catalog: &catalog,
         imported: &imported,
         data: &data,
+        allow_resnapshot: false,
     };
     plan::diff(&req)
 }
@@ -156,7 +158,8 @@ pub async fn run(
         catalog: catalog(),
         parallelism,
         heartbeat: Duration::from_secs(3600),
-        poll: Default::default(),
+        // The in-memory provider's resources are ready at once: no type's first look waits.
+        poll: crate::provider::PollPolicy { by_type: false, ..Default::default() },
         interrupt: Default::default(),
     };
     engine::apply(plan, state, provider, store, &opts, &Quiet).await

@@ -72,6 +72,9 @@ pub struct Resource {
     pub timeouts: Timeouts,
     /// Refuse any plan that would delete or replace it.
     pub prevent_destroy: bool,
+    /// A plan may replace it although that restarts its change data capture (see
+    /// `TypeSchema::restarts_cdc`).
+    pub allow_resnapshot: bool,
     /// Where each property's value is written.
     pub spans: BTreeMap<String, Span>,
     /// Properties that hold a sensitive value although their type does not say so: set
@@ -215,8 +218,17 @@ const TOP_KEYS: &[&str] = &[
     "import",
     "x-…",
 ];
-const RESOURCE_KEYS: &[&str] =
-    &["type", "for_each", "count", "properties", "depends_on", "timeouts", "prevent_destroy", "description"];
+const RESOURCE_KEYS: &[&str] = &[
+    "type",
+    "for_each",
+    "count",
+    "properties",
+    "depends_on",
+    "timeouts",
+    "prevent_destroy",
+    "allow_resnapshot",
+    "description",
+];
 /// The most instances one `for_each` or `count` may make.
 pub const MAX_INSTANCES: usize = 10_000;
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
@@ -1170,6 +1182,8 @@ fn parse_resource(
     let timeouts = parse_timeouts(body.get("timeouts"), ty.timeouts, out);
     let prevent_destroy =
         body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
+    let allow_resnapshot =
+        body.get("allow_resnapshot").and_then(|v| expect_bool(v, "`allow_resnapshot`", out)).unwrap_or(false);
     Some(Resource {
         name: format!("{}{address}", ctx.unit.prefix),
         declared: format!("{}{}", ctx.unit.prefix, k.name),
@@ -1178,6 +1192,7 @@ fn parse_resource(
         depends_on,
         timeouts,
         prevent_destroy,
+        allow_resnapshot,
         sensitive,
         spans,
         span: k.span.clone(),

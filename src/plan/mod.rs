@@ -165,6 +165,8 @@ pub struct PlanRequest<'a> {
     pub imported: &'a [crate::state::ResourceState],
     /// The stack's data sources, as the caller read them (in the stack's order).
     pub data: &'a [DataRead],
+    /// `--allow-resnapshot`: replacing what holds a CDC position is allowed.
+    pub allow_resnapshot: bool,
 }
 
 /// A data source as read at plan time: what `${data.NAME.attr}` is, in this plan and
@@ -566,6 +568,27 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             Diagnostic::error("Destroy prevented", format!("`{}` has `prevent_destroy: true`, and this plan would {why}", c.address))
                 .at(&res.span)
                 .hint("if that is really intended, remove `prevent_destroy` from the resource first; otherwise change the stack, or leave it out with `--target`"),
+        );
+    }
+    // What holds a CDC position (a DMS task, a Debezium connector) is replaced only
+    // when the user allows the full reload or new snapshot that follows.
+    for c in changes.iter().filter(|c| c.action == Action::Replace) {
+        let Some(what) = req.catalog.lookup(&c.ty).and_then(|t| t.restarts_cdc) else { continue };
+        let Some(res) = by_name.get(c.address.as_str()).copied() else { continue };
+        if req.allow_resnapshot || res.allow_resnapshot {
+            continue;
+        }
+        blocked.push(
+            Diagnostic::error(
+                "Change data capture would restart",
+                format!(
+                    "this plan replaces `{}` (because of {}): {what}",
+                    c.address,
+                    c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .at(&res.span)
+            .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)"),
         );
     }
     if !blocked.is_empty() {

@@ -51,6 +51,9 @@ fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
         let verb = if c.action == Action::Replace { "replacing" } else { "destroying" };
         let _ = writeln!(out, "  # WARNING: {verb} `{}` deletes the data it holds ({} is stateful)", c.address, c.ty);
     }
+    if let Some(what) = catalog.lookup(&c.ty).and_then(|t| t.restarts_cdc).filter(|_| c.action == Action::Replace) {
+        let _ = writeln!(out, "  # WARNING: replacing `{}` restarts change data capture: {what}", c.address);
+    }
     if c.pending {
         let _ =
             writeln!(out, "  # (it was still being created when the last run stopped: apply waits until it is ready)");

@@ -80,6 +80,7 @@ mod sensitive {
         props: &[Prop::new("name", PropKind::Str).required(), Prop::new("password", PropKind::Str).sensitive()],
         attrs: &["id"],
         changes_on_update: &[],
+        restarts_cdc: None,
         taggable: false,
         identity: crate::schema::Identity::Name("name"),
         arn: None,
@@ -103,6 +104,7 @@ mod sensitive {
             depends_on: vec![],
             timeouts: crate::schema::QUICK,
             prevent_destroy: false,
+            allow_resnapshot: false,
             sensitive: Default::default(),
             spans: Default::default(),
             span: Span::file(Path::new("t")),
@@ -269,6 +271,7 @@ mod protection {
             catalog: &catalog,
             imported: &[],
             data: &[],
+            allow_resnapshot: false,
         };
         let err = crate::plan::diff(&req(&st2, &g2, false)).unwrap_err();
         assert_eq!(err[0].summary, "Destroy prevented");
@@ -280,6 +283,68 @@ mod protection {
         let (st3, g3) = stack("resources:\n  scratch:\n    type: aws.s3.bucket\n    properties: { bucket: scratch }\n");
         let plan = crate::plan::diff(&req(&st3, &g3, false)).unwrap();
         assert_eq!(plan.change("db_subnets").unwrap().action, crate::plan::Action::Delete);
+    }
+
+    /// A DMS task's table mappings change in place; what would replace it (and so reload
+    /// the source) is refused unless allowed, by flag or on the resource.
+    #[tokio::test]
+    async fn replacing_what_holds_a_cdc_position_is_refused_unless_allowed() {
+        const TASK: &str = "resources:\n  task:\n    type: aws.dms.replication_task\n    properties:\n      id: orders\n      migration_type: full-load-and-cdc\n      replication_instance_arn: arn:aws:dms:eu-west-1:111122223333:rep:ri\n      source_endpoint_arn: arn:aws:dms:eu-west-1:111122223333:endpoint:src\n      target_endpoint_arn: arn:aws:dms:eu-west-1:111122223333:endpoint:dst\n      table_mappings: { rules: [{ rule-type: selection, rule-id: \"1\", rule-name: orders, object-locator: { schema-name: sales, table-name: orders }, rule-action: include }] }\n";
+        let (st, g) = stack(TASK);
+        let mem = Arc::new(MemoryProvider::new());
+        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+        let tags = std::collections::BTreeMap::new();
+        let catalog = crate::testutil::catalog();
+        let diff = |text: &str, allow_resnapshot: bool| {
+            let (st, g) = stack(text);
+            let req = crate::plan::PlanRequest {
+                stack: &st,
+                graph: &g,
+                state: &s,
+                env: "test",
+                default_tags: &tags,
+                targets: &[],
+                destroy: false,
+                catalog: &catalog,
+                imported: &[],
+                data: &[],
+                allow_resnapshot,
+            };
+            crate::plan::diff(&req)
+        };
+        // Another table: an update in place (stop, modify, resume), not a reload.
+        let mapped = TASK.replace("table-name: orders", "table-name: \"%\"");
+        let plan = diff(&mapped, false).expect("an in-place change");
+        assert_eq!(plan.change("task").unwrap().action, crate::plan::Action::Update);
+
+        let other_source = TASK.replace("endpoint:src", "endpoint:src2");
+        let err = diff(&other_source, false).unwrap_err();
+        assert_eq!(err[0].summary, "Change data capture would restart");
+        assert!(
+            err[0]
+                .detail
+                .contains("replaces `task` (because of `source_endpoint_arn`): a new task starts over: a full load"),
+            "{}",
+            err[0].detail
+        );
+        assert!(err[0].hint.as_deref().unwrap_or("").contains("--allow-resnapshot"), "{:?}", err[0].hint);
+        assert_eq!(err[0].span.as_ref().unwrap().line, 2);
+
+        let plan = diff(&other_source, true).expect("allowed by the flag");
+        let text = crate::testutil::render(&plan);
+        assert!(
+            text.contains("# WARNING: replacing `task` restarts change data capture: a new task starts over"),
+            "{text}"
+        );
+        let opted = other_source.replace(
+            "    type: aws.dms.replication_task\n",
+            "    type: aws.dms.replication_task\n    allow_resnapshot: true\n",
+        );
+        assert_eq!(
+            diff(&opted, false).expect("allowed on the resource").change("task").unwrap().action,
+            crate::plan::Action::Replace
+        );
     }
 
     #[tokio::test]

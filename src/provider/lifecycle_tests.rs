@@ -19,6 +19,7 @@ const fn schema(name: &'static str, identity: Identity, taggable: bool) -> TypeS
         props: PROPS,
         attrs: &["arn"],
         changes_on_update: &[],
+        restarts_cdc: None,
         taggable,
         identity,
         arn: None,

@@ -180,6 +180,46 @@ class DmsEventSubscriptionTest(EmulatorTest):
         self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
 
 
+class DmsTaskChangesTest(EmulatorTest):
+    def test_modify_needs_a_stopped_task_and_resuming_keeps_the_fresh_start(self):
+        dms = self.client("dms")
+        ri = dms.create_replication_instance(ReplicationInstanceIdentifier="ri", ReplicationInstanceClass="dms.t3.micro")["ReplicationInstance"]["ReplicationInstanceArn"]
+        src = dms.create_endpoint(EndpointIdentifier="src", EndpointType="source", EngineName="postgres")["Endpoint"]["EndpointArn"]
+        dst = dms.create_endpoint(EndpointIdentifier="dst", EndpointType="target", EngineName="s3")["Endpoint"]["EndpointArn"]
+        mappings = '{"rules": [{"rule-type": "selection", "rule-id": "1", "rule-name": "a", "object-locator": {"schema-name": "public", "table-name": "orders"}, "rule-action": "include"}]}'
+        arn = dms.create_replication_task(
+            ReplicationTaskIdentifier="t", SourceEndpointArn=src, TargetEndpointArn=dst, ReplicationInstanceArn=ri,
+            MigrationType="full-load-and-cdc", TableMappings=mappings,
+        )["ReplicationTask"]["ReplicationTaskArn"]
+        task = lambda: dms.describe_replication_tasks(Filters=[{"Name": "replication-task-arn", "Values": [arn]}])["ReplicationTasks"][0]  # noqa: E731
+        self.until(lambda: task()["Status"], "ready")
+        code = lambda e: e.exception.response["Error"]["Code"]  # noqa: E731
+        with self.assertRaises(ClientError) as e:
+            dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
+        self.assertEqual(code(e), "InvalidResourceStateFault")  # never started: nothing to resume
+        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+        self.until(lambda: task()["Status"], "running")
+        fresh = task()["ReplicationTaskStats"]["FreshStartDate"]
+        with self.assertRaises(ClientError) as e:
+            dms.modify_replication_task(ReplicationTaskArn=arn, TableMappings=mappings.replace("orders", "%"))
+        self.assertEqual(code(e), "InvalidResourceStateFault")  # running
+        dms.stop_replication_task(ReplicationTaskArn=arn)
+        self.until(lambda: task()["Status"], "stopped")
+        dms.modify_replication_task(ReplicationTaskArn=arn, TableMappings=mappings.replace("orders", "%"))
+        self.assertEqual(self.until(lambda: task()["Status"], "stopped")[0], "modifying")
+        self.assertIn('"table-name": "%"', task()["TableMappings"])
+        with self.assertRaises(ClientError) as e:
+            dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="start-replication")
+        self.assertEqual(code(e), "InvalidResourceStateFault")  # only for a first start
+        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="resume-processing")
+        self.until(lambda: task()["Status"], "running")
+        self.assertEqual(task()["ReplicationTaskStats"]["FreshStartDate"], fresh, "resuming is no fresh start")
+        dms.stop_replication_task(ReplicationTaskArn=arn)
+        self.until(lambda: task()["Status"], "stopped")
+        dms.start_replication_task(ReplicationTaskArn=arn, StartReplicationTaskType="reload-target")
+        self.assertGreater(task()["ReplicationTaskStats"]["FreshStartDate"], fresh, "a reload starts afresh")
+
+
 class RedshiftServerlessTest(EmulatorTest):
     def test_namespace_and_workgroup(self):
         rs = self.client("redshift-serverless")

@@ -7,6 +7,7 @@ mod common;
 mod adoption;
 mod backend_s3;
 mod catalog;
+mod cdc_changes;
 mod concurrency;
 mod corpus;
 mod diagnostics;

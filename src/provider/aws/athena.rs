@@ -21,6 +21,7 @@ pub static WORKGROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:athena:{region}:{account}:workgroup/{id}"),

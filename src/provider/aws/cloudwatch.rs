@@ -84,6 +84,7 @@ pub static METRIC_ALARM: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("alarm_name"),
     arn: Some("arn:{partition}:cloudwatch:{region}:{account}:alarm:{id}"),

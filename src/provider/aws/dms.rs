@@ -3,7 +3,7 @@
 //! tasks (full load, CDC, or both; started on request).
 
 use super::int32;
-use super::{absent_if, bool_prop, created, has, str_prop, strings, tags_prop, text};
+use super::{absent_if, bool_prop, created, has, invalid, str_prop, strings, tags_prop, text};
 use super::{AwsResource, Call};
 use crate::provider::{wait_until, Readiness};
 use crate::provider::{Observed, Props, ProviderError};
@@ -33,6 +33,7 @@ pub static REPLICATION_SUBNET_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["vpc_id"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("id"),
     arn: Some("arn:{partition}:dms:{region}:{account}:subgrp:{id}"),
@@ -129,6 +130,7 @@ pub static REPLICATION_INSTANCE: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "private_ip"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("id"),
     arn: None,
@@ -333,6 +335,7 @@ pub static ENDPOINT: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("id"),
     arn: None,
@@ -482,6 +485,38 @@ impl AwsResource for Endpoint {
 
 // ---------------------------------------------------------------- replication task
 
+fn check_task(k: &Known) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if k.get("cdc_start_position").is_some_and(|v| !v.is_null())
+        && k.get("cdc_start_time").is_some_and(|v| !v.is_null())
+    {
+        out.push(Finding::new(
+            "cdc_start_time",
+            "a task starts CDC at a position or at a time, not both",
+            "keep `cdc_start_position` or `cdc_start_time`",
+        ));
+    }
+    if let Some(t) = k.get("cdc_start_time").and_then(Value::as_str) {
+        if aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime).is_err() {
+            out.push(Finding::new(
+                "cdc_start_time",
+                format!("`{t}` is not an RFC 3339 time"),
+                "write it as `2026-11-27T03:00:00Z`",
+            ));
+        }
+    }
+    if k.get("migration_type").and_then(Value::as_str) == Some("full-load")
+        && ["cdc_start_position", "cdc_start_time"].iter().any(|p| k.get(*p).is_some_and(|v| !v.is_null()))
+    {
+        out.push(Finding::new(
+            "migration_type",
+            "a `full-load` task captures no changes, so it has no CDC start",
+            "use `cdc` or `full-load-and-cdc`, or drop the CDC start",
+        ));
+    }
+    out
+}
+
 pub static REPLICATION_TASK: TypeSchema = TypeSchema {
     name: "aws.dms.replication_task",
     doc: "A DMS replication task: full load, CDC, or both; started when `start: true`.",
@@ -491,20 +526,27 @@ pub static REPLICATION_TASK: TypeSchema = TypeSchema {
         Prop::new("replication_instance_arn", PropKind::Str).required().replace(),
         Prop::new("source_endpoint_arn", PropKind::Str).required().replace(),
         Prop::new("target_endpoint_arn", PropKind::Str).required().replace(),
-        Prop::new("table_mappings", PropKind::Json).required().replace(),
-        Prop::new("settings", PropKind::Json).replace(),
+        // Changed in place: the task is stopped, modified and resumed from its CDC
+        // position; nothing is reloaded but tables the new mappings add.
+        Prop::new("table_mappings", PropKind::Json).required(),
+        Prop::new("settings", PropKind::Json),
+        // Where CDC begins: a native position (an LSN, `mysql-bin-changelog.000024:373`)
+        // or a checkpoint, or a time (RFC 3339). One of the two.
+        Prop::new("cdc_start_position", PropKind::Str),
+        Prop::new("cdc_start_time", PropKind::Str),
         Prop::new("start", PropKind::Bool).default("false"),
         TAGS,
     ],
     attrs: &["arn", "status"],
     changes_on_update: &[],
+    restarts_cdc: Some("a new task starts over: a full load of every table it maps (reloading the target), or, for `cdc` alone, capture from the moment it starts, missing the changes in between"),
     taggable: true,
     identity: Identity::Name("id"),
     arn: None,
     normalize: None,
     timeouts: Timeouts::minutes(30, 30, 30),
     stateful: false,
-    check: None,
+    check: Some(check_task),
 };
 
 pub struct ReplicationTask;
@@ -525,17 +567,61 @@ fn json_text(v: Option<&Value>) -> Option<String> {
     v.map(text)
 }
 
+fn cdc_start_time(p: &Props) -> Result<Option<aws_smithy_types::DateTime>, ProviderError> {
+    let Some(t) = str_prop(p, "cdc_start_time") else { return Ok(None) };
+    aws_smithy_types::DateTime::from_str(t, aws_smithy_types::date_time::Format::DateTime)
+        .map(Some)
+        .map_err(|e| invalid(format!("`cdc_start_time` `{t}` is not an RFC 3339 time: {e}")))
+}
+
 impl ReplicationTask {
+    /// Start a task: afresh the first time (`ready`), and after that always resumed from
+    /// its CDC position — never `reload-target`, which would reload every table.
     async fn start(&self, c: &Call<'_>, id: &str) -> Result<(), ProviderError> {
-        use aws_sdk_databasemigration::types::StartReplicationTaskTypeValue;
-        let arn =
-            describe_task(c, id).await?.and_then(|t| t.replication_task_arn().map(String::from)).unwrap_or_default();
+        use aws_sdk_databasemigration::types::StartReplicationTaskTypeValue as Start;
+        let t = describe_task(c, id)
+            .await?
+            .ok_or_else(|| ProviderError::new("ResourceNotFoundFault", format!("replication task `{id}` is gone")))?;
+        let how = if task_status(&t) == "ready" { Start::StartReplication } else { Start::ResumeProcessing };
+        c.op.status.set(if how == Start::StartReplication { "starting" } else { "resuming" });
         c.dms
             .start_replication_task()
-            .replication_task_arn(arn)
-            .start_replication_task_type(StartReplicationTaskTypeValue::StartReplication)
+            .replication_task_arn(t.replication_task_arn().unwrap_or_default())
+            .start_replication_task_type(how)
             .send()
             .await?;
+        Ok(())
+    }
+
+    /// Table mappings, settings or the CDC start changed: stop the task if it runs, modify
+    /// it, wait for the modification, and resume it from its CDC position.
+    async fn modify(&self, c: &Call<'_>, id: &str, new: &Props) -> Result<(), ProviderError> {
+        let Some(t) = describe_task(c, id).await? else {
+            return Err(ProviderError::new("ResourceNotFoundFault", format!("replication task `{id}` is gone")));
+        };
+        let arn = t.replication_task_arn().unwrap_or_default().to_string();
+        self.stop(c, id).await?;
+        c.op.status.set("modifying");
+        c.dms
+            .modify_replication_task()
+            .replication_task_arn(&arn)
+            .set_table_mappings(json_text(new.get("table_mappings")))
+            .set_replication_task_settings(json_text(new.get("settings")))
+            .set_cdc_start_position(str_prop(new, "cdc_start_position").map(String::from))
+            .set_cdc_start_time(cdc_start_time(new)?)
+            .send()
+            .await?;
+        wait_until(c.op, &format!("`{id}`"), || async {
+            Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
+                Some("modifying") => Readiness::Pending("modifying".into()),
+                Some("failed") => Readiness::Failed("the modification failed".into()),
+                _ => Readiness::Ready,
+            })
+        })
+        .await?;
+        if bool_prop(new, "start") == Some(true) {
+            self.start(c, id).await?;
+        }
         Ok(())
     }
 
@@ -573,6 +659,8 @@ impl AwsResource for ReplicationTask {
             .target_endpoint_arn(str_prop(p, "target_endpoint_arn").unwrap_or_default())
             .set_table_mappings(json_text(p.get("table_mappings")))
             .set_replication_task_settings(json_text(p.get("settings")))
+            .set_cdc_start_position(str_prop(p, "cdc_start_position").map(String::from))
+            .set_cdc_start_time(cdc_start_time(p)?)
             .set_tags(Some(dms_tags(tags_prop(p))))
             .send()
             .await?;
@@ -621,6 +709,10 @@ impl AwsResource for ReplicationTask {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
+        if ["table_mappings", "settings", "cdc_start_position", "cdc_start_time"].iter().any(|p| has(changed, p)) {
+            // Modified, then started (or resumed) if the stack says `start: true`.
+            return self.modify(c, id, new).await;
+        }
         if has(changed, "start") {
             if bool_prop(new, "start") == Some(true) {
                 self.start(c, id).await?;
@@ -708,6 +800,7 @@ pub static EVENT_SUBSCRIPTION: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "status"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:dms:{region}:{account}:es:{id}"),

@@ -21,6 +21,7 @@ pub static STREAM: TypeSchema = TypeSchema {
     ],
     attrs: &["arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("name"),
     arn: None,

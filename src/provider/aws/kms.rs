@@ -21,6 +21,7 @@ pub static KEY: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "alias_arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Generated,
     arn: None,

@@ -20,6 +20,7 @@ pub static LOG_GROUP: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:logs:{region}:{account}:log-group:{id}"),

@@ -70,6 +70,7 @@ pub static ENVIRONMENT: TypeSchema = TypeSchema {
     ],
     attrs: &["arn", "webserver_url"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Name("name"),
     arn: Some("arn:{partition}:airflow:{region}:{account}:environment/{id}"),

@@ -69,6 +69,7 @@ pub static STATEMENT: TypeSchema = TypeSchema {
     ],
     attrs: &["id"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: false,
     identity: Identity::Named(&["workgroup_name", "object"]),
     arn: None,

@@ -32,6 +32,7 @@ pub static SECRET: TypeSchema = TypeSchema {
     ],
     attrs: &["id", "arn"],
     changes_on_update: &[],
+    restarts_cdc: None,
     taggable: true,
     identity: Identity::Named(&["name"]),
     arn: None,

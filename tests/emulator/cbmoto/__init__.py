@@ -4,7 +4,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - MSK: bootstrap brokers, configurations and their revisions, broker count/type and
   configuration updates, topics (MSK's topic API), and real status transitions (moto's
   clusters stay CREATING).
-- DMS event subscriptions (not in moto; `dms_ext.py`).
+- DMS event subscriptions, ModifyReplicationTask, and start types with the
+  FreshStartDate they imply (not in moto; `dms_ext.py`).
 - Redshift Serverless: namespaces and workgroups (not in moto).
 - Redshift Data API on those workgroups: statement statuses, batches as transactions,
   idempotent client tokens, and a small SQL catalog (external schemas from MSK or
@@ -41,6 +42,7 @@ def install() -> None:
 
     kafka_ext.install()
     dms_ext.install()
+    dms_ext.install_task_changes()
     ecs_ext.install()
     glue_athena_ext.install()
     tagging_ext.install()

@@ -188,3 +188,77 @@ def install() -> None:
 def known_arns(backend: Any) -> set:
     """The subscriptions' ARNs, for DMS's tag calls."""
     return {s.arn for s in _subscriptions(backend).values()}
+
+
+def install_task_changes() -> None:
+    """ModifyReplicationTask (moto has none) and the start types, as DMS documents them:
+    - a task is modified only when it is not running (ready, stopped or failed:
+      InvalidResourceStateFault otherwise); it is `modifying`, then back where it was;
+    - `start-replication` is for a task's first start only; afterwards a task resumes
+      (`resume-processing`, from its CDC position) or reloads (`reload-target`);
+    - `FreshStartDate` (ReplicationTaskStats) is when the task last started afresh, a
+      first start or a reload: resuming leaves it, which is how a caller can tell that a
+      change reloaded nothing.
+    """
+    from datetime import datetime
+
+    from moto.dms import models
+    from moto.dms.exceptions import InvalidResourceStateFault
+    from moto.dms.responses import DatabaseMigrationServiceResponse as R
+
+    def task_of(backend: Any, arn: str) -> Any:
+        task = backend.replication_tasks.get(arn)
+        if task is None:
+            raise ResourceNotFoundFault(f"Replication task {arn} not found.")
+        look(task, count=False)
+        return task
+
+    def modify_replication_task(self: Any) -> str:
+        params = json.loads(self.body)
+        task = task_of(self.dms_backend, params["ReplicationTaskArn"])
+        if task.status not in ("ready", "stopped", "failed"):
+            raise InvalidResourceStateFault(f"Replication task is {task.status}; stop it before modifying it.")
+        for key, attr in (
+            ("TableMappings", "table_mappings"),
+            ("ReplicationTaskSettings", "replication_task_settings"),
+            ("MigrationType", "migration_type"),
+            ("CdcStartPosition", "_cb_cdc_start_position"),
+            ("CdcStartTime", "_cb_cdc_start_time"),
+        ):
+            if key in params:
+                if key == "TableMappings":
+                    json.loads(params[key])  # AWS refuses mappings that are not JSON
+                setattr(task, attr, params[key])
+        begin(task, "status", "modifying", task.status)
+        return json.dumps({"ReplicationTask": task.to_dict()})
+
+    def start_replication_task(self: Any) -> str:
+        params = json.loads(self.body)
+        task = task_of(self.dms_backend, params["ReplicationTaskArn"])
+        kind = params["StartReplicationTaskType"]
+        if kind == "start-replication" and getattr(task, "_cb_started", False):
+            raise InvalidResourceStateFault("start-replication is only valid for a task's first start; use resume-processing or reload-target.")
+        if kind in ("resume-processing", "reload-target") and not getattr(task, "_cb_started", False):
+            raise InvalidResourceStateFault(f"{kind} is valid only for a task that has run before; use start-replication.")
+        task.start()
+        task._cb_started = True
+        if kind != "resume-processing":
+            task._cb_fresh_start = datetime.now()
+        return json.dumps({"ReplicationTask": task.to_dict()})
+
+    original_to_dict = models.FakeReplicationTask.to_dict
+
+    def to_dict(self: Any) -> dict:
+        d = original_to_dict(self)
+        fresh = getattr(self, "_cb_fresh_start", None)
+        d.setdefault("ReplicationTaskStats", {})["FreshStartDate"] = fresh.timestamp() if fresh else None
+        if d["ReplicationTaskStats"]["FreshStartDate"] is None:
+            d["ReplicationTaskStats"].pop("FreshStartDate")
+        for key, attr in (("CdcStartPosition", "_cb_cdc_start_position"),):
+            if getattr(self, attr, None):
+                d[key] = getattr(self, attr)
+        return d
+
+    models.FakeReplicationTask.to_dict = to_dict
+    R.modify_replication_task = modify_replication_task
+    R.start_replication_task = start_replication_task
