@@ -74,6 +74,18 @@ pub enum Command {
         #[command(flatten)]
         env: EnvArgs,
     },
+    /// Report every finding of the stack's rules (`CB…`: network, CDC prerequisites) and
+    /// every other problem, as text, JSON or SARIF; makes no AWS call. Exit 1 on errors.
+    Check {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// How findings are written (SARIF 2.1.0 for code-scanning uploads).
+        #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+        format: CheckFormat,
+        /// Short for `--format json`.
+        #[arg(long, conflicts_with = "format")]
+        json: bool,
+    },
     /// Show what apply would change.
     Plan {
         #[command(flatten)]
@@ -227,6 +239,13 @@ pub enum Command {
         #[command(flatten)]
         env: EnvArgs,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Human,
+    Json,
+    Sarif,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

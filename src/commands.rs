@@ -230,6 +230,21 @@ pub async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(exit::OK)
         }
+        Command::Check { env, format, json } => {
+            let format = if json { crate::cli::CheckFormat::Json } else { format };
+            let findings = match workspace::load(&dir, &env.env, env.stack.as_deref(), &env.inputs(), &aws::catalog()) {
+                Ok(ws) => ws.stack.warnings,
+                Err(d) => d,
+            };
+            let errors = findings.iter().any(|d| d.severity == crate::diag::Severity::Error);
+            match format {
+                crate::cli::CheckFormat::Human if findings.is_empty() => eprintln!("No findings."),
+                crate::cli::CheckFormat::Human => eprintln!("{}", crate::diag::Diagnostics(findings.clone()).sorted()),
+                crate::cli::CheckFormat::Json => println!("{}", crate::rules::json(&findings)),
+                crate::cli::CheckFormat::Sarif => println!("{}", crate::rules::sarif(&findings)),
+            }
+            Ok(if errors { exit::ERROR } else { exit::OK })
+        }
         Command::Graph { env } => {
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let dot = ws.graph.to_dot(|n| {

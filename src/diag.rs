@@ -50,15 +50,29 @@ pub struct Diagnostic {
     pub detail: String,
     pub span: Option<Span>,
     pub hint: Option<String>,
+    /// The rule it is a finding of (`CB301`; see [`crate::rules`]), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<&'static str>,
+    /// The resource it is about, for rules a resource may suppress.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
 }
 
 impl Diagnostic {
     pub fn error(summary: &'static str, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Error, summary, detail: detail.into(), span: None, hint: None }
+        Diagnostic {
+            severity: Severity::Error,
+            summary,
+            detail: detail.into(),
+            span: None,
+            hint: None,
+            rule: None,
+            resource: None,
+        }
     }
 
     pub fn warning(summary: &'static str, detail: impl Into<String>) -> Diagnostic {
-        Diagnostic { severity: Severity::Warning, summary, detail: detail.into(), span: None, hint: None }
+        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(summary, detail) }
     }
 
     pub fn at(mut self, span: &Span) -> Diagnostic {
@@ -70,6 +84,19 @@ impl Diagnostic {
         self.hint = Some(hint.into());
         self
     }
+
+    /// A finding of rule `id` about resource `resource`.
+    pub fn rule(mut self, id: &'static str, resource: &str) -> Diagnostic {
+        // The catalog and its findings agree (checked in every debug build and test).
+        debug_assert_eq!(
+            crate::rules::rule(id).map(|r| (r.summary, r.severity)),
+            Some((self.summary, self.severity)),
+            "{id}"
+        );
+        self.rule = Some(id);
+        self.resource = Some(resource.to_string());
+        self
+    }
 }
 
 impl fmt::Display for Diagnostic {
@@ -77,6 +104,10 @@ impl fmt::Display for Diagnostic {
         let sev = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
+        };
+        let sev = match self.rule {
+            Some(id) => format!("{sev}[{id}]"),
+            None => sev.to_string(),
         };
         match &self.span {
             Some(span) => write!(f, "{sev}: {}\n  --> {span}\n  {}", self.summary, self.detail)?,

@@ -258,6 +258,7 @@ pub fn stack_schema(catalog: &Catalog) -> Value {
                         },
                         "prevent_destroy": { "type": "boolean" },
                         "allow_resnapshot": { "type": "boolean" },
+                        "suppress": { "type": "object", "additionalProperties": { "type": "string", "minLength": 1 } },
                         "description": { "type": "string" }
                     },
                     "allOf": resource_variants

@@ -44,6 +44,7 @@ const RESOURCE_ORDER: &[&str] = &[
     "timeouts",
     "prevent_destroy",
     "allow_resnapshot",
+    "suppress",
 ];
 
 /// The formatted text, or why the file cannot be formatted (left as it is). Formatting

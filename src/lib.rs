@@ -23,6 +23,7 @@ pub mod lang;
 pub mod ownership;
 pub mod plan;
 pub mod provider;
+pub mod rules;
 pub mod schema;
 pub mod sdk;
 pub mod state;

@@ -21,7 +21,7 @@ const RULES: &[(&str, &[&str], &str)] = &[
 
 /// Check the `parameters:` of an RDS parameter group: `written` locates each entry,
 /// `sent` is its value with variables substituted.
-pub fn check_parameters(written: &Node, sent: &Expr, out: &mut Vec<Diagnostic>) {
+pub fn check_parameters(written: &Node, sent: &Expr, resource: &str, out: &mut Vec<Diagnostic>) {
     let Expr::Lit(Value::Object(values)) = sent else { return };
     for (k, v) in values {
         let Some((_, allowed, why)) = RULES.iter().find(|(name, _, _)| *name == k) else { continue };
@@ -39,7 +39,8 @@ pub fn check_parameters(written: &Node, sent: &Expr, out: &mut Vec<Diagnostic>) 
         out.push(
             Diagnostic::error("Invalid value", format!("`{k}: {value}` cannot serve a CDC source: {why}"))
                 .at(span)
-                .hint(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))),
+                .hint(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")))
+                .rule("CB302", resource),
         );
     }
 }
@@ -97,8 +98,12 @@ fn needs(db: &Resource) -> Option<(&'static str, &'static str, &'static str, &'s
 /// cannot be checked and is trusted.
 pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     let find = |name: &str| resources.iter().find(|r| r.name == name);
+    let mut databases = std::collections::BTreeSet::new();
     for (source, db_name) in sources(resources) {
         let Some(db) = find(&db_name) else { continue };
+        if databases.insert(db.name.clone()) {
+            check_binlog(db, source, out);
+        }
         let Some((group_prop, param, value, what)) = needs(db) else { continue };
         let group = match db.props.get(group_prop) {
             None => None,
@@ -132,7 +137,55 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             .hint(format!(
                 "give `{}` a parameter group resource with `parameters: {{ {param}: {value} }}` and set `{group_prop}: ${{<group>.name}}`",
                 db.name
-            )),
+            ))
+            .rule("CB301", &source.name),
         );
     }
+}
+
+fn engine(db: &Resource) -> Option<&str> {
+    match db.props.get("engine") {
+        Some(Expr::Lit(Value::String(e))) => Some(e),
+        _ => None,
+    }
+}
+
+/// What a MySQL-family database read by a CDC source needs beyond its parameter group:
+/// automated backups, without which RDS for MySQL writes no binlog at all (CB303), and a
+/// binlog retention, which only a stored procedure sets (CB304, a warning).
+fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
+    let Some(engine) = engine(db).filter(|e| matches!(*e, "aurora-mysql" | "mysql" | "mariadb")) else { return };
+    let retention = match db.props.get("backup_retention_period") {
+        Some(Expr::Lit(v)) => v.as_i64(),
+        _ => None,
+    };
+    if retention == Some(0) && db.ty.name == "aws.rds.instance" {
+        out.push(
+            Diagnostic::error(
+                "Binlog without backups",
+                format!(
+                    "`{}` reads changes from `{}`, but `{}` has `backup_retention_period: 0`: with automated backups off, RDS for {engine} writes no binlog",
+                    source.name, db.name, db.name
+                ),
+            )
+            .at(db.spans.get("backup_retention_period").unwrap_or(&db.span))
+            .hint("set `backup_retention_period` to 1 or more (7 is the default)")
+            .rule("CB303", &db.name),
+        );
+    }
+    out.push(
+        Diagnostic::warning(
+            "Binlog retention not set",
+            format!(
+                "`{}` reads the binlog of `{}`, which RDS purges as soon as it can: a reader stopped for a while loses its position",
+                source.name, db.name
+            ),
+        )
+        .at(&db.span)
+        .hint(format!(
+            "after the database exists, run `CALL mysql.rds_set_configuration('binlog retention hours', 24);` on `{}` (no API call sets it), then suppress this with `suppress: {{ CB304: \"<why>\" }}` on `{}`",
+            db.name, db.name
+        ))
+        .rule("CB304", &db.name),
+    );
 }

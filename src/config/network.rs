@@ -38,7 +38,8 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                         format!("`{}` is {text}, which is not inside `{}`'s block {vpc_text}", s.name, vpc.name),
                     )
                     .at(at)
-                    .hint(format!("give the subnet a block inside {vpc_text}")),
+                    .hint(format!("give the subnet a block inside {vpc_text}"))
+                    .rule("CB101", &s.name),
                 );
                 continue;
             }
@@ -70,7 +71,8 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                             ),
                         )
                         .at(later.spans.get("cidr_block").unwrap_or(&later.span))
-                        .hint("give each subnet of a VPC its own block"),
+                        .hint("give each subnet of a VPC its own block")
+                        .rule("CB102", &later.name),
                     );
                 }
             }

@@ -75,6 +75,8 @@ pub struct Resource {
     /// A plan may replace it although that restarts its change data capture (see
     /// `TypeSchema::restarts_cdc`).
     pub allow_resnapshot: bool,
+    /// Rules (`CB…`) whose findings about it are suppressed, each with its reason.
+    pub suppress: BTreeMap<String, String>,
     /// Where each property's value is written.
     pub spans: BTreeMap<String, Span>,
     /// Properties that hold a sensitive value although their type does not say so: set
@@ -227,6 +229,7 @@ const RESOURCE_KEYS: &[&str] = &[
     "timeouts",
     "prevent_destroy",
     "allow_resnapshot",
+    "suppress",
     "description",
 ];
 /// The most instances one `for_each` or `count` may make.
@@ -284,6 +287,11 @@ pub fn parse_stack_reading(
     propagate_sensitive(&mut body.resources);
     super::cdc::check_sources(&body.resources, &mut out);
     super::network::check_subnets(&body.resources, &mut out);
+    // A resource's `suppress:` silences the findings of those rules about it.
+    out.retain(|d| match (d.rule, &d.resource) {
+        (Some(id), Some(r)) => !body.resources.iter().any(|res| res.name == *r && res.suppress.contains_key(id)),
+        _ => true,
+    });
     // Every instance of a resource is checked; a problem they share is reported once.
     let mut seen = std::collections::HashSet::new();
     out.retain(|d| {
@@ -1083,7 +1091,7 @@ fn parse_resource(
         }
         if let Some(e) = e {
             if prop.name == "parameters" && ty.name.starts_with("aws.rds.") {
-                super::cdc::check_parameters(pv, &e, out);
+                super::cdc::check_parameters(pv, &e, &format!("{}{address}", ctx.unit.prefix), out);
             }
             props.insert(prop.name.to_string(), e);
         }
@@ -1184,6 +1192,7 @@ fn parse_resource(
         body.get("prevent_destroy").and_then(|v| expect_bool(v, "`prevent_destroy`", out)).unwrap_or(false);
     let allow_resnapshot =
         body.get("allow_resnapshot").and_then(|v| expect_bool(v, "`allow_resnapshot`", out)).unwrap_or(false);
+    let suppress = parse_suppress(body.get("suppress"), out);
     Some(Resource {
         name: format!("{}{address}", ctx.unit.prefix),
         declared: format!("{}{}", ctx.unit.prefix, k.name),
@@ -1193,6 +1202,7 @@ fn parse_resource(
         timeouts,
         prevent_destroy,
         allow_resnapshot,
+        suppress,
         sensitive,
         spans,
         span: k.span.clone(),
@@ -1504,4 +1514,35 @@ fn parse_validation(node: &Node, ty: VarType, out: &mut Vec<Diagnostic>) -> Vali
         }
     }
     v
+}
+
+/// `suppress: { CB304: "retention is set by the DBA runbook" }`: known rule IDs, each
+/// with a reason (a suppression nobody can explain is refused).
+fn parse_suppress(node: Option<&Node>, out: &mut Vec<Diagnostic>) -> BTreeMap<String, String> {
+    let mut suppress = BTreeMap::new();
+    let Some(entries) = node.and_then(|n| expect_map(n, "`suppress`", out)) else { return suppress };
+    for (k, v) in entries {
+        if crate::rules::rule(&k.name).is_none() {
+            out.push(
+                Diagnostic::error("Unknown rule", format!("`{}` is not a rule cloudbridge checks", k.name))
+                    .at(&k.span)
+                    .hint(format!(
+                        "rules: {}",
+                        crate::rules::RULES.iter().map(|r| format!("`{}`", r.id)).collect::<Vec<_>>().join(", ")
+                    )),
+            );
+            continue;
+        }
+        match v.as_str().map(str::trim) {
+            Some(reason) if !reason.is_empty() => {
+                suppress.insert(k.name.clone(), reason.to_string());
+            }
+            _ => out.push(
+                Diagnostic::error("Suppression without a reason", format!("`suppress: {}` gives no reason", k.name))
+                    .at(&v.span)
+                    .hint(format!("write why the rule does not apply here: `{}: \"…\"`", k.name)),
+            ),
+        }
+    }
+    suppress
 }

@@ -105,6 +105,7 @@ mod sensitive {
             timeouts: crate::schema::QUICK,
             prevent_destroy: false,
             allow_resnapshot: false,
+            suppress: Default::default(),
             sensitive: Default::default(),
             spans: Default::default(),
             span: Span::file(Path::new("t")),

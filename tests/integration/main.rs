@@ -8,6 +8,7 @@ mod adoption;
 mod backend_s3;
 mod catalog;
 mod cdc_changes;
+mod checks;
 mod concurrency;
 mod corpus;
 mod diagnostics;

@@ -1,0 +1,133 @@
+//! `cloudbridge check`: the rules' findings with their IDs and locations, as text, JSON
+//! and SARIF; suppression per resource with a reason; no AWS call.
+
+use crate::common::Project;
+
+const STACK: &str = r#"
+name: {{name}}
+resources:
+  binlog:
+    type: aws.rds.cluster_parameter_group
+    properties: { name: "{{name}}", family: aurora-mysql8.0, parameters: { binlog_format: ROW } }
+  db:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}"
+      engine: aurora-mysql
+      master_username: admin
+      db_cluster_parameter_group_name: ${binlog.name}
+  source:
+    type: aws.dms.endpoint
+    properties: { id: "{{name}}-source", endpoint_type: source, engine_name: aurora, server_name: "${db.endpoint}", port: 3306 }
+"#;
+
+fn project(stack: &str) -> Project {
+    let p = Project::new("checks");
+    p.local_env();
+    p.write("stacks/main.yaml", stack);
+    p
+}
+
+#[test]
+fn findings_carry_their_rule_and_location_in_every_format() {
+    let p = project(STACK);
+    let human = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(human.code, 0, "a warning does not fail the check: {}", human.stderr);
+    assert!(
+        human.stderr.contains("warning[CB304]: Binlog retention not set\n  --> stacks/main.yaml:7:3"),
+        "{}",
+        human.stderr
+    );
+    assert!(
+        human.stderr.contains("CALL mysql.rds_set_configuration('binlog retention hours', 24);"),
+        "{}",
+        human.stderr
+    );
+
+    let json = p.cb_offline(&["check", "-e", "test", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    assert_eq!((v["errors"].as_u64(), v["warnings"].as_u64()), (Some(0), Some(1)));
+    let f = &v["findings"][0];
+    assert_eq!(
+        (f["rule"].as_str(), f["severity"].as_str(), f["resource"].as_str()),
+        (Some("CB304"), Some("warning"), Some("db"))
+    );
+    assert_eq!(
+        (f["file"].as_str(), f["line"].as_u64(), f["column"].as_u64()),
+        (Some("stacks/main.yaml"), Some(7), Some(3))
+    );
+
+    let sarif = p.cb_offline(&["check", "-e", "test", "--format", "sarif"]);
+    insta::assert_snapshot!("check_sarif", sarif.stdout);
+    insta::assert_snapshot!("check_json", json.stdout);
+    let v: serde_json::Value = serde_json::from_str(&sarif.stdout).expect("SARIF on stdout");
+    assert_eq!(v["version"], "2.1.0");
+    let run = &v["runs"][0];
+    let ids: Vec<&str> =
+        run["tool"]["driver"]["rules"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, cloudbridge::rules::RULES.iter().map(|r| r.id).collect::<Vec<_>>());
+    let r = &run["results"][0];
+    assert_eq!((r["ruleId"].as_str(), r["level"].as_str()), (Some("CB304"), Some("warning")));
+    let loc = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        (loc["artifactLocation"]["uri"].as_str(), loc["region"]["startLine"].as_u64()),
+        (Some("stacks/main.yaml"), Some(7))
+    );
+}
+
+#[test]
+fn a_resource_suppresses_a_rule_with_a_reason_and_only_with_one() {
+    let group = "      db_cluster_parameter_group_name: ${binlog.name}\n";
+    let with = |suppress: &str| STACK.replace(group, &format!("{group}    suppress: {suppress}\n"));
+    let p = project(&with(r#"{ CB304: "retention is set to 48 hours by the DBA runbook" }"#));
+    let out = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("No findings."), "{}", out.stderr);
+
+    for (suppress, summary, at) in [
+        (r#"{ CB304: "" }"#, "error: Suppression without a reason", "stacks/main.yaml:14:24"),
+        (r#"{ CB999: "why" }"#, "error: Unknown rule", "stacks/main.yaml:14:17"),
+    ] {
+        let p = project(&with(suppress));
+        let out = p.cb_offline(&["check", "-e", "test"]);
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(out.stderr.contains(&format!("{summary}\n  --> {at}")), "{suppress}: {}", out.stderr);
+        assert_eq!(p.cb_offline(&["validate", "-e", "test"]).code, 1, "validate refuses it too");
+    }
+}
+
+#[test]
+fn rds_mysql_without_backups_writes_no_binlog() {
+    let stack = r#"
+name: {{name}}
+resources:
+  params:
+    type: aws.rds.parameter_group
+    properties: { name: "{{name}}", family: mysql8.0, parameters: { binlog_format: ROW } }
+  db:
+    type: aws.rds.instance
+    properties:
+      identifier: "{{name}}"
+      engine: mysql
+      instance_class: db.t3.micro
+      allocated_storage: 20
+      master_username: admin
+      db_parameter_group_name: ${params.name}
+      backup_retention_period: 0
+  source:
+    type: aws.dms.endpoint
+    properties: { id: "{{name}}-source", endpoint_type: source, engine_name: mysql, server_name: "${db.address}", port: 3306 }
+"#;
+    let p = project(stack);
+    let out = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[CB303]: Binlog without backups\n  --> stacks/main.yaml:16:32"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("with automated backups off, RDS for mysql writes no binlog"), "{}", out.stderr);
+    let validate = p.cb_offline(&["validate", "-e", "test"]);
+    assert_eq!(validate.code, 1, "errors block validate and plan: {}", validate.stderr);
+    assert!(validate.stderr.contains("error[CB303]"), "{}", validate.stderr);
+}
