@@ -249,6 +249,13 @@ mod protection {
     use crate::testutil::{plan_for, run, stack, MemStore};
     use std::sync::Arc;
 
+    /// The state after applying `text` to nothing, through the in-memory provider.
+    async fn applied(text: &str) -> State {
+        let (st, g) = stack(text);
+        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        run(&plan, State::new("t", "test"), Arc::new(MemoryProvider::new()), &MemStore::default(), 1).await.state
+    }
+
     const PROTECTED: &str = "resources:\n  db_subnets:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n    prevent_destroy: true\n  scratch:\n    type: aws.s3.bucket\n    properties: { bucket: scratch }\n";
 
     #[tokio::test]
@@ -291,10 +298,7 @@ mod protection {
     #[tokio::test]
     async fn replacing_what_holds_a_cdc_position_is_refused_unless_allowed() {
         const TASK: &str = "resources:\n  task:\n    type: aws.dms.replication_task\n    properties:\n      id: orders\n      migration_type: full-load-and-cdc\n      replication_instance_arn: arn:aws:dms:eu-west-1:111122223333:rep:ri\n      source_endpoint_arn: arn:aws:dms:eu-west-1:111122223333:endpoint:src\n      target_endpoint_arn: arn:aws:dms:eu-west-1:111122223333:endpoint:dst\n      table_mappings: { rules: [{ rule-type: selection, rule-id: \"1\", rule-name: orders, object-locator: { schema-name: sales, table-name: orders }, rule-action: include }] }\n";
-        let (st, g) = stack(TASK);
-        let mem = Arc::new(MemoryProvider::new());
-        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+        let s = applied(TASK).await;
         let tags = std::collections::BTreeMap::new();
         let catalog = crate::testutil::catalog();
         let diff = |text: &str, allow_resnapshot: bool| {
@@ -368,17 +372,7 @@ mod protection {
     #[tokio::test]
     async fn what_refers_to_an_attribute_an_update_changes_is_planned_with_the_new_value() {
         const CONFIG: &str = "resources:\n  conf:\n    type: aws.msk.configuration\n    properties: { name: lh, server_properties: auto.create.topics.enable=true }\n  logs:\n    type: aws.logs.log_group\n    properties: { name: /lh, tags: { revision: \"${conf.latest_revision}\", arn: \"${conf.arn}\" } }\n";
-        let (st, g) = stack(CONFIG);
-        let mem = Arc::new(MemoryProvider::new());
-        let s = run(
-            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
-            State::new("t", "test"),
-            mem,
-            &MemStore::default(),
-            1,
-        )
-        .await
-        .state;
+        let s = applied(CONFIG).await;
         let (st2, g2) = stack(&CONFIG.replace("enable=true", "enable=false"));
         let plan = plan_for(&st2, &g2, &s, &[], false);
         assert_eq!(plan.change("conf").expect("conf").action, crate::plan::Action::Update);
@@ -391,17 +385,7 @@ mod protection {
 
         // A task definition's ARN (its revision) changes with its containers, not its tags.
         const TASK: &str = "resources:\n  task:\n    type: aws.ecs.task_definition\n    properties: { family: lh, cpu: 256, memory: 512, execution_role_arn: arn:aws:iam::111122223333:role/x, container_definitions: [{ name: app, image: busybox:1 }] }\n  logs:\n    type: aws.logs.log_group\n    properties: { name: /lh, tags: { task: \"${task.arn}\" } }\n";
-        let (st, g) = stack(TASK);
-        let mem = Arc::new(MemoryProvider::new());
-        let s = run(
-            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
-            State::new("t", "test"),
-            mem,
-            &MemStore::default(),
-            1,
-        )
-        .await
-        .state;
+        let s = applied(TASK).await;
         let logs_after = |text: &str| {
             let (st, g) = stack(text);
             plan_for(&st, &g, &s, &[], false).change("logs").expect("logs").action
@@ -416,17 +400,7 @@ mod protection {
     #[tokio::test]
     async fn a_grow_only_property_updates_when_raised_and_replaces_when_lowered() {
         const TOPIC: &str = "resources:\n  t:\n    type: aws.msk.topic\n    properties: { cluster_arn: \"arn:aws:kafka:eu-west-1:111122223333:cluster/c/u-1\", name: cdc.public.orders, partitions: 6, replication_factor: 2 }\n";
-        let (st, g) = stack(TOPIC);
-        let mem = Arc::new(MemoryProvider::new());
-        let s = run(
-            &plan_for(&st, &g, &State::new("t", "test"), &[], false),
-            State::new("t", "test"),
-            mem,
-            &MemStore::default(),
-            1,
-        )
-        .await
-        .state;
+        let s = applied(TOPIC).await;
         let planned = |text: &str| {
             let (st, g) = stack(text);
             let plan = plan_for(&st, &g, &s, &[], false);
