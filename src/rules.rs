@@ -53,6 +53,12 @@ pub const RULES: &[Rule] = &[
         summary: "Binlog retention not set",
         explanation: "RDS purges binlogs as soon as it can; a reader that stops for a while loses its position. Retention is set by a stored procedure after the database exists (`CALL mysql.rds_set_configuration('binlog retention hours', N)`), which no API call can do.",
     },
+    Rule {
+        id: "CB305",
+        severity: Severity::Error,
+        summary: "Too few replication slots",
+        explanation: "Each CDC reader of a PostgreSQL database (a DMS task, a Debezium connector) holds a logical replication slot and a WAL sender; a parameter group that allows fewer than there are readers leaves one unable to start.",
+    },
 ];
 
 /// The rule with this ID.

@@ -103,6 +103,8 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
         let Some(db) = find(&db_name) else { continue };
         if databases.insert(db.name.clone()) {
             check_binlog(db, source, out);
+            let readers = sources(resources).iter().filter(|(_, d)| *d == db.name).count();
+            check_slots(db, readers, &find, out);
         }
         let Some((group_prop, param, value, what)) = needs(db) else { continue };
         let group = match db.props.get(group_prop) {
@@ -188,4 +190,41 @@ fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
         ))
         .rule("CB304", &db.name),
     );
+}
+
+/// A PostgreSQL database read by `readers` CDC sources needs a replication slot and a
+/// WAL sender for each: a parameter group that sets `max_replication_slots` or
+/// `max_wal_senders` lower leaves a reader without one (CB305). Unset, RDS's defaults
+/// (well above a pipeline's readers) apply.
+fn check_slots<'a>(
+    db: &Resource,
+    readers: usize,
+    find: &dyn Fn(&str) -> Option<&'a Resource>,
+    out: &mut Vec<Diagnostic>,
+) {
+    if !engine(db).is_some_and(|e| matches!(e, "aurora-postgresql" | "postgres")) {
+        return;
+    }
+    let group_prop =
+        if db.ty.name == "aws.rds.cluster" { "db_cluster_parameter_group_name" } else { "db_parameter_group_name" };
+    let Some(group) = db.props.get(group_prop).and_then(|e| referenced(e).first().and_then(|g| find(g))) else {
+        return;
+    };
+    let Some(Expr::Lit(Value::Object(params))) = group.props.get("parameters") else { return };
+    for param in ["max_replication_slots", "max_wal_senders"] {
+        let set = params.get(param).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|t| t.parse().ok())));
+        let Some(n) = set.filter(|n| usize::try_from(*n).is_ok_and(|n| n < readers)) else { continue };
+        out.push(
+            Diagnostic::error(
+                "Too few replication slots",
+                format!(
+                    "`{}` is read by {readers} CDC sources, each needing a replication slot and a WAL sender, but its parameter group `{}` sets `{param}: {n}`",
+                    db.name, group.name
+                ),
+            )
+            .at(group.spans.get("parameters").unwrap_or(&group.span))
+            .hint(format!("set `{param}` to at least {readers} (more leaves room for a reader being replaced)"))
+            .rule("CB305", &group.name),
+        );
+    }
 }

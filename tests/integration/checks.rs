@@ -131,3 +131,38 @@ resources:
     assert_eq!(validate.code, 1, "errors block validate and plan: {}", validate.stderr);
     assert!(validate.stderr.contains("error[CB303]"), "{}", validate.stderr);
 }
+
+#[test]
+fn a_postgres_source_needs_a_slot_for_each_reader() {
+    let stack = r#"
+name: {{name}}
+resources:
+  logical:
+    type: aws.rds.cluster_parameter_group
+    properties: { name: "{{name}}", family: aurora-postgresql16, parameters: { rds.logical_replication: 1, max_replication_slots: 1 } }
+  db:
+    type: aws.rds.cluster
+    properties: { cluster_identifier: "{{name}}", engine: aurora-postgresql, master_username: app, db_cluster_parameter_group_name: "${logical.name}" }
+  to_s3:
+    type: aws.dms.endpoint
+    properties: { id: "{{name}}-a", endpoint_type: source, engine_name: aurora-postgresql, server_name: "${db.endpoint}", port: 5432 }
+  to_kinesis:
+    type: aws.dms.endpoint
+    properties: { id: "{{name}}-b", endpoint_type: source, engine_name: aurora-postgresql, server_name: "${db.endpoint}", port: 5432 }
+"#;
+    let p = project(stack);
+    let out = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("error[CB305]: Too few replication slots\n  --> stacks/main.yaml:6:76"),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stderr.contains("`db` is read by 2 CDC sources"), "{}", out.stderr);
+    assert!(out.stderr.contains("sets `max_replication_slots: 1`"), "{}", out.stderr);
+    // Enough for both readers: nothing to report.
+    let p = project(&stack.replace("max_replication_slots: 1", "max_replication_slots: 4"));
+    let out = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("No findings."), "{}", out.stderr);
+}
