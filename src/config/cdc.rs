@@ -77,15 +77,7 @@ fn sources(resources: &[Resource]) -> Vec<(&Resource, String)> {
 /// What a database's parameter group must set for CDC: `(group property, parameter,
 /// value, what it turns on)`, by engine.
 fn needs(db: &Resource) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
-    let engine = match db.props.get("engine") {
-        Some(Expr::Lit(Value::String(e))) => e.as_str(),
-        _ => return None,
-    };
-    let group = match db.ty.name {
-        "aws.rds.cluster" => "db_cluster_parameter_group_name",
-        "aws.rds.instance" => "db_parameter_group_name",
-        _ => return None,
-    };
+    let (engine, group) = (engine(db)?, group_prop(db)?);
     match engine {
         "aurora-mysql" | "mysql" | "mariadb" => Some((group, "binlog_format", "ROW", "a row-based binlog")),
         "aurora-postgresql" | "postgres" => Some((group, "rds.logical_replication", "1", "logical replication")),
@@ -99,11 +91,12 @@ fn needs(db: &Resource) -> Option<(&'static str, &'static str, &'static str, &'s
 pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     let find = |name: &str| resources.iter().find(|r| r.name == name);
     let mut databases = std::collections::BTreeSet::new();
-    for (source, db_name) in sources(resources) {
-        let Some(db) = find(&db_name) else { continue };
+    let read = sources(resources);
+    for (source, db_name) in &read {
+        let Some(db) = find(db_name) else { continue };
         if databases.insert(db.name.clone()) {
             check_binlog(db, source, out);
-            let readers = sources(resources).iter().filter(|(_, d)| *d == db.name).count();
+            let readers = read.iter().filter(|(_, d)| *d == db.name).count();
             check_slots(db, readers, &find, out);
         }
         let Some((group_prop, param, value, what)) = needs(db) else { continue };
@@ -148,6 +141,15 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
 fn engine(db: &Resource) -> Option<&str> {
     match db.props.get("engine") {
         Some(Expr::Lit(Value::String(e))) => Some(e),
+        _ => None,
+    }
+}
+
+/// The property naming a database's parameter group.
+fn group_prop(db: &Resource) -> Option<&'static str> {
+    match db.ty.name {
+        "aws.rds.cluster" => Some("db_cluster_parameter_group_name"),
+        "aws.rds.instance" => Some("db_parameter_group_name"),
         _ => None,
     }
 }
@@ -205,11 +207,8 @@ fn check_slots<'a>(
     if !engine(db).is_some_and(|e| matches!(e, "aurora-postgresql" | "postgres")) {
         return;
     }
-    let group_prop =
-        if db.ty.name == "aws.rds.cluster" { "db_cluster_parameter_group_name" } else { "db_parameter_group_name" };
-    let Some(group) = db.props.get(group_prop).and_then(|e| referenced(e).first().and_then(|g| find(g))) else {
-        return;
-    };
+    let named = group_prop(db).and_then(|p| db.props.get(p));
+    let Some(group) = named.and_then(|e| referenced(e).first().and_then(|g| find(g))) else { return };
     let Some(Expr::Lit(Value::Object(params))) = group.props.get("parameters") else { return };
     for param in ["max_replication_slots", "max_wal_senders"] {
         let set = params.get(param).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|t| t.parse().ok())));

@@ -563,6 +563,14 @@ fn task_status(t: &aws_sdk_databasemigration::types::ReplicationTask) -> String 
     t.status().unwrap_or("unknown").to_string()
 }
 
+/// Wait until `judge`, given the task's status (`None` once it is gone), says it is ready.
+async fn wait_status(c: &Call<'_>, id: &str, judge: impl Fn(Option<&str>) -> Readiness) -> Result<(), ProviderError> {
+    wait_until(c.op, &format!("`{id}`"), || async {
+        Ok(judge(describe_task(c, id).await?.map(|t| task_status(&t)).as_deref()))
+    })
+    .await
+}
+
 fn json_text(v: Option<&Value>) -> Option<String> {
     v.map(text)
 }
@@ -611,12 +619,10 @@ impl ReplicationTask {
             .set_cdc_start_time(cdc_start_time(new)?)
             .send()
             .await?;
-        wait_until(c.op, &format!("`{id}`"), || async {
-            Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
-                Some("modifying") => Readiness::Pending("modifying".into()),
-                Some("failed") => Readiness::Failed("the modification failed".into()),
-                _ => Readiness::Ready,
-            })
+        wait_status(c, id, |status| match status {
+            Some("modifying") => Readiness::Pending("modifying".into()),
+            Some("failed") => Readiness::Failed("the modification failed".into()),
+            _ => Readiness::Ready,
         })
         .await?;
         if bool_prop(new, "start") == Some(true) {
@@ -633,11 +639,9 @@ impl ReplicationTask {
                 .replication_task_arn(t.replication_task_arn().unwrap_or_default())
                 .send()
                 .await?;
-            wait_until(c.op, &format!("`{id}`"), || async {
-                Ok(match describe_task(c, id).await?.map(|t| task_status(&t)).as_deref() {
-                    Some("running" | "starting" | "stopping") => Readiness::Pending("stopping".into()),
-                    _ => Readiness::Ready,
-                })
+            wait_status(c, id, |status| match status {
+                Some("running" | "starting" | "stopping") => Readiness::Pending("stopping".into()),
+                _ => Readiness::Ready,
             })
             .await?;
         }

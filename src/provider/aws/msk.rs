@@ -504,23 +504,23 @@ fn decode_configs(encoded: Option<&str>) -> Result<Value, ProviderError> {
     Ok(Value::Object(m.iter().map(|(k, v)| (k.clone(), Value::String(text(v)))).collect()))
 }
 
-async fn describe_topic(
-    c: &Call<'_>,
-    arn: &str,
-) -> Result<Option<aws_sdk_kafka::operation::describe_topic::DescribeTopicOutput>, ProviderError> {
-    let (cluster, name) = topic_parts(arn)?;
+type TopicOutput = aws_sdk_kafka::operation::describe_topic::DescribeTopicOutput;
+
+/// Topic `name` of cluster `cluster`, if it exists.
+async fn describe_named(c: &Call<'_>, cluster: &str, name: &str) -> Result<Option<TopicOutput>, ProviderError> {
     absent_if(c.kafka.describe_topic().cluster_arn(cluster).topic_name(name).send().await, "NotFoundException")
+}
+
+async fn describe_topic(c: &Call<'_>, arn: &str) -> Result<Option<TopicOutput>, ProviderError> {
+    let (cluster, name) = topic_parts(arn)?;
+    describe_named(c, &cluster, name).await
 }
 
 #[async_trait]
 impl AwsResource for Topic {
     async fn existing_id(&self, c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
         let (Some(cluster), Some(name)) = (str_prop(p, "cluster_arn"), str_prop(p, "name")) else { return Ok(None) };
-        let out = absent_if(
-            c.kafka.describe_topic().cluster_arn(cluster).topic_name(name).send().await,
-            "NotFoundException",
-        )?;
-        Ok(out.and_then(|o| o.topic_arn().map(String::from)))
+        Ok(describe_named(c, cluster, name).await?.and_then(|o| o.topic_arn().map(String::from)))
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
