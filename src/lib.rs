@@ -18,6 +18,7 @@ pub mod fmt;
 pub mod functions;
 pub mod fuzz;
 pub mod graph;
+pub mod iam;
 pub mod json;
 pub mod lang;
 pub mod ownership;
