@@ -154,10 +154,22 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Print the dependency graph as Graphviz DOT.
+    /// Print the dependency graph, or the pipeline's data paths, as Graphviz DOT or Mermaid.
     Graph {
         #[command(flatten)]
         env: EnvArgs,
+        /// Draw the data paths (who reads or writes what, on which port, as which role)
+        /// instead of the dependencies.
+        #[arg(long)]
+        data_paths: bool,
+        /// Graphviz DOT, or a Mermaid flowchart (GitHub renders it in Markdown).
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// IAM as the stack's data paths need it.
+    Iam {
+        #[command(subcommand)]
+        command: IamCommand,
     },
     /// Inspect and change state: list, show, mv, rm, pull, push.
     State {
@@ -540,4 +552,23 @@ mod tests {
             assert!(enabled(target, tracing::Level::INFO), "{target}");
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IamCommand {
+    /// Why each statement of a role's generated policy is there: the data paths that need
+    /// it (or, for a role that writes its own, the paths it acts on).
+    Explain {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// The role's address in the stack.
+        #[arg(value_name = "ROLE")]
+        role: String,
+    },
 }

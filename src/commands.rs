@@ -245,13 +245,36 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if errors { exit::ERROR } else { exit::OK })
         }
-        Command::Graph { env } => {
+        Command::Graph { env, data_paths: true, format } => {
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
-            let dot = ws.graph.to_dot(|n| {
+            let paths = crate::config::paths::derive(&crate::config::paths::Model::new(&ws.stack.resources));
+            match format {
+                crate::cli::GraphFormat::Dot => print!("{}", crate::config::paths::dot(&paths)),
+                crate::cli::GraphFormat::Mermaid => print!("{}", crate::config::paths::mermaid(&paths)),
+            }
+            Ok(exit::OK)
+        }
+        Command::Graph { env, data_paths: false, format } => {
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
+            let label = |n: &str| {
                 let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
-                format!("{}\\n{ty}", crate::graph::dot(n))
-            });
-            print!("{dot}");
+                match format {
+                    crate::cli::GraphFormat::Dot => format!("{}\\n{ty}", crate::graph::dot(n)),
+                    crate::cli::GraphFormat::Mermaid => format!("{n}<br/>{ty}"),
+                }
+            };
+            match format {
+                crate::cli::GraphFormat::Dot => print!("{}", ws.graph.to_dot(label)),
+                crate::cli::GraphFormat::Mermaid => print!("{}", ws.graph.to_mermaid(label)),
+            }
+            Ok(exit::OK)
+        }
+        Command::Iam { command: crate::cli::IamCommand::Explain { env, role } } => {
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
+            print!(
+                "{}",
+                crate::config::iam_explain(&ws.stack, &role).map_err(|(what, hint)| CliError::msg(what, hint))?
+            );
             Ok(exit::OK)
         }
         Command::Plan { env, plan: pa, out: _, json, detailed_exitcode, destroy: _ } if pa.refresh_only => {
@@ -281,7 +304,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 })?;
             }
             if json {
-                println!("{}", plan_json(&plan));
+                println!("{}", plan_json(&plan, &ws.stack.warnings));
             } else {
                 print!("{}", plan::render(&plan, &aws::catalog()));
                 if let Some(path) = &out {
@@ -1199,8 +1222,13 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
 }
 
 /// The plan as JSON for `--json`: unknown values read `(known after apply)`.
-fn plan_json(plan: &Plan) -> String {
-    let text = serde_json::to_string_pretty(&plan::withhold(plan, &aws::catalog())).unwrap_or_default();
+/// The plan as JSON, with the checks' findings (warnings: errors refuse the plan).
+fn plan_json(plan: &Plan, findings: &[Diagnostic]) -> String {
+    let mut v = serde_json::to_value(plan::withhold(plan, &aws::catalog())).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.insert("checks".into(), crate::rules::findings(findings));
+    }
+    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
     let marker = serde_json::to_string(crate::expr::UNKNOWN).unwrap_or_default();
     text.replace(&marker, "\"(known after apply)\"")
 }

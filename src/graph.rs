@@ -168,6 +168,21 @@ impl DepGraph {
         s.push_str("}\n");
         s
     }
+
+    /// The graph as a Mermaid flowchart (GitHub renders it in Markdown).
+    pub fn to_mermaid(&self, label: impl Fn(&str) -> String) -> String {
+        let ids: BTreeMap<&str, usize> = self.index.keys().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut s = String::from("flowchart RL\n");
+        for (name, i) in &ids {
+            s.push_str(&format!("  n{i}[\"{}\"]\n", label(name).replace('"', "#quot;")));
+        }
+        for (name, i) in &ids {
+            for d in self.dependencies(name) {
+                s.push_str(&format!("  n{i} --> n{}\n", ids[d.as_str()]));
+            }
+        }
+        s
+    }
 }
 
 /// A DOT string's text: `queue["orders"]` keeps its quotes escaped.

@@ -1,8 +1,8 @@
 //! The rules `validate`, `plan` and `check` apply across resources, each with a stable ID
 //! (`CB…`), a severity, and what it protects against. A finding of a rule is a
 //! [`crate::diag::Diagnostic`] carrying the ID; a resource may suppress a rule with a
-//! reason (`suppress: { CB305: "why" }`). Numbering: `CB1xx` network, `CB3xx` CDC
-//! prerequisites.
+//! reason (`suppress: { CB305: "why" }`). Numbering: `CB1xx` network, `CB2xx` IAM,
+//! `CB3xx` CDC prerequisites and wiring.
 
 use crate::diag::{Diagnostic, Severity};
 use serde_json::{json, Value};
@@ -28,6 +28,42 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Error,
         summary: "Overlapping subnets",
         explanation: "Two subnets of one VPC cannot share addresses: AWS refuses the second half-way through an apply.",
+    },
+    Rule {
+        id: "CB103",
+        severity: Severity::Error,
+        summary: "Blocked by a security group",
+        explanation: "Each data path over the network (a connector to its database and to MSK, DMS to its endpoints, Redshift to MSK, a JDBC connection to its database) needs an ingress rule on the target's security group for the port, from the source's group or a block holding its subnets, and an egress rule out of the source's group. The first blocking group is reported.",
+    },
+    Rule {
+        id: "CB104",
+        severity: Severity::Error,
+        summary: "No route between VPCs",
+        explanation: "A data path between subnets of two VPCs needs a route from the source's subnets to the other VPC's block through a peering connection or a transit gateway (for Redshift, when enhanced VPC routing sends its traffic through the VPC).",
+    },
+    Rule {
+        id: "CB105",
+        severity: Severity::Error,
+        summary: "No way to the AWS API",
+        explanation: "A resource in private subnets that calls an AWS API (a Glue job reading S3 through its connection's subnet, a connector reading Secrets Manager) needs a NAT gateway or a VPC endpoint for that service on its subnet's route table.",
+    },
+    Rule {
+        id: "CB201",
+        severity: Severity::Error,
+        summary: "Missing permission",
+        explanation: "The role acting on a data path must be allowed every action the path needs on the resources it touches (for Redshift streaming ingestion: `kafka-cluster:Connect`, `DescribeCluster`, `DescribeTopic`, `ReadData` on the cluster and topic ARNs). The stack's inline and customer managed policies are evaluated (wildcards, `Deny`, `NotAction`, ARNs built from references); a role with an AWS managed policy is only checked for explicit denies.",
+    },
+    Rule {
+        id: "CB202",
+        severity: Severity::Error,
+        summary: "Grants everything",
+        explanation: "An `Allow` of every action (`*` or `NotAction`) on every resource turns a pipeline role into an administrator.",
+    },
+    Rule {
+        id: "CB203",
+        severity: Severity::Warning,
+        summary: "Grants a whole service",
+        explanation: "An `Allow` of every action of a service (`s3:*`) on every resource reaches far beyond the pipeline's data.",
     },
     Rule {
         id: "CB301",
@@ -59,6 +95,54 @@ pub const RULES: &[Rule] = &[
         summary: "Too few replication slots",
         explanation: "Each CDC reader of a PostgreSQL database (a DMS task, a Debezium connector) holds a logical replication slot and a WAL sender; a parameter group that allows fewer than there are readers leaves one unable to start.",
     },
+    Rule {
+        id: "CB306",
+        severity: Severity::Warning,
+        summary: "SQL Server CDC prerequisites",
+        explanation: "DMS reads SQL Server changes through MS-CDC, which only SQL run on the database turns on (`msdb.dbo.rds_cdc_enable_db`, `sys.sp_cdc_enable_table` per table), with SQL Server Agent running and the full recovery model.",
+    },
+    Rule {
+        id: "CB307",
+        severity: Severity::Error,
+        summary: "Connector and database disagree",
+        explanation: "A Debezium connector's class must match the engine of the database its `database.hostname` names, and its `database.port` the port that database listens on.",
+    },
+    Rule {
+        id: "CB308",
+        severity: Severity::Error,
+        summary: "Kafka authentication mismatch",
+        explanation: "A client's Kafka authentication must be one its cluster serves: IAM on 9098 (`bootstrap_brokers_sasl_iam`, `iam_auth: true`), TLS on 9094.",
+    },
+    Rule {
+        id: "CB309",
+        severity: Severity::Error,
+        summary: "Topic prefix mismatch",
+        explanation: "The topics Redshift's materialized views read must be ones a Debezium writer of the cluster produces (`<topic.prefix>.<database>.<table>`) or an `aws.msk.topic` of the stack; otherwise the views stay empty.",
+    },
+    Rule {
+        id: "CB310",
+        severity: Severity::Warning,
+        summary: "Secret not in the stack",
+        explanation: "A connector reading its credentials from a secret no resource of the stack creates fails at start if the secret does not exist.",
+    },
+    Rule {
+        id: "CB311",
+        severity: Severity::Warning,
+        summary: "Plugin not in the stack",
+        explanation: "A connector whose plugin is not an `aws.mskconnect.custom_plugin` of the stack may name a plugin that does not exist or lacks its class.",
+    },
+    Rule {
+        id: "CB312",
+        severity: Severity::Warning,
+        summary: "Mapping names another database",
+        explanation: "A DMS task from MySQL selects schemas, which in MySQL are databases: a selection naming another database than the source's captures nothing.",
+    },
+    Rule {
+        id: "CB313",
+        severity: Severity::Error,
+        summary: "Change data capture would restart",
+        explanation: "A plan that replaces a DMS task or an MSK Connect connector restarts its capture: a full reload of the source, or a lost position. It is refused unless the plan is made with `--allow-resnapshot` or the resource sets `allow_resnapshot: true` (or suppresses CB313 with a reason).",
+    },
 ];
 
 /// The rule with this ID.
@@ -76,6 +160,17 @@ fn level(s: Severity) -> &'static str {
 /// `cloudbridge check --json`: every finding with its rule, severity and location.
 pub fn json(findings: &[Diagnostic]) -> String {
     let count = |s: Severity| findings.iter().filter(|d| d.severity == s).count();
+    let out = json!({
+        "format_version": "1",
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "findings": self::findings(findings),
+    });
+    serde_json::to_string_pretty(&out).unwrap_or_default()
+}
+
+/// Each finding with its rule, severity and location, as a JSON array.
+pub fn findings(findings: &[Diagnostic]) -> Value {
     let items: Vec<Value> = findings
         .iter()
         .map(|d| {
@@ -92,13 +187,7 @@ pub fn json(findings: &[Diagnostic]) -> String {
             })
         })
         .collect();
-    let out = json!({
-        "format_version": "1",
-        "errors": count(Severity::Error),
-        "warnings": count(Severity::Warning),
-        "findings": items,
-    });
-    serde_json::to_string_pretty(&out).unwrap_or_default()
+    Value::Array(items)
 }
 
 /// `cloudbridge check --format sarif`: SARIF 2.1.0, one run, the rules as the driver's

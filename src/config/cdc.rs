@@ -5,6 +5,7 @@
 //! resources: a database read by a DMS source endpoint or a Debezium connector must have
 //! a parameter group that turns the binlog (row-based) or logical replication on.
 
+use super::paths::{DataPath, Model};
 use super::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
@@ -116,6 +117,12 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
         if set.as_deref().is_some_and(|v| v.eq_ignore_ascii_case(value)) {
             continue;
         }
+        // A value no CDC reader accepts is reported at the group (CB302), once.
+        let invalid =
+            |v: &str| RULES.iter().any(|(n, ok, _)| *n == param && !ok.iter().any(|a| a.eq_ignore_ascii_case(v)));
+        if set.as_deref().is_some_and(invalid) {
+            continue;
+        }
         let why = match (group, set) {
             (None, _) => format!("`{}` has no `{group_prop}`, so the engine's defaults apply: {what} is off", db.name),
             (Some(g), None) => {
@@ -224,6 +231,277 @@ fn check_slots<'a>(
             .at(group.spans.get("parameters").unwrap_or(&group.span))
             .hint(format!("set `{param}` to at least {readers} (more leaves room for a reader being replaced)"))
             .rule("CB305", &group.name),
+        );
+    }
+}
+
+/// The engine family a Debezium connector class reads.
+fn connector_family(class: &str) -> Option<&'static str> {
+    let c = class.to_ascii_lowercase();
+    if c.contains("mysql") || c.contains("mariadb") {
+        Some("mysql")
+    } else if c.contains("postgres") {
+        Some("postgres")
+    } else if c.contains("sqlserver") {
+        Some("sqlserver")
+    } else {
+        None
+    }
+}
+
+fn family(engine: &str) -> Option<&'static str> {
+    match engine {
+        "aurora-mysql" | "mysql" | "mariadb" => Some("mysql"),
+        "aurora-postgresql" | "postgres" => Some("postgres"),
+        e if e.starts_with("sqlserver") => Some("sqlserver"),
+        _ => None,
+    }
+}
+
+fn config_value(m: &Model, r: &Resource, key: &str) -> Option<String> {
+    let e = super::paths::entries(r.props.get("connector_configuration")).into_iter().find(|(k, _)| k == key)?.1;
+    m.value(&e).as_str().map(str::to_string)
+}
+
+/// How a connector or consumer is wired: to the database it reads (engine and port,
+/// CB307), with the Kafka authentication its cluster offers (CB308), to topics a writer
+/// of the stack produces (CB309), with credentials from a secret (CB310) and a plugin
+/// (CB311) of the stack; DMS table mappings name the source's database (CB312); a SQL
+/// Server source needs MS-CDC turned on by hand (CB306).
+pub fn check_wiring(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
+    for p in paths {
+        let (Some(from), Some(to)) = (m.get(&p.from), m.get(&p.to)) else { continue };
+        if from.ty.name == "aws.mskconnect.connector" && super::paths::DATABASES.contains(&to.ty.name) {
+            check_connector_db(m, p, from, to, out);
+        }
+        if to.ty.name == "aws.msk.cluster" {
+            check_kafka_auth(m, p, from, to, out);
+        }
+    }
+    check_topics(m, paths, out);
+    for r in m.resources {
+        match r.ty.name {
+            "aws.mskconnect.connector" => check_connector_refs(m, r, out),
+            "aws.dms.replication_task" => check_mappings(m, r, out),
+            "aws.dms.endpoint"
+                if m.text(r, "engine_name").as_deref() == Some("sqlserver")
+                    && m.text(r, "endpoint_type").as_deref() == Some("source") =>
+            {
+                let db = m.text(r, "database_name").unwrap_or_else(|| "<database>".into());
+                out.push(
+                    Diagnostic::warning(
+                        "SQL Server CDC prerequisites",
+                        format!("`{}` reads changes from SQL Server, which DMS can only do once MS-CDC is on for the database and each table, SQL Server Agent runs, and the database uses the full recovery model with backups; no API call sets these", r.name),
+                    )
+                    .at(&r.span)
+                    .hint(format!(
+                        "on RDS run `EXEC msdb.dbo.rds_cdc_enable_db '{db}';` then, per table, `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'<table>', @role_name = NULL;` and keep transaction-log retention long enough (`EXEC rdsadmin.dbo.rds_set_configuration 'cdc_polling_interval', 86400`); then suppress with `suppress: {{ CB306: \"<why>\" }}`"
+                    ))
+                    .rule("CB306", &r.name),
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+fn check_connector_db(m: &Model, p: &DataPath, c: &Resource, db: &Resource, out: &mut Vec<Diagnostic>) {
+    let at = c.spans.get("connector_configuration").unwrap_or(&c.span);
+    let engine = engine(db).unwrap_or_default();
+    let class = config_value(m, c, "connector.class").unwrap_or_default();
+    if let (Some(want), Some(have)) = (connector_family(&class), family(engine)) {
+        if want != have {
+            out.push(
+                Diagnostic::error(
+                    "Connector and database disagree",
+                    format!("`{}` runs `{class}`, a {want} connector, but its `database.hostname` is `{}`, whose engine is `{engine}`", c.name, db.name),
+                )
+                .at(at)
+                .hint(format!("point `database.hostname` at the {want} source, or use the {have} connector class"))
+                .rule("CB307", &c.name),
+            );
+            return;
+        }
+    }
+    let expected = m.db_port(db);
+    if let (Some(port), Some(expected)) = (p.port, expected) {
+        if port != expected {
+            out.push(
+                Diagnostic::error(
+                    "Connector and database disagree",
+                    format!(
+                        "`{}` connects to `{}` on {port} (`database.port`), but the database listens on {expected}",
+                        c.name, db.name
+                    ),
+                )
+                .at(at)
+                .hint(format!("set `database.port: \"{expected}\"`"))
+                .rule("CB307", &c.name),
+            );
+        }
+    }
+}
+
+fn check_kafka_auth(m: &Model, p: &DataPath, from: &Resource, cluster: &Resource, out: &mut Vec<Diagnostic>) {
+    let iam_on = m.prop(cluster, "iam_auth").and_then(|v| v.as_bool()) == Some(true);
+    let wants_iam = p.auth.as_deref() == Some("IAM");
+    let (at, prop) = match from.ty.name {
+        "aws.mskconnect.connector" => (from.spans.get("bootstrap_servers").unwrap_or(&from.span), "bootstrap_servers"),
+        _ => (&p.span, "the statement"),
+    };
+    let mut why = None;
+    if from.ty.name == "aws.mskconnect.connector" {
+        // The broker string chosen decides the port; `authentication_type` how it logs in.
+        let mut refs = Vec::new();
+        if let Some(e) = from.props.get("bootstrap_servers") {
+            e.refs(&mut refs);
+        }
+        let port = refs.iter().find_map(|r| super::paths::broker_port(&r.attr));
+        match (port, wants_iam) {
+            (Some((_, "IAM")), false) => {
+                why = Some(format!("uses the IAM brokers (9098) of `{}` with `authentication_type: {}`", cluster.name, p.auth.as_deref().unwrap_or("NONE")))
+            }
+            (Some((port, auth)), true) if auth != "IAM" => {
+                why = Some(format!("has `authentication_type: IAM` but connects to the {auth} brokers ({port}) of `{}`; IAM is served on 9098 (`bootstrap_brokers_sasl_iam`)", cluster.name))
+            }
+            _ => {}
+        }
+    }
+    if why.is_none() && wants_iam && !iam_on {
+        why = Some(format!("authenticates with IAM on 9098, but `{}` does not turn `iam_auth` on", cluster.name));
+    }
+    if let Some(why) = why {
+        out.push(
+            Diagnostic::error("Kafka authentication mismatch", format!("{} {}: `{}` {why}", p.what, p.describe(), from.name))
+                .at(at)
+                .hint(format!("match {prop} to the cluster: IAM ↔ `iam_auth: true` and `${{{}.bootstrap_brokers_sasl_iam}}` (9098), TLS ↔ `bootstrap_brokers_tls` (9094)", cluster.name))
+                .rule("CB308", &from.name),
+        );
+    }
+}
+
+/// The topics Redshift streaming ingestion reads exist: produced by a Debezium writer of
+/// the cluster (its `topic.prefix`) or declared as `aws.msk.topic`.
+fn check_topics(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
+    for p in paths.iter().filter(|p| p.what == "streaming ingestion") {
+        let mut prefixes: Vec<(String, String)> = Vec::new();
+        for w in paths.iter().filter(|w| w.to == p.to && w.verb == "writes to") {
+            let Some(writer) = m.get(&w.from) else { continue };
+            let prefix = match writer.ty.name {
+                "aws.mskconnect.connector" => config_value(m, writer, "topic.prefix"),
+                _ => None,
+            };
+            prefixes.extend(prefix.map(|x| (x, writer.name.clone())));
+        }
+        let declared: Vec<String> = m
+            .resources
+            .iter()
+            .filter(|t| t.ty.name == "aws.msk.topic" && m.target(t, "cluster_arn", &[]).is_some_and(|c| c.name == p.to))
+            .filter_map(|t| m.text(t, "name"))
+            .collect();
+        if prefixes.is_empty() {
+            continue;
+        }
+        let Some(statement) = m
+            .resources
+            .iter()
+            .find(|s| s.ty.name == "aws.redshiftdata.statement" && s.spans.get("create") == Some(&p.span))
+        else {
+            continue;
+        };
+        let Some(schema) = super::paths::external_schema(&super::paths::sql(m, statement)) else { continue };
+        for (topic, at) in super::paths::topics_read(m, &p.from, &schema) {
+            if topic.contains(crate::iam::HOLE_OPEN) || declared.contains(&topic) {
+                continue;
+            }
+            if prefixes.iter().any(|(x, _)| topic.starts_with(&format!("{x}."))) {
+                continue;
+            }
+            let (prefix, writer) = &prefixes[0];
+            out.push(
+                Diagnostic::error(
+                    "Topic prefix mismatch",
+                    format!("`{}` reads topic `{topic}` from `{}`, but `{writer}` writes its topics as `{prefix}.<database>.<table>`", p.from, p.to),
+                )
+                .at(&at)
+                .hint(format!("read `{prefix}.…` topics, or set the connector's `topic.prefix` to the prefix read here"))
+                .rule("CB309", &p.from),
+            );
+        }
+    }
+}
+
+/// A connector's credentials come from a secret of the stack, and its plugin is one.
+fn check_connector_refs(m: &Model, c: &Resource, out: &mut Vec<Diagnostic>) {
+    let at = c.spans.get("connector_configuration").unwrap_or(&c.span);
+    let names: Vec<String> = m
+        .resources
+        .iter()
+        .filter(|s| s.ty.name == "aws.secretsmanager.secret")
+        .filter_map(|s| m.text(s, "name"))
+        .collect();
+    for (k, e) in super::paths::entries(c.props.get("connector_configuration")) {
+        let Some(v) = m.value(&e).as_str().map(str::to_string) else { continue };
+        let Some(rest) = v.strip_prefix("${secretsmanager:") else { continue };
+        let name = rest.rsplit_once(':').map_or(rest, |(n, _)| n).trim_end_matches('}');
+        if name.contains(crate::iam::HOLE_OPEN) || names.iter().any(|n| n == name) {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                "Secret not in the stack",
+                format!("`{}`'s `{k}` reads secret `{name}`, which no `aws.secretsmanager.secret` of the stack creates: the connector fails at start if it does not exist", c.name),
+            )
+            .at(at)
+            .hint("create the secret in the stack and write `${secretsmanager:${<secret>.name}:<key>}`, or suppress with the reason it exists")
+            .rule("CB310", &c.name),
+        );
+    }
+    if m.target(c, "plugin_arn", &["aws.mskconnect.custom_plugin"]).is_none() {
+        out.push(
+            Diagnostic::warning(
+                "Plugin not in the stack",
+                format!("`{}`'s `plugin_arn` is not an `aws.mskconnect.custom_plugin` of the stack, so nothing shows it exists and holds the connector class", c.name),
+            )
+            .at(c.spans.get("plugin_arn").unwrap_or(&c.span))
+            .hint("declare the plugin (`aws.mskconnect.custom_plugin`) and reference `${<plugin>.arn}`")
+            .rule("CB311", &c.name),
+        );
+    }
+}
+
+/// A DMS task from a MySQL-family source maps schemas that are the source's database.
+fn check_mappings(m: &Model, task: &Resource, out: &mut Vec<Diagnostic>) {
+    let Some(ep) = m.target(task, "source_endpoint_arn", &["aws.dms.endpoint"]) else { return };
+    if !matches!(m.text(ep, "engine_name").as_deref(), Some("mysql" | "aurora")) {
+        return;
+    }
+    let Some(db) = m.targets(ep.props.get("server_name"), super::paths::DATABASES).first().copied() else { return };
+    let db = if db.ty.name == "aws.rds.cluster_instance" {
+        m.target(db, "cluster_identifier", &["aws.rds.cluster"]).unwrap_or(db)
+    } else {
+        db
+    };
+    let Some(name) = m.text(db, "database_name").or_else(|| m.text(db, "db_name")) else { return };
+    let mappings = match m.prop(task, "table_mappings") {
+        Some(Value::String(s)) => serde_json::from_str(&s).unwrap_or(Value::Null),
+        Some(v) => v,
+        None => return,
+    };
+    let Some(rules) = mappings.get("rules").and_then(Value::as_array) else { return };
+    for r in rules.iter().filter(|r| r.get("rule-type").and_then(Value::as_str) == Some("selection")) {
+        let Some(schema) = r.pointer("/object-locator/schema-name").and_then(Value::as_str) else { continue };
+        if schema.contains('%') || schema.contains(crate::iam::HOLE_OPEN) || schema == name {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                "Mapping names another database",
+                format!("`{}` selects schema `{schema}`, but its source `{}` reads `{}`, whose database is `{name}` (in MySQL a schema is a database): the task would capture nothing", task.name, ep.name, db.name),
+            )
+            .at(task.spans.get("table_mappings").unwrap_or(&task.span))
+            .hint(format!("select `\"schema-name\": \"{name}\"`"))
+            .rule("CB312", &task.name),
         );
     }
 }

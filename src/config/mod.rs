@@ -2,6 +2,7 @@
 //! every reference checked, or all the diagnostics found. No I/O happens here; the
 //! workspace module reads the files.
 
+mod access;
 mod cdc;
 mod env;
 mod eval;
@@ -9,9 +10,13 @@ mod eval;
 mod lang_tests;
 mod module;
 mod network;
+pub mod paths;
+#[cfg(test)]
+mod paths_tests;
 mod stack;
 mod value;
 
+pub use access::{explain as iam_explain, grants, Grant, GENERATED};
 pub use env::{parse_env, AssumeRole, Backend, Env, VarSource};
 pub use stack::{
     parse_address, parse_stack, parse_stack_reading, DataSource, Import, Moved, Output, Removed, Resource, Stack,

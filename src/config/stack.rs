@@ -287,6 +287,14 @@ pub fn parse_stack_reading(
     propagate_sensitive(&mut body.resources);
     super::cdc::check_sources(&body.resources, &mut out);
     super::network::check_subnets(&body.resources, &mut out);
+    // The data paths: roles with `policy: generated` get theirs, then every path is
+    // checked for network, IAM and wiring.
+    let paths = super::paths::derive(&super::paths::Model::new(&body.resources));
+    super::access::generate(&mut body.resources, &paths, &mut out);
+    let model = super::paths::Model::new(&body.resources);
+    super::network::check_paths(&model, &paths, &mut out);
+    super::access::check(&model, &paths, &mut out);
+    super::cdc::check_wiring(&model, &paths, &mut out);
     // A resource's `suppress:` silences the findings of those rules about it.
     out.retain(|d| match (d.rule, &d.resource) {
         (Some(id), Some(r)) => !body.resources.iter().any(|res| res.name == *r && res.suppress.contains_key(id)),

@@ -575,9 +575,10 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
     for c in changes.iter().filter(|c| c.action == Action::Replace) {
         let Some(what) = req.catalog.lookup(&c.ty).and_then(|t| t.restarts_cdc) else { continue };
         let Some(res) = by_name.get(c.address.as_str()).copied() else { continue };
-        if req.allow_resnapshot || res.allow_resnapshot {
+        if req.allow_resnapshot || res.allow_resnapshot || res.suppress.contains_key("CB313") {
             continue;
         }
+        let at = c.replace_because.first().and_then(|p| res.spans.get(p)).unwrap_or(&res.span);
         blocked.push(
             Diagnostic::error(
                 "Change data capture would restart",
@@ -587,8 +588,9 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
                     c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
                 ),
             )
-            .at(&res.span)
-            .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)"),
+            .at(at)
+            .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)")
+            .rule("CB313", &c.address),
         );
     }
     if !blocked.is_empty() {

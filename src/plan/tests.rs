@@ -334,7 +334,9 @@ mod protection {
             err[0].detail
         );
         assert!(err[0].hint.as_deref().unwrap_or("").contains("--allow-resnapshot"), "{:?}", err[0].hint);
-        assert_eq!(err[0].span.as_ref().unwrap().line, 2);
+        // Located at the property that forces the replacement, with its rule.
+        assert_eq!(err[0].span.as_ref().unwrap().line, 8);
+        assert_eq!(err[0].rule, Some("CB313"));
 
         let plan = diff(&other_source, true).expect("allowed by the flag");
         let text = crate::testutil::render(&plan);
@@ -348,6 +350,15 @@ mod protection {
         );
         assert_eq!(
             diff(&opted, false).expect("allowed on the resource").change("task").unwrap().action,
+            crate::plan::Action::Replace
+        );
+        // Suppressing the rule, with its reason, allows it too.
+        let suppressed = other_source.replace(
+            "    type: aws.dms.replication_task\n",
+            "    type: aws.dms.replication_task\n    suppress: { CB313: \"the target is rebuilt nightly anyway\" }\n",
+        );
+        assert_eq!(
+            diff(&suppressed, false).expect("suppressed on the resource").change("task").unwrap().action,
             crate::plan::Action::Replace
         );
     }

@@ -153,6 +153,7 @@ resources:
       assume_role_policy:
         Version: "2012-10-17"
         Statement: [{ Effect: Allow, Principal: { Service: [lambda.amazonaws.com, scheduler.amazonaws.com] }, Action: "sts:AssumeRole" }]
+      policy: generated
   consumer:
     type: aws.lambda.function
     properties:

@@ -14,6 +14,7 @@ resources:
       assume_role_policy:
         Version: "2012-10-17"
         Statement: [{ Effect: Allow, Principal: { Service: dms.amazonaws.com }, Action: "sts:AssumeRole" }]
+      policy: generated
   landing:
     type: aws.s3.bucket
     properties: { bucket: "{{name}}-landing", force_destroy: true }
@@ -97,8 +98,12 @@ fn a_mapping_change_is_made_in_place_and_a_reload_is_refused_unless_allowed() {
     p.write("stacks/main.yaml", &moved);
     let refused = p.cb(&["apply", "-e", "test", "--auto-approve"]);
     assert_eq!(refused.code, 1, "{}", refused.stderr);
-    assert!(refused.stderr.contains("Change data capture would restart"), "{}", refused.stderr);
-    assert!(refused.stderr.contains("stacks/main.yaml:35:3"), "located at the task: {}", refused.stderr);
+    assert!(refused.stderr.contains("error[CB313]: Change data capture would restart"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("stacks/main.yaml:42:28"),
+        "located at what forces the replacement: {}",
+        refused.stderr
+    );
     assert!(refused.stderr.contains("--allow-resnapshot"), "{}", refused.stderr);
     assert_eq!(task(&p).2, fresh, "nothing was touched");
     let plan = p.cb(&["plan", "-e", "test", "--allow-resnapshot"]).ok();

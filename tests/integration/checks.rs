@@ -166,3 +166,85 @@ resources:
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert!(out.stderr.contains("No findings."), "{}", out.stderr);
 }
+
+/// The broken-pipeline corpus (`tests/corpus/pipelines/`): each stack breaks one thing in
+/// a working pipeline (`working.yaml`), and `check` reports exactly that one finding,
+/// with the rule and location its `# expect:` line names. An error also blocks
+/// `validate`; the working pipeline has no findings at all.
+#[test]
+fn each_broken_pipeline_reports_its_one_defect() {
+    let dir = format!("{}/tests/corpus/pipelines", crate::common::ROOT);
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    assert!(files.len() >= 11, "the corpus is there");
+    let mut shown = String::new();
+    for f in files {
+        let case = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&f).unwrap();
+        let expect = text.lines().find_map(|l| l.strip_prefix("# expect: ")).expect("an `# expect:` line");
+        let p = Project::new("pipelines");
+        p.local_env();
+        p.write("stacks/main.yaml", &text);
+        let out = p.cb_offline(&["check", "-e", "test", "--json"]);
+        let v: serde_json::Value =
+            serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{case}: {}", out.stderr));
+        let found: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| format!("{} {}:{}", f["rule"].as_str().unwrap_or("-"), f["line"], f["column"]))
+            .collect();
+        if expect == "nothing" {
+            assert!(found.is_empty(), "{case}: {found:?}");
+            assert_eq!(p.cb_offline(&["validate", "-e", "test"]).code, 0, "{case}");
+            continue;
+        }
+        assert_eq!(found, vec![expect.to_string()], "{case}: exactly the one defect\n{}", out.stdout);
+        let error = v["errors"] == 1;
+        assert_eq!(out.code, if error { 1 } else { 0 }, "{case}");
+        let validate = p.cb_offline(&["validate", "-e", "test"]);
+        assert_eq!(validate.code, if error { 1 } else { 0 }, "{case}: {}", validate.stderr);
+        let human = p.cb_offline(&["check", "-e", "test"]);
+        shown += &format!("### {case}\n{}\n", human.stderr.trim_end());
+    }
+    insta::assert_snapshot!(shown);
+}
+
+/// The reference stacks A–E pass every rule without an error; the flagship's data paths
+/// and its generated streaming policy are pinned (`graph --data-paths`, `iam explain`).
+#[test]
+fn reference_stacks_pass_and_show_their_data_paths() {
+    let p = Project::reference("checks");
+    let mut stacks: Vec<String> = std::fs::read_dir(p.path("stacks"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    stacks.sort();
+    assert_eq!(stacks.len(), 5);
+    for s in &stacks {
+        let file = format!("stacks/{s}");
+        let out = p.cb_offline(&["check", "-e", "local", "--stack", &file, "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out.stdout).unwrap_or_else(|_| panic!("{s}: {}", out.stderr));
+        assert_eq!(v["errors"], 0, "{s}: {}", out.stdout);
+        assert_eq!(out.code, 0, "{s}");
+    }
+    let mermaid = p.cb_offline(&["graph", "-e", "local", "--data-paths", "--format", "mermaid"]);
+    assert_eq!(mermaid.code, 0, "{}", mermaid.stderr);
+    insta::assert_snapshot!("flagship_data_paths_mermaid", mermaid.stdout);
+    let dot = p.cb_offline(&["graph", "-e", "local", "--data-paths"]);
+    assert!(dot.stdout.starts_with("digraph data_paths {"), "{}", dot.stdout);
+    assert!(
+        dot.stdout.contains(r#""warehouse" -> "msk" [label="reads · 9098 · IAM · as streaming_role", style=bold];"#),
+        "{}",
+        dot.stdout
+    );
+    let explain = p.cb_offline(&["iam", "explain", "-e", "local", "streaming_role"]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    insta::assert_snapshot!("flagship_streaming_role_explained", explain.stdout);
+    let unknown = p.cb_offline(&["iam", "explain", "-e", "local", "streaming"]);
+    assert_eq!(unknown.code, 1);
+    assert!(unknown.stderr.contains("`streaming` is not a role of stack `cdc-flagship`"), "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("connector_role, streaming_role"), "{}", unknown.stderr);
+}

@@ -13,6 +13,7 @@ resources:
       assume_role_policy:
         Version: "2012-10-17"
         Statement: [{ Effect: Allow, Principal: { Service: redshift.amazonaws.com }, Action: "sts:AssumeRole" }]
+      policy: generated
   msk:
     type: aws.msk.cluster
     properties:
@@ -21,6 +22,7 @@ resources:
       broker_count: 2
       broker_instance_type: kafka.t3.small
       client_subnets: [subnet-a, subnet-b]
+      iam_auth: true
   ns:
     type: aws.redshiftserverless.namespace
     properties: { name: "{{name}}-ns", db_name: analytics }
@@ -131,7 +133,14 @@ fn streaming_ingestion_statements_run_read_back_change_and_fail_with_redshifts_e
     assert!(failed.stderr.contains(r#"Redshift refused the statements of `orders_cdc`"#), "{}", failed.stderr);
     assert!(failed.stderr.contains(r#"schema "nowhere" does not exist"#), "{}", failed.stderr);
     p.write("stacks/main.yaml", &changed);
-    assert_eq!(p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code, 0, "the failed batch changed nothing");
+    // The failed batch changed nothing; the role's generated policy did change, since the
+    // bad stack read no topic through `cdc_msk`, and it gets its topic back.
+    let plan = p.cb(&["plan", "-e", "test", "--detailed-exitcode"]);
+    assert_eq!(plan.code, 2, "{}", plan.stderr);
+    assert!(plan.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("# role (aws.iam.role) will be updated in-place"), "{}", plan.stdout);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert_eq!(p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code, 0);
 
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }

@@ -17,6 +17,7 @@ resources:
       assume_role_policy:
         Version: "2012-10-17"
         Statement: [{ Effect: Allow, Principal: { Service: [lambda.amazonaws.com, scheduler.amazonaws.com] }, Action: "sts:AssumeRole" }]
+      policy: generated
   raw:
     type: aws.s3.bucket
     properties: { bucket: "{{name}}-raw", force_destroy: true }

@@ -34,6 +34,9 @@ pub static ROLE: TypeSchema = TypeSchema {
         Prop::new("max_session_duration", PropKind::Int).range(3600, 43200).default("3600"),
         Prop::new("inline_policies", PropKind::Map(&PropKind::Json)).default("{}"),
         Prop::new("managed_policy_arns", PropKind::Set(&PropKind::Str)).default("[]"),
+        // `generated`: cloudbridge writes the inline policy `cloudbridge-generated` from
+        // the data paths the role acts on (never sent to AWS as such).
+        Prop::new("policy", PropKind::Enum(&["generated"])).write_only(),
         TAGS,
     ],
     attrs: &["id", "arn", "unique_id"],
