@@ -24,6 +24,13 @@ fn flagship_aurora_msk_connect_redshift() {
     let run = p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
     assert!(run.stderr.contains("Apply complete! Resources: 55 added"), "{}", run.stderr);
     let ids = state_ids(&p, "cdc-flagship");
+    let secret_arn = p.state_of("cdc-flagship", "local")["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["address"] == "cdc_user")
+        .map(|r| r["attributes"]["arn"].as_str().unwrap().to_string())
+        .unwrap();
 
     rt().block_on(async {
         let c = aws();
@@ -169,27 +176,51 @@ fn flagship_aurora_msk_connect_redshift() {
         metrics.sort();
         assert_eq!(metrics, ["ErroredTaskCount", "KafkaDataLogsDiskUsed"]);
 
-        // The streaming role's permissions.
+        // The streaming role's generated permissions: the cluster, and exactly the topics
+        // the materialized views read, as ARNs of the real cluster.
         let pol = c
             .iam
             .get_role_policy()
             .role_name("cdc-local-redshift-streaming")
-            .policy_name("msk-streaming")
+            .policy_name("cloudbridge-generated")
             .send()
             .await
             .unwrap();
-        let doc = urlencoding_decode(pol.policy_document());
-        for action in [
-            "kafka-cluster:Connect",
-            "kafka-cluster:DescribeCluster",
-            "kafka-cluster:DescribeTopic",
-            "kafka-cluster:ReadData",
-            "kafka:GetBootstrapBrokers",
-            "kafka:DescribeCluster",
-            "redshift-serverless:GetCredentials",
-        ] {
-            assert!(doc.contains(action), "streaming role lacks {action}: {doc}");
-        }
+        let doc: serde_json::Value = serde_json::from_str(&urlencoding_decode(pol.policy_document())).unwrap();
+        let grant = |action: &str| -> Vec<String> {
+            let mut v: Vec<String> = doc["Statement"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|s| s["Action"].as_array().unwrap().iter().any(|a| a == action))
+                .flat_map(|s| s["Resource"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()))
+                .collect();
+            v.sort();
+            v
+        };
+        let cluster = &ids["msk"];
+        let topic = |t: &str| format!("{}/{t}", cluster.replacen(":cluster/", ":topic/", 1));
+        assert_eq!(grant("kafka-cluster:Connect"), vec![cluster.clone()], "{doc}");
+        assert_eq!(grant("kafka:GetBootstrapBrokers"), vec![cluster.clone()], "{doc}");
+        assert_eq!(
+            grant("kafka-cluster:ReadData"),
+            vec![topic("cdc.sales.customers"), topic("cdc.sales.orders")],
+            "{doc}"
+        );
+        assert!(!doc.to_string().contains("\"*\""), "no wildcard resource: {doc}");
+        // The connector's role: its secret, and only the `cdc*` topics (and Kafka Connect's own).
+        let pol = c
+            .iam
+            .get_role_policy()
+            .role_name("cdc-local-msk-connect")
+            .policy_name("cloudbridge-generated")
+            .send()
+            .await
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&urlencoding_decode(pol.policy_document())).unwrap();
+        let text = doc.to_string();
+        assert!(text.contains(&format!("\"{}\"", topic("cdc*"))), "{doc}");
+        assert!(text.contains(&format!("\"{secret_arn}\"")), "the secret's ARN: {doc}");
     });
 
     p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(0);
