@@ -103,8 +103,14 @@ fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
                 let note = if c.replace_because.contains(k) { " # forces replacement" } else { "" };
                 let (marker, text) = match old {
                     None | Some(Value::Null) => ("+", value(&new, body_indent)),
+                    // Maps and JSON documents (tags, policies, mappings, connector
+                    // configuration): only what changed, the rest folded.
+                    Some(o @ Value::Object(_)) if new.is_object() => ("~", nested(o, &new, 6)),
+                    Some(Value::Array(o)) if new.as_array().is_some_and(|n| n.len() == o.len()) => {
+                        ("~", nested(&Value::Array(o.clone()), &new, 6))
+                    }
                     Some(Value::Array(o)) if new.is_array() => {
-                        ("~", array_diff(o, new.as_array().unwrap_or(&Vec::new())))
+                        ("~", array_diff(o, new.as_array().unwrap_or(&Vec::new()), 6))
                     }
                     Some(o) => {
                         let arrow = if contains_unknown(&new) && !new.is_array() && !new.is_object() {
@@ -129,21 +135,77 @@ fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
     let _ = writeln!(out, "    }}\n");
 }
 
+/// A change inside a map or a list, as Terraform shows it: changed keys and elements
+/// only (`~` changed, `+` added, `-` removed), nested ones opened the same way, the
+/// unchanged ones counted. `indent` is the column of the property's marker.
+fn nested(old: &Value, new: &Value, indent: usize) -> String {
+    let pad = " ".repeat(indent + 4);
+    let mut lines = Vec::new();
+    let mut same = 0;
+    let mut line = |marker: &str, key: Option<&str>, text: String| {
+        let key = key.map(|k| format!("{} = ", compact(&Value::String(k.into())))).unwrap_or_default();
+        lines.push(format!("{pad}{marker} {key}{text}"));
+    };
+    let change = |o: &Value, n: &Value| -> String {
+        match (o, n) {
+            (Value::Object(_), Value::Object(_)) => nested(o, n, indent + 4),
+            (Value::Array(a), Value::Array(b)) if a.len() == b.len() => nested(o, n, indent + 4),
+            (Value::Array(a), Value::Array(b)) => array_diff(a, b, indent + 4),
+            _ if contains_unknown(n) && !n.is_array() && !n.is_object() => {
+                format!("{} -> (known after apply)", compact(o))
+            }
+            _ => format!("{} -> {}", compact(o), value(n, indent + 8)),
+        }
+    };
+    let (open, close) = match (old, new) {
+        (Value::Object(o), Value::Object(n)) => {
+            for (k, nv) in n {
+                match o.get(k) {
+                    Some(ov) if ov == nv => same += 1,
+                    Some(ov) => line("~", Some(k), change(ov, nv)),
+                    None => line("+", Some(k), value(nv, indent + 8)),
+                }
+            }
+            for (k, ov) in o.iter().filter(|(k, _)| !n.contains_key(*k)) {
+                line("-", Some(k), format!("{} -> null", value(ov, indent + 8)));
+            }
+            ("{", "}")
+        }
+        (Value::Array(o), Value::Array(n)) => {
+            for (ov, nv) in o.iter().zip(n) {
+                if ov == nv {
+                    same += 1;
+                } else {
+                    line("~", None, change(ov, nv));
+                }
+            }
+            ("[", "]")
+        }
+        _ => return format!("{} -> {}", compact(old), value(new, indent + 4)),
+    };
+    if same > 0 {
+        lines.push(format!("{pad}  # ({same} unchanged element{} hidden)", if same == 1 { "" } else { "s" }));
+    }
+    format!("{open}\n{}\n{}{close}", lines.join("\n"), " ".repeat(indent + 2))
+}
+
 /// A collection change, element by element: `+` added, `-` removed, the rest counted.
-fn array_diff(old: &[Value], new: &[Value]) -> String {
+/// `indent` is the column of the property's marker.
+fn array_diff(old: &[Value], new: &[Value], indent: usize) -> String {
+    let pad = " ".repeat(indent + 4);
     let mut lines = vec!["[".to_string()];
     for v in old.iter().filter(|v| !new.contains(v)) {
-        lines.push(format!("          - {},", compact(v)));
+        lines.push(format!("{pad}- {},", compact(v)));
     }
     for v in new.iter().filter(|v| !old.contains(v)) {
         let shown = if crate::expr::contains_unknown(v) { value(v, 0) } else { compact(v) };
-        lines.push(format!("          + {},", shown.replace('\n', " ")));
+        lines.push(format!("{pad}+ {},", shown.replace('\n', " ")));
     }
     let same = new.iter().filter(|v| old.contains(v)).count();
     if same > 0 {
-        lines.push(format!("            # ({same} unchanged element{} hidden)", if same == 1 { "" } else { "s" }));
+        lines.push(format!("{pad}  # ({same} unchanged element{} hidden)", if same == 1 { "" } else { "s" }));
     }
-    lines.push("        ]".to_string());
+    lines.push(format!("{}]", " ".repeat(indent + 2)));
     lines.join("\n")
 }
 

@@ -54,6 +54,35 @@ async fn renders_every_kind_of_change() {
     insta::assert_snapshot!(check(V1, &v2).await);
 }
 
+/// A role whose tags and policy hold many entries: a change to one shows that one, the
+/// rest folded (before, one changed tag printed every tag and the whole policy twice).
+#[tokio::test]
+async fn maps_and_documents_show_only_what_changed() {
+    const ROLE: &str = r#"
+resources:
+  role:
+    type: aws.iam.role
+    properties:
+      name: etl
+      assume_role_policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { Service: glue.amazonaws.com }, Action: "sts:AssumeRole" }] }
+      inline_policies:
+        lake:
+          Version: "2012-10-17"
+          Statement:
+            - { Sid: Read, Effect: Allow, Action: ["s3:GetObject"], Resource: ["arn:aws:s3:::lake/*"] }
+            - { Sid: List, Effect: Allow, Action: ["s3:ListBucket"], Resource: ["arn:aws:s3:::lake"] }
+            - { Sid: Queue, Effect: Allow, Action: ["sqs:ReceiveMessage"], Resource: ["arn:aws:sqs:eu-west-1:111122223333:q"] }
+      tags: { team: cdc, owner: data, cost_center: "42", tier: gold, env: test }
+"#;
+    let v2 = ROLE
+        .replace("owner: data", "owner: platform")
+        .replace(r#"Action: ["s3:ListBucket"]"#, r#"Action: ["s3:ListBucket", "s3:GetBucketLocation"]"#);
+    let text = check(ROLE, &v2).await;
+    assert!(!text.contains("sqs:ReceiveMessage"), "unchanged statements are folded:\n{text}");
+    assert!(!text.contains("cost_center"), "unchanged tags are folded:\n{text}");
+    insta::assert_snapshot!(text);
+}
+
 #[tokio::test]
 async fn renders_no_changes() {
     insta::assert_snapshot!(check(V1, V1).await, @"No changes. The infrastructure matches the configuration.");
