@@ -154,6 +154,15 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Show a saved plan (from `plan --out`), as text or as the JSON contract.
+    Show {
+        /// The plan file.
+        #[arg(value_name = "PLANFILE")]
+        plan_file: PathBuf,
+        /// The plan as JSON (the format of `plan --json`, `docs/json-format.md`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the dependency graph, or the pipeline's data paths, as Graphviz DOT or Mermaid.
     Graph {
         #[command(flatten)]

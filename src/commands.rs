@@ -245,6 +245,18 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if errors { exit::ERROR } else { exit::OK })
         }
+        Command::Show { plan_file, json } => {
+            let bytes = std::fs::read(&plan_file).map_err(|e| {
+                CliError::msg(format!("cannot read the plan file `{}`: {e}", plan_file.display()), "check the path")
+            })?;
+            let plan = plan::open(&bytes, &plan_file, &aws::catalog()).map_err(CliError::Diagnostics)?;
+            if json {
+                println!("{}", plan_json(&plan, &[]));
+            } else {
+                print!("{}", plan::render(&plan, &aws::catalog()));
+            }
+            Ok(exit::OK)
+        }
         Command::Graph { env, data_paths: true, format } => {
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let paths = crate::config::paths::derive(&crate::config::paths::Model::new(&ws.stack.resources));
@@ -685,6 +697,7 @@ async fn make_plan(
     // One provider for every read of this plan (refresh, imports, data sources): its SDK
     // configuration, an assumed role and the rate limits are set up once, when first needed.
     let cloud = tokio::sync::OnceCell::new();
+    let mut drift = Vec::new();
     let (refreshed, vanished) = if state.resources.is_empty() {
         (state, Vec::new())
     } else {
@@ -695,6 +708,7 @@ async fn make_plan(
             if state.resources.len() == 1 { "" } else { "s" }
         );
         let refreshed = engine::refresh(p.as_ref(), &aws::catalog(), &state).await?;
+        drift = plan::drift(&state, &refreshed, &aws::catalog());
         let vanished =
             state.resources.iter().filter(|r| refreshed.get(&r.address).is_none()).map(|r| r.address.clone()).collect();
         (refreshed, vanished)
@@ -729,6 +743,8 @@ async fn make_plan(
         allow_resnapshot: pa.allow_resnapshot,
     };
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
+    plan.drift = drift;
+    plan.targets = pa.targets.clone();
     if !existed {
         plan.state_lineage = None;
         plan.state_serial = None;
@@ -860,7 +876,7 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
             r = make_plan(ws, store.as_ref(), pa, destroy) => r?,
             _ = interrupt.requested() => return Err(CliError::Interrupted("stopped while planning; nothing was changed".into())),
         };
-        eprint!("{}", plan::render(&plan, &aws::catalog()));
+        print!("{}", plan::render(&plan, &aws::catalog()));
         if !plan.has_changes() {
             // Resources deleted outside cloudbridge (or by a destroy that was killed after
             // its delete call) leave state, so that state lists only what exists.
@@ -944,7 +960,7 @@ async fn apply_saved(
                 "make a new plan with `cloudbridge plan --out FILE` and review it",
             ));
         }
-        eprint!("{}", plan::render(&plan, &aws::catalog()));
+        print!("{}", plan::render(&plan, &aws::catalog()));
         if !plan.has_changes() {
             return Ok(exit::OK);
         }
@@ -1222,15 +1238,10 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
 }
 
 /// The plan as JSON for `--json`: unknown values read `(known after apply)`.
-/// The plan as JSON, with the checks' findings (warnings: errors refuse the plan).
+/// The plan as its JSON contract (`docs/json-format.md`), with the stack's warnings and
+/// the checks' findings (errors refuse the plan).
 fn plan_json(plan: &Plan, findings: &[Diagnostic]) -> String {
-    let mut v = serde_json::to_value(plan::withhold(plan, &aws::catalog())).unwrap_or_default();
-    if let Some(o) = v.as_object_mut() {
-        o.insert("checks".into(), crate::rules::findings(findings));
-    }
-    let text = serde_json::to_string_pretty(&v).unwrap_or_default();
-    let marker = serde_json::to_string(crate::expr::UNKNOWN).unwrap_or_default();
-    text.replace(&marker, "\"(known after apply)\"")
+    serde_json::to_string_pretty(&plan::contract(plan, &aws::catalog(), findings, None)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -2,12 +2,14 @@
 //! carry out and nothing more. Pure: no I/O. The same function serves `plan`, `apply`
 //! and `destroy`, so what is shown is what runs.
 
+mod contract;
 mod render;
 mod saved;
 mod schedule;
 #[cfg(test)]
 mod tests;
 
+pub use contract::{contract, FORMAT_VERSION as JSON_FORMAT_VERSION};
 pub use render::{render, summary_line};
 pub use saved::{open, restore, seal, withhold};
 pub use schedule::{schedule, Step, StepKind};
@@ -99,6 +101,14 @@ pub struct OutputChange {
     pub expr: Expr,
 }
 
+/// An output of state the plan forgets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RemovedOutput {
+    pub name: String,
+    pub sensitive: bool,
+    pub before: Value,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
     pub format_version: u32,
@@ -126,6 +136,16 @@ pub struct Plan {
     /// The data sources read for this plan; apply uses these values, as shown.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data: Vec<DataRead>,
+    /// Outputs in state that the stack no longer declares (or all of them, for a destroy
+    /// plan): apply forgets them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removed_outputs: Vec<RemovedOutput>,
+    /// What refresh found changed outside cloudbridge since the last apply.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub drift: Vec<Drift>,
+    /// The `--target` addresses this plan was limited to (none: the whole stack).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub targets: Vec<String>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
@@ -137,6 +157,7 @@ impl Plan {
             || !self.removed.is_empty()
             || self.changes.iter().any(|c| c.action != Action::NoOp || c.importing)
             || self.outputs.iter().any(|o| o.before.as_ref() != Some(&o.after))
+            || !self.removed_outputs.is_empty()
     }
 
     pub fn count(&self, a: Action) -> usize {
@@ -631,6 +652,14 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         moved,
         removed,
         data: req.data.to_vec(),
+        removed_outputs: state
+            .outputs
+            .iter()
+            .filter(|(name, _)| req.destroy || !stack.outputs.iter().any(|o| &o.name == *name))
+            .map(|(name, o)| RemovedOutput { name: name.clone(), sensitive: o.sensitive, before: o.value.clone() })
+            .collect(),
+        drift: Vec::new(),
+        targets: Vec::new(),
         digest: String::new(),
     })
 }
@@ -662,7 +691,7 @@ pub fn unknown_value() -> Value {
 }
 
 /// A difference between state and what the cloud reports (changes made outside cloudbridge).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Drift {
     pub address: String,
     #[serde(rename = "type")]

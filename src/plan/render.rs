@@ -240,6 +240,19 @@ pub fn render(plan: &Plan, catalog: &Catalog) -> String {
         }
         out.push('\n');
     }
+    if !plan.drift.is_empty() {
+        out.push_str(&super::render_drift(&plan.drift));
+        out.push_str(
+            "Unless the stack is changed to match, applying this plan puts these objects back as the stack describes them.\n\n",
+        );
+    }
+    if !plan.targets.is_empty() {
+        let _ = writeln!(
+            out,
+            "Warning: Resource targeting is in effect ({})\n\nThis plan may not include every change the stack needs: use `--target` only for exceptional situations, such as recovering from a mistake, and run a full plan afterwards.\n",
+            plan.targets.join(", ")
+        );
+    }
     if !plan.has_changes() {
         out.push_str("No changes. The infrastructure matches the configuration.\n");
         return out;
@@ -279,9 +292,18 @@ pub fn render(plan: &Plan, catalog: &Catalog) -> String {
         }
     }
     let outs: Vec<_> = plan.outputs.iter().filter(|o| o.before.as_ref() != Some(&o.after)).collect();
-    if !outs.is_empty() {
+    if !outs.is_empty() || !plan.removed_outputs.is_empty() {
         out.push_str("\nChanges to Outputs:\n");
-        let width = outs.iter().map(|o| o.name.len()).max().unwrap_or(0);
+        let width = outs
+            .iter()
+            .map(|o| o.name.len())
+            .chain(plan.removed_outputs.iter().map(|o| o.name.len()))
+            .max()
+            .unwrap_or(0);
+        for o in &plan.removed_outputs {
+            let shown = if o.sensitive { SENSITIVE.to_string() } else { value(&o.before, 4 + width + 3) };
+            let _ = writeln!(out, "  - {:width$} = {shown} -> null", o.name);
+        }
         for o in outs {
             let shown = |v: &Value| {
                 if o.sensitive {

@@ -217,11 +217,30 @@ pub struct FaultProxy {
     _process: Emulator,
 }
 
+/// The emulator venv's Python (it holds `jsonschema`, among moto's dependencies).
+pub fn venv_python() -> String {
+    let python = Command::new("bash").arg(format!("{ROOT}/scripts/emulator-venv")).output().expect("emulator venv");
+    String::from_utf8_lossy(&python.stdout).trim().to_string()
+}
+
+/// Validate `json` against the JSON Schema at `schema` (relative to the repository);
+/// panics with the validator's message.
+pub fn assert_schema_valid(json: &str, schema: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("doc.json");
+    std::fs::write(&file, json).expect("write");
+    let check = "import json, sys, jsonschema\nschema = json.load(open(sys.argv[2]))\njsonschema.validators.validator_for(schema).check_schema(schema)\njsonschema.validate(json.load(open(sys.argv[1])), schema)";
+    let out = Command::new(venv_python())
+        .args(["-c", check, file.to_str().expect("path"), &format!("{ROOT}/{schema}")])
+        .output()
+        .expect("run python");
+    assert!(out.status.success(), "not valid against {schema}:\n{}", String::from_utf8_lossy(&out.stderr));
+}
+
 impl FaultProxy {
     pub fn start() -> FaultProxy {
         let upstream = emulator().url.clone();
-        let python = Command::new("bash").arg(format!("{ROOT}/scripts/emulator-venv")).output().expect("emulator venv");
-        let python = String::from_utf8_lossy(&python.stdout).trim().to_string();
+        let python = venv_python();
         let script = format!("{ROOT}/tests/emulator/faultproxy.py");
         let process = start_emulator(&[&python, &script, "--upstream", &upstream]).unwrap_or_else(|e| panic!("{e}"));
         FaultProxy { url: process.url.clone(), _process: process }

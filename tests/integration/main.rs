@@ -21,6 +21,7 @@ mod language;
 mod lifecycle;
 mod neighbours;
 mod pipeline;
+mod plan_json;
 mod quickstart;
 mod rds;
 mod refactoring;

@@ -17,12 +17,18 @@ fn quickstart_example_round_trip() {
     // The same plan as JSON, on stdout, with nothing else there.
     let json = p.cb(&["plan", "-e", "local", "--json"]).ok();
     let j: serde_json::Value = serde_json::from_str(&json.stdout).expect("plan --json is JSON");
-    let changes = j["changes"].as_array().unwrap();
+    crate::common::assert_schema_valid(&json.stdout, "docs/plan.schema.json");
+    assert_eq!(j["format_version"], "1.0");
+    assert_eq!(j["summary"]["add"], 6);
+    let changes = j["resource_changes"].as_array().unwrap();
     assert_eq!(changes.len(), 6);
-    assert!(changes.iter().all(|c| c["action"] == "create"));
+    assert!(changes.iter().all(|c| c["actions"] == serde_json::json!(["create"])));
     let subnet = changes.iter().find(|c| c["address"] == "subnet_a").unwrap();
-    assert_eq!(subnet["after"]["vpc_id"], "(known after apply)");
+    // Unknown is null plus `after_unknown`, never a sentinel string.
+    assert_eq!(subnet["after"]["vpc_id"], serde_json::Value::Null);
+    assert_eq!(subnet["after_unknown"]["vpc_id"], true);
     assert_eq!(subnet["after"]["cidr_block"], "10.42.1.0/24");
+    assert!(!json.stdout.contains("known after apply"), "{}", json.stdout);
     p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
     let out = p.cb(&["output", "-e", "local", "--json"]).ok();
     let outputs: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
