@@ -65,6 +65,9 @@ pub struct PlanArgs {
     /// connector), which reloads the source or snapshots it again.
     #[arg(long)]
     pub allow_resnapshot: bool,
+    /// Write the plan and the apply's progress as JSON lines on stdout (`apply --json`).
+    #[arg(skip)]
+    pub json_events: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -95,9 +98,13 @@ pub enum Command {
         /// Save the plan to FILE, for `cloudbridge apply FILE`.
         #[arg(long = "out", value_name = "FILE")]
         out: Option<PathBuf>,
-        /// Print the plan as JSON on stdout.
-        #[arg(long)]
+        /// Print the plan as JSON on stdout (short for `--format json`).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// How the plan is written: text, the JSON contract, or a Markdown summary for a
+        /// pull-request comment.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
         /// Exit 0 when there are no changes, 2 when there are, 1 on error.
         #[arg(long)]
         detailed_exitcode: bool,
@@ -125,6 +132,10 @@ pub enum Command {
         var_files: Vec<PathBuf>,
         #[command(flatten)]
         plan: PlanArgs,
+        /// Stream the apply as JSON, one event per line on stdout: the plan, each step's
+        /// start, progress, completion or error with its address, and a summary.
+        #[arg(long)]
+        json: bool,
         /// Apply without asking for confirmation (for CI).
         #[arg(long)]
         auto_approve: bool,
@@ -154,14 +165,26 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The estimated monthly cost of the environment, resource by resource, before and
+    /// after the stack's changes, with every assumption (refreshes state, as `plan`).
+    Cost {
+        #[command(flatten)]
+        env: EnvArgs,
+        /// The estimate as JSON (the `cost` object of `plan --json`).
+        #[arg(long)]
+        json: bool,
+    },
     /// Show a saved plan (from `plan --out`), as text or as the JSON contract.
     Show {
         /// The plan file.
         #[arg(value_name = "PLANFILE")]
         plan_file: PathBuf,
-        /// The plan as JSON (the format of `plan --json`, `docs/json-format.md`).
-        #[arg(long)]
+        /// The plan as JSON (short for `--format json`: `docs/json-format.md`).
+        #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Text, the JSON contract, or the Markdown summary for a pull-request comment.
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
     },
     /// Print the dependency graph, or the pipeline's data paths, as Graphviz DOT or Mermaid.
     Graph {
@@ -580,4 +603,11 @@ pub enum IamCommand {
         #[arg(value_name = "ROLE")]
         role: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+    Markdown,
 }

@@ -9,7 +9,7 @@ use crate::plan::{self, Plan, PlanRequest};
 use crate::provider::{aws, Interrupt, Provider};
 use crate::state::{self, LocalStore, S3Store, State, StateError, StateStore};
 use crate::workspace::{self, Workspace};
-use serde_json::Value;
+use serde_json::{json, Value};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -210,6 +210,39 @@ impl Progress for Console {
     }
 }
 
+/// `apply --json`: each step's moment as one JSON object per line on stdout (the text
+/// lines still go to stderr, for a human watching the log).
+struct JsonLines<'a> {
+    console: &'a Console,
+}
+
+impl Progress for JsonLines<'_> {
+    fn line(&self, text: &str) {
+        self.console.line(text);
+    }
+
+    fn in_flight(&self, items: &[engine::InFlight]) {
+        let items: Vec<serde_json::Value> = items
+            .iter()
+            .map(|i| json!({ "address": i.address, "action": i.kind.gerund(), "elapsed_seconds": i.elapsed.as_secs(), "status": i.status }))
+            .collect();
+        println!("{}", json!({ "type": "progress", "in_flight": items }));
+    }
+
+    fn event(&self, event: &engine::Event) {
+        println!("{}", serde_json::to_string(event).unwrap_or_default());
+    }
+}
+
+/// An apply's plan: as text on stdout, or as the first JSON line of `apply --json`.
+fn show_plan(plan: &Plan, pa: &PlanArgs, findings: &[Diagnostic]) {
+    if pa.json_events {
+        println!("{}", json!({ "type": "plan", "plan": plan::contract(plan, &aws::catalog(), findings) }));
+    } else {
+        print!("{}", plan::render(plan, &aws::catalog()));
+    }
+}
+
 pub async fn run(cli: Cli) -> Result<i32> {
     let dir = cli.dir.clone();
     if !dir.is_dir() {
@@ -245,15 +278,47 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if errors { exit::ERROR } else { exit::OK })
         }
-        Command::Show { plan_file, json } => {
+        Command::Cost { env, json } => {
+            let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
+            let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+            let lock = store.lock("plan").await?;
+            let pa = PlanArgs {
+                targets: Vec::new(),
+                parallelism: 10,
+                refresh_only: false,
+                allow_resnapshot: true,
+                json_events: false,
+            };
+            let result = make_plan(&ws, store.as_ref(), &pa, false).await;
+            store.unlock(&lock).await?;
+            let (plan, _, _) = result?;
+            let cost = match &plan.cost {
+                Some(c) => c.clone(),
+                None => crate::cost::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)),
+            };
+            if json {
+                let mut shown = plan.clone();
+                shown.cost = Some(cost);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&plan::contract(&shown, &aws::catalog(), &[])["cost"])
+                        .unwrap_or_default()
+                );
+            } else {
+                print!("{}", crate::cost::breakdown(&cost));
+            }
+            Ok(exit::OK)
+        }
+        Command::Show { plan_file, json, format } => {
+            let format = if json { crate::cli::PlanFormat::Json } else { format };
             let bytes = std::fs::read(&plan_file).map_err(|e| {
                 CliError::msg(format!("cannot read the plan file `{}`: {e}", plan_file.display()), "check the path")
             })?;
             let plan = plan::open(&bytes, &plan_file, &aws::catalog()).map_err(CliError::Diagnostics)?;
-            if json {
-                println!("{}", plan_json(&plan, &[]));
-            } else {
-                print!("{}", plan::render(&plan, &aws::catalog()));
+            match format {
+                crate::cli::PlanFormat::Json => println!("{}", plan_json(&plan, &[])),
+                crate::cli::PlanFormat::Markdown => print!("{}", plan::markdown(&plan, &aws::catalog(), &[])),
+                crate::cli::PlanFormat::Text => print!("{}", plan::render(&plan, &aws::catalog())),
             }
             Ok(exit::OK)
         }
@@ -289,7 +354,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(exit::OK)
         }
-        Command::Plan { env, plan: pa, out: _, json, detailed_exitcode, destroy: _ } if pa.refresh_only => {
+        Command::Plan { env, plan: pa, out: _, json, format: _, detailed_exitcode, destroy: _ } if pa.refresh_only => {
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
@@ -303,7 +368,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if detailed_exitcode && !drift.is_empty() { exit::CHANGES } else { exit::OK })
         }
-        Command::Plan { env, plan: pa, out, json, detailed_exitcode, destroy } => {
+        Command::Plan { env, plan: pa, out, json, format, detailed_exitcode, destroy } => {
+            let format = if json { crate::cli::PlanFormat::Json } else { format };
             let ws = load(&dir, &env, if destroy { Purpose::ReadOrDestroy } else { Purpose::Converge })?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
@@ -315,8 +381,10 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     CliError::msg(format!("cannot write the plan to `{}`: {e}", path.display()), "check the path")
                 })?;
             }
-            if json {
+            if format == crate::cli::PlanFormat::Json {
                 println!("{}", plan_json(&plan, &ws.stack.warnings));
+            } else if format == crate::cli::PlanFormat::Markdown {
+                print!("{}", plan::markdown(&plan, &aws::catalog(), &ws.stack.warnings));
             } else {
                 print!("{}", plan::render(&plan, &aws::catalog()));
                 if let Some(path) = &out {
@@ -329,11 +397,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
             Ok(if detailed_exitcode && plan.has_changes() { exit::CHANGES } else { exit::OK })
         }
-        Command::Apply { plan_file: Some(file), env, stack, vars, var_files, auto_approve: _, plan: pa } => {
+        Command::Apply { plan_file: Some(file), env, stack, vars, var_files, auto_approve: _, json, plan: mut pa } => {
+            pa.json_events = json;
             let inputs = crate::workspace::VarInputs::new(&vars, &var_files, std::env::vars());
             apply_saved(&dir, &file, env.as_deref(), stack.as_deref(), &inputs, &pa).await
         }
-        Command::Apply { plan_file: None, env, stack, vars, var_files, plan: pa, auto_approve } => {
+        Command::Apply { plan_file: None, env, stack, vars, var_files, plan: mut pa, auto_approve, json } => {
+            pa.json_events = json;
             let Some(env) = env else {
                 return Err(CliError::msg("`apply` needs an environment", "pass `-e ENV`, or a saved plan file"));
             };
@@ -342,7 +412,8 @@ pub async fn run(cli: Cli) -> Result<i32> {
             apply_live(&ws, &pa, auto_approve, false).await
         }
         Command::Destroy { env, targets, parallelism, auto_approve } => {
-            let pa = PlanArgs { targets, parallelism, refresh_only: false, allow_resnapshot: false };
+            let pa =
+                PlanArgs { targets, parallelism, refresh_only: false, allow_resnapshot: false, json_events: false };
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             apply_live(&ws, &pa, auto_approve, true).await
         }
@@ -745,6 +816,7 @@ async fn make_plan(
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     plan.drift = drift;
     plan.targets = pa.targets.clone();
+    plan.cost = Some(crate::cost::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)));
     if !existed {
         plan.state_lineage = None;
         plan.state_serial = None;
@@ -876,8 +948,11 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
             r = make_plan(ws, store.as_ref(), pa, destroy) => r?,
             _ = interrupt.requested() => return Err(CliError::Interrupted("stopped while planning; nothing was changed".into())),
         };
-        print!("{}", plan::render(&plan, &aws::catalog()));
+        show_plan(&plan, pa, &ws.stack.warnings);
         if !plan.has_changes() {
+            if pa.json_events {
+                println!("{}", json!({ "type": "summary", "outcome": "no_changes", "added": 0, "changed": 0, "destroyed": 0, "failed": 0, "not_applied": 0 }));
+            }
             // Resources deleted outside cloudbridge (or by a destroy that was killed after
             // its delete call) leave state, so that state lists only what exists.
             if !vanished.is_empty() {
@@ -960,8 +1035,11 @@ async fn apply_saved(
                 "make a new plan with `cloudbridge plan --out FILE` and review it",
             ));
         }
-        print!("{}", plan::render(&plan, &aws::catalog()));
+        show_plan(&plan, pa, &[]);
         if !plan.has_changes() {
+            if pa.json_events {
+                println!("{}", json!({ "type": "summary", "outcome": "no_changes", "added": 0, "changed": 0, "destroyed": 0, "failed": 0, "not_applied": 0 }));
+            }
             return Ok(exit::OK);
         }
         execute(&plan, state, &ws_env, dir, store.as_ref(), pa, &interrupt).await
@@ -986,6 +1064,8 @@ async fn execute(
     let provider = provider(env, dir.join(&plan.stack_dir)).await?;
     eprintln!();
     let console = Console::new();
+    let json_lines = JsonLines { console: &console };
+    let progress: &dyn Progress = if pa.json_events { &json_lines } else { &console };
     let opts = ApplyOptions {
         catalog: aws::catalog(),
         parallelism: pa.parallelism as usize,
@@ -993,13 +1073,29 @@ async fn execute(
         poll: poll_policy(),
         interrupt: interrupt.clone(),
     };
-    let outcome = engine::apply(plan, state, provider, store, &opts, &console).await;
+    let outcome = engine::apply(plan, state, provider, store, &opts, progress).await;
     if console.tty {
         eprint!("\r\x1b[2K");
     }
     let added = plan.count(plan::Action::Create) + plan.count(plan::Action::Replace);
     let changed = plan.count(plan::Action::Update);
     let destroyed = plan.count(plan::Action::Delete) + plan.count(plan::Action::Replace);
+    if pa.json_events {
+        let outcome_name = if outcome.state_error.is_some() {
+            "state_error"
+        } else if outcome.interrupted {
+            "interrupted"
+        } else if outcome.failures.is_empty() && outcome.skipped.is_empty() {
+            "complete"
+        } else {
+            "failed"
+        };
+        let (failed, skipped) = (outcome.failures.len(), outcome.skipped.len());
+        println!(
+            "{}",
+            json!({ "type": "summary", "outcome": outcome_name, "added": added, "changed": changed, "destroyed": destroyed, "failed": failed, "not_applied": skipped })
+        );
+    }
     if let Some(e) = outcome.state_error {
         return Err(e.into());
     }
@@ -1241,7 +1337,7 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
 /// The plan as its JSON contract (`docs/json-format.md`), with the stack's warnings and
 /// the checks' findings (errors refuse the plan).
 fn plan_json(plan: &Plan, findings: &[Diagnostic]) -> String {
-    serde_json::to_string_pretty(&plan::contract(plan, &aws::catalog(), findings, None)).unwrap_or_default()
+    serde_json::to_string_pretty(&plan::contract(plan, &aws::catalog(), findings)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -307,6 +307,11 @@ pub fn env_schema() -> Value {
             "endpoint": { "type": "string", "pattern": "^https?://" },
             "variables": { "type": "object" },
             "default_tags": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "not": { "pattern": "^aws:" } } },
+            "cost": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": crate::cost::ASSUMPTIONS.iter().map(|(k, _, what)| ((*k).to_string(), json!({ "type": "number", "minimum": 0, "description": what }))).collect::<Map<String, Value>>()
+            },
             "backend": {
                 "type": "object",
                 "required": ["type"],

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod concurrency;
 pub mod config;
+pub mod cost;
 pub mod data;
 pub mod diag;
 pub mod engine;

@@ -171,23 +171,22 @@ pub fn json(findings: &[Diagnostic]) -> String {
 
 /// Each finding with its rule, severity and location, as a JSON array.
 pub fn findings(findings: &[Diagnostic]) -> Value {
-    let items: Vec<Value> = findings
-        .iter()
-        .map(|d| {
-            json!({
-                "rule": d.rule,
-                "severity": level(d.severity),
-                "summary": d.summary,
-                "detail": d.detail,
-                "resource": d.resource,
-                "file": d.span.as_ref().map(|s| s.file.display().to_string()),
-                "line": d.span.as_ref().map(|s| s.line),
-                "column": d.span.as_ref().map(|s| s.col),
-                "hint": d.hint,
-            })
-        })
-        .collect();
-    Value::Array(items)
+    Value::Array(findings.iter().map(finding).collect())
+}
+
+/// One finding (or any diagnostic) with its rule, severity and location.
+pub fn finding(d: &Diagnostic) -> Value {
+    json!({
+        "rule": d.rule,
+        "severity": level(d.severity),
+        "summary": d.summary,
+        "detail": d.detail,
+        "resource": d.resource,
+        "file": d.span.as_ref().map(|s| s.file.display().to_string()),
+        "line": d.span.as_ref().map(|s| s.line),
+        "column": d.span.as_ref().map(|s| s.col),
+        "hint": d.hint,
+    })
 }
 
 /// `cloudbridge check --format sarif`: SARIF 2.1.0, one run, the rules as the driver's

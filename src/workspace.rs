@@ -320,6 +320,7 @@ pub fn load(
         raw_variables: Default::default(),
         strict_variables: Default::default(),
         default_tags: Default::default(),
+        cost: Default::default(),
         backend: config::Backend::Local { path: String::new() },
         assume_role: None,
     });

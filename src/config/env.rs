@@ -127,6 +127,7 @@ impl Env {
             raw_variables: Default::default(),
             strict_variables: Default::default(),
             default_tags: BTreeMap::new(),
+            cost: BTreeMap::new(),
             backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
             assume_role: None,
         }
@@ -164,13 +165,16 @@ pub struct Env {
     /// Variables set by `--var`: a value for an undeclared one is an error, not a warning.
     pub strict_variables: std::collections::BTreeSet<String>,
     pub default_tags: BTreeMap<String, String>,
+    /// Cost assumptions set for this environment (`cost: { redshift_active_hours_per_day: 8 }`).
+    pub cost: BTreeMap<String, f64>,
     pub backend: Backend,
     /// The role every AWS call for this environment's resources is made as (a workload
     /// account), assumed from the caller's credentials.
     pub assume_role: Option<AssumeRole>,
 }
 
-const ENV_KEYS: &[&str] = &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "backend"];
+const ENV_KEYS: &[&str] =
+    &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "cost", "backend"];
 
 /// Parse an env file. The env comes back even with problems (as far as it could be
 /// read), so the stack can still be checked against it and every problem reported at once.
@@ -190,6 +194,7 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         raw_variables: Default::default(),
         strict_variables: Default::default(),
         default_tags: BTreeMap::new(),
+        cost: BTreeMap::new(),
         backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
         assume_role: None,
     };
@@ -222,6 +227,40 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
                         None => out.push(
                             Diagnostic::error("Wrong value type", format!("tag `{}` must be a string", tk.name))
                                 .at(&tv.span),
+                        ),
+                    }
+                }
+            }
+            "cost" => {
+                for (ck, cv) in expect_map(v, "`cost`", &mut out).unwrap_or_default() {
+                    let known = crate::cost::ASSUMPTIONS.iter().map(|(n, _, _)| *n);
+                    if !known.clone().any(|n| n == ck.name) {
+                        let mut d = Diagnostic::error(
+                            "Unknown cost assumption",
+                            format!("`{}` is not a cost assumption", ck.name),
+                        )
+                        .at(&ck.span);
+                        d = match super::suggest(&ck.name, known.clone()) {
+                            Some(s) => d.hint(format!("did you mean `{s}`?")),
+                            None => d.hint(format!("one of: {}", known.collect::<Vec<_>>().join(", "))),
+                        };
+                        out.push(d);
+                        continue;
+                    }
+                    match cv.scalar_text().and_then(|t| t.parse::<f64>().ok()).filter(|x| x.is_finite() && *x >= 0.0) {
+                        Some(x) if ck.name != "redshift_active_hours_per_day" || x <= 24.0 => {
+                            env.cost.insert(ck.name.clone(), x);
+                        }
+                        _ => out.push(
+                            Diagnostic::error(
+                                "Invalid cost assumption",
+                                format!(
+                                    "`{}` must be a number from 0{}",
+                                    ck.name,
+                                    if ck.name == "redshift_active_hours_per_day" { " to 24" } else { " up" }
+                                ),
+                            )
+                            .at(&cv.span),
                         ),
                     }
                 }

@@ -101,6 +101,25 @@ pub trait Progress: Send + Sync {
     fn line(&self, text: &str);
     /// What is in flight right now; called every `heartbeat` while anything runs.
     fn in_flight(&self, items: &[InFlight]);
+    /// The same moments as data, for a machine reader (`apply --json`); ignored by default.
+    fn event(&self, _event: &Event) {}
+}
+
+/// A step's moment, as data.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Event {
+    Start { address: String, action: &'static str },
+    Complete { address: String, action: &'static str, id: Option<String>, elapsed_seconds: u64 },
+    Error { address: String, action: &'static str, code: String, message: String },
+}
+
+fn action_of(kind: StepKind) -> &'static str {
+    match kind {
+        StepKind::Create => "create",
+        StepKind::Update => "update",
+        StepKind::Delete => "delete",
+    }
 }
 
 /// One operation in progress.
@@ -159,6 +178,7 @@ impl Visitor for Runner<'_> {
             .collect();
         let current = state.get(&step.address).cloned();
         self.opts.interrupt.started(&step.address);
+        self.progress.event(&Event::Start { address: step.address.clone(), action: action_of(step.kind) });
         self.progress.line(&format!(
             "{}: {}...{}",
             step.address,
@@ -225,6 +245,12 @@ impl Visitor for Runner<'_> {
         match res {
             Err(error) => {
                 self.progress.line(&format!("{address}: {} failed: {error}", kind.verbs().1));
+                self.progress.event(&Event::Error {
+                    address: address.clone(),
+                    action: action_of(kind),
+                    code: error.code.clone(),
+                    message: error.message.clone(),
+                });
                 let created = error.created_id.clone();
                 self.failures.push(Failure { address: address.clone(), kind, error });
                 let Some(id) = created else { return false };
@@ -246,8 +272,14 @@ impl Visitor for Runner<'_> {
                     "{address}: {} complete after {}s{}",
                     kind.verbs().1,
                     elapsed.as_secs(),
-                    id.map(|i| format!(" [id={i}]")).unwrap_or_default()
+                    id.as_ref().map(|i| format!(" [id={i}]")).unwrap_or_default()
                 ));
+                self.progress.event(&Event::Complete {
+                    address: address.clone(),
+                    action: action_of(kind),
+                    id,
+                    elapsed_seconds: elapsed.as_secs(),
+                });
             }
         }
         if let Err(e) = self.journal.commit().await {

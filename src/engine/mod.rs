@@ -10,7 +10,7 @@ mod tests;
 mod walk;
 
 pub use crate::plan::StepKind;
-pub use apply::{apply, ApplyOptions, ApplyOutcome, Failure, InFlight, Progress};
+pub use apply::{apply, ApplyOptions, ApplyOutcome, Event, Failure, InFlight, Progress};
 #[cfg(test)]
 pub(crate) use journal::recorded;
 pub use refresh::{read_data, read_imports, refresh, RefreshError};

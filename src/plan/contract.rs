@@ -6,10 +6,14 @@
 //! drift and the checks' findings.
 
 use super::{Action, Change, Plan, SENSITIVE};
-use crate::diag::{Diagnostic, Severity};
+use crate::diag::Diagnostic;
 use crate::expr::UNKNOWN;
 use crate::schema::Catalog;
 use serde_json::{json, Map, Value};
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
 
 /// `MAJOR.MINOR`: a minor version only adds fields; a major one may change or remove.
 pub const FORMAT_VERSION: &str = "1.0";
@@ -91,23 +95,27 @@ fn warnings(c: &Change, catalog: &Catalog) -> Vec<&'static str> {
     w
 }
 
-fn finding(d: &Diagnostic) -> Value {
-    json!({
-        "rule": d.rule,
-        "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-        "summary": d.summary,
-        "detail": d.detail,
-        "resource": d.resource,
-        "file": d.span.as_ref().map(|s| s.file.display().to_string()),
-        "line": d.span.as_ref().map(|s| s.line),
-        "column": d.span.as_ref().map(|s| s.col),
-        "hint": d.hint,
-    })
-}
-
 /// The JSON contract of `plan`: `findings` are the stack's warnings (the checks' and the
-/// others), `cost` the estimate when there is one.
-pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic], cost: Option<Value>) -> Value {
+/// others).
+pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Value {
+    let cost = plan.cost.as_ref().map(|c| {
+        json!({
+            "currency": "USD",
+            "prices_date": c.prices_date,
+            "monthly_before": round(c.before),
+            "monthly_after": round(c.after),
+            "monthly_delta": round(c.after - c.before),
+            "resources": c.resources.iter().map(|r| json!({
+                "address": r.address,
+                "type": r.ty,
+                "monthly_before": r.before.map(round),
+                "monthly_after": r.after.map(round),
+                "how": r.how,
+                "usage_based": r.usage_based,
+            })).collect::<Vec<_>>(),
+            "assumptions": c.assumptions.0,
+        })
+    });
     let mut resource_changes = Vec::new();
     for c in &plan.changes {
         let mut entry = json!({ "address": c.address, "type": c.ty, "actions": actions(c) });
@@ -203,8 +211,8 @@ pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic], cost: O
             "deleted": d.changed.is_none(),
             "changed": d.changed.as_ref().map(|c| c.iter().map(|(k, before, after)| json!({ "property": k, "before": before, "after": after })).collect::<Vec<_>>()),
         })).collect::<Vec<_>>(),
-        "diagnostics": diagnostics.into_iter().map(finding).collect::<Vec<_>>(),
-        "checks": checks.into_iter().map(finding).collect::<Vec<_>>(),
+        "diagnostics": diagnostics.into_iter().map(crate::rules::finding).collect::<Vec<_>>(),
+        "checks": checks.into_iter().map(crate::rules::finding).collect::<Vec<_>>(),
         "cost": cost,
     })
 }

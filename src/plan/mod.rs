@@ -3,6 +3,7 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod contract;
+mod markdown;
 mod render;
 mod saved;
 mod schedule;
@@ -10,6 +11,7 @@ mod schedule;
 mod tests;
 
 pub use contract::{contract, FORMAT_VERSION as JSON_FORMAT_VERSION};
+pub use markdown::markdown;
 pub use render::{render, summary_line};
 pub use saved::{open, restore, seal, withhold};
 pub use schedule::{schedule, Step, StepKind};
@@ -146,6 +148,9 @@ pub struct Plan {
     /// The `--target` addresses this plan was limited to (none: the whole stack).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
+    /// The estimated monthly cost before and after (see [`crate::cost`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::PlanCost>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
@@ -660,6 +665,7 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
             .collect(),
         drift: Vec::new(),
         targets: Vec::new(),
+        cost: None,
         digest: String::new(),
     })
 }

@@ -278,6 +278,10 @@ pub fn render(plan: &Plan, catalog: &Catalog) -> String {
         }
         out.push_str(&summary_line(plan));
         out.push('\n');
+        if let Some(cost) = &plan.cost {
+            out.push_str(&cost.line());
+            out.push('\n');
+        }
         let lost: Vec<&str> = changing
             .iter()
             .filter(|c| matches!(c.action, Action::Replace | Action::Delete))

@@ -83,6 +83,52 @@ resources:
     insta::assert_snapshot!(text);
 }
 
+/// The pull-request summary of a plan that replaces a database (warning first), adds a
+/// bucket and changes a role's tags, with its cost and a check finding.
+#[tokio::test]
+async fn a_markdown_summary_for_pull_requests() {
+    const V1: &str = r#"
+resources:
+  db:
+    type: aws.rds.instance
+    properties: { identifier: orders, engine: postgres, instance_class: db.t3.micro, allocated_storage: 20, master_username: app }
+  role:
+    type: aws.iam.role
+    properties:
+      name: etl
+      assume_role_policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: { Service: glue.amazonaws.com }, Action: "sts:AssumeRole" }] }
+      tags: { team: cdc }
+"#;
+    let v2 = V1
+        .replace("identifier: orders", "identifier: orders-v2")
+        .replace("team: cdc", "team: platform")
+        .replace("  role:\n", "  lake:\n    type: aws.s3.bucket\n    properties: { bucket: lake }\n  role:\n");
+    let (st, g) = stack(V1);
+    let mem = Arc::new(MemoryProvider::new());
+    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
+    let (st2, g2) = stack(&v2);
+    let mut plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
+    let a = crate::cost::Assumptions::new(&std::collections::BTreeMap::new());
+    plan.cost = Some(crate::cost::plan_cost(&plan, &a));
+    let cost = plan.cost.as_ref().unwrap();
+    // The database is replaced at the same price; the bucket adds its assumed storage.
+    assert!((cost.after - cost.before - 10.0 * 0.023).abs() < 0.001, "{cost:?}");
+    let finding = crate::diag::Diagnostic::warning(
+        "Grants a whole service",
+        "statement 1 of `role`'s inline policy `p` allows every `s3:` action on every resource",
+    )
+    .rule("CB203", "role");
+    let md = crate::plan::markdown(&plan, &crate::testutil::catalog(), &[finding]);
+    let warning_row = md.find("| ⚠️ | `db`").expect("the replaced database is flagged");
+    assert!(warning_row < md.find("| `lake`").unwrap(), "warnings first:\n{md}");
+    insta::assert_snapshot!(md);
+    // The same plan as the JSON contract, pinned (stable IDs from the in-memory provider).
+    let mut contract = crate::plan::contract(&plan, &crate::testutil::catalog(), &[]);
+    contract["cloudbridge_version"] = serde_json::json!("<version>");
+    insta::assert_snapshot!("contract", serde_json::to_string_pretty(&contract).unwrap());
+}
+
 #[tokio::test]
 async fn renders_no_changes() {
     insta::assert_snapshot!(check(V1, V1).await, @"No changes. The infrastructure matches the configuration.");

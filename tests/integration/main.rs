@@ -9,6 +9,7 @@ mod backend_s3;
 mod catalog;
 mod cdc_changes;
 mod checks;
+mod ci_example;
 mod concurrency;
 mod corpus;
 mod diagnostics;

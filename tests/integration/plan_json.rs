@@ -126,3 +126,62 @@ fn plan_json_is_the_documented_contract() {
 
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
+
+/// `cost` and the plan's cost line: the price of each resource, the total, the
+/// assumptions (one set by the environment), in text and JSON; an unknown assumption is
+/// an error located in the env file. No AWS call: nothing is in state yet.
+#[test]
+fn cost_is_estimated_with_visible_assumptions() {
+    let p = Project::new("cost");
+    p.write("envs/test.yaml", "stack: stacks/main.yaml\nregion: us-east-1\ncost:\n  s3_gb_per_bucket: 50\n");
+    p.write(
+        "stacks/main.yaml",
+        "name: cost\nresources:\n  changes:\n    type: aws.kinesis.stream\n    properties: { name: changes, stream_mode: PROVISIONED, shard_count: 2 }\n  lake:\n    type: aws.s3.bucket\n    properties: { bucket: cost-lake }\n",
+    );
+    let plan = p.cb_offline(&["plan", "-e", "test"]).ok();
+    // 2 shards × $0.015 × 730 h = $21.90, and 50 GB × $0.023 = $1.15.
+    assert!(plan.stdout.contains("Cost: $0.00/mo → $23/mo (+$23)"), "{}", plan.stdout);
+    let text = p.cb_offline(&["cost", "-e", "test"]).ok();
+    assert!(text.stdout.contains("$22/mo (new)  2 shard(s) at $0.015/shard-h"), "{}", text.stdout);
+    assert!(text.stdout.contains("$1.15/mo (new)  50 GB stored (assumed) [usage-based]"), "{}", text.stdout);
+    assert!(text.stdout.contains("s3_gb_per_bucket = 50 (set by the environment)"), "{}", text.stdout);
+    assert!(text.stdout.contains("redshift_active_hours_per_day = 24:"), "{}", text.stdout);
+    let json: Value = serde_json::from_str(&p.cb_offline(&["cost", "-e", "test", "--json"]).ok().stdout).unwrap();
+    assert_eq!(json["monthly_after"], json!(23.05));
+    assert_eq!(json["assumptions"]["s3_gb_per_bucket"], json!(50.0));
+    let plan_json: Value = serde_json::from_str(&p.cb_offline(&["plan", "-e", "test", "--json"]).ok().stdout).unwrap();
+    assert_eq!(plan_json["cost"]["monthly_delta"], json!(23.05));
+
+    p.write("envs/test.yaml", "stack: stacks/main.yaml\nregion: us-east-1\ncost:\n  s3_gb_per_buckets: 50\n");
+    let bad = p.cb_offline(&["plan", "-e", "test"]);
+    assert_eq!(bad.code, 1);
+    assert!(bad.stderr.contains("error: Unknown cost assumption\n  --> envs/test.yaml:4:3"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("did you mean `s3_gb_per_bucket`?"), "{}", bad.stderr);
+}
+
+/// `apply --json` when a step fails: the error event names the address, the action and
+/// AWS's error, and the summary says it failed (exit 1).
+#[test]
+fn apply_json_reports_a_failed_step_with_its_address() {
+    let stack = "name: {{name}}\nresources:\n  data:\n    type: aws.s3.bucket\n    properties: { bucket: cb-json-taken-bucket, force_destroy: true }\n";
+    let owner = Project::new("jsonowner");
+    owner.local_env();
+    owner.write("stacks/main.yaml", stack);
+    owner.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let other = Project::new("jsonother");
+    other.local_env();
+    other.write("stacks/main.yaml", stack);
+    let run = other.cb(&["apply", "-e", "test", "--auto-approve", "--json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let events: Vec<Value> = run.stdout.lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    assert_eq!(events[0]["type"], "plan");
+    let error = events.iter().find(|e| e["type"] == "error").unwrap_or_else(|| panic!("{events:?}"));
+    assert_eq!((error["address"].as_str(), error["action"].as_str()), (Some("data"), Some("create")));
+    assert!(!error["code"].as_str().unwrap_or_default().is_empty(), "{error}");
+    let last = events.last().unwrap();
+    assert_eq!(
+        (last["type"].as_str(), last["outcome"].as_str(), last["failed"].as_u64()),
+        (Some("summary"), Some("failed"), Some(1))
+    );
+    owner.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}

@@ -72,7 +72,7 @@ fn apply_without_a_terminal_refuses_to_prompt() {
     assert!(run.stderr.contains("--auto-approve"), "{}", run.stderr);
     assert!(!p.path(".cloudbridge/state/noprompt/test.json").exists(), "nothing was applied");
     let run = p.cb(&["destroy", "-e", "test"]).code(0);
-    assert!(run.stderr.contains("No changes."), "nothing to destroy: {}", run.stderr);
+    assert!(run.stdout.contains("No changes."), "nothing to destroy, said on stdout with the plan: {}", run.stdout);
 }
 
 #[test]

@@ -147,7 +147,9 @@ fn every_sensitive_property_of_every_type_stays_secret() {
     for args in [
         &["-vvv", "plan", "-e", "test", "--json"][..],
         &["-vvv", "plan", "-e", "test", "--out", plan_arg],
-        &["-vvv", "apply", plan_arg],
+        &["-vvv", "show", "--json", plan_arg],
+        &["-vvv", "show", "--format", "markdown", plan_arg],
+        &["-vvv", "apply", "--json", plan_arg],
         &["-vvv", "state", "show", "-e", "test", "jdbc"],
         &["-vvv", "state", "show", "-e", "test", "connector"],
         &["-vvv", "output", "-e", "test", "--json"],
