@@ -370,12 +370,24 @@ pub async fn run(cli: Cli) -> Result<i32> {
         }
         Command::Plan { env, plan: pa, out, json, format, detailed_exitcode, destroy } => {
             let format = if json { crate::cli::PlanFormat::Json } else { format };
-            let ws = load(&dir, &env, if destroy { Purpose::ReadOrDestroy } else { Purpose::Converge })?;
+            let refused = |e: CliError| {
+                // A bot reading `--json` gets the refusal as JSON too (and people on stderr).
+                if let (crate::cli::PlanFormat::Json, CliError::Diagnostics(d)) = (format, &e) {
+                    let errors: Vec<Value> = d.iter().map(crate::rules::finding).collect();
+                    println!(
+                        "{}",
+                        json!({ "format_version": plan::JSON_FORMAT_VERSION, "refused": true, "errors": errors })
+                    );
+                }
+                e
+            };
+            let ws =
+                load(&dir, &env, if destroy { Purpose::ReadOrDestroy } else { Purpose::Converge }).map_err(refused)?;
             let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
             let lock = store.lock("plan").await?;
             let result = make_plan(&ws, store.as_ref(), &pa, destroy).await;
             store.unlock(&lock).await?;
-            let (plan, _, _) = result?;
+            let (plan, _, _) = result.map_err(refused)?;
             if let Some(path) = &out {
                 std::fs::write(path, plan::seal(&plan, &aws::catalog())).map_err(|e| {
                     CliError::msg(format!("cannot write the plan to `{}`: {e}", path.display()), "check the path")

@@ -275,6 +275,21 @@ pub fn render(plan: &Plan, catalog: &Catalog) -> String {
         }
         for c in &changing {
             render_change(&mut out, c, catalog);
+            if let Some(r) = plan.cost.as_ref().and_then(|k| k.resources.iter().find(|r| r.address == c.address)) {
+                // Under the block it belongs to: what this resource costs now and after.
+                let money = |x: Option<f64>| x.map_or_else(|| "$0".to_string(), crate::cost::dollars);
+                let text = match (r.before, r.after) {
+                    (Some(b), Some(a)) if (a - b).abs() < 0.005 => format!("{}/mo", money(Some(a))),
+                    (b, a) => format!("{}/mo → {}/mo", money(b), money(a)),
+                };
+                out.truncate(out.trim_end().len());
+                let _ = writeln!(
+                    out,
+                    "\n    # cost: {text} ({}{})\n",
+                    r.how,
+                    if r.usage_based { ", usage-based" } else { "" }
+                );
+            }
         }
         out.push_str(&summary_line(plan));
         out.push('\n');

@@ -185,3 +185,21 @@ fn apply_json_reports_a_failed_step_with_its_address() {
     );
     owner.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
+
+/// A refused plan is JSON too, for the bot reading `--json`: the errors with their rule
+/// and location; exit 1.
+#[test]
+fn a_refused_plan_is_reported_as_json() {
+    let p = Project::new("refused");
+    p.local_env();
+    let broken =
+        std::fs::read_to_string(format!("{}/tests/corpus/pipelines/sg-blocks-connector.yaml", crate::common::ROOT))
+            .unwrap();
+    p.write("stacks/main.yaml", &broken);
+    let run = p.cb_offline(&["plan", "-e", "test", "--json"]);
+    assert_eq!(run.code, 1);
+    let v: Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    assert_eq!((v["refused"].as_bool(), v["format_version"].as_str()), (Some(true), Some("1.0")));
+    assert_eq!((v["errors"][0]["rule"].as_str(), v["errors"][0]["line"].as_u64()), (Some("CB103"), Some(58)));
+    assert!(run.stderr.contains("error[CB103]"), "{}", run.stderr);
+}
