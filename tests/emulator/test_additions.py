@@ -141,6 +141,40 @@ class MskTest(EmulatorTest):
         self.assertEqual(e.exception.response["Error"]["Code"], "NotFoundException")
 
 
+class RdsHttpEndpointTest(EmulatorTest):
+    """The Data API on provisioned Aurora clusters of the versions AWS serves it for."""
+
+    def setUp(self):
+        self.rds = self.client("rds")
+
+    def cluster(self, name, engine, version, **extra):
+        return self.rds.create_db_cluster(
+            DBClusterIdentifier=name, Engine=engine, EngineVersion=version, MasterUsername="admin",
+            MasterUserPassword="password123", **extra,
+        )["DBCluster"]
+
+    def test_created_with_the_endpoint_on_a_supported_version(self):
+        c = self.cluster("data-api-pg", "aurora-postgresql", "16.4", EnableHttpEndpoint=True)
+        self.assertTrue(c["HttpEndpointEnabled"])
+        c = self.cluster("data-api-my", "aurora-mysql", "8.0.mysql_aurora.3.08.0", EnableHttpEndpoint=True)
+        self.assertTrue(c["HttpEndpointEnabled"])
+
+    def test_switched_by_arn_and_refused_on_an_old_version(self):
+        arn = self.cluster("data-api-switch", "aurora-postgresql", "15.4")["DBClusterArn"]
+        out = self.rds.enable_http_endpoint(ResourceArn=arn)
+        self.assertEqual((out["ResourceArn"], out["HttpEndpointEnabled"]), (arn, True))
+        described = self.rds.describe_db_clusters(DBClusterIdentifier="data-api-switch")["DBClusters"][0]
+        self.assertTrue(described["HttpEndpointEnabled"])
+        self.assertFalse(self.rds.disable_http_endpoint(ResourceArn=arn)["HttpEndpointEnabled"])
+        old = self.cluster("data-api-old", "aurora-mysql", "8.0.mysql_aurora.3.04.0")["DBClusterArn"]
+        with self.assertRaises(ClientError) as e:
+            self.rds.enable_http_endpoint(ResourceArn=old)
+        self.assertEqual(e.exception.response["Error"]["Code"], "InvalidResourceStateFault")
+        with self.assertRaises(ClientError) as e:
+            self.rds.enable_http_endpoint(ResourceArn=arn.replace("data-api-switch", "nowhere"))
+        self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
+
+
 class DmsEventSubscriptionTest(EmulatorTest):
     def test_subscription_lifecycle_and_checks(self):
         dms, sns = self.client("dms"), self.client("sns")

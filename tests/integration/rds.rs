@@ -114,3 +114,49 @@ fn aurora_mysql_with_binlog_parameters() {
         assert!(aws().rds.describe_db_clusters().db_cluster_identifier("aurora-aurora").send().await.is_err());
     });
 }
+
+/// The RDS Data API (`enable_http_endpoint`): on at create, read back, switched off in
+/// place by the cluster's ARN; an engine version the Data API does not serve is refused
+/// before any call, located at the property.
+#[test]
+fn the_data_api_is_switched_on_and_off() {
+    let stack = r#"
+name: {{name}}
+resources:
+  db:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}-pg"
+      engine: aurora-postgresql
+      engine_version: "16.4"
+      master_username: app
+      enable_http_endpoint: true
+      final_snapshot: false
+"#;
+    let p = Project::new("dataapi");
+    p.local_env();
+    p.write("stacks/main.yaml", stack);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let enabled = || {
+        rt().block_on(async {
+            let out = aws().rds.describe_db_clusters().db_cluster_identifier("dataapi-pg").send().await.unwrap();
+            out.db_clusters()[0].http_endpoint_enabled()
+        })
+    };
+    assert_eq!(enabled(), Some(true));
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+    p.write("stacks/main.yaml", &stack.replace("enable_http_endpoint: true", "enable_http_endpoint: false"));
+    let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("0 added, 1 changed, 0 destroyed"), "in place: {}", run.stderr);
+    assert_eq!(enabled(), Some(false));
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    p.write("stacks/main.yaml", &stack.replace("\"16.4\"", "\"12.7\""));
+    let refused = p.cb_offline(&["validate", "-e", "test"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("the RDS Data API does not serve aurora-postgresql 12.7"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--> stacks/main.yaml:11:29"), "{}", refused.stderr);
+
+    p.write("stacks/main.yaml", stack);
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}

@@ -9,7 +9,7 @@ use super::{AwsResource, Call};
 use crate::provider::lifecycle::Polled;
 use crate::provider::Readiness;
 use crate::provider::{Observed, Props, ProviderError};
-use crate::schema::{Identity, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, Timeouts, TypeSchema, QUICK, TAGS};
 use async_trait::async_trait;
 use aws_sdk_rds::types::{CloudwatchLogsExportConfiguration, Parameter, Tag};
 use serde_json::{json, Map, Value};
@@ -417,6 +417,43 @@ impl AwsResource for ParameterGroup {
 
 // ---------------------------------------------------------------- cluster
 
+/// The Data API serves provisioned and Serverless v2 Aurora clusters from Aurora
+/// PostgreSQL 13.12, 14.9, 15.4 and 16.1, and Aurora MySQL 3.07 (`8.0.mysql_aurora.3.07.0`):
+/// an older version with `enable_http_endpoint` is refused before any call.
+fn check_cluster(k: &Known) -> Vec<Finding> {
+    if k.get("enable_http_endpoint").and_then(Value::as_bool) != Some(true) {
+        return Vec::new();
+    }
+    let (Some(engine), Some(version)) =
+        (k.get("engine").and_then(Value::as_str), k.get("engine_version").and_then(Value::as_str))
+    else {
+        return Vec::new();
+    };
+    let nums: Vec<u32> = version.split(|c: char| !c.is_ascii_digit()).filter_map(|n| n.parse().ok()).collect();
+    let ok = match engine {
+        "aurora-postgresql" => match nums.as_slice() {
+            [major, minor, ..] => {
+                *major > 16 || matches!((*major, *minor), (13, 12..) | (14, 9..) | (15, 4..) | (16, 1..))
+            }
+            _ => true,
+        },
+        // `8.0.mysql_aurora.3.07.0`: the Aurora version is the second triple.
+        "aurora-mysql" => match nums.as_slice() {
+            [8, 0, aurora, minor, ..] => (*aurora, *minor) >= (3, 7),
+            _ => false,
+        },
+        _ => true,
+    };
+    if ok {
+        return Vec::new();
+    }
+    vec![Finding::new(
+        "enable_http_endpoint",
+        format!("the RDS Data API does not serve {engine} {version}"),
+        "use Aurora PostgreSQL 13.12, 14.9, 15.4, 16.1 or later, or Aurora MySQL 3.07 (`8.0.mysql_aurora.3.07.0`) or later",
+    )]
+}
+
 pub static CLUSTER: TypeSchema = TypeSchema {
     name: "aws.rds.cluster",
     doc: "An Aurora cluster (MySQL or PostgreSQL).",
@@ -439,6 +476,9 @@ pub static CLUSTER: TypeSchema = TypeSchema {
         Prop::new("deletion_protection", PropKind::Bool).default("false"),
         Prop::new("final_snapshot", PropKind::Bool).default("true"),
         Prop::new("enabled_cloudwatch_logs_exports", PropKind::Set(&PropKind::Str)),
+        // The RDS Data API (`rds-data:ExecuteStatement`): SQL over HTTPS with a Secrets
+        // Manager secret, no network path to the database needed.
+        Prop::new("enable_http_endpoint", PropKind::Bool).default("false"),
         TAGS,
     ],
     attrs: &["id", "arn", "endpoint", "reader_endpoint", "master_user_secret_arn"],
@@ -450,7 +490,7 @@ pub static CLUSTER: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: Timeouts::minutes(60, 60, 60),
     stateful: true,
-    check: None,
+    check: Some(check_cluster),
 };
 
 pub struct Cluster;
@@ -483,6 +523,7 @@ fn cluster_observed(id: &str, cl: &aws_sdk_rds::types::DbCluster) -> Observed {
     put("preferred_backup_window", json!(cl.preferred_backup_window()));
     put("deletion_protection", json!(cl.deletion_protection()));
     put("enabled_cloudwatch_logs_exports", json!(cl.enabled_cloudwatch_logs_exports()));
+    put("enable_http_endpoint", json!(cl.http_endpoint_enabled().unwrap_or(false)));
     put("tags", tags_of(cl.tag_list()));
     let mut attributes = Props::new();
     attributes.insert("id".into(), json!(id));
@@ -521,6 +562,7 @@ impl AwsResource for Cluster {
             .set_preferred_backup_window(str_prop(p, "preferred_backup_window").map(String::from))
             .set_deletion_protection(bool_prop(p, "deletion_protection"))
             .set_enable_cloudwatch_logs_exports(p.get("enabled_cloudwatch_logs_exports").map(|v| strings(Some(v))))
+            .set_enable_http_endpoint(bool_prop(p, "enable_http_endpoint").filter(|on| *on))
             .set_tags(Some(rds_tags(p)))
             .send()
             .await?;
@@ -596,6 +638,18 @@ impl AwsResource for Cluster {
                 req = req.cloudwatch_logs_export_configuration(conf);
             }
             req.send().await?;
+        }
+        if has(changed, "enable_http_endpoint") {
+            // A cluster's Data API is switched by its ARN (provisioned and Serverless v2).
+            let arn = describe_cluster(c, id)
+                .await?
+                .and_then(|cl| cl.db_cluster_arn().map(str::to_string))
+                .ok_or_else(|| ProviderError::new("DBClusterNotFoundFault", format!("DB cluster {id} not found")))?;
+            if bool_prop(new, "enable_http_endpoint") == Some(true) {
+                c.rds.enable_http_endpoint().resource_arn(arn).send().await?;
+            } else {
+                c.rds.disable_http_endpoint().resource_arn(arn).send().await?;
+            }
         }
         Ok(())
     }

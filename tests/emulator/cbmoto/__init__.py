@@ -13,6 +13,9 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - Amazon MWAA environments (not in moto), with the checks AWS makes at create and the
   CREATING → AVAILABLE and UPDATING → AVAILABLE transitions.
 - MSK Connect: custom plugins, worker configurations, connectors (not in moto).
+- RDS: the HTTP endpoint (Data API) of provisioned and Serverless v2 Aurora clusters on
+  the engine versions AWS serves it for, and EnableHttpEndpoint/DisableHttpEndpoint
+  (`rds_ext.py`; moto knows only Serverless v1).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
 - Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
@@ -34,7 +37,7 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import dms_ext, ecs_ext, glue_athena_ext, kafka_ext, tagging_ext
+    from . import dms_ext, ecs_ext, glue_athena_ext, kafka_ext, rds_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .mwaa.models import mwaa_backends
     from .redshiftdata.models import redshiftdata_backends
@@ -45,6 +48,7 @@ def install() -> None:
     dms_ext.install_task_changes()
     ecs_ext.install()
     glue_athena_ext.install()
+    rds_ext.install()
     tagging_ext.install()
 
     # Each backend, and the host its requests name (the SDKs call MWAA `airflow`).
