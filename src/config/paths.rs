@@ -777,11 +777,16 @@ struct Uses {
 /// The paths of what `args` (`(name, value, where)`) name, as `how.role`: S3 locations
 /// and buckets (read, and written), catalog databases (their location), queues, streams,
 /// SNS topics (published to) and MSK clusters (their topics read: `--topics` lists them).
+///
+/// That an argument names a bucket or a queue does not say whether the job reads or
+/// writes it: these needs complete a generated policy but are never *required* (a
+/// missing one is not reported), so that a plan is refused only for what is certain.
 fn uses(m: &Model, r: &Resource, how: &Uses, args: &[(String, Expr, Span)], out: &mut Vec<DataPath>) {
-    let base = |to: &Resource, verb: &'static str, at: &Span, needs: Vec<Need>| DataPath {
-        principal: how.role.clone(),
-        needs,
-        ..path(r, to, verb, how.what, at.clone())
+    let base = |to: &Resource, verb: &'static str, at: &Span, mut needs: Vec<Need>| {
+        for n in &mut needs {
+            n.required = false;
+        }
+        DataPath { principal: how.role.clone(), needs, ..path(r, to, verb, how.what, at.clone()) }
     };
     let topics: Vec<String> = args
         .iter()

@@ -252,3 +252,31 @@ resources:
         "{doc}"
     );
 }
+
+/// What an argument names may be read or written: only the script a job certainly reads
+/// is required of its role; the locations it names are not reported when missing (a
+/// read-only grant on an input bucket is not an error).
+#[test]
+fn only_certain_needs_are_required() {
+    let yaml = |actions: &str| {
+        format!(
+            r#"
+resources:
+  lake:
+    type: aws.s3.bucket
+    properties: {{ bucket: lake }}
+  role:
+    type: aws.iam.role
+    properties:
+      name: glue
+      assume_role_policy: {{ Version: "2012-10-17", Statement: [{{ Effect: Allow, Principal: {{ Service: glue.amazonaws.com }}, Action: "sts:AssumeRole" }}] }}
+      inline_policies: {{ read: {{ Version: "2012-10-17", Statement: [{{ Effect: Allow, Action: [{actions}], Resource: ["${{lake.arn}}", "${{lake.arn}}/*"] }}] }} }}
+  job:
+    type: aws.glue.job
+    properties: {{ name: j, role_arn: "${{role.arn}}", script_location: "s3://${{lake.id}}/scripts/j.py", default_arguments: {{ "--input": "s3://${{lake.id}}/bronze/" }} }}
+"#
+        )
+    };
+    assert_eq!(findings(&yaml(r#""s3:GetObject", "s3:ListBucket""#)), Vec::<String>::new());
+    assert_eq!(findings(&yaml(r#""s3:ListBucket""#)), vec!["CB201 11:24"], "the script must be readable");
+}
