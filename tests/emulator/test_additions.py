@@ -2,6 +2,7 @@
 boto3 — so requests and responses are checked against botocore's service models."""
 
 import base64
+import json
 import unittest
 
 from botocore.exceptions import ClientError
@@ -173,6 +174,92 @@ class RdsHttpEndpointTest(EmulatorTest):
         with self.assertRaises(ClientError) as e:
             self.rds.enable_http_endpoint(ResourceArn=arn.replace("data-api-switch", "nowhere"))
         self.assertEqual(e.exception.response["Error"]["Code"], "ResourceNotFoundFault")
+
+
+class RdsDataApiTest(EmulatorTest):
+    """The Data API runs SQL on the machine's real MariaDB and PostgreSQL, one database per
+    emulated cluster, authenticated by the engine with the request's secret."""
+
+    def setUp(self):
+        self.rds = self.client("rds")
+        self.data = self.client("rds-data")
+        self.sm = self.client("secretsmanager")
+
+    def cluster(self, name, engine, version, password="first-Passw0rd"):
+        c = self.rds.create_db_cluster(
+            DBClusterIdentifier=name, Engine=engine, EngineVersion=version, MasterUsername="admin",
+            MasterUserPassword=password, DatabaseName="sales", EnableHttpEndpoint=True,
+        )["DBCluster"]
+        secret = self.sm.create_secret(Name=f"{name}/admin", SecretString=f'{{"username": "admin", "password": "{password}"}}')["ARN"]
+        self.addCleanup(self.delete, name)
+        return c["DBClusterArn"], secret
+
+    def delete(self, name):
+        try:
+            self.rds.delete_db_cluster(DBClusterIdentifier=name, SkipFinalSnapshot=True)
+        except ClientError as e:
+            if e.response["Error"]["Code"] != "DBClusterNotFoundFault":
+                raise
+
+    def run_sql(self, arn, secret, sql, **extra):
+        return self.data.execute_statement(resourceArn=arn, secretArn=secret, database="sales", sql=sql, **extra)
+
+    def check_engine(self, engine, version, ddl, error):
+        arn, secret = self.cluster(f"data-{engine}", engine, version)
+        self.run_sql(arn, secret, ddl)
+        out = self.run_sql(arn, secret, "INSERT INTO orders (id, item) VALUES (:id, :item)",
+                           parameters=[{"name": "id", "value": {"longValue": 7}}, {"name": "item", "value": {"stringValue": "lamp"}}])
+        self.assertEqual(out["numberOfRecordsUpdated"], 1)
+        out = self.run_sql(arn, secret, "SELECT id, item FROM orders", includeResultMetadata=True)
+        self.assertEqual(out["records"], [[{"longValue": 7}, {"stringValue": "lamp"}]])
+        self.assertEqual([c["name"] for c in out["columnMetadata"]], ["id", "item"])
+        out = self.run_sql(arn, secret, "SELECT id, item FROM orders", formatRecordsAs="JSON")
+        self.assertEqual(json.loads(out["formattedRecords"]), [{"id": 7, "item": "lamp"}])
+        # A transaction rolled back leaves nothing; the engine's own error message.
+        tid = self.data.begin_transaction(resourceArn=arn, secretArn=secret, database="sales")["transactionId"]
+        self.data.execute_statement(resourceArn=arn, secretArn=secret, sql="INSERT INTO orders (id, item) VALUES (8, 'x')", transactionId=tid)
+        self.data.rollback_transaction(resourceArn=arn, secretArn=secret, transactionId=tid)
+        self.assertEqual(len(self.run_sql(arn, secret, "SELECT id FROM orders")["records"]), 1)
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(arn, secret, "SELECT nope FROM orders")
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+        self.assertIn(error, e.exception.response["Error"]["Message"])
+        # The engine checks the secret's password.
+        wrong = self.sm.create_secret(Name=f"data-{engine}/wrong", SecretString='{"username": "admin", "password": "not-it"}')["ARN"]
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(arn, wrong, "SELECT 1")
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+
+    def test_mariadb_behind_aurora_mysql(self):
+        self.check_engine("aurora-mysql", "8.0.mysql_aurora.3.08.0", "CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(20))", "Unknown column 'nope'")
+
+    def test_postgresql_behind_aurora_postgresql(self):
+        self.check_engine("aurora-postgresql", "16.4", "CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(20))", 'column "nope" does not exist')
+
+    def test_the_cluster_database_goes_with_the_cluster(self):
+        import pymysql
+
+        def databases():
+            with pymysql.connect(host="127.0.0.1", user="root", password="") as root, root.cursor() as c:
+                c.execute("SHOW DATABASES")
+                return {r[0] for r in c.fetchall()}
+
+        before = databases()
+        arn, secret = self.cluster("data-gone", "aurora-mysql", "8.0.mysql_aurora.3.08.0")
+        self.run_sql(arn, secret, "CREATE TABLE t (id INT)")
+        made = databases() - before
+        self.assertEqual(len(made), 1, made)
+        self.delete("data-gone")
+        self.assertEqual(databases() & made, set(), "dropped with the cluster")
+
+    def test_http_endpoint_off_is_refused(self):
+        arn = self.rds.create_db_cluster(DBClusterIdentifier="data-off", Engine="aurora-postgresql", EngineVersion="16.4",
+                                         MasterUsername="admin", MasterUserPassword="first-Passw0rd")["DBCluster"]["DBClusterArn"]
+        with self.assertRaises(ClientError) as e:
+            self.data.execute_statement(resourceArn=arn, secretArn="arn:aws:secretsmanager:us-east-1:1:secret:x", sql="SELECT 1")
+        self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+        self.assertIn("HttpEndpoint is not enabled", e.exception.response["Error"]["Message"])
+        self.rds.delete_db_cluster(DBClusterIdentifier="data-off", SkipFinalSnapshot=True)
 
 
 class DmsEventSubscriptionTest(EmulatorTest):

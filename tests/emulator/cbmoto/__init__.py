@@ -16,6 +16,8 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - RDS: the HTTP endpoint (Data API) of provisioned and Serverless v2 Aurora clusters on
   the engine versions AWS serves it for, and EnableHttpEndpoint/DisableHttpEndpoint
   (`rds_ext.py`; moto knows only Serverless v1).
+- RDS Data API on the machine's real MariaDB and PostgreSQL: a database per emulated
+  Aurora cluster, statements, batches and transactions (`rdsdata_ext.py`).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
 - Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
@@ -37,7 +39,7 @@ def install() -> None:
     import moto.backend_index as backend_index
     import moto.backends as backends
 
-    from . import dms_ext, ecs_ext, glue_athena_ext, kafka_ext, rds_ext, tagging_ext
+    from . import dms_ext, ecs_ext, glue_athena_ext, kafka_ext, rds_ext, rdsdata_ext, tagging_ext
     from .kafkaconnect.models import kafkaconnect_backends
     from .mwaa.models import mwaa_backends
     from .redshiftdata.models import redshiftdata_backends
@@ -49,6 +51,7 @@ def install() -> None:
     ecs_ext.install()
     glue_athena_ext.install()
     rds_ext.install()
+    rdsdata_ext.install()
     tagging_ext.install()
 
     # Each backend, and the host its requests name (the SDKs call MWAA `airflow`).

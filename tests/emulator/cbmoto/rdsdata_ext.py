@@ -1,0 +1,386 @@
+"""The RDS Data API on real database engines: an emulated Aurora cluster is a database on
+the machine's MariaDB (`aurora-mysql`) or PostgreSQL (`aurora-postgresql`), made with the
+cluster and dropped with it, with the cluster's master user as a login of that engine.
+`ExecuteStatement`, `BatchExecuteStatement` and `Begin`/`Commit`/`RollbackTransaction`
+run the SQL there, authenticated by the engine with the user and password of the request's
+Secrets Manager secret, and answer in botocore's shapes (`records`, `columnMetadata`,
+`formattedRecords`, `numberOfRecordsUpdated`); an engine error is a `BadRequestException`
+carrying the engine's message. (moto's own Data API answers canned results.)
+
+Where it differs from Aurora: the engines are shared by every emulated cluster, so a
+cluster's database is `cb<hash>` and its logins are `cb<hash>_<user>` on the engine (SQL
+that names `CURRENT_USER` sees those names); the `database` of a request must be the
+cluster's `DatabaseName` (or absent); MariaDB 10.11 stands in for MySQL 8.
+
+Engines: MariaDB at 127.0.0.1:3306 (root, no password), PostgreSQL at 127.0.0.1:5432
+(trust), overridable with CB_MARIADB / CB_POSTGRES (`host:port`).
+"""
+
+import hashlib
+import json
+import os
+import re
+import threading
+import uuid
+
+from moto.core.exceptions import JsonRESTError
+from moto.rds import models as rds_models
+from moto.rdsdata.responses import RDSDataServiceResponse
+
+_lock = threading.Lock()
+# transactionId -> (connection, cluster key)
+_transactions: dict = {}
+
+
+class BadRequest(JsonRESTError):
+    def __init__(self, message: str):
+        super().__init__("BadRequestException", message)
+
+
+def _addr(var: str, default: str):
+    host, port = os.environ.get(var, default).rsplit(":", 1)
+    return host, int(port)
+
+
+def mysql_engine(engine: str) -> bool:
+    return engine in ("aurora-mysql", "aurora", "mysql")
+
+
+# Names on the shared engines carry this emulator's process ID, so that emulators running
+# at once (tests in parallel, CI beside a session) never share a database, and what a
+# killed emulator left behind is recognised and dropped by the next one.
+NAME = re.compile(r"^cb([0-9a-f]+)x[0-9a-f]{8}$")
+
+
+def key(cluster) -> str:
+    return f"cb{os.getpid():x}x" + hashlib.sha256(cluster.db_cluster_arn.encode()).hexdigest()[:8]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def sweep() -> None:
+    """Drop the databases and logins of emulators that are no longer running."""
+    for engine, listing in (("aurora-mysql", "SHOW DATABASES"), ("aurora-postgresql", "SELECT datname FROM pg_database")):
+        try:
+            c = admin(engine)
+            if mysql_engine(engine):
+                with c.cursor() as cur:
+                    cur.execute(listing)
+                    names = [r[0] for r in cur.fetchall()]
+            else:
+                names = [r[0] for r in c.run(listing)]
+            c.close()
+        except Exception:  # noqa: BLE001 - an engine that is down has nothing to sweep
+            continue
+        for name in names:
+            m = NAME.match(name)
+            if m and not _alive(int(m.group(1), 16)):
+                drop_engine_database(type("Gone", (), {"engine": engine, "db_cluster_arn": "", "_key": name})())
+
+
+def admin(engine: str):
+    if mysql_engine(engine):
+        import pymysql
+
+        host, port = _addr("CB_MARIADB", "127.0.0.1:3306")
+        return pymysql.connect(host=host, port=port, user="root", password="", autocommit=True)
+    import pg8000.native
+
+    host, port = _addr("CB_POSTGRES", "127.0.0.1:5432")
+    return pg8000.native.Connection("postgres", host=host, port=port, database="postgres")
+
+
+def login(cluster, user: str, password: str):
+    """A connection to the cluster's database as `user`, checked by the engine."""
+    k = key(cluster)
+    if mysql_engine(cluster.engine):
+        import pymysql
+
+        host, port = _addr("CB_MARIADB", "127.0.0.1:3306")
+        return pymysql.connect(host=host, port=port, user=f"{k}_{user}", password=password, database=k, autocommit=True)
+    import pg8000.dbapi
+
+    # The machine's PostgreSQL trusts loopback logins; the password is checked here
+    # against the verifier the engine stored for the role (so ALTER ROLE … PASSWORD
+    # takes effect as on RDS).
+    a = admin(cluster.engine)
+    rows = a.run("SELECT rolpassword FROM pg_authid WHERE rolname = :r", r=f"{k}_{user}")
+    a.close()
+    if not rows or not scram_matches(rows[0][0], password):
+        raise Exception(f'password authentication failed for user "{user}"')
+    # `%(name)s` placeholders, as PyMySQL takes them (pg8000's setting is per module).
+    pg8000.dbapi.paramstyle = "pyformat"
+    host, port = _addr("CB_POSTGRES", "127.0.0.1:5432")
+    conn = pg8000.dbapi.connect(user=f"{k}_{user}", password=password, host=host, port=port, database=k)
+    conn.autocommit = True
+    return conn
+
+
+def scram_matches(verifier: str | None, password: str) -> bool:
+    """Whether `password` is the one PostgreSQL stored as `verifier`
+    (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, RFC 5802/7677)."""
+    import base64
+    import hmac
+
+    try:
+        head, keys = verifier.split("$", 1)[1].split("$")
+        iterations, salt = head.split(":")
+        stored = keys.split(":")[0]
+        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
+        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+        return hmac.compare_digest(base64.b64encode(hashlib.sha256(client_key).digest()).decode(), stored)
+    except (AttributeError, ValueError, IndexError):
+        return False
+
+
+def quote_literal(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def create_engine_database(cluster, password: str) -> None:
+    k, user = key(cluster), f"{key(cluster)}_{cluster.master_username}"
+    if mysql_engine(cluster.engine):
+        c = admin(cluster.engine)
+        with c.cursor() as cur:
+            cur.execute(f"CREATE DATABASE IF NOT EXISTS `{k}`")
+            cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY {quote_literal(password)}")
+            cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%' WITH GRANT OPTION")
+        c.close()
+        return
+    c = admin(cluster.engine)
+    c.run(f"CREATE ROLE \"{user}\" LOGIN CREATEROLE CREATEDB PASSWORD {quote_literal(password)}")
+    c.run(f"CREATE DATABASE \"{k}\" OWNER \"{user}\"")
+    c.close()
+
+
+def drop_engine_database(cluster) -> None:
+    k = getattr(cluster, "_key", None) or key(cluster)
+    try:
+        if mysql_engine(cluster.engine):
+            c = admin(cluster.engine)
+            with c.cursor() as cur:
+                cur.execute(f"DROP DATABASE IF EXISTS `{k}`")
+                cur.execute("SELECT User, Host FROM mysql.user WHERE User LIKE %s", (k + "\\_%",))
+                for u, h in cur.fetchall():
+                    cur.execute(f"DROP USER '{u}'@'{h}'")
+            c.close()
+            return
+        c = admin(cluster.engine)
+        c.run(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{k}'")
+        c.run(f'DROP DATABASE IF EXISTS "{k}"')
+        for (role,) in c.run(f"SELECT rolname FROM pg_roles WHERE rolname LIKE '{k}\\_%'"):
+            c.run(f'DROP ROLE IF EXISTS "{role}"')
+        c.close()
+    except Exception:  # noqa: BLE001 - the cluster is gone either way
+        pass
+
+
+def master_password(backend, cluster) -> str | None:
+    secret = getattr(cluster, "master_user_secret", None)
+    if secret is not None:
+        return json.loads(secret.secret.secret_string)["password"]
+    return getattr(cluster, "_master_user_password", None)
+
+
+def _cluster_of(arn: str, account: str, region: str):
+    backend = rds_models.rds_backends[account][region]
+    for c in backend.clusters.values():
+        if c.db_cluster_arn == arn:
+            return c
+    raise BadRequest(f"Invalid cluster arn: {arn}")
+
+
+def _credentials(secret_arn: str, account: str, region: str):
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    try:
+        value = secretsmanager_backends[account][region].get_secret_value(secret_arn, None, "AWSCURRENT")
+        doc = json.loads(value["SecretString"])
+        return doc["username"], doc["password"]
+    except Exception as e:  # noqa: BLE001
+        raise BadRequest(f"Error fetching secret {secret_arn} : {e}") from None
+
+
+def _param(p):
+    v = p.get("value", {})
+    for k in ("stringValue", "longValue", "doubleValue", "booleanValue"):
+        if k in v:
+            return v[k]
+    if v.get("isNull"):
+        return None
+    if "blobValue" in v:
+        return v["blobValue"]
+    return None
+
+
+def _bind(sql: str, params: list, mysql: bool):
+    """`:name` placeholders → the driver's (`%(name)s`)."""
+    values = {p["name"]: _param(p) for p in params or []}
+    out = re.sub(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"%({m.group(1)})s" if m.group(1) in values else m.group(0), sql)
+    return out, values
+
+
+def _field(v):
+    if v is None:
+        return {"isNull": True}
+    if isinstance(v, bool):
+        return {"booleanValue": v}
+    if isinstance(v, int):
+        return {"longValue": v}
+    if isinstance(v, float):
+        return {"doubleValue": v}
+    if isinstance(v, (bytes, bytearray, memoryview)):
+        import base64
+
+        return {"blobValue": base64.b64encode(bytes(v)).decode()}
+    return {"stringValue": str(v)}
+
+
+def engine_message(e: Exception) -> str:
+    """What the engine said: PyMySQL's `(code, message)`, pg8000's error fields."""
+    a = e.args
+    if len(a) > 1 and isinstance(a[0], int):
+        return str(a[1])
+    if a and isinstance(a[0], dict):
+        return str(a[0].get("M", a[0]))
+    return str(a[0]) if a else str(e)
+
+
+def _run(conn, cluster, sql, params, metadata, fmt):
+    sql, values = _bind(sql, params, mysql_engine(cluster.engine))
+    cur = conn.cursor()
+    try:
+        if values:
+            cur.execute(sql, values)
+        else:
+            cur.execute(sql)
+    except Exception as e:  # the engine's own message
+        raise BadRequest(engine_message(e)) from None
+    result = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None else 0}
+    if cur.description is not None:
+        rows = cur.fetchall()
+        names = [d[0] for d in cur.description]
+        if fmt == "JSON":
+            result["formattedRecords"] = json.dumps([dict(zip(names, r)) for r in rows], default=str)
+        else:
+            result["records"] = [[_field(v) for v in r] for r in rows]
+        if metadata:
+            result["columnMetadata"] = [{"name": n, "label": n} for n in names]
+    cur.close()
+    return result
+
+
+def install() -> None:
+    from moto.rdsdata import urls
+
+    sweep()
+    for path in ("BatchExecute", "BeginTransaction", "CommitTransaction", "RollbackTransaction"):
+        urls.url_paths["{0}/" + path + "$"] = urls.response.dispatch
+    original_create = rds_models.RDSBackend.create_db_cluster
+    original_delete = rds_models.RDSBackend.delete_db_cluster
+
+    def create_db_cluster(self, kwargs):  # type: ignore[no-untyped-def]
+        cluster = original_create(self, kwargs)
+        if cluster.engine in ("aurora-mysql", "aurora-postgresql"):
+            password = master_password(self, cluster)
+            if password:
+                try:
+                    create_engine_database(cluster, password)
+                except Exception as e:  # noqa: BLE001
+                    # Without the engines the Data API cannot serve; say so at its call.
+                    cluster._cb_engine_error = str(e)
+        return cluster
+
+    def delete_db_cluster(self, cluster_identifier, snapshot_name=None):  # type: ignore[no-untyped-def]
+        cluster = self.clusters.get(cluster_identifier)
+        out = original_delete(self, cluster_identifier, snapshot_name)
+        if cluster is not None and cluster.engine in ("aurora-mysql", "aurora-postgresql"):
+            drop_engine_database(cluster)
+        return out
+
+    rds_models.RDSBackend.create_db_cluster = create_db_cluster
+    rds_models.RDSBackend.delete_db_cluster = delete_db_cluster
+
+    def connect(self, transaction=None):  # type: ignore[no-untyped-def]
+        if transaction:
+            with _lock:
+                found = _transactions.get(transaction)
+            if found is None:
+                raise BadRequest(f"Transaction {transaction} is not found")
+            return found[0], found[1], False
+        cluster = _cluster_of(self._get_param("resourceArn"), self.current_account, self.region)
+        if not cluster.http_endpoint_enabled:
+            raise BadRequest(f"HttpEndpoint is not enabled for resource {cluster.db_cluster_arn}")
+        if getattr(cluster, "_cb_engine_error", None):
+            raise BadRequest(f"the emulator's database engine is not reachable: {cluster._cb_engine_error}")
+        database = self._get_param("database")
+        if database and database != (cluster.database_name or database):
+            raise BadRequest(f"Unknown database '{database}'")
+        user, password = _credentials(self._get_param("secretArn"), self.current_account, self.region)
+        try:
+            return login(cluster, user, password), cluster, True
+        except Exception as e:  # noqa: BLE001 - a failed login is the engine's answer
+            raise BadRequest(engine_message(e)) from None
+
+    def execute_statement(self):  # type: ignore[no-untyped-def]
+        conn, cluster, owned = connect(self, self._get_param("transactionId"))
+        try:
+            result = _run(
+                conn,
+                cluster,
+                self._get_param("sql"),
+                self._get_param("parameters"),
+                self._get_param("includeResultMetadata"),
+                self._get_param("formatRecordsAs"),
+            )
+        finally:
+            if owned:
+                conn.close()
+        return json.dumps(result)
+
+    def batch_execute_statement(self):  # type: ignore[no-untyped-def]
+        conn, cluster, owned = connect(self, self._get_param("transactionId"))
+        results = []
+        try:
+            for ps in self._get_param("parameterSets") or [[]]:
+                _run(conn, cluster, self._get_param("sql"), ps, False, None)
+                results.append({"generatedFields": []})
+        finally:
+            if owned:
+                conn.close()
+        return json.dumps({"updateResults": results})
+
+    def begin_transaction(self):  # type: ignore[no-untyped-def]
+        conn, cluster, _ = connect(self)
+        conn.autocommit = False
+        if mysql_engine(cluster.engine):
+            conn.begin()
+        tid = str(uuid.uuid4())
+        with _lock:
+            _transactions[tid] = (conn, cluster)
+        return json.dumps({"transactionId": tid})
+
+    def finish(self, commit: bool):  # type: ignore[no-untyped-def]
+        tid = self._get_param("transactionId")
+        with _lock:
+            found = _transactions.pop(tid, None)
+        if found is None:
+            raise BadRequest(f"Transaction {tid} is not found")
+        conn = found[0]
+        (conn.commit if commit else conn.rollback)()
+        conn.close()
+        return json.dumps({"transactionStatus": "Transaction Committed" if commit else "Rollback Complete"})
+
+    RDSDataServiceResponse.execute_statement = execute_statement
+    RDSDataServiceResponse.batch_execute_statement = batch_execute_statement
+    RDSDataServiceResponse.begin_transaction = begin_transaction
+    RDSDataServiceResponse.commit_transaction = lambda self: finish(self, True)
+    RDSDataServiceResponse.rollback_transaction = lambda self: finish(self, False)
