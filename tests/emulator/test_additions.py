@@ -252,6 +252,42 @@ class RdsDataApiTest(EmulatorTest):
         self.delete("data-gone")
         self.assertEqual(databases() & made, set(), "dropped with the cluster")
 
+    def test_rds_procedures_and_the_parameter_groups_values(self):
+        self.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName="binlog-row", DBParameterGroupFamily="aurora-mysql8.0", Description="row")
+        self.rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="binlog-row", Parameters=[
+            {"ParameterName": "binlog_format", "ParameterValue": "ROW", "ApplyMethod": "pending-reboot"}])
+        arn = self.rds.create_db_cluster(
+            DBClusterIdentifier="data-binlog", Engine="aurora-mysql", EngineVersion="8.0.mysql_aurora.3.08.0", MasterUsername="admin",
+            MasterUserPassword="first-Passw0rd", DatabaseName="sales", EnableHttpEndpoint=True, DBClusterParameterGroupName="binlog-row",
+        )["DBCluster"]["DBClusterArn"]
+        self.addCleanup(self.delete, "data-binlog")
+        secret = self.sm.create_secret(Name="data-binlog/admin", SecretString='{"username": "admin", "password": "first-Passw0rd"}')["ARN"]
+        fmt = self.run_sql(arn, secret, "SELECT @@binlog_format")["records"][0][0]["stringValue"]
+        self.assertEqual(fmt, "ROW")
+        self.run_sql(arn, secret, "CALL mysql.rds_set_configuration('binlog retention hours', 24)")
+        rows = self.run_sql(arn, secret, "CALL mysql.rds_show_configuration()")["records"]
+        self.assertIn([{"stringValue": "binlog retention hours"}, {"stringValue": "24"}], [r[:2] for r in rows])
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(arn, secret, "CALL mysql.rds_set_configuration('binlog retention hours', 5000)")
+        self.assertIn("between 1 and 2160", e.exception.response["Error"]["Message"])
+        # Another cluster has its own configuration.
+        other, other_secret = self.cluster("data-other", "aurora-mysql", "8.0.mysql_aurora.3.08.0")
+        rows = self.run_sql(other, other_secret, "CALL mysql.rds_show_configuration()")["records"]
+        self.assertIn([{"stringValue": "binlog retention hours"}, {"isNull": True}], [r[:2] for r in rows])
+
+    def test_postgres_sees_its_groups_logical_replication(self):
+        self.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName="wal-logical", DBParameterGroupFamily="aurora-postgresql16", Description="wal")
+        self.rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="wal-logical", Parameters=[
+            {"ParameterName": "rds.logical_replication", "ParameterValue": "1", "ApplyMethod": "pending-reboot"}])
+        arn = self.rds.create_db_cluster(
+            DBClusterIdentifier="data-wal", Engine="aurora-postgresql", EngineVersion="16.4", MasterUsername="admin",
+            MasterUserPassword="first-Passw0rd", DatabaseName="sales", EnableHttpEndpoint=True, DBClusterParameterGroupName="wal-logical",
+        )["DBCluster"]["DBClusterArn"]
+        self.addCleanup(self.delete, "data-wal")
+        secret = self.sm.create_secret(Name="data-wal/admin", SecretString='{"username": "admin", "password": "first-Passw0rd"}')["ARN"]
+        value = self.run_sql(arn, secret, "SHOW rds.logical_replication")["records"][0][0]["stringValue"]
+        self.assertEqual(value, "1")
+
     def test_http_endpoint_off_is_refused(self):
         arn = self.rds.create_db_cluster(DBClusterIdentifier="data-off", Engine="aurora-postgresql", EngineVersion="16.4",
                                          MasterUsername="admin", MasterUserPassword="first-Passw0rd")["DBCluster"]["DBClusterArn"]

@@ -5,7 +5,9 @@ cluster and dropped with it, with the cluster's master user as a login of that e
 run the SQL there, authenticated by the engine with the user and password of the request's
 Secrets Manager secret, and answer in botocore's shapes (`records`, `columnMetadata`,
 `formattedRecords`, `numberOfRecordsUpdated`); an engine error is a `BadRequestException`
-carrying the engine's message. (moto's own Data API answers canned results.)
+carrying the engine's message. (moto's own Data API answers canned results.) RDS's
+configuration procedures are installed on MariaDB, and each session takes its cluster
+parameter group's dynamic values.
 
 Where it differs from Aurora: the engines are shared by every emulated cluster, so a
 cluster's database is `cb<hash>` and its logins are `cb<hash>_<user>` on the engine (SQL
@@ -145,11 +147,43 @@ def quote_literal(s: str) -> str:
     return "'" + s.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
+# RDS's configuration procedures, as RDS documents them for Aurora MySQL: per cluster
+# (the caller's login names its cluster: `cb…_<user>`; inside a routine DATABASE() is the
+# routine's own), `binlog retention hours` from 1 to 2160 (NULL: purge at once).
+RDS_PROCEDURES = [
+    "CREATE TABLE IF NOT EXISTS mysql.cb_rds_configuration (db VARCHAR(64) NOT NULL, name VARCHAR(64) NOT NULL, value VARCHAR(64), PRIMARY KEY (db, name))",
+    "DROP PROCEDURE IF EXISTS mysql.rds_set_configuration",
+    """CREATE PROCEDURE mysql.rds_set_configuration(IN name VARCHAR(64), IN value INT)
+    SQL SECURITY DEFINER
+    BEGIN
+      IF name NOT IN ('binlog retention hours', 'source delay', 'target delay') THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'Invalid configuration name';
+      END IF;
+      IF name = 'binlog retention hours' AND value IS NOT NULL AND (value < 1 OR value > 2160) THEN
+        SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'For binlog retention hours the value must be between 1 and 2160 inclusive or be NULL';
+      END IF;
+      REPLACE INTO mysql.cb_rds_configuration VALUES (SUBSTRING_INDEX(USER(), '_', 1), name, value);
+    END""",
+    "DROP PROCEDURE IF EXISTS mysql.rds_show_configuration",
+    """CREATE PROCEDURE mysql.rds_show_configuration()
+    SQL SECURITY DEFINER
+    BEGIN
+      SELECT d.name, c.value, d.description FROM (
+        SELECT 'binlog retention hours' AS name, 'binlog retention hours specifies the duration in hours before binary logs are automatically deleted.' AS description
+        UNION ALL SELECT 'source delay', 'source delay specifies replication delay in seconds between current instance and its master.'
+        UNION ALL SELECT 'target delay', 'target delay specifies replication delay in seconds between current instance and its future read-replica.'
+      ) d LEFT JOIN mysql.cb_rds_configuration c ON c.db = SUBSTRING_INDEX(USER(), '_', 1) AND c.name = d.name;
+    END""",
+]
+
+
 def create_engine_database(cluster, password: str) -> None:
     k, user = key(cluster), f"{key(cluster)}_{cluster.master_username}"
     if mysql_engine(cluster.engine):
         c = admin(cluster.engine)
         with c.cursor() as cur:
+            for statement in RDS_PROCEDURES:
+                cur.execute(statement)
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{k}`")
             cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY {quote_literal(password)}")
             cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%' WITH GRANT OPTION")
@@ -168,6 +202,7 @@ def drop_engine_database(cluster) -> None:
             c = admin(cluster.engine)
             with c.cursor() as cur:
                 cur.execute(f"DROP DATABASE IF EXISTS `{k}`")
+                cur.execute("DELETE FROM mysql.cb_rds_configuration WHERE db = %s", (k,))
                 cur.execute("SELECT User, Host FROM mysql.user WHERE User LIKE %s", (k + "\\_%",))
                 for u, h in cur.fetchall():
                     cur.execute(f"DROP USER '{u}'@'{h}'")
@@ -188,6 +223,32 @@ def master_password(backend, cluster) -> str | None:
     if secret is not None:
         return json.loads(secret.secret.secret_string)["password"]
     return getattr(cluster, "_master_user_password", None)
+
+
+# Dynamic parameters of a cluster parameter group that the engine takes per session, so
+# that each emulated cluster sees its own group's values (`SELECT @@binlog_format`).
+SESSION_PARAMETERS = {
+    "mysql": ("binlog_format", "binlog_row_image"),
+    "postgres": ("rds.logical_replication",),
+}
+
+
+def session_settings(cluster, account: str, region: str) -> list[str]:
+    backend = rds_models.rds_backends[account][region]
+    group = backend.db_cluster_parameter_groups.get(getattr(cluster, "parameter_group", None) or "")
+    if group is None:
+        return []
+    out = []
+    family = "mysql" if mysql_engine(cluster.engine) else "postgres"
+    for name in SESSION_PARAMETERS[family]:
+        value = group.parameters.get(name, {}).get("ParameterValue")
+        if value is None:
+            continue
+        if family == "mysql":
+            out.append(f"SET SESSION {name} = {quote_literal(str(value))}")
+        else:
+            out.append(f"SET {name} = {quote_literal(str(value))}")
+    return out
 
 
 def _cluster_of(arn: str, account: str, region: str):
@@ -326,9 +387,14 @@ def install() -> None:
             raise BadRequest(f"Unknown database '{database}'")
         user, password = _credentials(self._get_param("secretArn"), self.current_account, self.region)
         try:
-            return login(cluster, user, password), cluster, True
+            conn = login(cluster, user, password)
         except Exception as e:  # noqa: BLE001 - a failed login is the engine's answer
             raise BadRequest(engine_message(e)) from None
+        cur = conn.cursor()
+        for statement in session_settings(cluster, self.current_account, self.region):
+            cur.execute(statement)
+        cur.close()
+        return conn, cluster, True
 
     def execute_statement(self):  # type: ignore[no-untyped-def]
         conn, cluster, owned = connect(self, self._get_param("transactionId"))
