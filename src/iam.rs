@@ -20,6 +20,12 @@ pub fn hole(what: &str) -> String {
     format!("{HOLE_OPEN}{what}{HOLE_CLOSE}")
 }
 
+/// The reference a value that is exactly one hole stands for: `Some(("sg", "id"))` for
+/// the hole of `${sg.id}`.
+pub fn hole_ref(s: &str) -> Option<(&str, &str)> {
+    s.strip_prefix(HOLE_OPEN)?.strip_suffix(HOLE_CLOSE)?.rsplit_once('.')
+}
+
 /// `s` with its holes written as `<what>`, for messages.
 pub fn shown(s: &str) -> String {
     s.replace(HOLE_OPEN, "<").replace(HOLE_CLOSE, ">")

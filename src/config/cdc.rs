@@ -79,9 +79,9 @@ fn sources(resources: &[Resource]) -> Vec<(&Resource, String)> {
 /// value, what it turns on)`, by engine.
 fn needs(db: &Resource) -> Option<(&'static str, &'static str, &'static str, &'static str)> {
     let (engine, group) = (engine(db)?, group_prop(db)?);
-    match engine {
-        "aurora-mysql" | "mysql" | "mariadb" => Some((group, "binlog_format", "ROW", "a row-based binlog")),
-        "aurora-postgresql" | "postgres" => Some((group, "rds.logical_replication", "1", "logical replication")),
+    match super::paths::engine_family(engine)? {
+        "mysql" => Some((group, "binlog_format", "ROW", "a row-based binlog")),
+        "postgres" => Some((group, "rds.logical_replication", "1", "logical replication")),
         _ => None,
     }
 }
@@ -165,7 +165,7 @@ fn group_prop(db: &Resource) -> Option<&'static str> {
 /// automated backups, without which RDS for MySQL writes no binlog at all (CB303), and a
 /// binlog retention, which only a stored procedure sets (CB304, a warning).
 fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
-    let Some(engine) = engine(db).filter(|e| matches!(*e, "aurora-mysql" | "mysql" | "mariadb")) else { return };
+    let Some(engine) = engine(db).filter(|e| super::paths::engine_family(e) == Some("mysql")) else { return };
     let retention = match db.props.get("backup_retention_period") {
         Some(Expr::Lit(v)) => v.as_i64(),
         _ => None,
@@ -211,14 +211,14 @@ fn check_slots<'a>(
     find: &dyn Fn(&str) -> Option<&'a Resource>,
     out: &mut Vec<Diagnostic>,
 ) {
-    if !engine(db).is_some_and(|e| matches!(e, "aurora-postgresql" | "postgres")) {
+    if engine(db).and_then(super::paths::engine_family) != Some("postgres") {
         return;
     }
     let named = group_prop(db).and_then(|p| db.props.get(p));
     let Some(group) = named.and_then(|e| referenced(e).first().and_then(|g| find(g))) else { return };
     let Some(Expr::Lit(Value::Object(params))) = group.props.get("parameters") else { return };
     for param in ["max_replication_slots", "max_wal_senders"] {
-        let set = params.get(param).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|t| t.parse().ok())));
+        let set = params.get(param).and_then(super::whole_number);
         let Some(n) = set.filter(|n| usize::try_from(*n).is_ok_and(|n| n < readers)) else { continue };
         out.push(
             Diagnostic::error(
@@ -246,15 +246,6 @@ fn connector_family(class: &str) -> Option<&'static str> {
         Some("sqlserver")
     } else {
         None
-    }
-}
-
-fn family(engine: &str) -> Option<&'static str> {
-    match engine {
-        "aurora-mysql" | "mysql" | "mariadb" => Some("mysql"),
-        "aurora-postgresql" | "postgres" => Some("postgres"),
-        e if e.starts_with("sqlserver") => Some("sqlserver"),
-        _ => None,
     }
 }
 
@@ -309,7 +300,7 @@ fn check_connector_db(m: &Model, p: &DataPath, c: &Resource, db: &Resource, out:
     let at = c.spans.get("connector_configuration").unwrap_or(&c.span);
     let engine = engine(db).unwrap_or_default();
     let class = config_value(m, c, "connector.class").unwrap_or_default();
-    if let (Some(want), Some(have)) = (connector_family(&class), family(engine)) {
+    if let (Some(want), Some(have)) = (connector_family(&class), super::paths::engine_family(engine)) {
         if want != have {
             out.push(
                 Diagnostic::error(
@@ -476,11 +467,9 @@ fn check_mappings(m: &Model, task: &Resource, out: &mut Vec<Diagnostic>) {
     if !matches!(m.text(ep, "engine_name").as_deref(), Some("mysql" | "aurora")) {
         return;
     }
-    let Some(db) = m.targets(ep.props.get("server_name"), super::paths::DATABASES).first().copied() else { return };
-    let db = if db.ty.name == "aws.rds.cluster_instance" {
-        m.target(db, "cluster_identifier", &["aws.rds.cluster"]).unwrap_or(db)
-    } else {
-        db
+    let Some(db) = m.targets(ep.props.get("server_name"), super::paths::DATABASES).first().map(|d| m.database(d))
+    else {
+        return;
     };
     let Some(name) = m.text(db, "database_name").or_else(|| m.text(db, "db_name")) else { return };
     let mappings = match m.prop(task, "table_mappings") {

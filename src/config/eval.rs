@@ -422,7 +422,7 @@ pub fn index(v: Expr, steps: &[Step], ctx: &Ctx, node: &Node, out: &mut Vec<Diag
 }
 
 fn index_number(k: &Value) -> Option<usize> {
-    k.as_u64().or_else(|| k.as_str().and_then(|s| s.parse().ok())).and_then(|i| usize::try_from(i).ok())
+    super::whole_number(k).and_then(|i| usize::try_from(i).ok())
 }
 
 /// A local's value: its YAML node checked as JSON (it may hold `${…}` anywhere), once.

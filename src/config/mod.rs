@@ -26,6 +26,11 @@ pub use stack::{
 use crate::diag::{Diagnostic, Span};
 use crate::yaml::{Key, Node};
 
+/// A whole number written as a number or as its digits (`5432`, `"5432"`).
+pub(crate) fn whole_number(v: &serde_json::Value) -> Option<u64> {
+    v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
+}
+
 /// Names of resources, variables and outputs: used bare inside `${…}`.
 pub fn valid_name(s: &str) -> bool {
     !s.is_empty()

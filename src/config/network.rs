@@ -86,12 +86,6 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// The hole a reference to `<resource>.<attr>` reads as, split: `Some(("sg", "id"))`.
-fn hole_ref(s: &str) -> Option<(&str, &str)> {
-    let inner = s.strip_prefix(crate::iam::HOLE_OPEN)?.strip_suffix(crate::iam::HOLE_CLOSE)?;
-    inner.rsplit_once('.')
-}
-
 /// One security group rule, read symbolically.
 struct Rule {
     protocol: String,
@@ -114,25 +108,19 @@ impl Rule {
 /// unset: the allow-all rule every new group has).
 fn rules(m: &Model, sg: &Resource, prop: &str) -> Option<Vec<Rule>> {
     let Value::Array(items) = m.prop(sg, prop)? else { return Some(Vec::new()) };
-    let strings = |v: Option<&Value>| -> Vec<String> {
-        match v {
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).map(str::to_string).collect(),
-            Some(Value::String(s)) => vec![s.clone()],
-            _ => Vec::new(),
-        }
-    };
+    let strings =
+        |v: Option<&Value>| -> Vec<String> { crate::iam::strings(v).into_iter().map(str::to_string).collect() };
     Some(
         items
             .iter()
             .map(|r| {
-                let port =
-                    |k: &str| r.get(k).and_then(|v| v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+                let port = |k: &str| r.get(k).and_then(super::whole_number);
                 Rule {
                     protocol: r.get("protocol").and_then(Value::as_str).unwrap_or("all").to_string(),
                     ports: port("from_port").zip(port("to_port")),
                     groups: strings(r.get("source_security_group_ids"))
                         .iter()
-                        .map(|g| hole_ref(g).map_or_else(|| g.clone(), |(name, _)| name.to_string()))
+                        .map(|g| crate::iam::hole_ref(g).map_or_else(|| g.clone(), |(name, _)| name.to_string()))
                         .collect(),
                     cidrs: strings(r.get("cidr_blocks")),
                 }
@@ -300,7 +288,7 @@ fn check_route(
             routes(m, t).iter().any(|(dest, r)| {
                 let through = r.get("gateway_id").and_then(Value::as_str).unwrap_or_default();
                 let internet = r.get("nat_gateway_id").is_some()
-                    || hole_ref(through)
+                    || crate::iam::hole_ref(through)
                         .is_some_and(|(g, _)| m.get(g).is_some_and(|g| g.ty.name == "aws.ec2.internet_gateway"))
                     || through.starts_with("igw-");
                 !internet && cidr_range(dest).is_some_and(|d| cidr_contains(d, dst_block))

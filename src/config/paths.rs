@@ -236,7 +236,7 @@ impl<'a> Model<'a> {
 
     /// The database a reference to an endpoint names: a cluster instance stands for its
     /// cluster.
-    fn database(&self, db: &'a Resource) -> &'a Resource {
+    pub fn database(&self, db: &'a Resource) -> &'a Resource {
         match db.ty.name {
             "aws.rds.cluster_instance" => self.target(db, "cluster_identifier", &["aws.rds.cluster"]).unwrap_or(db),
             _ => db,
@@ -251,12 +251,22 @@ impl<'a> Model<'a> {
         if db.ty.name == "aws.redshiftserverless.workgroup" {
             return Some(5439);
         }
-        match self.text(db, "engine")?.as_str() {
-            "aurora-mysql" | "mysql" | "mariadb" => Some(3306),
-            "aurora-postgresql" | "postgres" => Some(5432),
-            e if e.starts_with("sqlserver") => Some(1433),
-            _ => None,
+        match engine_family(&self.text(db, "engine")?)? {
+            "mysql" => Some(3306),
+            "postgres" => Some(5432),
+            _ => Some(1433),
         }
+    }
+}
+
+/// The engine family of an RDS engine: `mysql` (Aurora MySQL, MySQL, MariaDB),
+/// `postgres` (Aurora PostgreSQL, PostgreSQL) or `sqlserver`.
+pub fn engine_family(engine: &str) -> Option<&'static str> {
+    match engine {
+        "aurora-mysql" | "mysql" | "mariadb" => Some("mysql"),
+        "aurora-postgresql" | "postgres" => Some("postgres"),
+        e if e.starts_with("sqlserver") => Some("sqlserver"),
+        _ => None,
     }
 }
 
@@ -482,9 +492,8 @@ fn connector(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
     let role = m.target(r, "service_execution_role_arn", &["aws.iam.role"]).map(|x| x.name.clone());
     let at = span(r, "connector_configuration");
     for db in m.targets(get("database.hostname"), DATABASES) {
-        let port = get("database.port").map(|e| m.value(e)).and_then(|v| {
-            v.as_str().and_then(|s| s.parse().ok()).or_else(|| v.as_u64().and_then(|n| u16::try_from(n).ok()))
-        });
+        let port =
+            get("database.port").and_then(|e| super::whole_number(&m.value(e))).and_then(|n| u16::try_from(n).ok());
         out.push(db_path(m, r, db, port, "reads changes from", "Debezium", at.clone()));
     }
     let prefix = get("topic.prefix").map(|e| m.value(e)).and_then(|v| v.as_str().map(str::to_string));
