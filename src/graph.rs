@@ -171,17 +171,59 @@ impl DepGraph {
 
     /// The graph as a Mermaid flowchart (GitHub renders it in Markdown).
     pub fn to_mermaid(&self, label: impl Fn(&str) -> String) -> String {
-        let ids: BTreeMap<&str, usize> = self.index.keys().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-        let mut s = String::from("flowchart RL\n");
-        for (name, i) in &ids {
-            s.push_str(&format!("  n{i}[\"{}\"]\n", label(name).replace('"', "#quot;")));
+        let mut chart = Mermaid::new("RL");
+        for name in self.index.keys() {
+            chart.node(name);
         }
-        for (name, i) in &ids {
+        for name in self.index.keys() {
             for d in self.dependencies(name) {
-                s.push_str(&format!("  n{i} --> n{}\n", ids[d.as_str()]));
+                chart.edge(name, &d, "-->", None);
             }
         }
-        s
+        chart.render(label, |_| None)
+    }
+}
+
+/// A Mermaid flowchart (GitHub renders it in Markdown): nodes `n0`, `n1`, … numbered in
+/// the order they are first named, so that any address is a safe node ID.
+pub struct Mermaid {
+    direction: &'static str,
+    nodes: Vec<String>,
+    edges: Vec<String>,
+}
+
+impl Mermaid {
+    /// A chart drawn `LR` (left to right) or `RL`.
+    pub fn new(direction: &'static str) -> Mermaid {
+        Mermaid { direction, nodes: Vec::new(), edges: Vec::new() }
+    }
+
+    /// The number of node `name`, added if new.
+    pub fn node(&mut self, name: &str) -> usize {
+        if let Some(i) = self.nodes.iter().position(|n| n == name) {
+            return i;
+        }
+        self.nodes.push(name.to_string());
+        self.nodes.len() - 1
+    }
+
+    /// An edge `from` → `to` with Mermaid's `arrow` (`-->`, `==>`, `-.->`) and a label.
+    pub fn edge(&mut self, from: &str, to: &str, arrow: &str, label: Option<&str>) {
+        let (a, b) = (self.node(from), self.node(to));
+        let label = label.map(|l| format!("|\"{}\"|", l.replace('"', "'"))).unwrap_or_default();
+        self.edges.push(format!("  n{a} {arrow}{label} n{b}\n"));
+    }
+
+    /// The chart: each node's text from `label`, then its `class`, if any; then the edges.
+    pub fn render(&self, label: impl Fn(&str) -> String, class: impl Fn(&str) -> Option<String>) -> String {
+        let mut s = format!("flowchart {}\n", self.direction);
+        for (i, n) in self.nodes.iter().enumerate() {
+            s += &format!("  n{i}[\"{}\"]\n", label(n).replace('"', "#quot;"));
+            if let Some(c) = class(n) {
+                s += &format!("  class n{i} {c}\n");
+            }
+        }
+        s + &self.edges.concat()
     }
 }
 

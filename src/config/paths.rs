@@ -932,23 +932,9 @@ fn label(p: &DataPath) -> String {
 
 /// The data paths as a Mermaid flowchart (GitHub renders it).
 pub fn mermaid(paths: &[DataPath]) -> String {
-    fn id<'p>(ids: &mut Vec<&'p str>, n: &'p str) -> usize {
-        if let Some(i) = ids.iter().position(|x| *x == n) {
-            return i;
-        }
-        ids.push(n);
-        ids.len() - 1
-    }
-    let mut ids: Vec<&str> = Vec::new();
-    let mut edges = String::new();
+    let mut chart = crate::graph::Mermaid::new("LR");
     for p in paths {
-        let (a, b) = (id(&mut ids, &p.from), id(&mut ids, &p.to));
-        let arrow = if p.network { "==>" } else { "-.->" };
-        edges += &format!("  n{a} {arrow}|\"{}\"| n{b}\n", label(p).replace('"', "'"));
+        chart.edge(&p.from, &p.to, if p.network { "==>" } else { "-.->" }, Some(&label(p)));
     }
-    let mut s = String::from("flowchart LR\n");
-    for (i, n) in ids.iter().enumerate() {
-        s += &format!("  n{i}[\"{}\"]\n", n.replace('"', "#quot;"));
-    }
-    s + &edges
+    chart.render(str::to_string, |_| None)
 }

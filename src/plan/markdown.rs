@@ -37,30 +37,15 @@ fn cell(s: &str) -> String {
 /// The Mermaid diagram of what changes: each changed resource, coloured by action, with
 /// the resources it depends on.
 fn diagram(changing: &[&Change]) -> String {
-    let mut ids: Vec<String> = Vec::new();
-    let mut id = |n: &str| -> usize {
-        if let Some(i) = ids.iter().position(|x| x == n) {
-            return i;
-        }
-        ids.push(n.to_string());
-        ids.len() - 1
-    };
-    let mut edges = String::new();
+    let mut chart = crate::graph::Mermaid::new("RL");
     for c in changing {
-        let a = id(&c.address);
+        chart.node(&c.address);
         for d in &c.dependencies {
-            let b = id(d);
-            let _ = writeln!(edges, "  n{a} --> n{b}");
+            chart.edge(&c.address, d, "-->", None);
         }
     }
-    let mut s = String::from("```mermaid\nflowchart RL\n");
-    for (i, n) in ids.iter().enumerate() {
-        let _ = writeln!(s, "  n{i}[\"{}\"]", n.replace('"', "#quot;"));
-        if let Some(c) = changing.iter().find(|c| c.address == *n) {
-            let _ = writeln!(s, "  class n{i} {}", action(c));
-        }
-    }
-    s += &edges;
+    let class = |n: &str| changing.iter().find(|c| c.address == n).map(|c| action(c).to_string());
+    let mut s = String::from("```mermaid\n") + &chart.render(str::to_string, class);
     s += "  classDef create fill:#d4f8d4,stroke:#2da44e\n  classDef update fill:#fff5b1,stroke:#bf8700\n  classDef replace fill:#ffd8b5,stroke:#bc4c00\n  classDef destroy fill:#ffd7d5,stroke:#cf222e\n  classDef import fill:#ddf4ff,stroke:#0969da\n```\n";
     s
 }
