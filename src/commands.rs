@@ -234,6 +234,14 @@ impl Progress for JsonLines<'_> {
     }
 }
 
+/// The last line of `apply --json`: how it ended and what it did.
+fn json_summary(outcome: &str, added: usize, changed: usize, destroyed: usize, failed: usize, not_applied: usize) {
+    println!(
+        "{}",
+        json!({ "type": "summary", "outcome": outcome, "added": added, "changed": changed, "destroyed": destroyed, "failed": failed, "not_applied": not_applied })
+    );
+}
+
 /// An apply's plan: as text on stdout, or as the first JSON line of `apply --json`.
 fn show_plan(plan: &Plan, pa: &PlanArgs, findings: &[Diagnostic]) {
     if pa.json_events {
@@ -291,21 +299,13 @@ pub async fn run(cli: Cli) -> Result<i32> {
             };
             let result = make_plan(&ws, store.as_ref(), &pa, false).await;
             store.unlock(&lock).await?;
+            // `make_plan` estimates the cost of every plan.
             let (plan, _, _) = result?;
-            let cost = match &plan.cost {
-                Some(c) => c.clone(),
-                None => crate::cost::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)),
-            };
             if json {
-                let mut shown = plan.clone();
-                shown.cost = Some(cost);
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&plan::contract(&shown, &aws::catalog(), &[])["cost"])
-                        .unwrap_or_default()
-                );
+                let contract = plan::contract(&plan, &aws::catalog(), &[]);
+                println!("{}", serde_json::to_string_pretty(&contract["cost"]).unwrap_or_default());
             } else {
-                print!("{}", crate::cost::breakdown(&cost));
+                print!("{}", plan.cost.as_ref().map(crate::cost::breakdown).unwrap_or_default());
             }
             Ok(exit::OK)
         }
@@ -963,7 +963,7 @@ async fn apply_live(ws: &Workspace, pa: &PlanArgs, auto_approve: bool, destroy: 
         show_plan(&plan, pa, &ws.stack.warnings);
         if !plan.has_changes() {
             if pa.json_events {
-                println!("{}", json!({ "type": "summary", "outcome": "no_changes", "added": 0, "changed": 0, "destroyed": 0, "failed": 0, "not_applied": 0 }));
+                json_summary("no_changes", 0, 0, 0, 0, 0);
             }
             // Resources deleted outside cloudbridge (or by a destroy that was killed after
             // its delete call) leave state, so that state lists only what exists.
@@ -1050,7 +1050,7 @@ async fn apply_saved(
         show_plan(&plan, pa, &[]);
         if !plan.has_changes() {
             if pa.json_events {
-                println!("{}", json!({ "type": "summary", "outcome": "no_changes", "added": 0, "changed": 0, "destroyed": 0, "failed": 0, "not_applied": 0 }));
+                json_summary("no_changes", 0, 0, 0, 0, 0);
             }
             return Ok(exit::OK);
         }
@@ -1102,11 +1102,7 @@ async fn execute(
         } else {
             "failed"
         };
-        let (failed, skipped) = (outcome.failures.len(), outcome.skipped.len());
-        println!(
-            "{}",
-            json!({ "type": "summary", "outcome": outcome_name, "added": added, "changed": changed, "destroyed": destroyed, "failed": failed, "not_applied": skipped })
-        );
+        json_summary(outcome_name, added, changed, destroyed, outcome.failures.len(), outcome.skipped.len());
     }
     if let Some(e) = outcome.state_error {
         return Err(e.into());
@@ -1345,7 +1341,6 @@ async fn init(dir: &Path, env: &Env) -> Result<i32> {
     Ok(exit::OK)
 }
 
-/// The plan as JSON for `--json`: unknown values read `(known after apply)`.
 /// The plan as its JSON contract (`docs/json-format.md`), with the stack's warnings and
 /// the checks' findings (errors refuse the plan).
 fn plan_json(plan: &Plan, findings: &[Diagnostic]) -> String {

@@ -102,14 +102,15 @@ pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Valu
         json!({
             "currency": "USD",
             "prices_date": c.prices_date,
-            "monthly_before": round(c.before),
-            "monthly_after": round(c.after),
+            "monthly_before": c.before,
+            "monthly_after": c.after,
+            // In cents, as the amounts are (`cost::plan_cost`); their difference is not.
             "monthly_delta": round(c.after - c.before),
             "resources": c.resources.iter().map(|r| json!({
                 "address": r.address,
                 "type": r.ty,
-                "monthly_before": r.before.map(round),
-                "monthly_after": r.after.map(round),
+                "monthly_before": r.before,
+                "monthly_after": r.after,
                 "how": r.how,
                 "usage_based": r.usage_based,
             })).collect::<Vec<_>>(),
@@ -118,9 +119,12 @@ pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Valu
     });
     let mut resource_changes = Vec::new();
     for c in &plan.changes {
-        let mut entry = json!({ "address": c.address, "type": c.ty, "actions": actions(c) });
+        let mut o = Map::new();
+        o.insert("address".into(), json!(c.address));
+        o.insert("type".into(), json!(c.ty));
+        o.insert("actions".into(), json!(actions(c)));
         if c.action == Action::NoOp && !c.importing {
-            resource_changes.push(entry);
+            resource_changes.push(Value::Object(o));
             continue;
         }
         let mut sensitive = Vec::new();
@@ -128,7 +132,6 @@ pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Valu
         let (after, after_unknown) = side(c.after.as_ref(), &mut sensitive);
         sensitive.sort_by_key(Value::to_string);
         sensitive.dedup();
-        let o = entry.as_object_mut().expect("an object");
         o.insert("id".into(), json!(c.id));
         o.insert("before".into(), if c.action == Action::Create { Value::Null } else { before });
         o.insert("after".into(), if c.action == Action::Delete { Value::Null } else { after });
@@ -140,7 +143,7 @@ pub fn contract(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Valu
         if c.importing {
             o.insert("importing".into(), json!({ "id": c.id }));
         }
-        resource_changes.push(entry);
+        resource_changes.push(Value::Object(o));
     }
     let mut output_changes = Map::new();
     for o in &plan.outputs {
