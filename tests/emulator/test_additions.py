@@ -185,10 +185,10 @@ class RdsDataApiTest(EmulatorTest):
         self.data = self.client("rds-data")
         self.sm = self.client("secretsmanager")
 
-    def cluster(self, name, engine, version, password="first-Passw0rd"):
+    def cluster(self, name, engine, version, password="first-Passw0rd", **extra):
         c = self.rds.create_db_cluster(
             DBClusterIdentifier=name, Engine=engine, EngineVersion=version, MasterUsername="admin",
-            MasterUserPassword=password, DatabaseName="sales", EnableHttpEndpoint=True,
+            MasterUserPassword=password, DatabaseName="sales", EnableHttpEndpoint=True, **extra,
         )["DBCluster"]
         secret = self.sm.create_secret(Name=f"{name}/admin", SecretString=f'{{"username": "admin", "password": "{password}"}}')["ARN"]
         self.addCleanup(self.delete, name)
@@ -200,6 +200,12 @@ class RdsDataApiTest(EmulatorTest):
         except ClientError as e:
             if e.response["Error"]["Code"] != "DBClusterNotFoundFault":
                 raise
+
+    def group(self, name, family, parameter, value):
+        self.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName=name, DBParameterGroupFamily=family, Description=name)
+        self.rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName=name, Parameters=[
+            {"ParameterName": parameter, "ParameterValue": value, "ApplyMethod": "pending-reboot"}])
+        return name
 
     def run_sql(self, arn, secret, sql, **extra):
         return self.data.execute_statement(resourceArn=arn, secretArn=secret, database="sales", sql=sql, **extra)
@@ -253,15 +259,8 @@ class RdsDataApiTest(EmulatorTest):
         self.assertEqual(databases() & made, set(), "dropped with the cluster")
 
     def test_rds_procedures_and_the_parameter_groups_values(self):
-        self.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName="binlog-row", DBParameterGroupFamily="aurora-mysql8.0", Description="row")
-        self.rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="binlog-row", Parameters=[
-            {"ParameterName": "binlog_format", "ParameterValue": "ROW", "ApplyMethod": "pending-reboot"}])
-        arn = self.rds.create_db_cluster(
-            DBClusterIdentifier="data-binlog", Engine="aurora-mysql", EngineVersion="8.0.mysql_aurora.3.08.0", MasterUsername="admin",
-            MasterUserPassword="first-Passw0rd", DatabaseName="sales", EnableHttpEndpoint=True, DBClusterParameterGroupName="binlog-row",
-        )["DBCluster"]["DBClusterArn"]
-        self.addCleanup(self.delete, "data-binlog")
-        secret = self.sm.create_secret(Name="data-binlog/admin", SecretString='{"username": "admin", "password": "first-Passw0rd"}')["ARN"]
+        group = self.group("binlog-row", "aurora-mysql8.0", "binlog_format", "ROW")
+        arn, secret = self.cluster("data-binlog", "aurora-mysql", "8.0.mysql_aurora.3.08.0", DBClusterParameterGroupName=group)
         fmt = self.run_sql(arn, secret, "SELECT @@binlog_format")["records"][0][0]["stringValue"]
         self.assertEqual(fmt, "ROW")
         self.run_sql(arn, secret, "CALL mysql.rds_set_configuration('binlog retention hours', 24)")
@@ -276,15 +275,8 @@ class RdsDataApiTest(EmulatorTest):
         self.assertIn([{"stringValue": "binlog retention hours"}, {"isNull": True}], [r[:2] for r in rows])
 
     def test_postgres_sees_its_groups_logical_replication(self):
-        self.rds.create_db_cluster_parameter_group(DBClusterParameterGroupName="wal-logical", DBParameterGroupFamily="aurora-postgresql16", Description="wal")
-        self.rds.modify_db_cluster_parameter_group(DBClusterParameterGroupName="wal-logical", Parameters=[
-            {"ParameterName": "rds.logical_replication", "ParameterValue": "1", "ApplyMethod": "pending-reboot"}])
-        arn = self.rds.create_db_cluster(
-            DBClusterIdentifier="data-wal", Engine="aurora-postgresql", EngineVersion="16.4", MasterUsername="admin",
-            MasterUserPassword="first-Passw0rd", DatabaseName="sales", EnableHttpEndpoint=True, DBClusterParameterGroupName="wal-logical",
-        )["DBCluster"]["DBClusterArn"]
-        self.addCleanup(self.delete, "data-wal")
-        secret = self.sm.create_secret(Name="data-wal/admin", SecretString='{"username": "admin", "password": "first-Passw0rd"}')["ARN"]
+        group = self.group("wal-logical", "aurora-postgresql16", "rds.logical_replication", "1")
+        arn, secret = self.cluster("data-wal", "aurora-postgresql", "16.4", DBClusterParameterGroupName=group)
         value = self.run_sql(arn, secret, "SHOW rds.logical_replication")["records"][0][0]["stringValue"]
         self.assertEqual(value, "1")
 

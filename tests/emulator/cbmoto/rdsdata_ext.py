@@ -218,7 +218,7 @@ def drop_engine_database(cluster) -> None:
         pass
 
 
-def master_password(backend, cluster) -> str | None:
+def master_password(cluster) -> str | None:
     secret = getattr(cluster, "master_user_secret", None)
     if secret is not None:
         return json.loads(secret.secret.secret_string)["password"]
@@ -282,7 +282,7 @@ def _param(p):
     return None
 
 
-def _bind(sql: str, params: list, mysql: bool):
+def _bind(sql: str, params: list):
     """`:name` placeholders → the driver's (`%(name)s`)."""
     values = {p["name"]: _param(p) for p in params or []}
     out = re.sub(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)", lambda m: f"%({m.group(1)})s" if m.group(1) in values else m.group(0), sql)
@@ -316,7 +316,7 @@ def engine_message(e: Exception) -> str:
 
 
 def _run(conn, cluster, sql, params, metadata, fmt):
-    sql, values = _bind(sql, params, mysql_engine(cluster.engine))
+    sql, values = _bind(sql, params)
     cur = conn.cursor()
     try:
         if values:
@@ -351,7 +351,7 @@ def install() -> None:
     def create_db_cluster(self, kwargs):  # type: ignore[no-untyped-def]
         cluster = original_create(self, kwargs)
         if cluster.engine in ("aurora-mysql", "aurora-postgresql"):
-            password = master_password(self, cluster)
+            password = master_password(cluster)
             if password:
                 try:
                     create_engine_database(cluster, password)
