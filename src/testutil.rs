@@ -13,13 +13,16 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-/// Parse a stack for env `test`; panics with the diagnostics if it is invalid.
-pub fn stack(yaml: &str) -> (Stack, DepGraph) {
+/// Parse a stack (`stacks/t.yaml`) for env `test`: the stack, or its diagnostics.
+pub fn try_stack(yaml: &str) -> Result<Stack, Vec<crate::diag::Diagnostic>> {
     let (env, d) = config::parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
     assert!(d.is_empty(), "{d:?}");
-    let env = env.expect("env");
-    let stack = config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env, &catalog())
-        .unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
+    config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.expect("env"), &catalog())
+}
+
+/// Parse a stack for env `test`; panics with the diagnostics if it is invalid.
+pub fn stack(yaml: &str) -> (Stack, DepGraph) {
+    let stack = try_stack(yaml).unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
     let g = graph::build(&stack).unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));
     (stack, g)
 }

@@ -3,17 +3,8 @@
 //! managed policies, explicit denies and AWS managed policies, and what a generated
 //! policy holds.
 
-use crate::config::{parse_env, parse_stack, Stack};
-use crate::diag::Diagnostic;
 use crate::expr::Expr;
-use std::path::PathBuf;
-use std::sync::Arc;
-
-fn parse(yaml: &str) -> Result<Stack, Vec<Diagnostic>> {
-    let (env, d) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
-    assert!(d.is_empty(), "{d:?}");
-    parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.expect("env"), &crate::testutil::catalog())
-}
+use crate::testutil::try_stack as parse;
 
 /// `rule line:col` of every finding (errors and warnings).
 fn findings(yaml: &str) -> Vec<String> {
