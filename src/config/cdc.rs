@@ -250,8 +250,8 @@ fn connector_family(class: &str) -> Option<&'static str> {
 }
 
 fn config_value(m: &Model, r: &Resource, key: &str) -> Option<String> {
-    let e = super::paths::entries(r.props.get("connector_configuration")).into_iter().find(|(k, _)| k == key)?.1;
-    m.value(&e).as_str().map(str::to_string)
+    let config = super::paths::entries(r.props.get("connector_configuration"));
+    m.value(super::paths::entry(&config, key)?).as_str().map(str::to_string)
 }
 
 /// How a connector or consumer is wired: to the database it reads (engine and port,

@@ -206,16 +206,10 @@ impl<'a> Model<'a> {
                 ("vpc_security_group_ids", group.map(|g| self.subnets(g, "subnet_ids")))
             }
             "aws.lambda.function" => {
-                let cfg = match r.props.get("vpc_config") {
-                    Some(Expr::Map(m)) => m.iter().map(|(k, e)| (k.clone(), e.clone())).collect(),
-                    Some(Expr::Lit(Value::Object(m))) => {
-                        m.iter().map(|(k, v)| (k.clone(), Expr::Lit(v.clone()))).collect::<Vec<_>>()
-                    }
-                    _ => return None,
-                };
-                let get = |k: &str| cfg.iter().find(|(n, _)| n == k).map(|(_, e)| e);
-                let subnets = self.targets(get("subnet_ids"), &["aws.ec2.subnet"]);
-                let sgs = self.targets(get("security_group_ids"), &["aws.ec2.security_group"]);
+                r.props.get("vpc_config")?;
+                let cfg = entries(r.props.get("vpc_config"));
+                let subnets = self.targets(entry(&cfg, "subnet_ids"), &["aws.ec2.subnet"]);
+                let sgs = self.targets(entry(&cfg, "security_group_ids"), &["aws.ec2.security_group"]);
                 return Some(Placement {
                     security_groups: sgs.iter().map(|s| s.name.clone()).collect(),
                     subnets: subnets.iter().map(|s| s.name.clone()).collect(),
@@ -325,6 +319,11 @@ pub fn entries(e: Option<&Expr>) -> Vec<(String, Expr)> {
         Some(Expr::Lit(Value::Object(m))) => m.iter().map(|(k, v)| (k.clone(), Expr::Lit(v.clone()))).collect(),
         _ => Vec::new(),
     }
+}
+
+/// The value of `key` among a map's entries.
+pub fn entry<'e>(entries: &'e [(String, Expr)], key: &str) -> Option<&'e Expr> {
+    entries.iter().find(|(k, _)| k == key).map(|(_, e)| e)
 }
 
 /// The items of a list-valued property.
@@ -488,7 +487,7 @@ fn secrets<'a>(m: &Model<'a>, config: &[(String, Expr)]) -> Vec<&'a Resource> {
 /// credentials from a secret.
 fn connector(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
     let config = entries(r.props.get("connector_configuration"));
-    let get = |k: &str| config.iter().find(|(n, _)| n == k).map(|(_, e)| e);
+    let get = |k: &str| entry(&config, k);
     let role = m.target(r, "service_execution_role_arn", &["aws.iam.role"]).map(|x| x.name.clone());
     let at = span(r, "connector_configuration");
     for db in m.targets(get("database.hostname"), DATABASES) {
@@ -528,13 +527,8 @@ fn ecs_service(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
     let exec_role = m.target(task, "execution_role_arn", &["aws.iam.role"]).map(|x| x.name.clone());
     let at = span(task, "container_definitions");
     for c in items(task.props.get("container_definitions")) {
-        let c = match c {
-            Expr::Map(m) => m,
-            Expr::Lit(Value::Object(o)) => o.into_iter().map(|(k, v)| (k, Expr::Lit(v))).collect(),
-            _ => continue,
-        };
-        let get = |k: &str| c.iter().find(|(n, _)| n == k).map(|(_, e)| e.clone());
-        let env = entries(get("environment").as_ref());
+        let c = entries(Some(&c));
+        let env = entries(entry(&c, "environment"));
         // Debezium Server names its topics `<prefix>.<schema>.<table>`.
         let topics: Vec<String> = env
             .iter()
@@ -558,7 +552,7 @@ fn ecs_service(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
                 });
             }
         }
-        for secret in secrets(m, &entries(get("secrets").as_ref())) {
+        for secret in secrets(m, &entries(entry(&c, "secrets"))) {
             out.push(DataPath {
                 principal: exec_role.clone(),
                 needs: vec![need(&["secretsmanager:GetSecretValue"], arn_of(secret), true)],
@@ -664,8 +658,7 @@ fn dms_task(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
             [("s3_settings", "bucket_name", "aws.s3.bucket"), ("kinesis_settings", "stream_arn", "aws.kinesis.stream")]
         {
             let s = settings(key);
-            let get = |k: &str| s.iter().find(|(n, _)| n == k).map(|(_, e)| e);
-            let Some(dest) = m.targets(get(prop), &[ty]).into_iter().next() else { continue };
+            let Some(dest) = m.targets(entry(&s, prop), &[ty]).into_iter().next() else { continue };
             let needs = if ty == "aws.s3.bucket" {
                 vec![
                     need(&["s3:PutObject", "s3:DeleteObject"], arn_then(dest, "/*"), true),
@@ -676,7 +669,10 @@ fn dms_task(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
                 vec![need(&["kinesis:PutRecord", "kinesis:PutRecords", "kinesis:DescribeStream"], arn_of(dest), true)]
             };
             out.push(DataPath {
-                principal: m.targets(get("service_access_role_arn"), &["aws.iam.role"]).first().map(|x| x.name.clone()),
+                principal: m
+                    .targets(entry(&s, "service_access_role_arn"), &["aws.iam.role"])
+                    .first()
+                    .map(|x| x.name.clone()),
                 needs,
                 ..path(ep, dest, "writes to", "DMS", span(ep, key))
             });
