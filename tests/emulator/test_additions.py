@@ -280,6 +280,64 @@ class RdsDataApiTest(EmulatorTest):
         value = self.run_sql(arn, secret, "SHOW rds.logical_replication")["records"][0][0]["stringValue"]
         self.assertEqual(value, "1")
 
+    def user_secret(self, name, user, password):
+        return self.sm.create_secret(Name=name, SecretString=json.dumps({"username": user, "password": password}))["ARN"]
+
+    def test_a_mysql_cdc_user_logs_in_with_its_grants_under_its_own_name(self):
+        arn, secret = self.cluster("data-cdc-my", "aurora-mysql", "8.0.mysql_aurora.3.08.0")
+        self.run_sql(arn, secret, "CREATE USER 'debezium'@'%' IDENTIFIED BY 'cdc-Passw0rd'")
+        self.run_sql(arn, secret, "GRANT RELOAD, SHOW DATABASES, REPLICATION SLAVE, REPLICATION CLIENT ON *.* TO 'debezium'@'%'")
+        self.run_sql(arn, secret, "GRANT SELECT ON `sales`.* TO 'debezium'@'%'")
+        grants = [r[0]["stringValue"] for r in self.run_sql(arn, secret, "SHOW GRANTS FOR 'debezium'@'%'")["records"]]
+        self.assertTrue(any("ON `sales`.* TO `debezium`@`%`" in g for g in grants), grants)
+        self.assertTrue(any("REPLICATION SLAVE" in g for g in grants), grants)
+        # Logged in as the CDC user: it sees its own grants, under the names it was given.
+        user = self.user_secret("data-cdc-my/debezium", "debezium", "cdc-Passw0rd")
+        mine = [r[0]["stringValue"] for r in self.run_sql(arn, user, "SHOW GRANTS")["records"]]
+        self.assertEqual(sorted(mine), sorted(grants))
+        self.assertEqual(self.run_sql(arn, user, "SELECT CURRENT_USER()")["records"][0][0]["stringValue"], "debezium@%")
+        # Another cluster may have its own `debezium`.
+        other, other_secret = self.cluster("data-cdc-my2", "aurora-mysql", "8.0.mysql_aurora.3.08.0")
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(other, other_secret, "SHOW GRANTS FOR 'debezium'@'%'")
+        self.assertIn("no such grant", e.exception.response["Error"]["Message"])
+        self.run_sql(other, other_secret, "CREATE USER 'debezium'@'%' IDENTIFIED BY 'x-Passw0rd'")
+
+    def test_a_postgres_cdc_role_replicates_through_rds_replication(self):
+        group = self.group("wal-cdc", "aurora-postgresql15", "rds.logical_replication", "1")
+        arn, secret = self.cluster("data-cdc-pg", "aurora-postgresql", "15.4", DBClusterParameterGroupName=group)
+        self.run_sql(arn, secret, "CREATE TABLE public.orders (id INT PRIMARY KEY)")
+        self.run_sql(arn, secret, "CREATE ROLE \"debezium\" LOGIN PASSWORD 'cdc-Passw0rd'")
+        self.run_sql(arn, secret, "GRANT rds_replication TO \"debezium\"")
+        self.run_sql(arn, secret, "GRANT SELECT ON \"public\".\"orders\" TO \"debezium\"")
+        rows = self.run_sql(arn, secret, "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = :n",
+                            parameters=[{"name": "n", "value": {"stringValue": "debezium"}}])["records"]
+        self.assertEqual(rows, [[{"stringValue": "debezium"}, {"booleanValue": True}]])
+        self.run_sql(arn, secret, "CREATE PUBLICATION dbz_publication FOR TABLE public.orders")
+        rows = self.run_sql(arn, secret, "SELECT schemaname, tablename FROM pg_publication_tables WHERE pubname = 'dbz_publication'")["records"]
+        self.assertEqual(rows, [[{"stringValue": "public"}, {"stringValue": "orders"}]])
+        # The CDC role itself, through rds_replication, makes a logical slot.
+        user = self.user_secret("data-cdc-pg/debezium", "debezium", "cdc-Passw0rd")
+        self.run_sql(arn, user, "SELECT pg_create_logical_replication_slot('debezium', 'pgoutput')")
+        rows = self.run_sql(arn, secret, "SELECT slot_name, plugin, database FROM pg_replication_slots WHERE slot_name = 'debezium'")["records"]
+        self.assertEqual(rows, [[{"stringValue": "debezium"}, {"stringValue": "pgoutput"}, {"stringValue": "sales"}]])
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(arn, secret, "CREATE ROLE \"debezium\" LOGIN")
+        self.assertIn('role "debezium" already exists', e.exception.response["Error"]["Message"])
+        # Dropped with the cluster: no slot of it holds WAL afterwards.
+        import pg8000.native
+
+        def slots():
+            c = pg8000.native.Connection("postgres", host="127.0.0.1", port=5432, database="postgres")
+            try:
+                return {r[0] for r in c.run("SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE '%\\_debezium'")}
+            finally:
+                c.close()
+
+        before = slots()
+        self.delete("data-cdc-pg")
+        self.assertEqual(len(before - slots()), 1, before)
+
     def test_http_endpoint_off_is_refused(self):
         arn = self.rds.create_db_cluster(DBClusterIdentifier="data-off", Engine="aurora-postgresql", EngineVersion="16.4",
                                          MasterUsername="admin", MasterUserPassword="first-Passw0rd")["DBCluster"]["DBClusterArn"]

@@ -190,7 +190,12 @@ def create_engine_database(cluster, password: str) -> None:
         c.close()
         return
     c = admin(cluster.engine)
-    c.run(f"CREATE ROLE \"{user}\" LOGIN CREATEROLE CREATEDB PASSWORD {quote_literal(password)}")
+    # RDS's role whose members may use logical replication (RDS's patched engine lets them;
+    # here a GRANT of it also gives the REPLICATION attribute: see `Names.after`).
+    c.run("DO $$ BEGIN CREATE ROLE rds_replication NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    # The master user is rds_superuser on RDS: it makes roles, and replicates.
+    c.run(f"CREATE ROLE \"{user}\" LOGIN CREATEROLE CREATEDB REPLICATION PASSWORD {quote_literal(password)}")
+    c.run(f"GRANT rds_replication TO \"{user}\" WITH ADMIN OPTION")
     c.run(f"CREATE DATABASE \"{k}\" OWNER \"{user}\"")
     c.close()
 
@@ -210,6 +215,7 @@ def drop_engine_database(cluster) -> None:
             return
         c = admin(cluster.engine)
         c.run(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{k}'")
+        c.run(f"SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{k}' OR slot_name LIKE '{k}\\_%'")
         c.run(f'DROP DATABASE IF EXISTS "{k}"')
         for (role,) in c.run(f"SELECT rolname FROM pg_roles WHERE rolname LIKE '{k}\\_%'"):
             c.run(f'DROP ROLE IF EXISTS "{role}"')
@@ -237,11 +243,13 @@ def session_settings(cluster, account: str, region: str) -> list[str]:
     backend = rds_models.rds_backends[account][region]
     group = backend.db_cluster_parameter_groups.get(getattr(cluster, "parameter_group", None) or "")
     if group is None:
-        return []
+        return [] if mysql_engine(cluster.engine) else ["SET rds.logical_replication = '0'"]
     out = []
     family = "mysql" if mysql_engine(cluster.engine) else "postgres"
     for name in SESSION_PARAMETERS[family]:
         value = group.parameters.get(name, {}).get("ParameterValue")
+        if value is None and name == "rds.logical_replication":
+            value = "0"  # RDS's default: off
         if value is None:
             continue
         if family == "mysql":
@@ -315,8 +323,89 @@ def engine_message(e: Exception) -> str:
     return str(a[0]) if a else str(e)
 
 
+class Names:
+    """A cluster's own names on the shared engine and back. Logins, roles and replication
+    slots are global to an engine, so a cluster's are `<key>_<name>` there, and its
+    database is `<key>`; SQL is rewritten on the way in and answers and messages on the
+    way out, so a client sees the names it wrote:
+    - MySQL: an account written `'user'@'host'`, and the cluster's database name in
+      backquotes;
+    - PostgreSQL: a role in a role position of a statement about roles or grants (after
+      ROLE, USER, TO, FROM, ... in CREATE ROLE, GRANT, REVOKE, ...), a slot
+      in `pg_create_logical_replication_slot('name', ...)`, and, in a query of roles or
+      slots (`rolname`, `grantee`, `slot_name`, ...), a literal or a parameter naming one
+      of the cluster's roles or slots.
+    A publication, table or schema is the database's own and is never renamed."""
+
+    ROLE_POSITION = re.compile(r'(?i)\b(ROLE|USER|TO|FROM|OWNED BY|GRANTED BY|AUTHORIZATION)(\s+(?:IF\s+EXISTS\s+)?)("?)([A-Za-z_][A-Za-z0-9_$]*)("?)')
+    ROLE_STATEMENT = re.compile(r"(?is)\s*(CREATE\s+(ROLE|USER)|ALTER\s+(ROLE|USER)|DROP\s+(ROLE|USER|OWNED)|GRANT|REVOKE|REASSIGN|SET\s+ROLE|COMMENT\s+ON\s+ROLE)\b")
+    ABOUT_ROLES = re.compile(r"(?i)\b(rolname|usename|grantee|slot_name|pg_drop_replication_slot|pg_create_logical_replication_slot|pg_has_role)\b")
+    KEYWORDS = {"public", "current_user", "session_user", "current_role", "all", "group", "with", "login", "nologin", "replication", "password"}
+
+    def __init__(self, cluster):
+        self.cluster = cluster
+        self.k = key(cluster)
+        self.mysql = mysql_engine(cluster.engine)
+
+    def own(self) -> set:
+        """The cluster's roles and slots on PostgreSQL, by the names its clients use."""
+        a = admin(self.cluster.engine)
+        try:
+            like = self.k + "\\_%"
+            rows = a.run("SELECT rolname FROM pg_roles WHERE rolname LIKE :l UNION SELECT slot_name::text FROM pg_replication_slots WHERE slot_name LIKE :l", l=like)
+        finally:
+            a.close()
+        return {r[0][len(self.k) + 1:] for r in rows}
+
+    def to_engine(self, sql: str, values: dict) -> tuple[str, dict]:
+        k = self.k
+        if self.mysql:
+            sql = re.sub(r"'([^'\\]+)'@'", lambda m: f"'{k}_{m.group(1)}'@'", sql)
+            db = self.cluster.database_name
+            if db:
+                sql = sql.replace(f"`{db}`", f"`{k}`")
+            return sql, values
+
+        def role(m):
+            name = m.group(4)
+            if name.lower() in self.KEYWORDS or name.startswith(k) or name == "rds_replication":
+                return m.group(0)
+            return f'{m.group(1)}{m.group(2)}"{k}_{name}"'
+
+        if self.ROLE_STATEMENT.match(sql):
+            sql = self.ROLE_POSITION.sub(role, sql)
+        sql = re.sub(r"(?i)(pg_create_logical_replication_slot\s*\(\s*')([^']+)'", lambda m: f"{m.group(1)}{k}_{m.group(2)}'", sql)
+        if self.ABOUT_ROLES.search(sql):
+            own = self.own()
+            sql = re.sub(r"'([A-Za-z_][A-Za-z0-9_$]*)'", lambda m: f"'{k}_{m.group(1)}'" if m.group(1) in own else m.group(0), sql)
+            values = {n: (f"{k}_{v}" if isinstance(v, str) and v in own else v) for n, v in values.items()}
+        return sql, values
+
+    def after(self, sql: str) -> None:
+        """RDS lets members of rds_replication replicate; plain PostgreSQL needs the
+        REPLICATION attribute, given (or taken) here with the membership."""
+        if self.mysql:
+            return
+        m = re.search(r'(?i)\b(GRANT|REVOKE)\s+rds_replication\s+(?:TO|FROM)\s+"?([A-Za-z0-9_$]+)"?', sql)
+        if m:
+            a = admin(self.cluster.engine)
+            try:
+                a.run(f'ALTER ROLE "{m.group(2)}" {"REPLICATION" if m.group(1).upper() == "GRANT" else "NOREPLICATION"}')
+            finally:
+                a.close()
+
+    def from_engine(self, v):
+        if isinstance(v, str):
+            v = v.replace(self.k + "_", "")
+            if self.cluster.database_name:
+                v = v.replace(self.k, self.cluster.database_name)
+        return v
+
+
 def _run(conn, cluster, sql, params, metadata, fmt):
     sql, values = _bind(sql, params)
+    names = Names(cluster)
+    sql, values = names.to_engine(sql, values)
     cur = conn.cursor()
     try:
         if values:
@@ -324,10 +413,11 @@ def _run(conn, cluster, sql, params, metadata, fmt):
         else:
             cur.execute(sql)
     except Exception as e:  # the engine's own message
-        raise BadRequest(engine_message(e)) from None
+        raise BadRequest(names.from_engine(engine_message(e))) from None
+    names.after(sql)
     result = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None else 0}
     if cur.description is not None:
-        rows = cur.fetchall()
+        rows = [[names.from_engine(v) for v in r] for r in cur.fetchall()]
         names = [d[0] for d in cur.description]
         if fmt == "JSON":
             result["formattedRecords"] = json.dumps([dict(zip(names, r)) for r in rows], default=str)
