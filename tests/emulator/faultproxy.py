@@ -22,7 +22,8 @@ Prints `cloudbridge-faultproxy listening on http://HOST:PORT`. Controlled over H
     POST /__proxy/release releases a frozen call (its client gets no answer)
 
 Calls are named `service:Operation` (X-Amz-Target, query `Action`, or the Smithy RPC v2
-path), else `service:METHOD path`, with an S3 subresource's query key appended
+path; the RDS Data API's `ExecuteStatement` with the first three words of its SQL), else
+`service:METHOD path`, with an S3 subresource's query key appended
 (`s3:PUT /bucket/?notification`), so a bucket's settings are not its create.
 
 Faults hit only AWS calls, never the control paths. The error bodies follow each
@@ -125,6 +126,32 @@ def service_of(headers) -> str:
     return m.group(1) if m else "unknown"
 
 
+RDS_DATA = {
+    "/Execute": "ExecuteStatement",
+    "/BatchExecute": "BatchExecuteStatement",
+    "/BeginTransaction": "BeginTransaction",
+    "/CommitTransaction": "CommitTransaction",
+    "/RollbackTransaction": "RollbackTransaction",
+}
+
+
+def rds_data_call(path: str, body: bytes) -> tuple[str, bool]:
+    """The RDS Data API's operations, an `ExecuteStatement` named with the first three
+    words of its SQL (`rds-data:ExecuteStatement CREATE USER debezium`), so a test can
+    lose the answer of one statement. Queries (`SELECT`, `SHOW`) change nothing, but
+    the replication slot functions."""
+    op = RDS_DATA[path]
+    if op != "ExecuteStatement":
+        return f"rds-data:{op}", op != "BeginTransaction"
+    try:
+        sql = json.loads(body or b"{}").get("sql", "")
+    except ValueError:
+        sql = ""
+    words = re.findall(r"[A-Za-z_][A-Za-z0-9_]*", sql)[:3]
+    query = bool(words) and words[0].upper() in ("SELECT", "SHOW") and "replication_slot" not in sql
+    return f"rds-data:ExecuteStatement {' '.join(words)}", not query
+
+
 def operation(method: str, path: str, headers, body: bytes) -> tuple[str, bool]:
     """`service:Operation` (or `service:METHOD path`) and whether it changes anything."""
     service = service_of(headers)
@@ -137,6 +164,8 @@ def operation(method: str, path: str, headers, body: bytes) -> tuple[str, bool]:
         if action:
             return f"{service}:{action}", not action.startswith(READ_PREFIXES)
     url = urlparse(path)
+    if service == "rds-data" and url.path in RDS_DATA:
+        return rds_data_call(url.path, body)
     rpc = re.fullmatch(r"/service/[^/]+/operation/([^/]+)", url.path)
     if rpc and headers.get("smithy-protocol") == "rpc-v2-cbor":
         return f"{service}:{rpc.group(1)}", not rpc.group(1).startswith(READ_PREFIXES)

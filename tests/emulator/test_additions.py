@@ -279,6 +279,12 @@ class RdsDataApiTest(EmulatorTest):
         arn, secret = self.cluster("data-wal", "aurora-postgresql", "16.4", DBClusterParameterGroupName=group)
         value = self.run_sql(arn, secret, "SHOW rds.logical_replication")["records"][0][0]["stringValue"]
         self.assertEqual(value, "1")
+        # Without it (RDS's default), logical decoding is refused as PostgreSQL refuses it.
+        plain, plain_secret = self.cluster("data-nowal", "aurora-postgresql", "16.4")
+        self.assertEqual(self.run_sql(plain, plain_secret, "SHOW rds.logical_replication")["records"][0][0]["stringValue"], "0")
+        with self.assertRaises(ClientError) as e:
+            self.run_sql(plain, plain_secret, "SELECT pg_create_logical_replication_slot('s', 'pgoutput')")
+        self.assertIn("logical decoding requires wal_level >= logical", e.exception.response["Error"]["Message"])
 
     def user_secret(self, name, user, password):
         return self.sm.create_secret(Name=name, SecretString=json.dumps({"username": user, "password": password}))["ARN"]

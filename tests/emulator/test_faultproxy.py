@@ -1,6 +1,7 @@
 """Tests of the fault-injecting proxy (faultproxy.py) in front of a launched emulator."""
 
 import json
+import unittest
 import threading
 import time
 import urllib.request
@@ -156,3 +157,16 @@ class FaultProxyTest(EmulatorTest):
         logs_direct.delete_log_group(logGroupName="proxy-freeze")
         logs_direct.delete_log_group(logGroupName="proxy-freeze-0")
         self.ctl("/__proxy/config", {})
+
+
+class RdsDataNamesTest(unittest.TestCase):
+    def test_statements_are_named_by_their_first_words(self):
+        import faultproxy
+
+        body = json.dumps({"sql": "CREATE USER 'debezium'@'%' IDENTIFIED BY 'x'"}).encode()
+        self.assertEqual(faultproxy.rds_data_call("/Execute", body), ("rds-data:ExecuteStatement CREATE USER debezium", True))
+        body = json.dumps({"sql": "SHOW GRANTS FOR 'debezium'@'%'"}).encode()
+        self.assertEqual(faultproxy.rds_data_call("/Execute", body), ("rds-data:ExecuteStatement SHOW GRANTS FOR", False))
+        body = json.dumps({"sql": "SELECT pg_create_logical_replication_slot('s', 'pgoutput')"}).encode()
+        self.assertTrue(faultproxy.rds_data_call("/Execute", body)[1])
+        self.assertEqual(faultproxy.rds_data_call("/CommitTransaction", b"{}"), ("rds-data:CommitTransaction", True))

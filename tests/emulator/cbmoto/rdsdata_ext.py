@@ -338,7 +338,7 @@ class Names:
     A publication, table or schema is the database's own and is never renamed."""
 
     ROLE_POSITION = re.compile(r'(?i)\b(ROLE|USER|TO|FROM|OWNED BY|GRANTED BY|AUTHORIZATION)(\s+(?:IF\s+EXISTS\s+)?)("?)([A-Za-z_][A-Za-z0-9_$]*)("?)')
-    ROLE_STATEMENT = re.compile(r"(?is)\s*(CREATE\s+(ROLE|USER)|ALTER\s+(ROLE|USER)|DROP\s+(ROLE|USER|OWNED)|GRANT|REVOKE|REASSIGN|SET\s+ROLE|COMMENT\s+ON\s+ROLE)\b")
+    ROLE_STATEMENT = re.compile(r"(?is)\s*(CREATE\s+(ROLE|USER)|ALTER\s+(ROLE|USER)|DROP\s+(ROLE|USER|OWNED)|GRANT|REVOKE|REASSIGN|SET\s+ROLE|ALTER\s+DEFAULT\s+PRIVILEGES|COMMENT\s+ON\s+ROLE)\b")
     ABOUT_ROLES = re.compile(r"(?i)\b(rolname|usename|grantee|slot_name|pg_drop_replication_slot|pg_create_logical_replication_slot|pg_has_role)\b")
     KEYWORDS = {"public", "current_user", "session_user", "current_role", "all", "group", "with", "login", "nologin", "replication", "password"}
 
@@ -407,6 +407,12 @@ def _run(conn, cluster, sql, params, metadata, fmt):
     names = Names(cluster)
     sql, values = names.to_engine(sql, values)
     cur = conn.cursor()
+    if not names.mysql and "pg_create_logical_replication_slot" in sql:
+        # RDS's WAL is logical only with rds.logical_replication = 1 (the engine here
+        # always is): PostgreSQL's own refusal otherwise.
+        cur.execute("SELECT current_setting('rds.logical_replication', true)")
+        if (cur.fetchone() or ["0"])[0] != "1":
+            raise BadRequest("logical decoding requires wal_level >= logical")
     try:
         if values:
             cur.execute(sql, values)
