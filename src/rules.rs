@@ -87,7 +87,7 @@ pub const RULES: &[Rule] = &[
         id: "CB304",
         severity: Severity::Warning,
         summary: "Binlog retention not set",
-        explanation: "RDS purges binlogs as soon as it can; a reader that stops for a while loses its position. Retention is set by a stored procedure after the database exists (`CALL mysql.rds_set_configuration('binlog retention hours', N)`), which no API call can do.",
+        explanation: "RDS purges binlogs as soon as it can; a reader that stops for a while loses its position. Retention is set by a stored procedure after the database exists (`CALL mysql.rds_set_configuration('binlog retention hours', N)`), which `aws.rdsdata.binlog_retention` runs through the RDS Data API.",
     },
     Rule {
         id: "CB305",
@@ -142,6 +142,12 @@ pub const RULES: &[Rule] = &[
         severity: Severity::Error,
         summary: "Change data capture would restart",
         explanation: "A plan that replaces a DMS task or an MSK Connect connector restarts its capture: a full reload of the source, or a lost position. It is refused unless the plan is made with `--allow-resnapshot` or the resource sets `allow_resnapshot: true` (or suppresses CB313 with a reason).",
+    },
+    Rule {
+        id: "CB314",
+        severity: Severity::Warning,
+        summary: "Replication slot without a reader",
+        explanation: "A PostgreSQL logical replication slot keeps every WAL segment from its position on until a reader consumes it: a slot no connector of the stack names fills the database's disk, and then the database stops.",
     },
 ];
 

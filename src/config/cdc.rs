@@ -96,7 +96,7 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     for (source, db_name) in &read {
         let Some(db) = find(db_name) else { continue };
         if databases.insert(db.name.clone()) {
-            check_binlog(db, source, out);
+            check_binlog(db, source, resources, out);
             let readers = read.iter().filter(|(_, d)| *d == db.name).count();
             check_slots(db, readers, &find, out);
         }
@@ -145,6 +145,69 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// A logical replication slot keeps every WAL segment from its position on until a reader
+/// consumes it: one that no reader of the stack names (a connector's `slot.name`, a
+/// container's `…SLOT_NAME`) fills the database's disk (CB314, a warning).
+pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    let named = |slot: &str| {
+        resources.iter().any(|r| match (r.ty.name, r.props.get("connector_configuration")) {
+            ("aws.mskconnect.connector", Some(Expr::Map(entries))) => {
+                entries.iter().any(|(k, v)| k == "slot.name" && matches!(v, Expr::Lit(Value::String(s)) if s == slot))
+            }
+            _ => lit_strings(r).any(|(k, v)| k.ends_with("SLOT_NAME") && v == slot),
+        })
+    };
+    for r in resources.iter().filter(|r| r.ty.name == "aws.rdsdata.replication_slot") {
+        let Some(Expr::Lit(Value::String(slot))) = r.props.get("name") else { continue };
+        if named(slot) {
+            continue;
+        }
+        out.push(
+            Diagnostic::warning(
+                "Replication slot without a reader",
+                format!(
+                    "no reader of this stack names the slot `{slot}` of `{}`: until one consumes it, the database keeps every WAL segment from its position on, and its disk fills",
+                    r.name
+                ),
+            )
+            .at(r.spans.get("name").unwrap_or(&r.span))
+            .hint(format!(
+                "set `slot.name: {slot}` in the connector that reads it, or suppress this with `suppress: {{ CB314: \"<who reads it>\" }}`; `cloudbridge check --live` shows the WAL it retains"
+            ))
+            .rule("CB314", &r.name),
+        );
+    }
+}
+
+/// Every (key, text) of a resource's literal maps, one level into lists: container
+/// environments (`name`/`value` pairs) included.
+fn lit_strings(r: &Resource) -> impl Iterator<Item = (String, String)> + '_ {
+    fn walk(v: &Value, out: &mut Vec<(String, String)>) {
+        match v {
+            Value::Object(m) => {
+                if let (Some(Value::String(k)), Some(Value::String(v))) = (m.get("name"), m.get("value")) {
+                    out.push((k.clone(), v.clone()));
+                }
+                for (k, v) in m {
+                    match v {
+                        Value::String(s) => out.push((k.clone(), s.clone())),
+                        other => walk(other, out),
+                    }
+                }
+            }
+            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for e in r.props.values() {
+        if let Expr::Lit(v) = e {
+            walk(v, &mut out);
+        }
+    }
+    out.into_iter()
+}
+
 fn engine(db: &Resource) -> Option<&str> {
     match db.props.get("engine") {
         Some(Expr::Lit(Value::String(e))) => Some(e),
@@ -163,8 +226,9 @@ fn group_prop(db: &Resource) -> Option<&'static str> {
 
 /// What a MySQL-family database read by a CDC source needs beyond its parameter group:
 /// automated backups, without which RDS for MySQL writes no binlog at all (CB303), and a
-/// binlog retention, which only a stored procedure sets (CB304, a warning).
-fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
+/// binlog retention, which only a stored procedure sets (CB304, a warning), here through
+/// an `aws.rdsdata.binlog_retention` of the database.
+fn check_binlog(db: &Resource, source: &Resource, resources: &[Resource], out: &mut Vec<Diagnostic>) {
     let Some(engine) = engine(db).filter(|e| super::paths::engine_family(e) == Some("mysql")) else { return };
     let retention = match db.props.get("backup_retention_period") {
         Some(Expr::Lit(v)) => v.as_i64(),
@@ -184,6 +248,13 @@ fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
             .rule("CB303", &db.name),
         );
     }
+    let retained = resources.iter().any(|r| {
+        r.ty.name == "aws.rdsdata.binlog_retention"
+            && r.props.get("resource_arn").is_some_and(|e| referenced(e).contains(&db.name))
+    });
+    if retained {
+        return;
+    }
     out.push(
         Diagnostic::warning(
             "Binlog retention not set",
@@ -194,7 +265,7 @@ fn check_binlog(db: &Resource, source: &Resource, out: &mut Vec<Diagnostic>) {
         )
         .at(&db.span)
         .hint(format!(
-            "after the database exists, run `CALL mysql.rds_set_configuration('binlog retention hours', 24);` on `{}` (no API call sets it), then suppress this with `suppress: {{ CB304: \"<why>\" }}` on `{}`",
+            "declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}` and `hours: 24` (it runs `mysql.rds_set_configuration` through the RDS Data API), or suppress this with `suppress: {{ CB304: \"<why>\" }}` on `{}`",
             db.name, db.name
         ))
         .rule("CB304", &db.name),

@@ -286,6 +286,7 @@ pub fn parse_stack_reading(
     // Rules across resources, over the whole stack with its modules.
     propagate_sensitive(&mut body.resources);
     super::cdc::check_sources(&body.resources, &mut out);
+    super::cdc::check_slot_readers(&body.resources, &mut out);
     super::network::check_subnets(&body.resources, &mut out);
     // The data paths: roles with `policy: generated` get theirs, then every path is
     // checked for network, IAM and wiring.

@@ -344,6 +344,19 @@ class RdsDataApiTest(EmulatorTest):
         self.delete("data-cdc-pg")
         self.assertEqual(len(before - slots()), 1, before)
 
+    def test_the_managed_master_secret_is_the_master_users(self):
+        c = self.rds.create_db_cluster(DBClusterIdentifier="data-managed", Engine="aurora-postgresql", EngineVersion="16.4",
+                                       MasterUsername="postgres", ManageMasterUserPassword=True, DatabaseName="sales",
+                                       EnableHttpEndpoint=True)["DBCluster"]
+        self.addCleanup(self.delete, "data-managed")
+        doc = json.loads(self.sm.get_secret_value(SecretId=c["MasterUserSecret"]["SecretArn"])["SecretString"])
+        self.assertEqual(doc["username"], "postgres")
+        self.assertNotEqual(doc["password"], "P@55w0rd!")
+        self.assertGreaterEqual(len(doc["password"]), 20)
+        # And the engine's master login takes it.
+        user = self.run_sql(c["DBClusterArn"], c["MasterUserSecret"]["SecretArn"], "SELECT current_user")["records"]
+        self.assertEqual(user, [[{"stringValue": "postgres"}]])
+
     def test_http_endpoint_off_is_refused(self):
         arn = self.rds.create_db_cluster(DBClusterIdentifier="data-off", Engine="aurora-postgresql", EngineVersion="16.4",
                                          MasterUsername="admin", MasterUserPassword="first-Passw0rd")["DBCluster"]["DBClusterArn"]

@@ -86,6 +86,25 @@ const CALLS: &[(&str, &str, &str)] = &[
     ("aws.rds.instance", "rds:CreateDBInstance", "rds:DeleteDBInstance"),
     ("aws.rds.parameter_group", "rds:CreateDBParameterGroup", "rds:DeleteDBParameterGroup"),
     ("aws.rds.subnet_group", "rds:CreateDBSubnetGroup", "rds:DeleteDBSubnetGroup"),
+    // RDS Data API statements are named by their first three words (the fault proxy).
+    (
+        "aws.rdsdata.binlog_retention",
+        "rds-data:ExecuteStatement CALL mysql rds_set_configuration",
+        "rds-data:ExecuteStatement CALL mysql rds_set_configuration",
+    ),
+    ("aws.rdsdata.cdc_user", "rds-data:ExecuteStatement CREATE .+", "rds-data:ExecuteStatement DROP .+"),
+    (
+        "aws.rdsdata.publication",
+        "rds-data:ExecuteStatement CREATE PUBLICATION .+",
+        "rds-data:ExecuteStatement DROP PUBLICATION IF",
+    ),
+    (
+        "aws.rdsdata.replication_slot",
+        "rds-data:ExecuteStatement SELECT pg_create_logical_replication_slot .+",
+        "rds-data:ExecuteStatement SELECT pg_drop_replication_slot .+",
+    ),
+    // Its statements run in one transaction: the commit's answer is lost.
+    ("aws.rdsdata.statement", "rds-data:CommitTransaction", "rds-data:CommitTransaction"),
     // The create and the delete are each one batch of statements.
     ("aws.redshiftdata.statement", "redshift-data:BatchExecuteStatement", "redshift-data:BatchExecuteStatement"),
     ("aws.redshiftserverless.namespace", "redshift-serverless:CreateNamespace", "redshift-serverless:DeleteNamespace"),
@@ -146,6 +165,45 @@ resources:
   landing:
     type: aws.s3.bucket
     properties: { bucket: "${var.prefix}-extra-landing", force_destroy: true }
+  pg_wal:
+    type: aws.rds.cluster_parameter_group
+    properties: { name: "${var.prefix}-extra-pg-wal", family: aurora-postgresql16, parameters: { rds.logical_replication: "1" } }
+  pg:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "${var.prefix}-extra-pg"
+      engine: aurora-postgresql
+      engine_version: "16.4"
+      master_username: postgres
+      manage_master_password: true
+      database_name: shop
+      db_cluster_parameter_group_name: ${pg_wal.name}
+      enable_http_endpoint: true
+      final_snapshot: false
+  shop_tables:
+    type: aws.rdsdata.statement
+    properties:
+      resource_arn: ${pg.arn}
+      secret_arn: ${pg.master_user_secret_arn}
+      name: shop_tables
+      exists: "SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'orders'"
+      create: ["CREATE TABLE IF NOT EXISTS public.orders (id INT PRIMARY KEY)"]
+      delete: ["DROP TABLE IF EXISTS public.orders"]
+  orders_publication:
+    type: aws.rdsdata.publication
+    properties:
+      resource_arn: ${pg.arn}
+      secret_arn: ${pg.master_user_secret_arn}
+      name: orders_publication
+      tables: [public.orders]
+    depends_on: [shop_tables]
+  orders_slot:
+    type: aws.rdsdata.replication_slot
+    properties:
+      resource_arn: ${pg.arn}
+      secret_arn: ${pg.master_user_secret_arn}
+      name: orders_slot
+    suppress: { CB314: "read by the lost-answer test, which drops it" }
   lambda_role:
     type: aws.iam.role
     properties:
@@ -187,6 +245,11 @@ const UNTAGGABLE: &[&str] = &[
     "aws.lambda.permission",
     "aws.msk.configuration",
     "aws.msk.topic",
+    "aws.rdsdata.binlog_retention",
+    "aws.rdsdata.cdc_user",
+    "aws.rdsdata.publication",
+    "aws.rdsdata.replication_slot",
+    "aws.rdsdata.statement",
     "aws.redshiftdata.statement",
     "aws.s3.bucket_lifecycle",
     "aws.s3.bucket_notification",

@@ -307,6 +307,7 @@ pub struct Aws {
     pub scheduler: aws_sdk_scheduler::Client,
     pub cloudwatch: aws_sdk_cloudwatch::Client,
     pub redshift_data: aws_sdk_redshiftdata::Client,
+    pub rds_data: aws_sdk_rdsdata::Client,
 }
 
 /// Held by the tests that manage the account's one set of Lake Formation settings (stack
@@ -345,6 +346,7 @@ pub fn aws() -> &'static Aws {
             scheduler: aws_sdk_scheduler::Client::new(&conf),
             cloudwatch: aws_sdk_cloudwatch::Client::new(&conf),
             redshift_data: aws_sdk_redshiftdata::Client::new(&conf),
+            rds_data: aws_sdk_rdsdata::Client::new(&conf),
             ec2: aws_sdk_ec2::Client::new(&conf),
             ecs: aws_sdk_ecs::Client::new(&conf),
             s3: aws_sdk_s3::Client::from_conf(s3),

@@ -25,6 +25,7 @@ mod pipeline;
 mod plan_json;
 mod quickstart;
 mod rds;
+mod rdsdata;
 mod refactoring;
 mod reference;
 mod refresh_calls;

@@ -21,6 +21,7 @@ mod msk;
 mod mskconnect;
 mod mwaa;
 mod rds;
+mod rdsdata;
 mod redshiftdata;
 mod redshiftserverless;
 mod resource;
@@ -113,6 +114,11 @@ static REGISTRY: &[Entry] = &[
     Entry { schema: &rds::INSTANCE, ops: &rds::Instance { cluster: false }, tagger: Some(Tagger::Rds) },
     Entry { schema: &rds::PARAMETER_GROUP, ops: &rds::ParameterGroup { cluster: false }, tagger: Some(Tagger::Rds) },
     Entry { schema: &rds::SUBNET_GROUP, ops: &rds::SubnetGroup, tagger: Some(Tagger::Rds) },
+    Entry { schema: &rdsdata::BINLOG_RETENTION, ops: &rdsdata::BinlogRetention, tagger: None },
+    Entry { schema: &rdsdata::CDC_USER, ops: &rdsdata::CdcUser, tagger: None },
+    Entry { schema: &rdsdata::PUBLICATION, ops: &rdsdata::Publication, tagger: None },
+    Entry { schema: &rdsdata::REPLICATION_SLOT, ops: &rdsdata::ReplicationSlot, tagger: None },
+    Entry { schema: &rdsdata::STATEMENT, ops: &rdsdata::Statement, tagger: None },
     Entry { schema: &redshiftdata::STATEMENT, ops: &redshiftdata::Statement, tagger: None },
     Entry {
         schema: &redshiftserverless::NAMESPACE,

@@ -31,6 +31,8 @@ pub struct Clients {
     pub kafkaconnect: aws_sdk_kafkaconnect::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
     pub rds: aws_sdk_rds::Client,
+    /// The RDS Data API: SQL on Aurora clusters with their HTTP endpoint on.
+    pub rds_data: aws_sdk_rdsdata::Client,
     pub redshift_serverless: aws_sdk_redshiftserverless::Client,
     pub redshift_data: aws_sdk_redshiftdata::Client,
     pub s3: aws_sdk_s3::Client,
@@ -139,6 +141,7 @@ pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<
         kafkaconnect: aws_sdk_kafkaconnect::Client::new(config),
         logs: aws_sdk_cloudwatchlogs::Client::new(config),
         rds: aws_sdk_rds::Client::new(config),
+        rds_data: aws_sdk_rdsdata::Client::new(config),
         redshift_serverless: aws_sdk_redshiftserverless::Client::new(config),
         redshift_data: aws_sdk_redshiftdata::Client::new(config),
         s3: crate::sdk::s3_client(config, None),

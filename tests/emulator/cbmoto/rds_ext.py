@@ -9,9 +9,11 @@ those rules for `CreateDBCluster` and `ModifyDBCluster`, and the `EnableHttpEndp
 `HttpEndpointEnabled` out; `ResourceNotFoundFault`, `InvalidResourceStateFault`).
 """
 
+import json
 import re
 
 from moto.core.responses import ActionResult
+
 from moto.rds import models as rds_models
 from moto.rds.exceptions import RDSClientError
 from moto.rds.responses import RDSResponse
@@ -49,6 +51,19 @@ class InvalidResourceState(RDSClientError):
 
 
 def install() -> None:
+    # The secret RDS manages for a master password holds that master user's name and a
+    # password of its own; moto writes `admin` / `P@55w0rd!` into every one, so a client
+    # that logs in with it (the Data API) would pass by luck, or fail for any other user.
+    import secrets as random_secrets
+
+    def master_secret_string(self) -> str:  # type: ignore[no-untyped-def]
+        user = getattr(self.resource, "master_username", None) or "admin"
+        alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+        password = "".join(random_secrets.choice(alphabet) for _ in range(28))
+        return json.dumps({"username": user, "password": password})
+
+    rds_models.MasterUserSecret._generate_secret_string = master_secret_string
+
     prop = rds_models.DBCluster.enable_http_endpoint
 
     def setter(self, val):  # type: ignore[no-untyped-def]

@@ -32,6 +32,17 @@ from moto.rdsdata.responses import RDSDataServiceResponse
 _lock = threading.Lock()
 # transactionId -> (connection, cluster key)
 _transactions: dict = {}
+# id(connection) -> what the engine's administrator runs when its transaction commits
+_pending: dict = {}
+
+
+def as_admin(engine: str, statements: list) -> None:
+    a = admin(engine)
+    try:
+        for statement in statements:
+            a.run(statement)
+    finally:
+        a.close()
 
 
 class BadRequest(JsonRESTError):
@@ -381,18 +392,21 @@ class Names:
             values = {n: (f"{k}_{v}" if isinstance(v, str) and v in own else v) for n, v in values.items()}
         return sql, values
 
-    def after(self, sql: str) -> None:
+    def after(self, conn, sql: str) -> None:
         """RDS lets members of rds_replication replicate; plain PostgreSQL needs the
-        REPLICATION attribute, given (or taken) here with the membership."""
+        REPLICATION attribute, given (or taken) here with the membership: at once, or,
+        inside a transaction, when it commits (the role's row is locked until then)."""
         if self.mysql:
             return
         m = re.search(r'(?i)\b(GRANT|REVOKE)\s+rds_replication\s+(?:TO|FROM)\s+"?([A-Za-z0-9_$]+)"?', sql)
-        if m:
-            a = admin(self.cluster.engine)
-            try:
-                a.run(f'ALTER ROLE "{m.group(2)}" {"REPLICATION" if m.group(1).upper() == "GRANT" else "NOREPLICATION"}')
-            finally:
-                a.close()
+        if not m:
+            return
+        alter = f'ALTER ROLE "{m.group(2)}" {"REPLICATION" if m.group(1).upper() == "GRANT" else "NOREPLICATION"}'
+        if getattr(conn, "autocommit", True):
+            as_admin(self.cluster.engine, [alter])
+        else:
+            with _lock:
+                _pending.setdefault(id(conn), []).append(alter)
 
     def from_engine(self, v):
         if isinstance(v, str):
@@ -420,7 +434,7 @@ def _run(conn, cluster, sql, params, metadata, fmt):
             cur.execute(sql)
     except Exception as e:  # the engine's own message
         raise BadRequest(names.from_engine(engine_message(e))) from None
-    names.after(sql)
+    names.after(conn, sql)
     result = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None else 0}
     if cur.description is not None:
         rows = [[names.from_engine(v) for v in r] for r in cur.fetchall()]
@@ -539,6 +553,10 @@ def install() -> None:
         conn = found[0]
         (conn.commit if commit else conn.rollback)()
         conn.close()
+        with _lock:
+            pending = _pending.pop(id(conn), [])
+        if commit and pending:
+            as_admin(found[1].engine, pending)
         return json.dumps({"transactionStatus": "Transaction Committed" if commit else "Rollback Complete"})
 
     RDSDataServiceResponse.execute_statement = execute_statement

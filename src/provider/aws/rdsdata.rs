@@ -1,0 +1,1114 @@
+//! The database side of change data capture, done through the RDS Data API (no network
+//! path to the database needed): the CDC user and its grants, PostgreSQL publications
+//! and logical replication slots, Aurora MySQL's binlog retention, and any idempotent SQL
+//! (`statement`).
+//!
+//! Every type reads back through catalog queries (`SHOW GRANTS`, `pg_roles`,
+//! `pg_publication_tables`, `pg_replication_slots`, `rds_show_configuration`, a
+//! statement's own `exists` query), so the lifecycle's look-up before a create finds what
+//! an attempt whose answer was lost made, and never makes it twice; `IF NOT EXISTS`
+//! alone proves nothing.
+//!
+//! A resource is read with the credential it was made with: its ID carries the cluster,
+//! the Data API secret and the database (`cluster|secret|database|kind|name|extra`), so
+//! changing any of them replaces it. Passwords are read from Secrets Manager at the call
+//! that needs them, and never returned, stored or shown; an engine's message that quotes
+//! one has it replaced.
+
+use super::{str_prop, strings, AwsResource, Call};
+use crate::provider::{Observed, Props, ProviderError};
+use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK};
+use async_trait::async_trait;
+use aws_sdk_rdsdata::types::{Field, SqlParameter};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
+
+/// Where SQL runs and as whom: every type's first three properties.
+macro_rules! target_props {
+    ($($rest:expr),* $(,)?) => {
+        &[
+            Prop::new("resource_arn", PropKind::Str).required().replace(),
+            Prop::new("secret_arn", PropKind::Str).required().replace(),
+            Prop::new("database", PropKind::Str).replace(),
+            $($rest),*
+        ]
+    };
+}
+
+/// The privileges Debezium's MySQL connector needs (its documentation's list).
+pub const MYSQL_CDC_PRIVILEGES: &[&str] =
+    &["SELECT", "RELOAD", "SHOW DATABASES", "REPLICATION SLAVE", "REPLICATION CLIENT"];
+
+/// A name cloudbridge writes into SQL itself: letters, digits, `_` and `$`, not starting
+/// with a digit. Anything else is refused at validate, so no quoting can be escaped.
+fn plain_name(s: &str) -> bool {
+    let mut chars = s.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+fn name_findings(k: &Known, prop: &'static str, what: &str, max: usize) -> Vec<Finding> {
+    let bad = |s: &str| !plain_name(s) || s.len() > max;
+    let mut names: Vec<&str> = Vec::new();
+    match k.get(prop) {
+        Some(Value::String(s)) => names.push(s),
+        Some(Value::Array(a)) => names.extend(a.iter().filter_map(Value::as_str)),
+        _ => {}
+    }
+    names
+        .into_iter()
+        .filter(|s| s.split('.').any(bad) || (what == "table" && s.split('.').count() != 2))
+        .map(|s| {
+            Finding::new(
+                prop,
+                format!("`{s}` is not a plain {what} name"),
+                if what == "table" {
+                    format!(
+                        "write `schema.table`, each part of letters, digits, `_` and `$` (at most {max} characters)"
+                    )
+                } else {
+                    format!("use letters, digits, `_` and `$`, not starting with a digit (at most {max} characters)")
+                },
+            )
+        })
+        .collect()
+}
+
+fn check_cdc_user(k: &Known) -> Vec<Finding> {
+    let mut out = name_findings(k, "username", "user", 32);
+    out.extend(name_findings(k, "databases", "database", 64));
+    out.extend(name_findings(k, "tables", "table", 63));
+    let listed = |p: &str| k.get(p).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
+    if listed("databases") && listed("tables") {
+        out.push(Finding::new(
+            "tables",
+            "`databases` (MySQL) and `tables` (PostgreSQL) are given together",
+            "give `databases` for an Aurora MySQL cluster, `tables` for Aurora PostgreSQL",
+        ));
+    }
+    out
+}
+
+pub static CDC_USER: TypeSchema = TypeSchema {
+    name: "aws.rdsdata.cdc_user",
+    doc: "The database login a CDC reader (Debezium, DMS) uses, made through the RDS Data API on an Aurora cluster with `enable_http_endpoint: true`, run as the Data API credential `secret_arn` (the cluster's `master_user_secret_arn`). Its password is the `password` field of `password_secret_arn` (the secret the connector reads), read at apply and never printed or stored; a read that cannot log in with it reports `password: outdated`, and the apply sets it again (`ALTER USER`), so a rotated secret is followed. MySQL: `CREATE USER … IDENTIFIED BY …` with `SELECT` (on `databases`, or on all), `RELOAD`, `SHOW DATABASES`, `REPLICATION SLAVE`, `REPLICATION CLIENT`, read back with `SHOW GRANTS`. PostgreSQL: a `LOGIN` role in `rds_replication`, with `SELECT` on `tables`, read back from `pg_roles` and the table grants.",
+    props: target_props![
+        Prop::new("username", PropKind::Str).length(1, 63).required().replace(),
+        Prop::new("password_secret_arn", PropKind::Str).required().replace(),
+        Prop::new("databases", PropKind::Set(&PropKind::Str)).default("[]"),
+        Prop::new("tables", PropKind::Set(&PropKind::Str)).default("[]"),
+        Prop::new("grants", PropKind::Enum(&["complete"])).default("\"complete\""),
+        Prop::new("password", PropKind::Enum(&["current"])).default("\"current\""),
+    ],
+    attrs: &["id"],
+    changes_on_update: &[],
+    restarts_cdc: None,
+    taggable: false,
+    identity: Identity::Named(&["resource_arn", "username"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: true,
+    check: Some(check_cdc_user),
+};
+
+fn check_publication(k: &Known) -> Vec<Finding> {
+    let mut out = name_findings(k, "name", "publication", 63);
+    out.extend(name_findings(k, "tables", "table", 63));
+    if k.get("tables").and_then(Value::as_array).is_some_and(Vec::is_empty) {
+        out.push(Finding::new("tables", "a publication of no tables publishes nothing", "list the captured tables"));
+    }
+    out
+}
+
+pub static PUBLICATION: TypeSchema = TypeSchema {
+    name: "aws.rdsdata.publication",
+    doc: "A PostgreSQL publication (`CREATE PUBLICATION … FOR TABLE …`) that a `pgoutput` reader (Debezium with `publication.autocreate.mode: disabled`, DMS) streams, made through the RDS Data API; its tables change in place (`ALTER PUBLICATION … SET TABLE`), and reads list them from `pg_publication_tables`.",
+    props: target_props![
+        Prop::new("name", PropKind::Str).length(1, 63).required().replace(),
+        Prop::new("tables", PropKind::Set(&PropKind::Str)).required(),
+    ],
+    attrs: &["id"],
+    changes_on_update: &[],
+    restarts_cdc: None,
+    taggable: false,
+    identity: Identity::Named(&["resource_arn", "name"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: true,
+    check: Some(check_publication),
+};
+
+fn check_slot(k: &Known) -> Vec<Finding> {
+    let mut out = name_findings(k, "name", "slot", 63);
+    if let Some(n) = k.get("name").and_then(Value::as_str) {
+        if n.chars().any(|c| c.is_ascii_uppercase() || c == '$') {
+            out.push(Finding::new(
+                "name",
+                format!("`{n}`: a replication slot's name takes lower-case letters, digits and `_` only"),
+                "write the name in lower case",
+            ));
+        }
+    }
+    out
+}
+
+pub static REPLICATION_SLOT: TypeSchema = TypeSchema {
+    name: "aws.rdsdata.replication_slot",
+    doc: "A PostgreSQL logical replication slot (`pg_create_logical_replication_slot(name, 'pgoutput')`) for a CDC reader, made through the RDS Data API; reads report whether a reader holds it (`active` attribute) and the WAL it retains (`retained_wal_bytes`). Destroy drops it. A slot no reader consumes keeps every WAL segment from its position on, until the disk is full: the plan warns of a slot no connector of the stack names (CB314).",
+    props: target_props![
+        Prop::new("name", PropKind::Str).length(1, 63).required().replace(),
+        Prop::new("plugin", PropKind::Enum(&["pgoutput"])).default("\"pgoutput\"").replace(),
+    ],
+    attrs: &["id", "active", "retained_wal_bytes"],
+    changes_on_update: &[],
+    restarts_cdc: None,
+    taggable: false,
+    identity: Identity::Named(&["resource_arn", "name"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: true,
+    check: Some(check_slot),
+};
+
+pub static BINLOG_RETENTION: TypeSchema = TypeSchema {
+    name: "aws.rdsdata.binlog_retention",
+    doc: "How long Aurora MySQL keeps binlogs for a CDC reader that stopped for a while: `CALL mysql.rds_set_configuration('binlog retention hours', N)` through the RDS Data API, read back with `CALL mysql.rds_show_configuration`. Destroy sets it back to RDS's default (NULL: purged as soon as possible).",
+    props: target_props![Prop::new("hours", PropKind::Int).range(1, 2160).required()],
+    attrs: &["id"],
+    changes_on_update: &[],
+    restarts_cdc: None,
+    taggable: false,
+    identity: Identity::Named(&["resource_arn"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: false,
+    check: None,
+};
+
+/// Statements are stored in state and shown in plans: none may hold a password.
+fn check_sql_statement(k: &Known) -> Vec<Finding> {
+    let mut out = name_findings(k, "name", "statement", 63);
+    for prop in ["create", "update", "delete", "exists"] {
+        let sqls: Vec<&str> = match k.get(prop) {
+            Some(Value::String(s)) => vec![s],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        for sql in sqls {
+            let upper = sql.to_ascii_uppercase();
+            if upper.contains("PASSWORD") || upper.contains("IDENTIFIED BY") {
+                out.push(Finding::new(
+                    prop,
+                    "a statement sets a password; it would be stored in state and shown in plans",
+                    "make the login with `aws.rdsdata.cdc_user`, whose password comes from a secret",
+                ));
+            }
+            if sql.trim().is_empty() {
+                out.push(Finding::new(prop, "a statement is empty", "remove it"));
+            }
+        }
+    }
+    out
+}
+
+pub static STATEMENT: TypeSchema = TypeSchema {
+    name: "aws.rdsdata.statement",
+    doc: "Idempotent SQL on an Aurora cluster through the RDS Data API, for what the other `aws.rdsdata` types don't cover (an extension, a heartbeat table, a grant). `exists` is a query that returns a row when the object is there: reads run it, so drift and a lost answer show. `create`, `update` (optional: without it a change runs the old `delete`, then `create`) and `delete` each run in one transaction; a change of them is an update. Changing `exists` replaces it.",
+    props: target_props![
+        Prop::new("name", PropKind::Str).length(1, 63).required().replace(),
+        Prop::new("exists", PropKind::Str).required().replace(),
+        Prop::new("create", PropKind::List(&PropKind::Str)).required().write_only(),
+        Prop::new("update", PropKind::List(&PropKind::Str)).write_only(),
+        Prop::new("delete", PropKind::List(&PropKind::Str)).required().write_only(),
+    ],
+    attrs: &["id"],
+    changes_on_update: &[],
+    restarts_cdc: None,
+    taggable: false,
+    identity: Identity::Named(&["resource_arn", "name"]),
+    arn: None,
+    normalize: None,
+    timeouts: QUICK,
+    stateful: true,
+    check: Some(check_sql_statement),
+};
+
+// ------------------------------------------------------------------ the Data API
+
+/// A resource's ID: where it lives, as whom it is read, and what it is.
+struct Id {
+    cluster: String,
+    secret: String,
+    database: String,
+    kind: String,
+    name: String,
+    extra: String,
+}
+
+impl Id {
+    fn of(kind: &str, p: &Props, name: &str, extra: &str) -> Id {
+        let s = |k: &str| str_prop(p, k).unwrap_or_default().to_string();
+        Id {
+            cluster: s("resource_arn"),
+            secret: s("secret_arn"),
+            database: s("database"),
+            kind: kind.into(),
+            name: name.into(),
+            extra: extra.into(),
+        }
+    }
+
+    fn parse(id: &str) -> Id {
+        let mut it = id.splitn(6, '|').map(String::from);
+        let mut next = || it.next().unwrap_or_default();
+        Id { cluster: next(), secret: next(), database: next(), kind: next(), name: next(), extra: next() }
+    }
+
+    fn text(&self) -> String {
+        format!("{}|{}|{}|{}|{}|{}", self.cluster, self.secret, self.database, self.kind, self.name, self.extra)
+    }
+
+    fn target(&self) -> Target<'_> {
+        Target { cluster: &self.cluster, secret: &self.secret, database: &self.database }
+    }
+
+    /// The properties every type reports: where it lives.
+    fn props(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        m.insert("resource_arn".into(), json!(self.cluster));
+        m.insert("secret_arn".into(), json!(self.secret));
+        if !self.database.is_empty() {
+            m.insert("database".into(), json!(self.database));
+        }
+        m
+    }
+
+    fn observed(&self, mut properties: Map<String, Value>, mut attributes: Map<String, Value>) -> Observed {
+        let mut all = self.props();
+        all.append(&mut properties);
+        attributes.insert("id".into(), json!(self.text()));
+        Observed { id: self.text(), properties: all, attributes }
+    }
+}
+
+/// Where SQL runs and as whom.
+#[derive(Clone, Copy)]
+struct Target<'a> {
+    cluster: &'a str,
+    secret: &'a str,
+    database: &'a str,
+}
+
+impl<'a> Target<'a> {
+    fn as_user(self, secret: &'a str) -> Target<'a> {
+        Target { secret, ..self }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Engine {
+    MySql,
+    Postgres,
+}
+
+fn field_value(f: &Field) -> Value {
+    match f {
+        Field::StringValue(s) => json!(s),
+        Field::LongValue(n) => json!(n),
+        Field::BooleanValue(b) => json!(b),
+        Field::DoubleValue(d) => json!(d),
+        _ => Value::Null,
+    }
+}
+
+/// Replace every occurrence of `secret` in an engine's message.
+fn hide(e: ProviderError, secret: Option<&str>) -> ProviderError {
+    match secret.filter(|s| !s.is_empty()) {
+        Some(s) => ProviderError { message: e.message.replace(s, crate::plan::SENSITIVE), ..e },
+        None => e,
+    }
+}
+
+/// Run one statement; its rows, each a list of values. `secret`: a password the SQL
+/// holds, kept out of any error.
+async fn query(
+    c: &Call<'_>,
+    t: Target<'_>,
+    sql: &str,
+    params: &[(&str, &str)],
+    secret: Option<&str>,
+) -> Result<Vec<Vec<Value>>, ProviderError> {
+    let params = params
+        .iter()
+        .map(|(n, v)| SqlParameter::builder().name(*n).value(Field::StringValue(v.to_string())).build())
+        .collect();
+    let out = c
+        .rds_data
+        .execute_statement()
+        .resource_arn(t.cluster)
+        .secret_arn(t.secret)
+        .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
+        .sql(sql)
+        .set_parameters(Some(params))
+        .send()
+        .await
+        .map_err(|e| hide(e.into(), secret))?;
+    Ok(out.records().iter().map(|r| r.iter().map(field_value).collect()).collect())
+}
+
+/// Run `sqls` in order, as one transaction.
+async fn run_all(c: &Call<'_>, t: Target<'_>, sqls: &[String], secret: Option<&str>) -> Result<(), ProviderError> {
+    if sqls.is_empty() {
+        return Ok(());
+    }
+    let tx = c
+        .rds_data
+        .begin_transaction()
+        .resource_arn(t.cluster)
+        .secret_arn(t.secret)
+        .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
+        .send()
+        .await?;
+    let id = tx.transaction_id().unwrap_or_default().to_string();
+    for sql in sqls {
+        let res = c
+            .rds_data
+            .execute_statement()
+            .resource_arn(t.cluster)
+            .secret_arn(t.secret)
+            .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
+            .transaction_id(&id)
+            .sql(sql)
+            .send()
+            .await;
+        if let Err(e) = res {
+            let _ = c
+                .rds_data
+                .rollback_transaction()
+                .resource_arn(t.cluster)
+                .secret_arn(t.secret)
+                .transaction_id(&id)
+                .send()
+                .await;
+            return Err(hide(e.into(), secret));
+        }
+    }
+    c.rds_data.commit_transaction().resource_arn(t.cluster).secret_arn(t.secret).transaction_id(&id).send().await?;
+    Ok(())
+}
+
+/// Run `sqls` one by one (DDL of logins commits on its own in MySQL).
+async fn run_each(c: &Call<'_>, t: Target<'_>, sqls: &[String], secret: Option<&str>) -> Result<(), ProviderError> {
+    for sql in sqls {
+        query(c, t, sql, &[], secret).await?;
+    }
+    Ok(())
+}
+
+/// The cluster's engine, from its own answer (`SELECT version()`), asked once per cluster.
+async fn engine(c: &Call<'_>, t: Target<'_>) -> Result<Engine, ProviderError> {
+    static SEEN: std::sync::Mutex<Vec<(String, Engine)>> = std::sync::Mutex::new(Vec::new());
+    let known = SEEN.lock().unwrap_or_else(|e| e.into_inner()).iter().find(|(k, _)| k == t.cluster).map(|(_, e)| *e);
+    if let Some(e) = known {
+        return Ok(e);
+    }
+    let rows = query(c, t, "SELECT version()", &[], None).await?;
+    let version = rows.first().and_then(|r| r.first()).and_then(Value::as_str).unwrap_or_default();
+    let e = if version.contains("PostgreSQL") { Engine::Postgres } else { Engine::MySql };
+    SEEN.lock().unwrap_or_else(|e| e.into_inner()).push((t.cluster.to_string(), e));
+    Ok(e)
+}
+
+fn wrong_engine(what: &str, needs: &str, cluster: &str) -> ProviderError {
+    ProviderError {
+        kind: crate::provider::ErrorKind::Invalid,
+        ..ProviderError::new(
+            "WrongEngine",
+            format!("{what} needs an Aurora {needs} cluster, and `{cluster}` is not one"),
+        )
+    }
+}
+
+/// A password as a SQL string literal. Quotes, backslashes and control characters are
+/// refused rather than escaped: their escaping differs between engines and SQL modes.
+fn password_literal(p: &str) -> Result<String, ProviderError> {
+    if p.is_empty() || p.chars().any(|c| c == '\'' || c == '\\' || c.is_control()) {
+        return Err(ProviderError {
+            kind: crate::provider::ErrorKind::Invalid,
+            ..ProviderError::new(
+                "UnusablePassword",
+                "the password in the secret is empty or holds a quote, a backslash or a control character, which cloudbridge does not write into SQL: generate it without them (`exclude_characters: \"'\\\\\\\"\"`)",
+            )
+        });
+    }
+    Ok(format!("'{p}'"))
+}
+
+fn is_no_login(e: &ProviderError) -> bool {
+    let m = e.message.to_ascii_lowercase();
+    e.code == "BadRequestException"
+        && (m.contains("access denied") || m.contains("password authentication failed") || m.contains("authentication"))
+}
+
+fn already_exists(e: ProviderError) -> ProviderError {
+    let m = e.message.to_ascii_lowercase();
+    if e.code == "BadRequestException" && (m.contains("already exists") || m.contains("operation create user failed")) {
+        return ProviderError::new("AlreadyExists", e.message);
+    }
+    e
+}
+
+fn quote_pg(name: &str) -> String {
+    format!("\"{name}\"")
+}
+
+/// `schema.table` quoted for PostgreSQL.
+fn pg_table(t: &str) -> String {
+    t.split('.').map(quote_pg).collect::<Vec<_>>().join(".")
+}
+
+fn set_prop(p: &Props, name: &str) -> BTreeSet<String> {
+    strings(p.get(name)).into_iter().collect()
+}
+
+// ------------------------------------------------------------------ cdc_user
+
+pub struct CdcUser;
+
+fn mysql_account(user: &str) -> String {
+    format!("'{user}'@'%'")
+}
+
+/// What `SHOW GRANTS` says a MySQL account holds: its global privileges and the
+/// databases it may `SELECT` in. MariaDB 10.5+ calls `REPLICATION CLIENT` `BINLOG MONITOR`.
+fn parse_grants(lines: &[String]) -> (BTreeSet<String>, BTreeSet<String>) {
+    let (mut global, mut dbs) = (BTreeSet::new(), BTreeSet::new());
+    for line in lines {
+        let Some(rest) = line.strip_prefix("GRANT ") else { continue };
+        let Some((privs, rest)) = rest.split_once(" ON ") else { continue };
+        let scope = rest.split(" TO ").next().unwrap_or_default().trim();
+        let privs: Vec<String> = privs
+            .split(", ")
+            .map(|p| match p.trim() {
+                "BINLOG MONITOR" => "REPLICATION CLIENT".to_string(),
+                "ALL PRIVILEGES" => "ALL".to_string(),
+                p => p.to_string(),
+            })
+            .collect();
+        if scope == "*.*" {
+            global.extend(privs);
+        } else if let Some(db) = scope.strip_suffix(".*") {
+            if privs.iter().any(|p| p == "SELECT" || p == "ALL") {
+                dbs.insert(db.trim_matches('`').replace("``", "`"));
+            }
+        }
+    }
+    (global, dbs)
+}
+
+/// MySQL: the grants of `user` as (global privileges granted, databases with SELECT).
+async fn mysql_grants(
+    c: &Call<'_>,
+    t: Target<'_>,
+    user: &str,
+) -> Result<Option<(BTreeSet<String>, BTreeSet<String>)>, ProviderError> {
+    match query(c, t, &format!("SHOW GRANTS FOR {}", mysql_account(user)), &[], None).await {
+        Ok(rows) => {
+            let lines: Vec<String> =
+                rows.iter().filter_map(|r| r.first().and_then(Value::as_str)).map(String::from).collect();
+            Ok(Some(parse_grants(&lines)))
+        }
+        Err(e) if e.code == "BadRequestException" && e.message.contains("no such grant") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The MySQL statements that give `user` exactly Debezium's grants.
+fn mysql_grant_sql(user: &str, databases: &BTreeSet<String>) -> Vec<String> {
+    let account = mysql_account(user);
+    let mut global: Vec<&str> = MYSQL_CDC_PRIVILEGES.to_vec();
+    if !databases.is_empty() {
+        global.retain(|p| *p != "SELECT");
+    }
+    let mut out = vec![format!("GRANT {} ON *.* TO {account}", global.join(", "))];
+    out.extend(databases.iter().map(|d| format!("GRANT SELECT ON `{d}`.* TO {account}")));
+    out
+}
+
+/// PostgreSQL: (can log in, in rds_replication or REPLICATION, tables with SELECT), or
+/// None where there is no such role.
+async fn pg_role(
+    c: &Call<'_>,
+    t: Target<'_>,
+    user: &str,
+) -> Result<Option<(bool, bool, BTreeSet<String>)>, ProviderError> {
+    let rows = query(
+        c,
+        t,
+        "SELECT r.rolcanlogin, r.rolreplication OR EXISTS (SELECT 1 FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid AND g.rolname = 'rds_replication') FROM pg_roles r WHERE r.rolname = :name",
+        &[("name", user)],
+        None,
+    )
+    .await?;
+    let Some(row) = rows.first() else { return Ok(None) };
+    let flag = |i: usize| row.get(i).and_then(Value::as_bool).unwrap_or(false);
+    let tables = query(
+        c,
+        t,
+        "SELECT table_schema || '.' || table_name FROM information_schema.role_table_grants WHERE grantee = :name AND privilege_type = 'SELECT'",
+        &[("name", user)],
+        None,
+    )
+    .await?;
+    let tables = tables.iter().filter_map(|r| r.first().and_then(Value::as_str)).map(String::from).collect();
+    Ok(Some((flag(0), flag(1), tables)))
+}
+
+fn pg_grant_sql(user: &str, tables: &BTreeSet<String>) -> Vec<String> {
+    let role = quote_pg(user);
+    let schemas: BTreeSet<&str> = tables.iter().filter_map(|t| t.split('.').next()).collect();
+    let mut out = vec![format!("ALTER ROLE {role} LOGIN"), format!("GRANT rds_replication TO {role}")];
+    out.extend(schemas.iter().map(|s| format!("GRANT USAGE ON SCHEMA {} TO {role}", quote_pg(s))));
+    out.extend(tables.iter().map(|t| format!("GRANT SELECT ON {} TO {role}", pg_table(t))));
+    out
+}
+
+fn pg_revoke_sql(user: &str, tables: &BTreeSet<String>) -> Vec<String> {
+    tables.iter().map(|t| format!("REVOKE SELECT ON {} FROM {}", pg_table(t), quote_pg(user))).collect()
+}
+
+impl CdcUser {
+    /// Can the user log in with the secret's password now?
+    async fn password_current(&self, c: &Call<'_>, id: &Id) -> Result<bool, ProviderError> {
+        match query(c, id.target().as_user(&id.extra), "SELECT 1", &[], None).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_no_login(&e) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn password(&self, c: &Call<'_>, p: &Props, user: &str) -> Result<String, ProviderError> {
+        let arn = str_prop(p, "password_secret_arn").unwrap_or_default();
+        let out = c.secrets.get_secret_value().secret_id(arn).send().await?;
+        let doc: Value = serde_json::from_str(out.secret_string().unwrap_or_default()).unwrap_or(Value::Null);
+        if let Some(named) = doc.get("username").and_then(Value::as_str) {
+            if named != user {
+                return Err(ProviderError {
+                    kind: crate::provider::ErrorKind::Invalid,
+                    ..ProviderError::new(
+                        "SecretMismatch",
+                        format!("the secret `{arn}` is for the user `{named}`, not `{user}`: the connector would log in as another user"),
+                    )
+                });
+            }
+        }
+        let password = doc.get("password").and_then(Value::as_str).ok_or_else(|| {
+            ProviderError::new(
+                "SecretMismatch",
+                format!("the secret `{arn}` holds no JSON `password` field (the RDS Data API and Debezium read `username` and `password`)"),
+            )
+        })?;
+        Ok(password.to_string())
+    }
+
+    /// Set the password, and the grants the stack asks for (`old`: what it had).
+    async fn converge(
+        &self,
+        c: &Call<'_>,
+        id: &Id,
+        old: Option<&Props>,
+        new: &Props,
+        set_password: bool,
+    ) -> Result<(), ProviderError> {
+        let t = id.target();
+        let user = &id.name;
+        let pw = if set_password { Some(self.password(c, new, user).await?) } else { None };
+        let pw = pw.as_deref();
+        match engine(c, t).await? {
+            Engine::MySql => {
+                let dbs = set_prop(new, "databases");
+                let mut sqls = Vec::new();
+                if let Some(pw) = pw {
+                    sqls.push(format!("ALTER USER {} IDENTIFIED BY {}", mysql_account(user), password_literal(pw)?));
+                }
+                if old.is_some() {
+                    // From nothing: the same grants, whatever was there.
+                    sqls.push(format!("REVOKE ALL PRIVILEGES, GRANT OPTION FROM {}", mysql_account(user)));
+                }
+                sqls.extend(mysql_grant_sql(user, &dbs));
+                run_each(c, t, &sqls, pw).await
+            }
+            Engine::Postgres => {
+                let tables = set_prop(new, "tables");
+                let mut sqls = Vec::new();
+                if let Some(pw) = pw {
+                    sqls.push(format!("ALTER ROLE {} PASSWORD {}", quote_pg(user), password_literal(pw)?));
+                }
+                if let Some(old) = old {
+                    let gone: BTreeSet<String> = set_prop(old, "tables").difference(&tables).cloned().collect();
+                    sqls.extend(pg_revoke_sql(user, &gone));
+                }
+                sqls.extend(pg_grant_sql(user, &tables));
+                run_all(c, t, &sqls, pw).await
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl AwsResource for CdcUser {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        let user = str_prop(p, "username").unwrap_or_default();
+        Ok(Some(Id::of("user", p, user, str_prop(p, "password_secret_arn").unwrap_or_default()).text()))
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let user = str_prop(p, "username").unwrap_or_default();
+        let id = Id::of("user", p, user, str_prop(p, "password_secret_arn").unwrap_or_default());
+        let t = id.target();
+        let pw = self.password(c, p, user).await?;
+        let engine = engine(c, t).await?;
+        let make = match engine {
+            Engine::MySql => {
+                if !set_prop(p, "tables").is_empty() {
+                    return Err(wrong_engine("`tables`", "PostgreSQL", t.cluster));
+                }
+                format!("CREATE USER {} IDENTIFIED BY {}", mysql_account(user), password_literal(&pw)?)
+            }
+            Engine::Postgres => {
+                if !set_prop(p, "databases").is_empty() {
+                    return Err(wrong_engine("`databases`", "MySQL", t.cluster));
+                }
+                format!("CREATE ROLE {} LOGIN PASSWORD {}", quote_pg(user), password_literal(&pw)?)
+            }
+        };
+        query(c, t, &make, &[], Some(&pw)).await.map_err(already_exists)?;
+        // The login exists from here on: a failure giving its grants leaves it for the
+        // lifecycle to finish as an adoption.
+        self.converge(c, &id, None, p, false).await.map_err(|e| e.with_created(&id.text()))?;
+        Ok(id.observed(Map::new(), Map::new()))
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for raw in ids {
+            let id = Id::parse(raw);
+            let t = id.target();
+            let user = &id.name;
+            let mut props = Map::new();
+            let complete = match engine(c, t).await? {
+                Engine::MySql => {
+                    let Some((global, dbs)) = mysql_grants(c, t, user).await? else {
+                        out.push(None);
+                        continue;
+                    };
+                    let all = global.contains("ALL");
+                    let has = |p: &str| all || global.contains(p);
+                    let select = has("SELECT") || !dbs.is_empty();
+                    let missing: Vec<&str> = MYSQL_CDC_PRIVILEGES
+                        .iter()
+                        .copied()
+                        .filter(|p| if *p == "SELECT" { !select } else { !has(p) })
+                        .collect();
+                    props.insert(
+                        "databases".into(),
+                        json!(if has("SELECT") { vec![] } else { dbs.into_iter().collect::<Vec<_>>() }),
+                    );
+                    props.insert("tables".into(), json!([]));
+                    missing.is_empty()
+                }
+                Engine::Postgres => {
+                    let Some((login, replication, tables)) = pg_role(c, t, user).await? else {
+                        out.push(None);
+                        continue;
+                    };
+                    props.insert("databases".into(), json!([]));
+                    props.insert("tables".into(), json!(tables));
+                    login && replication
+                }
+            };
+            props.insert("username".into(), json!(user));
+            props.insert("password_secret_arn".into(), json!(id.extra));
+            props.insert("grants".into(), json!(if complete { "complete" } else { "incomplete" }));
+            let current = self.password_current(c, &id).await?;
+            props.insert("password".into(), json!(if current { "current" } else { "outdated" }));
+            out.push(Some(id.observed(props, Map::new())));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        let id = Id::parse(id);
+        let password = changed.iter().any(|k| k == "password");
+        let grants = changed.iter().any(|k| k == "grants" || k == "databases" || k == "tables");
+        if !password && !grants {
+            return Ok(());
+        }
+        self.converge(c, &id, Some(old), new, password).await
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {
+        let id = Id::parse(id);
+        let t = id.target();
+        let sqls = match engine(c, t).await? {
+            Engine::MySql => vec![format!("DROP USER IF EXISTS {}", mysql_account(&id.name))],
+            Engine::Postgres => {
+                let mut s = pg_revoke_sql(&id.name, &set_prop(p, "tables"));
+                let schemas: BTreeSet<String> =
+                    set_prop(p, "tables").iter().filter_map(|t| t.split('.').next()).map(String::from).collect();
+                s.extend(
+                    schemas
+                        .iter()
+                        .map(|sc| format!("REVOKE USAGE ON SCHEMA {} FROM {}", quote_pg(sc), quote_pg(&id.name))),
+                );
+                s.push(format!("DROP ROLE IF EXISTS {}", quote_pg(&id.name)));
+                s
+            }
+        };
+        run_each(c, t, &sqls, None).await
+    }
+}
+
+// ------------------------------------------------------------------ publication
+
+pub struct Publication;
+
+fn table_list(tables: &BTreeSet<String>) -> String {
+    tables.iter().map(|t| pg_table(t)).collect::<Vec<_>>().join(", ")
+}
+
+async fn require_pg(c: &Call<'_>, t: Target<'_>, what: &str) -> Result<(), ProviderError> {
+    match engine(c, t).await? {
+        Engine::Postgres => Ok(()),
+        Engine::MySql => Err(wrong_engine(what, "PostgreSQL", t.cluster)),
+    }
+}
+
+#[async_trait]
+impl AwsResource for Publication {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(Some(Id::of("publication", p, str_prop(p, "name").unwrap_or_default(), "").text()))
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = Id::of("publication", p, str_prop(p, "name").unwrap_or_default(), "");
+        require_pg(c, id.target(), "a publication").await?;
+        let sql = format!("CREATE PUBLICATION {} FOR TABLE {}", quote_pg(&id.name), table_list(&set_prop(p, "tables")));
+        query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
+        Ok(id.observed(Map::new(), Map::new()))
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for raw in ids {
+            let id = Id::parse(raw);
+            let rows = query(
+                c,
+                id.target(),
+                "SELECT t.schemaname || '.' || t.tablename FROM pg_publication p LEFT JOIN pg_publication_tables t ON t.pubname = p.pubname WHERE p.pubname = :name",
+                &[("name", &id.name)],
+                None,
+            )
+            .await?;
+            if rows.is_empty() {
+                out.push(None);
+                continue;
+            }
+            let tables: BTreeSet<&str> = rows.iter().filter_map(|r| r.first().and_then(Value::as_str)).collect();
+            let props = Map::from_iter([("name".into(), json!(id.name)), ("tables".into(), json!(tables))]);
+            out.push(Some(id.observed(props, Map::new())));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if !changed.iter().any(|k| k == "tables") {
+            return Ok(());
+        }
+        let id = Id::parse(id);
+        let sql =
+            format!("ALTER PUBLICATION {} SET TABLE {}", quote_pg(&id.name), table_list(&set_prop(new, "tables")));
+        query(c, id.target(), &sql, &[], None).await.map(|_| ())
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let id = Id::parse(id);
+        query(c, id.target(), &format!("DROP PUBLICATION IF EXISTS {}", quote_pg(&id.name)), &[], None)
+            .await
+            .map(|_| ())
+    }
+}
+
+// ------------------------------------------------------------------ replication slot
+
+pub struct ReplicationSlot;
+
+#[async_trait]
+impl AwsResource for ReplicationSlot {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(Some(Id::of("slot", p, str_prop(p, "name").unwrap_or_default(), "").text()))
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = Id::of("slot", p, str_prop(p, "name").unwrap_or_default(), "");
+        require_pg(c, id.target(), "a replication slot").await?;
+        // The name was checked at validate: lower-case letters, digits and `_`.
+        let sql = format!("SELECT pg_create_logical_replication_slot('{}', 'pgoutput')", id.name);
+        query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
+        Ok(id.observed(Map::new(), Map::new()))
+    }
+
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for raw in ids {
+            let id = Id::parse(raw);
+            let sql = format!(
+                "SELECT plugin, active, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = '{}' AND database = current_database()",
+                id.name
+            );
+            let rows = query(c, id.target(), &sql, &[], None).await?;
+            let Some(row) = rows.first() else {
+                out.push(None);
+                continue;
+            };
+            let props = Map::from_iter([
+                ("name".into(), json!(id.name)),
+                ("plugin".into(), row.first().cloned().unwrap_or(Value::Null)),
+            ]);
+            let attrs = Map::from_iter([
+                ("active".into(), row.get(1).cloned().unwrap_or(json!(false))),
+                ("retained_wal_bytes".into(), row.get(2).cloned().unwrap_or(json!(0))),
+            ]);
+            out.push(Some(id.observed(props, attrs)));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        _c: &Call<'_>,
+        _id: &str,
+        _o: &Props,
+        _n: &Props,
+        _ch: &[String],
+    ) -> Result<(), ProviderError> {
+        Ok(())
+    }
+
+    /// Refused by PostgreSQL while a reader holds the slot: its message says so.
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        let id = Id::parse(id);
+        let sql = format!("SELECT pg_drop_replication_slot('{}')", id.name);
+        match query(c, id.target(), &sql, &[], None).await {
+            Err(e) if e.message.contains("does not exist") => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+}
+
+// ------------------------------------------------------------------ binlog retention
+
+pub struct BinlogRetention;
+
+const RETENTION: &str = "binlog retention hours";
+
+async fn retention_hours(c: &Call<'_>, t: Target<'_>) -> Result<Option<i64>, ProviderError> {
+    let rows = query(c, t, "CALL mysql.rds_show_configuration", &[], None).await?;
+    let row = rows.iter().find(|r| r.first().and_then(Value::as_str) == Some(RETENTION));
+    Ok(row.and_then(|r| r.get(1)).and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok())))
+}
+
+async fn set_retention(c: &Call<'_>, t: Target<'_>, hours: Option<i64>) -> Result<(), ProviderError> {
+    match engine(c, t).await? {
+        Engine::MySql => {}
+        Engine::Postgres => return Err(wrong_engine("binlog retention", "MySQL", t.cluster)),
+    }
+    let value = hours.map_or_else(|| "NULL".to_string(), |h| h.to_string());
+    query(c, t, &format!("CALL mysql.rds_set_configuration('{RETENTION}', {value})"), &[], None).await.map(|_| ())
+}
+
+#[async_trait]
+impl AwsResource for BinlogRetention {
+    /// A setting, not an object: there is always one, and the stack's value is set.
+    async fn existing_id(&self, _c: &Call<'_>, _p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(None)
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = Id::of("binlog_retention", p, "", "");
+        set_retention(c, id.target(), super::int_prop(p, "hours")).await?;
+        Ok(id.observed(Map::new(), Map::new()))
+    }
+
+    /// Unset (NULL) reads as absent: nothing keeps binlogs.
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for raw in ids {
+            let id = Id::parse(raw);
+            out.push(
+                retention_hours(c, id.target())
+                    .await?
+                    .map(|h| id.observed(Map::from_iter([("hours".into(), json!(h))]), Map::new())),
+            );
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        _o: &Props,
+        new: &Props,
+        _ch: &[String],
+    ) -> Result<(), ProviderError> {
+        set_retention(c, Id::parse(id).target(), super::int_prop(new, "hours")).await
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
+        set_retention(c, Id::parse(id).target(), None).await
+    }
+}
+
+// ------------------------------------------------------------------ statement
+
+pub struct Statement;
+
+/// The `exists` query, which reads run, is the ID's last part.
+fn statement_id(p: &Props) -> Id {
+    Id::of("statement", p, str_prop(p, "name").unwrap_or_default(), str_prop(p, "exists").unwrap_or_default())
+}
+
+#[async_trait]
+impl AwsResource for Statement {
+    async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
+        Ok(Some(statement_id(p).text()))
+    }
+
+    async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
+        let id = statement_id(p);
+        run_all(c, id.target(), &strings(p.get("create")), None).await?;
+        if query(c, id.target(), &id.extra, &[], None).await?.is_empty() {
+            return Err(ProviderError::new(
+                "StatementFailed",
+                format!(
+                    "the `create` statements of `{}` ran, and its `exists` query still finds nothing: make `exists` find what `create` makes",
+                    id.name
+                ),
+            )
+            .with_created(&id.text()));
+        }
+        Ok(id.observed(Map::new(), Map::new()))
+    }
+
+    /// There while its `exists` query returns a row.
+    async fn read(&self, c: &Call<'_>, ids: &[String]) -> Result<Vec<Option<Observed>>, ProviderError> {
+        let mut out = Vec::new();
+        for raw in ids {
+            let id = Id::parse(raw);
+            let found = !query(c, id.target(), &id.extra, &[], None).await?.is_empty();
+            let props = Map::from_iter([("name".into(), json!(id.name)), ("exists".into(), json!(id.extra))]);
+            out.push(found.then(|| id.observed(props, Map::new())));
+        }
+        Ok(out)
+    }
+
+    async fn update(
+        &self,
+        c: &Call<'_>,
+        id: &str,
+        old: &Props,
+        new: &Props,
+        changed: &[String],
+    ) -> Result<(), ProviderError> {
+        if !changed.iter().any(|k| k == "create" || k == "update") {
+            return Ok(());
+        }
+        let mut batch = strings(new.get("update"));
+        if batch.is_empty() {
+            batch = strings(old.get("delete"));
+            batch.extend(strings(new.get("create")));
+        }
+        run_all(c, Id::parse(id).target(), &batch, None).await
+    }
+
+    async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {
+        run_all(c, Id::parse(id).target(), &strings(p.get("delete")), None).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grants_are_read_from_show_grants_in_mysql_and_mariadb_spelling() {
+        let lines = [
+            "GRANT RELOAD, SHOW DATABASES, BINLOG MONITOR, REPLICATION SLAVE ON *.* TO `cb_debezium`@`%` IDENTIFIED BY PASSWORD '*ABC'".to_string(),
+            "GRANT SELECT ON `sales`.* TO `cb_debezium`@`%`".to_string(),
+        ];
+        let (global, dbs) = parse_grants(&lines);
+        assert_eq!(
+            global,
+            BTreeSet::from(["RELOAD", "SHOW DATABASES", "REPLICATION CLIENT", "REPLICATION SLAVE"].map(String::from))
+        );
+        assert_eq!(dbs, BTreeSet::from(["sales".to_string()]));
+    }
+
+    #[test]
+    fn ids_carry_where_and_as_whom_and_split_back() {
+        let p: Props = serde_json::from_value(
+            json!({"resource_arn": "arn:aws:rds:us-east-1:1:cluster:a", "secret_arn": "arn:s", "username": "debezium"}),
+        )
+        .unwrap();
+        let id = Id::of("user", &p, "debezium", "arn:pw").text();
+        let back = Id::parse(&id);
+        assert_eq!(
+            (back.cluster.as_str(), back.secret.as_str(), back.database.as_str()),
+            ("arn:aws:rds:us-east-1:1:cluster:a", "arn:s", "")
+        );
+        assert_eq!((back.kind.as_str(), back.name.as_str(), back.extra.as_str()), ("user", "debezium", "arn:pw"));
+    }
+
+    #[test]
+    fn passwords_that_would_need_escaping_are_refused_and_messages_hide_them() {
+        assert!(password_literal("a'b").is_err());
+        assert!(password_literal("a\\b").is_err());
+        assert_eq!(password_literal("Secr3t!").unwrap(), "'Secr3t!'");
+        let e = hide(ProviderError::new("BadRequestException", "near 'Secr3t!' at line 1"), Some("Secr3t!"));
+        assert!(!e.message.contains("Secr3t!"), "{}", e.message);
+    }
+
+    #[test]
+    fn names_written_into_sql_must_be_plain() {
+        let k: Known =
+            serde_json::from_value(json!({"username": "debe'zium", "tables": ["public.orders", "orders", "x.y;drop"]}))
+                .unwrap();
+        let found: Vec<String> = check_cdc_user(&k).into_iter().map(|f| f.message).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert!(check_cdc_user(
+            &serde_json::from_value(json!({"username": "debezium", "databases": ["sales"]})).unwrap()
+        )
+        .is_empty());
+        let slot: Known = serde_json::from_value(json!({"name": "Debezium"})).unwrap();
+        assert_eq!(check_slot(&slot).len(), 1);
+    }
+}

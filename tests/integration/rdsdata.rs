@@ -1,0 +1,298 @@
+//! The database side of CDC through the RDS Data API, on the emulator's real MariaDB and
+//! PostgreSQL: the CDC user logs in with its grants, a rotated secret is followed, the
+//! publication and the slot are what PostgreSQL's catalogs list, destroy drops the slot,
+//! and a lost `ExecuteStatement` answer makes nothing twice.
+
+use crate::common::{aws, rt, FaultProxy, Project};
+use aws_sdk_rdsdata::types::Field;
+use serde_json::json;
+
+const MYSQL: &str = r#"
+name: {{name}}
+resources:
+  aurora:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}-my"
+      engine: aurora-mysql
+      engine_version: 8.0.mysql_aurora.3.08.0
+      master_username: admin
+      manage_master_password: true
+      database_name: sales
+      enable_http_endpoint: true
+      final_snapshot: false
+  debezium_secret:
+    type: aws.secretsmanager.secret
+    properties:
+      name: "{{name}}/debezium"
+      recovery_window_in_days: 0
+      generate: { length: 24, json_key: password, template: { username: debezium } }
+  debezium:
+    type: aws.rdsdata.cdc_user
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      username: debezium
+      password_secret_arn: ${debezium_secret.arn}
+      databases: [sales]
+  retention:
+    type: aws.rdsdata.binlog_retention
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      hours: 24
+"#;
+
+/// Rows of `sql` run on `cluster` as the user of `secret`, as text; or the engine's refusal.
+fn sql_as(cluster: &str, secret: &str, sql: &str) -> Result<Vec<Vec<String>>, String> {
+    rt().block_on(async {
+        let out = aws().rds_data.execute_statement().resource_arn(cluster).secret_arn(secret).sql(sql).send().await;
+        match out {
+            Ok(o) => Ok(o
+                .records()
+                .iter()
+                .map(|r| {
+                    r.iter()
+                        .map(|f| match f {
+                            Field::StringValue(s) => s.clone(),
+                            Field::LongValue(n) => n.to_string(),
+                            Field::BooleanValue(b) => b.to_string(),
+                            _ => String::new(),
+                        })
+                        .collect()
+                })
+                .collect()),
+            Err(e) => Err(format!("{}", aws_sdk_rdsdata::error::DisplayErrorContext(&e))),
+        }
+    })
+}
+
+fn attr(p: &Project, address: &str, name: &str) -> String {
+    let state = p.state();
+    let r = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == address).unwrap();
+    r["attributes"][name].as_str().unwrap().to_string()
+}
+
+#[test]
+fn the_mysql_cdc_user_logs_in_with_debeziums_grants_and_follows_its_secret() {
+    let p = Project::new("cdcuser");
+    p.local_env();
+    p.write("stacks/main.yaml", MYSQL);
+    let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("Apply complete! Resources: 4 added"), "{}", run.stderr);
+    let cluster = attr(&p, "aurora", "arn");
+    let master = attr(&p, "aurora", "master_user_secret_arn");
+    let user = attr(&p, "debezium_secret", "arn");
+
+    // Logged in as the CDC user: exactly Debezium's grants, SELECT on `sales` only.
+    let grants = sql_as(&cluster, &user, "SHOW GRANTS").expect("the CDC user logs in");
+    let grants: Vec<String> = grants.into_iter().map(|r| r[0].clone()).collect();
+    assert!(grants.iter().any(|g| g.contains("GRANT SELECT ON `sales`.* TO `debezium`@`%`")), "{grants:?}");
+    let global = grants.iter().find(|g| g.contains(" ON *.* ")).expect("global grants");
+    for p in ["RELOAD", "SHOW DATABASES", "REPLICATION SLAVE", "BINLOG MONITOR"] {
+        assert!(global.contains(p), "{p} in {global}");
+    }
+    assert!(!global.starts_with("GRANT SELECT") && !global.contains(" SELECT,"), "SELECT only on sales: {global}");
+    let retention = sql_as(&cluster, &master, "CALL mysql.rds_show_configuration").unwrap();
+    assert!(
+        retention.contains(&vec!["binlog retention hours".to_string(), "24".into(), retention[0][2].clone()]),
+        "{retention:?}"
+    );
+    // Nothing of the password in state or in what was printed.
+    let password = rt().block_on(async {
+        let v = aws().secrets.get_secret_value().secret_id(&user).send().await.unwrap();
+        serde_json::from_str::<serde_json::Value>(v.secret_string().unwrap()).unwrap()["password"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    });
+    let state_text = p.state().to_string();
+    assert!(!state_text.contains(&password) && !run.stderr.contains(&password) && !run.stdout.contains(&password));
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    // The secret rotated outside cloudbridge: the plan shows the password outdated, and
+    // the apply sets it; the new password logs in, the old one no longer does.
+    let old = serde_json::json!({"username": "debezium", "password": password}).to_string();
+    let old_secret = rt().block_on(async {
+        let new = json!({"username": "debezium", "password": "Rotated0Password0Value"}).to_string();
+        aws().secrets.put_secret_value().secret_id(&user).secret_string(new).send().await.unwrap();
+        aws()
+            .secrets
+            .create_secret()
+            .name("cdcuser/old-password")
+            .secret_string(old)
+            .send()
+            .await
+            .unwrap()
+            .arn()
+            .unwrap()
+            .to_string()
+    });
+    let plan = p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(2);
+    assert!(
+        plan.stdout.contains("~ password") && plan.stdout.contains("\"outdated\" -> \"current\""),
+        "{}",
+        plan.stdout
+    );
+    assert!(!plan.stdout.contains("Rotated0Password0Value"), "{}", plan.stdout);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    sql_as(&cluster, &user, "SELECT 1").expect("the new password logs in");
+    let refused = sql_as(&cluster, &old_secret, "SELECT 1").expect_err("the old password no longer does");
+    assert!(refused.contains("Access denied"), "{refused}");
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    // A grant taken behind cloudbridge's back shows as drift and is given again.
+    sql_as(&cluster, &master, "REVOKE REPLICATION SLAVE ON *.* FROM 'debezium'@'%'").unwrap();
+    let plan = p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(2);
+    assert!(plan.stdout.contains("\"incomplete\" -> \"complete\""), "{}", plan.stdout);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}
+
+#[test]
+fn a_lost_execute_statement_answer_creates_the_user_once() {
+    let p = Project::new("cdclost");
+    p.local_env();
+    p.write("stacks/main.yaml", MYSQL);
+    let proxy = FaultProxy::start();
+    proxy.configure(json!({ "lose_first_of": ["rds-data:ExecuteStatement CREATE USER debezium", "rds-data:ExecuteStatement CALL mysql rds_set_configuration"] }));
+    let run = p.cb_via(&proxy.url, &["apply", "-e", "test", "--auto-approve"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lost = proxy.status()["lost"].clone();
+    assert_eq!(lost.as_array().map(Vec::len), Some(2), "both answers were lost: {lost}");
+    // Created once: a second CREATE USER would have failed (MySQL refuses an existing
+    // account); the look-up found the user and finished it as the stack's.
+    let ops = proxy.status()["ops"].clone();
+    assert_eq!(ops["rds-data:ExecuteStatement CREATE USER debezium"], 1, "{ops}");
+    proxy.configure(json!({}));
+    p.cb_via(&proxy.url, &["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+    let cluster = attr(&p, "aurora", "arn");
+    let user = attr(&p, "debezium_secret", "arn");
+    let grants = sql_as(&cluster, &user, "SHOW GRANTS").expect("the CDC user logs in");
+    assert!(grants.iter().any(|g| g[0].contains("REPLICATION SLAVE")), "{grants:?}");
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}
+
+const POSTGRES: &str = r#"
+name: {{name}}
+resources:
+  wal:
+    type: aws.rds.cluster_parameter_group
+    properties:
+      name: "{{name}}-wal"
+      family: aurora-postgresql16
+      parameters: { rds.logical_replication: "1" }
+  aurora:
+    type: aws.rds.cluster
+    properties:
+      cluster_identifier: "{{name}}-pg"
+      engine: aurora-postgresql
+      engine_version: "16.4"
+      master_username: postgres
+      manage_master_password: true
+      database_name: shop
+      db_cluster_parameter_group_name: ${wal.name}
+      enable_http_endpoint: true
+      final_snapshot: false
+  tables:
+    type: aws.rdsdata.statement
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      name: shop_tables
+      exists: "SELECT 1 FROM pg_tables WHERE schemaname = 'public' AND tablename = 'orders'"
+      create:
+        - CREATE TABLE IF NOT EXISTS public.orders (id INT PRIMARY KEY, item TEXT)
+        - CREATE TABLE IF NOT EXISTS public.customers (id INT PRIMARY KEY, name TEXT)
+      delete:
+        - DROP TABLE IF EXISTS public.orders, public.customers
+  cdc_secret:
+    type: aws.secretsmanager.secret
+    properties:
+      name: "{{name}}/cdc"
+      recovery_window_in_days: 0
+      generate: { length: 24, json_key: password, template: { username: cdc } }
+  cdc:
+    type: aws.rdsdata.cdc_user
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      username: cdc
+      password_secret_arn: ${cdc_secret.arn}
+      tables: [public.orders, public.customers]
+    depends_on: [tables]
+  publication:
+    type: aws.rdsdata.publication
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      name: dbz_publication
+      tables: [public.orders]
+    depends_on: [tables]
+  slot:
+    type: aws.rdsdata.replication_slot
+    properties:
+      resource_arn: ${aurora.arn}
+      secret_arn: ${aurora.master_user_secret_arn}
+      name: debezium
+"#;
+
+#[test]
+fn postgres_gets_its_cdc_role_publication_and_slot_and_loses_the_slot_on_destroy() {
+    let p = Project::new("cdcpg");
+    p.local_env();
+    p.write("stacks/main.yaml", POSTGRES);
+    let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("Apply complete! Resources: 7 added"), "{}", run.stderr);
+    let cluster = attr(&p, "aurora", "arn");
+    let master = attr(&p, "aurora", "master_user_secret_arn");
+    let cdc = attr(&p, "cdc_secret", "arn");
+
+    let tables = sql_as(
+        &cluster,
+        &master,
+        "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = 'dbz_publication'",
+    )
+    .unwrap();
+    assert_eq!(tables, vec![vec!["public.orders".to_string()]]);
+    let slots = || {
+        sql_as(
+            &cluster,
+            &master,
+            "SELECT slot_name, plugin, active FROM pg_replication_slots WHERE slot_name = 'debezium'",
+        )
+        .unwrap()
+    };
+    assert_eq!(slots(), vec![vec!["debezium".to_string(), "pgoutput".into(), "false".into()]]);
+    // The CDC role logs in, replicates (rds_replication) and reads the captured tables.
+    let me = sql_as(
+        &cluster,
+        &cdc,
+        "SELECT current_user, (SELECT rolreplication FROM pg_roles WHERE rolname = current_user)",
+    )
+    .expect("the CDC role logs in");
+    assert_eq!(me, vec![vec!["cdc".to_string(), "true".into()]]);
+    sql_as(&cluster, &cdc, "SELECT count(*) FROM public.customers").expect("SELECT on a captured table");
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    // A table added to the publication changes it in place.
+    p.write(
+        "stacks/main.yaml",
+        &POSTGRES.replace("tables: [public.orders]\n", "tables: [public.orders, public.customers]\n"),
+    );
+    let run = p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("0 added, 1 changed, 0 destroyed"), "{}", run.stderr);
+    let tables = sql_as(
+        &cluster,
+        &master,
+        "SELECT tablename FROM pg_publication_tables WHERE pubname = 'dbz_publication' ORDER BY 1",
+    )
+    .unwrap();
+    assert_eq!(tables, vec![vec!["customers".to_string()], vec!["orders".into()]]);
+
+    p.cb(&["destroy", "-e", "test", "--auto-approve", "--target", "slot"]).ok();
+    assert_eq!(slots(), Vec::<Vec<String>>::new(), "the slot is dropped");
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}
