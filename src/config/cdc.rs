@@ -172,7 +172,7 @@ pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             )
             .at(r.spans.get("name").unwrap_or(&r.span))
             .hint(format!(
-                "set `slot.name: {slot}` in the connector that reads it, or suppress this with `suppress: {{ CB314: \"<who reads it>\" }}`; `cloudbridge check --live` shows the WAL it retains"
+                "set `slot.name: {slot}` in the connector that reads it, or suppress this with `suppress: {{ CB314: \"<who reads it>\" }}`"
             ))
             .rule("CB314", &r.name),
         );

@@ -327,6 +327,9 @@ class RdsDataApiTest(EmulatorTest):
         self.run_sql(arn, user, "SELECT pg_create_logical_replication_slot('debezium', 'pgoutput')")
         rows = self.run_sql(arn, secret, "SELECT slot_name, plugin, database FROM pg_replication_slots WHERE slot_name = 'debezium'")["records"]
         self.assertEqual(rows, [[{"stringValue": "debezium"}, {"stringValue": "pgoutput"}, {"stringValue": "sales"}]])
+        # The master user (rds_superuser on RDS) still alters it: a new password.
+        self.run_sql(arn, secret, "ALTER ROLE \"debezium\" PASSWORD 'next-Passw0rd'")
+        self.run_sql(arn, self.user_secret("data-cdc-pg/next", "debezium", "next-Passw0rd"), "SELECT 1")
         with self.assertRaises(ClientError) as e:
             self.run_sql(arn, secret, "CREATE ROLE \"debezium\" LOGIN")
         self.assertIn('role "debezium" already exists', e.exception.response["Error"]["Message"])

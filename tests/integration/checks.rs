@@ -29,6 +29,44 @@ fn project(stack: &str) -> Project {
 }
 
 #[test]
+fn a_binlog_retention_of_the_database_answers_cb304() {
+    let retained = format!(
+        "{STACK}  retention:\n    type: aws.rdsdata.binlog_retention\n    properties: {{ resource_arn: \"${{db.arn}}\", secret_arn: \"${{db.master_user_secret_arn}}\", hours: 24 }}\n"
+    );
+    let p = project(&retained);
+    let run = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("No findings."), "{}", run.stderr);
+}
+
+#[test]
+fn a_replication_slot_no_reader_names_is_cb314_and_a_reader_naming_it_answers_it() {
+    let slot = r#"
+name: {{name}}
+resources:
+  db:
+    type: aws.rds.cluster
+    properties: { cluster_identifier: "{{name}}", engine: aurora-postgresql, master_username: app, enable_http_endpoint: true }
+  slot:
+    type: aws.rdsdata.replication_slot
+    properties: { resource_arn: "${db.arn}", secret_arn: "${db.master_user_secret_arn}", name: debezium }
+"#;
+    let p = project(slot);
+    let run = p.cb_offline(&["check", "-e", "test"]);
+    assert_eq!(run.code, 0, "a warning: {}", run.stderr);
+    assert!(
+        run.stderr.contains("warning[CB314]: Replication slot without a reader\n  --> stacks/main.yaml:9:96"),
+        "{}",
+        run.stderr
+    );
+    let named = slot.to_string()
+        + "  reader:\n    type: aws.ecs.task_definition\n    properties:\n      family: \"{{name}}\"\n      cpu: 256\n      memory: 512\n      execution_role_arn: arn:aws:iam::210987654321:role/ecs\n      container_definitions:\n        - name: debezium\n          image: quay.io/debezium/server:2.7\n          environment: { DEBEZIUM_SOURCE_SLOT_NAME: debezium }\n";
+    p.write("stacks/main.yaml", &named);
+    let run = p.cb_offline(&["check", "-e", "test"]);
+    assert!(!run.stderr.contains("CB314"), "{}", run.stderr);
+}
+
+#[test]
 fn findings_carry_their_rule_and_location_in_every_format() {
     let p = project(STACK);
     let human = p.cb_offline(&["check", "-e", "test"]);
@@ -39,7 +77,9 @@ fn findings_carry_their_rule_and_location_in_every_format() {
         human.stderr
     );
     assert!(
-        human.stderr.contains("CALL mysql.rds_set_configuration('binlog retention hours', 24);"),
+        human
+            .stderr
+            .contains("declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${db.arn}` and `hours: 24`"),
         "{}",
         human.stderr
     );

@@ -89,16 +89,16 @@ fn concurrent_applies_one_proceeds_the_others_are_refused_naming_the_holder() {
     proxy.configure(json!({}));
     let run = Run::of(first.wait_with_output().unwrap());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("Apply complete! Resources: 55 added"), "{}", run.stderr);
+    assert!(run.stderr.contains("Apply complete! Resources: 57 added"), "{}", run.stderr);
     assert!(get(&format!("{KEY}.lock")).is_none(), "lock released");
 
     // Never corrupted, never rolled back: every version whole, one lineage, serials rising.
     // Steps' writes are coalesced (one PUT in flight, newest state wins): several versions
-    // during the run, fewer than its 55 steps, and the last one holds every resource.
+    // during the run, fewer than its 57 steps, and the last one holds every resource.
     let history = state_history();
-    assert!(history.len() >= 3 && history.len() < 55, "coalesced state writes during the run: {}", history.len());
+    assert!(history.len() >= 3 && history.len() < 57, "coalesced state writes during the run: {}", history.len());
     let last: serde_json::Value = serde_json::from_str(&get(KEY).expect("state")).unwrap();
-    assert_eq!(last["resources"].as_array().map(Vec::len), Some(55), "the last version holds every step");
+    assert_eq!(last["resources"].as_array().map(Vec::len), Some(57), "the last version holds every step");
     assert!(history.windows(2).all(|w| w[0].1 == w[1].1), "one lineage: {history:?}");
     assert!(history.windows(2).all(|w| w[0].0 < w[1].0), "serials only rise: {history:?}");
     p.cb(&["plan", "-e", "ci", "--detailed-exitcode"]).code(0);

@@ -272,9 +272,9 @@ fn flagship_under_ten_percent_faults_ends_with_exactly_the_stack() {
     assert!(last.stderr.contains("Apply complete!"), "{}", last.stderr);
     proxy.configure(json!({}));
 
-    // Exactly the intended resources: all 55 in state, each unnamed one once in AWS.
+    // Exactly the intended resources: all 57 in state, each unnamed one once in AWS.
     let state = flagship_state(&p);
-    assert_eq!(state.len(), 55, "{state:?}");
+    assert_eq!(state.len(), 57, "{state:?}");
     let want: BTreeMap<String, usize> = state
         .iter()
         .filter(|(_, ty)| ty.starts_with("aws.ec2.") || ty == "aws.kms.key")

@@ -20,9 +20,9 @@ fn flagship_aurora_msk_connect_redshift() {
     let p = Project::reference("flagship");
     p.cb(&["validate", "-e", "local"]).ok();
     let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
-    assert!(plan.stdout.contains("Plan: 55 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
+    assert!(plan.stdout.contains("Plan: 57 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     let run = p.cb(&["apply", "-e", "local", "--auto-approve"]).ok();
-    assert!(run.stderr.contains("Apply complete! Resources: 55 added"), "{}", run.stderr);
+    assert!(run.stderr.contains("Apply complete! Resources: 57 added"), "{}", run.stderr);
     let ids = state_ids(&p, "cdc-flagship");
     let secret_arn = p.state_of("cdc-flagship", "local")["resources"]
         .as_array()
@@ -302,8 +302,9 @@ fn the_flagship_written_out_by_hand_upgrades_to_for_each_without_destroying_anyt
         "cdc-flagship",
         "upgrade-a",
         // Added since: the S3 gateway endpoint, streaming ingestion (the external schema
-        // and two materialized views), the alarm topic, its policy and subscription, two alarms.
-        9,
+        // and two materialized views), the alarm topic, its policy and subscription, two
+        // alarms, the Debezium user and the binlog retention (RDS Data API).
+        11,
     );
     assert_eq!(
         moved, 23,
@@ -608,7 +609,7 @@ fn stack_d_debezium_iceberg_lakehouse() {
 fn stack_e_aurora_postgres_dms_kinesis_lake_formation() {
     let _settings = crate::common::account_lake_settings();
     let p = Project::reference("stack-e");
-    round_trip(&p, "stacks/cdc-aurora-postgres-kinesis-lake.yaml", "cdc-aws-native", 35, |ids| {
+    round_trip(&p, "stacks/cdc-aurora-postgres-kinesis-lake.yaml", "cdc-aws-native", 38, |ids| {
         rt().block_on(async {
             let c = aws();
             // Aurora PostgreSQL with logical replication, captured by DMS into Kinesis.

@@ -397,8 +397,28 @@ async fn run_all(c: &Call<'_>, t: Target<'_>, sqls: &[String], secret: Option<&s
             return Err(hide(e.into(), secret));
         }
     }
-    c.rds_data.commit_transaction().resource_arn(t.cluster).secret_arn(t.secret).transaction_id(&id).send().await?;
-    Ok(())
+    match c.rds_data.commit_transaction().resource_arn(t.cluster).secret_arn(t.secret).transaction_id(&id).send().await
+    {
+        Ok(_) => Ok(()),
+        Err(e) => Err(commit_unknown(e.into())),
+    }
+}
+
+/// A commit sent again after its answer was lost finds its transaction gone (it
+/// committed, or ended): whether it took effect is unknown, so the lifecycle reads before
+/// it tries again, as after any lost answer.
+fn commit_unknown(e: ProviderError) -> ProviderError {
+    if e.code == "BadRequestException" && e.message.contains("is not found") {
+        return ProviderError {
+            kind: crate::provider::ErrorKind::Transient,
+            transient: true,
+            ..ProviderError::new(
+                "CommitUnknown",
+                format!("the answer to a commit was lost, and whether it took effect is unknown ({})", e.message),
+            )
+        };
+    }
+    e
 }
 
 /// Run `sqls` one by one (DDL of logins commits on its own in MySQL).
@@ -653,7 +673,15 @@ impl CdcUser {
                     sqls.extend(pg_revoke_sql(user, &gone));
                 }
                 sqls.extend(pg_grant_sql(user, &tables));
-                run_all(c, t, &sqls, pw).await
+                // Every statement here is idempotent: a commit whose answer was lost is
+                // simply run again.
+                let mut attempt = 1;
+                loop {
+                    match run_all(c, t, &sqls, pw).await {
+                        Err(e) if e.code == "CommitUnknown" && attempt < 3 => attempt += 1,
+                        other => return other,
+                    }
+                }
             }
         }
     }
@@ -1095,6 +1123,14 @@ mod tests {
         assert_eq!(password_literal("Secr3t!").unwrap(), "'Secr3t!'");
         let e = hide(ProviderError::new("BadRequestException", "near 'Secr3t!' at line 1"), Some("Secr3t!"));
         assert!(!e.message.contains("Secr3t!"), "{}", e.message);
+    }
+
+    #[test]
+    fn a_commit_whose_transaction_is_gone_is_an_unknown_outcome_tried_again_after_a_read() {
+        let e = commit_unknown(ProviderError::new("BadRequestException", "Transaction 0f1e is not found"));
+        assert!(e.transient && e.kind == crate::provider::ErrorKind::Transient, "{e:?}");
+        let other = commit_unknown(ProviderError::new("BadRequestException", "syntax error"));
+        assert!(!other.transient);
     }
 
     #[test]

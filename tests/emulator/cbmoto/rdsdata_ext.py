@@ -408,6 +408,22 @@ class Names:
             with _lock:
                 _pending.setdefault(id(conn), []).append(alter)
 
+    def replicating_role_altered(self, sql: str) -> bool:
+        """Is `sql` an ALTER ROLE of a member of rds_replication (emulated by REPLICATION)?"""
+        m = None if self.mysql else re.match(r'(?is)\s*ALTER\s+(?:ROLE|USER)\s+"?([A-Za-z0-9_$]+)"?', sql)
+        if not m:
+            return False
+        a = admin(self.cluster.engine)
+        try:
+            rows = a.run(
+                "SELECT 1 FROM pg_roles r JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid "
+                "WHERE r.rolname = :n AND r.rolreplication AND g.rolname = 'rds_replication'",
+                n=m.group(1),
+            )
+        finally:
+            a.close()
+        return bool(rows)
+
     def from_engine(self, v):
         if isinstance(v, str):
             v = v.replace(self.k + "_", "")
@@ -420,6 +436,14 @@ def _run(conn, cluster, sql, params, metadata, fmt):
     sql, values = _bind(sql, params)
     names = Names(cluster)
     sql, values = names.to_engine(sql, values)
+    if names.replicating_role_altered(sql):
+        # RDS lets rds_superuser alter a member of rds_replication; here that member holds
+        # the REPLICATION attribute, which only a superuser may touch: the administrator does.
+        try:
+            as_admin(cluster.engine, [sql])
+        except Exception as e:  # the engine's own message
+            raise BadRequest(names.from_engine(engine_message(e))) from None
+        return {"numberOfRecordsUpdated": 0}
     cur = conn.cursor()
     if not names.mysql and "pg_create_logical_replication_slot" in sql:
         # RDS's WAL is logical only with rds.logical_replication = 1 (the engine here
@@ -502,7 +526,12 @@ def install() -> None:
             raise BadRequest(engine_message(e)) from None
         cur = conn.cursor()
         for statement in session_settings(cluster, self.current_account, self.region):
-            cur.execute(statement)
+            try:
+                cur.execute(statement)
+            except Exception:  # noqa: BLE001 - a login without the privilege (MariaDB's
+                # SUPER or BINLOG ADMIN) keeps the engine's value; Aurora's group is server-wide.
+                if not mysql_engine(cluster.engine):
+                    conn.rollback()
         cur.close()
         return conn, cluster, True
 
