@@ -149,12 +149,19 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
 /// consumes it: one that no reader of the stack names (a connector's `slot.name`, a
 /// container's `…SLOT_NAME`) fills the database's disk (CB314, a warning).
 pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    use super::paths::{entries, entry, items};
+    let is = |e: Option<&Expr>, slot: &str| matches!(e, Some(Expr::Lit(Value::String(s))) if s == slot);
     let named = |slot: &str| {
-        resources.iter().any(|r| match (r.ty.name, r.props.get("connector_configuration")) {
-            ("aws.mskconnect.connector", Some(Expr::Map(entries))) => {
-                entries.iter().any(|(k, v)| k == "slot.name" && matches!(v, Expr::Lit(Value::String(s)) if s == slot))
+        resources.iter().any(|r| match r.ty.name {
+            "aws.mskconnect.connector" => {
+                is(entry(&entries(r.props.get("connector_configuration")), "slot.name"), slot)
             }
-            _ => lit_strings(r).any(|(k, v)| k.ends_with("SLOT_NAME") && v == slot),
+            "aws.ecs.task_definition" => items(r.props.get("container_definitions")).iter().any(|c| {
+                entries(entry(&entries(Some(c)), "environment"))
+                    .iter()
+                    .any(|(k, e)| k.ends_with("SLOT_NAME") && is(Some(e), slot))
+            }),
+            _ => false,
         })
     };
     for r in resources.iter().filter(|r| r.ty.name == "aws.rdsdata.replication_slot") {
@@ -177,35 +184,6 @@ pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             .rule("CB314", &r.name),
         );
     }
-}
-
-/// Every (key, text) of a resource's literal maps, one level into lists: container
-/// environments (`name`/`value` pairs) included.
-fn lit_strings(r: &Resource) -> impl Iterator<Item = (String, String)> + '_ {
-    fn walk(v: &Value, out: &mut Vec<(String, String)>) {
-        match v {
-            Value::Object(m) => {
-                if let (Some(Value::String(k)), Some(Value::String(v))) = (m.get("name"), m.get("value")) {
-                    out.push((k.clone(), v.clone()));
-                }
-                for (k, v) in m {
-                    match v {
-                        Value::String(s) => out.push((k.clone(), s.clone())),
-                        other => walk(other, out),
-                    }
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|v| walk(v, out)),
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for e in r.props.values() {
-        if let Expr::Lit(v) = e {
-            walk(v, &mut out);
-        }
-    }
-    out.into_iter()
 }
 
 fn engine(db: &Resource) -> Option<&str> {

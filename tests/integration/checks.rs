@@ -60,7 +60,7 @@ resources:
         run.stderr
     );
     let named = slot.to_string()
-        + "  reader:\n    type: aws.ecs.task_definition\n    properties:\n      family: \"{{name}}\"\n      cpu: 256\n      memory: 512\n      execution_role_arn: arn:aws:iam::210987654321:role/ecs\n      container_definitions:\n        - name: debezium\n          image: quay.io/debezium/server:2.7\n          environment: { DEBEZIUM_SOURCE_SLOT_NAME: debezium }\n";
+        + "  reader:\n    type: aws.ecs.task_definition\n    properties:\n      family: \"{{name}}\"\n      cpu: 256\n      memory: 512\n      execution_role_arn: arn:aws:iam::210987654321:role/ecs\n      container_definitions:\n        - name: debezium\n          image: quay.io/debezium/server:2.7\n          environment: { DEBEZIUM_SOURCE_SLOT_NAME: debezium, DEBEZIUM_SOURCE_DATABASE_HOSTNAME: \"${db.endpoint}\" }\n";
     p.write("stacks/main.yaml", &named);
     let run = p.cb_offline(&["check", "-e", "test"]);
     assert!(!run.stderr.contains("CB314"), "{}", run.stderr);
