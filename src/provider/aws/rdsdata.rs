@@ -307,6 +307,11 @@ impl<'a> Target<'a> {
     fn as_user(self, secret: &'a str) -> Target<'a> {
         Target { secret, ..self }
     }
+
+    /// The Data API's `database`: none means the cluster's default.
+    fn database(self) -> Option<String> {
+        Some(self.database.to_string()).filter(|d| !d.is_empty())
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -342,6 +347,18 @@ async fn query(
     params: &[(&str, &str)],
     secret: Option<&str>,
 ) -> Result<Vec<Vec<Value>>, ProviderError> {
+    execute(c, t, None, sql, params, secret).await
+}
+
+/// One `ExecuteStatement`, inside the transaction `tx` if given.
+async fn execute(
+    c: &Call<'_>,
+    t: Target<'_>,
+    tx: Option<&str>,
+    sql: &str,
+    params: &[(&str, &str)],
+    secret: Option<&str>,
+) -> Result<Vec<Vec<Value>>, ProviderError> {
     let params = params
         .iter()
         .map(|(n, v)| SqlParameter::builder().name(*n).value(Field::StringValue(v.to_string())).build())
@@ -351,7 +368,8 @@ async fn query(
         .execute_statement()
         .resource_arn(t.cluster)
         .secret_arn(t.secret)
-        .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
+        .set_database(t.database())
+        .set_transaction_id(tx.map(String::from))
         .sql(sql)
         .set_parameters(Some(params))
         .send()
@@ -370,22 +388,12 @@ async fn run_all(c: &Call<'_>, t: Target<'_>, sqls: &[String], secret: Option<&s
         .begin_transaction()
         .resource_arn(t.cluster)
         .secret_arn(t.secret)
-        .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
+        .set_database(t.database())
         .send()
         .await?;
     let id = tx.transaction_id().unwrap_or_default().to_string();
     for sql in sqls {
-        let res = c
-            .rds_data
-            .execute_statement()
-            .resource_arn(t.cluster)
-            .secret_arn(t.secret)
-            .set_database(Some(t.database.to_string()).filter(|d| !d.is_empty()))
-            .transaction_id(&id)
-            .sql(sql)
-            .send()
-            .await;
-        if let Err(e) = res {
+        if let Err(e) = execute(c, t, Some(&id), sql, &[], secret).await {
             let _ = c
                 .rds_data
                 .rollback_transaction()
@@ -394,7 +402,7 @@ async fn run_all(c: &Call<'_>, t: Target<'_>, sqls: &[String], secret: Option<&s
                 .transaction_id(&id)
                 .send()
                 .await;
-            return Err(hide(e.into(), secret));
+            return Err(e);
         }
     }
     match c.rds_data.commit_transaction().resource_arn(t.cluster).secret_arn(t.secret).transaction_id(&id).send().await
@@ -588,11 +596,15 @@ async fn pg_role(
     Ok(Some((flag(0), flag(1), tables)))
 }
 
+/// The schemas of `schema.table` names.
+fn schemas(tables: &BTreeSet<String>) -> BTreeSet<&str> {
+    tables.iter().filter_map(|t| t.split('.').next()).collect()
+}
+
 fn pg_grant_sql(user: &str, tables: &BTreeSet<String>) -> Vec<String> {
     let role = quote_pg(user);
-    let schemas: BTreeSet<&str> = tables.iter().filter_map(|t| t.split('.').next()).collect();
     let mut out = vec![format!("ALTER ROLE {role} LOGIN"), format!("GRANT rds_replication TO {role}")];
-    out.extend(schemas.iter().map(|s| format!("GRANT USAGE ON SCHEMA {} TO {role}", quote_pg(s))));
+    out.extend(schemas(tables).iter().map(|s| format!("GRANT USAGE ON SCHEMA {} TO {role}", quote_pg(s))));
     out.extend(tables.iter().map(|t| format!("GRANT SELECT ON {} TO {role}", pg_table(t))));
     out
 }
@@ -792,11 +804,10 @@ impl AwsResource for CdcUser {
         let sqls = match engine(c, t).await? {
             Engine::MySql => vec![format!("DROP USER IF EXISTS {}", mysql_account(&id.name))],
             Engine::Postgres => {
-                let mut s = pg_revoke_sql(&id.name, &set_prop(p, "tables"));
-                let schemas: BTreeSet<String> =
-                    set_prop(p, "tables").iter().filter_map(|t| t.split('.').next()).map(String::from).collect();
+                let tables = set_prop(p, "tables");
+                let mut s = pg_revoke_sql(&id.name, &tables);
                 s.extend(
-                    schemas
+                    schemas(&tables)
                         .iter()
                         .map(|sc| format!("REVOKE USAGE ON SCHEMA {} FROM {}", quote_pg(sc), quote_pg(&id.name))),
                 );
@@ -1067,15 +1078,7 @@ impl AwsResource for Statement {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k == "create" || k == "update") {
-            return Ok(());
-        }
-        let mut batch = strings(new.get("update"));
-        if batch.is_empty() {
-            batch = strings(old.get("delete"));
-            batch.extend(strings(new.get("create")));
-        }
-        run_all(c, Id::parse(id).target(), &batch, None).await
+        run_all(c, Id::parse(id).target(), &super::update_statements(old, new, changed), None).await
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, p: &Props) -> Result<(), ProviderError> {

@@ -299,13 +299,9 @@ impl AwsResource for Statement {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k == "create" || k == "update") {
-            return Ok(());
-        }
-        let mut batch = sqls(new, "update");
+        let batch = super::update_statements(old, new, changed);
         if batch.is_empty() {
-            batch = sqls(old, "delete");
-            batch.extend(sqls(new, "create"));
+            return Ok(());
         }
         match self.run(c, new, id, &batch).await? {
             Outcome::Failed(error, statement) => Err(refused(id, &error, &statement)),

@@ -171,3 +171,18 @@ mod tests {
         assert_eq!(set_change(&Props::new(), &new, "p").0.len(), 2);
     }
 }
+
+/// What a SQL object's update runs, for types made of `create`/`update`/`delete`
+/// statements: nothing unless `create` or `update` changed; the stack's `update` if it
+/// gives one; else the old `delete`, then the new `create`.
+pub(crate) fn update_statements(old: &Props, new: &Props, changed: &[String]) -> Vec<String> {
+    if !changed.iter().any(|k| k == "create" || k == "update") {
+        return Vec::new();
+    }
+    let mut batch = strings(new.get("update"));
+    if batch.is_empty() {
+        batch = strings(old.get("delete"));
+        batch.extend(strings(new.get("create")));
+    }
+    batch
+}
