@@ -88,6 +88,11 @@ pub enum Command {
         /// Short for `--format json`.
         #[arg(long, conflicts_with = "format")]
         json: bool,
+        /// Also read what the deployed databases really have (binlog, WAL, grants,
+        /// publications, slots) with read-only SQL through the RDS Data API, and judge it
+        /// by the same rules.
+        #[arg(long)]
+        live: bool,
     },
     /// Show what apply would change.
     Plan {

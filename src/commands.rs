@@ -271,9 +271,14 @@ pub async fn run(cli: Cli) -> Result<i32> {
             );
             Ok(exit::OK)
         }
-        Command::Check { env, format, json } => {
+        Command::Check { env, format, json, live } => {
             let format = if json { crate::cli::CheckFormat::Json } else { format };
             let findings = match workspace::load(&dir, &env.env, env.stack.as_deref(), &env.inputs(), &aws::catalog()) {
+                Ok(ws) if live => {
+                    let mut found = ws.stack.warnings.clone();
+                    found.extend(check_live(&ws).await?);
+                    found
+                }
                 Ok(ws) => ws.stack.warnings,
                 Err(d) => d,
             };
@@ -667,6 +672,63 @@ fn load(dir: &Path, env: &EnvArgs, purpose: Purpose) -> Result<Workspace> {
         eprintln!("{w}\n");
     }
     Ok(ws)
+}
+
+/// `check --live`: the deployed Aurora clusters of state, read through the RDS Data API
+/// as their master secret, judged by `live::judge`. A cluster without its HTTP endpoint
+/// is named, not read.
+async fn check_live(ws: &Workspace) -> Result<Vec<Diagnostic>> {
+    let store = open_store(&ws.dir, &ws.env, &ws.stack.name).await?;
+    let (state, _) = current_state(store.as_ref(), &ws.stack.name, &ws.env.name).await?;
+    let text = |m: &serde_json::Map<String, serde_json::Value>, k: &str| {
+        m.get(k).and_then(serde_json::Value::as_str).unwrap_or_default().to_string()
+    };
+    let mut targets = Vec::new();
+    let mut out = Vec::new();
+    for r in state.resources.iter().filter(|r| r.ty == "aws.rds.cluster") {
+        let at = ws.stack.resources.iter().find(|x| x.name == r.address);
+        if r.properties.get("enable_http_endpoint") != Some(&serde_json::Value::Bool(true)) {
+            let d = Diagnostic::warning(
+                "Not checked live",
+                format!("`{}` has the RDS Data API off, so its database was not read", r.address),
+            )
+            .hint("set `enable_http_endpoint: true` on it to have `check --live` read it");
+            out.push(match at {
+                Some(x) => d.at(&x.span),
+                None => d,
+            });
+            continue;
+        }
+        let arn = text(&r.attributes, "arn");
+        let on = |ty: &str, name: &str| -> Vec<(String, String)> {
+            state
+                .resources
+                .iter()
+                .filter(|x| x.ty == ty && text(&x.properties, "resource_arn") == arn)
+                .map(|x| (x.address.clone(), text(&x.properties, name)))
+                .collect()
+        };
+        targets.push(crate::live::Target {
+            address: r.address.clone(),
+            secret: text(&r.attributes, "master_user_secret_arn"),
+            database: text(&r.properties, "database_name"),
+            users: on("aws.rdsdata.cdc_user", "username"),
+            publications: on("aws.rdsdata.publication", "name"),
+            arn,
+        });
+    }
+    if targets.is_empty() && out.is_empty() {
+        eprintln!("No deployed Aurora cluster in the state of `{}`: nothing to check live.", ws.env.name);
+    }
+    let config = sdk_config(&ws.env).await?;
+    let clusters = aws::inspect_databases(&config, &targets).await.map_err(|e| {
+        CliError::msg(
+            format!("the live check could not read a database: {e}"),
+            "check the credentials (rds-data:ExecuteStatement, secretsmanager:GetSecretValue on the master secret) and that the cluster is available",
+        )
+    })?;
+    out.extend(crate::live::judge(&ws.stack.resources, &clusters));
+    Ok(out)
 }
 
 /// The stack name without checking the stack (for commands that only touch state).

@@ -22,6 +22,7 @@ pub mod graph;
 pub mod iam;
 pub mod json;
 pub mod lang;
+pub mod live;
 pub mod ownership;
 pub mod plan;
 pub mod provider;

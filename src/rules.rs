@@ -149,6 +149,18 @@ pub const RULES: &[Rule] = &[
         summary: "Replication slot without a reader",
         explanation: "A PostgreSQL logical replication slot keeps every WAL segment from its position on until a reader consumes it: a slot no connector of the stack names fills the database's disk, and then the database stops.",
     },
+    Rule {
+        id: "CB315",
+        severity: Severity::Error,
+        summary: "CDC user lacks grants",
+        explanation: "Found by `check --live`: the CDC user a reader logs in as lacks what it needs (MySQL: `SELECT`, `RELOAD`, `SHOW DATABASES`, `REPLICATION SLAVE`, `REPLICATION CLIENT`; PostgreSQL: `LOGIN` and `rds_replication`), or does not exist: the reader fails at its next connection.",
+    },
+    Rule {
+        id: "CB316",
+        severity: Severity::Error,
+        summary: "Publication misses captured tables",
+        explanation: "Found by `check --live`: a PostgreSQL publication lacks tables its Debezium reader captures (`table.include.list`): their changes are never published, and the topics stay empty without an error.",
+    },
 ];
 
 /// The rule with this ID.

@@ -277,6 +277,33 @@ fn postgres_gets_its_cdc_role_publication_and_slot_and_loses_the_slot_on_destroy
     sql_as(&cluster, &cdc, "SELECT count(*) FROM public.customers").expect("SELECT on a captured table");
     p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
 
+    // Live: the slot nobody reads retains WAL (CB314), and a Debezium reader of the stack
+    // captures a table the publication lacks (CB316).
+    let reader = r#"  reader:
+    type: aws.ecs.task_definition
+    properties:
+      family: "{{name}}-debezium"
+      cpu: 256
+      memory: 512
+      execution_role_arn: arn:aws:iam::210987654321:role/ecs
+      container_definitions:
+        - name: debezium
+          image: quay.io/debezium/server:2.7
+          environment:
+            DEBEZIUM_SOURCE_CONNECTOR_CLASS: io.debezium.connector.postgresql.PostgresConnector
+            DEBEZIUM_SOURCE_PUBLICATION_NAME: dbz_publication
+            DEBEZIUM_SOURCE_TABLE_INCLUDE_LIST: public.orders,public.customers
+"#;
+    p.write("stacks/main.yaml", &(POSTGRES.to_string() + reader));
+    let live = p.cb(&["check", "-e", "test", "--live"]);
+    assert_eq!(live.code, 1, "{}", live.stderr);
+    assert!(live.stderr.contains("error[CB316]: Publication misses captured tables"), "{}", live.stderr);
+    assert!(live.stderr.contains("lacks public.customers, which its reader captures"), "{}", live.stderr);
+    assert!(live.stderr.contains("warning[CB314]: Replication slot without a reader"), "{}", live.stderr);
+    assert!(live.stderr.contains("the slot `debezium` on `aurora` has no reader and retains"), "{}", live.stderr);
+    assert!(!live.stderr.contains("CB301"), "logical replication is on: {}", live.stderr);
+    p.write("stacks/main.yaml", POSTGRES);
+
     // A table added to the publication changes it in place.
     p.write(
         "stacks/main.yaml",
@@ -294,5 +321,68 @@ fn postgres_gets_its_cdc_role_publication_and_slot_and_loses_the_slot_on_destroy
 
     p.cb(&["destroy", "-e", "test", "--auto-approve", "--target", "slot"]).ok();
     assert_eq!(slots(), Vec::<Vec<String>>::new(), "the slot is dropped");
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
+}
+
+#[test]
+fn check_live_finds_a_binlog_format_changed_behind_cloudbridges_back() {
+    let stack = MYSQL.replace(
+        "      enable_http_endpoint: true\n",
+        "      enable_http_endpoint: true\n      db_cluster_parameter_group_name: ${binlog.name}\n",
+    ) + r#"  binlog:
+    type: aws.rds.cluster_parameter_group
+    properties:
+      name: "{{name}}-binlog"
+      family: aurora-mysql8.0
+      parameters: { binlog_format: ROW, binlog_row_image: FULL }
+"#;
+    let p = Project::new("cdclive");
+    p.local_env();
+    p.write("stacks/main.yaml", &stack);
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    let ok = p.cb(&["check", "-e", "test", "--live"]);
+    assert_eq!(ok.code, 0, "{}", ok.stderr);
+    assert!(ok.stderr.contains("No findings."), "{}", ok.stderr);
+
+    // Someone sets MIXED in the group, behind cloudbridge's back: the server runs with
+    // it, and the live check reads it from the server.
+    rt().block_on(async {
+        let mixed = aws_sdk_rds::types::Parameter::builder()
+            .parameter_name("binlog_format")
+            .parameter_value("MIXED")
+            .apply_method(aws_sdk_rds::types::ApplyMethod::PendingReboot)
+            .build();
+        aws()
+            .rds
+            .modify_db_cluster_parameter_group()
+            .db_cluster_parameter_group_name("cdclive-binlog")
+            .parameters(mixed)
+            .send()
+            .await
+            .unwrap();
+    });
+    let cluster = attr(&p, "aurora", "arn");
+    let master = attr(&p, "aurora", "master_user_secret_arn");
+    assert_eq!(sql_as(&cluster, &master, "SELECT @@binlog_format").unwrap(), vec![vec!["MIXED".to_string()]]);
+    let found = p.cb(&["check", "-e", "test", "--live"]);
+    assert_eq!(found.code, 1, "{}", found.stderr);
+    assert!(
+        found.stderr.contains("error[CB302]: Invalid value\n  --> stacks/main.yaml:4:3\n  `aurora` runs with `@@binlog_format` = MIXED: Debezium and DMS need ROW"),
+        "{}",
+        found.stderr
+    );
+
+    // A grant taken from the CDC user: CB315 at the user, in JSON too.
+    sql_as(&cluster, &master, "REVOKE RELOAD ON *.* FROM 'debezium'@'%'").unwrap();
+    let json = p.cb(&["check", "-e", "test", "--live", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let rules: Vec<(&str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["rule"].as_str().unwrap(), f["resource"].as_str().unwrap()))
+        .collect();
+    assert_eq!(rules, [("CB302", "aurora"), ("CB315", "debezium")], "{}", json.stdout);
+    assert!(json.stdout.contains("lacks RELOAD"), "{}", json.stdout);
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }

@@ -34,6 +34,7 @@ mod support;
 mod tagging;
 
 pub use crate::sdk::{error, has_region, load_config, load_config_as};
+pub use rdsdata::inspect as inspect_databases;
 pub use resource::{mwaa_client, Clients};
 pub(crate) use resource::{AwsResource, Call};
 pub(crate) use support::*;

@@ -1086,6 +1086,129 @@ impl AwsResource for Statement {
     }
 }
 
+// ------------------------------------------------------------------ live checks
+
+/// Read, with read-only SQL, what `check --live` judges on each target cluster.
+pub async fn inspect(
+    config: &aws_config::SdkConfig,
+    targets: &[crate::live::Target],
+) -> Result<Vec<crate::live::Cluster>, ProviderError> {
+    let clients =
+        super::resource::clients(config, std::path::PathBuf::new(), std::sync::Arc::new(tokio::sync::OnceCell::new()));
+    let op = crate::provider::OpCtx::default();
+    let c = Call { clients: &clients, op: &op };
+    let mut out = Vec::new();
+    for target in targets {
+        out.push(inspect_one(&c, target).await.map_err(|e| ProviderError {
+            message: format!("reading `{}` live: {}", target.address, e.message),
+            ..e
+        })?);
+    }
+    Ok(out)
+}
+
+async fn inspect_one(c: &Call<'_>, x: &crate::live::Target) -> Result<crate::live::Cluster, ProviderError> {
+    let t = Target { cluster: &x.arn, secret: &x.secret, database: &x.database };
+    let first = |rows: Vec<Vec<Value>>| rows.into_iter().next().unwrap_or_default();
+    let text = |v: Option<&Value>| match v {
+        Some(Value::String(s)) => Some(s.clone()),
+        Some(Value::Null) | None => None,
+        Some(v) => Some(v.to_string()),
+    };
+    let mut settings = std::collections::BTreeMap::new();
+    let mut users = Vec::new();
+    let mut publications = Vec::new();
+    let mut slots = Vec::new();
+    let engine = engine(c, t).await?;
+    match engine {
+        Engine::MySql => {
+            let row = first(query(c, t, "SELECT @@log_bin, @@binlog_format, @@binlog_row_image", &[], None).await?);
+            for (i, name) in ["log_bin", "binlog_format", "binlog_row_image"].into_iter().enumerate() {
+                settings.insert(name.to_string(), text(row.get(i)));
+            }
+            settings.insert(RETENTION.to_string(), retention_hours(c, t).await?.map(|h| h.to_string()));
+            for (address, user) in &x.users {
+                let missing: Vec<String> = match mysql_grants(c, t, user).await? {
+                    None => MYSQL_CDC_PRIVILEGES.iter().map(|p| p.to_string()).collect(),
+                    Some((global, dbs)) => {
+                        let has = |p: &str| global.contains("ALL") || global.contains(p);
+                        MYSQL_CDC_PRIVILEGES
+                            .iter()
+                            .filter(|p| if **p == "SELECT" { !has(p) && dbs.is_empty() } else { !has(p) })
+                            .map(|p| p.to_string())
+                            .collect()
+                    }
+                };
+                users.push((address.clone(), user.clone(), missing));
+            }
+        }
+        Engine::Postgres => {
+            let row = first(
+                query(
+                    c,
+                    t,
+                    "SELECT current_setting('wal_level'), current_setting('rds.logical_replication', true), current_setting('max_replication_slots'), current_setting('max_wal_senders')",
+                    &[],
+                    None,
+                )
+                .await?,
+            );
+            for (i, name) in ["wal_level", "rds.logical_replication", "max_replication_slots", "max_wal_senders"]
+                .into_iter()
+                .enumerate()
+            {
+                settings.insert(name.to_string(), text(row.get(i)));
+            }
+            for (address, user) in &x.users {
+                let missing = match pg_role(c, t, user).await? {
+                    None => vec!["LOGIN".to_string(), "rds_replication".to_string()],
+                    Some((login, replication, _)) => {
+                        [(!login).then(|| "LOGIN"), (!replication).then(|| "rds_replication")]
+                            .into_iter()
+                            .flatten()
+                            .map(String::from)
+                            .collect()
+                    }
+                };
+                users.push((address.clone(), user.clone(), missing));
+            }
+            for (address, name) in &x.publications {
+                let rows = query(
+                    c,
+                    t,
+                    "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = :name",
+                    &[("name", name)],
+                    None,
+                )
+                .await?;
+                let tables = rows.iter().filter_map(|r| r.first().and_then(Value::as_str)).map(String::from).collect();
+                publications.push((address.clone(), name.clone(), tables));
+            }
+            let rows = query(
+                c,
+                t,
+                "SELECT slot_name::text, active, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE database = current_database()",
+                &[],
+                None,
+            )
+            .await?;
+            for r in rows {
+                let name = r.first().and_then(Value::as_str).unwrap_or_default().to_string();
+                slots.push((
+                    name,
+                    r.get(1).and_then(Value::as_bool).unwrap_or(false),
+                    r.get(2).and_then(Value::as_i64).unwrap_or(0),
+                ));
+            }
+        }
+    }
+    let engine = match engine {
+        Engine::MySql => crate::live::Engine::MySql,
+        Engine::Postgres => crate::live::Engine::Postgres,
+    };
+    Ok(crate::live::Cluster { address: x.address.clone(), engine, settings, users, publications, slots })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

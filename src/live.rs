@@ -1,0 +1,317 @@
+//! `cloudbridge check --live`: what the running databases really have, judged by the same
+//! rules (and rule IDs) as the static checks. The provider reads the facts with read-only
+//! SQL through the RDS Data API ([`Cluster`]); this module turns them into located
+//! diagnostics, and does no I/O.
+
+use crate::config::paths::{entries, entry, items};
+use crate::config::Resource;
+use crate::diag::Diagnostic;
+use crate::expr::Expr;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The engine family a cluster answers as (`SELECT version()`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    MySql,
+    Postgres,
+}
+
+/// What to read on one deployed cluster: from state, by address.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub address: String,
+    pub arn: String,
+    pub secret: String,
+    pub database: String,
+    /// `aws.rdsdata.cdc_user`s on it: (address, user name).
+    pub users: Vec<(String, String)>,
+    /// `aws.rdsdata.publication`s on it: (address, publication name).
+    pub publications: Vec<(String, String)>,
+}
+
+/// What one cluster answered.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub address: String,
+    pub engine: Engine,
+    /// Server settings by name (`log_bin`, `binlog_format`, `binlog retention hours`,
+    /// `wal_level`, `rds.logical_replication`, `max_replication_slots`, …); None: unset.
+    pub settings: BTreeMap<String, Option<String>>,
+    /// (address, user, the Debezium grants it lacks); a user that does not exist lacks all.
+    pub users: Vec<(String, String, Vec<String>)>,
+    /// (address, publication, its tables as `schema.table`).
+    pub publications: Vec<(String, String, BTreeSet<String>)>,
+    /// Replication slots of its database: (name, active, retained WAL bytes).
+    pub slots: Vec<(String, bool, i64)>,
+}
+
+fn setting<'a>(c: &'a Cluster, name: &str) -> Option<&'a str> {
+    c.settings.get(name).and_then(Option::as_deref)
+}
+
+/// The stack's resource at `address` (for the location), if the stack still declares it.
+fn at<'a>(resources: &'a [Resource], address: &str) -> Option<&'a Resource> {
+    resources.iter().find(|r| r.name == address)
+}
+
+fn located(d: Diagnostic, resources: &[Resource], address: &str) -> Diagnostic {
+    match at(resources, address) {
+        Some(r) => d.at(&r.span),
+        None => d,
+    }
+}
+
+fn text(e: &Expr) -> Option<String> {
+    match e {
+        Expr::Lit(Value::String(s)) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+/// The tables the stack's Debezium readers of `publication` capture (`table.include.list`
+/// of a connector, `…TABLE_INCLUDE_LIST` of a container), by the publication they name
+/// (`publication.name`, `…PUBLICATION_NAME`; Debezium's default `dbz_publication`).
+fn captured(resources: &[Resource], publication: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let mut take = |config: &[(String, Expr)], name_key: &dyn Fn(&str) -> bool, list_key: &dyn Fn(&str) -> bool| {
+        let named = config.iter().find(|(k, _)| name_key(k)).and_then(|(_, e)| text(e));
+        let list = config.iter().find(|(k, _)| list_key(k)).and_then(|(_, e)| text(e));
+        if named.as_deref().unwrap_or("dbz_publication") == publication {
+            out.extend(list.iter().flat_map(|l| l.split(',')).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
+        }
+    };
+    for r in resources {
+        match r.ty.name {
+            "aws.mskconnect.connector" => {
+                let config = entries(r.props.get("connector_configuration"));
+                let postgres = entry(&config, "connector.class")
+                    .and_then(text)
+                    .is_some_and(|c| c.contains("postgresql.PostgresConnector"));
+                if postgres {
+                    take(&config, &|k| k == "publication.name", &|k| k == "table.include.list");
+                }
+            }
+            "aws.ecs.task_definition" => {
+                for c in items(r.props.get("container_definitions")) {
+                    let env = entries(entry(&entries(Some(&c)), "environment"));
+                    let postgres = env.iter().any(|(k, e)| {
+                        k.ends_with("CONNECTOR_CLASS") && text(e).is_some_and(|c| c.contains("PostgresConnector"))
+                    });
+                    if postgres {
+                        take(&env, &|k| k.ends_with("PUBLICATION_NAME"), &|k| k.ends_with("TABLE_INCLUDE_LIST"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The findings of what the clusters answered, located at the stack's resources.
+pub fn judge(resources: &[Resource], clusters: &[Cluster]) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for c in clusters {
+        match c.engine {
+            Engine::MySql => mysql(resources, c, &mut out),
+            Engine::Postgres => postgres(resources, c, &mut out),
+        }
+        for (address, user, missing) in &c.users {
+            if missing.is_empty() {
+                continue;
+            }
+            let d = Diagnostic::error(
+                "CDC user lacks grants",
+                format!("on `{}`, the CDC user `{user}` lacks {}", c.address, missing.join(", ")),
+            )
+            .hint(format!("run `cloudbridge apply`: `{address}` gives them again"))
+            .rule("CB315", address);
+            out.push(located(d, resources, address));
+        }
+    }
+    // A resource's `suppress:` silences these as it does the static findings.
+    out.retain(|d| match (d.rule, &d.resource) {
+        (Some(id), Some(r)) => !at(resources, r).is_some_and(|res| res.suppress.contains_key(id)),
+        _ => true,
+    });
+    out
+}
+
+fn mysql(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let push = |out: &mut Vec<Diagnostic>, d: Diagnostic| out.push(located(d, resources, &c.address));
+    if setting(c, "log_bin") != Some("1") {
+        push(
+            out,
+            Diagnostic::error(
+                "CDC source without change capture",
+                format!(
+                    "`{}` writes no binlog (`@@log_bin` is {})",
+                    c.address,
+                    setting(c, "log_bin").unwrap_or("unset")
+                ),
+            )
+            .hint("set `binlog_format: ROW` in its cluster parameter group and reboot the writer")
+            .rule("CB301", &c.address),
+        );
+    }
+    for (name, want) in [("binlog_format", "ROW"), ("binlog_row_image", "FULL")] {
+        let is = setting(c, name);
+        if is.is_some_and(|v| !v.eq_ignore_ascii_case(want)) {
+            push(
+                out,
+                Diagnostic::error(
+                    "Invalid value",
+                    format!("`{}` runs with `@@{name}` = {}: Debezium and DMS need {want}", c.address, is.unwrap_or("")),
+                )
+                .hint(format!(
+                    "set `{name}: {want}` in its cluster parameter group (changed outside cloudbridge? `cloudbridge plan` shows the drift)"
+                ))
+                .rule("CB302", &c.address),
+            );
+        }
+    }
+    if setting(c, "binlog retention hours").is_none() {
+        push(
+            out,
+            Diagnostic::warning(
+                "Binlog retention not set",
+                format!("`{}` keeps no binlog retention: RDS purges binlogs as soon as it can", c.address),
+            )
+            .hint(format!("declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}`", c.address))
+            .rule("CB304", &c.address),
+        );
+    }
+}
+
+fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let push = |out: &mut Vec<Diagnostic>, d: Diagnostic| out.push(located(d, resources, &c.address));
+    let wal = setting(c, "wal_level");
+    let rds = setting(c, "rds.logical_replication");
+    if wal != Some("logical") || rds.is_some_and(|v| v != "1") {
+        push(
+            out,
+            Diagnostic::error(
+                "CDC source without change capture",
+                format!(
+                    "`{}` has no logical replication (`wal_level` is {}, `rds.logical_replication` is {})",
+                    c.address,
+                    wal.unwrap_or("unset"),
+                    rds.unwrap_or("unset")
+                ),
+            )
+            .hint("set `rds.logical_replication: 1` in its cluster parameter group and reboot the writer")
+            .rule("CB301", &c.address),
+        );
+    }
+    let slots = c.slots.len();
+    for name in ["max_replication_slots", "max_wal_senders"] {
+        let max = setting(c, name).and_then(|v| v.parse::<usize>().ok());
+        if let Some(max) = max.filter(|m| *m <= slots) {
+            push(
+                out,
+                Diagnostic::error(
+                    "Too few replication slots",
+                    format!(
+                        "`{}` allows {max} by `{name}`, and {slots} slots are in use: no new reader can start",
+                        c.address
+                    ),
+                )
+                .hint(format!("raise `{name}` in its cluster parameter group, or drop a slot nobody reads"))
+                .rule("CB305", &c.address),
+            );
+        }
+    }
+    for (address, name, tables) in &c.publications {
+        let missing: Vec<String> = captured(resources, name).difference(tables).cloned().collect();
+        if missing.is_empty() {
+            continue;
+        }
+        let d = Diagnostic::error(
+            "Publication misses captured tables",
+            format!(
+                "the publication `{name}` on `{}` lacks {}, which its reader captures: their changes never arrive",
+                c.address,
+                missing.join(", ")
+            ),
+        )
+        .hint(format!("add them to `tables` of `{address}`"))
+        .rule("CB316", address);
+        out.push(located(d, resources, address));
+    }
+    for (slot, active, retained) in &c.slots {
+        if *active {
+            continue;
+        }
+        let address = resources
+            .iter()
+            .find(|r| {
+                r.ty.name == "aws.rdsdata.replication_slot"
+                    && r.props.get("name").and_then(text).as_deref() == Some(slot)
+            })
+            .map_or(c.address.as_str(), |r| r.name.as_str());
+        let d = Diagnostic::warning(
+            "Replication slot without a reader",
+            format!("the slot `{slot}` on `{}` has no reader and retains {retained} bytes of WAL", c.address),
+        )
+        .hint("start its reader, or drop the slot if nothing reads it")
+        .rule("CB314", address);
+        out.push(located(d, resources, address));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cluster(engine: Engine, settings: &[(&str, Option<&str>)]) -> Cluster {
+        Cluster {
+            address: "db".into(),
+            engine,
+            settings: settings.iter().map(|(k, v)| (k.to_string(), v.map(String::from))).collect(),
+            users: vec![],
+            publications: vec![],
+            slots: vec![],
+        }
+    }
+
+    fn rules(d: &[Diagnostic]) -> Vec<&str> {
+        d.iter().filter_map(|d| d.rule).collect()
+    }
+
+    #[test]
+    fn mysql_settings_are_judged_by_the_static_rules_ids() {
+        let good = cluster(
+            Engine::MySql,
+            &[
+                ("log_bin", Some("1")),
+                ("binlog_format", Some("ROW")),
+                ("binlog_row_image", Some("FULL")),
+                ("binlog retention hours", Some("24")),
+            ],
+        );
+        assert!(judge(&[], std::slice::from_ref(&good)).is_empty());
+        let mut bad = good.clone();
+        bad.settings.insert("binlog_format".into(), Some("MIXED".into()));
+        bad.settings.insert("binlog retention hours".into(), None);
+        bad.users.push(("debezium".into(), "debezium".into(), vec!["REPLICATION SLAVE".into()]));
+        assert_eq!(rules(&judge(&[], &[bad])), ["CB302", "CB304", "CB315"]);
+    }
+
+    #[test]
+    fn postgres_wal_slots_and_idle_slots() {
+        let mut c = cluster(
+            Engine::Postgres,
+            &[
+                ("wal_level", Some("logical")),
+                ("rds.logical_replication", Some("0")),
+                ("max_replication_slots", Some("1")),
+                ("max_wal_senders", Some("10")),
+            ],
+        );
+        c.slots.push(("debezium".into(), false, 4096));
+        let d = judge(&[], &[c]);
+        assert_eq!(rules(&d), ["CB301", "CB305", "CB314"]);
+        assert!(d[2].detail.contains("retains 4096 bytes"), "{:?}", d[2]);
+    }
+}
