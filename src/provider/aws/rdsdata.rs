@@ -1163,7 +1163,7 @@ async fn inspect_one(c: &Call<'_>, x: &crate::live::Target) -> Result<crate::liv
                 let missing = match pg_role(c, t, user).await? {
                     None => vec!["LOGIN".to_string(), "rds_replication".to_string()],
                     Some((login, replication, _)) => {
-                        [(!login).then(|| "LOGIN"), (!replication).then(|| "rds_replication")]
+                        [(!login).then_some("LOGIN"), (!replication).then_some("rds_replication")]
                             .into_iter()
                             .flatten()
                             .map(String::from)
