@@ -18,8 +18,19 @@ resources:
     properties:
       cluster_identifier: "{{name}}-db"
       engine: aurora-postgresql
+      engine_version: "16.4"
       master_username: postgres
+      manage_master_password: true
+      enable_http_endpoint: true
       final_snapshot: false
+  # Its password goes into SQL (CREATE ROLE, ALTER ROLE after a rotation).
+  app_login:
+    type: aws.rdsdata.cdc_user
+    properties:
+      resource_arn: ${db.arn}
+      secret_arn: ${db.master_user_secret_arn}
+      username: app
+      password_secret_arn: ${app_user.arn}
   ns:
     type: aws.redshiftserverless.namespace
     properties: { name: "{{name}}-ns", admin_username: admin }
@@ -45,6 +56,26 @@ fn no_secret_in_output_logs_state_or_saved_plans() {
     seen += &(r.stdout + &r.stderr);
     let r = p.cb(&["-vvv", "state", "show", "-e", "test", "db"]).ok();
     seen += &(r.stdout + &r.stderr);
+    // The database login's password rotated: a plan sees it outdated, the apply sets it
+    // (ALTER ROLE … PASSWORD), and neither shows it; the old one is searched for too.
+    let rotated = rt().block_on(async {
+        let arn = p.state()["resources"].as_array().unwrap().iter().find(|r| r["address"] == "app_user").unwrap()
+            ["attributes"]["arn"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let old = aws().secrets.get_secret_value().secret_id(&arn).send().await.unwrap();
+        let new =
+            serde_json::json!({"username": "app", "password": "RotatedSecretValue0123456789abcdefABCDEF"}).to_string();
+        aws().secrets.put_secret_value().secret_id(&arn).secret_string(new).send().await.unwrap();
+        old.secret_string().unwrap().to_string()
+    });
+    let r = p.cb(&["-vvv", "plan", "-e", "test", "--detailed-exitcode"]).code(2);
+    seen += &(r.stdout + &r.stderr);
+    let r = p.cb(&["-vvv", "apply", "-e", "test", "--auto-approve"]).ok();
+    seen += &(r.stdout + &r.stderr);
+    let old_password =
+        serde_json::from_str::<serde_json::Value>(&rotated).unwrap()["password"].as_str().unwrap().to_string();
 
     // Every secret the stack caused to exist, read from the emulator.
     let secrets: Vec<String> = rt().block_on(async {
@@ -68,6 +99,12 @@ fn no_secret_in_output_logs_state_or_saved_plans() {
         }
         values
     });
+    let mut secrets = secrets;
+    secrets.push(old_password);
+    assert!(
+        secrets.iter().any(|s| s == "RotatedSecretValue0123456789abcdefABCDEF"),
+        "the rotated password is searched for"
+    );
     assert!(secrets.iter().any(|s| s.len() == 40), "the generated password was found to search for: {}", secrets.len());
 
     let r = p.cb(&["-vvv", "destroy", "-e", "test", "--auto-approve"]).ok();
