@@ -192,26 +192,13 @@ pub static BINLOG_RETENTION: TypeSchema = TypeSchema {
 /// Statements are stored in state and shown in plans: none may hold a password.
 fn check_sql_statement(k: &Known) -> Vec<Finding> {
     let mut out = name_findings(k, "name", "statement", 63);
-    for prop in ["create", "update", "delete", "exists"] {
-        let sqls: Vec<&str> = match k.get(prop) {
-            Some(Value::String(s)) => vec![s],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        for sql in sqls {
-            let upper = sql.to_ascii_uppercase();
-            if upper.contains("PASSWORD") || upper.contains("IDENTIFIED BY") {
-                out.push(Finding::new(
-                    prop,
-                    "a statement sets a password; it would be stored in state and shown in plans",
-                    "make the login with `aws.rdsdata.cdc_user`, whose password comes from a secret",
-                ));
-            }
-            if sql.trim().is_empty() {
-                out.push(Finding::new(prop, "a statement is empty", "remove it"));
-            }
-        }
-    }
+    out.extend(super::statement_findings(
+        k,
+        &["create", "update", "delete", "exists"],
+        |upper| upper.contains("PASSWORD") || upper.contains("IDENTIFIED BY"),
+        "a statement sets a password; it would be stored in state and shown in plans",
+        "make the login with `aws.rdsdata.cdc_user`, whose password comes from a secret",
+    ));
     out
 }
 
@@ -1257,6 +1244,20 @@ mod tests {
         assert!(e.transient && e.kind == crate::provider::ErrorKind::Transient, "{e:?}");
         let other = commit_unknown(ProviderError::new("BadRequestException", "syntax error"));
         assert!(!other.transient);
+    }
+
+    #[test]
+    fn statements_may_not_set_passwords_nor_be_empty() {
+        let k: Known = serde_json::from_value(json!({
+            "name": "grants",
+            "exists": "SELECT 1",
+            "create": ["ALTER ROLE app PASSWORD 'x'", " "],
+            "delete": ["CREATE USER 'a'@'%' IDENTIFIED BY 'x'"]
+        }))
+        .unwrap();
+        let found: Vec<(&str, String)> = check_sql_statement(&k).into_iter().map(|f| (f.prop, f.message)).collect();
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[1], ("create", "a statement is empty".to_string()));
     }
 
     #[test]

@@ -26,22 +26,13 @@ static OBJECT: &[Prop] = &[
 /// Secrets and roles are referenced, never written into the SQL: a statement holding a
 /// password would be stored in state and shown in plans.
 fn check_statement(k: &Known) -> Vec<Finding> {
-    let mut out = Vec::new();
-    for prop in ["create", "update", "delete"] {
-        for sql in k.get(prop).and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
-            let upper = sql.to_ascii_uppercase();
-            if upper.contains(" PASSWORD ") || upper.contains("PASSWORD '") {
-                out.push(Finding::new(
-                    prop,
-                    "a statement holds a password; it would be stored in state and shown in plans",
-                    "authenticate with IAM (`IAM_ROLE '${role.arn}'`) or give `secret_arn`; never a password in SQL",
-                ));
-            }
-            if sql.trim().is_empty() {
-                out.push(Finding::new(prop, "a statement is empty", "remove it"));
-            }
-        }
-    }
+    let mut out = super::statement_findings(
+        k,
+        &["create", "update", "delete"],
+        |upper| upper.contains(" PASSWORD ") || upper.contains("PASSWORD '"),
+        "a statement holds a password; it would be stored in state and shown in plans",
+        "authenticate with IAM (`IAM_ROLE '${role.arn}'`) or give `secret_arn`; never a password in SQL",
+    );
     if let Some(o) = k.get("object") {
         let kind = o.get("kind").and_then(Value::as_str).unwrap_or_default();
         if kind == "schema" && o.get("schema").and_then(Value::as_str).is_some_and(|s| s != "public") {

@@ -186,3 +186,32 @@ pub(crate) fn update_statements(old: &Props, new: &Props, changed: &[String]) ->
     }
     batch
 }
+
+/// The rules every type made of SQL statements shares, over its statement properties (a
+/// statement or a list of them): none is empty, and none holds a password (as
+/// `holds_password` tells), which state and plans would keep.
+pub(crate) fn statement_findings(
+    k: &crate::schema::Known,
+    props: &[&'static str],
+    holds_password: fn(&str) -> bool,
+    message: &str,
+    hint: &str,
+) -> Vec<crate::schema::Finding> {
+    let mut out = Vec::new();
+    for prop in props {
+        let sqls: Vec<&str> = match k.get(*prop) {
+            Some(Value::String(s)) => vec![s],
+            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        for sql in sqls {
+            if holds_password(&sql.to_ascii_uppercase()) {
+                out.push(crate::schema::Finding::new(prop, message, hint));
+            }
+            if sql.trim().is_empty() {
+                out.push(crate::schema::Finding::new(prop, "a statement is empty", "remove it"));
+            }
+        }
+    }
+    out
+}
