@@ -80,6 +80,34 @@ pub enum Piece {
     Interp(Ast),
 }
 
+/// The variables an expression mentions (`var.NAME`), evaluated or not.
+pub fn mentioned_vars(ast: &Ast, out: &mut Vec<String>) {
+    let steps_of = |steps: &[Step], out: &mut Vec<String>| {
+        for s in steps {
+            if let Step::Index(i) = s {
+                mentioned_vars(i, out);
+            }
+        }
+    };
+    match ast {
+        Ast::Lit(_) => {}
+        Ast::Path { root, steps } => {
+            if let (true, Some(Step::Attr(name))) = (root == "var", steps.first()) {
+                out.push(name.clone());
+            }
+            steps_of(steps, out);
+        }
+        Ast::Call { args, .. } | Ast::Tuple(args) => args.iter().for_each(|a| mentioned_vars(a, out)),
+        Ast::Cond(c, yes, no) => [c, yes, no].iter().for_each(|a| mentioned_vars(a, out)),
+        Ast::Bin(_, a, b) => [a, b].iter().for_each(|x| mentioned_vars(x, out)),
+        Ast::Not(a) | Ast::Neg(a) => mentioned_vars(a, out),
+        Ast::Get(base, steps) => {
+            mentioned_vars(base, out);
+            steps_of(steps, out);
+        }
+    }
+}
+
 /// What is wrong, and at which character of the string (0-based, in chars).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParseError {

@@ -121,8 +121,14 @@ pub fn eval(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Res
         Ast::Cond(c, yes, no) => {
             let c = eval(c, ctx, node, out)?;
             match c {
-                Expr::Lit(Value::Bool(true)) => eval(yes, ctx, node, out),
-                Expr::Lit(Value::Bool(false)) => eval(no, ctx, node, out),
+                Expr::Lit(Value::Bool(true)) => {
+                    ctx.mention(no);
+                    eval(yes, ctx, node, out)
+                }
+                Expr::Lit(Value::Bool(false)) => {
+                    ctx.mention(yes);
+                    eval(no, ctx, node, out)
+                }
                 Expr::Lit(other) => fail(
                     format!("the condition before `?` is {}, not true or false", type_name(&other)),
                     "compare it, e.g. `var.env == \"prod\" ? 3 : 1`",

@@ -267,6 +267,29 @@ fn unused_variables_are_warned_about() {
     assert_eq!(w, vec!["Unused variable: variable `spare` is declared but nothing uses it"]);
 }
 
+/// A variable read only where a condition does not lead now is still used: the other
+/// branch of `?:`, or a resource with `count: 0` (the warning was wrong before).
+#[test]
+fn a_variable_read_only_by_the_branch_not_taken_is_used() {
+    let s = parse("variables:\n  big: { type: bool, default: true }\n  a: { default: x }\n  b: { default: y }\n  c: { default: z }\n  spare: { default: s }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"${var.big ? var.a : var.b}\" }\n  r:\n    type: aws.sqs.queue\n    count: \"${var.big ? 0 : 1}\"\n    properties: { name: \"${var.c}\" }\n").unwrap();
+    let w: Vec<String> = s.warnings.iter().map(|d| format!("{}: {}", d.summary, d.detail)).collect();
+    assert_eq!(w, vec!["Unused variable: variable `spare` is declared but nothing uses it"]);
+}
+
+/// `moved` may name an instance its resource does not have now (`count: 0`): the object
+/// moves, and is then planned for destruction; a `to` no resource declares is refused.
+#[test]
+fn a_move_may_go_to_an_instance_count_leaves_out() {
+    let base = "resources:\n  q:\n    type: aws.sqs.queue\n    count: 0\n    properties: { name: q }\n";
+    let s = parse(&format!("moved:\n  - {{ from: old, to: 'q[0]' }}\n{base}")).unwrap_or_else(|e| panic!("{e:#?}"));
+    assert_eq!(s.moved[0].to, "q[0]");
+    let e = parse(&format!("moved:\n  - {{ from: old, to: 'p[0]' }}\n{base}")).unwrap_err();
+    assert_eq!(
+        e,
+        vec!["2: Invalid move: `p[0]` is not a resource of the stack | `to` names the resource's new address, declared under `resources:`"]
+    );
+}
+
 #[test]
 fn sensitive_values_stay_sensitive_through_locals_and_functions() {
     let s = parse_with(

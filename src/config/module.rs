@@ -39,6 +39,8 @@ pub enum Outputs {
 pub struct Module {
     pub outputs: Outputs,
     pub resources: Vec<super::Resource>,
+    /// The resources it declares, also those with no instances (`Body::blocks`).
+    pub blocks: Vec<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -182,6 +184,7 @@ impl Ctx<'_> {
                 .collect(),
         };
         let mut resources = Vec::new();
+        let mut blocks = Vec::new();
         let mut per_key = BTreeMap::new();
         let mut failed = false;
         for (each, prefix) in copies {
@@ -192,8 +195,9 @@ impl Ctx<'_> {
             let body = self.instantiate(key, node, &root, &unit, out);
             *self.scope.borrow_mut() = Scope::default();
             failed |= out.iter().filter(|d| d.severity == crate::diag::Severity::Error).count() > before;
-            let Some(Body { resources: r, outputs, .. }) = body else { continue };
+            let Some(Body { resources: r, blocks: b, outputs, .. }) = body else { continue };
             resources.extend(r);
+            blocks.extend(b);
             let outs = outputs.into_iter().map(|o| (o.name, (o.value, o.sensitive))).collect();
             per_key.insert(each.map(|(k, _)| k), outs);
         }
@@ -204,7 +208,7 @@ impl Ctx<'_> {
             None => Outputs::One(per_key.into_values().next().unwrap_or_default()),
             Some(_) => Outputs::Keys(per_key.into_iter().filter_map(|(k, v)| Some((k?, v))).collect()),
         };
-        Some(Module { outputs, resources })
+        Some(Module { outputs, resources, blocks })
     }
 
     /// One copy of a module: its inputs evaluated here, its file parsed under `unit`.

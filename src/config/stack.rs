@@ -282,7 +282,7 @@ pub fn parse_stack_reading(
     let values = variable_values(&variables, env, None, &mut out);
     let unit = Unit { file, prefix: String::new(), catalog, files, chain: vec![file.to_path_buf()] };
     let mut body = parse_body(&root, &unit, variables, values, BTreeMap::new(), &mut out);
-    let (moved, removed, imports) = refactoring(&root, &body.resources, &mut out);
+    let (moved, removed, imports) = refactoring(&root, &body, &mut out);
     // Rules across resources, over the whole stack with its modules.
     propagate_sensitive(&mut body.resources);
     super::cdc::check_sources(&body.resources, &mut out);
@@ -341,6 +341,9 @@ pub struct Unit<'a> {
 /// What a stack or a module declares.
 pub struct Body {
     pub resources: Vec<Resource>,
+    /// Every resource declared, with its module prefix, also one with no instances
+    /// (`count: 0`): what `moved` may name.
+    pub blocks: Vec<String>,
     pub outputs: Vec<Output>,
     pub data: Vec<DataSource>,
 }
@@ -519,15 +522,20 @@ pub fn parse_body(
         }
     }
     let mut resources = Vec::new();
+    let mut blocks: Vec<String> = Vec::new();
     for (k, body) in unique {
         let Some(ty) = types.get(&k.name).copied() else {
             continue;
         };
+        blocks.push(format!("{}{}", ctx.unit.prefix, k.name));
         let scopes = match expansions.iter().find(|(n, _)| *n == k.name) {
             Some((_, (_, scopes))) => scopes.clone(),
             None if body.get("for_each").is_some() || body.get("count").is_some() => continue,
             None => vec![(k.name.clone(), Scope::default())],
         };
+        if scopes.is_empty() {
+            ctx.mention_node(body);
+        }
         for (address, scope) in scopes {
             *ctx.scope.borrow_mut() = scope;
             if let Some(r) = parse_resource(k, &address, body, ty, &ctx, out) {
@@ -544,6 +552,7 @@ pub fn parse_body(
     for (_, state) in std::mem::take(&mut *ctx.modules.borrow_mut()) {
         if let super::module::ModState::Done(Some(m)) = state {
             resources.extend(m.resources);
+            blocks.extend(m.blocks);
         }
     }
     // Sensitivity spreads through references before outputs are checked against it.
@@ -605,7 +614,7 @@ pub fn parse_body(
         }
     }
     let data = data_sources(root, &ctx, out);
-    Body { resources, outputs, data }
+    Body { resources, blocks, outputs, data }
 }
 
 /// The `data:` entries: each filter checked against its kind and evaluated; a filter may
@@ -833,13 +842,16 @@ pub(super) fn for_each_keys(
 }
 
 /// `moved:`, `removed:` and `import:`, checked against the stack's addresses.
-fn refactoring(
-    root: &Node,
-    resources: &[Resource],
-    out: &mut Vec<Diagnostic>,
-) -> (Vec<Moved>, Vec<Removed>, Vec<Import>) {
+fn refactoring(root: &Node, body: &Body, out: &mut Vec<Diagnostic>) -> (Vec<Moved>, Vec<Removed>, Vec<Import>) {
+    let resources = &body.resources;
     let declared =
         |a: &str| resources.iter().any(|r| r.name == a || r.declared == a || r.name.starts_with(&format!("{a}.")));
+    // A move may go to an instance its resource does not have now (`count: 0`): the moved
+    // object is then planned for destruction, as in Terraform.
+    let movable = |a: &str| {
+        let block = a.rfind('[').filter(|_| a.ends_with(']')).map_or(a, |i| &a[..i]);
+        declared(a) || body.blocks.iter().any(|b| b == block)
+    };
     let entries = |key: &str, out: &mut Vec<Diagnostic>| -> Vec<Node> {
         match root.get(key).map(|n| &n.kind) {
             None | Some(Kind::Null) => Vec::new(),
@@ -894,7 +906,7 @@ fn refactoring(
                 .at(&fspan)
                 .hint("rename the resource in `resources:` to the `to` address"),
             );
-        } else if !declared(&to) {
+        } else if !movable(&to) {
             out.push(
                 Diagnostic::error("Invalid move", format!("`{to}` is not a resource of the stack"))
                     .at(&tspan)

@@ -91,6 +91,31 @@ impl Ctx<'_> {
 
     /// The value of variable `name` (marking it used, and the value tainted if it is
     /// sensitive); `None` once reported.
+    /// Counts the variables `ast` mentions as used, without evaluating it: a variable
+    /// read only where a condition does not lead now (`cond ? var.a : var.b`, a resource
+    /// with `count: 0`) is still one the stack uses.
+    pub fn mention(&self, ast: &Ast) {
+        let mut names = Vec::new();
+        crate::lang::mentioned_vars(ast, &mut names);
+        self.used_vars.borrow_mut().extend(names);
+    }
+
+    /// `mention` for every `${…}` written in a node.
+    pub fn mention_node(&self, node: &Node) {
+        match &node.kind {
+            Kind::Str(s) => {
+                for piece in parse_template(s).unwrap_or_default() {
+                    if let Piece::Interp(ast) = piece {
+                        self.mention(&ast);
+                    }
+                }
+            }
+            Kind::Seq(items) => items.iter().for_each(|n| self.mention_node(n)),
+            Kind::Map(entries) => entries.iter().for_each(|(_, n)| self.mention_node(n)),
+            _ => {}
+        }
+    }
+
     pub fn var(&self, name: &str, node: &Node, out: &mut Vec<Diagnostic>) -> Option<Node> {
         self.used_vars.borrow_mut().insert(name.to_string());
         if self.sensitive_vars.iter().any(|s| s == name) {
