@@ -3,7 +3,7 @@
 //! SQL through the RDS Data API ([`Cluster`]); this module turns them into located
 //! diagnostics, and does no I/O.
 
-use crate::config::paths::{entries, entry, items};
+use crate::config::paths::debezium_readers;
 use crate::config::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
@@ -62,48 +62,15 @@ fn located(d: Diagnostic, resources: &[Resource], address: &str) -> Diagnostic {
     }
 }
 
-fn text(e: &Expr) -> Option<String> {
-    match e {
-        Expr::Lit(Value::String(s)) => Some(s.clone()),
-        _ => None,
-    }
-}
-
 /// The tables the stack's Debezium readers of `publication` capture (`table.include.list`
 /// of a connector, `…TABLE_INCLUDE_LIST` of a container), by the publication they name
 /// (`publication.name`, `…PUBLICATION_NAME`; Debezium's default `dbz_publication`).
 fn captured(resources: &[Resource], publication: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let mut take = |config: &[(String, Expr)], name_key: &dyn Fn(&str) -> bool, list_key: &dyn Fn(&str) -> bool| {
-        let named = config.iter().find(|(k, _)| name_key(k)).and_then(|(_, e)| text(e));
-        let list = config.iter().find(|(k, _)| list_key(k)).and_then(|(_, e)| text(e));
-        if named.as_deref().unwrap_or("dbz_publication") == publication {
-            out.extend(list.iter().flat_map(|l| l.split(',')).map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
-        }
-    };
-    for r in resources {
-        match r.ty.name {
-            "aws.mskconnect.connector" => {
-                let config = entries(r.props.get("connector_configuration"));
-                let postgres = entry(&config, "connector.class")
-                    .and_then(text)
-                    .is_some_and(|c| c.contains("postgresql.PostgresConnector"));
-                if postgres {
-                    take(&config, &|k| k == "publication.name", &|k| k == "table.include.list");
-                }
-            }
-            "aws.ecs.task_definition" => {
-                for c in items(r.props.get("container_definitions")) {
-                    let env = entries(entry(&entries(Some(&c)), "environment"));
-                    let postgres = env.iter().any(|(k, e)| {
-                        k.ends_with("CONNECTOR_CLASS") && text(e).is_some_and(|c| c.contains("PostgresConnector"))
-                    });
-                    if postgres {
-                        take(&env, &|k| k.ends_with("PUBLICATION_NAME"), &|k| k.ends_with("TABLE_INCLUDE_LIST"));
-                    }
-                }
-            }
-            _ => {}
+    for reader in debezium_readers(resources).iter().filter(|r| r.postgres()) {
+        if reader.literal("publication.name").unwrap_or("dbz_publication") == publication {
+            let list = reader.literal("table.include.list").unwrap_or_default();
+            out.extend(list.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
         }
     }
     out
@@ -247,7 +214,7 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
             .iter()
             .find(|r| {
                 r.ty.name == "aws.rdsdata.replication_slot"
-                    && r.props.get("name").and_then(text).as_deref() == Some(slot)
+                    && matches!(r.props.get("name"), Some(Expr::Lit(Value::String(s))) if s == slot)
             })
             .map_or(c.address.as_str(), |r| r.name.as_str());
         let d = Diagnostic::warning(

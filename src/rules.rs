@@ -161,6 +161,12 @@ pub const RULES: &[Rule] = &[
         summary: "Publication misses captured tables",
         explanation: "Found by `check --live`: a PostgreSQL publication lacks tables its Debezium reader captures (`table.include.list`): their changes are never published, and the topics stay empty without an error.",
     },
+    Rule {
+        id: "CB317",
+        severity: Severity::Error,
+        summary: "Publication needs a superuser",
+        explanation: "Debezium's PostgreSQL connector (`pgoutput`) makes its publication `FOR ALL TABLES` unless told otherwise (`publication.autocreate.mode: all_tables`), and only a superuser may; RDS and Aurora have none (`rds_superuser` is not one), so the connector fails at its start with `must be superuser to create FOR ALL TABLES publication`. Use `filtered` (a publication over `table.include.list`), or make the publication with `aws.rdsdata.publication` and name it in `publication.name`.",
+    },
 ];
 
 /// The rule with this ID.

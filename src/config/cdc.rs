@@ -149,24 +149,10 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
 /// consumes it: one that no reader of the stack names (a connector's `slot.name`, a
 /// container's `…SLOT_NAME`) fills the database's disk (CB314, a warning).
 pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
-    use super::paths::{entries, entry, items};
-    let is = |e: Option<&Expr>, slot: &str| matches!(e, Some(Expr::Lit(Value::String(s))) if s == slot);
-    let named = |slot: &str| {
-        resources.iter().any(|r| match r.ty.name {
-            "aws.mskconnect.connector" => {
-                is(entry(&entries(r.props.get("connector_configuration")), "slot.name"), slot)
-            }
-            "aws.ecs.task_definition" => items(r.props.get("container_definitions")).iter().any(|c| {
-                entries(entry(&entries(Some(c)), "environment"))
-                    .iter()
-                    .any(|(k, e)| k.ends_with("SLOT_NAME") && is(Some(e), slot))
-            }),
-            _ => false,
-        })
-    };
+    let readers = super::paths::debezium_readers(resources);
     for r in resources.iter().filter(|r| r.ty.name == "aws.rdsdata.replication_slot") {
         let Some(Expr::Lit(Value::String(slot))) = r.props.get("name") else { continue };
-        if named(slot) {
+        if readers.iter().any(|reader| reader.literal("slot.name") == Some(slot.as_str())) {
             continue;
         }
         out.push(
@@ -319,6 +305,7 @@ pub fn check_wiring(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
         }
     }
     check_topics(m, paths, out);
+    check_publications(m, out);
     for r in m.resources {
         match r.ty.name {
             "aws.mskconnect.connector" => check_connector_refs(m, r, out),
@@ -342,6 +329,48 @@ pub fn check_wiring(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
             }
             _ => {}
         }
+    }
+}
+
+/// Debezium's PostgreSQL connector makes a `FOR ALL TABLES` publication by default, which
+/// needs a superuser, and RDS and Aurora have none (CB317): a `pgoutput` reader of a
+/// database of the stack must use `filtered`, `disabled` or a publication the stack makes.
+fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
+    let made: Vec<Value> = m
+        .resources
+        .iter()
+        .filter(|r| r.ty.name == "aws.rdsdata.publication")
+        .filter_map(|r| m.prop(r, "name"))
+        .collect();
+    for reader in super::paths::debezium_readers(m.resources) {
+        let setting = |key: &str| reader.get(key).map(|e| m.value(e));
+        let reads_rds = !m.targets(reader.get("database.hostname"), super::paths::DATABASES).is_empty();
+        if !reader.postgres() || !reads_rds || setting("plugin.name") != Some(Value::from("pgoutput")) {
+            continue;
+        }
+        // A value the stack cannot know yet (a reference) is given the benefit of the doubt.
+        let mode = setting("publication.autocreate.mode").unwrap_or_else(|| Value::from("all_tables"));
+        let name = setting("publication.name").unwrap_or_else(|| Value::from("dbz_publication"));
+        if mode != "all_tables" || made.contains(&name) {
+            continue;
+        }
+        let r = reader.resource;
+        let at = ["connector_configuration", "container_definitions"].iter().find_map(|p| r.spans.get(*p));
+        let name = name.as_str().unwrap_or("dbz_publication").to_string();
+        out.push(
+            Diagnostic::error(
+                "Publication needs a superuser",
+                format!(
+                    "`{}` runs Debezium's PostgreSQL connector with `publication.autocreate.mode: all_tables` (its default), so it makes the publication `{name}` FOR ALL TABLES, which only a superuser may; RDS and Aurora have none, and the connector fails at its start",
+                    r.name
+                ),
+            )
+            .at(at.unwrap_or(&r.span))
+            .hint(format!(
+                "set `publication.autocreate.mode: filtered` (Debezium Server: `DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE`) to publish only `table.include.list`, or make `{name}` with an `aws.rdsdata.publication` (Aurora)"
+            ))
+            .rule("CB317", &r.name),
+        );
     }
 }
 

@@ -335,6 +335,61 @@ pub fn items(e: Option<&Expr>) -> Vec<Expr> {
     }
 }
 
+/// A Debezium reader of the stack, in Debezium's own keys: an MSK Connect connector's
+/// `connector_configuration`, or the `DEBEZIUM_SOURCE_*` environment of a Debezium Server
+/// container (`DEBEZIUM_SOURCE_SLOT_NAME` is `slot.name`).
+pub struct Reader<'a> {
+    pub resource: &'a Resource,
+    pub config: Vec<(String, Expr)>,
+}
+
+impl Reader<'_> {
+    pub fn get(&self, key: &str) -> Option<&Expr> {
+        entry(&self.config, key)
+    }
+
+    /// A literal setting (what the checks of literal names compare).
+    pub fn literal(&self, key: &str) -> Option<&str> {
+        match self.get(key) {
+            Some(Expr::Lit(Value::String(s))) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Whether it runs Debezium's PostgreSQL connector.
+    pub fn postgres(&self) -> bool {
+        self.literal("connector.class").is_some_and(|c| c.ends_with("PostgresConnector"))
+    }
+}
+
+/// Every Debezium reader of the stack, in the order written.
+pub fn debezium_readers(resources: &[Resource]) -> Vec<Reader<'_>> {
+    let mut out = Vec::new();
+    for r in resources {
+        match r.ty.name {
+            "aws.mskconnect.connector" => {
+                out.push(Reader { resource: r, config: entries(r.props.get("connector_configuration")) });
+            }
+            "aws.ecs.task_definition" => {
+                for c in items(r.props.get("container_definitions")) {
+                    let config: Vec<(String, Expr)> = entries(entry(&entries(Some(&c)), "environment"))
+                        .into_iter()
+                        .filter_map(|(k, e)| {
+                            let key = k.strip_prefix("DEBEZIUM_SOURCE_")?;
+                            Some((key.to_ascii_lowercase().replace('_', "."), e))
+                        })
+                        .collect();
+                    if !config.is_empty() {
+                        out.push(Reader { resource: r, config });
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The port and the authentication a reference to one of an MSK cluster's bootstrap
 /// broker strings implies.
 pub fn broker_port(attr: &str) -> Option<(u16, &'static str)> {
