@@ -386,3 +386,77 @@ fn check_live_finds_a_binlog_format_changed_behind_cloudbridges_back() {
     assert!(json.stdout.contains("lacks RELOAD"), "{}", json.stdout);
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
+
+/// Stack D on Aurora PostgreSQL (`source_engine: aurora-postgresql`): once the application's
+/// tables are there, the apply gives Debezium its own login (`rds_replication`, SELECT on
+/// the captured tables), a publication over exactly those tables and its slot, and Debezium
+/// Server reads with that login and finds them (autocreate off); `check --live` agrees;
+/// destroy drops the slot before the database.
+#[test]
+fn stack_d_on_aurora_postgresql_gives_debezium_its_login_publication_and_slot() {
+    let p = Project::reference("stack-d-apg");
+    let stack = "cdc-iceberg-lakehouse";
+    // Its own env (names and tags), so that it never meets the RDS round trip of stack D.
+    p.write(
+        "envs/apg.yaml",
+        "stack: stacks/cdc-postgres-debezium-iceberg.yaml\nregion: us-east-1\nvariables:\n  prefix: cdc-apg\n  source_engine: aurora-postgresql\ndefault_tags:\n  project: cdc-platform\n  environment: apg\nbackend:\n  type: local\n  path: .cloudbridge/state/{stack}/{env}.json\n",
+    );
+    let attr = |address: &str, name: &str| {
+        let state = p.state_of(stack, "apg");
+        let r = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == address).cloned();
+        r.unwrap_or_else(|| panic!("{address} in state"))["attributes"][name].as_str().unwrap().to_string()
+    };
+    p.cb(&["apply", "-e", "apg", "--auto-approve", "--target", "module.source"]).ok();
+    let cluster = attr("module.source.cluster[0]", "arn");
+    let master = attr("module.source.cluster[0]", "master_user_secret_arn");
+    // The application's schema: the tables Debezium captures exist before CDC is set up.
+    for t in ["users", "products", "orders"] {
+        sql_as(&cluster, &master, &format!("CREATE TABLE public.{t} (id INT PRIMARY KEY, v TEXT)")).unwrap();
+    }
+    let run = p.cb(&["apply", "-e", "apg", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("Apply complete!"), "{}", run.stderr);
+
+    let login = attr("debezium_login[0]", "arn");
+    let me = sql_as(
+        &cluster,
+        &login,
+        "SELECT current_user, (SELECT rolreplication FROM pg_roles WHERE rolname = current_user), has_table_privilege('public.orders', 'SELECT'), has_table_privilege('public.orders', 'INSERT')",
+    )
+    .expect("Debezium's login logs in");
+    assert_eq!(me, vec![vec!["debezium".to_string(), "true".into(), "true".into(), "false".into()]]);
+    let published = sql_as(
+        &cluster,
+        &master,
+        "SELECT schemaname || '.' || tablename FROM pg_publication_tables WHERE pubname = 'debezium_lakehouse' ORDER BY 1",
+    )
+    .unwrap();
+    let published: Vec<String> = published.into_iter().map(|r| r[0].clone()).collect();
+    assert_eq!(published, ["public.orders", "public.products", "public.users"]);
+    let slots = sql_as(
+        &cluster,
+        &master,
+        "SELECT slot_name, plugin FROM pg_replication_slots WHERE slot_name = 'debezium_lakehouse'",
+    )
+    .unwrap();
+    assert_eq!(slots, vec![vec!["debezium_lakehouse".to_string(), "pgoutput".into()]]);
+    // Debezium Server logs in as `debezium` with that login's password, and makes nothing.
+    let task = attr("debezium_task", "arn");
+    rt().block_on(async {
+        let t = aws().ecs.describe_task_definition().task_definition(&task).send().await.unwrap();
+        let c = &t.task_definition().unwrap().container_definitions()[0];
+        let env = |k: &str| c.environment().iter().find(|e| e.name() == Some(k)).and_then(|e| e.value());
+        assert_eq!(env("DEBEZIUM_SOURCE_DATABASE_USER"), Some("debezium"));
+        assert_eq!(env("DEBEZIUM_SOURCE_PUBLICATION_NAME"), Some("debezium_lakehouse"));
+        assert_eq!(env("DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE"), Some("disabled"));
+        let secret = c.secrets().iter().find(|s| s.name() == "DEBEZIUM_SOURCE_DATABASE_PASSWORD").unwrap();
+        assert_eq!(secret.value_from(), format!("{login}:password::"));
+    });
+    let live = p.cb(&["check", "-e", "apg", "--live"]);
+    assert_eq!(live.code, 0, "{}", live.stderr);
+    assert!(!live.stderr.contains("CB316") && !live.stderr.contains("CB315"), "{}", live.stderr);
+    p.cb(&["plan", "-e", "apg", "--detailed-exitcode"]).code(0);
+
+    let run = p.cb(&["destroy", "-e", "apg", "--auto-approve"]).ok();
+    assert!(run.stderr.contains("Destroy complete!"), "{}", run.stderr);
+    assert!(p.state_of(stack, "apg")["resources"].as_array().unwrap().is_empty());
+}

@@ -558,6 +558,10 @@ fn stack_d_debezium_iceberg_lakehouse() {
                 Some("io.debezium.connector.postgresql.PostgresConnector")
             );
             assert_eq!(env("DEBEZIUM_SOURCE_TABLE_INCLUDE_LIST"), Some("public.users,public.products,public.orders"));
+            // RDS for PostgreSQL: Debezium logs in as the master user and makes a publication
+            // over the captured tables only (RDS has no superuser for FOR ALL TABLES, CB317).
+            assert_eq!(env("DEBEZIUM_SOURCE_DATABASE_USER"), Some("postgres"));
+            assert_eq!(env("DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE"), Some("filtered"));
             let secret = &container.secrets()[0];
             assert_eq!(secret.name(), "DEBEZIUM_SOURCE_DATABASE_PASSWORD");
             assert!(
