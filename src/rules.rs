@@ -167,6 +167,12 @@ pub const RULES: &[Rule] = &[
         summary: "Publication needs a superuser",
         explanation: "Debezium's PostgreSQL connector (`pgoutput`) makes its publication `FOR ALL TABLES` unless told otherwise (`publication.autocreate.mode: all_tables`), and only a superuser may; RDS and Aurora have none (`rds_superuser` is not one), so the connector fails at its start with `must be superuser to create FOR ALL TABLES publication`. Use `filtered` (a publication over `table.include.list`), or make the publication with `aws.rdsdata.publication` and name it in `publication.name`.",
     },
+    Rule {
+        id: "CB318",
+        severity: Severity::Error,
+        summary: "Decoding plugin RDS lacks",
+        explanation: "Debezium's PostgreSQL connector decodes with `decoderbufs` unless `plugin.name` says otherwise, and RDS and Aurora do not ship it (they offer `pgoutput`, `test_decoding` and `wal2json`): the connector fails when it makes its slot. Debezium's other plugin, `pgoutput`, is PostgreSQL's own.",
+    },
 ];
 
 /// The rule with this ID.

@@ -332,9 +332,11 @@ pub fn check_wiring(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Debezium's PostgreSQL connector makes a `FOR ALL TABLES` publication by default, which
-/// needs a superuser, and RDS and Aurora have none (CB317): a `pgoutput` reader of a
-/// database of the stack must use `filtered`, `disabled` or a publication the stack makes.
+/// Debezium's PostgreSQL connector defaults to what RDS and Aurora cannot serve: the
+/// `decoderbufs` plugin, which they do not ship (CB318), and, on `pgoutput`, a `FOR ALL
+/// TABLES` publication, which needs a superuser they do not have (CB317). A reader of a
+/// database of the stack must name `pgoutput`, and use `filtered`, `disabled` or a
+/// publication the stack makes.
 fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
     let made: Vec<Value> = m
         .resources
@@ -344,18 +346,38 @@ fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
         .collect();
     for reader in super::paths::debezium_readers(m.resources) {
         let setting = |key: &str| reader.get(key).map(|e| m.value(e));
-        let reads_rds = !m.targets(reader.get("database.hostname"), super::paths::DATABASES).is_empty();
-        if !reader.postgres() || !reads_rds || setting("plugin.name") != Some(Value::from("pgoutput")) {
+        let Some(db) = m.targets(reader.get("database.hostname"), super::paths::DATABASES).into_iter().next() else {
             continue;
-        }
-        // A value the stack cannot know yet (a reference) is given the benefit of the doubt.
-        let mode = setting("publication.autocreate.mode").unwrap_or_else(|| Value::from("all_tables"));
-        let name = setting("publication.name").unwrap_or_else(|| Value::from("dbz_publication"));
-        if mode != "all_tables" || made.contains(&name) {
+        };
+        let db = m.database(db);
+        if !reader.postgres() || super::paths::engine_family(engine(db).unwrap_or_default()) != Some("postgres") {
             continue;
         }
         let r = reader.resource;
         let at = ["connector_configuration", "container_definitions"].iter().find_map(|p| r.spans.get(*p));
+        let at = at.unwrap_or(&r.span);
+        // A value the stack cannot know yet (a reference) is given the benefit of the doubt.
+        let plugin = setting("plugin.name").unwrap_or_else(|| Value::from("decoderbufs"));
+        if plugin == "decoderbufs" {
+            out.push(
+                Diagnostic::error(
+                    "Decoding plugin RDS lacks",
+                    format!(
+                        "`{}` runs Debezium's PostgreSQL connector with `plugin.name: decoderbufs` (its default) on `{}`, but RDS and Aurora do not ship that plugin; the connector fails when it makes its slot",
+                        r.name, db.name
+                    ),
+                )
+                .at(at)
+                .hint("set `plugin.name: pgoutput` (Debezium Server: `DEBEZIUM_SOURCE_PLUGIN_NAME`), PostgreSQL's own logical decoding")
+                .rule("CB318", &r.name),
+            );
+            continue;
+        }
+        let mode = setting("publication.autocreate.mode").unwrap_or_else(|| Value::from("all_tables"));
+        let name = setting("publication.name").unwrap_or_else(|| Value::from("dbz_publication"));
+        if plugin != "pgoutput" || mode != "all_tables" || made.contains(&name) {
+            continue;
+        }
         let name = name.as_str().unwrap_or("dbz_publication").to_string();
         out.push(
             Diagnostic::error(
@@ -365,7 +387,7 @@ fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
                     r.name
                 ),
             )
-            .at(at.unwrap_or(&r.span))
+            .at(at)
             .hint(format!(
                 "set `publication.autocreate.mode: filtered` (Debezium Server: `DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE`) to publish only `table.include.list`, or make `{name}` with an `aws.rdsdata.publication` (Aurora)"
             ))

@@ -61,7 +61,7 @@ resources:
       bootstrap_servers: b-1.example:9098
       subnets: ["${a.id}"]
       security_groups: ["${conn_sg.id}"]
-      connector_configuration: { connector.class: io.debezium.connector.postgresql.PostgresConnector, database.hostname: "${db.address}", database.port: "5432" }
+      connector_configuration: { connector.class: io.debezium.connector.postgresql.PostgresConnector, database.hostname: "${db.address}", database.port: "5432", plugin.name: pgoutput, publication.autocreate.mode: filtered }
 "#;
 
 fn pg(sg: &str, egress: &str) -> String {

@@ -439,6 +439,13 @@ fn stack_d_on_aurora_postgresql_gives_debezium_its_login_publication_and_slot() 
     )
     .unwrap();
     assert_eq!(slots, vec![vec!["debezium_lakehouse".to_string(), "pgoutput".into()]]);
+    // CB317 on the real engine: the master user (rds_superuser, no superuser) may not
+    // publish FOR ALL TABLES, Debezium's default; it may publish the tables it owns
+    // (`filtered`, what D does on RDS for PostgreSQL).
+    let all = sql_as(&cluster, &master, "CREATE PUBLICATION everything FOR ALL TABLES").unwrap_err();
+    assert!(all.contains("FOR ALL TABLES publication"), "{all}");
+    sql_as(&cluster, &master, "CREATE PUBLICATION filtered FOR TABLE public.users, public.orders").unwrap();
+    sql_as(&cluster, &master, "DROP PUBLICATION filtered").unwrap();
     // Debezium Server logs in as `debezium` with that login's password, and makes nothing.
     let task = attr("debezium_task", "arn");
     rt().block_on(async {
