@@ -387,8 +387,9 @@ fn check_live_finds_a_binlog_format_changed_behind_cloudbridges_back() {
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
 
-/// Stack D on Aurora PostgreSQL (`source_engine: aurora-postgresql`): once the application's
-/// tables are there, the apply gives Debezium its own login (`rds_replication`, SELECT on
+/// Stack D on Aurora PostgreSQL (`source_engine: aurora-postgresql`): before the
+/// application's tables exist the apply fails, saying so, and once they are there the same
+/// apply gives Debezium its own login (`rds_replication`, SELECT on
 /// the captured tables), a publication over exactly those tables and its slot, and Debezium
 /// Server reads with that login and finds them (autocreate off); `check --live` agrees;
 /// destroy drops the slot before the database.
@@ -406,10 +407,18 @@ fn stack_d_on_aurora_postgresql_gives_debezium_its_login_publication_and_slot() 
         let r = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == address).cloned();
         r.unwrap_or_else(|| panic!("{address} in state"))["attributes"][name].as_str().unwrap().to_string()
     };
-    p.cb(&["apply", "-e", "apg", "--auto-approve", "--target", "module.source"]).ok();
+    // Before the application made its tables, the publication and the login's grants
+    // cannot be made: the apply says which table and what to do, and keeps what it made.
+    let first = p.cb(&["apply", "-e", "apg", "--auto-approve"]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    assert!(
+        first.stderr.contains(r#"`publication[0]`: BadRequestException: relation "public.orders" does not exist (a table it names is not in the database yet: create it with the application's schema"#),
+        "{}",
+        first.stderr
+    );
     let cluster = attr("module.source.cluster[0]", "arn");
     let master = attr("module.source.cluster[0]", "master_user_secret_arn");
-    // The application's schema: the tables Debezium captures exist before CDC is set up.
+    // The application's schema; then the same apply again finishes the work.
     for t in ["users", "products", "orders"] {
         sql_as(&cluster, &master, &format!("CREATE TABLE public.{t} (id INT PRIMARY KEY, v TEXT)")).unwrap();
     }

@@ -361,8 +361,23 @@ async fn execute(
         .set_parameters(Some(params))
         .send()
         .await
-        .map_err(|e| hide(e.into(), secret))?;
+        .map_err(|e| missing_table(hide(e.into(), secret)))?;
     Ok(out.records().iter().map(|r| r.iter().map(field_value).collect()).collect())
+}
+
+/// A table the SQL names that the database does not have (PostgreSQL's `relation "…"
+/// does not exist`, MySQL's `Table '…' doesn't exist`): a publication's or a CDC user's
+/// tables are the application's, and must be there before cloudbridge points at them.
+fn missing_table(mut e: ProviderError) -> ProviderError {
+    let m = &e.message;
+    let missing = (m.contains("relation \"") && m.contains("\" does not exist"))
+        || (m.contains("Table '") && m.contains("' doesn't exist"));
+    if e.code == "BadRequestException" && missing {
+        e.message.push_str(
+            " (a table it names is not in the database yet: create it with the application's schema, or leave it out, then apply again)",
+        );
+    }
+    e
 }
 
 /// Run `sqls` in order, as one transaction.
@@ -1244,6 +1259,20 @@ mod tests {
         assert!(e.transient && e.kind == crate::provider::ErrorKind::Transient, "{e:?}");
         let other = commit_unknown(ProviderError::new("BadRequestException", "syntax error"));
         assert!(!other.transient);
+    }
+
+    #[test]
+    fn a_missing_table_says_what_to_do() {
+        for m in [r#"relation "public.users" does not exist"#, "Table 'sales.orders' doesn't exist"] {
+            let e = missing_table(ProviderError::new("BadRequestException", m));
+            assert!(
+                e.message.starts_with(m) && e.message.contains("create it with the application's schema"),
+                "{}",
+                e.message
+            );
+        }
+        let other = missing_table(ProviderError::new("BadRequestException", r#"role "cdc" does not exist"#));
+        assert_eq!(other.message, r#"role "cdc" does not exist"#);
     }
 
     #[test]
