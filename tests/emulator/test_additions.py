@@ -235,6 +235,13 @@ class RdsDataApiTest(EmulatorTest):
         with self.assertRaises(ClientError) as e:
             self.run_sql(arn, wrong, "SELECT 1")
         self.assertEqual(e.exception.response["Error"]["Code"], "BadRequestException")
+        # A batch runs the statement once per parameter set, and answers one result each.
+        sets = [[{"name": "id", "value": {"longValue": n}}, {"name": "item", "value": {"stringValue": f"b{n}"}}] for n in (20, 21)]
+        out = self.data.batch_execute_statement(resourceArn=arn, secretArn=secret, database="sales",
+                                                sql="INSERT INTO orders (id, item) VALUES (:id, :item)", parameterSets=sets)
+        self.assertEqual(len(out["updateResults"]), 2)
+        out = self.run_sql(arn, secret, "SELECT item FROM orders WHERE id >= 20 ORDER BY id")
+        self.assertEqual(out["records"], [[{"stringValue": "b20"}], [{"stringValue": "b21"}]])
 
     def test_mariadb_behind_aurora_mysql(self):
         self.check_engine("aurora-mysql", "8.0.mysql_aurora.3.08.0", "CREATE TABLE orders (id INT PRIMARY KEY, item VARCHAR(20))", "Unknown column 'nope'")
