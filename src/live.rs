@@ -217,12 +217,23 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
                     && matches!(r.props.get("name"), Some(Expr::Lit(Value::String(s))) if s == slot)
             })
             .map_or(c.address.as_str(), |r| r.name.as_str());
-        let d = Diagnostic::warning(
-            "Replication slot without a reader",
-            format!("the slot `{slot}` on `{}` has no reader and retains {retained} bytes of WAL", c.address),
-        )
-        .hint("start its reader, or drop the slot if nothing reads it")
-        .rule("CB314", address);
+        // A reader the stack has for it is not connected now; or the stack has none.
+        let readers = debezium_readers(resources);
+        let reader = readers.iter().find(|r| r.literal("slot.name") == Some(slot.as_str()));
+        let (detail, hint) = match reader {
+            Some(r) => (
+                format!(
+                    "the slot `{slot}` on `{}` is not being read (its reader `{}` is not connected) and retains {retained} bytes of WAL",
+                    c.address, r.resource.name
+                ),
+                format!("start `{}` (or see why it stopped); until it reads, the WAL grows", r.resource.name),
+            ),
+            None => (
+                format!("the slot `{slot}` on `{}` has no reader and retains {retained} bytes of WAL", c.address),
+                "start its reader, or drop the slot if nothing reads it".to_string(),
+            ),
+        };
+        let d = Diagnostic::warning("Replication slot without a reader", detail).hint(hint).rule("CB314", address);
         out.push(located(d, resources, address));
     }
 }
@@ -277,8 +288,14 @@ mod tests {
             ],
         );
         c.slots.push(("debezium".into(), false, 4096));
-        let d = judge(&[], &[c]);
+        let d = judge(&[], std::slice::from_ref(&c));
         assert_eq!(rules(&d), ["CB301", "CB305", "CB314"]);
-        assert!(d[2].detail.contains("retains 4096 bytes"), "{:?}", d[2]);
+        assert!(d[2].detail.contains("has no reader and retains 4096 bytes"), "{:?}", d[2]);
+        // The stack has a reader for the slot: it is named as the one not connected.
+        let (st, _) = crate::testutil::stack(
+            "resources:\n  task:\n    type: aws.ecs.task_definition\n    properties:\n      family: t\n      cpu: 256\n      memory: 512\n      execution_role_arn: arn:aws:iam::210987654321:role/ecs\n      container_definitions:\n        - { name: d, image: debezium, environment: { DEBEZIUM_SOURCE_SLOT_NAME: debezium } }\n",
+        );
+        let d = judge(&st.resources, &[c]);
+        assert!(d[2].detail.contains("is not being read (its reader `task` is not connected)"), "{:?}", d[2]);
     }
 }

@@ -470,6 +470,12 @@ fn stack_d_on_aurora_postgresql_gives_debezium_its_login_publication_and_slot() 
     let live = p.cb(&["check", "-e", "apg", "--live"]);
     assert_eq!(live.code, 0, "{}", live.stderr);
     assert!(!live.stderr.contains("CB316") && !live.stderr.contains("CB315"), "{}", live.stderr);
+    // Nothing runs Debezium on the emulator: the slot is idle, and its reader is named.
+    assert!(
+        live.stderr.contains("the slot `debezium_lakehouse` on `module.source.cluster[0]` is not being read (its reader `debezium_task` is not connected)"),
+        "{}",
+        live.stderr
+    );
     p.cb(&["plan", "-e", "apg", "--detailed-exitcode"]).code(0);
 
     let run = p.cb(&["destroy", "-e", "apg", "--auto-approve"]).ok();
