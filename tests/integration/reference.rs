@@ -327,6 +327,35 @@ fn stack_d_upgrades_to_the_shared_cdc_source_module_without_destroying_anything(
     assert_eq!(moved, 4, "the security group, subnet group, parameter group and instance");
 }
 
+/// Moving a deployed stack D from RDS for PostgreSQL to Aurora (`source_engine`) cannot
+/// keep the database: the plan says the instance is destroyed, and that it holds data.
+#[test]
+fn stack_d_moved_to_aurora_plans_its_rds_database_destroyed_and_says_so() {
+    let p = Project::reference("switch-d");
+    let env = "envs/switch.yaml";
+    p.write(
+        env,
+        &std::fs::read_to_string(p.path("envs/local.yaml"))
+            .unwrap()
+            .replace("cdc-local", "cdc-switch")
+            .replace("environment: local", "environment: switch"),
+    );
+    let args = ["-e", "switch", "--stack", "stacks/cdc-postgres-debezium-iceberg.yaml"];
+    let with = |extra: &[&'static str]| -> Vec<&str> { extra.iter().chain(args.iter()).copied().collect() };
+    p.cb(&with(&["apply", "--auto-approve"])).ok();
+    let plan = p.cb(&with(&["plan", "--var", "source_engine=aurora-postgresql"])).ok();
+    for line in [
+        "# module.source.instance[0] (aws.rds.instance) will be destroyed",
+        "# WARNING: destroying `module.source.instance[0]` deletes the data it holds (aws.rds.instance is stateful)",
+        "# module.source.cluster[0] (aws.rds.cluster) will be created",
+        "# slot[0] (aws.rdsdata.replication_slot) will be created",
+        "WARNING: this plan deletes stateful resources and their data: module.source.instance[0]",
+    ] {
+        assert!(plan.stdout.contains(line), "{line}\n{}", plan.stdout);
+    }
+    p.cb(&with(&["destroy", "--auto-approve"])).ok();
+}
+
 #[test]
 fn stack_c_written_out_by_hand_upgrades_to_for_each_without_destroying_anything() {
     let moved = upgrades_without_destroying(
