@@ -15,7 +15,8 @@
 //! that needs them, and never returned, stored or shown; an engine's message that quotes
 //! one has it replaced.
 
-use super::{str_prop, strings, AwsResource, Call};
+use super::{has, str_prop, strings, AwsResource, Call};
+use crate::live::Engine;
 use crate::provider::{Observed, Props, ProviderError};
 use crate::schema::{Finding, Identity, Known, Prop, PropKind, TypeSchema, QUICK};
 use async_trait::async_trait;
@@ -49,13 +50,7 @@ fn plain_name(s: &str) -> bool {
 
 fn name_findings(k: &Known, prop: &'static str, what: &str, max: usize) -> Vec<Finding> {
     let bad = |s: &str| !plain_name(s) || s.len() > max;
-    let mut names: Vec<&str> = Vec::new();
-    match k.get(prop) {
-        Some(Value::String(s)) => names.push(s),
-        Some(Value::Array(a)) => names.extend(a.iter().filter_map(Value::as_str)),
-        _ => {}
-    }
-    names
+    crate::iam::strings(k.get(prop))
         .into_iter()
         .filter(|s| s.split('.').any(bad) || (what == "table" && s.split('.').count() != 2))
         .map(|s| {
@@ -299,12 +294,6 @@ impl<'a> Target<'a> {
     fn database(self) -> Option<String> {
         Some(self.database.to_string()).filter(|d| !d.is_empty())
     }
-}
-
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Engine {
-    MySql,
-    Postgres,
 }
 
 fn field_value(f: &Field) -> Value {
@@ -557,6 +546,22 @@ async fn mysql_grants(
     }
 }
 
+/// The Debezium privileges a MySQL account lacks, from its grants: `SELECT` on the
+/// databases it reads counts as `SELECT`, and `ALL` as everything.
+fn mysql_missing(global: &BTreeSet<String>, dbs: &BTreeSet<String>) -> Vec<&'static str> {
+    let has = |p: &str| global.contains("ALL") || global.contains(p);
+    MYSQL_CDC_PRIVILEGES
+        .iter()
+        .copied()
+        .filter(|p| if *p == "SELECT" { !has(p) && dbs.is_empty() } else { !has(p) })
+        .collect()
+}
+
+/// What a PostgreSQL CDC role lacks: logging in, and replicating (`rds_replication`).
+fn pg_missing(login: bool, replication: bool) -> Vec<&'static str> {
+    [(!login).then_some("LOGIN"), (!replication).then_some("rds_replication")].into_iter().flatten().collect()
+}
+
 /// The MySQL statements that give `user` exactly Debezium's grants.
 fn mysql_grant_sql(user: &str, databases: &BTreeSet<String>) -> Vec<String> {
     let account = mysql_account(user);
@@ -748,20 +753,14 @@ impl AwsResource for CdcUser {
                         out.push(None);
                         continue;
                     };
-                    let all = global.contains("ALL");
-                    let has = |p: &str| all || global.contains(p);
-                    let select = has("SELECT") || !dbs.is_empty();
-                    let missing: Vec<&str> = MYSQL_CDC_PRIVILEGES
-                        .iter()
-                        .copied()
-                        .filter(|p| if *p == "SELECT" { !select } else { !has(p) })
-                        .collect();
+                    let complete = mysql_missing(&global, &dbs).is_empty();
+                    let select_all = global.contains("ALL") || global.contains("SELECT");
                     props.insert(
                         "databases".into(),
-                        json!(if has("SELECT") { vec![] } else { dbs.into_iter().collect::<Vec<_>>() }),
+                        json!(if select_all { vec![] } else { dbs.into_iter().collect::<Vec<_>>() }),
                     );
                     props.insert("tables".into(), json!([]));
-                    missing.is_empty()
+                    complete
                 }
                 Engine::Postgres => {
                     let Some((login, replication, tables)) = pg_role(c, t, user).await? else {
@@ -770,7 +769,7 @@ impl AwsResource for CdcUser {
                     };
                     props.insert("databases".into(), json!([]));
                     props.insert("tables".into(), json!(tables));
-                    login && replication
+                    pg_missing(login, replication).is_empty()
                 }
             };
             props.insert("username".into(), json!(user));
@@ -792,8 +791,8 @@ impl AwsResource for CdcUser {
         changed: &[String],
     ) -> Result<(), ProviderError> {
         let id = Id::parse(id);
-        let password = changed.iter().any(|k| k == "password");
-        let grants = changed.iter().any(|k| k == "grants" || k == "databases" || k == "tables");
+        let password = has(changed, "password");
+        let grants = ["grants", "databases", "tables"].iter().any(|k| has(changed, k));
         if !password && !grants {
             return Ok(());
         }
@@ -829,11 +828,16 @@ fn table_list(tables: &BTreeSet<String>) -> String {
     tables.iter().map(|t| pg_table(t)).collect::<Vec<_>>().join(", ")
 }
 
-async fn require_pg(c: &Call<'_>, t: Target<'_>, what: &str) -> Result<(), ProviderError> {
-    match engine(c, t).await? {
-        Engine::Postgres => Ok(()),
-        Engine::MySql => Err(wrong_engine(what, "PostgreSQL", t.cluster)),
+/// `what` runs only on an `engine` cluster.
+async fn require(c: &Call<'_>, t: Target<'_>, engine: Engine, what: &str) -> Result<(), ProviderError> {
+    if self::engine(c, t).await? == engine {
+        return Ok(());
     }
+    let needs = match engine {
+        Engine::MySql => "MySQL",
+        Engine::Postgres => "PostgreSQL",
+    };
+    Err(wrong_engine(what, needs, t.cluster))
 }
 
 #[async_trait]
@@ -844,7 +848,7 @@ impl AwsResource for Publication {
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = Id::of("publication", p, str_prop(p, "name").unwrap_or_default(), "");
-        require_pg(c, id.target(), "a publication").await?;
+        require(c, id.target(), Engine::Postgres, "a publication").await?;
         let sql = format!("CREATE PUBLICATION {} FOR TABLE {}", quote_pg(&id.name), table_list(&set_prop(p, "tables")));
         query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
         Ok(id.observed(Map::new(), Map::new()))
@@ -881,7 +885,7 @@ impl AwsResource for Publication {
         new: &Props,
         changed: &[String],
     ) -> Result<(), ProviderError> {
-        if !changed.iter().any(|k| k == "tables") {
+        if !has(changed, "tables") {
             return Ok(());
         }
         let id = Id::parse(id);
@@ -910,7 +914,7 @@ impl AwsResource for ReplicationSlot {
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = Id::of("slot", p, str_prop(p, "name").unwrap_or_default(), "");
-        require_pg(c, id.target(), "a replication slot").await?;
+        require(c, id.target(), Engine::Postgres, "a replication slot").await?;
         // The name was checked at validate: lower-case letters, digits and `_`.
         let sql = format!("SELECT pg_create_logical_replication_slot('{}', 'pgoutput')", id.name);
         query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
@@ -978,10 +982,7 @@ async fn retention_hours(c: &Call<'_>, t: Target<'_>) -> Result<Option<i64>, Pro
 }
 
 async fn set_retention(c: &Call<'_>, t: Target<'_>, hours: Option<i64>) -> Result<(), ProviderError> {
-    match engine(c, t).await? {
-        Engine::MySql => {}
-        Engine::Postgres => return Err(wrong_engine("binlog retention", "MySQL", t.cluster)),
-    }
+    require(c, t, Engine::MySql, "binlog retention").await?;
     let value = hours.map_or_else(|| "NULL".to_string(), |h| h.to_string());
     query(c, t, &format!("CALL mysql.rds_set_configuration('{RETENTION}', {value})"), &[], None).await.map(|_| ())
 }
@@ -1130,18 +1131,11 @@ async fn inspect_one(c: &Call<'_>, x: &crate::live::Target) -> Result<crate::liv
             }
             settings.insert(RETENTION.to_string(), retention_hours(c, t).await?.map(|h| h.to_string()));
             for (address, user) in &x.users {
-                let missing: Vec<String> = match mysql_grants(c, t, user).await? {
-                    None => MYSQL_CDC_PRIVILEGES.iter().map(|p| p.to_string()).collect(),
-                    Some((global, dbs)) => {
-                        let has = |p: &str| global.contains("ALL") || global.contains(p);
-                        MYSQL_CDC_PRIVILEGES
-                            .iter()
-                            .filter(|p| if **p == "SELECT" { !has(p) && dbs.is_empty() } else { !has(p) })
-                            .map(|p| p.to_string())
-                            .collect()
-                    }
+                let missing = match mysql_grants(c, t, user).await? {
+                    None => MYSQL_CDC_PRIVILEGES.to_vec(),
+                    Some((global, dbs)) => mysql_missing(&global, &dbs),
                 };
-                users.push((address.clone(), user.clone(), missing));
+                users.push((address.clone(), user.clone(), missing.into_iter().map(String::from).collect()));
             }
         }
         Engine::Postgres => {
@@ -1163,16 +1157,10 @@ async fn inspect_one(c: &Call<'_>, x: &crate::live::Target) -> Result<crate::liv
             }
             for (address, user) in &x.users {
                 let missing = match pg_role(c, t, user).await? {
-                    None => vec!["LOGIN".to_string(), "rds_replication".to_string()],
-                    Some((login, replication, _)) => {
-                        [(!login).then_some("LOGIN"), (!replication).then_some("rds_replication")]
-                            .into_iter()
-                            .flatten()
-                            .map(String::from)
-                            .collect()
-                    }
+                    None => pg_missing(false, false),
+                    Some((login, replication, _)) => pg_missing(login, replication),
                 };
-                users.push((address.clone(), user.clone(), missing));
+                users.push((address.clone(), user.clone(), missing.into_iter().map(String::from).collect()));
             }
             for (address, name) in &x.publications {
                 let rows = query(
@@ -1204,10 +1192,6 @@ async fn inspect_one(c: &Call<'_>, x: &crate::live::Target) -> Result<crate::liv
             }
         }
     }
-    let engine = match engine {
-        Engine::MySql => crate::live::Engine::MySql,
-        Engine::Postgres => crate::live::Engine::Postgres,
-    };
     Ok(crate::live::Cluster { address: x.address.clone(), engine, settings, users, publications, slots })
 }
 

@@ -150,33 +150,11 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn decodes_policies() {
-        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
-        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
-        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
-        assert_eq!(percent_decode("a%2"), "a%2");
-    }
-
-    #[test]
-    fn a_set_change_is_what_was_added_and_what_was_removed() {
-        let old: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "ALTER"] })).unwrap_or_default();
-        let new: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "DROP"] })).unwrap_or_default();
-        assert_eq!(set_change(&old, &new, "p"), (vec!["DROP".to_string()], vec!["ALTER".to_string()]));
-        assert_eq!(set_change(&old, &old, "p"), (vec![], vec![]));
-        assert_eq!(set_change(&Props::new(), &new, "p").0.len(), 2);
-    }
-}
-
 /// What a SQL object's update runs, for types made of `create`/`update`/`delete`
 /// statements: nothing unless `create` or `update` changed; the stack's `update` if it
 /// gives one; else the old `delete`, then the new `create`.
 pub(crate) fn update_statements(old: &Props, new: &Props, changed: &[String]) -> Vec<String> {
-    if !changed.iter().any(|k| k == "create" || k == "update") {
+    if !has(changed, "create") && !has(changed, "update") {
         return Vec::new();
     }
     let mut batch = strings(new.get("update"));
@@ -199,12 +177,7 @@ pub(crate) fn statement_findings(
 ) -> Vec<crate::schema::Finding> {
     let mut out = Vec::new();
     for prop in props {
-        let sqls: Vec<&str> = match k.get(*prop) {
-            Some(Value::String(s)) => vec![s],
-            Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-            _ => vec![],
-        };
-        for sql in sqls {
+        for sql in crate::iam::strings(k.get(*prop)) {
             if holds_password(&sql.to_ascii_uppercase()) {
                 out.push(crate::schema::Finding::new(prop, message, hint));
             }
@@ -214,4 +187,26 @@ pub(crate) fn statement_findings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes_policies() {
+        let v = policy_json("%7B%22Version%22%3A%222012-10-17%22%7D");
+        assert_eq!(v, serde_json::json!({"Version": "2012-10-17"}));
+        assert_eq!(policy_json("{\"a\":1}"), serde_json::json!({"a": 1}));
+        assert_eq!(percent_decode("a%2"), "a%2");
+    }
+
+    #[test]
+    fn a_set_change_is_what_was_added_and_what_was_removed() {
+        let old: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "ALTER"] })).unwrap_or_default();
+        let new: Props = serde_json::from_value(serde_json::json!({ "p": ["SELECT", "DROP"] })).unwrap_or_default();
+        assert_eq!(set_change(&old, &new, "p"), (vec!["DROP".to_string()], vec!["ALTER".to_string()]));
+        assert_eq!(set_change(&old, &old, "p"), (vec![], vec![]));
+        assert_eq!(set_change(&Props::new(), &new, "p").0.len(), 2);
+    }
 }
