@@ -686,17 +686,13 @@ async fn check_live(ws: &Workspace) -> Result<Vec<Diagnostic>> {
     let mut targets = Vec::new();
     let mut out = Vec::new();
     for r in state.resources.iter().filter(|r| r.ty == "aws.rds.cluster") {
-        let at = ws.stack.resources.iter().find(|x| x.name == r.address);
         if r.properties.get("enable_http_endpoint") != Some(&serde_json::Value::Bool(true)) {
             let d = Diagnostic::warning(
                 "Not checked live",
                 format!("`{}` has the RDS Data API off, so its database was not read", r.address),
             )
             .hint("set `enable_http_endpoint: true` on it to have `check --live` read it");
-            out.push(match at {
-                Some(x) => d.at(&x.span),
-                None => d,
-            });
+            out.push(crate::live::located(d, &ws.stack.resources, &r.address));
             continue;
         }
         let arn = text(&r.attributes, "arn");

@@ -3,7 +3,7 @@
 //! SQL through the RDS Data API ([`Cluster`]); this module turns them into located
 //! diagnostics, and does no I/O.
 
-use crate::config::paths::debezium_readers;
+use crate::config::paths::{debezium_readers, Reader};
 use crate::config::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
@@ -50,13 +50,9 @@ fn setting<'a>(c: &'a Cluster, name: &str) -> Option<&'a str> {
     c.settings.get(name).and_then(Option::as_deref)
 }
 
-/// The stack's resource at `address` (for the location), if the stack still declares it.
-fn at<'a>(resources: &'a [Resource], address: &str) -> Option<&'a Resource> {
-    resources.iter().find(|r| r.name == address)
-}
-
-fn located(d: Diagnostic, resources: &[Resource], address: &str) -> Diagnostic {
-    match at(resources, address) {
+/// `d` located at the stack's resource at `address`, where the stack still declares it.
+pub fn located(d: Diagnostic, resources: &[Resource], address: &str) -> Diagnostic {
+    match resources.iter().find(|r| r.name == address) {
         Some(r) => d.at(&r.span),
         None => d,
     }
@@ -65,9 +61,9 @@ fn located(d: Diagnostic, resources: &[Resource], address: &str) -> Diagnostic {
 /// The tables the stack's Debezium readers of `publication` capture (`table.include.list`
 /// of a connector, `…TABLE_INCLUDE_LIST` of a container), by the publication they name
 /// (`publication.name`, `…PUBLICATION_NAME`; Debezium's default `dbz_publication`).
-fn captured(resources: &[Resource], publication: &str) -> BTreeSet<String> {
+fn captured(readers: &[Reader], publication: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for reader in debezium_readers(resources).iter().filter(|r| r.postgres()) {
+    for reader in readers.iter().filter(|r| r.postgres()) {
         if reader.literal("publication.name").unwrap_or("dbz_publication") == publication {
             let list = reader.literal("table.include.list").unwrap_or_default();
             out.extend(list.split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()));
@@ -97,11 +93,7 @@ pub fn judge(resources: &[Resource], clusters: &[Cluster]) -> Vec<Diagnostic> {
             out.push(located(d, resources, address));
         }
     }
-    // A resource's `suppress:` silences these as it does the static findings.
-    out.retain(|d| match (d.rule, &d.resource) {
-        (Some(id), Some(r)) => !at(resources, r).is_some_and(|res| res.suppress.contains_key(id)),
-        _ => true,
-    });
+    out.retain(|d| !crate::config::suppressed(d, resources));
     out
 }
 
@@ -152,6 +144,7 @@ fn mysql(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
 }
 
 fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
+    let readers = debezium_readers(resources);
     let push = |out: &mut Vec<Diagnostic>, d: Diagnostic| out.push(located(d, resources, &c.address));
     let wal = setting(c, "wal_level");
     let rds = setting(c, "rds.logical_replication");
@@ -190,7 +183,7 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
         }
     }
     for (address, name, tables) in &c.publications {
-        let missing: Vec<String> = captured(resources, name).difference(tables).cloned().collect();
+        let missing: Vec<String> = captured(&readers, name).difference(tables).cloned().collect();
         if missing.is_empty() {
             continue;
         }
@@ -218,7 +211,6 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
             })
             .map_or(c.address.as_str(), |r| r.name.as_str());
         // A reader the stack has for it is not connected now; or the stack has none.
-        let readers = debezium_readers(resources);
         let reader = readers.iter().find(|r| r.literal("slot.name") == Some(slot.as_str()));
         let (detail, hint) = match reader {
             Some(r) => (

@@ -350,7 +350,7 @@ fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
             continue;
         };
         let db = m.database(db);
-        if !reader.postgres() || super::paths::engine_family(engine(db).unwrap_or_default()) != Some("postgres") {
+        if !reader.postgres() || engine(db).and_then(super::paths::engine_family) != Some("postgres") {
             continue;
         }
         let r = reader.resource;

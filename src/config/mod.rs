@@ -19,8 +19,8 @@ mod value;
 pub use access::{explain as iam_explain, grants, Grant, GENERATED};
 pub use env::{parse_env, AssumeRole, Backend, Env, VarSource};
 pub use stack::{
-    parse_address, parse_stack, parse_stack_reading, DataSource, Import, Moved, Output, Removed, Resource, Stack,
-    Variable,
+    parse_address, parse_stack, parse_stack_reading, suppressed, DataSource, Import, Moved, Output, Removed, Resource,
+    Stack, Variable,
 };
 
 use crate::diag::{Diagnostic, Span};

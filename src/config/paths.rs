@@ -206,8 +206,7 @@ impl<'a> Model<'a> {
                 ("vpc_security_group_ids", group.map(|g| self.subnets(g, "subnet_ids")))
             }
             "aws.lambda.function" => {
-                r.props.get("vpc_config")?;
-                let cfg = entries(r.props.get("vpc_config"));
+                let cfg = entries(Some(r.props.get("vpc_config")?));
                 let subnets = self.targets(entry(&cfg, "subnet_ids"), &["aws.ec2.subnet"]);
                 let sgs = self.targets(entry(&cfg, "security_group_ids"), &["aws.ec2.security_group"]);
                 return Some(Placement {

@@ -296,11 +296,7 @@ pub fn parse_stack_reading(
     super::network::check_paths(&model, &paths, &mut out);
     super::access::check(&model, &paths, &mut out);
     super::cdc::check_wiring(&model, &paths, &mut out);
-    // A resource's `suppress:` silences the findings of those rules about it.
-    out.retain(|d| match (d.rule, &d.resource) {
-        (Some(id), Some(r)) => !body.resources.iter().any(|res| res.name == *r && res.suppress.contains_key(id)),
-        _ => true,
-    });
+    out.retain(|d| !suppressed(d, &body.resources));
     // Every instance of a resource is checked; a problem they share is reported once.
     let mut seen = std::collections::HashSet::new();
     out.retain(|d| {
@@ -839,6 +835,15 @@ pub(super) fn for_each_keys(
     }
     pairs.sort_by(|a, b| a.0.cmp(&b.0));
     Some(pairs)
+}
+
+/// Whether the resource a finding is about silences its rule (`suppress:`); live findings
+/// are silenced as the static ones are.
+pub fn suppressed(d: &Diagnostic, resources: &[Resource]) -> bool {
+    match (d.rule, &d.resource) {
+        (Some(id), Some(r)) => resources.iter().any(|res| res.name == *r && res.suppress.contains_key(id)),
+        _ => false,
+    }
 }
 
 /// `moved:`, `removed:` and `import:`, checked against the stack's addresses.
