@@ -36,13 +36,16 @@ _transactions: dict = {}
 _pending: dict = {}
 
 
-def as_admin(engine: str, statements: list) -> None:
+def as_admin(engine: str, statements: list, **params) -> list:
+    """Run `statements` as the engine's administrator; the rows of the last."""
     a = admin(engine)
+    rows: list = []
     try:
         for statement in statements:
-            a.run(statement)
+            rows = a.run(statement, **params)
     finally:
         a.close()
+    return rows
 
 
 class BadRequest(JsonRESTError):
@@ -360,12 +363,11 @@ class Names:
 
     def own(self) -> set:
         """The cluster's roles and slots on PostgreSQL, by the names its clients use."""
-        a = admin(self.cluster.engine)
-        try:
-            like = self.k + "\\_%"
-            rows = a.run("SELECT rolname FROM pg_roles WHERE rolname LIKE :l UNION SELECT slot_name::text FROM pg_replication_slots WHERE slot_name LIKE :l", l=like)
-        finally:
-            a.close()
+        rows = as_admin(
+            self.cluster.engine,
+            ["SELECT rolname FROM pg_roles WHERE rolname LIKE :l UNION SELECT slot_name::text FROM pg_replication_slots WHERE slot_name LIKE :l"],
+            l=self.k + "\\_%",
+        )
         return {r[0][len(self.k) + 1:] for r in rows}
 
     def to_engine(self, sql: str, values: dict) -> tuple[str, dict]:
@@ -413,15 +415,12 @@ class Names:
         m = None if self.mysql else re.match(r'(?is)\s*ALTER\s+(?:ROLE|USER)\s+"?([A-Za-z0-9_$]+)"?', sql)
         if not m:
             return False
-        a = admin(self.cluster.engine)
-        try:
-            rows = a.run(
-                "SELECT 1 FROM pg_roles r JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid "
-                "WHERE r.rolname = :n AND r.rolreplication AND g.rolname = 'rds_replication'",
-                n=m.group(1),
-            )
-        finally:
-            a.close()
+        rows = as_admin(
+            self.cluster.engine,
+            ["SELECT 1 FROM pg_roles r JOIN pg_auth_members m ON m.member = r.oid JOIN pg_roles g ON g.oid = m.roleid "
+             "WHERE r.rolname = :n AND r.rolreplication AND g.rolname = 'rds_replication'"],
+            n=m.group(1),
+        )
         return bool(rows)
 
     def from_engine(self, v):
@@ -462,13 +461,13 @@ def _run(conn, cluster, sql, params, metadata, fmt):
     result = {"numberOfRecordsUpdated": max(cur.rowcount, 0) if cur.description is None else 0}
     if cur.description is not None:
         rows = [[names.from_engine(v) for v in r] for r in cur.fetchall()]
-        names = [d[0] for d in cur.description]
+        columns = [d[0] for d in cur.description]
         if fmt == "JSON":
-            result["formattedRecords"] = json.dumps([dict(zip(names, r)) for r in rows], default=str)
+            result["formattedRecords"] = json.dumps([dict(zip(columns, r)) for r in rows], default=str)
         else:
             result["records"] = [[_field(v) for v in r] for r in rows]
         if metadata:
-            result["columnMetadata"] = [{"name": n, "label": n} for n in names]
+            result["columnMetadata"] = [{"name": n, "label": n} for n in columns]
     cur.close()
     return result
 
