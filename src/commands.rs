@@ -499,6 +499,19 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 })?;
                 let pushed = State::from_json(&bytes, &file.display().to_string())?;
                 change_state(&dir, &env, "state push", |state| {
+                    if (pushed.stack.as_str(), pushed.env.as_str()) != (state.stack.as_str(), state.env.as_str()) {
+                        return Err(CliError::msg(
+                            format!(
+                                "`{}` is the state of stack `{}` in environment `{}`, not of stack `{}` in `{}`",
+                                file.display(),
+                                pushed.stack.escape_debug(),
+                                pushed.env.escape_debug(),
+                                state.stack,
+                                state.env
+                            ),
+                            "push only what `state pull` gave for this stack and environment",
+                        ));
+                    }
                     if pushed.lineage != state.lineage {
                         return Err(CliError::msg(
                             format!("`{}` is of another lineage ({}) than the state ({})", file.display(), pushed.lineage, state.lineage),
@@ -786,35 +799,47 @@ fn check_owner(store: &dyn StateStore, s: &State, stack: &str, env: &str) -> Res
     Ok(())
 }
 
+/// Everything loaded state must be, checked the same way wherever state comes from (a
+/// store, `state push`) or goes after surgery (`state mv/rm`): this stack's and env's
+/// ([`check_owner`]), every type one this build knows (a type it does not know, say from a
+/// newer cloudbridge, would be invisible to the plan), every address and dependency in
+/// its one canonical spelling ([`State::problems`]).
+fn check_loaded(store: &dyn StateStore, s: &State, stack: &str, env: &str) -> Result<()> {
+    check_owner(store, s, stack, env)?;
+    let mut diags: Vec<Diagnostic> = s
+        .resources
+        .iter()
+        .filter(|r| aws::catalog().lookup(&r.ty).is_none())
+        .map(|r| {
+            Diagnostic::error(
+                "Unknown resource type in state",
+                format!(
+                    "`{}` in {} has type `{}`, which this cloudbridge does not know",
+                    r.address,
+                    store.location(),
+                    r.ty.escape_debug()
+                ),
+            )
+            .hint("use the cloudbridge version that wrote this state")
+        })
+        .collect();
+    diags.extend(s.problems().into_iter().map(|why| {
+        Diagnostic::error("Invalid state", format!("{} {why}", store.location()))
+            .hint("state holds only what cloudbridge wrote: restore the last good state (`state push` of what `state pull` gave)")
+    }));
+    if diags.is_empty() {
+        Ok(())
+    } else {
+        Err(CliError::Diagnostics(diags))
+    }
+}
+
 /// Read state (or start a new one) and check that it belongs to this stack.
 async fn current_state(store: &dyn StateStore, stack: &str, env: &str) -> Result<(State, bool)> {
     match store.read().await? {
         Some(s) => {
-            check_owner(store, &s, stack, env)?;
-            // A type this build does not know (state from a newer cloudbridge) would be
-            // invisible to the plan: refuse rather than silently ignore it.
-            let unknown: Vec<Diagnostic> = s
-                .resources
-                .iter()
-                .filter(|r| aws::catalog().lookup(&r.ty).is_none())
-                .map(|r| {
-                    Diagnostic::error(
-                        "Unknown resource type in state",
-                        format!(
-                            "`{}` in {} has type `{}`, which this cloudbridge does not know",
-                            r.address,
-                            store.location(),
-                            r.ty
-                        ),
-                    )
-                    .hint("use the cloudbridge version that wrote this state")
-                })
-                .collect();
-            if unknown.is_empty() {
-                Ok((s, true))
-            } else {
-                Err(CliError::Diagnostics(unknown))
-            }
+            check_loaded(store, &s, stack, env)?;
+            Ok((s, true))
         }
         None => Ok((State::new(stack, env), false)),
     }
@@ -1266,7 +1291,7 @@ fn fmt_files(dir: &Path, check: bool, files: &[PathBuf]) -> Result<i32> {
 
 /// An address given on the command line, in its canonical spelling.
 fn address_arg(s: &str) -> Result<String> {
-    crate::config::parse_address(s).map_err(|why| CliError::msg(why, "see `cloudbridge state list` for the addresses"))
+    crate::addr::parse(s).map_err(|why| CliError::msg(why, "see `cloudbridge state list` for the addresses"))
 }
 
 /// Change the state under its lock: `f` edits it (or refuses, changing nothing) and says
@@ -1289,9 +1314,14 @@ async fn change_state(
                 format!("run `cloudbridge apply -e {}` first", env.name),
             ));
         };
+        // The state in the store need only be this stack's: `state push` must be able to
+        // replace a state that later checks would refuse.
         check_owner(store.as_ref(), &state, &stack, &env.name)?;
         let before = state.clone();
         let said = f(&mut state)?;
+        // What surgery leaves (a pushed file, a moved address) is held to what loading
+        // requires: a state every later command would refuse is never written.
+        check_loaded(store.as_ref(), &state, &stack, &env.name)?;
         if state != before {
             state.serial += 1;
             store.write(&state).await?;
@@ -1314,6 +1344,8 @@ async fn read_state_only(dir: &Path, args: &EnvArgs) -> Result<(String, State)> 
     let store = open_store(dir, &env, &stack).await?;
     match store.read().await? {
         Some(s) => {
+            // `list`, `show` and `pull` read even a state later checks refuse: pulling it is
+            // how it is mended.
             check_owner(store.as_ref(), &s, &stack, &env.name)?;
             Ok((stack, s))
         }

@@ -1,9 +1,30 @@
 //! Diagnostics: problems found in user input, collected (never first-error-only) and
 //! rendered with the file, line and column they point at, plus a hint on how to fix them.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+/// Would `c` act on a terminal rather than show as itself: a control character (C0
+/// other than newline and tab, DEL, C1: escape sequences start with ESC or CSI) or an
+/// invisible formatting character that reorders or hides text (bidirectional overrides
+/// and isolates, zero-width characters, the byte order mark).
+fn acts(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t')
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+}
+
+/// `s` as it may be printed to a terminal: every character that would act on it instead of
+/// showing ([`acts`]) written as its escape (`\u{1b}`), so text from a file, state or AWS
+/// can neither move the cursor, erase what was printed, nor hide or reorder itself. Every
+/// diagnostic, error and plan passes through it on the way out.
+pub fn printable(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(acts) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(s.chars().map(|c| if acts(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect())
+}
 
 /// A position in a source file: 1-based line and column.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -109,12 +130,13 @@ impl fmt::Display for Diagnostic {
             Some(id) => format!("{sev}[{id}]"),
             None => sev.to_string(),
         };
+        let detail = printable(&self.detail);
         match &self.span {
-            Some(span) => write!(f, "{sev}: {}\n  --> {span}\n  {}", self.summary, self.detail)?,
-            None => write!(f, "{sev}: {}\n  {}", self.summary, self.detail)?,
+            Some(span) => write!(f, "{sev}: {}\n  --> {}\n  {detail}", self.summary, printable(&span.to_string()))?,
+            None => write!(f, "{sev}: {}\n  {detail}", self.summary)?,
         }
         if let Some(h) = &self.hint {
-            write!(f, "\n  hint: {h}")?;
+            write!(f, "\n  hint: {}", printable(h))?;
         }
         Ok(())
     }
@@ -160,5 +182,26 @@ impl fmt::Display for Diagnostics {
             write!(f, " ({w} warning{})", if w == 1 { "" } else { "s" })?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name holding an escape sequence (`\x1b[2J` erases the screen) is shown as text;
+    /// before, a diagnostic echoed it raw.
+    #[test]
+    fn nothing_printed_acts_on_the_terminal() {
+        assert_eq!(printable("plain `name`\n\tnext"), "plain `name`\n\tnext");
+        assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(printable("\u{9b}31m\u{7f}\r"), "\\u{9b}31m\\u{7f}\\u{d}");
+        assert_eq!(printable("x\u{202e}gnp.exe"), "x\\u{202e}gnp.exe");
+        let d = Diagnostic::error("Invalid name", "output name `a\u{1b}[1A\u{1b}[2K` is bad")
+            .at(&Span::new(&Arc::new(PathBuf::from("stacks/\u{1b}]8;;x.yaml")), 1, 2))
+            .hint("rename `\u{7}`");
+        let shown = d.to_string();
+        assert!(!shown.chars().any(|c| c.is_control() && c != '\n'), "{shown:?}");
+        assert!(shown.contains("output name `a\\u{1b}[1A\\u{1b}[2K` is bad"), "{shown}");
     }
 }

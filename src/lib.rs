@@ -4,6 +4,7 @@
 //! graph), [`plan`] (diff against state), [`engine`] (refresh, apply). Only [`provider`]
 //! and [`state`] talk to AWS.
 
+pub mod addr;
 pub mod archive;
 pub mod cli;
 pub mod commands;

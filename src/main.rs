@@ -48,9 +48,9 @@ fn report(e: &CliError) {
             eprintln!("{sorted}");
         }
         other => {
-            eprintln!("error: {other}");
+            eprintln!("error: {}", cloudbridge::diag::printable(&other.to_string()));
             for h in other.hints() {
-                eprintln!("hint: {h}");
+                eprintln!("hint: {}", cloudbridge::diag::printable(&h));
             }
         }
     }

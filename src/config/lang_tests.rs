@@ -294,10 +294,53 @@ fn a_move_may_go_to_an_instance_count_leaves_out() {
 fn sensitive_values_stay_sensitive_through_locals_and_functions() {
     let s = parse_with(
         "variables:\n  pw: hunter2\n",
-        "variables:\n  pw: { sensitive: true }\nlocals:\n  conn: \"user:${var.pw}\"\nresources:\n  s:\n    type: aws.sqs.queue\n    properties: { name: q, tags: { c: \"${upper(local.conn)}\" } }\n",
+        "variables:\n  pw: { sensitive: true }\nlocals:\n  conn: \"user:${var.pw}\"\nresources:\n  s:\n    type: aws.sqs.queue\n    properties: { name: q, kms_master_key_id: \"${upper(local.conn)}\" }\n",
     )
     .unwrap_or_else(|e| panic!("{e:#?}"));
-    assert!(s.resource("s").unwrap().sensitive.contains("tags"), "a value from a sensitive variable is sensitive");
+    assert!(
+        s.resource("s").unwrap().sensitive.contains("kms_master_key_id"),
+        "a value from a sensitive variable is sensitive"
+    );
+}
+
+/// Sensitivity is carried into every construct, and refused where it cannot stay secret:
+/// before, a sensitive variable in `for_each` was shown through `each.key`/`each.value` in
+/// plans and state and named addresses and the `cloudbridge:address` tag, and one in a
+/// name became the resource's ID in state.
+#[test]
+fn a_sensitive_value_is_refused_where_it_cannot_stay_secret() {
+    let env = "variables:\n  pw: hunter2\n  names: [hunter2]\n";
+    let refused = |yaml: &str, summary: &str, at: &str| {
+        let e = parse_with(env, yaml).unwrap_err();
+        assert!(e.iter().any(|d| d.contains(summary) && d.starts_with(at)), "{yaml}\n{e:#?}");
+        assert!(e.iter().all(|d| !d.contains("hunter2")), "the secret is never in a message: {e:#?}");
+    };
+    let vars = "variables:\n  pw: { sensitive: true }\n  names: { type: list, sensitive: true }\n";
+    // for_each over the secret itself, over a map whose values are secret, through a
+    // local and a function; count from it.
+    refused(&format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    for_each: \"${{var.names}}\"\n    properties: {{ name: \"q-${{each.key}}\" }}\n"), "Sensitive value in for_each or count", "7:");
+    refused(&format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    for_each: {{ a: \"${{var.pw}}\" }}\n    properties: {{ name: \"q-${{each.key}}\", kms_master_key_id: \"${{each.value}}\" }}\n"), "Sensitive value in for_each or count", "7:");
+    refused(&format!("{vars}locals:\n  n: \"${{toset(var.names)}}\"\nresources:\n  q:\n    type: aws.sqs.queue\n    for_each: \"${{local.n}}\"\n    properties: {{ name: \"q-${{each.key}}\" }}\n"), "Sensitive value in for_each or count", "9:");
+    refused(&format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    count: \"${{length(var.pw)}}\"\n    properties: {{ name: \"q-${{count.index}}\" }}\n"), "Sensitive value in for_each or count", "7:");
+    // A name (the resource's ID) and tags.
+    refused(
+        &format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    properties: {{ name: \"q-${{var.pw}}\" }}\n"),
+        "Sensitive value cannot stay secret",
+        "7:",
+    );
+    refused(&format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: q\n      tags: {{ t: \"${{var.pw}}\" }}\n"), "Sensitive value cannot stay secret", "9:");
+    // Through a reference to another resource's property that holds it.
+    refused(&format!("{vars}resources:\n  a:\n    type: aws.sqs.queue\n    properties: {{ name: a, kms_master_key_id: \"${{var.pw}}\" }}\n  q:\n    type: aws.sqs.queue\n    properties: {{ name: \"${{a.kms_master_key_id}}\" }}\n"), "Sensitive value cannot stay secret", "10:");
+    // A module's input set from it, used in the module's for_each.
+    let module = "variables:\n  keys: { type: list }\nresources:\n  q:\n    type: aws.sqs.queue\n    for_each: \"${var.keys}\"\n    properties: { name: \"m-${each.key}\" }\n";
+    let e = parse_project_with(
+        env,
+        &format!("{vars}modules:\n  m:\n    source: ../components/m.yaml\n    inputs: {{ keys: \"${{var.names}}\" }}\nresources: {{}}\n"),
+        &[("components/m.yaml", module)],
+    )
+    .unwrap_err();
+    assert!(e.iter().any(|d| d.contains("Sensitive value in for_each or count")), "{e:#?}");
+    assert!(e.iter().all(|d| !d.contains("hunter2")), "{e:#?}");
 }
 
 #[test]
@@ -327,7 +370,13 @@ fn moved_removed_and_import_entries_are_checked_against_the_stack() {
 
 /// Parse `stacks/t.yaml` with `files` as the project's other files.
 fn parse_project(yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String>> {
-    let (env, _) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
+    parse_project_with("", yaml, files)
+}
+
+/// As [`parse_project`], with `env_vars` in the env file.
+fn parse_project_with(env_vars: &str, yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String>> {
+    let (env, _) =
+        parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), &format!("stack: stacks/t.yaml\n{env_vars}"));
     let read = |p: &str| {
         files.iter().find(|(n, _)| *n == p).map(|(_, t)| t.to_string()).ok_or_else(|| format!("no file `{p}`"))
     };
@@ -465,20 +514,6 @@ fn module_mistakes_are_located_in_the_file_that_has_them() {
 }
 
 #[test]
-fn addresses_have_one_spelling() {
-    use crate::config::parse_address;
-    assert_eq!(parse_address("q").unwrap(), "q");
-    assert_eq!(parse_address("q[ \"a\" ]").unwrap(), "q[\"a\"]");
-    assert_eq!(parse_address("q[3]").unwrap(), "q[3]");
-    assert_eq!(parse_address("module.db.cluster").unwrap(), "module.db.cluster");
-    assert_eq!(parse_address("module.db[\"k\"].q[0]").unwrap(), "module.db[\"k\"].q[0]");
-    assert_eq!(parse_address("module.db").unwrap(), "module.db");
-    for bad in ["q.arn", "var.x", "q[*]", "q[\"a\"][\"b\"]", "module", "1q", "q["] {
-        assert!(parse_address(bad).is_err(), "{bad}");
-    }
-}
-
-#[test]
 fn data_sources_are_checked_before_anything_is_read() {
     let e = |yaml: &str| parse(yaml).unwrap_err();
     let q = "resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q }\n";
@@ -528,4 +563,28 @@ fn a_refused_for_each_is_reported_once_not_again_where_it_is_used() {
     .unwrap_err();
     assert_eq!(e.len(), 1, "{e:?}");
     assert!(e[0].starts_with("4: Invalid value: `for_each` lists `a` twice"), "{e:?}");
+}
+
+/// Variable, output and data source names are plain, as resource, local and module names
+/// already were: before, an output name holding escape sequences or a newline and a code
+/// fence was accepted, and printed raw in plans and pull-request comments, and a variable
+/// name became a live link in the findings list.
+#[test]
+fn every_name_is_a_plain_name() {
+    let stacks = [
+        ("outputs:\n  \"a\\e[1A\\e[2K\": { value: x }\nresources: {}\n", "output name"),
+        ("outputs:\n  \"x\\n```\\n## All checks passed\": { value: x }\nresources: {}\n", "output name"),
+        ("variables:\n  \"[click](https://evil.example)\": { default: x }\nresources: {}\n", "variable name"),
+        ("variables:\n  \"a b\": { default: x }\nresources: {}\n", "variable name"),
+        ("data:\n  \"<img src=x>\": { type: aws.ec2.vpc, filter: { id: vpc-1 } }\nresources: {}\n", "data source name"),
+    ];
+    for (yaml, what) in stacks {
+        let e = parse(yaml).unwrap_err();
+        assert!(
+            e.iter().any(|d| d.contains("Invalid name") && d.contains(what) && d.contains("may only hold letters")),
+            "{yaml}: {e:?}"
+        );
+    }
+    assert!(parse("variables:\n  a_b1: { default: x }\noutputs:\n  o_1: { value: \"${var.a_b1}\" }\nresources: {}\n")
+        .is_ok());
 }

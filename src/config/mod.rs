@@ -19,8 +19,7 @@ mod value;
 pub use access::{explain as iam_explain, grants, Grant, GENERATED};
 pub use env::{parse_env, AssumeRole, Backend, Env, VarSource};
 pub use stack::{
-    parse_address, parse_stack, parse_stack_reading, suppressed, DataSource, Import, Moved, Output, Removed, Resource,
-    Stack, Variable,
+    parse_stack, parse_stack_reading, suppressed, DataSource, Import, Moved, Output, Removed, Resource, Stack, Variable,
 };
 
 use crate::diag::{Diagnostic, Span};
@@ -36,6 +35,28 @@ pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
         && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+}
+
+/// Refuse, located, a `what` name (`resource`, `variable`, `output`, …) that is not a
+/// [`valid_name`]: names are written bare inside `${…}`, and printed in plans, terminals and
+/// pull-request comments, where only a plain name is sure to show as itself. True if the
+/// name is plain.
+pub(crate) fn plain_name(k: &Key, what: &str, out: &mut Vec<Diagnostic>) -> bool {
+    if valid_name(&k.name) && !(what == "resource" && k.name == "module") {
+        return true;
+    }
+    out.push(
+        Diagnostic::error(
+            "Invalid name",
+            format!(
+                "{what} name `{}` may only hold letters, digits, `_` and `-`, starting with a letter{}",
+                k.name,
+                if what == "resource" { " (and is not `module`)" } else { "" }
+            ),
+        )
+        .at(&k.span),
+    );
+    false
 }
 
 /// Closest candidate by edit distance, for "did you mean" hints.

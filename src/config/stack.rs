@@ -142,64 +142,6 @@ pub struct Import {
     pub span: Span,
 }
 
-/// A resource address as written in `moved:`, `removed:`, `import:`, `--target` or `state
-/// mv`: `name`, `name["key"]`, `name[0]`, any of them inside modules (`module.db.name`,
-/// `module.db["k"].name`), or a whole module (`module.db`), in its one canonical spelling.
-pub fn parse_address(s: &str) -> Result<String, String> {
-    use crate::lang::{Ast, Step};
-    let bad =
-        || format!("`{s}` is not a resource address; write `name`, `name[\"key\"]`, `name[0]` or `module.<name>.name`");
-    let Ok(Ast::Path { root, steps }) = crate::lang::parse_expr(s) else { return Err(bad()) };
-    let key = |step: Option<&Step>| -> Option<Option<String>> {
-        match step {
-            Some(Step::Index(Ast::Lit(serde_json::Value::String(k)))) => Some(Some(format!("[\"{k}\"]"))),
-            Some(Step::Index(Ast::Lit(v))) if v.as_u64().is_some() => Some(Some(format!("[{v}]"))),
-            Some(Step::Index(_) | Step::Splat) => None,
-            _ => Some(None),
-        }
-    };
-    // The names along the path: `root`, then each `.attr`, each optionally indexed.
-    let mut names: Vec<(String, Option<String>)> = vec![(root, None)];
-    let mut i = 0;
-    while i < steps.len() {
-        match &steps[i] {
-            Step::Attr(a) => names.push((a.clone(), None)),
-            Step::Index(_) | Step::Splat => {
-                let k = key(steps.get(i)).ok_or_else(bad)?;
-                let last = names.last_mut().ok_or_else(bad)?;
-                if last.1.is_some() {
-                    return Err(bad());
-                }
-                last.1 = k;
-            }
-        }
-        i += 1;
-    }
-    let mut out = String::new();
-    let mut rest = names.as_slice();
-    while let [(m, None), (name, idx), tail @ ..] = rest {
-        if m != "module" || !valid_name(name) {
-            break;
-        }
-        out.push_str(&format!("module.{name}{}", idx.clone().unwrap_or_default()));
-        rest = tail;
-        if rest.is_empty() {
-            return Ok(out);
-        }
-        out.push('.');
-    }
-    match rest {
-        [(name, idx)]
-            if valid_name(name) && !matches!(name.as_str(), "var" | "local" | "each" | "count" | "module") =>
-        {
-            out.push_str(name);
-            out.push_str(&idx.clone().unwrap_or_default());
-            Ok(out)
-        }
-        _ => Err(bad()),
-    }
-}
-
 impl Stack {
     pub fn resource(&self, name: &str) -> Option<&Resource> {
         self.resources.iter().find(|r| r.name == name)
@@ -285,6 +227,7 @@ pub fn parse_stack_reading(
     let (moved, removed, imports) = refactoring(&root, &body, &mut out);
     // Rules across resources, over the whole stack with its modules.
     propagate_sensitive(&mut body.resources);
+    exposed_sensitive(&body.resources, &mut out);
     super::cdc::check_sources(&body.resources, &mut out);
     super::cdc::check_slot_readers(&body.resources, &mut out);
     super::network::check_subnets(&body.resources, &mut out);
@@ -378,18 +321,7 @@ pub fn parse_body(
             continue;
         }
         first_seen.insert(&k.name, &k.span);
-        if !valid_name(&k.name) || k.name == "module" {
-            out.push(
-                Diagnostic::error(
-                    "Invalid name",
-                    format!(
-                        "resource name `{}` may only hold letters, digits, `_` and `-`, starting with a letter (and is not `module`)",
-                        k.name
-                    ),
-                )
-                .at(&k.span),
-            );
-        }
+        super::plain_name(k, "resource", out);
         match resource_type(k, body, unit.catalog, out) {
             Some(ty) => {
                 types.insert(k.name.clone(), ty);
@@ -401,18 +333,7 @@ pub fn parse_body(
 
     let mut locals = BTreeMap::new();
     for (k, v) in root.get("locals").and_then(|l| expect_map(l, "`locals`", out)).unwrap_or_default() {
-        if !valid_name(&k.name) {
-            out.push(
-                Diagnostic::error(
-                    "Invalid name",
-                    format!(
-                        "local name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
-                        k.name
-                    ),
-                )
-                .at(&k.span),
-            );
-        }
+        super::plain_name(k, "local", out);
         locals.insert(k.name.clone(), v.clone());
     }
     let mut data_kinds = BTreeMap::new();
@@ -424,6 +345,9 @@ pub fn parse_body(
                     .hint("look it up in the stack, and give the module its value as an input"),
             );
             break;
+        }
+        if !super::plain_name(k, "data source", out) {
+            continue;
         }
         let Some(m) = expect_map(body, &format!("data source `{}`", k.name), out) else { continue };
         check_keys(m, &["type", "filter", "description"], "a data source", out);
@@ -459,17 +383,7 @@ pub fn parse_body(
     }
     let mut module_defs = BTreeMap::new();
     for (k, v) in root.get("modules").and_then(|l| expect_map(l, "`modules`", out)).unwrap_or_default() {
-        if !valid_name(&k.name) {
-            out.push(
-                Diagnostic::error(
-                    "Invalid name",
-                    format!(
-                        "module name `{}` may only hold letters, digits, `_` and `-`, starting with a letter",
-                        k.name
-                    ),
-                )
-                .at(&k.span),
-            );
+        if !super::plain_name(k, "module", out) {
             continue;
         }
         module_defs.insert(k.name.clone(), (k.clone(), v.clone()));
@@ -556,6 +470,9 @@ pub fn parse_body(
     let mut outputs = Vec::new();
     let secret = secret_pairs(&resources);
     for (k, body) in root.get("outputs").and_then(|o| expect_map(o, "`outputs`", out)).unwrap_or_default() {
+        if !super::plain_name(k, "output", out) {
+            continue;
+        }
         let Some(m) = expect_map(body, &format!("output `{}`", k.name), out) else {
             continue;
         };
@@ -693,12 +610,6 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
     ordered
 }
 
-/// A `for_each` key becomes part of the address and of the `cloudbridge:address` tag,
-/// whose value AWS limits to letters, digits, spaces and `_ . : / = + - @`.
-fn valid_key(k: &str) -> bool {
-    !k.is_empty() && k.len() <= 64 && k.chars().all(|c| c.is_ascii_alphanumeric() || "_.:=+@-".contains(c))
-}
-
 /// The instances of `k` by its `for_each` or `count` (`None`: neither, or reported).
 fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<(Instances, Vec<(String, Scope)>)> {
     let (fe, count) = (body.get("for_each"), body.get("count"));
@@ -746,11 +657,26 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
 
 /// The value of a `for_each` or `count` (of a resource or a module): it must be known
 /// before anything is created, so resource attributes are refused while it is worked out.
+/// A sensitive value is refused there, as Terraform refuses it: its keys become addresses,
+/// the `cloudbridge:address` tag and state's keys, and its values go wherever
+/// `each.value` is used, shown; nothing there can be hidden.
 pub(super) fn known_at_validate(node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<serde_json::Value> {
     ctx.expanding.set(true);
+    let outer = ctx.tainted.replace(false);
     let before = out.len();
     let e = check_value(node, &crate::schema::PropKind::Json, ctx, out);
     ctx.expanding.set(false);
+    if ctx.tainted.replace(outer) {
+        out.push(
+            Diagnostic::error(
+                "Sensitive value in for_each or count",
+                "`for_each` and `count` cannot be derived from a sensitive variable, local or module input: their keys and values name instances in addresses, tags and state, where a secret would be shown",
+            )
+            .at(&node.span)
+            .hint("build the instances from values that are not secret, such as the names of the secrets, and look each secret up inside the resource"),
+        );
+        return None;
+    }
     match e? {
         Expr::Lit(v) => Some(v),
         _ => {
@@ -825,7 +751,7 @@ pub(super) fn for_each_keys(
         );
         return None;
     }
-    if let Some((bad, _)) = pairs.iter().find(|(key, _)| !valid_key(key)) {
+    if let Some((bad, _)) = pairs.iter().find(|(key, _)| !crate::addr::valid_key(key)) {
         problem(
             format!("`for_each` key `{bad}` cannot name an instance: keys are 1 to 64 letters, digits and `_ . : = + @ -`"),
             "AWS tag values carry the address, and allow no other characters; pick keys such as `orders` or `eu-west-1a`",
@@ -885,7 +811,7 @@ fn refactoring(root: &Node, body: &Body, out: &mut Vec<Diagnostic>) -> (Vec<Move
     };
     let address = |item: &Node, key: &str, what: &str, out: &mut Vec<Diagnostic>| -> Option<(String, Span)> {
         let (text, span) = field(item, key, what, out)?;
-        match parse_address(&text) {
+        match crate::addr::parse(&text) {
             Ok(a) => Some((a, span)),
             Err(why) => {
                 out.push(Diagnostic::error("Invalid address", why).at(&span));
@@ -1004,6 +930,33 @@ fn refers_to_sensitive(e: &Expr, secret: &std::collections::HashSet<(String, Str
     let mut refs = Vec::new();
     e.refs(&mut refs);
     refs.into_iter().any(|r| secret.contains(&(r.resource, r.attr)))
+}
+
+/// A sensitive value where it cannot stay secret: a property that names the resource
+/// (its ID is stored in state, printed in plans and known to everyone who can list the
+/// resource in AWS) or its tags (readable through the Resource Groups Tagging API by any
+/// principal with `tag:GetResources`). Refused, located at the property.
+fn exposed_sensitive(resources: &[Resource], out: &mut Vec<Diagnostic>) {
+    for r in resources {
+        for prop in r.ty.identity.props().iter().copied().chain(["tags"]) {
+            if !r.sensitive.contains(prop) {
+                continue;
+            }
+            let why = if prop == "tags" {
+                "tags are readable by anyone who may list the resource's tags, and are not secret"
+            } else {
+                "it names the resource, and a resource's name is its ID in state, in plans and in AWS"
+            };
+            out.push(
+                Diagnostic::error(
+                    "Sensitive value cannot stay secret",
+                    format!("`{prop}` of `{}` is set from a sensitive value: {why}", r.name),
+                )
+                .at(r.spans.get(prop).unwrap_or(&r.span))
+                .hint("set it from a value that is not secret; keep secrets in properties that take them, or in Secrets Manager"),
+            );
+        }
+    }
 }
 
 /// A property set from another resource's sensitive property is sensitive too, however
@@ -1268,6 +1221,9 @@ pub(super) fn parse_variables(node: Option<&Node>, out: &mut Vec<Diagnostic>) ->
     let mut vars = Vec::new();
     let Some(node) = node else { return vars };
     for (k, body) in expect_map(node, "`variables`", out).unwrap_or_default() {
+        if !super::plain_name(k, "variable", out) {
+            continue;
+        }
         let Some(m) = expect_map(body, &format!("variable `{}`", k.name), out) else {
             continue;
         };

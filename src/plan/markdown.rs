@@ -30,8 +30,76 @@ fn warning(c: &Change, catalog: &Catalog) -> Option<String> {
     }
 }
 
-fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text as one line of a table cell or list item: nothing acts on a terminal
+/// ([`crate::diag::printable`]), no line break (a newline would end the row, or start a
+/// heading or a fence of its own), and `|` escaped (GitHub's tables split cells on it,
+/// even inside code spans).
+fn one_line(s: &str) -> String {
+    flat(s).replace('|', "\\|")
+}
+
+fn flat(s: &str) -> String {
+    crate::diag::printable(s).replace(['\n', '\r', '\t'], " ")
+}
+
+/// `s` as a code span, shown exactly as it is: fenced by one backtick more than the longest
+/// run of backticks it holds (CommonMark, "Code spans"), padded when it starts or ends with
+/// one, so no text of a name or a value can close the span early.
+pub fn code(s: &str) -> String {
+    let s = one_line(s);
+    if s.is_empty() {
+        return "` `".into();
+    }
+    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if s.starts_with('`') || s.ends_with('`') { " " } else { "" };
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A sentence of cloudbridge's (a diagnostic, a cost note) in which names and values stand
+/// between backticks: each such part becomes a [`code`] span, and the text around them is
+/// escaped so that nothing in it is Markdown (a link, an image, HTML, emphasis, a heading),
+/// and a word that GitHub would turn into a link by itself (`https://…`, `www.…`, an e-mail
+/// address) is shown as code. With an odd number of backticks (a value holding one), the
+/// whole sentence is escaped text.
+pub fn inline(s: &str) -> String {
+    let parts: Vec<&str> = s.split('`').collect();
+    let paired = parts.len() % 2 == 1;
+    let mut out = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        if paired && i % 2 == 1 {
+            out += &code(part);
+        } else {
+            if !paired && i > 0 {
+                out += "\\`";
+            }
+            out += &text(part);
+        }
+    }
+    out
+}
+
+/// Plain text with every character that Markdown or GitHub gives a meaning escaped.
+fn text(s: &str) -> String {
+    let s = flat(s);
+    let mut out = String::new();
+    for (i, word) in s.split(' ').enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        let linky = word.contains("://") || word.to_ascii_lowercase().contains("www.") || word.contains('@');
+        if linky {
+            out += &code(word);
+            continue;
+        }
+        for c in word.chars() {
+            if "\\`*_[]<>!|~&".contains(c) {
+                out.push('\\');
+            }
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The Mermaid diagram of what changes: each changed resource, coloured by action, with
@@ -52,7 +120,7 @@ fn diagram(changing: &[&Change]) -> String {
 
 /// The summary of `plan` for a pull-request comment.
 pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> String {
-    let mut s = format!("### cloudbridge plan: `{}` in `{}`\n\n", plan.stack, plan.env);
+    let mut s = format!("### cloudbridge plan: {} in {}\n\n", code(&plan.stack), code(&plan.env));
     let changing: Vec<&Change> = plan.changes.iter().filter(|c| c.action != Action::NoOp || c.importing).collect();
     if !plan.has_changes() {
         s += "**No changes.** The infrastructure matches the configuration.\n";
@@ -75,7 +143,7 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
         let _ = writeln!(
             s,
             "\n> [!WARNING]\n> Resource targeting is in effect ({}): this plan may leave changes out.",
-            plan.targets.join(", ")
+            plan.targets.iter().map(|t| code(t)).collect::<Vec<_>>().join(", ")
         );
     }
     if !plan.drift.is_empty() {
@@ -83,7 +151,7 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
             s,
             "\n> [!NOTE]\n> {} resource(s) changed outside cloudbridge: {}.",
             plan.drift.len(),
-            plan.drift.iter().map(|d| format!("`{}`", d.address)).collect::<Vec<_>>().join(", ")
+            plan.drift.iter().map(|d| code(&d.address)).collect::<Vec<_>>().join(", ")
         );
     }
     if !changing.is_empty() {
@@ -100,17 +168,18 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
                 String::new()
             };
             let why = match w {
-                Some(w) => format!("**{w}**; {why}"),
-                None => why,
+                Some(w) if why.is_empty() => format!("**{}**", inline(w)),
+                Some(w) => format!("**{}**; {}", inline(w), inline(&why)),
+                None => inline(&why),
             };
             let _ = writeln!(
                 s,
-                "| {} | `{}` | `{}` | {} | {} |",
+                "| {} | {} | {} | {} | {} |",
                 if w.is_some() { "⚠️" } else { "" },
-                cell(&c.address),
-                c.ty,
+                code(&c.address),
+                code(&c.ty),
                 action(c),
-                cell(why.trim_end_matches("; "))
+                why
             );
         }
     }
@@ -119,7 +188,7 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
         for r in cost.resources.iter().filter(|r| r.before != r.after) {
             let money = |x: Option<f64>| x.map_or_else(|| "–".to_string(), crate::cost::dollars);
             let _ =
-                writeln!(s, "| `{}` | {} | {} | {} |", cell(&r.address), money(r.before), money(r.after), cell(&r.how));
+                writeln!(s, "| {} | {} | {} | {} |", code(&r.address), money(r.before), money(r.after), inline(&r.how));
         }
         s += "\n</details>\n";
     }
@@ -134,14 +203,14 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
             let at = d
                 .span
                 .as_ref()
-                .map(|sp| format!(" at `{}:{}:{}`", sp.file.display(), sp.line, sp.col))
+                .map(|sp| format!(" at {}", code(&format!("{}:{}:{}", sp.file.display(), sp.line, sp.col))))
                 .unwrap_or_default();
             let _ = writeln!(
                 s,
                 "- **{}** {}{at}: {}",
                 d.rule.unwrap_or(if d.severity == Severity::Error { "error" } else { "warning" }),
                 d.summary,
-                cell(&d.detail)
+                inline(&d.detail)
             );
         }
         s += "\n</details>\n";
@@ -151,8 +220,40 @@ pub fn markdown(plan: &Plan, catalog: &Catalog, findings: &[Diagnostic]) -> Stri
         s += &diagram(&changing);
         s += "\n</details>\n";
     }
-    s += "\n<details><summary>Full plan</summary>\n\n```\n";
-    s += render(plan, catalog).trim_end();
-    s += "\n```\n\n</details>\n";
+    // The plan as it is printed, in a fence longer than any run of backticks in it
+    // (CommonMark, "Fenced code blocks"): no line of it can close the block.
+    let full = render(plan, catalog);
+    let fence = "`".repeat(full.split(|c| c != '`').map(str::len).max().unwrap_or(0).max(2) + 1);
+    let _ =
+        write!(s, "\n<details><summary>Full plan</summary>\n\n{fence}\n{}\n{fence}\n\n</details>\n", full.trim_end());
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_code_span_cannot_be_closed_by_what_it_shows() {
+        assert_eq!(code("q[\"a\"]"), "`q[\"a\"]`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x``"), "``` `x`` ```");
+        assert_eq!(code("a|b\nc"), "`a\\|b c`");
+        assert_eq!(code(""), "` `");
+    }
+
+    /// Before, a detail holding `[text](url)` was a live link in the findings list, and one
+    /// holding a newline could start a heading of its own.
+    #[test]
+    fn sentences_become_no_markdown_but_their_own() {
+        assert_eq!(inline("`db` is bad"), "`db` is bad");
+        let link = inline("variable `x` [click](https://evil.example) <img src=x> **bold** [a](b)");
+        assert_eq!(link, "variable `x` `[click](https://evil.example)` \\<img src=x\\> \\*\\*bold\\*\\* \\[a\\](b)");
+        assert_eq!(inline("see www.evil.example now"), "see `www.evil.example` now");
+        let forged = inline("x\n## All checks passed, safe to merge");
+        assert!(!forged.contains('\n'), "{forged}");
+        // An odd backtick (a value holding one) leaves everything escaped text.
+        assert_eq!(inline("`a` b `c"), "\\`a\\` b \\`c");
+        assert_eq!(inline("a | b"), "a \\| b");
+    }
 }

@@ -758,7 +758,7 @@ pub fn render_drift(drift: &[Drift]) -> String {
         }
     }
     out.push_str(&format!("{} resource{} drifted.\n", drift.len(), if drift.len() == 1 { "" } else { "s" }));
-    out
+    crate::diag::printable(&out).into_owned()
 }
 
 fn compact(v: &Value) -> String {

@@ -228,6 +228,10 @@ pub fn summary_line(plan: &Plan) -> String {
 
 /// The full human rendering of a plan.
 pub fn render(plan: &Plan, catalog: &Catalog) -> String {
+    crate::diag::printable(&text(plan, catalog)).into_owned()
+}
+
+fn text(plan: &Plan, catalog: &Catalog) -> String {
     let mut out = String::new();
     if !plan.data.is_empty() {
         out.push_str("Data sources read (never changed or deleted):\n\n");

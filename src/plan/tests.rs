@@ -580,3 +580,28 @@ mod saved {
         assert!(opened(&bytes).unwrap_err().starts_with("Dependency cycle in plan file"));
     }
 }
+
+/// An output name that state holds (any text, from a state written before names were
+/// checked, or pushed) cannot break out of the pull-request comment's "Full plan" block or
+/// act on a terminal: before, a name holding a newline and a fence closed the block and
+/// added a heading of its own, and one holding escape sequences erased the summary above.
+#[test]
+fn names_from_state_stay_inside_the_plan() {
+    let (st, g) = stack(V1);
+    let mut state = State::new("t", "test");
+    let forged = "x\n```\n## All checks passed, safe to merge\n[details](https://evil.example)\n\u{1b}[1A\u{1b}[2K";
+    state
+        .outputs
+        .insert(forged.to_string(), crate::state::OutputState { value: serde_json::json!("v"), sensitive: false });
+    let plan = plan_for(&st, &g, &state, &[], false);
+    let text = crate::plan::render(&plan, &crate::testutil::catalog());
+    assert!(!text.contains('\u{1b}'), "{text}");
+    let md = crate::plan::markdown(&plan, &crate::testutil::catalog(), &[]);
+    let (_, full) = md.split_once("<summary>Full plan</summary>\n\n").expect("the full plan");
+    let fence: String = full.chars().take_while(|c| *c == '`').collect();
+    assert!(fence.len() > 3, "a fence longer than the name's: {md}");
+    let body = &full[fence.len()..full.rfind(&fence).expect("closed")];
+    assert!(body.contains("## All checks passed"), "the name is shown inside the block: {md}");
+    assert!(!body.lines().any(|l| l.starts_with(&fence)), "nothing inside closes it: {md}");
+    assert!(!md.contains('\u{1b}'));
+}

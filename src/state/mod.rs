@@ -131,6 +131,32 @@ impl State {
         Ok(state)
     }
 
+    /// What no state cloudbridge writes can hold: an address or a dependency that is not a
+    /// resource address in its canonical spelling ([`crate::addr::resource`]), an output
+    /// that is not a plain name, as `state push` of a hand-edited file or a move to a
+    /// malformed address could leave. Each
+    /// problem is one sentence naming what is wrong.
+    pub fn problems(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let canonical = |a: &str| crate::addr::resource(a).is_ok_and(|c| c == a);
+        for r in &self.resources {
+            if !canonical(&r.address) {
+                out.push(format!("holds `{}`, which is not a resource address", r.address.escape_debug()));
+            }
+            for d in r.dependencies.iter().filter(|d| !canonical(d)) {
+                out.push(format!(
+                    "has `{}` depend on `{}`, which is not a resource address",
+                    r.address.escape_debug(),
+                    d.escape_debug()
+                ));
+            }
+        }
+        for name in self.outputs.keys().filter(|n| !crate::config::valid_name(n)) {
+            out.push(format!("holds the output `{}`, which is not an output name", name.escape_debug()));
+        }
+        out
+    }
+
     pub fn to_json(&self) -> Vec<u8> {
         let mut v = serde_json::to_vec_pretty(self).unwrap_or_default();
         v.push(b'\n');

@@ -34,6 +34,18 @@ impl State {
             .iter()
             .map(|o| (o.clone(), if o == from { to.to_string() } else { format!("{to}{}", &o[from.len()..]) }))
             .collect();
+        // Every instance of a resource keeps its key: it moves to a resource, not into one
+        // instance of another (`q` to `x["k"]` would make `x["k"]["a"]`).
+        if to.ends_with(']') && olds.iter().any(|o| o != from && o[from.len()..].starts_with('[')) {
+            return Err(format!(
+                "`{from}` has instances ({}), which keep their keys: move it to a resource address without one, or move each instance",
+                olds.iter().map(|o| format!("`{o}`")).collect::<Vec<_>>().join(", ")
+            ));
+        }
+        if let Some((_, bad)) = pairs.iter().find(|(_, n)| crate::addr::resource(n).ok().as_deref() != Some(n.as_str()))
+        {
+            return Err(format!("`{bad}` is not a resource address"));
+        }
         if let Some((_, taken)) = pairs.iter().find(|(_, n)| self.get(n).is_some()) {
             return Err(format!("`{taken}` is already in state"));
         }
@@ -119,6 +131,33 @@ mod tests {
         assert_eq!(s.move_address("raw", "job"), Err("`job` is already in state".into()));
         assert_eq!(s.move_address("nope", "x"), Err("there is no `nope` in state".into()));
         assert_eq!(s, before);
+    }
+
+    /// A whole resource moves to a resource, never into an instance of one: before, `q`
+    /// moved to `x["k"]` made `x["k"]["a"]`, an address nothing can name.
+    #[test]
+    fn instances_never_move_under_an_instance_or_a_module() {
+        let mut s = state();
+        let before = s.clone();
+        let e = s.move_address("q", "x[\"k\"]").unwrap_err();
+        assert!(e.contains("has instances (`q[\"a\"]`, `q[\"b\"]`)"), "{e}");
+        assert_eq!(s.move_address("raw", "module.db"), Err("`module.db` is not a resource address".into()));
+        assert_eq!(s, before);
+        // Into a module, a resource keeps its keys.
+        assert_eq!(s.move_address("q", "module.db.q").unwrap().len(), 2);
+        assert!(s.get("module.db.q[\"a\"]").is_some());
+        assert!(s.problems().is_empty());
+    }
+
+    #[test]
+    fn state_holding_what_no_address_is_has_problems() {
+        let mut s = state();
+        assert!(s.problems().is_empty());
+        s.put(res("not an address!", &["q[\"a\"]", "x[\"a\"b\"]"]));
+        let p = s.problems();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("holds `not an address!`"), "{p:?}");
+        assert!(p[1].contains("depend on `x[\\\"a\\\"b\\\"]`"), "{p:?}");
     }
 
     #[test]

@@ -146,3 +146,66 @@ fn state_mv_rm_pull_and_push_keep_state_consistent() {
     assert!(plan.stdout.contains("No changes."), "{}", plan.stdout);
     p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }
+
+/// State surgery leaves only what loading accepts: before, `state push` took a state of
+/// another stack and env with the same lineage (every later command then refused the
+/// state), a type no build knows and an address nothing can name; `state mv q 'x["k"]'`
+/// made `x["k"]["a"]`; a key holding a quote was stored unescaped; and `moved:` took keys
+/// that `for_each` refuses. No AWS call is needed: the state is written by hand.
+#[test]
+fn state_surgery_keeps_only_what_loading_accepts() {
+    let p = Project::new("surgery-guard");
+    p.local_env();
+    p.write(
+        "stacks/main.yaml",
+        "name: {{name}}\nresources:\n  q:\n    type: aws.sqs.queue\n    for_each: [a, b]\n    properties: { name: \"{{name}}-${each.key}\" }\n",
+    );
+    let queue = |address: &str, ty: &str| {
+        serde_json::json!({"address": address, "type": ty, "id": format!("https://sqs/{address}"),
+            "properties": {}, "attributes": {}, "dependencies": []})
+    };
+    let state = serde_json::json!({"format_version": 1, "serial": 3, "lineage": "L-1", "stack": p.name, "env": "test",
+        "resources": [queue(r#"q["a"]"#, "aws.sqs.queue"), queue(r#"q["b"]"#, "aws.sqs.queue")], "outputs": {}});
+    p.write(&format!(".cloudbridge/state/{}/test.json", p.name), &state.to_string());
+    let list = || p.cb_offline(&["state", "list", "-e", "test"]).ok().stdout;
+    assert_eq!(list(), "q[\"a\"]\nq[\"b\"]\n");
+
+    let push = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut s = state.clone();
+        s["serial"] = serde_json::json!(9);
+        edit(&mut s);
+        p.write(name, &s.to_string());
+        p.cb_offline(&["state", "push", "-e", "test", name]).code(1).stderr
+    };
+    let e = push("other-stack.json", &|s| s["stack"] = serde_json::json!("someone-else"));
+    assert!(e.contains("is the state of stack `someone-else` in environment `test`"), "{e}");
+    let e = push("other-env.json", &|s| s["env"] = serde_json::json!("prod"));
+    assert!(e.contains("in environment `prod`"), "{e}");
+    let e = push("fake-type.json", &|s| s["resources"][0]["type"] = serde_json::json!("aws.fake.thing"));
+    assert!(e.contains("has type `aws.fake.thing`, which this cloudbridge does not know"), "{e}");
+    let e = push("bad-address.json", &|s| s["resources"][0]["address"] = serde_json::json!("not an address!"));
+    assert!(e.contains("holds `not an address!`, which is not a resource address"), "{e}");
+    let e = push("quoted-key.json", &|s| s["resources"][0]["address"] = serde_json::json!(r#"q["a"b"]"#));
+    assert!(e.contains("which is not a resource address"), "{e}");
+    let e =
+        push("bad-output.json", &|s| s["outputs"] = serde_json::json!({"x\n## ok": {"value": 1, "sensitive": false}}));
+    assert!(e.contains("which is not an output name"), "{e}");
+    assert_eq!(list(), "q[\"a\"]\nq[\"b\"]\n", "nothing was pushed");
+
+    let e = p.cb_offline(&["state", "mv", "-e", "test", "q", r#"x["k"]"#]).code(1).stderr;
+    assert!(e.contains("has instances (`q[\"a\"]`, `q[\"b\"]`), which keep their keys"), "{e}");
+    let e = p.cb_offline(&["state", "mv", "-e", "test", r#"q["a"]"#, r#"q["a\"b"]"#]).code(1).stderr;
+    assert!(e.contains("cannot name an instance"), "{e}");
+    let e = p.cb_offline(&["state", "mv", "-e", "test", r#"q["a"]"#, "module.m"]).code(1).stderr;
+    assert!(e.contains("`module.m` is not a resource address"), "{e}");
+    assert_eq!(list(), "q[\"a\"]\nq[\"b\"]\n", "nothing was moved");
+    assert_eq!(p.state()["serial"], serde_json::json!(3), "state was not written");
+
+    // `moved:` is held to the same rule as `for_each`'s keys.
+    p.write(
+        "stacks/main.yaml",
+        "name: {{name}}\nmoved:\n  - { from: \"q[\\\"a\\\"]\", to: \"r[\\\"a b\\\"]\" }\nresources:\n  r:\n    type: aws.sqs.queue\n    for_each: [a]\n    properties: { name: \"{{name}}-${each.key}\" }\n",
+    );
+    let e = p.cb_offline(&["validate", "-e", "test"]).code(1).stderr;
+    assert!(e.contains("the key `a b` cannot name an instance"), "{e}");
+}
