@@ -201,23 +201,50 @@ enum Found {
     Foreign(String, Observed),
 }
 
-/// Is `existing` the resource this create would make? Our ownership tags prove it. Types
-/// that cannot carry tags have only their name and configuration: every property must
-/// match, except those the cloud never reports (write-only, sensitive).
+/// Is `existing` the resource this create would make? Our ownership tags prove it, and
+/// nothing it holds that cannot change in place differs from what the create would send
+/// (tags alone are not proof: another project may deploy a stack and environment of the
+/// same names, and its VPC of another CIDR block is not this one's to take and replace).
+/// Types that cannot carry tags have only their name and configuration: every property
+/// must match, except those the cloud never reports (write-only, sensitive).
 fn is_ours(ty: &TypeSchema, props: &Props, existing: &Observed) -> bool {
     if ty.taggable {
-        return ownership::same_owner(props, &existing.properties);
+        return ownership::same_owner(props, &existing.properties) && fixed_differences(ty, props, existing).is_empty();
     }
     let unreadable = |k: &str| ty.prop(k).is_some_and(|p| p.write_only || p.sensitive);
     props.iter().filter(|(k, _)| !unreadable(k)).all(|(k, v)| existing.properties.get(k) == Some(v))
 }
 
-/// The error for a name that something else already holds.
-fn taken(ty: &TypeSchema, address: &str, props: &Props, id: &str) -> ProviderError {
-    let why = if ty.taggable {
-        "it does not carry this resource's ownership tags (`cloudbridge:stack`, `cloudbridge:env`, `cloudbridge:address`)"
+/// The replace-forcing properties whose value in `existing` differs from the create's (as
+/// the plan compares them, [`crate::plan::canonical`]); a property the cloud does not
+/// report, or reports as null, is not evidence either way.
+fn fixed_differences(ty: &TypeSchema, props: &Props, existing: &Observed) -> Vec<&'static str> {
+    ty.props
+        .iter()
+        .filter(|p| p.update == crate::schema::Update::Replace && !p.write_only && !p.sensitive)
+        .filter(|p| match (props.get(p.name), existing.properties.get(p.name)) {
+            (Some(want), Some(have)) if !want.is_null() && !have.is_null() => {
+                crate::plan::canonical(ty, p.name, &p.kind, want) != crate::plan::canonical(ty, p.name, &p.kind, have)
+            }
+            _ => false,
+        })
+        .map(|p| p.name)
+        .collect()
+}
+
+/// The error for a name that something else (`existing`) already holds.
+fn taken(ty: &TypeSchema, address: &str, props: &Props, id: &str, existing: &Observed) -> ProviderError {
+    let differ = fixed_differences(ty, props, existing);
+    let why = if !ty.taggable {
+        "this type takes no tags and its configuration differs from the stack's".to_string()
+    } else if ownership::same_owner(props, &existing.properties) {
+        format!(
+            "it carries this resource's ownership tags, but its {} cannot change in place and differ from the stack's, so it was made by another deployment of a stack and environment of the same names",
+            differ.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+        )
     } else {
-        "this type takes no tags and its configuration differs from the stack's"
+        "it does not carry this resource's ownership tags (`cloudbridge:stack`, `cloudbridge:env`, `cloudbridge:address`)"
+            .to_string()
     };
     let name: Vec<String> = ty
         .identity
@@ -232,7 +259,7 @@ fn taken(ty: &TypeSchema, address: &str, props: &Props, id: &str) -> ProviderErr
     ProviderError::new(
         "AlreadyExists",
         format!(
-            "an `{}` named {which} already exists and is not this stack's: {why}. cloudbridge never takes over what it did not create; choose another name for `{address}`, or delete the existing one if nothing needs it (importing existing resources is not supported yet)",
+            "an `{}` named {which} already exists and is not this stack's: {why}. cloudbridge never takes over what it did not create; choose another name for `{address}`, or delete the existing one if nothing needs it; if it is this stack's to manage, take it in with `cloudbridge import` (or an `import:` entry), whose plan shows how it differs",
             ty.name
         ),
     )
@@ -367,7 +394,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
             match self.look(ty, req.props, op).await? {
                 Found::Ours(id, existing) => return self.adopt(&req, &id, existing).await,
                 Found::Foreign(id, existing) if maybe_made => return self.adopt(&req, &id, existing).await,
-                Found::Foreign(id, _) => return Err(taken(ty, req.address, req.props, &id)),
+                Found::Foreign(id, existing) => return Err(taken(ty, req.address, req.props, &id, &existing)),
                 Found::Nothing => {}
             }
             match self.ops.create(ty, req.address, req.props, op).await {
@@ -377,7 +404,7 @@ impl<R: ResourceOps> Provider for Lifecycle<R> {
                     return match self.look(ty, req.props, op).await? {
                         Found::Ours(id, existing) => self.adopt(&req, &id, existing).await,
                         Found::Foreign(id, existing) if maybe_made => self.adopt(&req, &id, existing).await,
-                        Found::Foreign(id, _) => Err(taken(ty, req.address, req.props, &id)),
+                        Found::Foreign(id, existing) => Err(taken(ty, req.address, req.props, &id, &existing)),
                         Found::Nothing => Err(e),
                     };
                 }

@@ -12,11 +12,23 @@ use serde_json::json;
 static PROPS: &[Prop] =
     &[Prop::new("name", PropKind::Str), Prop::new("db", PropKind::Str), Prop::new("size", PropKind::Int), TAGS];
 
+/// As [`PROPS`], with `db` fixed at creation (a VPC's CIDR block, a bucket's region).
+static FIXED_PROPS: &[Prop] = &[
+    Prop::new("name", PropKind::Str),
+    Prop::new("db", PropKind::Str).replace(),
+    Prop::new("size", PropKind::Int),
+    TAGS,
+];
+
 const fn schema(name: &'static str, identity: Identity, taggable: bool) -> TypeSchema {
+    schema_of(name, identity, taggable, PROPS)
+}
+
+const fn schema_of(name: &'static str, identity: Identity, taggable: bool, props: &'static [Prop]) -> TypeSchema {
     TypeSchema {
         name,
         doc: "test type",
-        props: PROPS,
+        props,
         attrs: &["arn"],
         changes_on_update: &[],
         restarts_cdc: None,
@@ -36,6 +48,8 @@ static NAMED_TAGGED: TypeSchema = schema("t.named_tagged", Identity::Name("name"
 static NAMED_UNTAGGED: TypeSchema = schema("t.named_untagged", Identity::Name("name"), false);
 static COMPOSITE_TAGGED: TypeSchema = schema("t.composite_tagged", Identity::Named(&["db", "name"]), true);
 static COMPOSITE_UNTAGGED: TypeSchema = schema("t.composite_untagged", Identity::Named(&["db", "name"]), false);
+static GENERATED_FIXED: TypeSchema = schema_of("t.generated_fixed", Identity::Generated, true, FIXED_PROPS);
+static NAMED_FIXED: TypeSchema = schema_of("t.named_fixed", Identity::Name("name"), true, FIXED_PROPS);
 
 fn ctx() -> OpCtx {
     OpCtx {
@@ -324,4 +338,43 @@ async fn the_poll_that_finds_a_resource_ready_is_its_read_back() {
     assert_eq!(got.properties, p, "what the poll saw is what state records");
     let reads: Vec<String> = l.calls().into_iter().filter(|c| c.starts_with("read ")).collect();
     assert_eq!(reads, Vec::<String>::new(), "no read after the last poll (the name was free: no read before)");
+}
+
+/// Ownership tags alone are not proof: another project may deploy a stack and environment
+/// of the same names. Before, project B's create of a VPC of 10.61.0.0/16 adopted project
+/// A's VPC of 10.60.0.0/16 (same tags), retagged it, and B's next plan replaced it.
+#[tokio::test]
+async fn what_differs_where_it_cannot_change_is_never_adopted() {
+    let with_db = |ty: &TypeSchema, db: &str| {
+        let mut p = props(ty, "a", 1);
+        p.insert("db".into(), json!(db));
+        p
+    };
+    // A generated ID: the look-up by tags finds theirs, which is left alone; ours is made.
+    let ty = &GENERATED_FIXED;
+    let l = Lifecycle::over(Faulty::new(MemoryCloud::default()));
+    let theirs = with_db(ty, "10.60.0.0/16");
+    let their_id = l.insert(ty, "a", theirs.clone());
+    let got = create(&l, ty, "a", &with_db(ty, "10.61.0.0/16")).await.unwrap();
+    assert_ne!(got.id, their_id, "a new one, not theirs");
+    assert_eq!(l.get(&their_id).unwrap().1, theirs, "theirs untouched");
+    assert_eq!(live_of(&l, ty), 2);
+    // A name: refused, saying why, and left alone.
+    let ty = &NAMED_FIXED;
+    let l = Lifecycle::over(Faulty::new(MemoryCloud::default()));
+    l.set_lax();
+    let theirs = with_db(ty, "raw");
+    let their_id = l.insert(ty, "a", theirs.clone());
+    let e = create(&l, ty, "a", &with_db(ty, "curated")).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::AlreadyExists, "{e}");
+    assert!(e.message.contains("carries this resource's ownership tags, but its `db` cannot change in place"), "{e}");
+    assert!(!e.message.contains("not supported yet"), "{e}");
+    assert_eq!(l.get(&their_id).unwrap().1, theirs);
+    assert!(!l.calls().iter().any(|c| c.starts_with("create ") || c.starts_with("update ")));
+    // What differs only where it changes in place is still adopted (a killed run's).
+    let l = Lifecycle::over(Faulty::new(MemoryCloud::default()));
+    let id = l.insert(ty, "a", with_db(ty, "raw"));
+    let mut want = with_db(ty, "raw");
+    want.insert("size".into(), json!(5));
+    assert_eq!(create(&l, ty, "a", &want).await.unwrap().id, id);
 }

@@ -22,8 +22,8 @@ resources:
     type: aws.s3.bucket
     properties: { bucket: "cb-{{name}}-data", versioning: false, force_destroy: true, tags: { a: "1", b: "2", c: "3" } }
   logs:
-    type: aws.logs.log_group
-    properties: { name: "/{{name}}/logs", retention_in_days: 7, tags: { token: "${var.token}" } }
+    type: aws.secretsmanager.secret
+    properties: { name: "{{name}}/logs", description: "token ${var.token}", recovery_window_in_days: 0 }
 outputs:
   subnet_id: { value: "${subnet.id}" }
   old: { value: "${vpc.id}" }
@@ -50,7 +50,7 @@ fn plan_json_is_the_documented_contract() {
     let subnet = change(&first, "subnet");
     assert_eq!((&subnet["after"]["vpc_id"], &subnet["after_unknown"]["vpc_id"]), (&Value::Null, &json!(true)));
     let logs = change(&first, "logs");
-    assert!(logs["sensitive_paths"].as_array().unwrap().iter().any(|p| p[0] == "tags"), "{logs}");
+    assert!(logs["sensitive_paths"].as_array().unwrap().iter().any(|p| p[0] == "description"), "{logs}");
     assert_eq!(
         first["output_changes"]["subnet_id"],
         json!({"actions": ["create"], "before": null, "after": null, "after_unknown": true, "sensitive": false})
