@@ -69,6 +69,60 @@ pub fn state_file(data: &[u8]) {
     }
 }
 
+/// Any text as state surgery: its first block (up to a blank line) the addresses a state
+/// holds (those the address parser takes), the rest `mv FROM TO` and `rm ADDR` lines, each
+/// address parsed as the command line parses it. Every operation is refused, changing
+/// nothing, or leaves a state that loading accepts (no problems, no duplicate, dependencies
+/// followed), and what is written loads again as it was.
+pub fn state_surgery(data: &[u8]) {
+    use crate::state::{ResourceState, State};
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let (held, ops) = text.split_once("\n\n").unwrap_or((text, ""));
+    let mut state = State::new("fuzz", "fuzz");
+    let mut previous: Option<String> = None;
+    for line in held.lines().take(64) {
+        let Ok(address) = crate::addr::resource(line.trim()) else { continue };
+        state.put(ResourceState {
+            address: address.clone(),
+            ty: "aws.sqs.queue".into(),
+            id: format!("id-{address}"),
+            properties: Default::default(),
+            attributes: Default::default(),
+            dependencies: previous.iter().cloned().collect(),
+            pending: None,
+            sensitive: Vec::new(),
+        });
+        previous = Some(address);
+    }
+    assert!(state.problems().is_empty(), "what the parser takes, state holds: {:?}", state.problems());
+    for line in ops.lines().take(32) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let before = state.clone();
+        let result = match words.as_slice() {
+            ["mv", from, to] => match (crate::addr::parse(from), crate::addr::parse(to)) {
+                (Ok(from), Ok(to)) => state.move_address(&from, &to).map(|_| ()),
+                _ => continue,
+            },
+            ["rm", a] => match crate::addr::parse(a) {
+                Ok(a) => state.forget(&a).map(|_| ()),
+                _ => continue,
+            },
+            _ => continue,
+        };
+        match result {
+            Err(_) => assert_eq!(state, before, "a refused `{line}` changed nothing"),
+            Ok(()) => {
+                assert!(state.problems().is_empty(), "`{line}` left {:?}", state.problems());
+                let addresses: Vec<&str> = state.resources.iter().map(|r| r.address.as_str()).collect();
+                assert!(addresses.windows(2).all(|w| w[0] < w[1]), "sorted, no duplicate: {addresses:?}");
+                assert!(state.resources.len() <= before.resources.len(), "surgery never makes a resource");
+            }
+        }
+    }
+    let again = State::from_json(&state.to_json(), "fuzz.json").expect("a written state loads again");
+    assert_eq!(again, state);
+}
+
 /// Any bytes as a saved plan: opened or refused, never a panic.
 pub fn plan_file(data: &[u8]) {
     let _ = crate::plan::open(data, std::path::Path::new("fuzz.plan"), &crate::provider::aws::catalog());
@@ -217,6 +271,21 @@ mod tests {
     #[test]
     fn fmt_answers_for_any_input_and_is_idempotent() {
         fuzz(&["tests/corpus/stacks", "stacks"], adversarial(), 0x5eed_0005, formatter);
+    }
+
+    /// State surgery over addresses that move, instances, modules and keys at the edge of
+    /// what a key may hold.
+    #[test]
+    fn state_surgery_leaves_only_what_loading_accepts() {
+        let seeds: Vec<Vec<u8>> = [
+            "q[\"a\"]\nq[\"b\"]\nraw\nmodule.db.x\nmodule.db[\"k\"].y[0]\n\nmv q x[\"k\"]\nmv raw module.db\nmv q jobs\nrm jobs\nmv module.db module.store\n",
+            "a\nb[0]\nb[1]\nc[\"e.f:g=h+i@j-k\"]\n\nmv b[0] a\nmv b c[\"x\"]\nmv c[\"e.f:g=h+i@j-k\"] d\nrm b[1]\nmv a module.m.a\n",
+            "module.a.module.b.c\nmodule.a[0].q\n\nmv module.a module.z\nmv module.a[0] module.b[\"k\"]\nrm module.a\n",
+        ]
+        .iter()
+        .map(|s| s.as_bytes().to_vec())
+        .collect();
+        fuzz(&[], seeds, 0x5eed_0006, state_surgery);
     }
 
     #[test]
