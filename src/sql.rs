@@ -410,6 +410,31 @@ mod tests {
         assert!(format!("{:?}", Literal::new(Engine::Postgres, "Secr3t").unwrap()).find("Secr3t").is_none());
     }
 
+    /// The words no password hides behind, and the ways `PASSWORD NULL` could be faked.
+    #[test]
+    fn a_password_is_found_by_its_words_in_every_reading() {
+        for sql in [
+            "ALTER ROLE a PASSWORD 'NULL'",
+            "ALTER ROLE a PASSWORD --NULL\n'pw'",
+            "ALTER ROLE a PASSWORD /* */ NULL",
+            "ALTER ROLE a PASSWORD NULLX",
+            "ALTER ROLE a PASSWORD NULL'pw'",
+            "/* /* */ ALTER ROLE a PASSWORD 'pw' */",
+            "SELECT E'\\' -- '; ALTER USER a IDENTIFIED /* */ BY 'pw'",
+            "SELECT \"--\"; ALTER USER a IDENTIFIED /* */ BY 'pw'",
+            "SELECT `--`; ALTER USER a IDENTIFIED /* */ BY 'pw'",
+            "ALTER USER a IDENTIFIED /*M!100000 */ /* x */ BY 'pw'",
+            "ALTER USER a IDENTIFIED\u{85}BY 'pw'",
+        ] {
+            assert!(sets_password(sql), "not found: {sql:?}");
+        }
+        // Words inside quotes count too: a statement can run text (`EXECUTE`, `PREPARE`).
+        assert!(sets_password("PREPARE s FROM 'CREATE USER a IDENTIFIED BY ''pw'''"));
+        for sql in ["ALTER ROLE a PASSWORD NULL;", "CREATE USER a PASSWORD DISABLE", "SELECT 1 -- no secret", ""] {
+            assert!(!sets_password(sql), "found: {sql:?}");
+        }
+    }
+
     #[test]
     fn mysql_accounts_quote_the_user_as_a_literal() {
         assert_eq!(mysql_account("debezium").unwrap(), "'debezium'@'%'");
