@@ -30,6 +30,7 @@ pub mod provider;
 pub mod rules;
 pub mod schema;
 pub mod sdk;
+pub mod sql;
 pub mod state;
 pub mod workspace;
 pub mod yaml;

@@ -66,6 +66,12 @@ pub const RULES: &[Rule] = &[
         explanation: "An `Allow` of every action of a service (`s3:*`) on every resource reaches far beyond the pipeline's data.",
     },
     Rule {
+        id: "CB204",
+        severity: Severity::Warning,
+        summary: "Location not determined by its reference",
+        explanation: "A generated policy grants only on ARNs a reference fully determines. An S3 location in a job's or function's arguments whose bucket is not the referenced bucket (`s3://*/${lake.bucket}/` would grant on `arn:aws:s3:::*/acme-lake-dev/*`), or whose path holds a `*` or `?` written by hand (IAM reads them as wildcards in a resource ARN: IAM User Guide, \"IAM JSON policy elements: Resource\"), is granted nothing; the finding says which.",
+    },
+    Rule {
         id: "CB301",
         severity: Severity::Error,
         summary: "CDC source without change capture",

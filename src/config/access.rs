@@ -131,9 +131,29 @@ fn policies(m: &Model, role: &Resource) -> (Vec<Value>, bool) {
     (docs, complete)
 }
 
-/// Every required need of every path is granted to its principal.
+/// Every required need of every path is granted to its principal; a location whose ARN
+/// its reference does not determine is said to be granted nothing (CB204).
 pub fn check(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
     for p in paths {
+        if let Some(why) = &p.undetermined {
+            let role = p.principal.as_deref().unwrap_or("its role");
+            out.push(
+                Diagnostic::warning(
+                    "Location not determined by its reference",
+                    format!(
+                        "{} {}: {why}, so no policy cloudbridge generates grants anything on it",
+                        p.what,
+                        p.describe()
+                    ),
+                )
+                .at(&p.span)
+                .hint(format!(
+                    "write the location as `s3://${{{}.id}}/prefix/`, the reference as its bucket and no `*` or `?`; or grant what `{role}` needs in its `inline_policies`",
+                    p.to
+                ))
+                .rule("CB204", &p.from),
+            );
+        }
         let Some(role) = p.principal.as_deref().and_then(|r| m.get(r)) else { continue };
         let (docs, complete) = policies(m, role);
         let docs: Vec<&Value> = docs.iter().collect();

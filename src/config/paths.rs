@@ -73,6 +73,9 @@ pub struct DataPath {
     /// `secretsmanager`): it needs a NAT gateway or a VPC endpoint.
     pub api: Option<&'static str>,
     pub span: Span,
+    /// Why nothing is granted on what the path names: its reference does not fully
+    /// determine the ARN (CB204).
+    pub undetermined: Option<String>,
 }
 
 impl DataPath {
@@ -470,6 +473,9 @@ pub fn derive(m: &Model) -> Vec<DataPath> {
     for p in out {
         match merged.iter_mut().find(|q| q.from == p.from && q.to == p.to && q.verb == p.verb) {
             Some(q) => {
+                if q.undetermined.is_none() {
+                    q.undetermined = p.undetermined;
+                }
                 for n in p.needs {
                     if !q.needs.contains(&n) {
                         q.needs.push(n);
@@ -519,6 +525,7 @@ fn path(from: &Resource, to: &Resource, verb: &'static str, what: &'static str, 
         network: false,
         api: None,
         span,
+        undetermined: None,
     }
 }
 
@@ -770,6 +777,48 @@ fn s3_needs(m: &Model, bucket: &Resource, objects: Expr, uri: Option<&str>, writ
     v
 }
 
+/// What an argument naming `bucket` points at, when its reference fully determines the
+/// bucket: `Ok(Some(uri))` for an `s3://bucket/prefix` location whose bucket is the
+/// reference, `Ok(None)` for text that is not a URI (the bucket's name or ARN: its objects).
+/// `Err(why)` otherwise: the reference sits elsewhere in the URI (`s3://*/${lake.bucket}/`
+/// would grant on `arn:aws:s3:::*/acme-lake-dev/*`), or the text adds a wildcard of its
+/// own (`*`, `?`: IAM reads them in a resource ARN, IAM User Guide, "IAM JSON policy
+/// elements: Resource"), so nothing is granted on it.
+fn s3_location(m: &Model, bucket: &Resource, text: &str) -> Result<Option<String>, String> {
+    let written: String = {
+        let mut in_hole = false;
+        text.chars()
+            .filter(|c| match *c {
+                HOLE_OPEN => {
+                    in_hole = true;
+                    false
+                }
+                HOLE_CLOSE => {
+                    in_hole = false;
+                    false
+                }
+                _ => !in_hole,
+            })
+            .collect()
+    };
+    if written.contains(['*', '?']) {
+        return Err(format!("`{}` holds a wildcard (`*` or `?`) of its own", crate::iam::shown(text)));
+    }
+    let Some(rest) = text.strip_prefix("s3://") else { return Ok(None) };
+    let segment = rest.split('/').next().unwrap_or_default();
+    let names =
+        ["id", "bucket"].map(|attr| m.value(&Expr::Ref(Ref { resource: bucket.name.clone(), attr: attr.into() })));
+    if names.iter().any(|n| n.as_str() == Some(segment)) {
+        return Ok(Some(text.to_string()));
+    }
+    Err(format!("in `{}`, `{}` is not the bucket", crate::iam::shown(text), bucket.name))
+}
+
+/// The path to a location a reference does not determine: nothing granted, and why.
+fn undetermined(at: DataPath, why: String) -> DataPath {
+    DataPath { needs: Vec::new(), undetermined: Some(why), ..at }
+}
+
 /// `Expr` for the object ARNs under an `s3://bucket/prefix` location expression.
 fn objects_under(e: &Expr, uri: &str) -> Expr {
     let arn = Expr::Call {
@@ -804,11 +853,18 @@ fn glue(m: &Model, r: &Resource, out: &mut Vec<DataPath>) {
         if let (Some(bucket), Some(uri)) = (bucket, m.value(e).as_str().map(str::to_string)) {
             let mut needs = s3_needs(m, bucket, objects_under(e, &uri), None, false);
             needs.retain(|n| n.actions != ["s3:ListBucket"]);
-            out.push(DataPath {
+            let p = DataPath {
                 principal: role.clone(),
                 needs,
                 api: in_vpc.then_some("s3"),
                 ..path(r, bucket, "reads its script from", "Glue", span(r, "script_location"))
+            };
+            // Through an `aws.s3.object`, its `uri` is the object's; a bucket reference
+            // must be the URI's bucket.
+            let direct = object.is_none();
+            out.push(match s3_location(m, bucket, &uri) {
+                Err(why) if direct => undetermined(p, why),
+                _ => p,
             });
         }
     }
@@ -856,11 +912,17 @@ fn uses(m: &Model, r: &Resource, how: &Uses, args: &[(String, Expr, Span)], out:
     for (_, e, at) in args {
         let value = m.value(e);
         let text = value.as_str().unwrap_or_default();
-        let uri = text.starts_with("s3://").then_some(text);
         for b in m.targets(Some(e), &["aws.s3.bucket"]) {
-            let objects = uri.map_or_else(|| arn_then(b, "/*"), |u| objects_under(e, u));
-            let needs = s3_needs(m, b, objects, uri, how.write);
             let verb = if how.write { "reads and writes" } else { "reads" };
+            let uri = match s3_location(m, b, text) {
+                Ok(uri) => uri,
+                Err(why) => {
+                    out.push(DataPath { api: how.api, ..undetermined(base(b, verb, at, Vec::new()), why) });
+                    continue;
+                }
+            };
+            let objects = uri.as_deref().map_or_else(|| arn_then(b, "/*"), |u| objects_under(e, u));
+            let needs = s3_needs(m, b, objects, uri.as_deref(), how.write);
             out.push(DataPath { api: how.api, ..base(b, verb, at, needs) });
         }
         // A catalog database's tables live under its `location_uri`.
@@ -870,8 +932,13 @@ fn uses(m: &Model, r: &Resource, how: &Uses, args: &[(String, Expr, Span)], out:
                 continue;
             };
             let uri = m.value(loc).as_str().unwrap_or_default().to_string();
+            let verb = "reads and writes the tables of";
+            if let Err(why) = s3_location(m, b, &uri) {
+                out.push(DataPath { api: how.api, ..undetermined(base(b, verb, at, Vec::new()), why) });
+                continue;
+            }
             let needs = s3_needs(m, b, objects_under(loc, &uri), Some(&uri), how.write);
-            out.push(DataPath { api: how.api, ..base(b, "reads and writes the tables of", at, needs) });
+            out.push(DataPath { api: how.api, ..base(b, verb, at, needs) });
         }
         for q in m.targets(Some(e), &["aws.sqs.queue"]) {
             let (verb, actions): (&'static str, &[&'static str]) = if how.consumes {

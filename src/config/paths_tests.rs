@@ -271,3 +271,57 @@ resources:
     assert_eq!(findings(&yaml(r#""s3:GetObject", "s3:ListBucket""#)), Vec::<String>::new());
     assert_eq!(findings(&yaml(r#""s3:ListBucket""#)), vec!["CB201 11:24"], "the script must be readable");
 }
+
+/// A generated policy grants only on ARNs a reference fully determines: a bucket
+/// referenced outside the bucket's place in an `s3://` URI, or a wildcard written in the
+/// path, grants nothing and is a finding (CB204), located at the argument.
+#[test]
+fn a_location_its_reference_does_not_determine_grants_nothing_and_is_a_finding() {
+    let yaml = |arg: &str| {
+        format!(
+            r#"
+resources:
+  lake:
+    type: aws.s3.bucket
+    properties: {{ bucket: acme-lake-dev }}
+  role:
+    type: aws.iam.role
+    properties:
+      name: glue
+      assume_role_policy: {{ Version: "2012-10-17", Statement: [{{ Effect: Allow, Principal: {{ Service: glue.amazonaws.com }}, Action: "sts:AssumeRole" }}] }}
+      policy: generated
+  job:
+    type: aws.glue.job
+    properties:
+      name: j
+      role_arn: "${{role.arn}}"
+      script_location: "s3://${{lake.id}}/scripts/j.py"
+      default_arguments: {{ "--in": "{arg}" }}
+"#
+        )
+    };
+    let doc = |arg: &str| {
+        let s = parse(&yaml(arg)).unwrap_or_else(|d| panic!("{d:?}"));
+        let m = crate::config::paths::Model::new(&s.resources);
+        m.value(&s.resource("role").unwrap().props["inline_policies"]).to_string()
+    };
+    // The issue's example: the reference is a path segment, the bucket a wildcard.
+    for arg in [
+        "s3://*/${lake.bucket}/",
+        "s3://${lake.bucket}-copy/",
+        "s3://x${lake.bucket}/raw/",
+        "s3://${lake.bucket}/raw/*/x/",
+        "s3://${lake.bucket}/ra?/",
+        "*${lake.bucket}",
+    ] {
+        assert_eq!(findings(&yaml(arg)), vec!["CB204 18:26"], "{arg}");
+        let d = doc(arg);
+        assert!(!d.contains(":::*") && !d.contains("/raw/*/") && !d.contains("ra?"), "{arg}: {d}");
+        assert!(!d.contains(r#""arn:aws:s3:::acme-lake-dev/*""#), "{arg}: nothing on the whole bucket: {d}");
+    }
+    // Determined: the reference is the bucket, the path is literal.
+    for arg in ["s3://${lake.bucket}/raw/", "s3://${lake.id}", "${lake.id}"] {
+        assert_eq!(findings(&yaml(arg)), Vec::<String>::new(), "{arg}");
+    }
+    assert!(doc("s3://${lake.bucket}/raw/").contains(r#""arn:aws:s3:::acme-lake-dev/raw/*""#));
+}

@@ -4,6 +4,7 @@
 
 pub mod aws;
 pub mod faulty;
+pub mod id;
 pub mod latency;
 pub mod lifecycle;
 pub mod memory;

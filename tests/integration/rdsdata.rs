@@ -239,6 +239,37 @@ resources:
       name: debezium
 "#;
 
+/// Names with a quote, a `|` or a dot are refused at validate, each located, before any
+/// AWS call: the slot's name, the CDC user's name and the Data API `database` (which had
+/// no check and, holding `|`, shifted the fields of the slot's ID).
+#[test]
+fn names_with_quotes_are_refused_at_validate_before_any_aws_call() {
+    let p = Project::new("cdcquote");
+    p.local_env();
+    let stack = POSTGRES
+        .replace(
+            "      name: debezium\n",
+            "      name: \"debezium', 'pgoutput'); DROP TABLE orders; --\"\n      database: \"shop|slot|x' AND 1/(SELECT 0) = 1 --\"\n",
+        )
+        .replace("      username: cdc\n", "      username: \"cdc'@'%' IDENTIFIED BY 'x\"\n")
+        .replace("      name: dbz_publication\n", "      name: dbz.publication\n");
+    p.write("stacks/main.yaml", &stack);
+    let proxy = FaultProxy::start();
+    let run = p.cb_via(&proxy.url, &["plan", "-e", "test"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for (what, at) in [
+        ("not a plain slot name", "stacks/main.yaml:62:13"),
+        ("not a plain database name", "stacks/main.yaml:63:17"),
+        ("not a plain user name", "stacks/main.yaml:45:17"),
+        ("not a plain publication name", "stacks/main.yaml:54:13"),
+    ] {
+        assert!(run.stderr.contains(what), "{what}\n{}", run.stderr);
+        assert!(run.stderr.contains(at), "{what} at {at}\n{}", run.stderr);
+    }
+    let ops = proxy.status()["ops"].clone();
+    assert_eq!(ops, json!({}), "no AWS call before the configuration is valid: {ops}");
+}
+
 #[test]
 fn postgres_gets_its_cdc_role_publication_and_slot_and_loses_the_slot_on_destroy() {
     let p = Project::new("cdcpg");

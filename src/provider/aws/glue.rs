@@ -206,21 +206,27 @@ fn table_input(p: &Props) -> Result<TableInput, ProviderError> {
         .map_err(invalid)
 }
 
-fn split(id: &str) -> (&str, &str) {
-    id.split_once('/').unwrap_or((id, ""))
+/// `database/table`, through the one ID codec (`provider::id`): a Glue database name may
+/// hold `/` (Glue API, "Single-line string pattern"), which stays in its field.
+fn split(id: &str) -> (String, String) {
+    crate::provider::id::pair('/', id)
+}
+
+fn table_id(db: &str, name: &str) -> String {
+    crate::provider::id::join('/', &[db, name])
 }
 
 #[async_trait]
 impl AwsResource for Table {
     async fn existing_id(&self, _c: &Call<'_>, p: &Props) -> Result<Option<String>, ProviderError> {
-        Ok(str_prop(p, "database_name").zip(str_prop(p, "name")).map(|(db, name)| format!("{db}/{name}")))
+        Ok(str_prop(p, "database_name").zip(str_prop(p, "name")).map(|(db, name)| table_id(db, name)))
     }
 
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let db = str_prop(p, "database_name").unwrap_or_default();
         c.glue.create_table().database_name(db).table_input(table_input(p)?).send().await?;
         Ok(Observed {
-            id: format!("{db}/{}", str_prop(p, "name").unwrap_or_default()),
+            id: table_id(db, str_prop(p, "name").unwrap_or_default()),
             properties: p.clone(),
             attributes: Props::new(),
         })
@@ -230,7 +236,7 @@ impl AwsResource for Table {
         let mut out = Vec::new();
         for id in ids {
             let (db, name) = split(id);
-            let r = c.glue.get_table().database_name(db).name(name).send().await;
+            let r = c.glue.get_table().database_name(&db).name(&name).send().await;
             let Some(t) = absent_if(r, "EntityNotFoundException")?.and_then(|r| r.table().cloned()) else {
                 out.push(None);
                 continue;
@@ -276,7 +282,7 @@ impl AwsResource for Table {
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let (db, name) = split(id);
-        c.glue.delete_table().database_name(db).name(name).send().await?;
+        c.glue.delete_table().database_name(&db).name(&name).send().await?;
         Ok(())
     }
 }
@@ -987,5 +993,21 @@ impl AwsResource for Workflow {
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         c.glue.delete_workflow().name(id).send().await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A Glue database name may hold `/`: the table's ID keeps it in its field.
+    #[test]
+    fn a_table_id_whose_database_holds_the_separator_splits_back() {
+        let p: Props = serde_json::from_value(json!({"database_name": "raw/eu", "name": "orders"})).unwrap();
+        let id = str_prop(&p, "database_name").zip(str_prop(&p, "name")).map(|(db, name)| table_id(db, name));
+        let id = id.unwrap_or_default();
+        let (db, name) = split(&id);
+        assert_eq!((&*db, &*name), ("raw/eu", "orders"));
+        assert_eq!(split("lake/orders"), ("lake".to_string(), "orders".to_string()), "an ID written before");
     }
 }

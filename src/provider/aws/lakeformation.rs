@@ -342,35 +342,52 @@ impl On {
         })
     }
 
+    /// `principal|kind/database/table/columns`, through the one ID codec
+    /// (`provider::id`): Glue names may hold `/`, `|` and `,`, and none shifts a field.
     fn id(&self, principal: &str) -> String {
+        use crate::provider::id::{join, join_list};
         let on = match self {
-            On::Database(d) => format!("database/{d}"),
-            On::Table(d, t) => format!("table/{d}/{t}"),
-            On::Columns(d, t, c) => format!("columns/{d}/{t}/{}", c.join(",")),
-            On::Location(a) => format!("location/{a}"),
+            On::Database(d) => join('/', &["database", d]),
+            On::Table(d, t) => join('/', &["table", d, t]),
+            On::Columns(d, t, c) => join('/', &["columns", d, t, &join_list(',', c)]),
+            On::Location(a) => join('/', &["location", a]),
         };
-        format!("{principal}|{on}")
+        join('|', &[principal, &on])
     }
 
     fn from_id(id: &str) -> Option<(String, On)> {
-        let (principal, on) = id.split_once('|')?;
-        let mut it = on.splitn(2, '/');
-        let (kind, rest) = (it.next()?, it.next()?);
+        use crate::provider::id::{split, split_list};
+        if !id.contains('|') {
+            return None;
+        }
+        let [principal, on]: [String; 2] = split('|', id, 2).try_into().ok()?;
+        let (kind, _) = on.split_once('/')?;
         let on = match kind {
-            "database" => On::Database(rest.to_string()),
+            "database" => {
+                let [_, d]: [String; 2] = split('/', &on, 2).try_into().ok()?;
+                On::Database(d)
+            }
             "table" => {
-                let (d, t) = rest.split_once('/')?;
-                On::Table(d.into(), t.into())
+                if on.matches('/').count() < 2 {
+                    return None;
+                }
+                let [_, d, t]: [String; 3] = split('/', &on, 3).try_into().ok()?;
+                On::Table(d, t)
             }
             "columns" => {
-                let mut p = rest.splitn(3, '/');
-                let (d, t, c) = (p.next()?, p.next()?, p.next()?);
-                On::Columns(d.into(), t.into(), c.split(',').map(String::from).collect())
+                if on.matches('/').count() < 3 {
+                    return None;
+                }
+                let [_, d, t, c]: [String; 4] = split('/', &on, 4).try_into().ok()?;
+                On::Columns(d, t, split_list(',', &c))
             }
-            "location" => On::Location(rest.to_string()),
+            "location" => {
+                let [_, a]: [String; 2] = split('/', &on, 2).try_into().ok()?;
+                On::Location(a)
+            }
             _ => return None,
         };
-        Some((principal.to_string(), on))
+        Some((principal, on))
     }
 
     fn props(&self, p: &mut Props) {
@@ -549,6 +566,22 @@ mod tests {
         ] {
             let id = on.id("arn:aws:iam::1:role/analyst");
             assert_eq!(On::from_id(&id), Some(("arn:aws:iam::1:role/analyst".to_string(), on)));
+        }
+    }
+
+    /// Glue names may hold `/`, `|` and `,` (Glue API, "Single-line string pattern"): the
+    /// principal, database, table and columns each stay in their field.
+    #[test]
+    fn grant_ids_whose_names_hold_separators_round_trip() {
+        let principal = "arn:aws:iam::1:role/a|b%7C";
+        for on in [
+            On::Database("la|ke/x".into()),
+            On::Table("la/ke".into(), "or|ders/x".into()),
+            On::Columns("l/a".into(), "t/b".into(), vec!["a,b".into(), "c%2C".into(), "d/e".into()]),
+            On::Location("arn:aws:s3:::lake/a|b".into()),
+        ] {
+            let id = on.id(principal);
+            assert_eq!(On::from_id(&id), Some((principal.to_string(), on)), "{id}");
         }
     }
 

@@ -11,7 +11,10 @@
 //!
 //! A resource is read with the credential it was made with: its ID carries the cluster,
 //! the Data API secret and the database (`cluster|secret|database|kind|name|extra`), so
-//! changing any of them replaces it. Passwords are read from Secrets Manager at the call
+//! changing any of them replaces it; the fields go through the one ID codec
+//! (`provider::id`), so none can shift another. Every name and literal in the SQL written
+//! here is quoted by `crate::sql` for its engine (and was checked a plain name at
+//! validate); values a query looks up go as Data API parameters. Passwords are read from Secrets Manager at the call
 //! that needs them, and never returned, stored or shown; an engine's message that quotes
 //! one has it replaced.
 
@@ -50,9 +53,11 @@ fn plain_name(s: &str) -> bool {
 
 fn name_findings(k: &Known, prop: &'static str, what: &str, max: usize) -> Vec<Finding> {
     let bad = |s: &str| !plain_name(s) || s.len() > max;
+    // Only a table is `schema.table`: any other name is one part, dots refused.
+    let parts = |s: &str| if what == "table" { s.split('.').map(String::from).collect() } else { vec![s.to_string()] };
     crate::iam::strings(k.get(prop))
         .into_iter()
-        .filter(|s| s.split('.').any(bad) || (what == "table" && s.split('.').count() != 2))
+        .filter(|s| parts(s).iter().any(|p| bad(p)) || (what == "table" && s.split('.').count() != 2))
         .map(|s| {
             Finding::new(
                 prop,
@@ -69,8 +74,18 @@ fn name_findings(k: &Known, prop: &'static str, what: &str, max: usize) -> Vec<F
         .collect()
 }
 
+/// The Data API's `database` (every type's): a plain name, as RDS names databases
+/// (`DBName`/`DatabaseName`: letters, digits and `_`, starting with a letter, at most 64;
+/// <https://docs.aws.amazon.com/AmazonRDS/latest/APIReference/API_CreateDBCluster.html>).
+/// It is a field of the resource's ID and of the emulator's and engine's SQL: nothing
+/// else reaches AWS.
+fn check_target(k: &Known) -> Vec<Finding> {
+    name_findings(k, "database", "database", 64)
+}
+
 fn check_cdc_user(k: &Known) -> Vec<Finding> {
-    let mut out = name_findings(k, "username", "user", 32);
+    let mut out = check_target(k);
+    out.extend(name_findings(k, "username", "user", 32));
     out.extend(name_findings(k, "databases", "database", 64));
     out.extend(name_findings(k, "tables", "table", 63));
     let listed = |p: &str| k.get(p).and_then(Value::as_array).is_some_and(|a| !a.is_empty());
@@ -108,7 +123,8 @@ pub static CDC_USER: TypeSchema = TypeSchema {
 };
 
 fn check_publication(k: &Known) -> Vec<Finding> {
-    let mut out = name_findings(k, "name", "publication", 63);
+    let mut out = check_target(k);
+    out.extend(name_findings(k, "name", "publication", 63));
     out.extend(name_findings(k, "tables", "table", 63));
     if k.get("tables").and_then(Value::as_array).is_some_and(Vec::is_empty) {
         out.push(Finding::new("tables", "a publication of no tables publishes nothing", "list the captured tables"));
@@ -136,7 +152,8 @@ pub static PUBLICATION: TypeSchema = TypeSchema {
 };
 
 fn check_slot(k: &Known) -> Vec<Finding> {
-    let mut out = name_findings(k, "name", "slot", 63);
+    let mut out = check_target(k);
+    out.extend(name_findings(k, "name", "slot", 63));
     if let Some(n) = k.get("name").and_then(Value::as_str) {
         if n.chars().any(|c| c.is_ascii_uppercase() || c == '$') {
             out.push(Finding::new(
@@ -181,16 +198,16 @@ pub static BINLOG_RETENTION: TypeSchema = TypeSchema {
     normalize: None,
     timeouts: QUICK,
     stateful: false,
-    check: None,
+    check: Some(check_target),
 };
 
 /// Statements are stored in state and shown in plans: none may hold a password.
 fn check_sql_statement(k: &Known) -> Vec<Finding> {
-    let mut out = name_findings(k, "name", "statement", 63);
+    let mut out = check_target(k);
+    out.extend(name_findings(k, "name", "statement", 63));
     out.extend(super::statement_findings(
         k,
         &["create", "update", "delete", "exists"],
-        |upper| upper.contains("PASSWORD") || upper.contains("IDENTIFIED BY"),
         "a statement sets a password; it would be stored in state and shown in plans",
         "make the login with `aws.rdsdata.cdc_user`, whose password comes from a secret",
     ));
@@ -245,13 +262,16 @@ impl Id {
     }
 
     fn parse(id: &str) -> Id {
-        let mut it = id.splitn(6, '|').map(String::from);
+        let mut it = crate::provider::id::split('|', id, 6).into_iter();
         let mut next = || it.next().unwrap_or_default();
         Id { cluster: next(), secret: next(), database: next(), kind: next(), name: next(), extra: next() }
     }
 
     fn text(&self) -> String {
-        format!("{}|{}|{}|{}|{}|{}", self.cluster, self.secret, self.database, self.kind, self.name, self.extra)
+        crate::provider::id::join(
+            '|',
+            &[&self.cluster, &self.secret, &self.database, &self.kind, &self.name, &self.extra],
+        )
     }
 
     fn target(&self) -> Target<'_> {
@@ -453,8 +473,9 @@ fn wrong_engine(what: &str, needs: &str, cluster: &str) -> ProviderError {
 }
 
 /// A password as a SQL string literal. Quotes, backslashes and control characters are
-/// refused rather than escaped: their escaping differs between engines and SQL modes.
-fn password_literal(p: &str) -> Result<String, ProviderError> {
+/// refused rather than escaped: a backslash's meaning depends on the SQL mode, and an
+/// engine's message quoting an escaped quote would no longer be found by `hide`.
+fn password_literal(engine: Engine, p: &str) -> Result<String, ProviderError> {
     if p.is_empty() || p.chars().any(|c| c == '\'' || c == '\\' || c.is_control()) {
         return Err(ProviderError {
             kind: crate::provider::ErrorKind::Invalid,
@@ -464,7 +485,18 @@ fn password_literal(p: &str) -> Result<String, ProviderError> {
             )
         });
     }
-    Ok(format!("'{p}'"))
+    Ok(crate::sql::Literal::new(engine, p)?.to_string())
+}
+
+/// A name or literal `crate::sql` cannot quote: refused before any SQL runs (validate
+/// refuses such names first; this holds for values known only at apply).
+impl From<crate::sql::Unquotable> for ProviderError {
+    fn from(e: crate::sql::Unquotable) -> ProviderError {
+        ProviderError {
+            kind: crate::provider::ErrorKind::Invalid,
+            ..ProviderError::new("UnquotableName", format!("{e}: use letters, digits and `_`"))
+        }
+    }
 }
 
 fn is_no_login(e: &ProviderError) -> bool {
@@ -481,13 +513,13 @@ fn already_exists(e: ProviderError) -> ProviderError {
     e
 }
 
-fn quote_pg(name: &str) -> String {
-    format!("\"{name}\"")
+fn quote_pg(name: &str) -> Result<String, ProviderError> {
+    Ok(crate::sql::Ident::new(Engine::Postgres, name)?.to_string())
 }
 
 /// `schema.table` quoted for PostgreSQL.
-fn pg_table(t: &str) -> String {
-    t.split('.').map(quote_pg).collect::<Vec<_>>().join(".")
+fn pg_table(t: &str) -> Result<String, ProviderError> {
+    Ok(crate::sql::Ident::qualified(Engine::Postgres, t)?)
 }
 
 fn set_prop(p: &Props, name: &str) -> BTreeSet<String> {
@@ -498,8 +530,8 @@ fn set_prop(p: &Props, name: &str) -> BTreeSet<String> {
 
 pub struct CdcUser;
 
-fn mysql_account(user: &str) -> String {
-    format!("'{user}'@'%'")
+fn mysql_account(user: &str) -> Result<String, ProviderError> {
+    Ok(crate::sql::mysql_account(user)?)
 }
 
 /// What `SHOW GRANTS` says a MySQL account holds: its global privileges and the
@@ -535,7 +567,7 @@ async fn mysql_grants(
     t: Target<'_>,
     user: &str,
 ) -> Result<Option<(BTreeSet<String>, BTreeSet<String>)>, ProviderError> {
-    match query(c, t, &format!("SHOW GRANTS FOR {}", mysql_account(user)), &[], None).await {
+    match query(c, t, &format!("SHOW GRANTS FOR {}", mysql_account(user)?), &[], None).await {
         Ok(rows) => {
             let lines: Vec<String> =
                 rows.iter().filter_map(|r| r.first().and_then(Value::as_str)).map(String::from).collect();
@@ -563,15 +595,17 @@ fn pg_missing(login: bool, replication: bool) -> Vec<&'static str> {
 }
 
 /// The MySQL statements that give `user` exactly Debezium's grants.
-fn mysql_grant_sql(user: &str, databases: &BTreeSet<String>) -> Vec<String> {
-    let account = mysql_account(user);
+fn mysql_grant_sql(user: &str, databases: &BTreeSet<String>) -> Result<Vec<String>, ProviderError> {
+    let account = mysql_account(user)?;
     let mut global: Vec<&str> = MYSQL_CDC_PRIVILEGES.to_vec();
     if !databases.is_empty() {
         global.retain(|p| *p != "SELECT");
     }
     let mut out = vec![format!("GRANT {} ON *.* TO {account}", global.join(", "))];
-    out.extend(databases.iter().map(|d| format!("GRANT SELECT ON `{d}`.* TO {account}")));
-    out
+    for d in databases {
+        out.push(format!("GRANT SELECT ON {}.* TO {account}", crate::sql::Ident::new(Engine::MySql, d)?));
+    }
+    Ok(out)
 }
 
 /// PostgreSQL: (can log in, in rds_replication or REPLICATION, tables with SELECT), or
@@ -608,16 +642,20 @@ fn schemas(tables: &BTreeSet<String>) -> BTreeSet<&str> {
     tables.iter().filter_map(|t| t.split('.').next()).collect()
 }
 
-fn pg_grant_sql(user: &str, tables: &BTreeSet<String>) -> Vec<String> {
-    let role = quote_pg(user);
+fn pg_grant_sql(user: &str, tables: &BTreeSet<String>) -> Result<Vec<String>, ProviderError> {
+    let role = quote_pg(user)?;
     let mut out = vec![format!("ALTER ROLE {role} LOGIN"), format!("GRANT rds_replication TO {role}")];
-    out.extend(schemas(tables).iter().map(|s| format!("GRANT USAGE ON SCHEMA {} TO {role}", quote_pg(s))));
-    out.extend(tables.iter().map(|t| format!("GRANT SELECT ON {} TO {role}", pg_table(t))));
-    out
+    for s in schemas(tables) {
+        out.push(format!("GRANT USAGE ON SCHEMA {} TO {role}", quote_pg(s)?));
+    }
+    for t in tables {
+        out.push(format!("GRANT SELECT ON {} TO {role}", pg_table(t)?));
+    }
+    Ok(out)
 }
 
-fn pg_revoke_sql(user: &str, tables: &BTreeSet<String>) -> Vec<String> {
-    tables.iter().map(|t| format!("REVOKE SELECT ON {} FROM {}", pg_table(t), quote_pg(user))).collect()
+fn pg_revoke_sql(user: &str, tables: &BTreeSet<String>) -> Result<Vec<String>, ProviderError> {
+    tables.iter().map(|t| Ok(format!("REVOKE SELECT ON {} FROM {}", pg_table(t)?, quote_pg(user)?))).collect()
 }
 
 impl CdcUser {
@@ -672,26 +710,34 @@ impl CdcUser {
                 let dbs = set_prop(new, "databases");
                 let mut sqls = Vec::new();
                 if let Some(pw) = pw {
-                    sqls.push(format!("ALTER USER {} IDENTIFIED BY {}", mysql_account(user), password_literal(pw)?));
+                    sqls.push(format!(
+                        "ALTER USER {} IDENTIFIED BY {}",
+                        mysql_account(user)?,
+                        password_literal(Engine::MySql, pw)?
+                    ));
                 }
                 if old.is_some() {
                     // From nothing: the same grants, whatever was there.
-                    sqls.push(format!("REVOKE ALL PRIVILEGES, GRANT OPTION FROM {}", mysql_account(user)));
+                    sqls.push(format!("REVOKE ALL PRIVILEGES, GRANT OPTION FROM {}", mysql_account(user)?));
                 }
-                sqls.extend(mysql_grant_sql(user, &dbs));
+                sqls.extend(mysql_grant_sql(user, &dbs)?);
                 run_each(c, t, &sqls, pw).await
             }
             Engine::Postgres => {
                 let tables = set_prop(new, "tables");
                 let mut sqls = Vec::new();
                 if let Some(pw) = pw {
-                    sqls.push(format!("ALTER ROLE {} PASSWORD {}", quote_pg(user), password_literal(pw)?));
+                    sqls.push(format!(
+                        "ALTER ROLE {} PASSWORD {}",
+                        quote_pg(user)?,
+                        password_literal(Engine::Postgres, pw)?
+                    ));
                 }
                 if let Some(old) = old {
                     let gone: BTreeSet<String> = set_prop(old, "tables").difference(&tables).cloned().collect();
-                    sqls.extend(pg_revoke_sql(user, &gone));
+                    sqls.extend(pg_revoke_sql(user, &gone)?);
                 }
-                sqls.extend(pg_grant_sql(user, &tables));
+                sqls.extend(pg_grant_sql(user, &tables)?);
                 // Every statement here is idempotent: a commit whose answer was lost is
                 // simply run again.
                 let mut attempt = 1;
@@ -724,13 +770,13 @@ impl AwsResource for CdcUser {
                 if !set_prop(p, "tables").is_empty() {
                     return Err(wrong_engine("`tables`", "PostgreSQL", t.cluster));
                 }
-                format!("CREATE USER {} IDENTIFIED BY {}", mysql_account(user), password_literal(&pw)?)
+                format!("CREATE USER {} IDENTIFIED BY {}", mysql_account(user)?, password_literal(engine, &pw)?)
             }
             Engine::Postgres => {
                 if !set_prop(p, "databases").is_empty() {
                     return Err(wrong_engine("`databases`", "MySQL", t.cluster));
                 }
-                format!("CREATE ROLE {} LOGIN PASSWORD {}", quote_pg(user), password_literal(&pw)?)
+                format!("CREATE ROLE {} LOGIN PASSWORD {}", quote_pg(user)?, password_literal(engine, &pw)?)
             }
         };
         query(c, t, &make, &[], Some(&pw)).await.map_err(already_exists)?;
@@ -803,16 +849,15 @@ impl AwsResource for CdcUser {
         let id = Id::parse(id);
         let t = id.target();
         let sqls = match engine(c, t).await? {
-            Engine::MySql => vec![format!("DROP USER IF EXISTS {}", mysql_account(&id.name))],
+            Engine::MySql => vec![format!("DROP USER IF EXISTS {}", mysql_account(&id.name)?)],
             Engine::Postgres => {
                 let tables = set_prop(p, "tables");
-                let mut s = pg_revoke_sql(&id.name, &tables);
-                s.extend(
-                    schemas(&tables)
-                        .iter()
-                        .map(|sc| format!("REVOKE USAGE ON SCHEMA {} FROM {}", quote_pg(sc), quote_pg(&id.name))),
-                );
-                s.push(format!("DROP ROLE IF EXISTS {}", quote_pg(&id.name)));
+                let role = quote_pg(&id.name)?;
+                let mut s = pg_revoke_sql(&id.name, &tables)?;
+                for sc in schemas(&tables) {
+                    s.push(format!("REVOKE USAGE ON SCHEMA {} FROM {role}", quote_pg(sc)?));
+                }
+                s.push(format!("DROP ROLE IF EXISTS {role}"));
                 s
             }
         };
@@ -824,8 +869,8 @@ impl AwsResource for CdcUser {
 
 pub struct Publication;
 
-fn table_list(tables: &BTreeSet<String>) -> String {
-    tables.iter().map(|t| pg_table(t)).collect::<Vec<_>>().join(", ")
+fn table_list(tables: &BTreeSet<String>) -> Result<String, ProviderError> {
+    Ok(tables.iter().map(|t| pg_table(t)).collect::<Result<Vec<_>, _>>()?.join(", "))
 }
 
 /// `what` runs only on an `engine` cluster.
@@ -849,7 +894,8 @@ impl AwsResource for Publication {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = Id::of("publication", p, str_prop(p, "name").unwrap_or_default(), "");
         require(c, id.target(), Engine::Postgres, "a publication").await?;
-        let sql = format!("CREATE PUBLICATION {} FOR TABLE {}", quote_pg(&id.name), table_list(&set_prop(p, "tables")));
+        let sql =
+            format!("CREATE PUBLICATION {} FOR TABLE {}", quote_pg(&id.name)?, table_list(&set_prop(p, "tables"))?);
         query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
         Ok(id.observed(Map::new(), Map::new()))
     }
@@ -890,13 +936,13 @@ impl AwsResource for Publication {
         }
         let id = Id::parse(id);
         let sql =
-            format!("ALTER PUBLICATION {} SET TABLE {}", quote_pg(&id.name), table_list(&set_prop(new, "tables")));
+            format!("ALTER PUBLICATION {} SET TABLE {}", quote_pg(&id.name)?, table_list(&set_prop(new, "tables"))?);
         query(c, id.target(), &sql, &[], None).await.map(|_| ())
     }
 
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let id = Id::parse(id);
-        query(c, id.target(), &format!("DROP PUBLICATION IF EXISTS {}", quote_pg(&id.name)), &[], None)
+        query(c, id.target(), &format!("DROP PUBLICATION IF EXISTS {}", quote_pg(&id.name)?), &[], None)
             .await
             .map(|_| ())
     }
@@ -915,8 +961,12 @@ impl AwsResource for ReplicationSlot {
     async fn create(&self, c: &Call<'_>, _address: &str, p: &Props) -> Result<Observed, ProviderError> {
         let id = Id::of("slot", p, str_prop(p, "name").unwrap_or_default(), "");
         require(c, id.target(), Engine::Postgres, "a replication slot").await?;
-        // The name was checked at validate: lower-case letters, digits and `_`.
-        let sql = format!("SELECT pg_create_logical_replication_slot('{}', 'pgoutput')", id.name);
+        // The name was checked at validate (lower-case letters, digits and `_`), and is
+        // quoted all the same.
+        let sql = format!(
+            "SELECT pg_create_logical_replication_slot({}, 'pgoutput')",
+            crate::sql::Literal::new(Engine::Postgres, &id.name)?
+        );
         query(c, id.target(), &sql, &[], None).await.map_err(already_exists)?;
         Ok(id.observed(Map::new(), Map::new()))
     }
@@ -925,11 +975,8 @@ impl AwsResource for ReplicationSlot {
         let mut out = Vec::new();
         for raw in ids {
             let id = Id::parse(raw);
-            let sql = format!(
-                "SELECT plugin, active, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = '{}' AND database = current_database()",
-                id.name
-            );
-            let rows = query(c, id.target(), &sql, &[], None).await?;
+            let sql = "SELECT plugin, active, COALESCE(pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn), 0)::bigint FROM pg_replication_slots WHERE slot_name = :name AND database = current_database()";
+            let rows = query(c, id.target(), sql, &[("name", &id.name)], None).await?;
             let Some(row) = rows.first() else {
                 out.push(None);
                 continue;
@@ -961,8 +1008,8 @@ impl AwsResource for ReplicationSlot {
     /// Refused by PostgreSQL while a reader holds the slot: its message says so.
     async fn delete(&self, c: &Call<'_>, id: &str, _p: &Props) -> Result<(), ProviderError> {
         let id = Id::parse(id);
-        let sql = format!("SELECT pg_drop_replication_slot('{}')", id.name);
-        match query(c, id.target(), &sql, &[], None).await {
+        let sql = "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = :name";
+        match query(c, id.target(), sql, &[("name", &id.name)], None).await {
             Err(e) if e.message.contains("does not exist") => Ok(()),
             other => other.map(|_| ()),
         }
@@ -1228,11 +1275,72 @@ mod tests {
         assert_eq!((back.kind.as_str(), back.name.as_str(), back.extra.as_str()), ("user", "debezium", "arn:pw"));
     }
 
+    /// The issue's example: a `database` holding `|` shifted the kind and the name, so
+    /// a slot's read ran the rest as SQL.
+    #[test]
+    fn an_id_whose_fields_hold_the_separator_parses_back_to_the_same_fields() {
+        let database = "x|slot|x' AND 1/(SELECT 0) = 1 --";
+        let p: Props = serde_json::from_value(
+            json!({"resource_arn": "arn:aws:rds:us-east-1:1:cluster:a", "secret_arn": "arn:s|x", "database": database}),
+        )
+        .unwrap();
+        let id = Id::of("slot", &p, "debezium", "");
+        let back = Id::parse(&id.text());
+        assert_eq!(
+            [back.cluster, back.secret, back.database, back.kind, back.name, back.extra],
+            ["arn:aws:rds:us-east-1:1:cluster:a", "arn:s|x", database, "slot", "debezium", ""].map(String::from)
+        );
+        // A statement's `exists` (the last field) keeps its `||` and `%` as it is.
+        let exists = "SELECT 1 WHERE 'a' || 'b' LIKE '%ab%'";
+        let id = Id::of("statement", &p, "ext", exists);
+        assert_eq!(Id::parse(&id.text()).extra, exists);
+    }
+
+    /// Every identifier property is a plain name at validate, `database` too: refused,
+    /// located, before any AWS call.
+    #[test]
+    fn a_database_that_is_no_plain_name_is_refused_at_validate() {
+        for (ty, rest) in [
+            ("replication_slot", "name: debezium"),
+            ("publication", "{ name: debezium, tables: [public.orders] }"),
+            (
+                "cdc_user",
+                "{ username: debezium, password_secret_arn: arn:aws:secretsmanager:us-east-1:111122223333:secret:cdc }",
+            ),
+            ("binlog_retention", "{ hours: 24 }"),
+            ("statement", "{ name: ext, exists: SELECT 1, create: [SELECT 1], delete: [SELECT 1] }"),
+        ] {
+            let rest = rest.trim_start_matches("{ ").trim_end_matches(" }").replace(", ", "\n      ");
+            let yaml = format!(
+                r#"
+resources:
+  x:
+    type: aws.rdsdata.{ty}
+    properties:
+      resource_arn: arn:aws:rds:us-east-1:111122223333:cluster:aurora
+      secret_arn: arn:aws:secretsmanager:us-east-1:111122223333:secret:admin
+      database: "x|slot|x' AND 1/(SELECT 0) = 1 --"
+      {rest}
+"#
+            );
+            let d = match crate::testutil::try_stack(&yaml) {
+                Ok(s) => s.warnings,
+                Err(d) => d,
+            };
+            let found: Vec<String> = d
+                .iter()
+                .filter(|d| d.detail.contains("not a plain database name"))
+                .map(|d| format!("{}:{}", d.span.as_ref().map_or(0, |s| s.line), d.span.as_ref().map_or(0, |s| s.col)))
+                .collect();
+            assert_eq!(found, ["8:17"], "{ty}: {d:#?}");
+        }
+    }
+
     #[test]
     fn passwords_that_would_need_escaping_are_refused_and_messages_hide_them() {
-        assert!(password_literal("a'b").is_err());
-        assert!(password_literal("a\\b").is_err());
-        assert_eq!(password_literal("Secr3t!").unwrap(), "'Secr3t!'");
+        assert!(password_literal(Engine::MySql, "a'b").is_err());
+        assert!(password_literal(Engine::MySql, "a\\b").is_err());
+        assert_eq!(password_literal(Engine::Postgres, "Secr3t!").unwrap(), "'Secr3t!'");
         let e = hide(ProviderError::new("BadRequestException", "near 'Secr3t!' at line 1"), Some("Secr3t!"));
         assert!(!e.message.contains("Secr3t!"), "{}", e.message);
     }
@@ -1271,6 +1379,86 @@ mod tests {
         let found: Vec<(&str, String)> = check_sql_statement(&k).into_iter().map(|f| (f.prop, f.message)).collect();
         assert_eq!(found.len(), 3, "{found:?}");
         assert_eq!(found[1], ("create", "a statement is empty".to_string()));
+    }
+
+    /// Whitespace of any kind, comments and case between the words that set a password
+    /// do not hide it; words that only look alike are no password.
+    #[test]
+    fn a_password_is_found_whatever_separates_its_words() {
+        let refused = |sql: &str| {
+            let k: Known = serde_json::from_value(
+                json!({"name": "grants", "exists": "SELECT 1", "create": [sql], "delete": ["SELECT 1"]}),
+            )
+            .unwrap();
+            check_sql_statement(&k).iter().any(|f| f.message.contains("password"))
+        };
+        for sql in [
+            "CREATE USER 'a'@'%' IDENTIFIED\nBY 'pw'",
+            "CREATE USER 'a'@'%' IDENTIFIED\tBY 'pw'",
+            "create user a identified\r\n  by 'pw'",
+            "ALTER USER a IDENTIFIED/**/BY 'pw'",
+            "ALTER USER a IDENTIFIED /* why */ BY 'pw'",
+            "ALTER USER a IDENTIFIED -- why\nBY 'pw'",
+            "ALTER USER a IDENTIFIED # why\nBY 'pw'",
+            "ALTER USER a IDENTIFIED\u{a0}BY 'pw'",
+            "ALTER USER a IDENTIFIED\u{2003}BY 'pw'",
+            "CREATE USER a IDENTIFIED WITH mysql_native_password BY 'pw'",
+            "CREATE USER a IDENTIFIED WITH caching_sha2_password AS '$A$005$x'",
+            "CREATE USER a IDENTIFIED VIA ed25519 USING 'x'",
+            "ALTER USER a /*!50706 IDENTIFIED */ /* x */ /*!50706 BY 'pw' */",
+            "SET PASSWORD FOR a = 'pw'",
+            "ALTER ROLE app ENCRYPTED PASSWORD 'md5x'",
+            "ALTER ROLE app PASSWORD'pw'",
+            "ALTER ROLE app PaSsWoRd $$pw$$",
+            "ALTER ROLE app PASSWORD$$pw$$",
+            "DO $$BEGIN EXECUTE 'ALTER ROLE app PASSWORD ''pw'''; END$$",
+            "SELECT '--' ; ALTER USER a IDENTIFIED BY 'pw'",
+            "SELECT 'a\\' -- '; ALTER USER a IDENTIFIED /* */ BY 'pw'",
+            "SELECT $$--$$; ALTER USER a IDENTIFIED /**/ BY 'pw'",
+        ] {
+            assert!(refused(sql), "not refused: {sql:?}");
+        }
+        for sql in [
+            "CREATE EXTENSION IF NOT EXISTS pgcrypto",
+            "SELECT 1 FROM pg_roles WHERE rolpassword IS NULL",
+            "CREATE USER iam_user IDENTIFIED WITH AWSAuthenticationPlugin AS 'RDS'",
+            "ALTER ROLE app PASSWORD NULL",
+            "GRANT SELECT ON passwords_history TO app",
+        ] {
+            assert!(!refused(sql), "refused: {sql:?}");
+        }
+    }
+
+    /// A refused statement is located, and its text (the password) is never printed.
+    #[test]
+    fn a_statement_setting_a_password_is_refused_at_validate_without_showing_it() {
+        let yaml = r#"
+resources:
+  login:
+    type: aws.rdsdata.statement
+    properties:
+      resource_arn: arn:aws:rds:us-east-1:111122223333:cluster:aurora
+      secret_arn: arn:aws:secretsmanager:us-east-1:111122223333:secret:admin
+      name: login
+      exists: SELECT 1
+      create: ["CREATE USER app IDENTIFIED\nBY 'Hunter2Secret'"]
+      delete: [DROP USER app]
+"#;
+        let d = crate::testutil::try_stack(yaml).err().unwrap_or_default();
+        let shown = crate::diag::Diagnostics(d.clone()).to_string();
+        assert!(d.iter().any(|d| d.detail.contains("sets a password")), "{shown}");
+        assert!(!shown.contains("Hunter2Secret"), "{shown}");
+    }
+
+    /// Only a table is `schema.table`: a dotted slot, publication, user or database name
+    /// is no plain name (each part plain was enough before).
+    #[test]
+    fn a_dotted_name_is_plain_only_for_a_table() {
+        let k = |v: Value| -> Known { serde_json::from_value(v).unwrap() };
+        assert_eq!(check_slot(&k(json!({"name": "a.b"}))).len(), 1);
+        assert_eq!(check_publication(&k(json!({"name": "a.b", "tables": ["public.orders"]}))).len(), 1);
+        assert_eq!(check_cdc_user(&k(json!({"username": "a.b", "databases": ["x.y"]}))).len(), 2);
+        assert!(check_publication(&k(json!({"name": "ab", "tables": ["public.orders"]}))).is_empty());
     }
 
     #[test]

@@ -29,7 +29,6 @@ fn check_statement(k: &Known) -> Vec<Finding> {
     let mut out = super::statement_findings(
         k,
         &["create", "update", "delete"],
-        |upper| upper.contains(" PASSWORD ") || upper.contains("PASSWORD '"),
         "a statement holds a password; it would be stored in state and shown in plans",
         "authenticate with IAM (`IAM_ROLE '${role.arn}'`) or give `secret_arn`; never a password in SQL",
     );
@@ -72,30 +71,35 @@ pub static STATEMENT: TypeSchema = TypeSchema {
 
 pub struct Statement;
 
-/// `workgroup/database/kind/schema/name`.
+/// `workgroup/database/kind/schema/name`, through the one ID codec (`provider::id`): a
+/// database or schema holding `/` (Redshift's delimited identifiers may) stays in its field.
 fn id_of(p: &Props) -> String {
     let o = p.get("object");
     let field = |f: &str| o.and_then(|o| o.get(f)).and_then(Value::as_str).unwrap_or_default().to_string();
-    format!(
-        "{}/{}/{}/{}/{}",
-        str_prop(p, "workgroup_name").unwrap_or_default(),
-        str_prop(p, "database").unwrap_or("dev"),
-        field("kind"),
-        if field("kind") == "schema" { String::new() } else { field("schema") },
-        field("name")
+    let kind = field("kind");
+    let schema = if kind == "schema" { String::new() } else { field("schema") };
+    crate::provider::id::join(
+        '/',
+        &[
+            str_prop(p, "workgroup_name").unwrap_or_default(),
+            str_prop(p, "database").unwrap_or("dev"),
+            &kind,
+            &schema,
+            &field("name"),
+        ],
     )
 }
 
-struct Parts<'a> {
-    workgroup: &'a str,
-    database: &'a str,
-    kind: &'a str,
-    schema: &'a str,
-    name: &'a str,
+struct Parts {
+    workgroup: String,
+    database: String,
+    kind: String,
+    schema: String,
+    name: String,
 }
 
-fn parts(id: &str) -> Parts<'_> {
-    let mut it = id.splitn(5, '/');
+fn parts(id: &str) -> Parts {
+    let mut it = crate::provider::id::split('/', id, 5).into_iter();
     let mut next = || it.next().unwrap_or_default();
     Parts { workgroup: next(), database: next(), kind: next(), schema: next(), name: next() }
 }
@@ -238,24 +242,24 @@ impl AwsResource for Statement {
                 let res = c
                     .redshift_data
                     .list_schemas()
-                    .workgroup_name(x.workgroup)
-                    .database(x.database)
-                    .schema_pattern(x.name)
+                    .workgroup_name(&x.workgroup)
+                    .database(&x.database)
+                    .schema_pattern(&x.name)
                     .send()
                     .await;
-                absent_if(res, "ResourceNotFoundException")?.is_some_and(|o| o.schemas().iter().any(|s| s == x.name))
+                absent_if(res, "ResourceNotFoundException")?.is_some_and(|o| o.schemas().iter().any(|s| *s == x.name))
             } else {
                 let res = c
                     .redshift_data
                     .list_tables()
-                    .workgroup_name(x.workgroup)
-                    .database(x.database)
-                    .schema_pattern(x.schema)
-                    .table_pattern(x.name)
+                    .workgroup_name(&x.workgroup)
+                    .database(&x.database)
+                    .schema_pattern(&x.schema)
+                    .table_pattern(&x.name)
                     .send()
                     .await;
                 absent_if(res, "ResourceNotFoundException")?.is_some_and(|o| {
-                    o.tables().iter().any(|t| t.name() == Some(x.name) && t.schema() == Some(x.schema))
+                    o.tables().iter().any(|t| t.name() == Some(&*x.name) && t.schema() == Some(&*x.schema))
                 })
             };
             if !exists {
@@ -264,7 +268,7 @@ impl AwsResource for Statement {
             }
             let mut object = Map::new();
             object.insert("kind".into(), json!(x.kind));
-            object.insert("schema".into(), json!(if x.kind == "schema" { "public" } else { x.schema }));
+            object.insert("schema".into(), json!(if x.kind == "schema" { "public" } else { &x.schema }));
             object.insert("name".into(), json!(x.name));
             let properties = Map::from_iter([
                 ("workgroup_name".into(), json!(x.workgroup)),
@@ -341,8 +345,47 @@ mod tests {
         assert_eq!(id, "wh/dev/materialized_view/public/orders_mv");
         let x = parts(&id);
         assert_eq!(
-            (x.workgroup, x.database, x.kind, x.schema, x.name),
+            (&*x.workgroup, &*x.database, &*x.kind, &*x.schema, &*x.name),
             ("wh", "dev", "materialized_view", "public", "orders_mv")
+        );
+    }
+
+    /// The same words as `aws.rdsdata.statement`, whatever separates them; Redshift's
+    /// `PASSWORD DISABLE` holds none.
+    #[test]
+    fn a_password_is_found_whatever_separates_its_words() {
+        let refused = |sql: &str| {
+            let k: Known = serde_json::from_value(json!({"create": [sql], "delete": ["DROP USER loader"]})).unwrap();
+            !check_statement(&k).is_empty()
+        };
+        for sql in [
+            "CREATE USER loader PASSWORD\t'Secret123'",
+            "CREATE USER loader PASSWORD\n'Secret123'",
+            "ALTER USER loader password/**/'Secret123'",
+            "CREATE USER loader WITH PASSWORD 'md5x' VALID UNTIL 'infinity'",
+            "ALTER USER loader PASSWORD 'Secret123';",
+            "CREATE USER loader PASSWORD\u{a0}'Secret123'",
+        ] {
+            assert!(refused(sql), "not refused: {sql:?}");
+        }
+        for sql in ["CREATE USER loader PASSWORD DISABLE", "GRANT SELECT ON TABLE password_resets TO loader"] {
+            assert!(!refused(sql), "refused: {sql:?}");
+        }
+    }
+
+    /// A schema or database holding `/` stays in its field.
+    #[test]
+    fn ids_whose_fields_hold_the_separator_split_back() {
+        let p: Props = serde_json::from_value(json!({
+            "workgroup_name": "wh", "database": "d/ev",
+            "object": { "kind": "view", "schema": "a/b%2F", "name": "x/y" }
+        }))
+        .unwrap();
+        let id = id_of(&p);
+        let x = parts(&id);
+        assert_eq!(
+            (&*x.workgroup, &*x.database, &*x.kind, &*x.schema, &*x.name),
+            ("wh", "d/ev", "view", "a/b%2F", "x/y")
         );
     }
 

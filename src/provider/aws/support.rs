@@ -166,19 +166,19 @@ pub(crate) fn update_statements(old: &Props, new: &Props, changed: &[String]) ->
 }
 
 /// The rules every type made of SQL statements shares, over its statement properties (a
-/// statement or a list of them): none is empty, and none holds a password (as
-/// `holds_password` tells), which state and plans would keep.
+/// statement or a list of them): none is empty, and none sets a password (the words
+/// [`crate::sql::sets_password`] looks for, whatever separates them), which state and
+/// plans would keep. A finding never quotes the statement.
 pub(crate) fn statement_findings(
     k: &crate::schema::Known,
     props: &[&'static str],
-    holds_password: fn(&str) -> bool,
     message: &str,
     hint: &str,
 ) -> Vec<crate::schema::Finding> {
     let mut out = Vec::new();
     for prop in props {
         for sql in crate::iam::strings(k.get(*prop)) {
-            if holds_password(&sql.to_ascii_uppercase()) {
+            if crate::sql::sets_password(sql) {
                 out.push(crate::schema::Finding::new(prop, message, hint));
             }
             if sql.trim().is_empty() {
