@@ -5,6 +5,7 @@
 //! and [`state`] talk to AWS.
 
 pub mod archive;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod concurrency;
