@@ -243,3 +243,41 @@ fn the_deepest_evaluation_the_budgets_allow_fits_a_test_threads_stack() {
         }
     }
 }
+
+#[test]
+fn modules_eight_deep_around_a_long_chain_of_locals_fit_a_test_threads_stack() {
+    // Each module's `count` reads the next module's output (worked out lazily, module in
+    // module), and the last one's reads a chain of locals: the deepest recursion the
+    // budgets leave, through every kind of frame. A value or a located diagnostic.
+    for links in [20, 25, 31] {
+        let mut files = Vec::new();
+        for level in 1..=8 {
+            let body = if level == 8 {
+                let mut y = String::from("locals:\n  l0: 1\n");
+                for i in 1..links {
+                    y += &format!("  l{i}: \"${{[local.l{}][0]}}\"\n", i - 1);
+                }
+                // A `count` reaches its locals lazily, one through the next.
+                y + &format!(
+                    "resources:\n  q:\n    type: aws.sqs.queue\n    count: \"${{local.l{}}}\"\n    properties: {{ name: q8 }}\noutputs:\n  o: {{ value: 1 }}\n",
+                    links - 1
+                )
+            } else {
+                format!(
+                    "modules:\n  m:\n    source: m{}.yaml\nresources:\n  q:\n    type: aws.sqs.queue\n    count: \"${{module.m.o}}\"\n    properties: {{ name: q{level} }}\noutputs:\n  o: {{ value: \"${{module.m.o}}\" }}\n",
+                    level + 1
+                )
+            };
+            files.push((format!("stacks/m{level}.yaml"), body));
+        }
+        let yaml = "modules:\n  m:\n    source: m1.yaml\n".to_string();
+        let answer = bounded(move || {
+            let files: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+            parse_project(&yaml, &files).map(|s| s.resources.len())
+        });
+        match answer {
+            Ok(n) => assert_eq!(n, 8, "{links}"),
+            Err(e) => assert!(e.iter().any(|d| d.contains("evaluations deep")), "{links}: {e:?}"),
+        }
+    }
+}
