@@ -10,9 +10,10 @@ use crate::expr::{Expr, Part};
 use serde_json::Value;
 use std::cell::Cell;
 
-/// How deep one `${…}` expression may nest: parentheses, calls, lists, `!`/`-`, and each
-/// operator of a chain (`a + b + c` is two levels), so a flat chain of 2,000 terms is
-/// refused by the parser rather than evaluated recursively.
+/// How deep one `${…}` expression may nest: parentheses, calls, lists, `!`/`-`, each
+/// operator of a chain (`a + b + c` is two levels) and each step of a reference
+/// (`.attr`, `[i]`), so a flat chain of 2,000 terms is refused by the parser rather than
+/// evaluated recursively.
 pub const EXPR_DEPTH: usize = 64;
 
 /// How many locals may be computed one from another before a value is reached
@@ -143,8 +144,8 @@ fn walk(first: Item) -> Measure {
     m
 }
 
-/// What is wrong with a value of this measure, if anything: `what` names it ("the
-/// value of `local.x`", "this value").
+/// What is wrong with a value of this measure, if anything (to follow what names it:
+/// "this value", "the value of `…`").
 pub fn problem(m: Measure) -> Option<String> {
     if m.bytes > VALUE_BYTES {
         Some(format!("would be larger than {}", bytes_text(VALUE_BYTES)))

@@ -318,10 +318,32 @@ impl Parser<'_> {
     fn postfix(&mut self) -> Result<Ast, ParseError> {
         let base = self.primary()?;
         let mut steps = Vec::new();
+        // Each step is picked from the value the steps before it gave (recursively, and
+        // as a nested call when that value is known only after apply): it counts against
+        // the depth like an operator of a chain.
+        let depth = self.depth;
+        let result = self.steps(&mut steps);
+        self.depth = depth;
+        result?;
+        if steps.is_empty() {
+            return Ok(base);
+        }
+        match base {
+            Ast::Path { root, steps: mut first } => {
+                first.extend(steps);
+                Ok(Ast::Path { root, steps: first })
+            }
+            other => Ok(Ast::Get(Box::new(other), steps)),
+        }
+    }
+
+    /// `.attr`, `[index]` and `[*]` after a primary expression.
+    fn steps(&mut self, steps: &mut Vec<Step>) -> Result<(), ParseError> {
         loop {
             self.skip_ws();
             match self.peek() {
                 Some('.') if self.peek_at(1).is_some_and(|c| ident_start(c) || c.is_ascii_digit() || c == '*') => {
+                    self.enter()?;
                     self.pos += 1;
                     if self.peek() == Some('*') {
                         self.pos += 1;
@@ -332,6 +354,7 @@ impl Parser<'_> {
                     }
                 }
                 Some('[') => {
+                    self.enter()?;
                     self.pos += 1;
                     if self.eat("*") {
                         self.expect("]")?;
@@ -342,18 +365,8 @@ impl Parser<'_> {
                         steps.push(Step::Index(index));
                     }
                 }
-                _ => break,
+                _ => return Ok(()),
             }
-        }
-        if steps.is_empty() {
-            return Ok(base);
-        }
-        match base {
-            Ast::Path { root, steps: mut first } => {
-                first.extend(steps);
-                Ok(Ast::Path { root, steps: first })
-            }
-            other => Ok(Ast::Get(Box::new(other), steps)),
         }
     }
 
@@ -588,5 +601,8 @@ mod tests {
         let chain = format!("${{{}}}", vec!["1"; 2000].join(" + "));
         assert!(e(&chain).message.contains("nests deeper than 64"), "{:?}", e(&chain));
         assert!(parse_expr(&vec!["1"; 60].join(" * ")).is_ok());
+        // So is a reference with thousands of steps.
+        assert!(e(&format!("${{vpc{}}}", ".a".repeat(3000))).message.contains("nests deeper than 64"));
+        assert!(parse_expr(&format!("vpc{}", "[0]".repeat(60))).is_ok());
     }
 }

@@ -281,3 +281,14 @@ fn modules_eight_deep_around_a_long_chain_of_locals_fit_a_test_threads_stack() {
         }
     }
 }
+
+#[test]
+fn a_reference_with_thousands_of_attribute_steps_is_refused_not_a_stack_overflow() {
+    // Picked from a value known only after apply: each step would wrap the last in a call.
+    let steps = ".a".repeat(3000);
+    let yaml = format!(
+        "resources:\n  vpc:\n    type: aws.ec2.vpc\n    properties: {{ cidr_block: 10.0.0.0/16 }}\n  q:\n    type: aws.sqs.queue\n    properties: {{ name: q, policy: \"${{vpc.tags{steps}}}\" }}\n"
+    );
+    let e = refused(yaml, Vec::new());
+    assert!(e.iter().any(|d| d.contains("nests deeper than 64 levels")), "{e:?}");
+}
