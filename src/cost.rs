@@ -36,22 +36,52 @@ fn usage_price(key: &str) -> f64 {
 }
 
 /// Every assumption: `(name, default, what it means)`.
-pub const ASSUMPTIONS: &[(&str, f64, &str)] = &[
-    ("hours_per_month", 730.0, "hours an always-on resource runs in a month"),
+///
+/// Each has an upper bound (the third field), so that no assumption can make an estimate
+/// that is not a finite amount; an environment's value outside 0 to it is refused:
+/// - `hours_per_month`: 744, the longest month (31 × 24);
+/// - `redshift_active_hours_per_day`: 24;
+/// - `glue_runs_per_day`: 1,440, one a minute (Glue bills a 1-minute minimum per run:
+///   AWS Glue pricing);
+/// - `glue_minutes_per_run`: 10,080, the 7-day limit of a Glue job's `Timeout` (AWS Glue
+///   API reference, `Job`);
+/// - `s3_gb_per_bucket`: 1,000,000,000 (an exabyte; S3 sets no limit on a bucket's size);
+/// - `aurora_storage_gb`: 262,144, the 256 TiB an Aurora cluster volume may grow to
+///   (Aurora User Guide, "Amazon Aurora size limits");
+/// - `msk_storage_gb_per_broker`: 16,384, MSK's 16 TiB per broker (MSK Developer Guide,
+///   "Amazon MSK quota");
+/// - `nat_gb_per_month`: 33,480,000, a NAT gateway's 100 Gbps for 744 hours (VPC User
+///   Guide, "NAT gateway basics");
+/// - `lambda_invocations_per_month`: 1,000,000,000,000 (Lambda sets no monthly limit);
+/// - `lambda_ms_per_invocation`: 900,000, Lambda's 15-minute timeout (Lambda Developer
+///   Guide, "Lambda quotas").
+pub const ASSUMPTIONS: &[(&str, f64, f64, &str)] = &[
+    ("hours_per_month", 730.0, 744.0, "hours an always-on resource runs in a month"),
     (
         "redshift_active_hours_per_day",
         24.0,
+        24.0,
         "hours a day a Redshift Serverless workgroup is active (streaming ingestion with auto refresh keeps it active)",
     ),
-    ("glue_runs_per_day", 1.0, "runs a day of a batch Glue job (a streaming job runs all day)"),
-    ("glue_minutes_per_run", 10.0, "minutes a batch Glue run takes"),
-    ("s3_gb_per_bucket", 10.0, "gigabytes stored in each bucket"),
-    ("aurora_storage_gb", 20.0, "gigabytes an Aurora cluster stores"),
-    ("msk_storage_gb_per_broker", 100.0, "gigabytes of broker storage when the stack does not set `ebs_volume_size`"),
-    ("nat_gb_per_month", 10.0, "gigabytes each NAT gateway processes in a month"),
-    ("lambda_invocations_per_month", 100_000.0, "invocations of each Lambda function in a month"),
-    ("lambda_ms_per_invocation", 200.0, "milliseconds each Lambda invocation runs"),
+    ("glue_runs_per_day", 1.0, 1440.0, "runs a day of a batch Glue job (a streaming job runs all day)"),
+    ("glue_minutes_per_run", 10.0, 10_080.0, "minutes a batch Glue run takes"),
+    ("s3_gb_per_bucket", 10.0, 1e9, "gigabytes stored in each bucket"),
+    ("aurora_storage_gb", 20.0, 262_144.0, "gigabytes an Aurora cluster stores"),
+    (
+        "msk_storage_gb_per_broker",
+        100.0,
+        16_384.0,
+        "gigabytes of broker storage when the stack does not set `ebs_volume_size`",
+    ),
+    ("nat_gb_per_month", 10.0, 33_480_000.0, "gigabytes each NAT gateway processes in a month"),
+    ("lambda_invocations_per_month", 100_000.0, 1e12, "invocations of each Lambda function in a month"),
+    ("lambda_ms_per_invocation", 200.0, 900_000.0, "milliseconds each Lambda invocation runs"),
 ];
+
+/// The largest monthly estimate a plan shows for one resource: a trillion dollars. An
+/// estimate that is not a finite amount within it (a property no bound caught) is left
+/// out, so a plan and its file never hold a number JSON cannot write (`inf`, `NaN`).
+pub const MAX_MONTHLY: f64 = 1e12;
 
 /// The assumptions in effect: the defaults with an environment's overrides.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,7 +89,7 @@ pub struct Assumptions(pub BTreeMap<String, f64>);
 
 impl Assumptions {
     pub fn new(overrides: &BTreeMap<String, f64>) -> Assumptions {
-        let mut m: BTreeMap<String, f64> = ASSUMPTIONS.iter().map(|(k, v, _)| ((*k).to_string(), *v)).collect();
+        let mut m: BTreeMap<String, f64> = ASSUMPTIONS.iter().map(|(k, v, _, _)| ((*k).to_string(), *v)).collect();
         m.extend(overrides.iter().map(|(k, v)| (k.clone(), *v)));
         Assumptions(m)
     }
@@ -321,6 +351,11 @@ impl PlanCost {
     }
 }
 
+/// An estimate a plan can hold: a finite amount within [`MAX_MONTHLY`].
+fn finite(e: &Estimate) -> bool {
+    e.monthly.is_finite() && e.monthly.abs() <= MAX_MONTHLY
+}
+
 /// The cost of a plan: every resource of the stack or state before and after it.
 pub fn plan_cost(plan: &crate::plan::Plan, a: &Assumptions) -> PlanCost {
     use crate::plan::Action;
@@ -341,9 +376,9 @@ pub fn plan_cost(plan: &crate::plan::Plan, a: &Assumptions) -> PlanCost {
                 e.refs(&mut refs);
             }
             let task = refs.iter().find_map(|r| plan.changes.iter().find(|t| t.address == r.resource))?;
-            return fargate(&p, &props(task, after)?, a);
+            return fargate(&p, &props(task, after)?, a).filter(finite);
         }
-        estimate(&c.ty, &p, a)
+        estimate(&c.ty, &p, a).filter(finite)
     };
     // Cents: what is shown, and what a saved plan's digest survives (short decimals read
     // back exactly).
@@ -390,7 +425,7 @@ pub fn breakdown(c: &PlanCost) -> String {
         dollars(c.after),
         dollars(c.before)
     );
-    for (k, v, what) in ASSUMPTIONS {
+    for (k, v, _, what) in ASSUMPTIONS {
         let value = c.assumptions.0.get(*k).copied().unwrap_or(*v);
         let set = if (value - v).abs() > f64::EPSILON { " (set by the environment)" } else { "" };
         s += &format!("  {k} = {value}{set}: {what}\n");
@@ -529,5 +564,24 @@ mod tests {
         assert_eq!(money(0.26), "$0.26");
         assert_eq!(money(0.4), "$0.40");
         assert_eq!(prices_date(), "2026-11-01");
+    }
+
+    /// No assumption, property or sum can put a non-finite number into a plan: an estimate
+    /// that is not a finite amount below the cap is left out, and a saved plan reads back.
+    #[test]
+    fn a_plan_with_absurd_assumptions_holds_only_finite_amounts_and_reads_back() {
+        let (stack, g) = crate::testutil::stack(
+            "resources:\n  a: { type: aws.s3.bucket, properties: { bucket: budget-a-1 } }\n  b: { type: aws.s3.bucket, properties: { bucket: budget-b-1 } }\n",
+        );
+        let mut plan = crate::testutil::plan_for(&stack, &g, &crate::state::State::new("t", "test"), &[], false);
+        let huge = BTreeMap::from([("s3_gb_per_bucket".to_string(), 1e308)]);
+        plan.cost = Some(plan_cost(&plan, &Assumptions::new(&huge)));
+        let cost = plan.cost.as_ref().unwrap();
+        assert!(cost.before.is_finite() && cost.after.is_finite(), "{cost:?}");
+        assert!(cost.resources.iter().flat_map(|r| [r.before, r.after]).flatten().all(f64::is_finite), "{cost:?}");
+        assert!(!cost.line().contains("inf"), "{}", cost.line());
+        let cat = crate::testutil::catalog();
+        let opened = crate::plan::open(&crate::plan::seal(&plan, &cat), std::path::Path::new("p.plan"), &cat);
+        assert!(opened.is_ok(), "{opened:?}");
     }
 }

@@ -310,7 +310,7 @@ pub fn env_schema() -> Value {
             "cost": {
                 "type": "object",
                 "additionalProperties": false,
-                "properties": crate::cost::ASSUMPTIONS.iter().map(|(k, _, what)| ((*k).to_string(), json!({ "type": "number", "minimum": 0, "description": what }))).collect::<Map<String, Value>>()
+                "properties": crate::cost::ASSUMPTIONS.iter().map(|(k, _, max, what)| ((*k).to_string(), json!({ "type": "number", "minimum": 0, "maximum": max, "description": what }))).collect::<Map<String, Value>>()
             },
             "backend": {
                 "type": "object",

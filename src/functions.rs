@@ -137,7 +137,10 @@ pub fn call(name: &str, args: &[Value], files: Option<Reader>) -> Result<Value, 
         }
         "join" => {
             arity(name, args, 2, 2)?;
-            Ok(Value::String(strings(name, 2, &args[1])?.join(s(1)?)))
+            let (sep, parts) = (s(1)?, strings(name, 2, &args[1])?);
+            let seps = sep.len().saturating_mul(parts.len().saturating_sub(1));
+            crate::budget::fits("`join`'s result", parts.iter().map(String::len).fold(seps, usize::saturating_add))?;
+            Ok(Value::String(parts.join(sep)))
         }
         "jsonencode" => {
             arity(name, args, 1, 1)?;
@@ -182,11 +185,14 @@ pub fn call(name: &str, args: &[Value], files: Option<Reader>) -> Result<Value, 
         }
         "replace" => {
             arity(name, args, 3, 3)?;
-            let search = s(2)?;
+            let (text, search, by) = (s(1)?, s(2)?, s(3)?);
             if search.is_empty() {
                 return Err("argument 2 of `replace` must not be empty".into());
             }
-            Ok(Value::String(s(1)?.replace(search, s(3)?)))
+            // Sized before it is built: each occurrence may grow it by the replacement.
+            let n = text.matches(search).count();
+            crate::budget::fits("`replace`'s result", text.len().saturating_add(n.saturating_mul(by.len())))?;
+            Ok(Value::String(text.replace(search, by)))
         }
         "sha256" => {
             arity(name, args, 1, 1)?;
@@ -198,7 +204,11 @@ pub fn call(name: &str, args: &[Value], files: Option<Reader>) -> Result<Value, 
             if sep.is_empty() {
                 return Err("argument 1 of `split` must not be empty".into());
             }
-            Ok(Value::Array(s(2)?.split(sep).map(|p| Value::String(p.into())).collect()))
+            let text = s(2)?;
+            // Sized before it is built: each part costs its quotes and comma as JSON.
+            let parts = text.matches(sep).count().saturating_add(1);
+            crate::budget::fits("`split`'s result", text.len().saturating_add(parts.saturating_mul(3)))?;
+            Ok(Value::Array(text.split(sep).map(|p| Value::String(p.into())).collect()))
         }
         "tolist" => {
             arity(name, args, 1, 1)?;
@@ -207,12 +217,11 @@ pub fn call(name: &str, args: &[Value], files: Option<Reader>) -> Result<Value, 
         "toset" => {
             arity(name, args, 1, 1)?;
             let l = list(name, 1, &args[0])?;
-            let mut out: Vec<Value> = Vec::new();
-            for v in l {
-                if !out.contains(v) {
-                    out.push(v.clone());
-                }
-            }
+            // Distinct by their JSON text with keys sorted (maps equal whatever their
+            // order), in one pass through a hash set: never a search of the list for each
+            // element (200,000 strings took n² comparisons).
+            let mut seen = std::collections::HashSet::with_capacity(l.len());
+            let mut out: Vec<Value> = l.iter().filter(|v| seen.insert(sorted(v).to_string())).cloned().collect();
             if out.iter().all(Value::is_string) {
                 out.sort_by(|a, b| a.as_str().cmp(&b.as_str()));
             }
@@ -392,7 +401,13 @@ fn cidrsubnet(prefix: &str, newbits: i64, netnum: i64) -> Result<String, String>
     let len: i64 = len.parse().map_err(|_| "`cidrsubnet`: bad prefix length")?;
     let octets: Vec<u32> = addr.split('.').filter_map(|o| o.parse().ok()).collect();
     let base = octets.iter().fold(0u32, |a, o| (a << 8) | o);
-    if newbits < 1 || len + newbits > 32 {
+    // Checked before any arithmetic on it: an IPv4 prefix has at most 32 bits.
+    if !(1..=32).contains(&newbits) {
+        return Err(format!(
+            "`cidrsubnet`: `newbits` must be from 1 to 32 (an IPv4 prefix has 32 bits), not {newbits}"
+        ));
+    }
+    if len + newbits > 32 {
         return Err(format!(
             "`cidrsubnet`: {newbits} more bits on a /{len} is not a valid IPv4 prefix (at most /32, at least 1 new bit)"
         ));

@@ -50,6 +50,65 @@ pub fn stack_and_env(data: &[u8]) {
     }
 }
 
+/// Any text as the expression language: its lines become `${…}` expressions in a stack's
+/// locals, a resource's properties, and a module's `for_each` and inputs (the module's
+/// own locals, outputs and nested module take more of them), validated with the whole
+/// config stage. The answer is a stack or located diagnostics; never a panic, a stack
+/// overflow (on a test thread's 2 MiB), an allocation abort or a hang: the budgets of
+/// [`crate::budget`] hold for any input.
+pub fn language(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut lines = text.split('\n').map(|l| {
+        // As a YAML double-quoted string (JSON's escapes are YAML's).
+        serde_json::to_string(&format!("${{{l}}}")).unwrap_or_default()
+    });
+    let mut next = || lines.next().unwrap_or_else(|| "\"${local.a}\"".into());
+    let stack = format!(
+        "locals:\n  a: {}\n  b: {}\n  c: {}\n  d: {}\n  twice: \"${{local.d}}${{local.d}}\"\n\
+         resources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: {}\n      delay_seconds: {}\n      tags: {{ a: {}, b: \"${{local.twice}}\" }}\n\
+         modules:\n  m:\n    source: m.yaml\n    for_each: {}\n    inputs: {{ v: {} }}\n\
+         outputs:\n  o: {{ value: {} }}\n",
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next()
+    );
+    let module = format!(
+        "variables:\n  v: {{ type: list, default: [] }}\nlocals:\n  a: {}\n  b: {}\n\
+         resources:\n  q:\n    type: aws.sqs.queue\n    count: {}\n    properties: {{ name: {} }}\n\
+         modules:\n  n:\n    source: n.yaml\n    for_each: {}\n\
+         outputs:\n  o: {{ value: {} }}\n",
+        next(),
+        next(),
+        next(),
+        next(),
+        next(),
+        next()
+    );
+    let leaf =
+        format!("resources:\n  q:\n    type: aws.sqs.queue\n    for_each: {}\n    properties: {{ name: q }}\n", next());
+    let read = |p: &str| match p {
+        "stacks/m.yaml" => Ok(module.clone()),
+        "stacks/n.yaml" => Ok(leaf.clone()),
+        _ => Err(format!("no file `{p}`")),
+    };
+    let (env, _) = parse_env("fuzz", &file("envs/fuzz.yaml"), "stack: stacks/fuzz.yaml\nvariables: {}\n");
+    let Some(env) = env else { return };
+    let catalog = crate::provider::aws::catalog();
+    match crate::config::parse_stack_reading(&file("stacks/fuzz.yaml"), &stack, "fuzz", &env, &catalog, Some(&read)) {
+        Ok(stack) => {
+            let _ = crate::graph::build(&stack);
+        }
+        Err(d) => assert!(d.iter().all(|d| d.span.is_some()), "every problem is located: {d:?}"),
+    }
+}
+
 /// Any text through `fmt`: an answer (never a panic or a hang); what it formats, it formats
 /// once (formatting again changes nothing).
 pub fn formatter(data: &[u8]) {
@@ -198,7 +257,7 @@ mod tests {
 
     /// A mutation of `base`: flipped, inserted, deleted or spliced bytes, YAML tokens, or
     /// a piece repeated many times (depth, aliases).
-    fn mutate(rng: &mut Rng, base: &[u8], pool: &[Vec<u8>]) -> Vec<u8> {
+    fn mutate(rng: &mut Rng, base: &[u8], pool: &[Vec<u8>], tokens: &[&str]) -> Vec<u8> {
         let mut v = base.to_vec();
         for _ in 0..=rng.below(4) {
             let at = rng.below(v.len() + 1);
@@ -207,7 +266,7 @@ mod tests {
                     let i = rng.below(v.len());
                     v[i] ^= 1 << rng.below(8);
                 }
-                1 => v.splice(at..at, TOKENS[rng.below(TOKENS.len())].bytes()).for_each(drop),
+                1 => v.splice(at..at, tokens[rng.below(tokens.len())].bytes()).for_each(drop),
                 2 if !v.is_empty() => {
                     let end = (at + rng.below(16)).min(v.len());
                     v.drain(at.min(end)..end);
@@ -219,7 +278,7 @@ mod tests {
                     v.splice(at..at, other[from..end].iter().copied()).for_each(drop);
                 }
                 4 => {
-                    let piece = TOKENS[rng.below(TOKENS.len())].repeat(1 + rng.below(400));
+                    let piece = tokens[rng.below(tokens.len())].repeat(1 + rng.below(400));
                     v.splice(at..at, piece.bytes()).for_each(drop);
                 }
                 _ => v.insert(at, rng.next() as u8),
@@ -229,6 +288,10 @@ mod tests {
     }
 
     fn fuzz(dirs: &[&str], extra: Vec<Vec<u8>>, seed: u64, target: fn(&[u8])) {
+        fuzz_with(dirs, extra, seed, TOKENS, budget(), target);
+    }
+
+    fn fuzz_with(dirs: &[&str], extra: Vec<Vec<u8>>, seed: u64, tokens: &[&str], runs: usize, target: fn(&[u8])) {
         let mut pool = seeds(dirs);
         pool.extend(extra);
         assert!(!pool.is_empty());
@@ -236,10 +299,89 @@ mod tests {
             target(s);
         }
         let mut rng = Rng(seed);
-        for _ in 0..budget() {
+        for _ in 0..runs {
             let base = &pool[rng.below(pool.len())];
-            target(&mutate(&mut rng, base, &pool));
+            target(&mutate(&mut rng, base, &pool, tokens));
         }
+    }
+
+    /// Pieces of the expression language that reach its limits: operators to chain,
+    /// brackets to nest, locals to chain and double, functions that grow values.
+    const LANGUAGE_TOKENS: &[&str] = &[
+        " + 1",
+        " * 2",
+        " - ",
+        " / 0",
+        " % ",
+        " == ",
+        " && ",
+        " ? 1 : 2",
+        "!",
+        "-",
+        "(",
+        ")",
+        "[",
+        "]",
+        ", ",
+        "\"",
+        "\\",
+        "local.a",
+        "local.b",
+        "local.c",
+        "local.d",
+        "local.twice",
+        "var.v",
+        "each.key",
+        "each.value",
+        "count.index",
+        "module.m",
+        "module.m[*].o",
+        "module.n",
+        "q.arn",
+        "q[*].arn",
+        "[*]",
+        ".0",
+        "\n",
+        "cidrsubnet(\"10.0.0.0/8\", ",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "1e308",
+        "toset(",
+        "tolist(",
+        "concat(",
+        "join(\"ab\", ",
+        "split(\",\", ",
+        "replace(local.d, \"a\", ",
+        "format(\"%s%s%d\", ",
+        "jsonencode(",
+        "merge(",
+        "zipmap(",
+        "lookup(",
+        "length(",
+        "keys(",
+        "values(",
+        "upper(",
+        "sha256(",
+        "file(\"m.yaml\")",
+        "${",
+        "}",
+    ];
+
+    /// Expressions to start from: one per line, as `language` places them.
+    fn language_seeds() -> Vec<Vec<u8>> {
+        let chain = vec!["1"; 70].join(" + ");
+        vec![
+            "\"ab\"\nlocal.a\nlocal.b\nlocal.c\nformat(\"q-%s\", local.a)\n5\nlocal.d\n[\"x\", \"y\"]\n[1, 2]\nlocal.a\n1\n2\n1\n\"mq\"\n[\"k\"]\nlocal.b\n[\"z\"]".into(),
+            "join(\"-\", [\"a\", \"b\"])\nupper(local.a)\ncidrsubnet(\"10.0.0.0/16\", 8, 2)\nlength(local.b)\n\"q\"\n1 + 2 * 3\nlocal.c\ntoset([\"a\", \"b\", \"a\"])\nvar.v\nmodule.m[\"a\"].o\n\"x\"\nvar.v\nlength(var.v)\nformat(\"m-%s\", each.key)\nvar.v\nlocal.b\n[\"k\"]".into(),
+            "replace(local.b, \"a\", local.b)\nconcat(local.a, local.a)\nlocal.d\n\"abcdefgh\"\n\"q\"\nlocal.c ? 1 : 0\nlocal.twice\n{\"a\": 1}\nlocal.twice\nmodule.m\nq.arn\nq[*].arn\n-1\n\"n\"\n[\"a\", \"a\"]\njsonencode(var.v)\nsplit(\",\", \"a,b\")".into(),
+            format!("{chain}\n{}1{}\ncidrsubnet(\"10.0.0.0/16\", 9223372036854775807, 0)\n\"ab\"\n", "(".repeat(80), ")".repeat(80)).into_bytes(),
+        ]
+    }
+
+    /// Runs for the language target: `CLOUDBRIDGE_FUZZ_INPUTS` (e.g. 40000) for a long
+    /// run, else a few seconds' worth.
+    fn language_runs() -> usize {
+        std::env::var("CLOUDBRIDGE_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(600)
     }
 
     /// Inputs built to hit each limit, besides the corpus.
@@ -266,6 +408,21 @@ mod tests {
     #[test]
     fn stacks_and_envs_give_diagnostics_for_any_input() {
         fuzz(&["tests/corpus/stacks", "tests/corpus/envs", "stacks"], adversarial(), 0x5eed_0002, stack_and_env);
+    }
+
+    /// On a thread with the test threads' 2 MiB stack, whatever the harness was given.
+    #[test]
+    fn the_language_gives_a_value_or_a_located_diagnostic_for_any_input() {
+        let run = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(|| {
+                let start = std::time::Instant::now();
+                let runs = language_runs();
+                fuzz_with(&[], language_seeds(), 0x5eed_0006, LANGUAGE_TOKENS, runs, language);
+                eprintln!("language: {runs} mutated inputs in {:.1?}", start.elapsed());
+            })
+            .expect("spawn");
+        run.join().expect("no panic");
     }
 
     #[test]

@@ -82,27 +82,32 @@ pub enum Piece {
 
 /// The variables an expression mentions (`var.NAME`), evaluated or not.
 pub fn mentioned_vars(ast: &Ast, out: &mut Vec<String>) {
+    mentioned("var", ast, out);
+}
+
+/// The names an expression mentions under `root` (`local.NAME` for `local`).
+pub fn mentioned(root_name: &str, ast: &Ast, out: &mut Vec<String>) {
     let steps_of = |steps: &[Step], out: &mut Vec<String>| {
         for s in steps {
             if let Step::Index(i) = s {
-                mentioned_vars(i, out);
+                mentioned(root_name, i, out);
             }
         }
     };
     match ast {
         Ast::Lit(_) => {}
         Ast::Path { root, steps } => {
-            if let (true, Some(Step::Attr(name))) = (root == "var", steps.first()) {
+            if let (true, Some(Step::Attr(name))) = (root == root_name, steps.first()) {
                 out.push(name.clone());
             }
             steps_of(steps, out);
         }
-        Ast::Call { args, .. } | Ast::Tuple(args) => args.iter().for_each(|a| mentioned_vars(a, out)),
-        Ast::Cond(c, yes, no) => [c, yes, no].iter().for_each(|a| mentioned_vars(a, out)),
-        Ast::Bin(_, a, b) => [a, b].iter().for_each(|x| mentioned_vars(x, out)),
-        Ast::Not(a) | Ast::Neg(a) => mentioned_vars(a, out),
+        Ast::Call { args, .. } | Ast::Tuple(args) => args.iter().for_each(|a| mentioned(root_name, a, out)),
+        Ast::Cond(c, yes, no) => [c, yes, no].iter().for_each(|a| mentioned(root_name, a, out)),
+        Ast::Bin(_, a, b) => [a, b].iter().for_each(|x| mentioned(root_name, x, out)),
+        Ast::Not(a) | Ast::Neg(a) => mentioned(root_name, a, out),
         Ast::Get(base, steps) => {
-            mentioned_vars(base, out);
+            mentioned(root_name, base, out);
             steps_of(steps, out);
         }
     }
@@ -115,9 +120,9 @@ pub struct ParseError {
     pub message: String,
 }
 
-/// Expressions nest at most this deep (parentheses, calls, lists), so a hostile string
-/// cannot exhaust the stack.
-const MAX_DEPTH: usize = 32;
+/// Expressions nest at most this deep (parentheses, calls, lists, and each operator of a
+/// chain), so a hostile string cannot exhaust the stack of anything that walks the tree.
+const MAX_DEPTH: usize = crate::budget::EXPR_DEPTH;
 
 /// Split a string into text and parsed `${…}` expressions. `$${` is a literal `${`.
 pub fn parse_template(s: &str) -> Result<Vec<Piece>, ParseError> {
@@ -232,7 +237,9 @@ impl Parser<'_> {
     fn enter(&mut self) -> Result<(), ParseError> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(self.error(format!("the expression nests deeper than {MAX_DEPTH} levels")));
+            return Err(self.error(format!(
+                "the expression nests deeper than {MAX_DEPTH} levels (each operator of a chain such as `a + b + c` counts as one); split it into locals"
+            )));
         }
         Ok(())
     }
@@ -277,10 +284,16 @@ impl Parser<'_> {
             return self.unary();
         }
         let mut left = self.binary(level + 1)?;
+        // Each operator of a chain puts the tree one level deeper (`a + b + c` is
+        // `(a + b) + c`), so it counts against the depth like a parenthesis.
+        let mut chain = 0;
         while let Some(op) = self.binop(level) {
+            self.enter()?;
+            chain += 1;
             let right = self.binary(level + 1)?;
             left = Ast::Bin(op, Box::new(left), Box::new(right));
         }
+        self.depth -= chain;
         Ok(left)
     }
 
@@ -305,10 +318,32 @@ impl Parser<'_> {
     fn postfix(&mut self) -> Result<Ast, ParseError> {
         let base = self.primary()?;
         let mut steps = Vec::new();
+        // Each step is picked from the value the steps before it gave (recursively, and
+        // as a nested call when that value is known only after apply): it counts against
+        // the depth like an operator of a chain.
+        let depth = self.depth;
+        let result = self.steps(&mut steps);
+        self.depth = depth;
+        result?;
+        if steps.is_empty() {
+            return Ok(base);
+        }
+        match base {
+            Ast::Path { root, steps: mut first } => {
+                first.extend(steps);
+                Ok(Ast::Path { root, steps: first })
+            }
+            other => Ok(Ast::Get(Box::new(other), steps)),
+        }
+    }
+
+    /// `.attr`, `[index]` and `[*]` after a primary expression.
+    fn steps(&mut self, steps: &mut Vec<Step>) -> Result<(), ParseError> {
         loop {
             self.skip_ws();
             match self.peek() {
                 Some('.') if self.peek_at(1).is_some_and(|c| ident_start(c) || c.is_ascii_digit() || c == '*') => {
+                    self.enter()?;
                     self.pos += 1;
                     if self.peek() == Some('*') {
                         self.pos += 1;
@@ -319,6 +354,7 @@ impl Parser<'_> {
                     }
                 }
                 Some('[') => {
+                    self.enter()?;
                     self.pos += 1;
                     if self.eat("*") {
                         self.expect("]")?;
@@ -329,18 +365,8 @@ impl Parser<'_> {
                         steps.push(Step::Index(index));
                     }
                 }
-                _ => break,
+                _ => return Ok(()),
             }
-        }
-        if steps.is_empty() {
-            return Ok(base);
-        }
-        match base {
-            Ast::Path { root, steps: mut first } => {
-                first.extend(steps);
-                Ok(Ast::Path { root, steps: first })
-            }
-            other => Ok(Ast::Get(Box::new(other), steps)),
         }
     }
 
@@ -569,7 +595,14 @@ mod tests {
         assert_eq!(e("${f(1, }").message, "unexpected `}`");
         assert_eq!(e("${\"abc}").message, "a `\"` string is not closed");
         assert!(matches!(parse_expr("split(\".\", \"a.b\")[0]").unwrap(), Ast::Get(_, _)));
-        let deep = format!("${{{}1{}}}", "(".repeat(40), ")".repeat(40));
-        assert!(e(&deep).message.contains("nests deeper than 32"));
+        let deep = format!("${{{}1{}}}", "(".repeat(70), ")".repeat(70));
+        assert!(e(&deep).message.contains("nests deeper than 64"));
+        // A flat chain is as deep as it is long: refused, never a 2,000-level tree.
+        let chain = format!("${{{}}}", vec!["1"; 2000].join(" + "));
+        assert!(e(&chain).message.contains("nests deeper than 64"), "{:?}", e(&chain));
+        assert!(parse_expr(&vec!["1"; 60].join(" * ")).is_ok());
+        // So is a reference with thousands of steps.
+        assert!(e(&format!("${{vpc{}}}", ".a".repeat(3000))).message.contains("nests deeper than 64"));
+        assert!(parse_expr(&format!("vpc{}", "[0]".repeat(60))).is_ok());
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod addr;
 pub mod archive;
+pub mod budget;
 pub mod cli;
 pub mod commands;
 pub mod concurrency;

@@ -233,7 +233,7 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
             }
             "cost" => {
                 for (ck, cv) in expect_map(v, "`cost`", &mut out).unwrap_or_default() {
-                    let known = crate::cost::ASSUMPTIONS.iter().map(|(n, _, _)| *n);
+                    let known = crate::cost::ASSUMPTIONS.iter().map(|(n, _, _, _)| *n);
                     if !known.clone().any(|n| n == ck.name) {
                         let mut d = Diagnostic::error(
                             "Unknown cost assumption",
@@ -247,20 +247,37 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
                         out.push(d);
                         continue;
                     }
-                    match cv.scalar_text().and_then(|t| t.parse::<f64>().ok()).filter(|x| x.is_finite() && *x >= 0.0) {
-                        Some(x) if ck.name != "redshift_active_hours_per_day" || x <= 24.0 => {
+                    // Bounded to what it can mean (`cost::ASSUMPTIONS`), so no estimate is
+                    // ever `inf`: 1e308 hours a month would be written as `null` in a plan.
+                    let max =
+                        crate::cost::ASSUMPTIONS.iter().find(|(n, ..)| *n == ck.name).map_or(0.0, |(_, _, m, _)| *m);
+                    let number = match &cv.kind {
+                        yaml::Kind::Int(_) | yaml::Kind::Float(_) | yaml::Kind::Str(_) => {
+                            cv.scalar_text().and_then(|t| t.parse::<f64>().ok())
+                        }
+                        _ => None,
+                    };
+                    match number.filter(|x| x.is_finite() && (0.0..=max).contains(x)) {
+                        Some(x) => {
                             env.cost.insert(ck.name.clone(), x);
                         }
-                        _ => out.push(
+                        None => out.push(
                             Diagnostic::error(
                                 "Invalid cost assumption",
                                 format!(
-                                    "`{}` must be a number from 0{}",
+                                    "`{}` must be a number from 0 to {max}, not {}",
                                     ck.name,
-                                    if ck.name == "redshift_active_hours_per_day" { " to 24" } else { " up" }
+                                    cv.scalar_text().unwrap_or_else(|| cv.type_name().to_string())
                                 ),
                             )
-                            .at(&cv.span),
+                            .at(&cv.span)
+                            .hint(format!(
+                                "write a number from 0 to {max} (its default: {})",
+                                crate::cost::ASSUMPTIONS
+                                    .iter()
+                                    .find(|(n, ..)| *n == ck.name)
+                                    .map_or(0.0, |(_, d, _, _)| *d)
+                            )),
                         ),
                     }
                 }
@@ -357,6 +374,48 @@ fn parse_backend(node: &Node, env: &str, out: &mut Vec<Diagnostic>) -> Option<Ba
                     .hint("use `local` or `s3`"),
             );
             None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cost(text: &str) -> (Option<f64>, Vec<String>) {
+        let (env, d) =
+            parse_env("t", &Arc::new(PathBuf::from("envs/t.yaml")), &format!("stack: s.yaml\ncost:\n{text}"));
+        let shown = d
+            .iter()
+            .map(|d| {
+                let at = d.span.as_ref().map(|s| format!("{}:{}", s.line, s.col)).unwrap_or_default();
+                format!("{at}: {}: {}", d.summary, d.detail)
+            })
+            .collect();
+        (env.and_then(|e| e.cost.values().next().copied()), shown)
+    }
+
+    #[test]
+    fn hours_per_month_is_bounded_by_the_longest_month() {
+        assert_eq!(cost("  hours_per_month: 744\n"), (Some(744.0), vec![]));
+        assert_eq!(cost("  hours_per_month: 0\n"), (Some(0.0), vec![]));
+        for bad in ["1e308", "745", "-1", ".nan", ".inf", "-.inf", "1e400", "99999999999999999999", "\"NaN\"", "inf"] {
+            let (v, d) = cost(&format!("  hours_per_month: {bad}\n"));
+            assert_eq!(v, None, "{bad} accepted");
+            assert_eq!(d.len(), 1, "{bad}: {d:?}");
+            assert!(d[0].starts_with("3:20: Invalid cost assumption"), "{bad}: {d:?}");
+            assert!(d[0].contains("`hours_per_month` must be a number from 0 to 744"), "{bad}: {d:?}");
+        }
+    }
+
+    #[test]
+    fn every_cost_assumption_has_a_finite_upper_bound() {
+        for (name, default, max, _) in crate::cost::ASSUMPTIONS {
+            assert!(max.is_finite() && *max < 1e13 && default <= max, "{name}");
+            let (v, d) = cost(&format!("  {name}: 1e308\n"));
+            assert_eq!(v, None, "{name}");
+            assert!(d[0].contains(&format!("`{name}` must be a number from 0 to")), "{d:?}");
+            assert_eq!(cost(&format!("  {name}: {max}\n")), (Some(*max), vec![]), "{name} at its bound");
         }
     }
 }

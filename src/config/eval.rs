@@ -96,11 +96,52 @@ pub fn collapse(e: Expr) -> Expr {
     }
 }
 
+/// An expression's text for messages, cut short.
+fn shown(ast: &Ast) -> String {
+    let s = crate::lang::show(ast);
+    match s.char_indices().nth(60) {
+        Some((i, _)) => format!("{}…", &s[..i]),
+        None => s,
+    }
+}
+
+/// Evaluate `ast`, within the budgets of [`crate::budget`]: how many evaluations may be in
+/// progress at once (locals, module outputs and expressions inside each other), and how
+/// large and deep the values built may grow.
 pub fn eval(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Expr, Fail> {
+    let Some(_level) = ctx.unit.budget.enter() else {
+        return fail(
+            format!(
+                "working out `{}` nests more than {} evaluations deep (expressions inside locals inside module outputs)",
+                shown(ast),
+                crate::budget::EVAL_DEPTH
+            ),
+            "compute it in fewer steps: shorter chains of locals, shallower expressions",
+        );
+    };
+    eval_inner(ast, ctx, node, out)
+}
+
+/// Evaluate each of `asts` (a list's items, a call's arguments), refusing as soon as their
+/// values together pass the value budget, before anything larger is built.
+fn eval_parts(asts: &[Ast], what: &str, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Vec<Expr>, Fail> {
+    let mut tally = crate::budget::Tally::new();
+    let mut parts = Vec::with_capacity(asts.len());
+    for a in asts {
+        let e = eval(a, ctx, node, out)?;
+        if let Err(why) = tally.add(&e) {
+            return fail(format!("{what} {why}"), crate::budget::VALUE_HINT);
+        }
+        parts.push(e);
+    }
+    Ok(parts)
+}
+
+fn eval_inner(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Expr, Fail> {
     match ast {
         Ast::Lit(v) => Ok(Expr::Lit(v.clone())),
         Ast::Tuple(items) => {
-            let items = items.iter().map(|i| eval(i, ctx, node, out)).collect::<Result<Vec<_>, _>>()?;
+            let items = eval_parts(items, "this list", ctx, node, out)?;
             Ok(collapse(Expr::List(items)))
         }
         Ast::Path { root, steps } => path(root, steps, ctx, node, out),
@@ -115,8 +156,13 @@ pub fn eval(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Res
                     },
                 );
             }
-            let args = args.iter().map(|a| eval(a, ctx, node, out)).collect::<Result<Vec<_>, _>>()?;
-            call(name, args, ctx)
+            let args = eval_parts(args, &format!("the arguments of `{name}` together"), ctx, node, out)?;
+            let e = call(name, args, ctx)?;
+            // What a function makes from arguments within budget is checked once more.
+            match crate::budget::problem(crate::budget::measure(&e)) {
+                Some(why) => fail(format!("the value of `{}` {why}", shown(ast)), crate::budget::VALUE_HINT),
+                None => Ok(e),
+            }
         }
         Ast::Cond(c, yes, no) => {
             let c = eval(c, ctx, node, out)?;

@@ -3,6 +3,8 @@
 //! workspace module reads the files.
 
 mod access;
+#[cfg(test)]
+mod budget_tests;
 mod cdc;
 mod env;
 mod eval;

@@ -183,6 +183,11 @@ impl Ctx<'_> {
                 })
                 .collect(),
         };
+        // Every copy counts against the stack's instances, before any is worked out.
+        let at = node.get("for_each").map_or(&key.span, |f| &f.span);
+        if !super::stack::within_instances(self.unit.budget, copies.len(), at, out) {
+            return None;
+        }
         let mut resources = Vec::new();
         let mut blocks = Vec::new();
         let mut per_key = BTreeMap::new();
@@ -190,8 +195,14 @@ impl Ctx<'_> {
         for (each, prefix) in copies {
             *self.scope.borrow_mut() = Scope { each: each.clone().map(|(k, v)| (k, Expr::Lit(v))), count: None };
             let before = out.iter().filter(|d| d.severity == crate::diag::Severity::Error).count();
-            let unit =
-                Unit { file: &file, prefix, catalog: self.unit.catalog, files: self.files, chain: chain.clone() };
+            let unit = Unit {
+                file: &file,
+                prefix,
+                catalog: self.unit.catalog,
+                files: self.files,
+                chain: chain.clone(),
+                budget: self.unit.budget,
+            };
             let body = self.instantiate(key, node, &root, &unit, out);
             *self.scope.borrow_mut() = Scope::default();
             failed |= out.iter().filter(|d| d.severity == crate::diag::Severity::Error).count() > before;

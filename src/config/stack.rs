@@ -175,6 +175,7 @@ const RESOURCE_KEYS: &[&str] = &[
     "description",
 ];
 /// The most instances one `for_each` or `count` may make.
+/// Instances of one resource or module (the whole stack's: `crate::budget::INSTANCES`).
 pub const MAX_INSTANCES: usize = 10_000;
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
@@ -222,7 +223,8 @@ pub fn parse_stack_reading(
     }
     let variables = parse_variables(root.get("variables"), &mut out);
     let values = variable_values(&variables, env, None, &mut out);
-    let unit = Unit { file, prefix: String::new(), catalog, files, chain: vec![file.to_path_buf()] };
+    let budget = crate::budget::Budget::default();
+    let unit = Unit { file, prefix: String::new(), catalog, files, chain: vec![file.to_path_buf()], budget: &budget };
     let mut body = parse_body(&root, &unit, variables, values, BTreeMap::new(), &mut out);
     let (moved, removed, imports) = refactoring(&root, &body, &mut out);
     // Rules across resources, over the whole stack with its modules.
@@ -275,6 +277,8 @@ pub struct Unit<'a> {
     pub files: Option<crate::functions::Reader<'a>>,
     /// The files from the stack down to this one, to refuse a module that uses itself.
     pub chain: Vec<PathBuf>,
+    /// The evaluation's budgets, shared with every module below (`crate::budget`).
+    pub budget: &'a crate::budget::Budget,
 }
 
 /// What a stack or a module declares.
@@ -431,6 +435,8 @@ pub fn parse_body(
             }
         }
     }
+    // Every local, in the order they use each other (once the instances are known).
+    ctx.locals_in_order(out);
     let mut resources = Vec::new();
     let mut blocks: Vec<String> = Vec::new();
     for (k, body) in unique {
@@ -445,6 +451,9 @@ pub fn parse_body(
         };
         if scopes.is_empty() {
             ctx.mention_node(body);
+        }
+        if !within_instances(ctx.unit.budget, scopes.len(), &k.span, out) {
+            continue;
         }
         for (address, scope) in scopes {
             *ctx.scope.borrow_mut() = scope;
@@ -610,6 +619,30 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
     ordered
 }
 
+/// Count `n` more instances against the stack's total ([`crate::budget::INSTANCES`],
+/// across every level of modules); `false` once past it (reported the first time, at `at`).
+pub(super) fn within_instances(budget: &crate::budget::Budget, n: usize, at: &Span, out: &mut Vec<Diagnostic>) -> bool {
+    match budget.add_instances(n) {
+        Ok(()) => true,
+        Err(first) => {
+            if first {
+                out.push(
+                    Diagnostic::error(
+                        "Too many instances",
+                        format!(
+                            "the stack makes more than {} instances in all, counting every resource instance and every copy of a module, through every level of modules; here it passed that",
+                            crate::budget::INSTANCES
+                        ),
+                    )
+                    .at(at)
+                    .hint("use fewer `for_each` keys or a smaller `count`, fewer levels of modules with `for_each`, or split the stack"),
+                );
+            }
+            false
+        }
+    }
+}
+
 /// The instances of `k` by its `for_each` or `count` (`None`: neither, or reported).
 fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<(Instances, Vec<(String, Scope)>)> {
     let (fe, count) = (body.get("for_each"), body.get("count"));
@@ -710,6 +743,7 @@ pub(super) fn for_each_keys(
         serde_json::Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
         serde_json::Value::Array(items) => {
             let mut keys: Vec<(String, serde_json::Value)> = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for item in items {
                 let Some(key) = item.as_str() else {
                     problem(
@@ -719,7 +753,7 @@ pub(super) fn for_each_keys(
                     );
                     return None;
                 };
-                if keys.iter().any(|(k, _)| k == key) {
+                if !seen.insert(key) {
                     problem(
                         format!("`for_each` lists `{key}` twice; each key names one instance"),
                         "remove the duplicate, or wrap the list in `toset(…)`",
@@ -1063,6 +1097,25 @@ fn parse_resource(
         }
         ctx.tainted.set(false);
         let e = super::value::check_prop(pv, prop, ctx, out);
+        // What every instance holds, together, is what the plan and state files hold.
+        if let Some(e) = &e {
+            if let Err(first) = ctx.unit.budget.add_stored(crate::budget::measure(e).bytes) {
+                if first {
+                    out.push(
+                        Diagnostic::error(
+                            "Stack too large",
+                            format!(
+                                "the properties of the stack's instances together would be larger than {}",
+                                crate::budget::bytes_text(crate::budget::STACK_BYTES)
+                            ),
+                        )
+                        .at(&pv.span)
+                        .hint("give fewer instances large values, or split the stack"),
+                    );
+                }
+                continue;
+            }
+        }
         if matches!(e, Some(Expr::Lit(serde_json::Value::Null))) {
             // Computed to `null`: as if not written (a required one is missing).
             seen.retain(|s| *s != pk.name.as_str());

@@ -3,6 +3,7 @@
 
 use super::eval::{self, collapse, Fail, Instances, Scope};
 use super::{unknown_key_hint, Diagnostic};
+use crate::budget::Tally;
 use crate::expr::{Expr, Part, Ref};
 use crate::lang::{parse_template, Ast, Piece, Step};
 use crate::schema::{check_cidr, Prop, PropKind, TypeSchema};
@@ -163,6 +164,16 @@ impl Ctx<'_> {
                 Some(unknown_key_hint(name, &self.locals.keys().map(String::as_str).collect::<Vec<_>>())),
             ));
         };
+        // Locals computed one from another recurse: the chain is bounded.
+        let Some(_link) = self.unit.budget.enter_local() else {
+            return Err(Fail::Msg(
+                format!(
+                    "`local.{name}` is reached through a chain of more than {} locals, each computed from the next",
+                    crate::budget::LOCAL_CHAIN
+                ),
+                Some("compute it from fewer locals in a row (a local may use several others side by side)".into()),
+            ));
+        };
         self.local_values.borrow_mut().insert(name.to_string(), LocalState::Busy);
         // A local sees neither `each` nor `count`, and taints only what uses it.
         let scope = self.scope.replace(Scope::default());
@@ -174,6 +185,75 @@ impl Ctx<'_> {
         self.local_values.borrow_mut().insert(name.to_string(), LocalState::Done(v.clone(), tainted));
         v.ok_or(Fail::Reported)
     }
+}
+
+impl Ctx<'_> {
+    /// Work out every local, each after the locals it uses (a walk with its own stack,
+    /// not recursion), so that computing one finds the others done and never recurses
+    /// through a chain of them: a thousand locals each using the last are computed one by
+    /// one. Only a local first reached lazily (from a `for_each` or `count`, worked out
+    /// before) or in a cycle still recurses, within [`crate::budget::LOCAL_CHAIN`].
+    /// Problems are reported where each local is written.
+    pub fn locals_in_order(&self, out: &mut Vec<Diagnostic>) {
+        let uses: BTreeMap<&str, Vec<String>> =
+            self.locals.iter().map(|(name, node)| (name.as_str(), mentioned_locals(node))).collect();
+        let mut done: BTreeSet<&str> = BTreeSet::new();
+        for first in self.locals.keys() {
+            let mut open: BTreeSet<&str> = BTreeSet::from([first.as_str()]);
+            let mut todo: Vec<(&str, usize)> = vec![(first.as_str(), 0)];
+            while let Some((name, i)) = todo.pop() {
+                if done.contains(name) {
+                    continue;
+                }
+                match uses.get(name).and_then(|u| u.get(i)) {
+                    Some(next) => {
+                        todo.push((name, i + 1));
+                        if let Some((next, _)) = uses.get_key_value(next.as_str()) {
+                            if open.contains(next) {
+                                // A cycle: left to be found (and named) as before, when
+                                // a local of it is first used.
+                                break;
+                            }
+                            if !done.contains(next) {
+                                open.insert(next);
+                                todo.push((next, 0));
+                            }
+                        }
+                    }
+                    None => {
+                        open.remove(name);
+                        done.insert(name);
+                        if !self.local_values.borrow().contains_key(name) {
+                            if let (Err(f), Some(node)) = (self.local(name, out), self.locals.get(name)) {
+                                f.report(&node.span, out);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The locals a value's `${…}` mention (`local.NAME`), in order.
+fn mentioned_locals(node: &Node) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut todo = vec![node];
+    while let Some(n) = todo.pop() {
+        match &n.kind {
+            Kind::Str(s) if s.contains("${") => {
+                for piece in parse_template(s).unwrap_or_default() {
+                    if let Piece::Interp(ast) = piece {
+                        crate::lang::mentioned("local", &ast, &mut out);
+                    }
+                }
+            }
+            Kind::Seq(items) => todo.extend(items.iter()),
+            Kind::Map(entries) => todo.extend(entries.iter().map(|(_, v)| v)),
+            _ => {}
+        }
+    }
+    out
 }
 
 /// `queue["orders"].arn`, as written, for messages.
@@ -276,9 +356,11 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
         (PropKind::List(inner) | PropKind::Set(inner), Kind::Seq(items)) => {
             let mut ok = true;
             let mut exprs = Vec::new();
+            let mut tally = Tally::new();
             for item in items {
                 match check_value(item, inner, ctx, out) {
-                    Some(e) => exprs.push(e),
+                    Some(e) if within(&mut tally, &e, node, out) => exprs.push(e),
+                    Some(_) => return None,
                     None => ok = false,
                 }
             }
@@ -287,9 +369,11 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
         (PropKind::Map(inner), Kind::Map(entries)) => {
             let mut ok = true;
             let mut exprs = Vec::new();
+            let mut tally = Tally::new();
             for (k, v) in entries {
                 match check_value(v, inner, ctx, out) {
-                    Some(e) => exprs.push((k.name.clone(), e)),
+                    Some(e) if within(&mut tally, &e, node, out) => exprs.push((k.name.clone(), e)),
+                    Some(_) => return None,
                     None => ok = false,
                 }
             }
@@ -300,6 +384,7 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             super::check_keys(entries, &names, "this block", out);
             let mut ok = true;
             let mut exprs = Vec::new();
+            let mut tally = Tally::new();
             for f in fields.iter() {
                 match entries.iter().find(|(k, _)| k.name == f.name) {
                     Some((_, v)) if !matches!(v.kind, Kind::Null) => match check_prop(v, f, ctx, out) {
@@ -309,7 +394,8 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
                                 exprs.push((f.name.to_string(), Expr::Lit(d)));
                             }
                         }
-                        Some(e) => exprs.push((f.name.to_string(), e)),
+                        Some(e) if within(&mut tally, &e, node, out) => exprs.push((f.name.to_string(), e)),
+                        Some(_) => return None,
                         None => ok = false,
                     },
                     _ if f.required => {
@@ -343,15 +429,25 @@ fn check_node(node: &Node, kind: &PropKind, ctx: &Ctx, out: &mut Vec<Diagnostic>
             Ok(v) => Some(Expr::Lit(v)),
         },
         (PropKind::Json, Kind::Seq(items)) => {
-            let exprs: Option<Vec<Expr>> = items.iter().map(|i| check_value(i, &PropKind::Json, ctx, out)).collect();
-            exprs.map(|e| collapse(Expr::List(e)))
+            let mut tally = Tally::new();
+            let mut exprs = Vec::new();
+            for i in items {
+                let e = check_value(i, &PropKind::Json, ctx, out)?;
+                if !within(&mut tally, &e, node, out) {
+                    return None;
+                }
+                exprs.push(e);
+            }
+            Some(collapse(Expr::List(exprs)))
         }
         (PropKind::Json, Kind::Map(entries)) => {
             let mut ok = true;
             let mut exprs = Vec::new();
+            let mut tally = Tally::new();
             for (k, v) in entries {
                 match check_value(v, &PropKind::Json, ctx, out) {
-                    Some(e) => exprs.push((k.name.clone(), e)),
+                    Some(e) if within(&mut tally, &e, node, out) => exprs.push((k.name.clone(), e)),
+                    Some(_) => return None,
                     None => ok = false,
                 }
             }
@@ -396,7 +492,22 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
     }
     let mut parts = Vec::new();
     let mut ok = true;
+    let mut tally = Tally::new();
     for p in pieces {
+        // The string is measured piece by piece, before it is joined.
+        let size = match parts.last() {
+            Some(Part::Lit(t)) => tally.add_bytes(t.len()),
+            Some(Part::Expr(e)) => tally.add(e),
+            _ => Ok(()),
+        };
+        if let Err(why) = size {
+            out.push(
+                Diagnostic::error("Value too large", format!("this string {why}"))
+                    .at(&node.span)
+                    .hint(crate::budget::VALUE_HINT),
+            );
+            return None;
+        }
         match p {
             Piece::Text(t) => parts.push(Part::Lit(t)),
             Piece::Interp(ast) => {
@@ -430,6 +541,19 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
     if !ok {
         return None;
     }
+    let last = match parts.last() {
+        Some(Part::Lit(t)) => tally.add_bytes(t.len()),
+        Some(Part::Expr(e)) => tally.add(e),
+        _ => Ok(()),
+    };
+    if let Err(why) = last {
+        out.push(
+            Diagnostic::error("Value too large", format!("this string {why}"))
+                .at(&node.span)
+                .hint(crate::budget::VALUE_HINT),
+        );
+        return None;
+    }
     if parts.iter().all(|p| matches!(p, Part::Lit(_))) {
         let text: String = parts.iter().map(|p| if let Part::Lit(t) = p { t.as_str() } else { "" }).collect();
         let lit = Node { kind: Kind::Str(text), span: node.span.clone() };
@@ -439,6 +563,22 @@ fn check_template(node: &Node, s: &str, kind: &PropKind, ctx: &Ctx, out: &mut Ve
     match kind {
         PropKind::Str | PropKind::Json | PropKind::Cidr | PropKind::Enum(_) => Some(Expr::Template(parts)),
         _ => wrong_type(node, kind, out),
+    }
+}
+
+/// Add `e` to a list or map being built from YAML; `false` (reported at `node`) once the
+/// whole would pass the value budget.
+fn within(tally: &mut Tally, e: &Expr, node: &Node, out: &mut Vec<Diagnostic>) -> bool {
+    match tally.add(e) {
+        Ok(()) => true,
+        Err(why) => {
+            out.push(
+                Diagnostic::error("Value too large", format!("this value {why}"))
+                    .at(&node.span)
+                    .hint(crate::budget::VALUE_HINT),
+            );
+            false
+        }
     }
 }
 
