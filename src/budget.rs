@@ -36,6 +36,13 @@ pub const VALUE_BYTES: usize = 4 << 20;
 /// than 128 levels; a plan file puts a property's value 5 levels down.
 pub const STORED_DEPTH: usize = 100;
 
+/// How many instances one resource's `for_each` or `count`, or one module's `for_each`,
+/// may make.
+pub const INSTANCES_EACH: usize = 10_000;
+
+/// How deep modules may nest (a module using a module …).
+pub const MODULE_DEPTH: usize = 8;
+
 /// How many instances a stack may make in all: every resource instance and every copy
 /// of a module, through every level of modules (one resource's `for_each` or `count` makes
 /// at most 10,000; the benchmark validates 30,000 resources).

@@ -174,9 +174,8 @@ const RESOURCE_KEYS: &[&str] = &[
     "suppress",
     "description",
 ];
-/// The most instances one `for_each` or `count` may make.
-/// Instances of one resource or module (the whole stack's: `crate::budget::INSTANCES`).
-pub const MAX_INSTANCES: usize = 10_000;
+/// The most instances one `for_each` or `count` may make (`crate::budget`).
+pub const MAX_INSTANCES: usize = crate::budget::INSTANCES_EACH;
 const VARIABLE_KEYS: &[&str] = &["type", "default", "description", "sensitive", "validation"];
 const OUTPUT_KEYS: &[&str] = &["value", "description", "sensitive"];
 
@@ -291,8 +290,8 @@ pub struct Body {
     pub data: Vec<DataSource>,
 }
 
-/// How deep modules may nest.
-pub const MAX_MODULE_DEPTH: usize = 8;
+/// How deep modules may nest (`crate::budget`).
+pub const MAX_MODULE_DEPTH: usize = crate::budget::MODULE_DEPTH;
 
 /// Resources, locals, modules and outputs of one file, with its variables' values known
 /// (`values`, checked) or, for a module input built from resource attributes, as
