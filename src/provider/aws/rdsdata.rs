@@ -1461,6 +1461,27 @@ resources:
         assert!(check_publication(&k(json!({"name": "ab", "tables": ["public.orders"]}))).is_empty());
     }
 
+    /// Names reach SQL only quoted by their engine's rules (validate refuses them first;
+    /// this holds for values known only at apply).
+    #[test]
+    fn sql_built_here_quotes_every_name_by_its_engines_rules() {
+        let tables = BTreeSet::from(["pub\"lic.or\"ders".to_string()]);
+        assert_eq!(
+            pg_grant_sql("a\"b", &tables).unwrap(),
+            [
+                "ALTER ROLE \"a\"\"b\" LOGIN",
+                "GRANT rds_replication TO \"a\"\"b\"",
+                "GRANT USAGE ON SCHEMA \"pub\"\"lic\" TO \"a\"\"b\"",
+                "GRANT SELECT ON \"pub\"\"lic\".\"or\"\"ders\" TO \"a\"\"b\"",
+            ]
+        );
+        let dbs = BTreeSet::from(["sa`les".to_string()]);
+        assert_eq!(mysql_grant_sql("o'brien", &dbs).unwrap()[1], "GRANT SELECT ON `sa``les`.* TO 'o''brien'@'%'");
+        assert!(mysql_grant_sql("x\\", &dbs).is_err(), "a backslash's meaning depends on the SQL mode");
+        let e = pg_grant_sql("a\0b", &tables).unwrap_err();
+        assert_eq!(e.kind, crate::provider::ErrorKind::Invalid, "{e:?}");
+    }
+
     #[test]
     fn names_written_into_sql_must_be_plain() {
         let k: Known =
