@@ -15,6 +15,7 @@ pub mod diag;
 pub mod engine;
 pub mod explain;
 pub mod expr;
+pub mod files;
 pub mod fmt;
 pub mod functions;
 pub mod fuzz;
