@@ -8,6 +8,7 @@
 //! test instead of hanging it) and a memory limit (`/dev/zero` once read 22 GB).
 
 use crate::common::*;
+use crate::common::{aws, rt};
 use std::os::unix::fs::symlink;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -312,4 +313,69 @@ fn links_and_dots_cannot_smuggle_a_path_out() {
     p.write("stacks/main.yaml", &object("data"));
     std::fs::create_dir_all(p.path("stacks/data")).expect("mkdir");
     refused(&validate(&p), "Not a regular file", "it is a directory, not a regular file");
+}
+
+const MODULE_UPLOADS: &str = r#"
+variables:
+  bucket: { type: string }
+resources:
+  script:
+    type: aws.s3.object
+    properties: { bucket: "${var.bucket}", key: glue/job.py, source: artifacts/job.py }
+  role:
+    type: aws.iam.role
+    properties:
+      name: "{{name}}-fn"
+      assume_role_policy:
+        Version: "2012-10-17"
+        Statement: [{ Effect: Allow, Principal: { Service: lambda.amazonaws.com }, Action: "sts:AssumeRole" }]
+  fn:
+    type: aws.lambda.function
+    properties:
+      function_name: "{{name}}-fn"
+      role: ${role.arn}
+      runtime: python3.12
+      handler: handler.handler
+      source: code
+"#;
+
+/// Apply reads what validate read: a module's sources from the module's directory, and
+/// exactly the bytes that were planned (a file changed since a saved plan is refused).
+#[test]
+fn apply_uploads_a_modules_sources_and_refuses_what_changed_since_the_plan() {
+    let p = Project::new("fa-apply-module");
+    p.local_env();
+    p.write(
+        "stacks/main.yaml",
+        "name: {{name}}\nresources:\n  bucket: { type: aws.s3.bucket, properties: { bucket: \"cb-{{name}}\", force_destroy: true } }\nmodules:\n  job:\n    source: ../components/job.yaml\n    inputs: { bucket: \"${bucket.id}\" }\n",
+    );
+    p.write("components/job.yaml", MODULE_UPLOADS);
+    p.write("components/artifacts/job.py", "print('v1')\n");
+    p.write("components/code/handler.py", "def handler(e, c):\n    return 1\n");
+    // Decoys where the old code looked: the root stack's directory.
+    p.write("stacks/artifacts/job.py", "print('wrong')\n");
+    p.write("stacks/code/handler.py", "WRONG\n");
+    p.cb(&["apply", "-e", "test", "--auto-approve"]).ok();
+    rt().block_on(async {
+        let obj = aws().s3.get_object().bucket("cb-fa-apply-module").key("glue/job.py").send().await.unwrap();
+        assert_eq!(&obj.body.collect().await.unwrap().into_bytes()[..], b"print('v1')\n");
+        let f = aws().lambda.get_function().function_name("fa-apply-module-fn").send().await.unwrap();
+        let files = cloudbridge::files::Project::new(p.dir.path());
+        let zip = cloudbridge::archive::zip_source(&files, Path::new("components/code")).unwrap();
+        let want = cloudbridge::archive::code_sha256(&zip);
+        assert_eq!(f.configuration().unwrap().code_sha256(), Some(want.as_str()), "the module's code");
+    });
+    p.cb(&["plan", "-e", "test", "--detailed-exitcode"]).code(0);
+
+    // A saved plan uploads what it planned, or nothing.
+    p.write("components/artifacts/job.py", "print('v2')\n");
+    p.cb(&["plan", "-e", "test", "--out", "v2.plan"]).ok();
+    p.write("components/artifacts/job.py", "print('v3, not reviewed')\n");
+    let run = p.cb(&["apply", "v2.plan"]).code(1);
+    assert!(run.stderr.contains("`../components/artifacts/job.py` changed since the plan was made"), "{}", run.stderr);
+    rt().block_on(async {
+        let obj = aws().s3.get_object().bucket("cb-fa-apply-module").key("glue/job.py").send().await.unwrap();
+        assert_eq!(&obj.body.collect().await.unwrap().into_bytes()[..], b"print('v1')\n", "nothing uploaded");
+    });
+    p.cb(&["destroy", "-e", "test", "--auto-approve"]).ok();
 }

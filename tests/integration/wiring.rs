@@ -289,6 +289,7 @@ resources:
     p.write("stacks/main.yaml", &text[..text.find("  poll:").unwrap()]);
     let out = p.cb(&["validate", "-e", "test"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("stacks/main.yaml:4:3"), "{}", out.stderr);
+    // Located at the `source` value itself.
+    assert!(out.stderr.contains("stacks/main.yaml:6:117"), "{}", out.stderr);
     assert!(out.stderr.contains("`fn` uploads `lambda/missing`, which cannot be read"), "{}", out.stderr);
 }
