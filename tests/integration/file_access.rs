@@ -307,6 +307,19 @@ fn links_and_dots_cannot_smuggle_a_path_out() {
         assert_eq!(run.code, 1, "{path}\n{}", run.stderr);
         assert!(run.stderr.contains("outside the project"), "{path}\n{}", run.stderr);
     }
+    // A module whose file is a link out of the project.
+    let p = Project::new("fa-module-link");
+    p.local_env();
+    p.write("stacks/main.yaml", MODULE_CALLER);
+    link(outside.path().join("secret.txt"), &p, "components/fn.yaml");
+    let run = validate(&p);
+    refused(&run, "Invalid module source", "it is outside the project directory");
+    assert!(!run.stderr.contains("TOP SECRET"), "{}", run.stderr);
+    // The env file itself, linked out.
+    let p = Project::new("fa-env-link");
+    std::fs::write(outside.path().join("env.yaml"), "stack: stacks/main.yaml\nregion: us-east-1\n").expect("write");
+    link(outside.path().join("env.yaml"), &p, "envs/test.yaml");
+    refused(&validate(&p), "File outside the project", "cannot read the environment file `envs/test.yaml`");
     // A directory where a file is expected.
     let p = Project::new("fa-dir");
     p.local_env();
