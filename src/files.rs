@@ -121,16 +121,6 @@ impl Denied {
             .at(span)
             .hint(self.hint(missing))
     }
-
-    /// One line, reason and fix, for callers that hand back text (`file()`, modules).
-    pub fn sentence(&self, missing: &str) -> String {
-        let hint = self.hint(missing);
-        if hint.is_empty() {
-            format!("cannot read `{}`: {}", self.path.display(), self.reason())
-        } else {
-            format!("cannot read `{}`: {}; {hint}", self.path.display(), self.reason())
-        }
-    }
 }
 
 /// One file found under a directory ([`Project::tree`]).
