@@ -382,9 +382,11 @@ fn apply_uploads_a_modules_sources_and_refuses_what_changed_since_the_plan() {
 
     // A saved plan uploads what it planned, or nothing.
     p.write("components/artifacts/job.py", "print('v2')\n");
-    p.cb(&["plan", "-e", "test", "--out", "v2.plan"]).ok();
+    let saved = p.path("v2.plan");
+    let saved = saved.to_str().expect("a UTF-8 temp path");
+    p.cb(&["plan", "-e", "test", "--out", saved]).ok();
     p.write("components/artifacts/job.py", "print('v3, not reviewed')\n");
-    let run = p.cb(&["apply", "v2.plan"]).code(1);
+    let run = p.cb(&["apply", saved]).code(1);
     assert!(run.stderr.contains("`../components/artifacts/job.py` changed since the plan was made"), "{}", run.stderr);
     rt().block_on(async {
         let obj = aws().s3.get_object().bucket("cb-fa-apply-module").key("glue/job.py").send().await.unwrap();
