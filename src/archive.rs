@@ -5,10 +5,14 @@
 //! Python's `__pycache__` directories, `*.pyc` files and `.DS_Store` are left out: running
 //! a handler's tests must not change the function.
 
+use crate::files::{Denied, Project, Why};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-/// The largest archive Lambda takes in its API call (50 MB); larger code goes through S3.
+/// The largest archive Lambda takes in its API call (50 MB, "Deployment package (.zip
+/// file archive) size: 50 MB (zipped, when uploading through the Lambda API)",
+/// https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html); larger code
+/// goes through S3. The files read for an archive come to no more than this either.
 pub const MAX_DIRECT_UPLOAD: usize = 50 * 1000 * 1000;
 
 /// One file of an archive: its path inside (with `/`), its bytes, and whether it is executable.
@@ -22,60 +26,28 @@ fn skipped(name: &str) -> bool {
     name == "__pycache__" || name == ".DS_Store" || name.ends_with(".pyc")
 }
 
-#[cfg(unix)]
-fn is_executable(meta: &std::fs::Metadata) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    meta.permissions().mode() & 0o111 != 0
+/// The files of `source` (relative to the project), read through `files`: the file itself
+/// (under its own name), or every file under the directory, by their paths relative to
+/// it, sorted. Links are confined as every path is ([`crate::files`]).
+pub fn entries(files: &Project, source: &Path) -> Result<Vec<Entry>, Denied> {
+    let cap = u64::try_from(MAX_DIRECT_UPLOAD).unwrap_or(u64::MAX);
+    let found = files.tree(source, &skipped, cap)?;
+    Ok(found.into_iter().map(|f| Entry { path: f.path, bytes: f.bytes, executable: f.executable }).collect())
 }
 
-#[cfg(not(unix))]
-fn is_executable(_meta: &std::fs::Metadata) -> bool {
-    false
-}
-
-/// The files of `source`: the file itself (under its own name), or every file under the
-/// directory, by their paths relative to it.
-pub fn entries(source: &Path) -> io::Result<Vec<Entry>> {
-    let meta = std::fs::metadata(source)?;
-    if meta.is_file() {
-        let name = source.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return Ok(vec![Entry { path: name, bytes: std::fs::read(source)?, executable: is_executable(&meta) }]);
-    }
-    let mut files: Vec<(String, PathBuf)> = Vec::new();
-    let mut dirs = vec![(String::new(), source.to_path_buf())];
-    while let Some((prefix, dir)) = dirs.pop() {
-        for e in std::fs::read_dir(&dir)? {
-            let e = e?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if skipped(&name) {
-                continue;
-            }
-            let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
-            if std::fs::metadata(e.path())?.is_dir() {
-                dirs.push((rel, e.path()));
-            } else {
-                files.push((rel, e.path()));
-            }
-        }
-    }
-    files.sort();
-    files
-        .into_iter()
-        .map(|(path, full)| {
-            let meta = std::fs::metadata(&full)?;
-            Ok(Entry { path, bytes: std::fs::read(&full)?, executable: is_executable(&meta) })
-        })
-        .collect()
-}
-
-/// A zip of `source` (see [`entries`]), with an error if it is empty or too large for one
-/// file of a zip.
-pub fn zip_source(source: &Path) -> io::Result<Vec<u8>> {
-    let entries = entries(source)?;
+/// A zip of `source` (see [`entries`]), refused if it holds no files or is larger than
+/// Lambda takes directly.
+pub fn zip_source(files: &Project, source: &Path) -> Result<Vec<u8>, Denied> {
+    let entries = entries(files, source)?;
+    let denied = |why| Denied { path: source.to_path_buf(), why };
     if entries.is_empty() {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "it holds no files"));
+        return Err(denied(Why::Unreadable("it holds no files".into())));
     }
-    zip(&entries)
+    let zip = zip(&entries).map_err(|e| denied(Why::Unreadable(e.to_string())))?;
+    if zip.len() > MAX_DIRECT_UPLOAD {
+        return Err(denied(Why::TooMuch(u64::try_from(MAX_DIRECT_UPLOAD).unwrap_or(u64::MAX))));
+    }
+    Ok(zip)
 }
 
 fn crc32(bytes: &[u8]) -> u32 {
@@ -167,6 +139,9 @@ mod tests {
     #[test]
     fn the_same_files_give_the_same_bytes_whatever_their_order_or_times() {
         let a = tempfile::tempdir().unwrap();
+        let p = Project::new(a.path());
+        let zip_source = |d: &Path| zip_source(&p, d.strip_prefix(a.path()).unwrap());
+        let entries = |d: &Path| entries(&p, d.strip_prefix(a.path()).unwrap());
         std::fs::create_dir_all(a.path().join("pkg/__pycache__")).unwrap();
         std::fs::write(a.path().join("handler.py"), "def handler(e, c):\n    return 1\n").unwrap();
         std::fs::write(a.path().join("pkg/util.py"), "X = 1\n").unwrap();
@@ -185,6 +160,7 @@ mod tests {
     #[test]
     fn an_empty_directory_is_refused() {
         let a = tempfile::tempdir().unwrap();
-        assert!(zip_source(a.path()).unwrap_err().to_string().contains("no files"));
+        let d = zip_source(&Project::new(a.path()), Path::new("")).unwrap_err();
+        assert!(d.reason().contains("no files"), "{d:?}");
     }
 }

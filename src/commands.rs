@@ -549,7 +549,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 ));
             };
             let wanted = vec![(address.clone(), res.ty.name.to_string(), id.clone())];
-            let p = provider(&ws.env, ws.stack_dir()).await?;
+            let p = provider(&ws.env, ws.sources()).await?;
             let found = engine::read_imports(p.as_ref(), &aws::catalog(), &ws.stack.name, &ws.env.name, &wanted)
                 .await
                 .map_err(|problems| {
@@ -776,8 +776,8 @@ async fn open_store(dir: &Path, env: &Env, stack: &str) -> Result<Box<dyn StateS
     })
 }
 
-async fn provider(env: &Env, files_root: PathBuf) -> Result<Arc<dyn Provider>> {
-    Ok(Arc::new(aws::provider(&sdk_config(env).await?, files_root)))
+async fn provider(env: &Env, files: crate::files::Sources) -> Result<Arc<dyn Provider>> {
+    Ok(Arc::new(aws::provider(&sdk_config(env).await?, files)))
 }
 
 /// State of another stack or another environment (a backend path without `{stack}` or
@@ -926,7 +926,7 @@ async fn connect<'a>(
     cell: &'a tokio::sync::OnceCell<Arc<dyn Provider>>,
     ws: &Workspace,
 ) -> Result<&'a Arc<dyn Provider>> {
-    cell.get_or_try_init(|| provider(&ws.env, ws.stack_dir())).await
+    cell.get_or_try_init(|| provider(&ws.env, ws.sources())).await
 }
 
 async fn read_imports(
@@ -995,7 +995,7 @@ async fn refresh_drift(ws: &Workspace, store: &dyn StateStore) -> Result<(Vec<pl
     if state.resources.is_empty() {
         return Ok((Vec::new(), state, existed));
     }
-    let p = provider(&ws.env, ws.stack_dir()).await?;
+    let p = provider(&ws.env, ws.sources()).await?;
     eprintln!("Refreshing {} resources from AWS...", state.resources.len());
     let refreshed = engine::refresh(p.as_ref(), &aws::catalog(), &state).await?;
     Ok((plan::drift(&state, &refreshed, &aws::catalog()), refreshed, existed))
@@ -1156,7 +1156,10 @@ async fn execute(
     pa: &PlanArgs,
     interrupt: &Interrupt,
 ) -> Result<i32> {
-    let provider = provider(env, dir.join(&plan.stack_dir)).await?;
+    // The plan's `source` paths resolve from its stack's directory, through the same
+    // layer (and `file_roots`) as at validate.
+    let project = workspace::project(dir, env).map_err(CliError::Diagnostics)?;
+    let provider = provider(env, crate::files::Sources { project, base: PathBuf::from(&plan.stack_dir) }).await?;
     eprintln!();
     let console = Console::new();
     let json_lines = JsonLines { console: &console };

@@ -305,6 +305,7 @@ pub fn env_schema() -> Value {
             "stack": { "type": "string" },
             "region": { "type": "string", "pattern": "^[a-z]{2}(-[a-z]+)+-\\d$" },
             "endpoint": { "type": "string", "pattern": "^https?://" },
+            "file_roots": { "type": "array", "items": { "type": "string", "minLength": 1 } },
             "variables": { "type": "object" },
             "default_tags": { "type": "object", "additionalProperties": { "type": "string" }, "propertyNames": { "not": { "pattern": "^aws:" } } },
             "cost": {

@@ -17,6 +17,7 @@ pub mod diag;
 pub mod engine;
 pub mod explain;
 pub mod expr;
+pub mod files;
 pub mod fmt;
 pub mod functions;
 pub mod fuzz;
@@ -92,5 +93,28 @@ mod architecture {
                 "{file}"
             );
         }
+    }
+
+    /// Every file a stack names is opened by `files` (confined, regular, capped): the
+    /// places that read what a stack names hold no other way to open a file.
+    #[test]
+    fn files_a_stack_names_are_opened_only_by_the_file_access_layer() {
+        const OPENERS: [&str; 6] =
+            ["fs::read(", "fs::read_to_string(", "File::open(", "OpenOptions", "fs::metadata(", "fs::canonicalize("];
+        let mut checked = 0;
+        for part in ["workspace.rs", "archive.rs", "config", "functions.rs", "provider/aws"] {
+            for (file, text) in sources(part) {
+                checked += 1;
+                // Test modules (at the end of a file) write fixtures; the code above them may not.
+                let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+                for opener in OPENERS {
+                    assert!(
+                        !code.contains(opener),
+                        "src/{file} opens a file itself (`{opener}`): read it through `files`"
+                    );
+                }
+            }
+        }
+        assert!(checked >= 20, "the sources were found ({checked})");
     }
 }

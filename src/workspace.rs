@@ -1,8 +1,11 @@
 //! Finds and reads the files of a project (`envs/<env>.yaml` and its stack), and runs the
-//! pure stages on them: config → graph. File I/O for configuration happens here only.
+//! pure stages on them: config → graph. File I/O for configuration happens here only, and
+//! every file a project names is read through [`crate::files`] (inside the project or an
+//! env's `file_roots`, regular files only, capped).
 
 use crate::config::{self, Env, Stack};
 use crate::diag::{Diagnostic, Span};
+use crate::files::{Denied, Project, Sources, Why};
 use crate::graph::{self, DepGraph};
 use crate::schema::Catalog;
 use crate::yaml;
@@ -14,12 +17,15 @@ pub struct Workspace {
     pub env: Env,
     pub stack: Stack,
     pub graph: DepGraph,
+    /// The project's files, as the env allows them to be read (`file_roots`).
+    pub files: Project,
 }
 
 impl Workspace {
-    /// The directory of the stack file: local files named in the stack resolve here.
-    pub fn stack_dir(&self) -> PathBuf {
-        self.dir.join(self.stack.file.parent().unwrap_or(Path::new("")))
+    /// Where the stack's uploads (`source` in the plan) resolve at apply: from the
+    /// directory of the stack file.
+    pub fn sources(&self) -> Sources {
+        Sources { project: self.files.clone(), base: self.stack.file.parent().unwrap_or(Path::new("")).to_path_buf() }
     }
 }
 
@@ -42,10 +48,12 @@ fn source_kind(type_name: &str) -> Option<Source> {
 }
 
 /// Hash the local files that resources upload (`aws.s3.object`, `aws.lambda.function`):
-/// the hash is part of the desired state, so a changed file plans an upload. Missing
-/// files are diagnostics.
-fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
-    let base = dir.join(stack.file.parent().unwrap_or(Path::new("")));
+/// the hash is part of the desired state, so a changed file plans an upload. A `source` is
+/// relative to the file that names it (a module's resource, its module's file); for a
+/// module's resource it is rewritten to the same file seen from the stack's directory,
+/// where the plan's `source` paths resolve at apply ([`Workspace::sources`]).
+fn hash_sources(files: &Project, stack: &mut Stack) -> Vec<Diagnostic> {
+    let stack_dir = stack.file.parent().unwrap_or(Path::new("")).to_path_buf();
     let mut diags = Vec::new();
     for r in stack.resources.iter_mut() {
         let Some(kind) = source_kind(r.ty.name) else { continue };
@@ -75,71 +83,76 @@ fn hash_sources(dir: &Path, stack: &mut Stack) -> Vec<Diagnostic> {
                 continue;
             }
         };
+        let at = r.spans.get("source").unwrap_or(&r.span).clone();
+        let naming_dir = r.span.file.parent().unwrap_or(Path::new("")).to_path_buf();
+        let path = naming_dir.join(&src);
         let hashed = match kind {
-            Source::File => std::fs::read(base.join(&src)).map(|bytes| crate::state::sha256_hex(&bytes)),
-            Source::Archive => crate::archive::zip_source(&base.join(&src)).and_then(|zip| {
-                if zip.len() > crate::archive::MAX_DIRECT_UPLOAD {
-                    return Err(std::io::Error::other(format!(
-                        "its archive is {} MB, more than the 50 MB Lambda takes directly; upload it with an `aws.s3.object` and give `s3_bucket` and `s3_key` instead",
-                        zip.len() / 1_000_000
-                    )));
-                }
-                Ok(crate::archive::code_sha256(&zip))
-            }),
-        };
-        match hashed {
-            Ok(hash) => {
-                r.props.insert("source_hash".into(), crate::expr::Expr::Lit(serde_json::Value::String(hash)));
+            Source::File => {
+                files.read(&path, crate::files::MAX_UPLOAD_BYTES).map(|bytes| crate::state::sha256_hex(&bytes))
             }
-            Err(e) => diags.push(
-                Diagnostic::error("Missing file", format!("`{}` uploads `{src}`, which cannot be read: {e}", r.name))
-                    .at(&r.span)
-                    .hint("the path is relative to the stack file's directory"),
-            ),
+            Source::Archive => crate::archive::zip_source(files, &path).map(|zip| crate::archive::code_sha256(&zip)),
+        };
+        let hash = match hashed {
+            Ok(hash) => hash,
+            Err(mut d) => {
+                // Named as written, from the file that names it.
+                if let Ok(rel) = d.path.strip_prefix(&naming_dir) {
+                    d.path = rel.to_path_buf();
+                }
+                diags.push(
+                    Diagnostic::error(
+                        d.summary(),
+                        format!("`{}` uploads `{}`, which cannot be read: {}", r.name, d.path.display(), d.reason()),
+                    )
+                    .at(&at)
+                    .hint(d.hint("the path is relative to the file that names it")),
+                );
+                continue;
+            }
+        };
+        r.props.insert("source_hash".into(), crate::expr::Expr::Lit(serde_json::Value::String(hash)));
+        if naming_dir != stack_dir {
+            match (files.resolve(&stack_dir), files.resolve(&path)) {
+                (Ok(from), Ok(to)) => {
+                    let seen = crate::files::relative(&from, &to).to_string_lossy().into_owned();
+                    r.props.insert("source".into(), crate::expr::Expr::Lit(serde_json::Value::String(seen)));
+                }
+                (Err(d), _) | (_, Err(d)) => diags.push(d.diagnostic("the file", &at, "check the path")),
+            }
         }
     }
     diags
 }
 
-/// Read `dir/rel`; errors name `rel`, as the user wrote it. At most
-/// [`yaml::MAX_FILE_BYTES`] are read (`stack: /dev/zero` must not read gigabytes), and a
-/// byte that is not UTF-8 is located.
-fn read(dir: &Path, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
-    use std::io::Read;
-    let path = if rel.is_absolute() { rel.to_path_buf() } else { dir.join(rel) };
-    let fail = |summary: &'static str, why: String, hint: String, span: Span| {
-        Diagnostic::error(summary, format!("cannot read {what} `{}`: {why}", rel.display())).at(&span).hint(hint)
+/// A located diagnostic for a configuration file that was refused.
+fn refused(d: Denied, what: &str, missing: String) -> Diagnostic {
+    let hint = match d.why {
+        Why::NotRegular("a directory") => "name a YAML file".to_string(),
+        Why::TooLarge(_) => "check that the path names the YAML file you mean; split a stack this large".to_string(),
+        _ => d.hint(&missing),
     };
-    let mut bytes = Vec::new();
-    let read = std::fs::File::open(&path).and_then(|f| f.take(yaml::MAX_FILE_BYTES + 1).read_to_end(&mut bytes));
-    if let Err(e) = read {
-        let (summary, why, hint) = match e.kind() {
-            std::io::ErrorKind::NotFound => ("Missing file", "it does not exist".to_string(), hint),
-            std::io::ErrorKind::IsADirectory => {
-                ("Unreadable file", "it is a directory".to_string(), "name a YAML file".to_string())
-            }
-            _ => ("Unreadable file", e.to_string(), "check the file's permissions".to_string()),
-        };
-        return Err(fail(summary, why, hint, Span::file(rel)));
-    }
-    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > yaml::MAX_FILE_BYTES {
-        return Err(fail(
-            "File too large",
-            format!("it is larger than {} MiB", yaml::MAX_FILE_BYTES / (1024 * 1024)),
-            "check that the path names the YAML file you mean; split a stack this large".to_string(),
-            Span::file(rel),
-        ));
-    }
+    Diagnostic::error(d.summary(), format!("cannot read {what} `{}`: {}", d.path.display(), d.reason()))
+        .at(&Span::file(&d.path))
+        .hint(hint)
+}
+
+/// Read `rel` (relative to the project) through `files`; errors name `rel`, as the user
+/// wrote it. At most [`yaml::MAX_FILE_BYTES`] are read (`stack: /dev/zero` must not read
+/// gigabytes), and a byte that is not UTF-8 is located.
+fn read(files: &Project, rel: &Path, what: &str, hint: String) -> Result<String, Diagnostic> {
+    let bytes = files.read(rel, yaml::MAX_FILE_BYTES).map_err(|d| refused(d, what, hint))?;
+    utf8(bytes, rel, what)
+}
+
+/// `bytes` as text; the first byte that is not UTF-8 is located.
+fn utf8(bytes: Vec<u8>, rel: &Path, what: &str) -> Result<String, Diagnostic> {
     String::from_utf8(bytes).map_err(|e| {
         let good = std::str::from_utf8(&e.as_bytes()[..e.utf8_error().valid_up_to()]).unwrap_or_default();
         let line = good.matches('\n').count() + 1;
         let col = good.rsplit('\n').next().unwrap_or_default().chars().count() + 1;
-        fail(
-            "Unreadable file",
-            "it is not UTF-8 text".to_string(),
-            "save the file as UTF-8; the first byte that is not UTF-8 is here".to_string(),
-            Span::new(&Arc::new(rel.to_path_buf()), line, col),
-        )
+        Diagnostic::error("Unreadable file", format!("cannot read {what} `{}`: it is not UTF-8 text", rel.display()))
+            .at(&Span::new(&Arc::new(rel.to_path_buf()), line, col))
+            .hint("save the file as UTF-8; the first byte that is not UTF-8 is here")
     })
 }
 
@@ -167,7 +180,7 @@ pub fn config_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Read a configuration file of the project, as the stack and env are read.
 pub fn read_config(dir: &Path, rel: &Path) -> Result<String, Diagnostic> {
-    read(dir, rel, "the file", "check the path (relative to the project directory)".into())
+    read(&Project::new(dir), rel, "the file", "check the path (relative to the project directory)".into())
 }
 
 /// The environments of the project (for completion).
@@ -188,7 +201,8 @@ fn known_envs(dir: &Path) -> Vec<String> {
 }
 
 /// Read and parse the env file; the env (if readable) and every problem found.
-fn env_parts(dir: &Path, env: &str) -> (Option<Env>, Vec<Diagnostic>) {
+fn env_parts(files: &Project, env: &str) -> (Option<Env>, Vec<Diagnostic>) {
+    let dir = files.dir();
     if !config::valid_name(env) {
         let d = Diagnostic::error("Invalid environment name", format!("`{env}` is not a valid environment name"))
             .hint("use letters, digits, `_` and `-`, as in `-e dev`");
@@ -201,7 +215,7 @@ fn env_parts(dir: &Path, env: &str) -> (Option<Env>, Vec<Diagnostic>) {
     } else {
         format!("known environments: {}", envs.join(", "))
     };
-    match read(dir, &rel, "the environment file", hint) {
+    match read(files, &rel, "the environment file", hint) {
         Ok(text) => config::parse_env(env, &Arc::new(rel), &text),
         Err(d) => (None, vec![d]),
     }
@@ -209,9 +223,39 @@ fn env_parts(dir: &Path, env: &str) -> (Option<Env>, Vec<Diagnostic>) {
 
 /// Load only the environment file.
 pub fn load_env(dir: &Path, env: &str) -> Result<Env, Vec<Diagnostic>> {
-    match env_parts(dir, env) {
+    match env_parts(&Project::new(dir), env) {
         (Some(env), diags) if diags.is_empty() => Ok(env),
         (_, diags) => Err(diags),
+    }
+}
+
+/// Allow the env's `file_roots` in `files`; a root that is not an existing directory is
+/// located at its entry.
+fn allow_roots(files: &mut Project, env: &Env) -> Vec<Diagnostic> {
+    let mut diags = Vec::new();
+    for (root, span) in &env.file_roots {
+        if let Err(d) = files.allow(Path::new(root)) {
+            let why = match d.why {
+                Why::Missing => "does not exist".to_string(),
+                Why::NotADirectory => "is not a directory".to_string(),
+                _ => format!("cannot be read: {}", d.reason()),
+            };
+            diags.push(Diagnostic::error("Invalid file root", format!("the file root `{root}` {why}")).at(span).hint(
+                "name an existing directory, relative to the project directory or absolute, or remove the entry",
+            ));
+        }
+    }
+    diags
+}
+
+/// The project at `dir` with the roots `env` allows (for applying a saved plan).
+pub fn project(dir: &Path, env: &Env) -> Result<Project, Vec<Diagnostic>> {
+    let mut files = Project::new(dir);
+    let diags = allow_roots(&mut files, env);
+    if diags.is_empty() {
+        Ok(files)
+    } else {
+        Err(diags)
     }
 }
 
@@ -256,13 +300,18 @@ impl VarInputs {
             env.set_variable(k, v, config::VarSource::File);
         }
         for file in &self.files {
-            let parsed = read(
-                dir,
-                file,
-                "the variables file",
-                "check the `--var-file` path (relative to the project directory)".into(),
-            )
-            .and_then(|t| yaml::parse(&Arc::new(file.clone()), &t));
+            // Named on the command line, so read where it is, whatever it is (`<(…)` is a
+            // pipe); never a path a file names.
+            let parsed = crate::files::read_given(dir, file, yaml::MAX_FILE_BYTES)
+                .map_err(|d| {
+                    refused(
+                        d,
+                        "the variables file",
+                        "check the `--var-file` path (relative to the project directory)".into(),
+                    )
+                })
+                .and_then(|bytes| utf8(bytes, file, "the variables file"))
+                .and_then(|t| yaml::parse(&Arc::new(file.clone()), &t));
             match parsed {
                 Err(d) => diags.push(d),
                 Ok(node) => match node.as_map() {
@@ -306,7 +355,8 @@ pub fn load(
     inputs: &VarInputs,
     catalog: &Catalog,
 ) -> Result<Workspace, Vec<Diagnostic>> {
-    let (env, mut diags) = env_parts(dir, env_name);
+    let mut files = Project::new(dir);
+    let (env, mut diags) = env_parts(&files, env_name);
     let env_read = env.is_some();
     let env_ok = env_read && diags.is_empty();
     // Without a readable env, the stack is still checked (its variables cannot be).
@@ -323,7 +373,9 @@ pub fn load(
         cost: Default::default(),
         backend: config::Backend::Local { path: String::new() },
         assume_role: None,
+        file_roots: Vec::new(),
     });
+    diags.extend(allow_roots(&mut files, &env));
     inputs.apply(dir, &mut env, &mut diags);
     let stack_rel: PathBuf = match (stack_override, &env.stack) {
         (Some(s), _) => s.to_path_buf(),
@@ -353,52 +405,45 @@ pub fn load(
             return Err(diags);
         }
     };
-    match load_stack(dir, &stack_rel, &env, catalog) {
+    match load_stack(&files, &stack_rel, &env, catalog) {
         Err(more) if !env_ok && env.variables.is_empty() => {
             diags.extend(more.into_iter().filter(|d| d.summary != "Missing variable value"))
         }
         Err(more) => diags.extend(more),
         Ok(mut stack) if diags.is_empty() => {
-            let files = hash_sources(dir, &mut stack);
-            if !files.is_empty() {
-                return Err(files);
+            let problems = hash_sources(&files, &mut stack);
+            if !problems.is_empty() {
+                return Err(problems);
             }
             let graph = graph::build(&stack)?;
-            return Ok(Workspace { dir: dir.to_path_buf(), env, stack, graph });
+            return Ok(Workspace { dir: dir.to_path_buf(), env, stack, graph, files });
         }
         Ok(stack) => diags.extend(stack.warnings),
     }
     Err(diags)
 }
 
-fn load_stack(dir: &Path, rel: &Path, env: &Env, catalog: &Catalog) -> Result<Stack, Vec<Diagnostic>> {
-    let text = read(dir, rel, "the stack file", "check the `stack:` path in the environment file, or `--stack`".into())
-        .map_err(|d| {
-            // A missing stack is a wrong `stack:` line; any other problem is the file's own.
-            let d = match &env.stack {
-                Some((_, span)) if d.summary == "Missing file" => Diagnostic { span: Some(span.clone()), ..d },
-                _ => d,
-            };
-            vec![d]
-        })?;
+fn load_stack(files: &Project, rel: &Path, env: &Env, catalog: &Catalog) -> Result<Stack, Vec<Diagnostic>> {
+    let text =
+        read(files, rel, "the stack file", "check the `stack:` path in the environment file, or `--stack`".into())
+            .map_err(|d| {
+                // A missing stack is a wrong `stack:` line; any other problem is the file's own.
+                let d = match &env.stack {
+                    Some((_, span)) if d.summary == "Missing file" => Diagnostic { span: Some(span.clone()), ..d },
+                    _ => d,
+                };
+                vec![d]
+            })?;
     let stem = rel.file_stem().and_then(|s| s.to_str()).unwrap_or("stack").to_string();
-    // `file()` and module sources: a path in the project (the config stage joins it to
-    // the directory of the file that names it), never outside it.
-    let files = |p: &str| -> Result<String, String> {
+    // `file()` and module sources: the config stage joins the path to the directory of the
+    // file that names it; the layer confines what it resolves to.
+    let read = |p: &str| -> Result<String, String> {
         let path = Path::new(p);
-        let mut depth = 0i32;
-        for c in path.components() {
-            match c {
-                std::path::Component::Normal(_) => depth += 1,
-                std::path::Component::ParentDir => depth -= 1,
-                std::path::Component::CurDir => {}
-                _ => depth = -1,
-            }
-            if depth < 0 {
-                return Err(format!("`{p}` is outside the project directory"));
-            }
-        }
-        read(dir, path, "the file", String::new()).map_err(|d| d.detail)
+        let bytes = files.read(path, yaml::MAX_FILE_BYTES).map_err(|d| match d.why {
+            Why::Missing => format!("cannot read the file `{p}`: {}", d.reason()),
+            _ => format!("cannot read the file `{p}`: {}; {}", d.reason(), d.hint("")),
+        })?;
+        utf8(bytes, path, "the file").map_err(|d| d.detail)
     };
-    config::parse_stack_reading(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog, Some(&files))
+    config::parse_stack_reading(&Arc::new(rel.to_path_buf()), &text, &stem, env, catalog, Some(&read))
 }

@@ -130,6 +130,7 @@ impl Env {
             cost: BTreeMap::new(),
             backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
             assume_role: None,
+            file_roots: Vec::new(),
         }
     }
 
@@ -171,10 +172,13 @@ pub struct Env {
     /// The role every AWS call for this environment's resources is made as (a workload
     /// account), assumed from the caller's credentials.
     pub assume_role: Option<AssumeRole>,
+    /// Directories outside the project whose files the stack may read and upload
+    /// (`file_roots: [../shared-artifacts]`), as written, relative to the project directory.
+    pub file_roots: Vec<(String, Span)>,
 }
 
 const ENV_KEYS: &[&str] =
-    &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "cost", "backend"];
+    &["stack", "region", "endpoint", "assume_role", "variables", "default_tags", "cost", "backend", "file_roots"];
 
 /// Parse an env file. The env comes back even with problems (as far as it could be
 /// read), so the stack can still be checked against it and every problem reported at once.
@@ -197,6 +201,7 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
         cost: BTreeMap::new(),
         backend: Backend::Local { path: DEFAULT_LOCAL_PATH.into() },
         assume_role: None,
+        file_roots: Vec::new(),
     };
     let Some(entries) = expect_map(&root, "an environment file", &mut out) else {
         return (None, out);
@@ -283,6 +288,34 @@ pub fn parse_env(name: &str, file: &Arc<PathBuf>, text: &str) -> (Option<Env>, V
                 }
             }
             "assume_role" => env.assume_role = parse_assume_role(v, name, &mut out),
+            "file_roots" => {
+                let items: &[Node] = match &v.kind {
+                    yaml::Kind::Seq(items) => items,
+                    yaml::Kind::Null => &[],
+                    _ => {
+                        out.push(
+                            Diagnostic::error(
+                                "Wrong value type",
+                                format!("`file_roots` must be a list of directories, found {}", v.type_name()),
+                            )
+                            .at(&v.span)
+                            .hint("write `file_roots: [../shared-artifacts]`"),
+                        );
+                        &[]
+                    }
+                };
+                for item in items {
+                    match expect_str(item, "a `file_roots` entry", &mut out) {
+                        Some(s) if s.is_empty() => out.push(
+                            Diagnostic::error("Invalid file root", "a `file_roots` entry is empty")
+                                .at(&item.span)
+                                .hint("name a directory, relative to the project directory or absolute"),
+                        ),
+                        Some(s) => env.file_roots.push((s, item.span.clone())),
+                        None => {}
+                    }
+                }
+            }
             "backend" => {
                 if let Some(b) = parse_backend(v, name, &mut out) {
                     env.backend = b;

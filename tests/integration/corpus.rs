@@ -113,9 +113,25 @@ fn malformed_states() {
 fn a_stack_file_that_never_ends_is_refused_after_its_size_limit() {
     let p = Project::new("corpus");
     p.write("envs/test.yaml", ENV);
-    // `/dev/zero` once read 2 GB; a file larger than the limit is refused with its name.
+    // `/dev/zero` once read 2 GB. Now it is not even opened: it is outside the project, and
+    // where an env allows `/dev`, it is not a regular file (src/files.rs).
     let run = p.cb_offline(&["validate", "-e", "test", "--stack", "/dev/zero"]);
     assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot read the stack file `/dev/zero`: it is outside the project"), "{}", run.stderr);
+    p.write("envs/test.yaml", &format!("{ENV}file_roots: [/dev]\n"));
+    let run = p.cb_offline(&["validate", "-e", "test", "--stack", "/dev/zero"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("`/dev/zero`: it is a device, not a regular file"), "{}", run.stderr);
+    // A regular file larger than the limit is refused with its name, after 32 MiB + 1 byte.
+    std::fs::create_dir_all(p.path("stacks")).unwrap();
+    let big = std::fs::File::create(p.path("stacks/big.yaml")).unwrap();
+    big.set_len(33 * 1024 * 1024).unwrap();
+    let run = p.cb_offline(&["validate", "-e", "test", "--stack", "stacks/big.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stderr.contains("File too large"), "{}", run.stderr);
-    assert!(run.stderr.contains("cannot read the stack file `/dev/zero`: it is larger than 32 MiB"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("cannot read the stack file `stacks/big.yaml`: it is larger than 32 MiB"),
+        "{}",
+        run.stderr
+    );
 }

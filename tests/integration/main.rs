@@ -16,6 +16,7 @@ mod diagnostics;
 mod drift;
 mod emulator_harness;
 mod faults;
+mod file_access;
 mod interrupts;
 mod kafka_topics;
 mod language;

@@ -121,6 +121,7 @@ fn a_missing_upload_source_is_a_diagnostic() {
         "resources:\n  o:\n    type: aws.s3.object\n    properties: { bucket: b, key: k, source: nothere.zip }\n",
     );
     let run = p.cb_offline(&["validate", "-e", "test"]).code(1);
-    assert!(run.stderr.contains("error: Missing file\n  --> stacks/main.yaml:2:3"), "{}", run.stderr);
+    // Located at the `source` value itself.
+    assert!(run.stderr.contains("error: Missing file\n  --> stacks/main.yaml:4:46"), "{}", run.stderr);
     assert!(run.stderr.contains("uploads `nothere.zip`, which cannot be read"), "{}", run.stderr);
 }

@@ -186,7 +186,8 @@ fn a_landing_bucket_is_wired_to_its_lambda_queue_schedule_and_alarm() {
 
         let f = a.lambda.get_function().function_name(format!("{name}-validate")).send().await.unwrap();
         let cfg = f.configuration().unwrap();
-        let zip = cloudbridge::archive::zip_source(&p.path("stacks/lambda/validate")).unwrap();
+        let files = cloudbridge::files::Project::new(p.dir.path());
+        let zip = cloudbridge::archive::zip_source(&files, std::path::Path::new("stacks/lambda/validate")).unwrap();
         assert_eq!(cfg.code_sha256(), Some(cloudbridge::archive::code_sha256(&zip).as_str()), "the archive uploaded");
         assert_eq!(
             cfg.environment().and_then(|e| e.variables()).and_then(|v| v.get("GOOD_PREFIX")).map(String::as_str),
@@ -288,6 +289,7 @@ resources:
     p.write("stacks/main.yaml", &text[..text.find("  poll:").unwrap()]);
     let out = p.cb(&["validate", "-e", "test"]);
     assert_eq!(out.code, 1, "{}", out.stderr);
-    assert!(out.stderr.contains("stacks/main.yaml:4:3"), "{}", out.stderr);
+    // Located at the `source` value itself.
+    assert!(out.stderr.contains("stacks/main.yaml:6:117"), "{}", out.stderr);
     assert!(out.stderr.contains("`fn` uploads `lambda/missing`, which cannot be read"), "{}", out.stderr);
 }

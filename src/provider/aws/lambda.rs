@@ -109,16 +109,14 @@ pub struct Function;
 /// The archive of the function's `source`, checked against the plan's hash.
 fn code_zip(c: &Call<'_>, p: &Props) -> Result<Option<Vec<u8>>, ProviderError> {
     let Some(source) = str_prop(p, "source") else { return Ok(None) };
-    let path = c.files_root.join(source);
-    let zip = crate::archive::zip_source(&path)
-        .map_err(|e| ProviderError::new("SourceUnreadable", format!("cannot archive `{}`: {e}", path.display())))?;
-    if let Some(planned) = str_prop(p, "source_hash") {
-        if planned != crate::archive::code_sha256(&zip) {
-            return Err(ProviderError::new(
-                "SourceChanged",
-                format!("`{}` changed since the plan was made; run plan again", path.display()),
-            ));
-        }
+    // Read as validate read it (crate::files): what is uploaded is what was planned.
+    let zip = crate::archive::zip_source(&c.files.project, &c.files.path(source))
+        .map_err(|d| ProviderError::new("SourceUnreadable", format!("cannot archive `{source}`: {}", d.reason())))?;
+    if str_prop(p, "source_hash") != Some(crate::archive::code_sha256(&zip).as_str()) {
+        return Err(ProviderError::new(
+            "SourceChanged",
+            format!("`{source}` changed since the plan was made; run plan again"),
+        ));
     }
     Ok(Some(zip))
 }

@@ -176,13 +176,14 @@ pub struct AwsOps {
 /// The AWS provider: the generic lifecycle over [`AwsOps`].
 pub type AwsProvider = Lifecycle<AwsOps>;
 
-/// `files_root`: the directory of the stack file, against which local files resolve.
-pub fn provider(config: &SdkConfig, files_root: std::path::PathBuf) -> AwsProvider {
+/// `files`: the project's files and the directory of the stack file, against which the
+/// plan's local `source` paths resolve.
+pub fn provider(config: &SdkConfig, files: crate::files::Sources) -> AwsProvider {
     let once = config.to_builder().retry_config(aws_config::retry::RetryConfig::disabled()).build();
     let account = std::sync::Arc::new(tokio::sync::OnceCell::new());
     Lifecycle::over(AwsOps {
-        clients: resource::clients(config, files_root.clone(), account.clone()),
-        once: resource::clients(&once, files_root, account),
+        clients: resource::clients(config, files.clone(), account.clone()),
+        once: resource::clients(&once, files, account),
     })
 }
 

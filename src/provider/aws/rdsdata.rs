@@ -1143,8 +1143,9 @@ pub async fn inspect(
     config: &aws_config::SdkConfig,
     targets: &[crate::live::Target],
 ) -> Result<Vec<crate::live::Cluster>, ProviderError> {
-    let clients =
-        super::resource::clients(config, std::path::PathBuf::new(), std::sync::Arc::new(tokio::sync::OnceCell::new()));
+    // It uploads nothing: no file is readable through these clients.
+    let files = crate::files::Sources { project: crate::files::Project::none(), base: std::path::PathBuf::new() };
+    let clients = super::resource::clients(config, files, std::sync::Arc::new(tokio::sync::OnceCell::new()));
     let op = crate::provider::OpCtx::default();
     let c = Call { clients: &clients, op: &op };
     let mut out = Vec::new();

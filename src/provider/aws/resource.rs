@@ -44,8 +44,9 @@ pub struct Clients {
     /// The account of the credentials, asked of STS once (`GetCallerIdentity`) when an ARN
     /// is first built, and shared by every client set of the provider.
     pub account: Arc<OnceCell<String>>,
-    /// Local files named in the stack (`aws.s3.object` sources) are relative to this.
-    pub files_root: std::path::PathBuf,
+    /// Local files named in the stack (`aws.s3.object` and `aws.lambda.function`
+    /// sources): read through [`crate::files`], relative to the stack's directory.
+    pub files: crate::files::Sources,
 }
 
 impl Clients {
@@ -119,7 +120,7 @@ pub fn mwaa_client(config: &SdkConfig) -> aws_sdk_mwaa::Client {
 }
 
 /// Build the clients, sharing `account` between the sets made from one configuration.
-pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<OnceCell<String>>) -> Clients {
+pub fn clients(config: &SdkConfig, files: crate::files::Sources, account: Arc<OnceCell<String>>) -> Clients {
     Clients {
         athena: aws_sdk_athena::Client::new(config),
         dms: aws_sdk_databasemigration::Client::new(config),
@@ -150,7 +151,7 @@ pub fn clients(config: &SdkConfig, files_root: std::path::PathBuf, account: Arc<
         tagging: aws_sdk_resourcegroupstagging::Client::new(config),
         region: config.region().map(|r| r.to_string()).unwrap_or_else(|| "us-east-1".into()),
         account,
-        files_root,
+        files,
     }
 }
 

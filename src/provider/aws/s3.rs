@@ -285,17 +285,18 @@ impl Object {
     async fn upload(&self, c: &Call<'_>, p: &Props) -> Result<String, ProviderError> {
         let (bucket, key) = (str_prop(p, "bucket").unwrap_or_default(), str_prop(p, "key").unwrap_or_default());
         let source = str_prop(p, "source").unwrap_or_default();
-        let path = c.files_root.join(source);
-        let bytes = std::fs::read(&path)
-            .map_err(|e| ProviderError::new("SourceUnreadable", format!("cannot read `{}`: {e}", path.display())))?;
+        // Read as validate read it (crate::files): what is uploaded is what was planned.
+        let path = c.files.path(source);
+        let bytes =
+            c.files.project.read(&path, crate::files::MAX_UPLOAD_BYTES).map_err(|d| {
+                ProviderError::new("SourceUnreadable", format!("cannot read `{source}`: {}", d.reason()))
+            })?;
         let hash = crate::state::sha256_hex(&bytes);
-        if let Some(planned) = str_prop(p, "source_hash") {
-            if planned != hash {
-                return Err(ProviderError::new(
-                    "SourceChanged",
-                    format!("`{}` changed since the plan was made; run plan again", path.display()),
-                ));
-            }
+        if str_prop(p, "source_hash") != Some(hash.as_str()) {
+            return Err(ProviderError::new(
+                "SourceChanged",
+                format!("`{source}` changed since the plan was made; run plan again"),
+            ));
         }
         c.s3.put_object()
             .bucket(bucket)
