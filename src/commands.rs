@@ -176,11 +176,13 @@ pub fn human_duration(d: Duration) -> String {
 }
 
 impl Progress for Console {
+    /// Lines carry IDs, AWS's and a database's messages and statuses: each is made
+    /// printable ([`crate::diag::printable`]) and kept to one line.
     fn line(&self, text: &str) {
         if self.tty {
             eprint!("\r\x1b[2K");
         }
-        eprintln!("{text}");
+        eprintln!("{}", crate::diag::printable(text));
     }
 
     fn in_flight(&self, items: &[engine::InFlight]) {
@@ -194,17 +196,18 @@ impl Progress for Console {
             if text.chars().count() > width {
                 text = text.chars().take(width.saturating_sub(1)).collect::<String>() + "…";
             }
-            eprint!("\r\x1b[2K{text}");
+            eprint!("\r\x1b[2K{}", crate::diag::printable(&text).replace('\n', " "));
             let _ = std::io::stderr().flush();
         } else {
             for i in items {
-                eprintln!(
+                let line = format!(
                     "{}: Still {}... [{} elapsed{}]",
                     i.address,
                     i.kind.gerund(),
                     human_duration(i.elapsed),
                     status(i)
                 );
+                eprintln!("{}", crate::diag::printable(&line).replace('\n', " "));
             }
         }
     }
@@ -533,6 +536,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
         },
         Command::Import { env, address, id } => {
             let address = address_arg(&address)?;
+            if id.trim().is_empty() || id.chars().any(char::is_control) {
+                return Err(CliError::msg(
+                    format!("`{}` is not an ID: it is empty or holds a control character", id.escape_debug()),
+                    "give the resource's ID in AWS, on one line",
+                ));
+            }
             let ws = load(&dir, &env, Purpose::ReadOrDestroy)?;
             let Some(res) = ws.stack.resource(&address) else {
                 let instances: Vec<&str> =
@@ -1330,7 +1339,7 @@ async fn change_state(
             store.write(&state).await?;
         }
         for line in said {
-            eprintln!("{line}");
+            eprintln!("{}", crate::diag::printable(&line));
         }
         Ok(exit::OK)
     }

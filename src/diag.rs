@@ -12,7 +12,16 @@ use std::sync::Arc;
 /// and isolates, zero-width characters, the byte order mark).
 fn acts(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t')
-        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2060}'..='\u{2069}'
+                | '\u{feff}'
+                | '\u{fff9}'..='\u{fffb}'
+                | '\u{e0000}'..='\u{e007f}'
+        )
 }
 
 /// `s` as it may be printed to a terminal: every character that would act on it instead of
@@ -197,6 +206,7 @@ mod tests {
         assert_eq!(printable("a\u{1b}[2Jb"), "a\\u{1b}[2Jb");
         assert_eq!(printable("\u{9b}31m\u{7f}\r"), "\\u{9b}31m\\u{7f}\\u{d}");
         assert_eq!(printable("x\u{202e}gnp.exe"), "x\\u{202e}gnp.exe");
+        assert_eq!(printable("a\u{61c}b\u{e0041}"), "a\\u{61c}b\\u{e0041}");
         let d = Diagnostic::error("Invalid name", "output name `a\u{1b}[1A\u{1b}[2K` is bad")
             .at(&Span::new(&Arc::new(PathBuf::from("stacks/\u{1b}]8;;x.yaml")), 1, 2))
             .hint("rename `\u{7}`");

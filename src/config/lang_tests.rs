@@ -331,6 +331,8 @@ fn a_sensitive_value_is_refused_where_it_cannot_stay_secret() {
     refused(&format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: q\n      tags: {{ t: \"${{var.pw}}\" }}\n"), "Sensitive value cannot stay secret", "9:");
     // Through a reference to another resource's property that holds it.
     refused(&format!("{vars}resources:\n  a:\n    type: aws.sqs.queue\n    properties: {{ name: a, kms_master_key_id: \"${{var.pw}}\" }}\n  q:\n    type: aws.sqs.queue\n    properties: {{ name: \"${{a.kms_master_key_id}}\" }}\n"), "Sensitive value cannot stay secret", "10:");
+    // A data source filtered by it: what it reads is shown in the plan, and not sensitive.
+    refused(&format!("{vars}data:\n  s:\n    type: aws.secretsmanager.secret\n    filter: {{ name: \"${{var.pw}}\" }}\nresources: {{}}\n"), "Sensitive value in a data source filter", "7:");
     // A module's input set from it, used in the module's for_each.
     let module = "variables:\n  keys: { type: list }\nresources:\n  q:\n    type: aws.sqs.queue\n    for_each: \"${var.keys}\"\n    properties: { name: \"m-${each.key}\" }\n";
     let e = parse_project_with(
@@ -585,6 +587,9 @@ fn every_name_is_a_plain_name() {
             "{yaml}: {e:?}"
         );
     }
+    let e = parse("import:\n  - { to: q, id: \"q\\n\\nPlan: 0 to add.\" }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q }\n")
+        .unwrap_err();
+    assert!(e.iter().any(|d| d.contains("`id` holds a control character")), "{e:?}");
     assert!(parse("variables:\n  a_b1: { default: x }\noutputs:\n  o_1: { value: \"${var.a_b1}\" }\nresources: {}\n")
         .is_ok());
 }

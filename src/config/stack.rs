@@ -546,13 +546,30 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
         let Some(kind) = ctx.data_kinds.get(&k.name).copied() else { continue };
         let filter_node = body.get("filter");
         let fields = crate::schema::PropKind::Object(kind.filter);
+        let outer = ctx.tainted.replace(false);
         let filter = match filter_node {
             Some(f) => match check_value(f, &fields, ctx, out) {
                 Some(e) => e,
-                None => continue,
+                None => {
+                    ctx.tainted.set(outer);
+                    continue;
+                }
             },
             None => Expr::Lit(serde_json::Value::Object(Default::default())),
         };
+        // What a data source read is shown in the plan and used without taint: a filter
+        // set from a secret would show it, and let it out into names, tags and outputs.
+        if ctx.tainted.replace(outer) {
+            out.push(
+                Diagnostic::error(
+                    "Sensitive value in a data source filter",
+                    format!("the filter of data source `{}` is derived from a sensitive value: what a data source reads is shown in the plan, and used as not sensitive", k.name),
+                )
+                .at(filter_node.map_or(&k.span, |f| &f.span))
+                .hint("filter by values that are not secret, such as a name or a tag"),
+            );
+            continue;
+        }
         let given: Vec<&str> =
             filter_node.and_then(Node::as_map).unwrap_or_default().iter().map(|(k, _)| k.name.as_str()).collect();
         if filter_node.is_none() && kind.filter.iter().any(|p| p.required) {
@@ -924,6 +941,16 @@ fn refactoring(root: &Node, body: &Body, out: &mut Vec<Diagnostic>) -> (Vec<Move
         } else if id.trim().is_empty() {
             out.push(
                 Diagnostic::error("Invalid import", "`id` is empty").at(&ispan).hint("give the resource's ID in AWS"),
+            );
+        } else if id.chars().any(char::is_control) {
+            // No AWS ID holds one; printed in plans and progress lines, it would act there.
+            out.push(
+                Diagnostic::error(
+                    "Invalid import",
+                    "`id` holds a control character (a line break, an escape), which no AWS ID does",
+                )
+                .at(&ispan)
+                .hint("give the resource's ID in AWS, on one line"),
             );
         } else if imports.iter().any(|i: &Import| i.to == to) {
             out.push(Diagnostic::error("Invalid import", format!("`{to}` is imported twice")).at(&tspan));

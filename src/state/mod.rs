@@ -143,6 +143,11 @@ impl State {
             if !canonical(&r.address) {
                 out.push(format!("holds `{}`, which is not a resource address", r.address.escape_debug()));
             }
+            // No AWS ID holds a control character; one that does would act on the
+            // terminal wherever an ID is printed (`[id=…]`).
+            if r.id.chars().any(char::is_control) {
+                out.push(format!("holds `{}` with the ID `{}`, which no AWS ID is", r.address, r.id.escape_debug()));
+            }
             for d in r.dependencies.iter().filter(|d| !canonical(d)) {
                 out.push(format!(
                     "has `{}` depend on `{}`, which is not a resource address",

@@ -154,8 +154,12 @@ mod tests {
         let mut s = state();
         assert!(s.problems().is_empty());
         s.put(res("not an address!", &["q[\"a\"]", "x[\"a\"b\"]"]));
+        let mut forged = res("raw", &[]);
+        forged.id = "i-1\n\nPlan: 0 to add.\u{1b}[2K".into();
+        s.put(forged);
         let p = s.problems();
-        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(p.len(), 3, "{p:?}");
+        assert!(p[2].contains("with the ID `i-1\\n\\nPlan: 0 to add.\\u{1b}[2K`, which no AWS ID is"), "{p:?}");
         assert!(p[0].contains("holds `not an address!`"), "{p:?}");
         assert!(p[1].contains("depend on `x[\\\"a\\\"b\\\"]`"), "{p:?}");
     }
