@@ -109,15 +109,49 @@ pub fn language(data: &[u8]) {
     }
 }
 
-/// Any text through `fmt`: an answer (never a panic or a hang); what it formats, it formats
-/// once (formatting again changes nothing).
+/// Any text through `fmt`: an answer (never a panic or a hang), and the round trip holds
+/// (see [`formats_faithfully`]).
 pub fn formatter(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let f = file("stacks/fuzz.yaml");
-    if let Ok(once) = crate::fmt::format(&f, text, crate::fmt::Kind::Stack) {
-        let twice = crate::fmt::format(&f, &once, crate::fmt::Kind::Stack);
-        assert_eq!(twice.as_deref().ok(), Some(once.as_str()), "formatting is idempotent");
+    if let Err(why) = formats_faithfully(text, crate::fmt::Kind::Stack) {
+        panic!("{why}\n--- input ---\n{text}");
     }
+}
+
+/// `fmt`'s round-trip property: what it formats parses; when the text parsed, to the
+/// same value (maps compared by key) with the same comments (as a multiset); and it
+/// formats to itself. What it refuses, it refuses with a location. `Ok(true)` if formatted, `Ok(false)` if refused.
+pub fn formats_faithfully(text: &str, kind: crate::fmt::Kind) -> Result<bool, String> {
+    let f = file("stacks/fuzz.yaml");
+    let once = match crate::fmt::format(&f, text, kind) {
+        Ok(once) => once,
+        Err(d) if d.span.is_some() => return Ok(false),
+        Err(d) => return Err(format!("refused without a location: {d:?}")),
+    };
+    let after = yaml::parse(&f, &once).map_err(|d| format!("the result does not parse: {d:?}"))?;
+    let comments = |t: &str| {
+        let t = t.strip_prefix('\u{feff}').unwrap_or(t);
+        yaml::layout(t).ok().map(|l| {
+            let mut c: Vec<String> = l.comments.into_iter().map(|c| c.text).collect();
+            c.sort();
+            c
+        })
+    };
+    if let Ok(before) = yaml::parse(&f, text) {
+        if before.to_json() != after.to_json() {
+            return Err(format!("the value changed:\n{once}"));
+        }
+    }
+    if let Some(before) = comments(text) {
+        if Some(&before) != comments(&once).as_ref() {
+            return Err(format!("the comments changed:\n{once}"));
+        }
+    }
+    let twice = crate::fmt::format(&f, &once, kind);
+    if twice.as_deref().ok() != Some(once.as_str()) {
+        return Err(format!("not idempotent: {twice:?}"));
+    }
+    Ok(true)
 }
 
 /// Any bytes as a state file: loaded or refused; what loads survives a round trip.

@@ -165,6 +165,19 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, ParseError> {
     Ok(out)
 }
 
+/// Where the `${…}` whose `$` is `chars[i]` ends: the index of its closing `}`, as the
+/// expression parser reads it (a `}` inside a string literal or a map does not close it).
+/// `None` if no expression starts there or it does not parse.
+pub fn interpolation_end(chars: &[char], i: usize) -> Option<usize> {
+    if chars.get(i) != Some(&'$') || chars.get(i + 1) != Some(&'{') {
+        return None;
+    }
+    let mut p = Parser { chars, pos: i + 2, depth: 0 };
+    p.expr().ok()?;
+    p.skip_ws();
+    (p.peek() == Some('}')).then_some(p.pos)
+}
+
 /// Parse one whole expression (no `${ }` around it).
 pub fn parse_expr(s: &str) -> Result<Ast, ParseError> {
     let chars: Vec<char> = s.chars().collect();

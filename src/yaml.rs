@@ -458,6 +458,208 @@ impl MarkedEventReceiver for Builder {
     }
 }
 
+/// How a scalar is written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Style {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    /// `|`
+    Literal,
+    /// `>`
+    Folded,
+}
+
+/// Where a scalar is written (for tools that edit the text, such as `fmt`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalarAt {
+    /// Its first character (the quote; for a block scalar, its first content line at the
+    /// content's indentation), counted in chars from the start of the text; and its line
+    /// (1-based) and column (0-based, in chars).
+    pub index: usize,
+    pub line: usize,
+    pub col: usize,
+    pub style: Style,
+    /// Its value as read (for a plain scalar on one line: the text from `index` on).
+    pub value: String,
+    /// A key or a value inside a `[ … ]` or `{ … }` collection.
+    pub in_flow: bool,
+}
+
+/// A comment: `#` to the end of its line (without the line break).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Comment {
+    /// Line (1-based) and column (0-based, in chars) of its `#`.
+    pub line: usize,
+    pub col: usize,
+    pub text: String,
+}
+
+/// The lexical view of a document: every scalar where it is written, and every comment.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Layout {
+    /// In the order they are written.
+    pub scalars: Vec<ScalarAt>,
+    pub comments: Vec<Comment>,
+}
+
+/// Where and why the YAML parser stopped (`index` counted in chars, `col` 0-based).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub index: usize,
+    pub line: usize,
+    pub col: usize,
+    pub info: String,
+}
+
+/// The scalars and comments of a text (without a byte order mark), from the same
+/// parser as [`parse`]: a `#` is a comment only where the parser reads no scalar (never
+/// inside quotes or a block scalar, never without a blank before it).
+pub fn layout(text: &str) -> Result<Layout, SyntaxError> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut parser = Parser::new_from_str(text);
+    let mut events = Vec::new();
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            let m = e.marker();
+            SyntaxError { index: m.index(), line: m.line(), col: m.col(), info: e.info().to_string() }
+        })?;
+        if ev == Event::StreamEnd {
+            break;
+        }
+        events.push((ev, mark));
+    }
+    // Open collections: whether each is a flow collection.
+    let mut open: Vec<bool> = Vec::new();
+    let mut scalars = Vec::new();
+    // Char ranges the parser read as the inside of a quoted or block scalar.
+    let mut inside: Vec<(usize, usize)> = Vec::new();
+    for (n, (ev, mark)) in events.iter().enumerate() {
+        let in_flow = open.last().is_some_and(|flow| *flow);
+        match ev {
+            Event::SequenceStart(..) | Event::MappingStart(..) => {
+                // A `[`/`{` starts a flow collection, unless a block map starts there whose
+                // first key is that collection (then both events are at the same place).
+                let bracket = matches!(chars.get(mark.index()), Some('[' | '{'));
+                let key_of_block = events.get(n + 1).is_some_and(|(next, m)| {
+                    m.index() == mark.index() && matches!(next, Event::SequenceStart(..) | Event::MappingStart(..))
+                });
+                open.push(in_flow || (bracket && !key_of_block));
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                open.pop();
+            }
+            Event::Scalar(value, style, _, _) => {
+                let style = match style {
+                    TScalarStyle::SingleQuoted => Style::SingleQuoted,
+                    TScalarStyle::DoubleQuoted => Style::DoubleQuoted,
+                    TScalarStyle::Literal => Style::Literal,
+                    TScalarStyle::Folded => Style::Folded,
+                    _ => Style::Plain,
+                };
+                let at = mark.index();
+                match style {
+                    Style::Plain => {}
+                    Style::SingleQuoted | Style::DoubleQuoted => {
+                        inside.push(quoted_extent(&chars, at).ok_or_else(|| SyntaxError {
+                            index: at,
+                            line: mark.line(),
+                            col: mark.col(),
+                            info: "cannot find where this quoted scalar ends".into(),
+                        })?)
+                    }
+                    Style::Literal | Style::Folded => inside.push(block_extent(&chars, at, mark.col(), value)),
+                }
+                scalars.push(ScalarAt {
+                    index: at,
+                    line: mark.line(),
+                    col: mark.col(),
+                    style,
+                    value: value.clone(),
+                    in_flow,
+                });
+            }
+            _ => {}
+        }
+    }
+    Ok(Layout { scalars, comments: comments(&chars, &inside) })
+}
+
+/// The chars `[start, end)` of the quoted scalar whose opening quote is `chars[at]`.
+fn quoted_extent(chars: &[char], at: usize) -> Option<(usize, usize)> {
+    let q = *chars.get(at)?;
+    if q != '"' && q != '\'' {
+        return None;
+    }
+    let mut i = at + 1;
+    while let Some(&c) = chars.get(i) {
+        if q == '"' && c == '\\' {
+            i += 2;
+        } else if c == q && q == '\'' && chars.get(i + 1) == Some(&'\'') {
+            i += 2;
+        } else if c == q {
+            return Some((at, i + 1));
+        } else {
+            i += 1;
+        }
+    }
+    None
+}
+
+/// The content lines of a block scalar (`|`, `>`): the parser places it at its first
+/// content line, at the content's indentation (`col`); it runs to the first line that is
+/// not blank and is indented less (YAML 1.2 §8.1.1.1). Its header line, with any comment
+/// on it, comes before.
+fn block_extent(chars: &[char], at: usize, col: usize, value: &str) -> (usize, usize) {
+    let start = at.saturating_sub(col).min(chars.len());
+    if value.trim_matches('\n').is_empty() {
+        return (start, start);
+    }
+    let mut s = start;
+    while s < chars.len() {
+        let e = chars[s..].iter().position(|&c| c == '\n').map_or(chars.len(), |p| s + p + 1);
+        let line = &chars[s..e];
+        let blank = line.iter().all(|c| c.is_whitespace());
+        if !blank && line.iter().take_while(|&&c| c == ' ').count() < col {
+            break;
+        }
+        s = e;
+    }
+    (start, s)
+}
+
+/// The comments outside the given (sorted) ranges: a `#` at the start of a line or after
+/// a space or tab, to the end of its line.
+fn comments(chars: &[char], inside: &[(usize, usize)]) -> Vec<Comment> {
+    let mut out = Vec::new();
+    let (mut line, mut col) = (1, 0);
+    let mut next = inside.iter().peekable();
+    let mut i = 0;
+    while i < chars.len() {
+        while next.peek().is_some_and(|(_, e)| *e <= i) {
+            next.next();
+        }
+        let in_scalar = next.peek().is_some_and(|(s, e)| *s <= i && i < *e);
+        let c = chars[i];
+        if !in_scalar && c == '#' && (i == 0 || matches!(chars[i - 1], ' ' | '\t' | '\n' | '\r')) {
+            let end = chars[i..].iter().position(|&c| c == '\n').map_or(chars.len(), |p| i + p);
+            let text: String = chars[i..end].iter().collect();
+            out.push(Comment { line, col, text: text.trim_end_matches('\r').to_string() });
+            col += end - i;
+            i = end;
+            continue;
+        }
+        if c == '\n' {
+            line += 1;
+            col = 0;
+        } else {
+            col += 1;
+        }
+        i += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -423,6 +423,18 @@ fn fmt_keeps_the_reference_stacks_and_fixes_what_it_can() {
     p.write("stacks/broken.yaml", "resources: [\n");
     let refused = p.cb_offline(&["fmt", "stacks/broken.yaml"]).code(1);
     assert!(refused.stderr.contains("stacks/broken.yaml"), "{}", refused.stderr);
+    // Issue #26: a trailing comment is never quoted into a value, even after an unclosed
+    // `[` in an earlier plain value; a comment that would swallow a flow map's `}` is
+    // refused, located, and the file left as it is.
+    let issue = "description: see a[b\nresources:\n  q:\n    type: aws.sqs.queue\n    properties:\n      name: q\n      tags:\n        team: team-${var.env} # owned by the data team\n";
+    p.write("stacks/issue.yaml", issue);
+    let kept = p.cb_offline(&["fmt", "--check", "stacks/issue.yaml"]);
+    assert_eq!((kept.code, kept.stdout.as_str()), (0, ""), "{}", kept.stderr);
+    let swallowing = "resources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: q-${var.env} # the name }\n";
+    p.write("stacks/swallow.yaml", swallowing);
+    let refused = p.cb_offline(&["fmt", "stacks/swallow.yaml"]).code(1);
+    assert!(refused.stderr.contains("stacks/swallow.yaml:5:1"), "{}", refused.stderr);
+    assert_eq!(std::fs::read_to_string(p.path("stacks/swallow.yaml")).unwrap(), swallowing);
 }
 
 /// The new commands' mistakes: what, where, and how to fix it, before any AWS call.
