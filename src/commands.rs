@@ -557,6 +557,12 @@ pub async fn run(cli: Cli) -> Result<i32> {
                     "declare it under `resources:` first, as it should be; import then takes the existing one into that address",
                 ));
             };
+            if let Some(why) = res.ty.not_importable() {
+                return Err(CliError::msg(
+                    format!("`{address}` is an `{}`, which {why}", res.ty.name),
+                    "apply finds an existing one by the properties the stack gives it",
+                ));
+            }
             let wanted = vec![(address.clone(), res.ty.name.to_string(), id.clone())];
             let p = provider(&ws.env, ws.sources()).await?;
             let found = engine::read_imports(p.as_ref(), &aws::catalog(), &ws.stack.name, &ws.env.name, &wanted)

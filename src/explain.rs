@@ -96,6 +96,10 @@ pub fn explain(ty: &TypeSchema) -> String {
             "named by {}: the name is looked up before it is created",
             ps.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(" and ")
         ),
+        Identity::Encoded(ps) => format!(
+            "no ID in AWS: named by {}, looked up by them before it is created; it cannot be imported",
+            ps.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+        ),
     };
     let _ = writeln!(out, "\nIdentity: {identity}.");
     let _ = writeln!(

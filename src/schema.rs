@@ -228,6 +228,22 @@ pub enum Identity {
     /// table's database and name), and the cloud's ID is derived from them or assigned
     /// (an ARN, a queue URL): the provider looks it up.
     Named(&'static [&'static str]),
+    /// No ID in AWS: cloudbridge's own encoding of these properties (every one its ID is
+    /// built from) names it, as the RDS and Redshift Data API's SQL objects. Found by them
+    /// before a create, and never imported: an ID written by hand would choose the
+    /// cluster, the credential and, for a statement, the SQL a plan's read runs.
+    Encoded(&'static [&'static str]),
+}
+
+impl TypeSchema {
+    /// Why `import` cannot take this type, if it cannot: its ID is cloudbridge's own
+    /// encoding of its properties ([`Identity::Encoded`]), so a hand-written ID would pick
+    /// what a plan's read connects to and runs.
+    pub fn not_importable(&self) -> Option<&'static str> {
+        matches!(self.identity, Identity::Encoded(_)).then_some(
+            "has no ID in AWS to import: its ID is cloudbridge's encoding of its properties, and one written by hand would choose the cluster, the credential and the SQL a plan's read runs",
+        )
+    }
 }
 
 impl Identity {
@@ -236,7 +252,7 @@ impl Identity {
         match self {
             Identity::Generated => &[],
             Identity::Name(p) => std::slice::from_ref(p),
-            Identity::Named(ps) => ps,
+            Identity::Named(ps) | Identity::Encoded(ps) => ps,
         }
     }
 }

@@ -593,3 +593,23 @@ fn every_name_is_a_plain_name() {
     assert!(parse("variables:\n  a_b1: { default: x }\noutputs:\n  o_1: { value: \"${var.a_b1}\" }\nresources: {}\n")
         .is_ok());
 }
+
+/// The Data API types have no ID in AWS: their ID is cloudbridge's encoding of their
+/// properties, and for a statement it carries the `exists` query a read runs. Before, an
+/// `import:` entry of a pull request could name another cluster, another secret and any
+/// SQL, which the plan's read of the import then ran.
+#[test]
+fn an_encoded_id_cannot_be_imported() {
+    let stack = "import:\n  - { to: s, id: \"arn:aws:rds:us-east-1:210987654321:cluster:prod|arn:aws:secretsmanager:us-east-1:210987654321:secret:prod-master|app|statement|s|DELETE FROM orders\" }\nresources:\n  s:\n    type: aws.rdsdata.statement\n    properties:\n      resource_arn: arn:aws:rds:us-east-1:210987654321:cluster:dev\n      secret_arn: arn:aws:secretsmanager:us-east-1:210987654321:secret:dev\n      name: hb\n      exists: SELECT 1 FROM heartbeat\n      create: [CREATE TABLE heartbeat (id int)]\n      delete: [DROP TABLE heartbeat]\n";
+    let e = parse(stack).unwrap_err();
+    assert!(
+        e.iter()
+            .any(|d| d
+                .starts_with("2: Invalid import: `s` is an `aws.rdsdata.statement`, which has no ID in AWS to import")),
+        "{e:?}"
+    );
+    // Every property the ID is built from is part of its identity: a sensitive one is
+    // refused there (the ID is in state and plans).
+    let ty = crate::testutil::catalog().lookup("aws.rdsdata.statement").expect("type");
+    assert_eq!(ty.identity.props(), ["resource_arn", "secret_arn", "database", "name", "exists"]);
+}

@@ -813,6 +813,11 @@ pub(super) fn for_each_keys(
     Some(pairs)
 }
 
+/// The type name of the resource at `address` (for messages).
+fn r_type(resources: &[Resource], address: &str) -> &'static str {
+    resources.iter().find(|r| r.name == address).map_or("", |r| r.ty.name)
+}
+
 /// Whether the resource a finding is about silences its rule (`suppress:`); live findings
 /// are silenced as the static ones are.
 pub fn suppressed(d: &Diagnostic, resources: &[Resource]) -> bool {
@@ -937,6 +942,14 @@ fn refactoring(root: &Node, body: &Body, out: &mut Vec<Diagnostic>) -> (Vec<Move
                 Diagnostic::error("Invalid import", format!("`{to}` is not a resource of the stack"))
                     .at(&tspan)
                     .hint("declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)"),
+            );
+        } else if let Some(ty) = resources.iter().find(|r| r.name == to).and_then(|r| r.ty.not_importable()) {
+            out.push(
+                Diagnostic::error("Invalid import", format!("`{to}` is an `{}`, which {ty}", r_type(resources, &to)))
+                    .at(&tspan)
+                    .hint(
+                        "remove the `import` entry: apply finds an existing one by the properties the stack gives it",
+                    ),
             );
         } else if id.trim().is_empty() {
             out.push(

@@ -204,7 +204,7 @@ impl Inner {
         let short = ty.name.rsplit('.').next().unwrap_or("res");
         match ty.identity {
             Identity::Name(p) => name_part(props, p),
-            Identity::Named(ps) => {
+            Identity::Named(ps) | Identity::Encoded(ps) => {
                 format!("{short}:{}", ps.iter().map(|p| name_part(props, p)).collect::<Vec<_>>().join("/"))
             }
             Identity::Generated => {

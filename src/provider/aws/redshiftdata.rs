@@ -61,7 +61,7 @@ pub static STATEMENT: TypeSchema = TypeSchema {
     changes_on_update: &[],
     restarts_cdc: None,
     taggable: false,
-    identity: Identity::Named(&["workgroup_name", "object"]),
+    identity: Identity::Encoded(&["workgroup_name", "database", "object"]),
     arn: None,
     normalize: None,
     timeouts: QUICK,
