@@ -804,7 +804,17 @@ fn s3_location(m: &Model, bucket: &Resource, text: &str) -> Result<Option<String
     if written.contains(['*', '?']) {
         return Err(format!("`{}` holds a wildcard (`*` or `?`) of its own", crate::iam::shown(text)));
     }
-    let Some(rest) = text.strip_prefix("s3://") else { return Ok(None) };
+    let Some(rest) = text.strip_prefix("s3://") else {
+        // `S3://`, `s3a://`, `s3n://`: another reader's scheme, whose bucket and prefix
+        // this does not read; granting the whole bucket would be wider than meant.
+        if let Some((scheme, _)) = written.split_once("://") {
+            return Err(format!(
+                "`{}` is a `{scheme}://` location, and only `s3://` locations are read for the bucket and prefix they name",
+                crate::iam::shown(text)
+            ));
+        }
+        return Ok(None);
+    };
     let segment = rest.split('/').next().unwrap_or_default();
     let names =
         ["id", "bucket"].map(|attr| m.value(&Expr::Ref(Ref { resource: bucket.name.clone(), attr: attr.into() })));

@@ -313,6 +313,10 @@ resources:
         "s3://${lake.bucket}/raw/*/x/",
         "s3://${lake.bucket}/ra?/",
         "*${lake.bucket}",
+        // Another scheme, written by a reader that takes it: before, read as a plain
+        // name, and the whole bucket was granted.
+        "s3a://${lake.bucket}/tenant-a/",
+        "S3://${lake.bucket}/tenant-a/",
     ] {
         assert_eq!(findings(&yaml(arg)), vec!["CB204 18:26"], "{arg}");
         let d = doc(arg);
