@@ -301,10 +301,14 @@ pub fn sets_password(sql: &str) -> bool {
         let word = |i: usize| w.get(i).map_or("", |x| x.0.as_str());
         (0..w.len()).any(|i| match word(i) {
             "PASSWORD" => !holds_none(&s, &w, i),
+            // A password's hash written straight into the grant tables: replayable.
+            "AUTHENTICATION_STRING" | "ROLPASSWORD" => true,
             "IDENTIFIED" => match word(i + 1) {
                 "BY" => true,
                 "WITH" => matches!(word(i + 3), "BY" | "AS") && word(i + 2) != "AWSAUTHENTICATIONPLUGIN",
-                "VIA" => word(i + 3) == "USING",
+                // MariaDB chains plugins (`VIA unix_socket OR mysql_native_password USING
+                // '*hash'`): a `USING` anywhere after `VIA` sets one.
+                "VIA" => w.get(i + 2..).unwrap_or_default().iter().any(|x| x.0 == "USING"),
                 _ => false,
             },
             _ => false,
@@ -425,12 +429,22 @@ mod tests {
             "SELECT `--`; ALTER USER a IDENTIFIED /* */ BY 'pw'",
             "ALTER USER a IDENTIFIED /*M!100000 */ /* x */ BY 'pw'",
             "ALTER USER a IDENTIFIED\u{85}BY 'pw'",
+            "CREATE USER a IDENTIFIED VIA unix_socket OR mysql_native_password USING '*2470C0C06DEE'",
+            "UPDATE mysql.user SET authentication_string = '*2470C0C06DEE' WHERE user = 'a'",
+            "UPDATE pg_authid SET rolpassword = 'SCRAM-SHA-256$4096:x' WHERE rolname = 'a'",
         ] {
             assert!(sets_password(sql), "not found: {sql:?}");
         }
         // Words inside quotes count too: a statement can run text (`EXECUTE`, `PREPARE`).
         assert!(sets_password("PREPARE s FROM 'CREATE USER a IDENTIFIED BY ''pw'''"));
-        for sql in ["ALTER ROLE a PASSWORD NULL;", "CREATE USER a PASSWORD DISABLE", "SELECT 1 -- no secret", ""] {
+        for sql in [
+            "ALTER ROLE a PASSWORD NULL;",
+            "CREATE USER a PASSWORD DISABLE",
+            "SELECT 1 -- no secret",
+            "",
+            "ALTER USER a IDENTIFIED VIA",
+            "CREATE USER a IDENTIFIED VIA unix_socket",
+        ] {
             assert!(!sets_password(sql), "found: {sql:?}");
         }
     }
