@@ -6,6 +6,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// What is shown where a sensitive value would stand.
+pub const SENSITIVE: &str = "(sensitive value)";
+
 /// Would `c` act on a terminal rather than show as itself: a control character (C0
 /// other than newline and tab, DEL, C1: escape sequences start with ESC or CSI) or an
 /// invisible formatting character that reorders or hides text (bidirectional overrides

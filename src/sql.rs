@@ -301,8 +301,9 @@ pub fn sets_password(sql: &str) -> bool {
         let word = |i: usize| w.get(i).map_or("", |x| x.0.as_str());
         (0..w.len()).any(|i| match word(i) {
             "PASSWORD" => !holds_none(&s, &w, i),
-            // A password's hash written straight into the grant tables: replayable.
-            "AUTHENTICATION_STRING" | "ROLPASSWORD" => true,
+            // A password's hash written straight into the grant tables: replayable
+            // (set: `UPDATE … SET rolpassword = …`; a query reading it sets nothing).
+            "AUTHENTICATION_STRING" | "ROLPASSWORD" => w[..i].iter().any(|x| x.0 == "SET"),
             "IDENTIFIED" => match word(i + 1) {
                 "BY" => true,
                 "WITH" => matches!(word(i + 3), "BY" | "AS") && word(i + 2) != "AWSAUTHENTICATIONPLUGIN",

@@ -613,3 +613,20 @@ fn an_encoded_id_cannot_be_imported() {
     let ty = crate::testutil::catalog().lookup("aws.rdsdata.statement").expect("type");
     assert_eq!(ty.identity.props(), ["resource_arn", "secret_arn", "database", "name", "exists"]);
 }
+
+/// A message that quotes a value never quotes a sensitive one: before, an out-of-range
+/// number, an enum value or a CIDR set from a sensitive variable was printed in the error.
+#[test]
+fn a_sensitive_value_is_never_quoted_in_a_message() {
+    let env = "variables:\n  pw: hunter2-s3cret\n  port: 99999\n";
+    let vars = "variables:\n  pw: { sensitive: true }\n  port: { type: number, sensitive: true }\n";
+    for (props, quoted) in [
+        ("{ name: q, delay_seconds: \"${var.port}\" }", true),
+        ("{ name: q, visibility_timeout_seconds: \"${var.pw}\" }", false),
+    ] {
+        let e = parse_with(env, &format!("{vars}resources:\n  q:\n    type: aws.sqs.queue\n    properties: {props}\n"))
+            .unwrap_err();
+        assert!(e.iter().all(|d| !d.contains("hunter2-s3cret") && !d.contains("99999")), "{props}: {e:#?}");
+        assert_eq!(e.iter().any(|d| d.contains("(sensitive value)")), quoted, "{props}: {e:#?}");
+    }
+}

@@ -222,6 +222,7 @@ pub fn parse_stack_reading(
     }
     let variables = parse_variables(root.get("variables"), &mut out);
     let values = variable_values(&variables, env, None, &mut out);
+    let secrets = secret_texts(&variables, &values);
     let budget = crate::budget::Budget::default();
     let unit = Unit { file, prefix: String::new(), catalog, files, chain: vec![file.to_path_buf()], budget: &budget };
     let mut body = parse_body(&root, &unit, variables, values, BTreeMap::new(), &mut out);
@@ -250,6 +251,7 @@ pub fn parse_stack_reading(
     let resource_dups: Vec<Option<Span>> =
         out.iter().filter(|d| d.summary == "Duplicate resource name").map(|d| d.span.clone()).collect();
     out.retain(|d| d.summary != "Duplicate key" || !resource_dups.contains(&d.span));
+    scrub(&mut out, &secrets);
     if out.iter().any(|d| d.severity == crate::diag::Severity::Error) {
         Err(out)
     } else {
@@ -264,6 +266,48 @@ pub fn parse_stack_reading(
             data: body.data,
             warnings: out,
         })
+    }
+}
+
+/// The texts of the sensitive variables' values (each scalar of a list or map value), for
+/// [`scrub`]. Texts under 4 characters are left out: they would mask ordinary words.
+fn secret_texts(variables: &[Variable], values: &BTreeMap<String, Node>) -> Vec<String> {
+    fn leaves(n: &Node, out: &mut Vec<String>) {
+        match &n.kind {
+            Kind::Seq(items) => items.iter().for_each(|i| leaves(i, out)),
+            Kind::Map(entries) => entries.iter().for_each(|(_, v)| leaves(v, out)),
+            _ => out.extend(n.scalar_text()),
+        }
+    }
+    let mut out = Vec::new();
+    for v in variables.iter().filter(|v| v.sensitive) {
+        if let Some(n) = values.get(&v.name) {
+            leaves(n, &mut out);
+        }
+    }
+    out.retain(|s| s.chars().count() >= 4);
+    // Longest first, so a secret holding another is masked whole.
+    out.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    out
+}
+
+/// The last net under "no secret printed": a message that quotes a value (an out-of-range
+/// number, a value a rule refuses, a key a lookup misses) shows `(sensitive value)` where
+/// a sensitive variable's value would stand.
+fn scrub(out: &mut [Diagnostic], secrets: &[String]) {
+    if secrets.is_empty() {
+        return;
+    }
+    let mask =
+        |s: &str| secrets.iter().fold(s.to_string(), |t, secret| t.replace(secret.as_str(), crate::diag::SENSITIVE));
+    for d in out.iter_mut() {
+        if secrets
+            .iter()
+            .any(|s| d.detail.contains(s.as_str()) || d.hint.as_deref().is_some_and(|h| h.contains(s.as_str())))
+        {
+            d.detail = mask(&d.detail);
+            d.hint = d.hint.as_deref().map(mask);
+        }
     }
 }
 

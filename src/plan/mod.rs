@@ -28,7 +28,7 @@ use std::collections::BTreeMap;
 
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 /// Shown instead of a sensitive value.
-pub const SENSITIVE: &str = "(sensitive value)";
+pub use crate::diag::SENSITIVE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
