@@ -230,18 +230,7 @@ mod tests {
         std::env::var("CLOUDBRIDGE_FUZZ_INPUTS").ok().and_then(|v| v.parse().ok()).unwrap_or(1500)
     }
 
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n.max(1) as u64) as usize
-        }
-    }
+    use crate::testutil::Rng;
 
     fn seeds(dirs: &[&str]) -> Vec<Vec<u8>> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));

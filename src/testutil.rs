@@ -20,6 +20,45 @@ pub fn try_stack(yaml: &str) -> Result<Stack, Vec<crate::diag::Diagnostic>> {
     config::parse_stack(&Arc::new(PathBuf::from("stacks/t.yaml")), yaml, "t", &env.expect("env"), &catalog())
 }
 
+/// Parse `stacks/t.yaml` for env `test` (with `env_vars` in its env file), with `files`
+/// (project paths and texts) as the other files `file()` and modules read.
+pub fn try_project(env_vars: &str, yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<crate::diag::Diagnostic>> {
+    let (env, _) = config::parse_env(
+        "test",
+        &Arc::new(PathBuf::from("envs/test.yaml")),
+        &format!("stack: stacks/t.yaml\n{env_vars}"),
+    );
+    let read = |p: &str| {
+        files.iter().find(|(n, _)| *n == p).map(|(_, t)| t.to_string()).ok_or_else(|| format!("no file `{p}`"))
+    };
+    config::parse_stack_reading(
+        &Arc::new(PathBuf::from("stacks/t.yaml")),
+        yaml,
+        "t",
+        &env.expect("env"),
+        &catalog(),
+        Some(&read),
+    )
+}
+
+/// A fixed-seed xorshift generator for tests that try many inputs, so a failure is found
+/// again.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    /// A number below `n` (0 for `n` of 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(n.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
 /// Parse a stack for env `test`; panics with the diagnostics if it is invalid.
 pub fn stack(yaml: &str) -> (Stack, DepGraph) {
     let stack = try_stack(yaml).unwrap_or_else(|d| panic!("{}", crate::diag::Diagnostics(d)));

@@ -3,27 +3,14 @@
 //! limit, on a 2 MiB stack (the test threads' default) and within seconds; never a panic,
 //! a stack overflow, an allocation abort or a hang.
 
-use crate::config::{parse_env, Stack};
-use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
+use crate::config::Stack;
+use std::sync::mpsc;
 use std::time::Duration;
 
 /// Parse `stacks/t.yaml` with `files` as the project's other files; diagnostics as
 /// `file:line:col: summary: detail | hint`.
 pub(super) fn parse_project(yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String>> {
-    let (env, _) = parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), "stack: stacks/t.yaml\n");
-    let read = |p: &str| {
-        files.iter().find(|(n, _)| *n == p).map(|(_, t)| t.to_string()).ok_or_else(|| format!("no file `{p}`"))
-    };
-    crate::config::parse_stack_reading(
-        &Arc::new(PathBuf::from("stacks/t.yaml")),
-        yaml,
-        "t",
-        &env.expect("env"),
-        &crate::testutil::catalog(),
-        Some(&read),
-    )
-    .map_err(|d| {
+    crate::testutil::try_project("", yaml, files).map_err(|d| {
         d.iter()
             .map(|d| {
                 let at =

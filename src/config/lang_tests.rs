@@ -377,20 +377,7 @@ fn parse_project(yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String
 
 /// As [`parse_project`], with `env_vars` in the env file.
 fn parse_project_with(env_vars: &str, yaml: &str, files: &[(&str, &str)]) -> Result<Stack, Vec<String>> {
-    let (env, _) =
-        parse_env("test", &Arc::new(PathBuf::from("envs/test.yaml")), &format!("stack: stacks/t.yaml\n{env_vars}"));
-    let read = |p: &str| {
-        files.iter().find(|(n, _)| *n == p).map(|(_, t)| t.to_string()).ok_or_else(|| format!("no file `{p}`"))
-    };
-    crate::config::parse_stack_reading(
-        &Arc::new(PathBuf::from("stacks/t.yaml")),
-        yaml,
-        "t",
-        &env.expect("env"),
-        &crate::testutil::catalog(),
-        Some(&read),
-    )
-    .map_err(|d| {
+    crate::testutil::try_project(env_vars, yaml, files).map_err(|d| {
         d.iter()
             .map(|d| {
                 let at = d.span.as_ref().map(|s| format!("{}:{}", s.file.display(), s.line)).unwrap_or_default();

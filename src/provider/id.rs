@@ -90,19 +90,11 @@ pub fn split_list(sep: char, field: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
-    /// A fixed-seed generator, so a failure is found again.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
-            let len = u64::try_from(from.len()).unwrap_or(1);
-            from[usize::try_from(self.next() % len).unwrap_or(0)]
-        }
+    use crate::testutil::Rng;
+
+    /// One of `from`, at random.
+    fn pick<'a>(rng: &mut Rng, from: &[&'a str]) -> &'a str {
+        from[rng.below(from.len())]
     }
 
     /// Random fields of separators, escapes and look-alikes: joined and split again, each
@@ -112,10 +104,10 @@ mod tests {
         let atoms = ["|", "/", ",", "%", "%7C", "%2F", "%25", "%2", "%%", "a", "é", "｜", "\n", "'", "\"", ""];
         let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
         for _ in 0..20_000 {
-            let sep = rng.pick(&["|", "/", ","]).chars().next().unwrap_or('|');
+            let sep = pick(&mut rng, &["|", "/", ","]).chars().next().unwrap_or('|');
             let n = 1 + usize::try_from(rng.next() % 6).unwrap_or(0);
             let fields: Vec<String> =
-                (0..n).map(|_| (0..rng.next() % 5).map(|_| rng.pick(&atoms)).collect::<String>()).collect();
+                (0..n).map(|_| (0..rng.next() % 5).map(|_| pick(&mut rng, &atoms)).collect::<String>()).collect();
             let refs: Vec<&str> = fields.iter().map(String::as_str).collect();
             let id = join(sep, &refs);
             assert_eq!(split(sep, &id, n), fields, "{id}");
