@@ -927,8 +927,9 @@ async fn make_plan(
     plan.drift = drift;
     plan.targets = pa.targets.clone();
     plan.cost = Some(crate::cost::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)));
+    // A new state has no serial yet; its lineage is the one the plan's ownership tags
+    // name, and `apply PLANFILE` gives the state it starts that lineage.
     if !existed {
-        plan.state_lineage = None;
         plan.state_serial = None;
     }
     Ok((plan, refreshed, vanished))
@@ -1136,9 +1137,15 @@ async fn apply_saved(
     let interrupt = Interrupt::default();
     let handler = install_interrupts(interrupt.clone(), force_unlock_hint(&ws_env, &lock));
     let result = async {
-        let (state, existed) = current_state(store.as_ref(), &plan.stack, &plan.env).await?;
+        let (mut state, existed) = current_state(store.as_ref(), &plan.stack, &plan.env).await?;
         let now = existed.then(|| (state.lineage.clone(), state.serial));
         let then = plan.state_lineage.clone().zip(plan.state_serial);
+        if !existed {
+            // The lineage the plan's ownership tags name.
+            if let Some(lineage) = &plan.state_lineage {
+                state.lineage = lineage.clone();
+            }
+        }
         if now != then {
             return Err(CliError::msg(
                 format!("the saved plan `{}` is stale: the state changed since it was made", file.display()),

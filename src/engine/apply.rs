@@ -320,8 +320,11 @@ pub async fn apply(
     progress: &dyn Progress,
 ) -> ApplyOutcome {
     // First what touches only state: moves, removals, imports. Recorded before any step.
+    // A state never written (serial 0) is written first too: its lineage is in the
+    // ownership tags of what the first steps create, and a run killed before its first
+    // record must leave the lineage that recognises them.
     let state = match migrate(plan, state, provider.as_ref(), opts, progress).await {
-        Ok((s, true)) => {
+        Ok((s, changed)) if changed || s.serial == 0 => {
             let mut journal = Journal::new(s, store);
             let _ = journal.write_all().await;
             if journal.error.is_some() {
@@ -335,7 +338,7 @@ pub async fn apply(
             }
             journal.state
         }
-        Ok((s, false)) => s,
+        Ok((s, _)) => s,
         Err((state, failures)) => {
             return ApplyOutcome { state, failures, skipped: Vec::new(), state_error: None, interrupted: false }
         }

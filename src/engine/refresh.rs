@@ -132,9 +132,10 @@ pub async fn read_imports(
             problems.push((r.address.clone(), format!("there is no {} with ID `{}`", r.ty, r.id)));
             continue;
         };
-        let mine = crate::ownership::tags(stack, env, &r.address);
+        // Another deployment's lineage is no bar: an import is the explicit way to take
+        // over what a lost state made. Another stack or environment is.
         if let Some(owner) = crate::ownership::of(&found.properties) {
-            if owner.iter().zip(mine.iter()).take(2).any(|((_, have), (_, want))| have != want) {
+            if owner.iter().zip([stack, env]).any(|((_, have), want)| have != want) {
                 let said: Vec<String> = owner.iter().map(|(k, v)| format!("{k}={v}")).collect();
                 problems.push((
                     r.address.clone(),

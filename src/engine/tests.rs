@@ -37,18 +37,20 @@ async fn creates_in_dependency_order_and_writes_state_after_each() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
     assert_eq!(plan.count(Action::Create), 4);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await;
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &store, 10).await;
     assert!(out.failures.is_empty() && out.skipped.is_empty(), "{:?}", out.failures);
     let calls = mem.calls();
     assert!(position(&calls, "create aws.ec2.vpc") < position(&calls, "create aws.ec2.subnet"));
     assert!(position(&calls, "create aws.ec2.subnet") < position(&calls, "create aws.ec2.route_table"));
-    // One write per resource, then one for the outputs; serials strictly increase.
+    // The new state first (its lineage names what the steps create), then one write per
+    // resource, then one for the outputs; serials strictly increase.
     let writes = store.writes.lock().unwrap().clone();
-    assert_eq!(writes.len(), 5);
+    assert_eq!(writes.len(), 6);
     assert!(writes.windows(2).all(|w| w[1].serial == w[0].serial + 1));
-    assert_eq!(writes[0].resources.len(), 1, "the first write holds only the first resource");
+    assert_eq!(writes[0].resources.len(), 0, "the new state is written before any step");
+    assert_eq!(writes[1].resources.len(), 1, "the next write holds only the first resource");
     let s = out.state;
     assert_eq!(s.get("rt").unwrap().dependencies, vec!["subnet", "vpc"]);
     assert_eq!(s.outputs["subnet"].value, s.get("subnet").unwrap().id.as_str());
@@ -56,6 +58,7 @@ async fn creates_in_dependency_order_and_writes_state_after_each() {
     let tags = &s.get("sg").unwrap().properties["tags"];
     assert_eq!(tags["cloudbridge:address"], "sg");
     assert_eq!(tags["cloudbridge:stack"], "t");
+    assert_eq!(tags["cloudbridge:lineage"], s.lineage.as_str());
     assert_eq!(tags["owner"], "data-team");
     // Applied: the next plan is empty.
     let again = refreshed_plan(&st, &g, mem.as_ref(), &s, false).await;
@@ -71,8 +74,8 @@ async fn parallelism_is_bounded() {
     let (st, g) = stack(&yaml);
     let mem = Arc::new(MemoryProvider::new());
     mem.set_delay(Duration::from_millis(20));
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 3).await;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 3).await;
     assert_eq!(out.state.resources.len(), 12);
     assert_eq!(mem.max_in_flight(), 3, "independent resources run in parallel, at most --parallelism at once");
 }
@@ -82,8 +85,8 @@ async fn a_failure_stops_only_its_dependents() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
     mem.fail_create("subnet", "InvalidSubnet.Conflict", "The CIDR '10.0.1.0/24' conflicts with another subnet");
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 10).await;
     assert_eq!(out.failures.len(), 1);
     assert_eq!(out.failures[0].address, "subnet");
     assert_eq!(out.failures[0].error.code, "InvalidSubnet.Conflict");
@@ -98,8 +101,8 @@ async fn replacement_cascades_and_destroys_before_creating() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let s = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await.state;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let s = run(&plan, State::fixed("t", "test"), mem.clone(), &store, 10).await.state;
     let (st2, g2) = stack(&NET.replace("10.0.0.0/16", "10.9.0.0/16").replace("10.0.1.0/24", "10.9.1.0/24"));
     let plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
     let actions: Vec<(&str, Action)> = plan.changes.iter().map(|c| (c.address.as_str(), c.action)).collect();
@@ -125,8 +128,8 @@ async fn destroy_runs_in_reverse_dependency_order() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let s = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await.state;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let s = run(&plan, State::fixed("t", "test"), mem.clone(), &store, 10).await.state;
     let plan = refreshed_plan(&st, &g, mem.as_ref(), &s, true).await;
     assert_eq!(plan.count(Action::Delete), 4);
     let before = mem.calls().len();
@@ -144,9 +147,10 @@ async fn a_state_write_failure_stops_scheduling() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    *store.fail_after.lock().unwrap() = Some(1);
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 1).await;
+    // The new state's own write, then the first step's.
+    *store.fail_after.lock().unwrap() = Some(2);
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &store, 1).await;
     assert!(out.state_error.is_some());
     assert_eq!(mem.live().len(), 2, "the step in flight finished, nothing new started: {:?}", mem.live());
     assert!(out.skipped.iter().all(|(_, why)| why == "state could not be written"));
@@ -155,7 +159,7 @@ async fn a_state_write_failure_stops_scheduling() {
 #[tokio::test]
 async fn targets_include_dependencies_only() {
     let (st, g) = stack(NET);
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &["subnet".to_string()], false);
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &["subnet".to_string()], false);
     let addrs: Vec<&str> = plan.changes.iter().map(|c| c.address.as_str()).collect();
     assert_eq!(addrs, vec!["subnet", "vpc"]);
 }
@@ -164,8 +168,8 @@ async fn targets_include_dependencies_only() {
 async fn drift_is_planned_back_to_the_stack() {
     let (st, g) = stack(NET);
     let mem = Arc::new(MemoryProvider::new());
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await.state;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let s = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 10).await.state;
     mem.tamper("vpc", "enable_dns_support", serde_json::json!(false));
     mem.remove("sg");
     let plan = refreshed_plan(&st, &g, mem.as_ref() as &dyn Provider, &s, false).await;
@@ -180,8 +184,8 @@ async fn a_resource_that_timed_out_is_recorded_and_waited_for_not_created_again(
     let mem = Arc::new(MemoryProvider::new());
     mem.never_ready("vpc");
     let store = MemStore::default();
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &store, 10).await;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &store, 10).await;
     assert_eq!(out.failures[0].error.code, "WaitTimeout");
     let vpc = out.state.get("vpc").expect("the created VPC is in state");
     assert_eq!(vpc.pending.as_deref(), Some("create"));
@@ -219,8 +223,8 @@ resources:
     );
     let mem = Arc::new(MemoryProvider::new());
     mem.fail_create("vpc", "VpcLimitExceeded", "The maximum number of VPCs has been reached.");
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 10).await;
     let mut skipped = out.skipped.clone();
     skipped.sort();
     assert_eq!(skipped, vec![("a_sg".to_string(), "subnet".to_string()), ("subnet".to_string(), "vpc".to_string())]);
@@ -242,7 +246,7 @@ async fn in_flight_operations_are_reported_with_their_status() {
     let (st, g) = stack("resources:\n  a:\n    type: aws.s3.bucket\n    properties: { bucket: bucket-a }\n  b:\n    type: aws.s3.bucket\n    properties: { bucket: bucket-b }\n");
     let mem = Arc::new(MemoryProvider::new());
     mem.set_delay(Duration::from_millis(120));
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
     let rec = Recorder::default();
     let opts = ApplyOptions {
         catalog: crate::testutil::catalog(),
@@ -251,7 +255,7 @@ async fn in_flight_operations_are_reported_with_their_status() {
         poll: Default::default(),
         interrupt: Default::default(),
     };
-    let out = apply(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), &opts, &rec).await;
+    let out = apply(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), &opts, &rec).await;
     assert!(out.failures.is_empty());
     let beats = rec.0.lock().unwrap();
     assert!(!beats.is_empty(), "long operations are reported while they run");
@@ -271,8 +275,8 @@ async fn a_panicking_step_is_blamed_on_itself() {
     let cloud = Faulty::new(MemoryCloud::default()).at_type(Op::Create, "aws.ec2.subnet", 1, Fault::Panic);
     cloud.set_delay(Duration::from_millis(100));
     let provider = Arc::new(Lifecycle::over(cloud));
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let out = run(&plan, State::new("t", "test"), provider.clone(), &MemStore::default(), 10).await;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let out = run(&plan, State::fixed("t", "test"), provider.clone(), &MemStore::default(), 10).await;
     let failed: Vec<&str> = out.failures.iter().map(|f| f.address.as_str()).collect();
     assert_eq!(failed, vec!["subnet"], "{:?}", out.failures);
     assert!(out.failures[0].error.message.contains("panicked"), "{}", out.failures[0].error);
@@ -285,14 +289,14 @@ async fn a_change_of_a_type_this_build_does_not_know_is_left_out_without_reorder
     // A saved plan from a newer cloudbridge may name a type this one lacks: its step is
     // left out, and the others still run in dependency order.
     let (st, g) = stack(NET);
-    let mut plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+    let mut plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
     let mut unknown = plan.changes[0].clone();
     unknown.address = "aaa_newer".into();
     unknown.ty = "aws.newer.thing".into();
     unknown.dependencies = Vec::new();
     plan.changes.insert(0, unknown);
     let mem = Arc::new(MemoryProvider::new());
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 10).await;
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 10).await;
     assert!(out.failures.is_empty() && out.skipped.is_empty(), "{:?} {:?}", out.failures, out.skipped);
     let calls = mem.calls();
     assert!(position(&calls, "create aws.ec2.vpc") < position(&calls, "create aws.ec2.subnet"));
@@ -331,9 +335,14 @@ async fn a_rename_through_moved_creates_and_deletes_nothing() {
     let (st, g) = stack(RAW);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    let out =
-        run(&plan_for(&st, &g, &State::new("t", "test"), &[], false), State::new("t", "test"), mem.clone(), &store, 4)
-            .await;
+    let out = run(
+        &plan_for(&st, &g, &State::fixed("t", "test"), &[], false),
+        State::fixed("t", "test"),
+        mem.clone(),
+        &store,
+        4,
+    )
+    .await;
     let id = out.state.get("raw_bucket").unwrap().id.clone();
     let before = mem.calls().len();
 
@@ -362,9 +371,14 @@ async fn removed_forgets_without_deleting_and_import_adopts_without_creating() {
     let (st, g) = stack(RAW);
     let mem = Arc::new(MemoryProvider::new());
     let store = MemStore::default();
-    let out =
-        run(&plan_for(&st, &g, &State::new("t", "test"), &[], false), State::new("t", "test"), mem.clone(), &store, 4)
-            .await;
+    let out = run(
+        &plan_for(&st, &g, &State::fixed("t", "test"), &[], false),
+        State::fixed("t", "test"),
+        mem.clone(),
+        &store,
+        4,
+    )
+    .await;
     let bucket = out.state.get("raw_bucket").unwrap().id.clone();
 
     // `removed:` the bucket: out of state, still in the cloud.
@@ -413,8 +427,8 @@ async fn an_import_of_what_another_stack_owns_is_refused() {
     let (st, g) = stack(RAW);
     let mem = Arc::new(MemoryProvider::new());
     let out = run(
-        &plan_for(&st, &g, &State::new("t", "test"), &[], false),
-        State::new("t", "test"),
+        &plan_for(&st, &g, &State::fixed("t", "test"), &[], false),
+        State::fixed("t", "test"),
         mem.clone(),
         &MemStore::default(),
         4,
@@ -424,14 +438,15 @@ async fn an_import_of_what_another_stack_owns_is_refused() {
     let (other, og) = stack(
         "name: other\nimport:\n  - { to: mine, id: acme-raw }\nresources:\n  mine:\n    type: aws.s3.bucket\n    properties: { bucket: acme-raw }\n",
     );
-    let err =
-        crate::testutil::plan_with_imports(&other, &og, mem.as_ref(), &State::new("other", "test")).await.unwrap_err();
+    let err = crate::testutil::plan_with_imports(&other, &og, mem.as_ref(), &State::fixed("other", "test"))
+        .await
+        .unwrap_err();
     assert!(err[0].detail.contains("belongs to another stack or environment"), "{err:?}");
     assert!(err[0].detail.contains("cloudbridge:stack=t"), "{err:?}");
     let missing = stack(
         "name: other\nimport:\n  - { to: mine, id: no-such-bucket }\nresources:\n  mine:\n    type: aws.s3.bucket\n    properties: { bucket: no-such-bucket }\n",
     );
-    let err = crate::testutil::plan_with_imports(&missing.0, &missing.1, mem.as_ref(), &State::new("other", "test"))
+    let err = crate::testutil::plan_with_imports(&missing.0, &missing.1, mem.as_ref(), &State::fixed("other", "test"))
         .await
         .unwrap_err();
     assert!(err[0].detail.contains("there is no aws.s3.bucket with ID `no-such-bucket`"), "{err:?}");
@@ -446,8 +461,8 @@ async fn data_sources_are_read_at_plan_time_shown_and_never_changed() {
     );
     let mem = Arc::new(MemoryProvider::new());
     let zone = run(
-        &plan_for(&landing, &lg, &State::new("landing", "test"), &[], false),
-        State::new("landing", "test"),
+        &plan_for(&landing, &lg, &State::fixed("landing", "test"), &[], false),
+        State::fixed("landing", "test"),
         mem.clone(),
         &MemStore::default(),
         4,
@@ -472,7 +487,7 @@ resources:
     );
     assert!(g.dependencies("sg").is_empty(), "a data source is not a node of the graph");
     let before = mem.calls().len();
-    let plan = crate::testutil::plan_with_imports(&st, &g, mem.as_ref(), &State::new("t", "test")).await.unwrap();
+    let plan = crate::testutil::plan_with_imports(&st, &g, mem.as_ref(), &State::fixed("t", "test")).await.unwrap();
     let text = crate::testutil::render(&plan);
     assert!(
         text.starts_with("Data sources read (never changed or deleted):\n\n  # data.landing (aws.ec2.vpc)\n"),
@@ -485,7 +500,7 @@ resources:
     let calls = mem.calls();
     let reads: Vec<&String> = calls[before..].iter().filter(|c| !c.starts_with("data ")).collect();
     assert!(reads.is_empty(), "planning only reads data: {reads:?}");
-    let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 4).await;
+    let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 4).await;
     assert!(out.failures.is_empty(), "{:?}", out.failures);
     let rt = out.state.get("rt").unwrap();
     assert_eq!(rt.properties["tags"]["first"], serde_json::json!(subnet_a));
@@ -493,6 +508,32 @@ resources:
     assert!(out.state.get("data.landing").is_none(), "data sources are never in state");
     // A filter that finds nothing is an error naming the data source.
     let (st2, g2) = stack("data:\n  gone: { type: aws.ec2.vpc, filter: { tags: { Name: nope } } }\nresources:\n  q:\n    type: aws.sqs.queue\n    properties: { name: \"q-${data.gone.id}\" }\n");
-    let err = crate::testutil::plan_with_imports(&st2, &g2, mem.as_ref(), &State::new("t", "test")).await.unwrap_err();
+    let err =
+        crate::testutil::plan_with_imports(&st2, &g2, mem.as_ref(), &State::fixed("t", "test")).await.unwrap_err();
     assert!(err[0].detail.starts_with("`data.gone`: "), "{err:?}");
+}
+
+/// A deployment made before the lineage tag: its resources carry three ownership tags.
+/// State knows them by their IDs, so the next plan is one tags update each (the lineage
+/// added), nothing created or replaced, and after it the deployment is clean.
+#[tokio::test]
+async fn a_deployment_from_before_the_lineage_tag_gains_it_in_place() {
+    let (st, g) = stack(NET);
+    let mem = Arc::new(MemoryProvider::new());
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let mut s = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 10).await.state;
+    for r in s.resources.iter_mut() {
+        let mut tags = r.properties["tags"].clone();
+        tags.as_object_mut().map(|t| t.remove("cloudbridge:lineage"));
+        mem.tamper(&r.address, "tags", tags.clone());
+        r.properties.insert("tags".into(), tags);
+    }
+    let plan = refreshed_plan(&st, &g, mem.as_ref() as &dyn Provider, &s, false).await;
+    assert_eq!(plan.count(Action::Create) + plan.count(Action::Replace) + plan.count(Action::Delete), 0);
+    for c in &plan.changes {
+        assert_eq!((c.action, c.changed.clone()), (Action::Update, vec!["tags".to_string()]), "{}", c.address);
+    }
+    let s = run(&plan, s, mem.clone(), &MemStore::default(), 10).await.state;
+    let plan = refreshed_plan(&st, &g, mem.as_ref() as &dyn Provider, &s, false).await;
+    assert!(!plan.has_changes(), "{}", crate::testutil::render(&plan));
 }

@@ -276,11 +276,6 @@ pub fn migrate<'s>(
     }
 }
 
-/// Tags every taggable resource gets, so cloudbridge can recognise what it created.
-pub fn ownership_tags(stack: &str, env: &str, address: &str) -> [(String, String); 3] {
-    crate::ownership::tags(stack, env, address)
-}
-
 /// The tags expression: env default tags, then the resource's own, then ownership tags.
 fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
     let mut entries: Vec<(String, Expr)> =
@@ -294,7 +289,7 @@ fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
         Some(Expr::Map(m)) => m.iter().for_each(|(k, e)| set(k.clone(), e.clone())),
         _ => {}
     }
-    for (k, v) in ownership_tags(&req.stack.name, req.env, address) {
+    for (k, v) in crate::ownership::tags(&req.stack.name, req.env, &req.state.lineage, address) {
         set(k, Expr::Lit(Value::String(v)));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));

@@ -33,8 +33,8 @@ outputs:
 async fn check(v1: &str, v2: &str) -> String {
     let (st, g) = stack(v1);
     let mem = Arc::new(MemoryProvider::new());
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let s = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
     let (st2, g2) = stack(v2);
     let plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
     crate::testutil::render(&plan)
@@ -105,8 +105,8 @@ resources:
         .replace("  role:\n", "  lake:\n    type: aws.s3.bucket\n    properties: { bucket: lake }\n  role:\n");
     let (st, g) = stack(V1);
     let mem = Arc::new(MemoryProvider::new());
-    let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-    let s = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
+    let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+    let s = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 1).await.state;
     let (st2, g2) = stack(&v2);
     let mut plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
     let a = crate::cost::Assumptions::new(&std::collections::BTreeMap::new());
@@ -202,7 +202,7 @@ mod sensitive {
 
     #[test]
     fn sensitive_values_are_hashed_in_state_and_redacted_in_plans() {
-        let mut state = State::new("t", "test");
+        let mut state = State::fixed("t", "test");
         let sent: Props =
             [("name".to_string(), json!("db")), ("password".to_string(), json!(SECRET))].into_iter().collect();
         let obs = Observed { id: "s-1".into(), properties: Props::new(), attributes: Props::new() };
@@ -278,7 +278,7 @@ mod derived_secrets {
         );
         assert!(st.resource("c").unwrap().sensitive.is_empty());
 
-        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
+        let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
         let cat = crate::testutil::catalog();
         let printed = serde_json::to_string(&crate::plan::withhold(&plan, &cat)).unwrap();
         let shown =
@@ -298,7 +298,7 @@ mod derived_secrets {
         assert!(e[0].detail.contains("the secret `description` of `a` is not what it was"), "{e:?}");
 
         let mem = Arc::new(MemoryProvider::new());
-        let out = run(&plan, State::new("t", "test"), mem.clone(), &MemStore::default(), 1).await;
+        let out = run(&plan, State::fixed("t", "test"), mem.clone(), &MemStore::default(), 1).await;
         assert!(out.failures.is_empty(), "{:?}", out.failures);
         let state = String::from_utf8(out.state.to_json()).unwrap();
         assert!(!state.contains("tok-3f9a1c"), "state holds hashes only: {state}");
@@ -327,8 +327,8 @@ mod protection {
     /// The state after applying `text` to nothing, through the in-memory provider.
     async fn applied(text: &str) -> State {
         let (st, g) = stack(text);
-        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-        run(&plan, State::new("t", "test"), Arc::new(MemoryProvider::new()), &MemStore::default(), 1).await.state
+        let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+        run(&plan, State::fixed("t", "test"), Arc::new(MemoryProvider::new()), &MemStore::default(), 1).await.state
     }
 
     const PROTECTED: &str = "resources:\n  db_subnets:\n    type: aws.ec2.vpc\n    properties: { cidr_block: 10.0.0.0/16 }\n    prevent_destroy: true\n  scratch:\n    type: aws.s3.bucket\n    properties: { bucket: scratch }\n";
@@ -337,8 +337,8 @@ mod protection {
     async fn prevent_destroy_blocks_replace_and_destroy_but_not_removal() {
         let (st, g) = stack(PROTECTED);
         let mem = Arc::new(MemoryProvider::new());
-        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+        let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+        let s = run(&plan, State::fixed("t", "test"), mem, &MemStore::default(), 1).await.state;
 
         let (st2, g2) = stack(&PROTECTED.replace("10.0.0.0/16", "10.1.0.0/16"));
         let tags = std::collections::BTreeMap::new();
@@ -442,8 +442,8 @@ mod protection {
     async fn replacing_a_stateful_resource_is_flagged() {
         let (st, g) = stack(PROTECTED);
         let mem = Arc::new(MemoryProvider::new());
-        let plan = plan_for(&st, &g, &State::new("t", "test"), &[], false);
-        let s = run(&plan, State::new("t", "test"), mem, &MemStore::default(), 1).await.state;
+        let plan = plan_for(&st, &g, &State::fixed("t", "test"), &[], false);
+        let s = run(&plan, State::fixed("t", "test"), mem, &MemStore::default(), 1).await.state;
         let (st2, g2) = stack(&PROTECTED.replace("bucket: scratch", "bucket: scratch-2"));
         let text = crate::testutil::render(&plan_for(&st2, &g2, &s, &[], false));
         assert!(
@@ -512,7 +512,7 @@ mod saved {
 
     fn planned() -> Plan {
         let (st, g) = stack(V1);
-        plan_for(&st, &g, &State::new("t", "test"), &[], false)
+        plan_for(&st, &g, &State::fixed("t", "test"), &[], false)
     }
 
     /// Open `bytes`; the first diagnostic's detail on refusal.
@@ -588,7 +588,7 @@ mod saved {
 #[test]
 fn names_from_state_stay_inside_the_plan() {
     let (st, g) = stack(V1);
-    let mut state = State::new("t", "test");
+    let mut state = State::fixed("t", "test");
     let forged = "x\n```\n## All checks passed, safe to merge\n[details](https://evil.example)\n\u{1b}[1A\u{1b}[2K";
     state
         .outputs

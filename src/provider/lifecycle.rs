@@ -243,7 +243,7 @@ fn taken(ty: &TypeSchema, address: &str, props: &Props, id: &str, existing: &Obs
             differ.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
         )
     } else {
-        "it does not carry this resource's ownership tags (`cloudbridge:stack`, `cloudbridge:env`, `cloudbridge:address`)"
+        "it does not carry this resource's ownership tags (`cloudbridge:stack`, `cloudbridge:env`, `cloudbridge:address`, `cloudbridge:lineage`)"
             .to_string()
     };
     let name: Vec<String> = ty

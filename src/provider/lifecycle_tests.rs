@@ -70,7 +70,7 @@ fn props(ty: &TypeSchema, address: &str, size: i64) -> Props {
     p.insert("size".into(), json!(size));
     if ty.taggable {
         let tags: serde_json::Map<_, _> =
-            crate::ownership::tags("st", "dev", address).into_iter().map(|(k, v)| (k, json!(v))).collect();
+            crate::ownership::tags("st", "dev", "L-1", address).into_iter().map(|(k, v)| (k, json!(v))).collect();
         p.insert("tags".into(), serde_json::Value::Object(tags));
     }
     p

@@ -76,6 +76,13 @@ impl State {
         }
     }
 
+    /// A new state with a fixed lineage, for tests whose plan and apply make their states
+    /// apart (a run plans and applies against one state, so its ownership tags agree).
+    #[cfg(test)]
+    pub fn fixed(stack: &str, env: &str) -> State {
+        State { lineage: "test-lineage".into(), ..State::new(stack, env) }
+    }
+
     /// Resources are kept sorted by address (`put`, `from_json`): found by bisection.
     pub fn get(&self, addr: &str) -> Option<&ResourceState> {
         let i = self.resources.binary_search_by(|x| x.address.as_str().cmp(addr)).ok()?;

@@ -33,6 +33,10 @@ fn saved_plan_applies_exactly_and_stale_plan_is_refused() {
     let state = p.state();
     let subnet = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "subnet").unwrap();
     assert_eq!(subnet["properties"]["cidr_block"], "10.40.1.0/24");
+    // The new state has the lineage the saved plan's ownership tags name (the plan and the
+    // apply were two runs, each starting from no state).
+    let vpc = state["resources"].as_array().unwrap().iter().find(|r| r["address"] == "vpc").unwrap();
+    assert_eq!(vpc["properties"]["tags"]["cloudbridge:lineage"], state["lineage"], "{state}");
 
     // Re-applying the same file: the state moved on since it was made.
     let run = p.cb(&["apply", plan_arg]).code(1);
