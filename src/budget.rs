@@ -248,9 +248,15 @@ impl Budget {
         add(&self.instances, &self.instances_reported, n, INSTANCES)
     }
 
-    /// Count a property of `bytes` against [`STACK_BYTES`], as [`Budget::add_instances`].
+    /// Count a value kept for the plan and state (a property of an instance, an output, a
+    /// local) of `bytes` against [`STACK_BYTES`], as [`Budget::add_instances`].
     pub fn add_stored(&self, bytes: usize) -> Result<(), bool> {
         add(&self.stored, &self.stored_reported, bytes, STACK_BYTES)
+    }
+
+    /// Past [`STACK_BYTES`] already: nothing more is worth computing.
+    pub fn stored_full(&self) -> bool {
+        self.stored.get() > STACK_BYTES
     }
 }
 

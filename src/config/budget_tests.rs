@@ -279,3 +279,22 @@ fn a_reference_with_thousands_of_attribute_steps_is_refused_not_a_stack_overflow
     let e = refused(yaml, Vec::new());
     assert!(e.iter().any(|d| d.contains("nests deeper than 64 levels")), "{e:?}");
 }
+
+/// Each value is at most 4 MiB, but many of them are kept too: before, a local of almost
+/// 4 MiB given to 10,000 outputs (about 300 KB of YAML) copied 40 GB. The values the
+/// stack keeps (properties, outputs, locals) count against one total.
+#[test]
+fn many_large_outputs_are_refused_within_the_stacks_total() {
+    let mut yaml = String::from("locals:\n  l00: abcdefgh\n");
+    for i in 1..=18 {
+        yaml += &format!("  l{i:02}: \"${{local.l{p:02}}}${{local.l{p:02}}}\"\n", p = i - 1);
+    }
+    yaml += "outputs:\n";
+    for i in 0..10_000 {
+        yaml += &format!("  o{i}: {{ value: \"${{local.l18}}\" }}\n");
+    }
+    yaml += &queue("q");
+    let e = refused(yaml, Vec::new());
+    assert!(e.iter().any(|d| d.contains("Stack too large") && d.contains("outputs and locals")), "{e:?}");
+    assert_eq!(e.iter().filter(|d| d.contains("Stack too large")).count(), 1, "reported once");
+}

@@ -540,7 +540,15 @@ pub fn parse_body(
             continue;
         };
         ctx.tainted.set(false);
+        // Past the stack's budget, an output is not even computed (each may copy a value
+        // of up to 4 MiB).
+        if ctx.unit.budget.stored_full() {
+            continue;
+        }
         if let Some(value) = check_value(v, &crate::schema::PropKind::Json, &ctx, out) {
+            if !within_stored(ctx.unit.budget, &value, &v.span, out) {
+                continue;
+            }
             // As Terraform: an output showing a sensitive value must say it is sensitive.
             if !sensitive && (ctx.tainted.get() || refers_to_sensitive(&value, &secret)) {
                 out.push(
@@ -677,6 +685,31 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
         }
     }
     ordered
+}
+
+/// Count `e`, a value the plan and state keep (a property of an instance, an output, a
+/// local), against the stack's total ([`crate::budget::STACK_BYTES`]); `false` once past
+/// it (reported the first time, at `at`).
+pub(super) fn within_stored(budget: &crate::budget::Budget, e: &Expr, at: &Span, out: &mut Vec<Diagnostic>) -> bool {
+    match budget.add_stored(crate::budget::measure(e).bytes) {
+        Ok(()) => true,
+        Err(first) => {
+            if first {
+                out.push(
+                    Diagnostic::error(
+                        "Stack too large",
+                        format!(
+                            "the values the stack keeps (its instances' properties, outputs and locals) together would be larger than {}",
+                            crate::budget::bytes_text(crate::budget::STACK_BYTES)
+                        ),
+                    )
+                    .at(at)
+                    .hint("give fewer instances, outputs or locals large values, or split the stack"),
+                );
+            }
+            false
+        }
+    }
 }
 
 /// Count `n` more instances against the stack's total ([`crate::budget::INSTANCES`],
@@ -1182,20 +1215,7 @@ fn parse_resource(
         let e = super::value::check_prop(pv, prop, ctx, out);
         // What every instance holds, together, is what the plan and state files hold.
         if let Some(e) = &e {
-            if let Err(first) = ctx.unit.budget.add_stored(crate::budget::measure(e).bytes) {
-                if first {
-                    out.push(
-                        Diagnostic::error(
-                            "Stack too large",
-                            format!(
-                                "the properties of the stack's instances together would be larger than {}",
-                                crate::budget::bytes_text(crate::budget::STACK_BYTES)
-                            ),
-                        )
-                        .at(&pv.span)
-                        .hint("give fewer instances large values, or split the stack"),
-                    );
-                }
+            if !within_stored(ctx.unit.budget, e, &pv.span, out) {
                 continue;
             }
         }

@@ -178,7 +178,9 @@ impl Ctx<'_> {
         // A local sees neither `each` nor `count`, and taints only what uses it.
         let scope = self.scope.replace(Scope::default());
         let outer = self.tainted.replace(false);
-        let v = eval::local_value(node, self, out);
+        let v = eval::local_value(node, self, out)
+            // Every local is kept while the stack is checked: counted with what it keeps.
+            .filter(|e| super::stack::within_stored(self.unit.budget, e, &node.span, out));
         let tainted = self.tainted.get();
         self.tainted.set(outer || tainted);
         *self.scope.borrow_mut() = scope;
