@@ -48,9 +48,9 @@ pub const MODULE_DEPTH: usize = 8;
 /// at most 10,000; the benchmark validates 30,000 resources).
 pub const INSTANCES: usize = 100_000;
 
-/// How large the properties of all instances together may be, as JSON: 256 MiB (what
-/// the plan and state files would hold; 10,000 instances each given a 4 MiB value would
-/// be 40 GB).
+/// How large the values a stack keeps may be together, as JSON: its instances'
+/// properties, outputs and locals, 256 MiB (what the plan and state files would hold;
+/// 10,000 instances or outputs each given a 4 MiB value would be 40 GB).
 pub const STACK_BYTES: usize = 256 << 20;
 
 /// `4 MiB` for messages.
