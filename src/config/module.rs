@@ -242,11 +242,12 @@ impl Ctx<'_> {
                 );
                 continue;
             };
-            let outer = self.tainted.replace(false);
-            let e = check_value(v, &PropKind::Json, self, out);
+            let (e, tainted) = self.tainting(|| check_value(v, &PropKind::Json, self, out));
             // An input set from a sensitive value makes the module's variable sensitive.
-            var.sensitive |= self.tainted.get();
-            self.tainted.set(outer || self.tainted.get());
+            var.sensitive |= tainted;
+            if tainted {
+                self.tainted.set(true);
+            }
             match e {
                 Some(Expr::Lit(value)) => given.push((k.clone(), Node::from_json(&value, &v.span))),
                 Some(e) => {

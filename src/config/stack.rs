@@ -598,20 +598,14 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
         let Some(kind) = ctx.data_kinds.get(&k.name).copied() else { continue };
         let filter_node = body.get("filter");
         let fields = crate::schema::PropKind::Object(kind.filter);
-        let outer = ctx.tainted.replace(false);
-        let filter = match filter_node {
-            Some(f) => match check_value(f, &fields, ctx, out) {
-                Some(e) => e,
-                None => {
-                    ctx.tainted.set(outer);
-                    continue;
-                }
-            },
-            None => Expr::Lit(serde_json::Value::Object(Default::default())),
-        };
+        let (filter, tainted) = ctx.tainting(|| match filter_node {
+            Some(f) => check_value(f, &fields, ctx, out),
+            None => Some(Expr::Lit(serde_json::Value::Object(Default::default()))),
+        });
+        let Some(filter) = filter else { continue };
         // What a data source read is shown in the plan and used without taint: a filter
         // set from a secret would show it, and let it out into names, tags and outputs.
-        if ctx.tainted.replace(outer) {
+        if tainted {
             out.push(
                 Diagnostic::error(
                     "Sensitive value in a data source filter",
@@ -788,11 +782,10 @@ fn expand(k: &Key, body: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<
 /// `each.value` is used, shown; nothing there can be hidden.
 pub(super) fn known_at_validate(node: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Option<serde_json::Value> {
     ctx.expanding.set(true);
-    let outer = ctx.tainted.replace(false);
     let before = out.len();
-    let e = check_value(node, &crate::schema::PropKind::Json, ctx, out);
+    let (e, tainted) = ctx.tainting(|| check_value(node, &crate::schema::PropKind::Json, ctx, out));
     ctx.expanding.set(false);
-    if ctx.tainted.replace(outer) {
+    if tainted {
         out.push(
             Diagnostic::error(
                 "Sensitive value in for_each or count",

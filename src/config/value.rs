@@ -59,6 +59,15 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Run `f` with taint tracked for it alone: its result, and whether a sensitive value
+    /// went into it. The taint of what encloses it is left as it was; a caller whose value
+    /// flows on (a local, a module input) adds the answer to it.
+    pub(super) fn tainting<T>(&self, f: impl FnOnce() -> T) -> (T, bool) {
+        let outer = self.tainted.replace(false);
+        let r = f();
+        (r, self.tainted.replace(outer))
+    }
+
     pub fn resource_hint(&self, name: &str) -> String {
         match super::suggest(name, self.types.keys().map(String::as_str)) {
             Some(s) => format!("did you mean `{s}`?"),
@@ -177,12 +186,12 @@ impl Ctx<'_> {
         self.local_values.borrow_mut().insert(name.to_string(), LocalState::Busy);
         // A local sees neither `each` nor `count`, and taints only what uses it.
         let scope = self.scope.replace(Scope::default());
-        let outer = self.tainted.replace(false);
-        let v = eval::local_value(node, self, out)
-            // Every local is kept while the stack is checked: counted with what it keeps.
-            .filter(|e| super::stack::within_stored(self.unit.budget, e, &node.span, out));
-        let tainted = self.tainted.get();
-        self.tainted.set(outer || tainted);
+        let (v, tainted) = self.tainting(|| eval::local_value(node, self, out));
+        // Every local is kept while the stack is checked: counted with what it keeps.
+        let v = v.filter(|e| super::stack::within_stored(self.unit.budget, e, &node.span, out));
+        if tainted {
+            self.tainted.set(true);
+        }
         *self.scope.borrow_mut() = scope;
         self.local_values.borrow_mut().insert(name.to_string(), LocalState::Done(v.clone(), tainted));
         v.ok_or(Fail::Reported)
