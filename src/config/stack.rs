@@ -883,11 +883,6 @@ pub(super) fn for_each_keys(
     Some(pairs)
 }
 
-/// The type name of the resource at `address` (for messages).
-fn r_type(resources: &[Resource], address: &str) -> &'static str {
-    resources.iter().find(|r| r.name == address).map_or("", |r| r.ty.name)
-}
-
 /// Whether the resource a finding is about silences its rule (`suppress:`); live findings
 /// are silenced as the static ones are.
 pub fn suppressed(d: &Diagnostic, resources: &[Resource]) -> bool {
@@ -1013,13 +1008,13 @@ fn refactoring(root: &Node, body: &Body, out: &mut Vec<Diagnostic>) -> (Vec<Move
                     .at(&tspan)
                     .hint("declare the resource under `resources:` as it should be, and import into its address (one instance, for `for_each` or `count`)"),
             );
-        } else if let Some(ty) = resources.iter().find(|r| r.name == to).and_then(|r| r.ty.not_importable()) {
+        } else if let Some((ty, why)) =
+            resources.iter().find(|r| r.name == to).and_then(|r| Some((r.ty.name, r.ty.not_importable()?)))
+        {
             out.push(
-                Diagnostic::error("Invalid import", format!("`{to}` is an `{}`, which {ty}", r_type(resources, &to)))
-                    .at(&tspan)
-                    .hint(
-                        "remove the `import` entry: apply finds an existing one by the properties the stack gives it",
-                    ),
+                Diagnostic::error("Invalid import", format!("`{to}` is an `{ty}`, which {why}")).at(&tspan).hint(
+                    "remove the `import` entry: apply finds an existing one by the properties the stack gives it",
+                ),
             );
         } else if id.trim().is_empty() {
             out.push(
