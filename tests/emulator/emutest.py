@@ -10,20 +10,29 @@ import unittest
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def spawn(script, *args):
+def spawn(script, *args, env=None):
     """Start one of this directory's servers (it prints "listening on URL" and exits when
-    its stdin closes); returns the process and its URL."""
+    its stdin closes); returns the process and its URL. `env`: variables to add."""
     proc = subprocess.Popen(
         [sys.executable, os.path.join(HERE, script), *args, "--exit-on-stdin-eof"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
+        env={**os.environ, **(env or {})},
     )
     line = proc.stdout.readline()
     if "listening on" not in line:
         raise RuntimeError(f"{script} did not start: {line!r}")
     return proc, line.rsplit(" ", 1)[1].strip()
+
+
+def engines_of(url):
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url + "/_cloudbridge/engines", timeout=10) as r:
+        return json.loads(r.read())
 
 
 class EmulatorTest(unittest.TestCase):
@@ -34,6 +43,7 @@ class EmulatorTest(unittest.TestCase):
     @classmethod
     def tearDownClass(cls):
         cls.proc.stdin.close()
+        cls.proc.stdout.close()
         cls.proc.wait(timeout=10)
 
     def client(self, service):
@@ -41,6 +51,22 @@ class EmulatorTest(unittest.TestCase):
 
         return boto3.client(service, endpoint_url=self.url, region_name="us-east-1",
                             aws_access_key_id="test", aws_secret_access_key="test")
+
+    def engines(self, url=None):
+        """The emulator's running database servers: kind → port, pid, dir, socket."""
+        return engines_of(url or self.url)
+
+    def engine_admin(self, kind):
+        """The administrator's connection to this emulator's server of `kind`
+        ("postgresql" or "mariadb"), through its private socket."""
+        socket_path = self.engines()[kind]["socket"]
+        if kind == "mariadb":
+            import pymysql
+
+            return pymysql.connect(unix_socket=socket_path, user="root", password="", autocommit=True)
+        import pg8000.native
+
+        return pg8000.native.Connection("postgres", unix_sock=socket_path, database="postgres")
 
     def until(self, fetch, want, looks=10):
         """Poll `fetch()` until it returns `want`; return the statuses seen."""

@@ -4,10 +4,15 @@ Prints one line `cloudbridge-emulator listening on http://HOST:PORT` once it acc
 connections (with `--port 0` the port is chosen free by the OS), then serves until killed.
 With `--exit-on-stdin-eof` it also exits when its standard input closes, so a test
 process that dies never leaves an emulator behind.
+
+The RDS Data API runs on database servers of the emulator's own (`cbmoto/engines.py`),
+started when first needed; every way out (stdin closing, SIGTERM, SIGINT, SIGHUP) stops
+them and removes their files. The machine's own database services are never touched.
 """
 
 import argparse
 import os
+import signal
 import sys
 import threading
 
@@ -35,8 +40,19 @@ def main() -> None:
     import cbmoto
     import fidelity
 
+    from cbmoto import engines
+
+    # What emulators killed with SIGKILL left behind.
+    engines.sweep()
     fidelity.apply()
     cbmoto.install()
+
+    def leave(*_):
+        engines.stop_all()
+        os._exit(0)
+
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, leave)
 
     app = cbmoto.wrap(DomainDispatcherApplication(create_backend_app))
     server = make_server(args.host, args.port, app, threaded=True)
@@ -45,13 +61,13 @@ def main() -> None:
     if args.exit_on_stdin_eof:
         def watch() -> None:
             sys.stdin.read()
-            os._exit(0)
+            leave()
 
         threading.Thread(target=watch, daemon=True).start()
     try:
         server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+    finally:
+        engines.stop_all()
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ class FaultProxyTest(EmulatorTest):
     @classmethod
     def tearDownClass(cls):
         cls.proxy.stdin.close()
+        cls.proxy.stdout.close()
         cls.proxy.wait(timeout=10)
         super().tearDownClass()
 

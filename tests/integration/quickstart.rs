@@ -11,8 +11,11 @@ fn quickstart_example_round_trip() {
         std::fs::create_dir_all(p.path(f).parent().unwrap()).unwrap();
         std::fs::write(p.path(f), text).unwrap();
     }
-    p.cb(&["validate", "-e", "local"]).ok();
+    // The first thing a newcomer sees carries no warning (#27: `azs` was declared, unused).
+    let valid = p.cb(&["validate", "-e", "local"]).ok();
+    assert!(!valid.stderr.contains("warning") && !valid.stdout.contains("warning"), "{valid:?}");
     let plan = p.cb(&["plan", "-e", "local", "--detailed-exitcode"]).code(2);
+    assert!(!plan.stderr.contains("warning"), "{}", plan.stderr);
     assert!(plan.stdout.contains("Plan: 6 to add, 0 to change, 0 to destroy."), "{}", plan.stdout);
     // The same plan as JSON, on stdout, with nothing else there.
     let json = p.cb(&["plan", "-e", "local", "--json"]).ok();

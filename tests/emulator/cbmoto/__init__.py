@@ -16,8 +16,10 @@ BackendDict, BaseResponse, JsonRESTError): what moto lacks and cloudbridge needs
 - RDS: the HTTP endpoint (Data API) of provisioned and Serverless v2 Aurora clusters on
   the engine versions AWS serves it for, and EnableHttpEndpoint/DisableHttpEndpoint
   (`rds_ext.py`; moto knows only Serverless v1).
-- RDS Data API on the machine's real MariaDB and PostgreSQL: a database per emulated
-  Aurora cluster, statements, batches and transactions (`rdsdata_ext.py`).
+- RDS Data API on real MariaDB and PostgreSQL servers of the emulator's own
+  (`engines.py`): a database per emulated Aurora cluster, statements, batches and
+  transactions (`rdsdata_ext.py`). `GET /_cloudbridge/engines` tells tests which
+  servers run (port, PID, directory, the administrator's socket).
 - Glue: UpdateJob, UpdateCrawler, UpdateConnection, DeleteConnection; Athena:
   UpdateWorkGroup (missing from moto).
 - Resource Groups Tagging API: `GetResources` with an ARN list answers in one page and
@@ -76,4 +78,22 @@ def wrap(app):  # type: ignore[no-untyped-def]
     """The server's WSGI app with the protocols moto lacks in front of it."""
     from .rpcv2cbor import RpcV2Cbor
 
-    return RpcV2Cbor(app)
+    return Engines(RpcV2Cbor(app))
+
+
+class Engines:
+    """`GET /_cloudbridge/engines`: the emulator's running database servers, as JSON."""
+
+    def __init__(self, app):  # type: ignore[no-untyped-def]
+        self.app = app
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        if environ.get("PATH_INFO") == "/_cloudbridge/engines":
+            import json
+
+            from . import engines
+
+            body = json.dumps(engines.running()).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        return self.app(environ, start_response)

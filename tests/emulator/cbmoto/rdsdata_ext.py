@@ -1,6 +1,6 @@
 """The RDS Data API on real database engines: an emulated Aurora cluster is a database on
-the machine's MariaDB (`aurora-mysql`) or PostgreSQL (`aurora-postgresql`), made with the
-cluster and dropped with it, with the cluster's master user as a login of that engine.
+the emulator's own MariaDB (`aurora-mysql`) or PostgreSQL (`aurora-postgresql`), made with
+the cluster and dropped with it, with the cluster's master user as a login of that engine.
 `ExecuteStatement`, `BatchExecuteStatement` and `Begin`/`Commit`/`RollbackTransaction`
 run the SQL there, authenticated by the engine with the user and password of the request's
 Secrets Manager secret, and answer in botocore's shapes (`records`, `columnMetadata`,
@@ -9,18 +9,17 @@ carrying the engine's message. (moto's own Data API answers canned results.) RDS
 configuration procedures are installed on MariaDB, and each session takes its cluster
 parameter group's dynamic values.
 
-Where it differs from Aurora: the engines are shared by every emulated cluster, so a
-cluster's database is `cb<hash>` and its logins are `cb<hash>_<user>` on the engine (SQL
-that names `CURRENT_USER` sees those names); the `database` of a request must be the
-cluster's `DatabaseName` (or absent); MariaDB 10.11 stands in for MySQL 8.
+Where it differs from Aurora: an emulator's engine is shared by its emulated clusters of
+that engine, so a cluster's database is `cb<hash>` and its logins are `cb<hash>_<user>` on
+the engine (SQL that names `CURRENT_USER` sees those names); the `database` of a request
+must be the cluster's `DatabaseName` (or absent); MariaDB 10.11 stands in for MySQL 8.
 
-Engines: MariaDB at 127.0.0.1:3306 (root, no password), PostgreSQL at 127.0.0.1:5432
-(trust), overridable with CB_MARIADB / CB_POSTGRES (`host:port`).
+Engines: `engines.py`, a throwaway PostgreSQL and MariaDB of this emulator, started when
+the first cluster of that engine is created; the machine's own servers are never used.
 """
 
 import hashlib
 import json
-import os
 import re
 import threading
 import uuid
@@ -28,6 +27,8 @@ import uuid
 from moto.core.exceptions import JsonRESTError
 from moto.rds import models as rds_models
 from moto.rdsdata.responses import RDSDataServiceResponse
+
+from . import engines
 
 _lock = threading.Lock()
 # transactionId -> (connection, cluster key)
@@ -53,108 +54,41 @@ class BadRequest(JsonRESTError):
         super().__init__("BadRequestException", message)
 
 
-def _addr(var: str, default: str):
-    host, port = os.environ.get(var, default).rsplit(":", 1)
-    return host, int(port)
-
-
 def mysql_engine(engine: str) -> bool:
     return engine in ("aurora-mysql", "aurora", "mysql")
 
 
-# Names on the shared engines carry this emulator's process ID, so that emulators running
-# at once (tests in parallel, CI beside a session) never share a database, and what a
-# killed emulator left behind is recognised and dropped by the next one.
-NAME = re.compile(r"^cb([0-9a-f]+)x[0-9a-f]{8}$")
-
-
 def key(cluster) -> str:
-    return f"cb{os.getpid():x}x" + hashlib.sha256(cluster.db_cluster_arn.encode()).hexdigest()[:8]
+    """The cluster's name on its engine (its database, and its logins' prefix)."""
+    return "cb" + hashlib.sha256(cluster.db_cluster_arn.encode()).hexdigest()[:12]
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
-def sweep() -> None:
-    """Drop the databases and logins of emulators that are no longer running."""
-    for engine, listing in (("aurora-mysql", "SHOW DATABASES"), ("aurora-postgresql", "SELECT datname FROM pg_database")):
-        try:
-            c = admin(engine)
-            if mysql_engine(engine):
-                with c.cursor() as cur:
-                    cur.execute(listing)
-                    names = [r[0] for r in cur.fetchall()]
-            else:
-                names = [r[0] for r in c.run(listing)]
-            c.close()
-        except Exception:  # noqa: BLE001 - an engine that is down has nothing to sweep
-            continue
-        for name in names:
-            m = NAME.match(name)
-            if m and not _alive(int(m.group(1), 16)):
-                drop_engine_database(type("Gone", (), {"engine": engine, "db_cluster_arn": "", "_key": name})())
+def engine_of(engine: str) -> engines.Engine:
+    """This emulator's server for an Aurora engine (`EngineUnavailable` if it cannot run)."""
+    return engines.get("mariadb" if mysql_engine(engine) else "postgresql")
 
 
 def admin(engine: str):
-    if mysql_engine(engine):
-        import pymysql
-
-        host, port = _addr("CB_MARIADB", "127.0.0.1:3306")
-        return pymysql.connect(host=host, port=port, user="root", password="", autocommit=True)
-    import pg8000.native
-
-    host, port = _addr("CB_POSTGRES", "127.0.0.1:5432")
-    return pg8000.native.Connection("postgres", host=host, port=port, database="postgres")
+    return engine_of(engine).admin()
 
 
 def login(cluster, user: str, password: str):
-    """A connection to the cluster's database as `user`, checked by the engine."""
+    """A connection to the cluster's database as `user`, over TCP, its password checked by
+    the engine (mysql_native_password; scram-sha-256, so ALTER ROLE … PASSWORD takes
+    effect as on RDS)."""
     k = key(cluster)
+    port = engine_of(cluster.engine).port
     if mysql_engine(cluster.engine):
         import pymysql
 
-        host, port = _addr("CB_MARIADB", "127.0.0.1:3306")
-        return pymysql.connect(host=host, port=port, user=f"{k}_{user}", password=password, database=k, autocommit=True)
+        return pymysql.connect(host="127.0.0.1", port=port, user=f"{k}_{user}", password=password, database=k, autocommit=True)
     import pg8000.dbapi
 
-    # The machine's PostgreSQL trusts loopback logins; the password is checked here
-    # against the verifier the engine stored for the role (so ALTER ROLE … PASSWORD
-    # takes effect as on RDS).
-    a = admin(cluster.engine)
-    rows = a.run("SELECT rolpassword FROM pg_authid WHERE rolname = :r", r=f"{k}_{user}")
-    a.close()
-    if not rows or not scram_matches(rows[0][0], password):
-        raise Exception(f'password authentication failed for user "{user}"')
     # `%(name)s` placeholders, as PyMySQL takes them (pg8000's setting is per module).
     pg8000.dbapi.paramstyle = "pyformat"
-    host, port = _addr("CB_POSTGRES", "127.0.0.1:5432")
-    conn = pg8000.dbapi.connect(user=f"{k}_{user}", password=password, host=host, port=port, database=k)
+    conn = pg8000.dbapi.connect(user=f"{k}_{user}", password=password, host="127.0.0.1", port=port, database=k)
     conn.autocommit = True
     return conn
-
-
-def scram_matches(verifier: str | None, password: str) -> bool:
-    """Whether `password` is the one PostgreSQL stored as `verifier`
-    (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>`, RFC 5802/7677)."""
-    import base64
-    import hmac
-
-    try:
-        head, keys = verifier.split("$", 1)[1].split("$")
-        iterations, salt = head.split(":")
-        stored = keys.split(":")[0]
-        salted = hashlib.pbkdf2_hmac("sha256", password.encode(), base64.b64decode(salt), int(iterations))
-        client_key = hmac.new(salted, b"Client Key", "sha256").digest()
-        return hmac.compare_digest(base64.b64encode(hashlib.sha256(client_key).digest()).decode(), stored)
-    except (AttributeError, ValueError, IndexError):
-        return False
 
 
 def quote_literal(s: str) -> str:
@@ -196,17 +130,12 @@ def create_engine_database(cluster, password: str) -> None:
     if mysql_engine(cluster.engine):
         c = admin(cluster.engine)
         with c.cursor() as cur:
-            for statement in RDS_PROCEDURES:
-                cur.execute(statement)
             cur.execute(f"CREATE DATABASE IF NOT EXISTS `{k}`")
             cur.execute(f"CREATE USER IF NOT EXISTS '{user}'@'%' IDENTIFIED BY {quote_literal(password)}")
             cur.execute(f"GRANT ALL PRIVILEGES ON *.* TO '{user}'@'%' WITH GRANT OPTION")
         c.close()
         return
     c = admin(cluster.engine)
-    # RDS's role whose members may use logical replication (RDS's patched engine lets them;
-    # here a GRANT of it also gives the REPLICATION attribute: see `Names.after`).
-    c.run("DO $$ BEGIN CREATE ROLE rds_replication NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
     # The master user is rds_superuser on RDS: it makes roles, and replicates.
     c.run(f"CREATE ROLE \"{user}\" LOGIN CREATEROLE CREATEDB REPLICATION PASSWORD {quote_literal(password)}")
     c.run(f"GRANT rds_replication TO \"{user}\" WITH ADMIN OPTION")
@@ -215,7 +144,7 @@ def create_engine_database(cluster, password: str) -> None:
 
 
 def drop_engine_database(cluster) -> None:
-    k = getattr(cluster, "_key", None) or key(cluster)
+    k = key(cluster)
     try:
         if mysql_engine(cluster.engine):
             c = admin(cluster.engine)
@@ -475,7 +404,6 @@ def _run(conn, cluster, sql, params, metadata, fmt):
 def install() -> None:
     from moto.rdsdata import urls
 
-    sweep()
     for path in ("BatchExecute", "BeginTransaction", "CommitTransaction", "RollbackTransaction"):
         urls.url_paths["{0}/" + path + "$"] = urls.response.dispatch
     original_create = rds_models.RDSBackend.create_db_cluster
@@ -488,9 +416,11 @@ def install() -> None:
             if password:
                 try:
                     create_engine_database(cluster, password)
-                except Exception as e:  # noqa: BLE001
-                    # Without the engines the Data API cannot serve; say so at its call.
+                except engines.EngineUnavailable as e:
+                    # Without its engine the Data API cannot serve; say so at its calls.
                     cluster._cb_engine_error = str(e)
+                except Exception as e:  # noqa: BLE001
+                    cluster._cb_engine_error = f"the emulator's engine refused the cluster's database: {e}"
         return cluster
 
     def delete_db_cluster(self, cluster_identifier, snapshot_name=None):  # type: ignore[no-untyped-def]
@@ -514,7 +444,7 @@ def install() -> None:
         if not cluster.http_endpoint_enabled:
             raise BadRequest(f"HttpEndpoint is not enabled for resource {cluster.db_cluster_arn}")
         if getattr(cluster, "_cb_engine_error", None):
-            raise BadRequest(f"the emulator's database engine is not reachable: {cluster._cb_engine_error}")
+            raise BadRequest(cluster._cb_engine_error)
         database = self._get_param("database")
         if database and database != (cluster.database_name or database):
             raise BadRequest(f"Unknown database '{database}'")
