@@ -24,7 +24,10 @@ pub async fn load_config_as(
     role: Option<&crate::config::AssumeRole>,
 ) -> SdkConfig {
     use aws_config::retry::RetryConfig;
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    // The one HTTPS client, given to the loader so that the credential chain (SSO, STS
+    // web identity and AssumeRole, IMDS, ECS) uses it too: the SDK is built without one
+    // of its own (Cargo.toml).
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(https_client());
     // More patience than the SDK's 3 attempts, unless the user chose (`AWS_MAX_ATTEMPTS`,
     // `AWS_RETRY_MODE`): a 30-minute apply should not fail on a burst of throttling.
     if std::env::var_os("AWS_MAX_ATTEMPTS").is_none() && std::env::var_os("AWS_RETRY_MODE").is_none() {
@@ -40,7 +43,7 @@ pub async fn load_config_as(
     }
     let config = loader.load().await;
     // Every call of every client passes the rate limits of its service.
-    let base = config.http_client().unwrap_or_else(default_http_client);
+    let base = config.http_client().unwrap_or_else(https_client);
     let limited = rate::Limited::new(base, std::sync::Arc::new(rate::Rates::default()));
     let config = config.to_builder().http_client(limited).build();
     let Some(role) = role else { return config };
@@ -54,13 +57,14 @@ pub async fn load_config_as(
     config.to_builder().credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(provider)).build()
 }
 
-/// The HTTPS client the SDK builds when none is given (hyper 1 with rustls over aws-lc,
-/// proxies from the environment), made here so that [`rate::Limited`] can wrap it.
-fn default_http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+/// The HTTPS client: hyper 1 with rustls over ring, the platform's trusted roots, and
+/// proxies from the environment (`HTTPS_PROXY`, `NO_PROXY`), as the SDK's default client
+/// is but for the crypto provider; made here so that [`rate::Limited`] can wrap it.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
     use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
     Builder::new().build_with_connector_fn(|settings, components| {
         let mut conn =
-            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::Ring));
         conn.set_connector_settings(settings.cloned());
         if let Some(c) = components {
             conn.set_sleep_impl(c.sleep_impl());

@@ -328,6 +328,7 @@ pub fn aws() -> &'static Aws {
             let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
             rt.block_on(async {
                 aws_config::defaults(aws_config::BehaviorVersion::latest())
+                    .http_client(cloudbridge::sdk::https_client())
                     .endpoint_url(url)
                     .region(aws_config::Region::new("us-east-1"))
                     .credentials_provider(aws_sdk_s3::config::Credentials::new("test", "test", None, None, "tests"))
