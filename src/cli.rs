@@ -4,10 +4,19 @@
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+/// `--version`: in a debug build, also the checkout it was built from, so that a test (or
+/// a developer with two clones) can tell whose binary runs.
+const LONG_VERSION: &str = if cfg!(debug_assertions) {
+    concat!(env!("CARGO_PKG_VERSION"), " (debug build of ", env!("CARGO_MANIFEST_DIR"), ")")
+} else {
+    env!("CARGO_PKG_VERSION")
+};
+
 #[derive(Debug, Parser)]
 #[command(
     name = "cloudbridge",
     version,
+    long_version = LONG_VERSION,
     about = "Provision AWS change-data-capture platforms from declarative YAML stacks"
 )]
 pub struct Cli {

@@ -3,6 +3,20 @@
 
 use crate::common::{tagged_ec2, Project, ROOT};
 
+/// The binary under test is this checkout's own (#27): two clones sharing one Cargo
+/// target directory overwrote each other's `target/debug/cloudbridge`, and an integration
+/// run used the other clone's binary. Binaries now live in each checkout's `target/`
+/// (scripts/cargo-env), and a debug build says where it was built from.
+#[test]
+fn the_binary_under_test_is_this_checkouts_own() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_cloudbridge")).arg("--version").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    if cfg!(debug_assertions) {
+        assert_eq!(text.trim(), format!("cloudbridge {} (debug build of {ROOT})", env!("CARGO_PKG_VERSION")));
+    }
+    assert!(text.starts_with(&format!("cloudbridge {}", env!("CARGO_PKG_VERSION"))), "{text}");
+}
+
 #[test]
 fn quickstart_example_round_trip() {
     let p = Project::new("quickstart");
@@ -53,4 +67,21 @@ fn quickstart_example_round_trip() {
     assert!(dot.stdout.contains("\"subnet_a\" -> \"vpc\";"));
     p.cb(&["destroy", "-e", "local", "--auto-approve"]).ok();
     assert_eq!(tagged_ec2("quickstart"), Vec::<String>::new());
+}
+
+/// `scripts/quickstart --help` says what it does and what it leaves behind, and builds
+/// nothing; an unknown argument is a usage error (exit 2) with the same text.
+#[test]
+fn quickstart_script_help_and_usage_error() {
+    let run = |arg: &str| std::process::Command::new("bash").arg(format!("{ROOT}/scripts/quickstart")).arg(arg).output().unwrap();
+    let help = run("--help");
+    assert_eq!(help.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&help.stdout);
+    for needle in ["What it leaves behind: nothing but caches", "never touched", "examples/quickstart"] {
+        assert!(text.contains(needle), "{needle}: {text}");
+    }
+    let bad = run("--bogus");
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.starts_with("error: unknown argument '--bogus'") && err.contains("Usage: scripts/quickstart"), "{err}");
 }

@@ -130,17 +130,18 @@ class _Spawner:
 
     def _loop(self):
         while True:
-            fn, done = self.jobs.get()
+            fn, done, finished = self.jobs.get()
             try:
                 done.append(("ok", fn()))
             except BaseException as e:  # noqa: BLE001 - handed back to the caller
                 done.append(("err", e))
+            finished.set()
 
     def run(self, fn):
         done: list = []
-        self.jobs.put((fn, done))
-        while not done:
-            time.sleep(0.01)
+        finished = threading.Event()
+        self.jobs.put((fn, done, finished))
+        finished.wait()
         kind, value = done[0]
         if kind == "err":
             raise value

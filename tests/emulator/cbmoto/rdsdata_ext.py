@@ -416,6 +416,7 @@ def install() -> None:
             if password:
                 try:
                     create_engine_database(cluster, password)
+                    cluster._cb_engine_database = True
                 except engines.EngineUnavailable as e:
                     # Without its engine the Data API cannot serve; say so at its calls.
                     cluster._cb_engine_error = str(e)
@@ -426,7 +427,7 @@ def install() -> None:
     def delete_db_cluster(self, cluster_identifier, snapshot_name=None):  # type: ignore[no-untyped-def]
         cluster = self.clusters.get(cluster_identifier)
         out = original_delete(self, cluster_identifier, snapshot_name)
-        if cluster is not None and cluster.engine in ("aurora-mysql", "aurora-postgresql"):
+        if cluster is not None and getattr(cluster, "_cb_engine_database", False):
             drop_engine_database(cluster)
         return out
 
