@@ -42,9 +42,10 @@ pub async fn load_config_as(
         }
     }
     let config = loader.load().await;
-    // Every call of every client passes the rate limits of its service.
+    // Every call of every client passes the rate limits of its service: the process's one
+    // set of buckets, whichever configuration made the client.
     let base = config.http_client().unwrap_or_else(https_client);
-    let limited = rate::Limited::new(base, std::sync::Arc::new(rate::Rates::default()));
+    let limited = rate::Limited::new(base, rate::process());
     let config = config.to_builder().http_client(limited).build();
     let Some(role) = role else { return config };
     let mut assume = aws_config::sts::AssumeRoleProvider::builder(role.role_arn.clone())
@@ -87,4 +88,37 @@ pub fn s3_client(config: &SdkConfig, region: Option<&str>) -> aws_sdk_s3::Client
         b = b.region(aws_sdk_s3::config::Region::new(r.to_string()));
     }
     aws_sdk_s3::Client::from_conf(b.build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// #28: the state store, refresh and apply each load their own configuration; their
+    /// calls must still pass one bucket per service, or together they exceed AWS's rate.
+    /// Two configurations here, as the state store's and the provider's; the endpoint is a
+    /// closed port, so each call fails at once, after passing the limiter.
+    #[test]
+    fn every_configuration_of_the_process_shares_one_rate_bucket_per_service() {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+            let endpoint = format!("http://{closed}");
+            let once = |c: SdkConfig| {
+                let keys = aws_sdk_s3::config::Credentials::new("test", "test", None, None, "test");
+                c.to_builder()
+                    .retry_config(aws_config::retry::RetryConfig::disabled())
+                    .credentials_provider(aws_sdk_sts::config::SharedCredentialsProvider::new(keys))
+                    .build()
+            };
+            let state_store = once(load_config(Some("us-east-1"), Some(&endpoint)).await);
+            let provider = once(load_config(Some("us-east-1"), Some(&endpoint)).await);
+            let before = rate::process().taken("s3");
+            let _ = s3_client(&state_store, None).get_object().bucket("state").key("prod.json").send().await;
+            let _ = s3_client(&provider, None).head_bucket().bucket("data").send().await;
+            let _ = s3_client(&provider, None).list_buckets().send().await;
+            // Other tests of this process may call S3 meanwhile: at least ours, all through it.
+            assert!(rate::process().taken("s3") >= before + 3, "{} then {}", before, rate::process().taken("s3"));
+        });
+    }
 }

@@ -111,9 +111,24 @@ impl Bucket {
 #[derive(Debug, Default)]
 pub struct Rates {
     buckets: Mutex<HashMap<(String, bool), Bucket>>,
+    /// Tokens taken per service, for `-v` and tests.
+    taken: Mutex<HashMap<String, u64>>,
+}
+
+/// The process's one set of buckets. AWS counts request rates per account and service,
+/// not per client: the state store's client, refresh's and apply's, each made from its
+/// own configuration, all pass these (`sdk::load_config_as`).
+pub fn process() -> Arc<Rates> {
+    static RATES: std::sync::OnceLock<Arc<Rates>> = std::sync::OnceLock::new();
+    RATES.get_or_init(|| Arc::new(Rates::default())).clone()
 }
 
 impl Rates {
+    /// How many calls of `service` have passed these buckets.
+    pub fn taken(&self, service: &str) -> u64 {
+        self.taken.lock().unwrap_or_else(|e| e.into_inner()).get(service).copied().unwrap_or(0)
+    }
+
     fn with<T>(&self, service: &str, write: bool, f: impl FnOnce(&mut Bucket) -> T) -> T {
         let mut all = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
         let b = all.entry((service.to_string(), write)).or_insert_with(|| {
@@ -137,6 +152,7 @@ impl Rates {
             );
             tokio::time::sleep(wait).await;
         }
+        *self.taken.lock().unwrap_or_else(|e| e.into_inner()).entry(service.to_string()).or_default() += 1;
     }
 
     /// Feed an answer back: throttled or not.
