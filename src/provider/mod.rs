@@ -46,6 +46,8 @@ pub enum ErrorKind {
     Invalid,
     /// A wait ran out of time or the user interrupted it.
     Timeout,
+    /// No credentials could be loaded: nothing was sent.
+    NoCredentials,
     Other,
 }
 
@@ -77,6 +79,8 @@ impl ErrorKind {
             ErrorKind::AccessDenied
         } else if is_throttling_code(code) {
             ErrorKind::Transient
+        } else if code == "NoCredentials" {
+            ErrorKind::NoCredentials
         } else if code == "WaitTimeout" || code == "Interrupted" {
             ErrorKind::Timeout
         } else if code.contains("Invalid") || code.contains("Validation") || code.contains("Malformed") {
@@ -99,6 +103,7 @@ impl ErrorKind {
             }
             ErrorKind::Invalid => "AWS refused the request: check the resource's properties against AWS's limits",
             ErrorKind::Timeout => "AWS may still finish it: run apply again to keep waiting, or raise `timeouts:` on the resource",
+            ErrorKind::NoCredentials => crate::state::NO_CREDENTIALS,
             ErrorKind::Other => return None,
         })
     }

@@ -265,6 +265,10 @@ pub enum StateError {
     Remote { what: &'static str, origin: String, code: String, message: String },
 }
 
+/// What to do when no AWS credentials could be loaded: said by the S3 state store and by
+/// the provider (`ErrorKind::NoCredentials`).
+pub const NO_CREDENTIALS: &str = "set AWS_PROFILE (after `aws sso login` for SSO), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or run where an instance, task or web-identity role is available; against the local emulator any keys do (AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test)";
+
 impl StateError {
     /// How to get out of this error, shown as `hint:` lines.
     pub fn hints(&self) -> Vec<String> {
@@ -297,6 +301,9 @@ impl StateError {
             StateError::ReadOnly { .. } => vec![
                 "cloudbridge would replace it; make it writable (`chmod u+w`) if it may, or use a copy".into(),
             ],
+            StateError::Remote { code, .. } if code == "NoCredentials" => {
+                vec![NO_CREDENTIALS.to_string()]
+            }
             StateError::Remote { code, .. } if code == "NoSuchBucket" => vec![
                 "the state bucket does not exist: create it (versioned, encrypted, private) with `cloudbridge init -e ENV`, for the same environment".into(),
             ],

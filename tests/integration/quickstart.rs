@@ -73,7 +73,9 @@ fn quickstart_example_round_trip() {
 /// nothing; an unknown argument is a usage error (exit 2) with the same text.
 #[test]
 fn quickstart_script_help_and_usage_error() {
-    let run = |arg: &str| std::process::Command::new("bash").arg(format!("{ROOT}/scripts/quickstart")).arg(arg).output().unwrap();
+    let run = |arg: &str| {
+        std::process::Command::new("bash").arg(format!("{ROOT}/scripts/quickstart")).arg(arg).output().unwrap()
+    };
     let help = run("--help");
     assert_eq!(help.status.code(), Some(0));
     let text = String::from_utf8_lossy(&help.stdout);
