@@ -87,3 +87,48 @@ fn quickstart_script_help_and_usage_error() {
     let err = String::from_utf8_lossy(&bad.stderr);
     assert!(err.starts_with("error: unknown argument '--bogus'") && err.contains("Usage: scripts/quickstart"), "{err}");
 }
+
+/// Two checkouts never build into, or run, each other's crate (#27). Cargo names a
+/// workspace crate's artifacts by its path relative to the workspace, so with one shared
+/// build directory a checkout whose files were older than another checkout's build took
+/// that build as its own and ran the other's code. Here two tiny crates named
+/// `cloudbridge` use the real `scripts/cargo-env`: B's files are written first, A is
+/// built, then B: B must run B's code, while still starting from A's compiled
+/// dependencies (the seed copy).
+#[test]
+fn two_checkouts_never_run_each_others_build() {
+    let tmp = tempfile::tempdir().unwrap();
+    let make = |name: &str| {
+        let root = tmp.path().join(name);
+        std::fs::create_dir_all(root.join("src")).unwrap();
+        std::fs::create_dir_all(root.join("scripts")).unwrap();
+        std::fs::copy(format!("{ROOT}/scripts/cargo-env"), root.join("scripts/cargo-env")).unwrap();
+        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"cloudbridge\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
+        std::fs::write(root.join("src/main.rs"), format!("fn main() {{ println!(\"built from {name}\"); }}\n")).unwrap();
+        root
+    };
+    let b = make("b");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let a = make("a");
+    let run = |root: &std::path::Path| {
+        let out = std::process::Command::new("bash")
+            .arg("-c")
+            .arg("source scripts/cargo-env && cargo build --quiet --offline && \"$CARGO_TARGET_DIR/debug/cloudbridge\"")
+            .current_dir(root)
+            .env("CLOUDBRIDGE_CACHE", tmp.path().join("cache"))
+            .env_remove("CARGO_TARGET_DIR")
+            .env_remove("CARGO_BUILD_BUILD_DIR")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+        assert!(out.status.success(), "{stdout}\n{stderr}");
+        (stdout, stderr)
+    };
+    assert_eq!(run(&a).0, "built from a\n");
+    let (stdout, stderr) = run(&b);
+    assert_eq!(stdout, "built from b\n", "checkout b ran checkout a's build");
+    assert!(stderr.contains("copying compiled dependencies"), "b starts from a's dependencies: {stderr}");
+    assert_eq!(run(&a).0, "built from a\n");
+    let dirs = std::fs::read_dir(tmp.path().join("cache/build")).unwrap().count();
+    assert_eq!(dirs, 2, "one build directory per checkout");
+}
