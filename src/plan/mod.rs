@@ -20,6 +20,7 @@ use crate::config::Stack;
 use crate::diag::Diagnostic;
 use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
 use crate::graph::{stack_deps, DepGraph};
+use crate::rules::CB313;
 use crate::schema::{Catalog, PropKind, TypeSchema};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
@@ -601,17 +602,17 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         }
         let at = c.replace_because.first().and_then(|p| res.spans.get(p)).unwrap_or(&res.span);
         blocked.push(
-            Diagnostic::error(
-                "Change data capture would restart",
-                format!(
-                    "this plan replaces `{}` (because of {}): {what}",
-                    c.address,
-                    c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .at(at)
-            .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)")
-            .rule("CB313", &c.address),
+            CB313
+                .finding(
+                    &c.address,
+                    format!(
+                        "this plan replaces `{}` (because of {}): {what}",
+                        c.address,
+                        c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .at(at)
+                .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)"),
         );
     }
     if !blocked.is_empty() {
