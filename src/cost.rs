@@ -113,7 +113,7 @@ fn num(p: &Map<String, Value>, k: &str) -> Option<f64> {
 }
 
 fn text<'a>(p: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
-    p.get(k).and_then(Value::as_str).filter(|s| !crate::expr::is_unknown(&Value::String((*s).to_string())))
+    p.get(k).and_then(Value::as_str).filter(|s| !crate::unknown::is_unknown(&Value::String((*s).to_string())))
 }
 
 /// A rate: `$0.015`, `$0.26`, `$0.0000166667`.

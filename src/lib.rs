@@ -7,6 +7,7 @@
 pub mod addr;
 pub mod archive;
 pub mod budget;
+pub mod cidr;
 pub mod cli;
 pub mod commands;
 pub mod concurrency;
@@ -26,6 +27,7 @@ pub mod iam;
 pub mod json;
 pub mod lang;
 pub mod live;
+pub mod measure;
 pub mod ownership;
 pub mod plan;
 pub mod provider;
@@ -34,6 +36,7 @@ pub mod schema;
 pub mod sdk;
 pub mod sql;
 pub mod state;
+pub mod unknown;
 pub mod workspace;
 pub mod yaml;
 

@@ -6,10 +6,10 @@
 
 use super::paths::{DataPath, Model, Placement};
 use super::Resource;
+use crate::cidr::{cidr_contains, cidr_range};
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
 use crate::rules::{CB101, CB102, CB103, CB104, CB105};
-use crate::schema::{cidr_contains, cidr_range};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
