@@ -3,6 +3,7 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod contract;
+mod cost;
 mod markdown;
 mod render;
 mod saved;
@@ -11,6 +12,7 @@ mod schedule;
 mod tests;
 
 pub use contract::{contract, FORMAT_VERSION as JSON_FORMAT_VERSION};
+pub use cost::{breakdown, plan_cost, PlanCost, ResourceCost};
 pub use markdown::markdown;
 pub use render::{render, summary_line};
 pub use saved::{open, restore, seal, withhold};
@@ -149,9 +151,9 @@ pub struct Plan {
     /// The `--target` addresses this plan was limited to (none: the whole stack).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
-    /// The estimated monthly cost before and after (see [`crate::cost`]).
+    /// The estimated monthly cost before and after (see [`plan_cost`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::cost::PlanCost>,
+    pub cost: Option<PlanCost>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,

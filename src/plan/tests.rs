@@ -110,7 +110,7 @@ resources:
     let (st2, g2) = stack(&v2);
     let mut plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
     let a = crate::cost::Assumptions::new(&std::collections::BTreeMap::new());
-    plan.cost = Some(crate::cost::plan_cost(&plan, &a));
+    plan.cost = Some(crate::plan::plan_cost(&plan, &a));
     let cost = plan.cost.as_ref().unwrap();
     // The database is replaced at the same price; the bucket adds its assumed storage.
     assert!((cost.after - cost.before - 10.0 * 0.023).abs() < 0.001, "{cost:?}");
