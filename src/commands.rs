@@ -344,7 +344,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let label = |n: &str| {
                 let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
                 match format {
-                    crate::cli::GraphFormat::Dot => format!("{}\\n{ty}", crate::graph::dot(n)),
+                    crate::cli::GraphFormat::Dot => format!("{}\\n{ty}", crate::draw::dot(n)),
                     crate::cli::GraphFormat::Mermaid => format!("{n}<br/>{ty}"),
                 }
             };

@@ -15,6 +15,7 @@ pub mod config;
 pub mod cost;
 pub mod data;
 pub mod diag;
+pub mod draw;
 pub mod engine;
 pub mod explain;
 pub mod expr;
