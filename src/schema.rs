@@ -1,6 +1,8 @@
 //! What a resource type declares about itself: its properties (type, required,
-//! replace-forcing, sensitive, default) and the attributes it exports for references.
-//! Pure data: config validation and the differ read it; providers implement the CRUD.
+//! replace-forcing, sensitive, default) and the attributes it exports for references,
+//! and the canonical form of a value of a kind (`canonical`), by which the differ and the
+//! lifecycle both compare values. Pure data: config validation and the differ read it;
+//! providers implement the CRUD.
 
 use serde_json::Value;
 
@@ -444,9 +446,46 @@ impl Catalog {
     }
 }
 
+/// Canonical form of a value of `kind`, so equal things compare equal.
+pub fn canonical(ty: &TypeSchema, prop: &str, kind: &PropKind, v: &Value) -> Value {
+    let v = match ty.normalize {
+        Some(f) => f(prop, v),
+        None => v.clone(),
+    };
+    canon(kind, &v)
+}
+
+fn canon(kind: &PropKind, v: &Value) -> Value {
+    match (kind, v) {
+        (PropKind::Set(inner), Value::Array(items)) => {
+            let mut c: Vec<Value> = items.iter().map(|i| canon(inner, i)).collect();
+            c.sort_by_key(|x| x.to_string());
+            c.dedup();
+            Value::Array(c)
+        }
+        (PropKind::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|i| canon(inner, i)).collect()),
+        (PropKind::Map(inner), Value::Object(m)) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(inner, x))).collect())
+        }
+        (PropKind::Object(fields), Value::Object(m)) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty) || x.as_str() == Some("")))
+                .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
+                    Some(f) => (k.clone(), canon(&f.kind, x)),
+                    None => (k.clone(), x.clone()),
+                })
+                .collect(),
+        ),
+        (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
+        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
+        _ => v.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn durations() {
@@ -462,5 +501,21 @@ mod tests {
         for huge in ["9999999999999999h", "99999999999999999999999m", "5124095576030431h"] {
             assert!(parse_duration(huge).unwrap_err().contains("longer than the longest timeout"), "{huge}");
         }
+    }
+
+    #[test]
+    fn canonical_forms_compare_what_aws_treats_as_equal() {
+        const STR: PropKind = PropKind::Str;
+        const INT: PropKind = PropKind::Int;
+        const FIELDS: &[Prop] = &[Prop::new("port", PropKind::Int)];
+        assert_eq!(canon(&PropKind::Set(&STR), &json!(["b", "a", "b"])), json!(["a", "b"]));
+        assert_eq!(canon(&PropKind::List(&STR), &json!(["b", "a"])), json!(["b", "a"]));
+        assert_eq!(canon(&PropKind::Map(&INT), &json!({"k": 5.0})), json!({"k": 5}));
+        assert_eq!(canon(&PropKind::Json, &json!("{\"a\": [1]}")), json!({"a": [1]}));
+        assert_eq!(canon(&PropKind::Json, &json!("not json")), json!("not json"));
+        assert_eq!(
+            canon(&PropKind::Object(FIELDS), &json!({"port": 80.0, "empty": "", "none": [], "null": null, "x": 1.5})),
+            json!({"port": 80, "x": 1.5})
+        );
     }
 }

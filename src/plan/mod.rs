@@ -23,7 +23,7 @@ use crate::diag::Diagnostic;
 use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
 use crate::graph::{stack_deps, DepGraph};
 use crate::rules::CB313;
-use crate::schema::{Catalog, PropKind, TypeSchema};
+use crate::schema::{canonical, Catalog, TypeSchema};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -302,42 +302,6 @@ fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
         ))
     } else {
         Expr::Map(entries)
-    }
-}
-
-/// Canonical form of a value of `kind`, so equal things compare equal.
-pub fn canonical(ty: &TypeSchema, prop: &str, kind: &PropKind, v: &Value) -> Value {
-    let v = match ty.normalize {
-        Some(f) => f(prop, v),
-        None => v.clone(),
-    };
-    canon(kind, &v)
-}
-
-fn canon(kind: &PropKind, v: &Value) -> Value {
-    match (kind, v) {
-        (PropKind::Set(inner), Value::Array(items)) => {
-            let mut c: Vec<Value> = items.iter().map(|i| canon(inner, i)).collect();
-            c.sort_by_key(|x| x.to_string());
-            c.dedup();
-            Value::Array(c)
-        }
-        (PropKind::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|i| canon(inner, i)).collect()),
-        (PropKind::Map(inner), Value::Object(m)) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(inner, x))).collect())
-        }
-        (PropKind::Object(fields), Value::Object(m)) => Value::Object(
-            m.iter()
-                .filter(|(_, x)| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty) || x.as_str() == Some("")))
-                .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
-                    Some(f) => (k.clone(), canon(&f.kind, x)),
-                    None => (k.clone(), x.clone()),
-                })
-                .collect(),
-        ),
-        (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
-        _ => v.clone(),
     }
 }
 
