@@ -1,9 +1,8 @@
 //! Resource addresses (`name`, `name["key"]`, `name[0]`, `module.db.name`, `module.db`):
 //! the one parser and canonical spelling that `moved:`, `removed:`, `import:`, `--target`,
-//! `state mv/rm`, and the check of every address state holds all use, and the one rule for
-//! an instance key. Pure.
-
-use crate::config::valid_name;
+//! `state mv/rm`, and the check of every address state holds all use, the one rule for
+//! an instance key, and the one rule for a name (a resource's, a variable's, an output's,
+//! an environment's). Pure.
 
 /// A `for_each` key becomes part of the address and of the `cloudbridge:address` tag,
 /// whose value AWS limits to letters, digits, spaces and `_ . : / = + - @` (Tagging AWS
@@ -15,6 +14,13 @@ pub fn valid_key(k: &str) -> bool {
 
 /// What a key may hold, for messages.
 pub const KEY_RULE: &str = "keys are 1 to 64 letters, digits and `_ . : = + @ -`";
+
+/// Names of resources, variables and outputs: used bare inside `${…}`.
+pub fn valid_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+}
 
 /// An address as written in `moved:`, `removed:`, `import:`, `--target` or `state mv`:
 /// `name`, `name["key"]`, `name[0]`, any of them inside modules (`module.db.name`,

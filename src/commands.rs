@@ -313,7 +313,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
                 let contract = plan::contract(&plan, &aws::catalog(), &[]);
                 println!("{}", serde_json::to_string_pretty(&contract["cost"]).unwrap_or_default());
             } else {
-                print!("{}", plan.cost.as_ref().map(crate::cost::breakdown).unwrap_or_default());
+                print!("{}", plan.cost.as_ref().map(crate::plan::breakdown).unwrap_or_default());
             }
             Ok(exit::OK)
         }
@@ -344,7 +344,7 @@ pub async fn run(cli: Cli) -> Result<i32> {
             let label = |n: &str| {
                 let ty = ws.stack.resource(n).map(|r| r.ty.name).unwrap_or("?");
                 match format {
-                    crate::cli::GraphFormat::Dot => format!("{}\\n{ty}", crate::graph::dot(n)),
+                    crate::cli::GraphFormat::Dot => format!("{}\\n{ty}", crate::draw::dot(n)),
                     crate::cli::GraphFormat::Mermaid => format!("{n}<br/>{ty}"),
                 }
             };
@@ -926,7 +926,7 @@ async fn make_plan(
     let mut plan = plan::diff(&req).map_err(CliError::Diagnostics)?;
     plan.drift = drift;
     plan.targets = pa.targets.clone();
-    plan.cost = Some(crate::cost::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)));
+    plan.cost = Some(crate::plan::plan_cost(&plan, &crate::cost::Assumptions::new(&ws.env.cost)));
     // A new state has no serial yet; its lineage is the one the plan's ownership tags
     // name, and `apply PLANFILE` gives the state it starts that lineage.
     if !existed {

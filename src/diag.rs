@@ -83,7 +83,7 @@ pub struct Diagnostic {
     pub detail: String,
     pub span: Option<Span>,
     pub hint: Option<String>,
-    /// The rule it is a finding of (`CB301`; see [`crate::rules`]), if any.
+    /// The rule it is a finding of (`CB301`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<&'static str>,
     /// The resource it is about, for rules a resource may suppress.
@@ -115,19 +115,6 @@ impl Diagnostic {
 
     pub fn hint(mut self, hint: impl Into<String>) -> Diagnostic {
         self.hint = Some(hint.into());
-        self
-    }
-
-    /// A finding of rule `id` about resource `resource`.
-    pub fn rule(mut self, id: &'static str, resource: &str) -> Diagnostic {
-        // The catalog and its findings agree (checked in every debug build and test).
-        debug_assert_eq!(
-            crate::rules::rule(id).map(|r| (r.summary, r.severity)),
-            Some((self.summary, self.severity)),
-            "{id}"
-        );
-        self.rule = Some(id);
-        self.resource = Some(resource.to_string());
         self
     }
 }

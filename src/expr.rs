@@ -5,22 +5,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// Placeholder for a value that will only be known once apply has run.
-pub const UNKNOWN: &str = "\u{1}(known after apply)";
-
-pub fn is_unknown(v: &Value) -> bool {
-    v.as_str() == Some(UNKNOWN)
-}
-
-/// True when a value contains an unknown anywhere inside it.
-pub fn contains_unknown(v: &Value) -> bool {
-    match v {
-        Value::String(s) => s == UNKNOWN,
-        Value::Array(a) => a.iter().any(contains_unknown),
-        Value::Object(m) => m.values().any(contains_unknown),
-        _ => false,
-    }
-}
+pub use crate::unknown::{contains_unknown, is_unknown, UNKNOWN};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Ref {

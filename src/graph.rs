@@ -153,83 +153,21 @@ impl DepGraph {
         cycles
     }
 
-    /// Graphviz DOT, dependents pointing at their dependencies.
-    /// The graph in DOT; `label` gives each node's label, already escaped (see [`dot`]).
+    /// Graphviz DOT, dependents pointing at their dependencies; `label` gives each node's
+    /// label, already escaped (see [`crate::draw::dot`]).
     pub fn to_dot(&self, label: impl Fn(&str) -> String) -> String {
-        let mut s = String::from("digraph cloudbridge {\n  rankdir = \"RL\";\n  node [shape = box];\n");
-        for name in self.index.keys() {
-            s.push_str(&format!("  \"{}\" [label = \"{}\"];\n", dot(name), label(name)));
-        }
-        for name in self.index.keys() {
-            for d in self.dependencies(name) {
-                s.push_str(&format!("  \"{}\" -> \"{}\";\n", dot(name), dot(&d)));
-            }
-        }
-        s.push_str("}\n");
-        s
+        crate::draw::dependencies_dot(&self.drawn(), label)
     }
 
     /// The graph as a Mermaid flowchart (GitHub renders it in Markdown).
     pub fn to_mermaid(&self, label: impl Fn(&str) -> String) -> String {
-        let mut chart = Mermaid::new("RL");
-        for name in self.index.keys() {
-            chart.node(name);
-        }
-        for name in self.index.keys() {
-            for d in self.dependencies(name) {
-                chart.edge(name, &d, "-->", None);
-            }
-        }
-        chart.render(label, |_| None)
-    }
-}
-
-/// A Mermaid flowchart (GitHub renders it in Markdown): nodes `n0`, `n1`, … numbered in
-/// the order they are first named, so that any address is a safe node ID.
-pub struct Mermaid {
-    direction: &'static str,
-    nodes: Vec<String>,
-    edges: Vec<String>,
-}
-
-impl Mermaid {
-    /// A chart drawn `LR` (left to right) or `RL`.
-    pub fn new(direction: &'static str) -> Mermaid {
-        Mermaid { direction, nodes: Vec::new(), edges: Vec::new() }
+        crate::draw::dependencies_mermaid(&self.drawn(), label)
     }
 
-    /// The number of node `name`, added if new.
-    pub fn node(&mut self, name: &str) -> usize {
-        if let Some(i) = self.nodes.iter().position(|n| n == name) {
-            return i;
-        }
-        self.nodes.push(name.to_string());
-        self.nodes.len() - 1
+    /// Every node with its dependencies, in address order: what the drawings show.
+    fn drawn(&self) -> Vec<(&str, Vec<String>)> {
+        self.index.keys().map(|name| (name.as_str(), self.dependencies(name))).collect()
     }
-
-    /// An edge `from` → `to` with Mermaid's `arrow` (`-->`, `==>`, `-.->`) and a label.
-    pub fn edge(&mut self, from: &str, to: &str, arrow: &str, label: Option<&str>) {
-        let (a, b) = (self.node(from), self.node(to));
-        let label = label.map(|l| format!("|\"{}\"|", l.replace('"', "'"))).unwrap_or_default();
-        self.edges.push(format!("  n{a} {arrow}{label} n{b}\n"));
-    }
-
-    /// The chart: each node's text from `label`, then its `class`, if any; then the edges.
-    pub fn render(&self, label: impl Fn(&str) -> String, class: impl Fn(&str) -> Option<String>) -> String {
-        let mut s = format!("flowchart {}\n", self.direction);
-        for (i, n) in self.nodes.iter().enumerate() {
-            s += &format!("  n{i}[\"{}\"]\n", label(n).replace('"', "#quot;"));
-            if let Some(c) = class(n) {
-                s += &format!("  class n{i} {c}\n");
-            }
-        }
-        s + &self.edges.concat()
-    }
-}
-
-/// A DOT string's text: `queue["orders"]` keeps its quotes escaped.
-pub fn dot(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('"', "\\\"")
 }
 
 /// What a stack resource depends on: its references (not data sources) plus `depends_on`.

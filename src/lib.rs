@@ -7,6 +7,7 @@
 pub mod addr;
 pub mod archive;
 pub mod budget;
+pub mod cidr;
 pub mod cli;
 pub mod commands;
 pub mod concurrency;
@@ -14,6 +15,7 @@ pub mod config;
 pub mod cost;
 pub mod data;
 pub mod diag;
+pub mod draw;
 pub mod engine;
 pub mod explain;
 pub mod expr;
@@ -26,6 +28,7 @@ pub mod iam;
 pub mod json;
 pub mod lang;
 pub mod live;
+pub mod measure;
 pub mod ownership;
 pub mod plan;
 pub mod provider;
@@ -34,6 +37,7 @@ pub mod schema;
 pub mod sdk;
 pub mod sql;
 pub mod state;
+pub mod unknown;
 pub mod workspace;
 pub mod yaml;
 
@@ -75,6 +79,10 @@ mod architecture {
             "explain.rs",
             "data.rs",
             "fmt.rs",
+            "unknown.rs",
+            "cidr.rs",
+            "measure.rs",
+            "draw.rs",
         ] {
             for (file, text) in sources(part) {
                 checked += 1;

@@ -7,6 +7,7 @@ use crate::config::paths::{debezium_readers, Reader};
 use crate::config::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
+use crate::rules::{CB301, CB302, CB304, CB305, CB314, CB315, CB316};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -84,12 +85,9 @@ pub fn judge(resources: &[Resource], clusters: &[Cluster]) -> Vec<Diagnostic> {
             if missing.is_empty() {
                 continue;
             }
-            let d = Diagnostic::error(
-                "CDC user lacks grants",
-                format!("on `{}`, the CDC user `{user}` lacks {}", c.address, missing.join(", ")),
-            )
-            .hint(format!("run `cloudbridge apply`: `{address}` gives them again"))
-            .rule("CB315", address);
+            let d = CB315
+                .finding(address, format!("on `{}`, the CDC user `{user}` lacks {}", c.address, missing.join(", ")))
+                .hint(format!("run `cloudbridge apply`: `{address}` gives them again"));
             out.push(located(d, resources, address));
         }
     }
@@ -102,16 +100,16 @@ fn mysql(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
     if setting(c, "log_bin") != Some("1") {
         push(
             out,
-            Diagnostic::error(
-                "CDC source without change capture",
-                format!(
-                    "`{}` writes no binlog (`@@log_bin` is {})",
-                    c.address,
-                    setting(c, "log_bin").unwrap_or("unset")
-                ),
-            )
-            .hint("set `binlog_format: ROW` in its cluster parameter group and reboot the writer")
-            .rule("CB301", &c.address),
+            CB301
+                .finding(
+                    &c.address,
+                    format!(
+                        "`{}` writes no binlog (`@@log_bin` is {})",
+                        c.address,
+                        setting(c, "log_bin").unwrap_or("unset")
+                    ),
+                )
+                .hint("set `binlog_format: ROW` in its cluster parameter group and reboot the writer"),
         );
     }
     for (name, want) in [("binlog_format", "ROW"), ("binlog_row_image", "FULL")] {
@@ -119,26 +117,26 @@ fn mysql(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
         if is.is_some_and(|v| !v.eq_ignore_ascii_case(want)) {
             push(
                 out,
-                Diagnostic::error(
-                    "Invalid value",
-                    format!("`{}` runs with `@@{name}` = {}: Debezium and DMS need {want}", c.address, is.unwrap_or("")),
-                )
-                .hint(format!(
-                    "set `{name}: {want}` in its cluster parameter group (changed outside cloudbridge? `cloudbridge plan` shows the drift)"
-                ))
-                .rule("CB302", &c.address),
+                CB302
+                    .finding(
+                        &c.address,
+                        format!("`{}` runs with `@@{name}` = {}: Debezium and DMS need {want}", c.address, is.unwrap_or("")),
+                    )
+                    .hint(format!(
+                        "set `{name}: {want}` in its cluster parameter group (changed outside cloudbridge? `cloudbridge plan` shows the drift)"
+                    )),
             );
         }
     }
     if setting(c, "binlog retention hours").is_none() {
         push(
             out,
-            Diagnostic::warning(
-                "Binlog retention not set",
-                format!("`{}` keeps no binlog retention: RDS purges binlogs as soon as it can", c.address),
-            )
-            .hint(format!("declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}`", c.address))
-            .rule("CB304", &c.address),
+            CB304
+                .finding(
+                    &c.address,
+                    format!("`{}` keeps no binlog retention: RDS purges binlogs as soon as it can", c.address),
+                )
+                .hint(format!("declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}`", c.address)),
         );
     }
 }
@@ -151,17 +149,17 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
     if wal != Some("logical") || rds.is_some_and(|v| v != "1") {
         push(
             out,
-            Diagnostic::error(
-                "CDC source without change capture",
-                format!(
-                    "`{}` has no logical replication (`wal_level` is {}, `rds.logical_replication` is {})",
-                    c.address,
-                    wal.unwrap_or("unset"),
-                    rds.unwrap_or("unset")
-                ),
-            )
-            .hint("set `rds.logical_replication: 1` in its cluster parameter group and reboot the writer")
-            .rule("CB301", &c.address),
+            CB301
+                .finding(
+                    &c.address,
+                    format!(
+                        "`{}` has no logical replication (`wal_level` is {}, `rds.logical_replication` is {})",
+                        c.address,
+                        wal.unwrap_or("unset"),
+                        rds.unwrap_or("unset")
+                    ),
+                )
+                .hint("set `rds.logical_replication: 1` in its cluster parameter group and reboot the writer"),
         );
     }
     let slots = c.slots.len();
@@ -170,15 +168,15 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
         if let Some(max) = max.filter(|m| *m <= slots) {
             push(
                 out,
-                Diagnostic::error(
-                    "Too few replication slots",
-                    format!(
-                        "`{}` allows {max} by `{name}`, and {slots} slots are in use: no new reader can start",
-                        c.address
-                    ),
-                )
-                .hint(format!("raise `{name}` in its cluster parameter group, or drop a slot nobody reads"))
-                .rule("CB305", &c.address),
+                CB305
+                    .finding(
+                        &c.address,
+                        format!(
+                            "`{}` allows {max} by `{name}`, and {slots} slots are in use: no new reader can start",
+                            c.address
+                        ),
+                    )
+                    .hint(format!("raise `{name}` in its cluster parameter group, or drop a slot nobody reads")),
             );
         }
     }
@@ -187,16 +185,16 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
         if missing.is_empty() {
             continue;
         }
-        let d = Diagnostic::error(
-            "Publication misses captured tables",
-            format!(
-                "the publication `{name}` on `{}` lacks {}, which its reader captures: their changes never arrive",
-                c.address,
-                missing.join(", ")
-            ),
-        )
-        .hint(format!("add them to `tables` of `{address}`"))
-        .rule("CB316", address);
+        let d = CB316
+            .finding(
+                address,
+                format!(
+                    "the publication `{name}` on `{}` lacks {}, which its reader captures: their changes never arrive",
+                    c.address,
+                    missing.join(", ")
+                ),
+            )
+            .hint(format!("add them to `tables` of `{address}`"));
         out.push(located(d, resources, address));
     }
     for (slot, active, retained) in &c.slots {
@@ -225,7 +223,7 @@ fn postgres(resources: &[Resource], c: &Cluster, out: &mut Vec<Diagnostic>) {
                 "start its reader, or drop the slot if nothing reads it".to_string(),
             ),
         };
-        let d = Diagnostic::warning("Replication slot without a reader", detail).hint(hint).rule("CB314", address);
+        let d = CB314.finding(address, detail).hint(hint);
         out.push(located(d, resources, address));
     }
 }

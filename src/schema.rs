@@ -1,6 +1,8 @@
 //! What a resource type declares about itself: its properties (type, required,
-//! replace-forcing, sensitive, default) and the attributes it exports for references.
-//! Pure data: config validation and the differ read it; providers implement the CRUD.
+//! replace-forcing, sensitive, default) and the attributes it exports for references,
+//! and the canonical form of a value of a kind (`canonical`), by which the differ and the
+//! lifecycle both compare values. Pure data: config validation and the differ read it;
+//! providers implement the CRUD.
 
 use serde_json::Value;
 
@@ -192,11 +194,11 @@ fn check_kind(kind: &PropKind, (min, max): (i64, i64), v: &Value) -> Result<(), 
     let any = (i64::from(i32::MIN), i64::from(i32::MAX));
     match (kind, v) {
         (_, Value::Null) => Ok(()),
-        (_, Value::String(s)) if s.contains(crate::expr::UNKNOWN) => Ok(()),
+        (_, Value::String(s)) if s.contains(crate::unknown::UNKNOWN) => Ok(()),
         (PropKind::Int, Value::Number(n)) if in_range(n, (min, max)) => Ok(()),
         (PropKind::Int, Value::Number(n)) => Err(format!("{n} is outside {min} to {max}")),
         (PropKind::Str, Value::String(_)) | (PropKind::Bool, Value::Bool(_)) | (PropKind::Json, _) => Ok(()),
-        (PropKind::Cidr, Value::String(c)) => check_cidr(c),
+        (PropKind::Cidr, Value::String(c)) => crate::cidr::check_cidr(c),
         (PropKind::Enum(allowed), Value::String(s)) if allowed.contains(&s.as_str()) => Ok(()),
         (PropKind::List(inner) | PropKind::Set(inner), Value::Array(items)) => {
             items.iter().try_for_each(|i| check_kind(inner, any, i))
@@ -444,39 +446,46 @@ impl Catalog {
     }
 }
 
-/// A valid CIDR block as (network, prefix length), for containment and overlap tests.
-pub fn cidr_range(s: &str) -> Option<(u32, u32)> {
-    check_cidr(s).ok()?;
-    let (ip, prefix) = s.split_once('/')?;
-    Some((u32::from(ip.parse::<std::net::Ipv4Addr>().ok()?), prefix.parse().ok()?))
+/// Canonical form of a value of `kind`, so equal things compare equal.
+pub fn canonical(ty: &TypeSchema, prop: &str, kind: &PropKind, v: &Value) -> Value {
+    let v = match ty.normalize {
+        Some(f) => f(prop, v),
+        None => v.clone(),
+    };
+    canon(kind, &v)
 }
 
-/// Does block `outer` contain all of `inner`?
-pub fn cidr_contains((net, len): (u32, u32), (inner, inner_len): (u32, u32)) -> bool {
-    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
-    inner_len >= len && inner & mask == net
-}
-
-/// Parse `a.b.c.d/nn` strictly: four octets, prefix 0..=32, no host bits set.
-pub fn check_cidr(s: &str) -> Result<(), String> {
-    let (ip, prefix) = s.split_once('/').ok_or_else(|| format!("`{s}` has no `/prefix`"))?;
-    let ip: std::net::Ipv4Addr = ip.parse().map_err(|_| format!("`{ip}` is not an IPv4 address"))?;
-    let prefix: u32 = prefix.parse().map_err(|_| format!("`/{prefix}` is not a prefix length"))?;
-    if prefix > 32 {
-        return Err(format!("prefix length /{prefix} is larger than 32"));
+fn canon(kind: &PropKind, v: &Value) -> Value {
+    match (kind, v) {
+        (PropKind::Set(inner), Value::Array(items)) => {
+            let mut c: Vec<Value> = items.iter().map(|i| canon(inner, i)).collect();
+            c.sort_by_key(|x| x.to_string());
+            c.dedup();
+            Value::Array(c)
+        }
+        (PropKind::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|i| canon(inner, i)).collect()),
+        (PropKind::Map(inner), Value::Object(m)) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(inner, x))).collect())
+        }
+        (PropKind::Object(fields), Value::Object(m)) => Value::Object(
+            m.iter()
+                .filter(|(_, x)| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty) || x.as_str() == Some("")))
+                .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
+                    Some(f) => (k.clone(), canon(&f.kind, x)),
+                    None => (k.clone(), x.clone()),
+                })
+                .collect(),
+        ),
+        (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
+        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
+        _ => v.clone(),
     }
-    let bits = u32::from(ip);
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
-    if bits & !mask != 0 {
-        let net = std::net::Ipv4Addr::from(bits & mask);
-        return Err(format!("`{s}` has host bits set; the network address is `{net}/{prefix}`"));
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn durations() {
@@ -495,12 +504,18 @@ mod tests {
     }
 
     #[test]
-    fn cidr_checks() {
-        assert!(check_cidr("10.0.0.0/16").is_ok());
-        assert!(check_cidr("0.0.0.0/0").is_ok());
-        assert!(check_cidr("10.0.0.1/16").unwrap_err().contains("10.0.0.0/16"));
-        assert!(check_cidr("10.0.0.0/33").is_err());
-        assert!(check_cidr("10.0.0/16").is_err());
-        assert!(check_cidr("10.0.0.0").is_err());
+    fn canonical_forms_compare_what_aws_treats_as_equal() {
+        const STR: PropKind = PropKind::Str;
+        const INT: PropKind = PropKind::Int;
+        const FIELDS: &[Prop] = &[Prop::new("port", PropKind::Int)];
+        assert_eq!(canon(&PropKind::Set(&STR), &json!(["b", "a", "b"])), json!(["a", "b"]));
+        assert_eq!(canon(&PropKind::List(&STR), &json!(["b", "a"])), json!(["b", "a"]));
+        assert_eq!(canon(&PropKind::Map(&INT), &json!({"k": 5.0})), json!({"k": 5}));
+        assert_eq!(canon(&PropKind::Json, &json!("{\"a\": [1]}")), json!({"a": [1]}));
+        assert_eq!(canon(&PropKind::Json, &json!("not json")), json!("not json"));
+        assert_eq!(
+            canon(&PropKind::Object(FIELDS), &json!({"port": 80.0, "empty": "", "none": [], "null": null, "x": 1.5})),
+            json!({"port": 80, "x": 1.5})
+        );
     }
 }

@@ -8,6 +8,7 @@ use super::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
 use crate::iam::{self, Decision, Wide};
+use crate::rules::{CB201, CB202, CB203, CB204};
 use serde_json::Value;
 
 /// The inline policy a generated role gets.
@@ -138,20 +139,20 @@ pub fn check(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
         if let Some(why) = &p.undetermined {
             let role = p.principal.as_deref().unwrap_or("its role");
             out.push(
-                Diagnostic::warning(
-                    "Location not determined by its reference",
-                    format!(
-                        "{} {}: {why}, so no policy cloudbridge generates grants anything on it",
-                        p.what,
-                        p.describe()
-                    ),
-                )
-                .at(&p.span)
-                .hint(format!(
-                    "write the location as `s3://${{{}.id}}/prefix/`, the reference as its bucket and no `*` or `?`; or grant what `{role}` needs in its `inline_policies`",
-                    p.to
-                ))
-                .rule("CB204", &p.from),
+                CB204
+                    .finding(
+                        &p.from,
+                        format!(
+                            "{} {}: {why}, so no policy cloudbridge generates grants anything on it",
+                            p.what,
+                            p.describe()
+                        ),
+                    )
+                    .at(&p.span)
+                    .hint(format!(
+                        "write the location as `s3://${{{}.id}}/prefix/`, the reference as its bucket and no `*` or `?`; or grant what `{role}` needs in its `inline_policies`",
+                        p.to
+                    )),
             );
         }
         let Some(role) = p.principal.as_deref().and_then(|r| m.get(r)) else { continue };
@@ -189,17 +190,17 @@ pub fn check(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
             .collect();
         let actions: Vec<String> = missing.iter().map(|(a, _, _)| format!("\"{a}\"")).collect();
         out.push(
-            Diagnostic::error(
-                "Missing permission",
-                format!("{} {} needs {}, which `{}`'s policies do not grant", p.what, p.describe(), list.join(", "), role.name),
-            )
-            .at(role.spans.get("inline_policies").unwrap_or(&role.span))
-            .hint(format!(
-                "allow [{}] on those resources in `{}`'s `inline_policies`, or let cloudbridge write them: `policy: generated`",
-                actions.join(", "),
-                role.name
-            ))
-            .rule("CB201", &role.name),
+            CB201
+                .finding(
+                    &role.name,
+                    format!("{} {} needs {}, which `{}`'s policies do not grant", p.what, p.describe(), list.join(", "), role.name),
+                )
+                .at(role.spans.get("inline_policies").unwrap_or(&role.span))
+                .hint(format!(
+                    "allow [{}] on those resources in `{}`'s `inline_policies`, or let cloudbridge write them: `policy: generated`",
+                    actions.join(", "),
+                    role.name
+                )),
         );
     }
     wide(m, out);
@@ -224,20 +225,18 @@ fn wide(m: &Model, out: &mut Vec<Diagnostic>) {
             for (i, w) in iam::wide_grants(&doc) {
                 let at = r.spans.get(prop).unwrap_or(&r.span);
                 let d = match w {
-                    Wide::Everything => Diagnostic::error(
-                        "Grants everything",
+                    Wide::Everything => CB202.finding(
+                        &r.name,
                         format!("statement {} of `{}`'s {what} allows every action on every resource", i + 1, r.name),
-                    )
-                    .rule("CB202", &r.name),
-                    Wide::Service(svc) => Diagnostic::warning(
-                        "Grants a whole service",
+                    ),
+                    Wide::Service(svc) => CB203.finding(
+                        &r.name,
                         format!(
                             "statement {} of `{}`'s {what} allows every `{svc}:` action on every resource",
                             i + 1,
                             r.name
                         ),
-                    )
-                    .rule("CB203", &r.name),
+                    ),
                 };
                 out.push(d.at(at).hint(format!(
                     "name the actions and resources the role needs, or set `policy: generated` on `{}` to have cloudbridge write them from the data paths",

@@ -9,6 +9,9 @@ use super::paths::{DataPath, Model};
 use super::Resource;
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
+use crate::rules::{
+    CB301, CB302, CB303, CB304, CB305, CB306, CB307, CB308, CB309, CB310, CB311, CB312, CB314, CB317, CB318,
+};
 use crate::yaml::Node;
 use serde_json::Value;
 
@@ -38,10 +41,10 @@ pub fn check_parameters(written: &Node, sent: &Expr, resource: &str, out: &mut V
             .and_then(|m| m.iter().find(|(key, _)| key.name == *k))
             .map_or(&written.span, |(_, n)| &n.span);
         out.push(
-            Diagnostic::error("Invalid value", format!("`{k}: {value}` cannot serve a CDC source: {why}"))
+            CB302
+                .finding(resource, format!("`{k}: {value}` cannot serve a CDC source: {why}"))
                 .at(span)
-                .hint(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or ")))
-                .rule("CB302", resource),
+                .hint(format!("use {}", allowed.iter().map(|a| format!("`{a}`")).collect::<Vec<_>>().join(" or "))),
         );
     }
 }
@@ -131,16 +134,16 @@ pub fn check_sources(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             (Some(g), Some(v)) => format!("its parameter group `{}` sets `{param}: {v}`", g.name),
         };
         out.push(
-            Diagnostic::error(
-                "CDC source without change capture",
-                format!("`{}` reads changes from `{}`, which needs {what}, but {why}", source.name, db.name),
-            )
-            .at(&source.span)
-            .hint(format!(
-                "give `{}` a parameter group resource with `parameters: {{ {param}: {value} }}` and set `{group_prop}: ${{<group>.name}}`",
-                db.name
-            ))
-            .rule("CB301", &source.name),
+            CB301
+                .finding(
+                    &source.name,
+                    format!("`{}` reads changes from `{}`, which needs {what}, but {why}", source.name, db.name),
+                )
+                .at(&source.span)
+                .hint(format!(
+                    "give `{}` a parameter group resource with `parameters: {{ {param}: {value} }}` and set `{group_prop}: ${{<group>.name}}`",
+                    db.name
+                )),
         );
     }
 }
@@ -156,18 +159,18 @@ pub fn check_slot_readers(resources: &[Resource], out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(
-            Diagnostic::warning(
-                "Replication slot without a reader",
-                format!(
-                    "no reader of this stack names the slot `{slot}` of `{}`: until one consumes it, the database keeps every WAL segment from its position on, and its disk fills",
-                    r.name
-                ),
-            )
-            .at(r.spans.get("name").unwrap_or(&r.span))
-            .hint(format!(
-                "set `slot.name: {slot}` in the connector that reads it, or suppress this with `suppress: {{ CB314: \"<who reads it>\" }}`"
-            ))
-            .rule("CB314", &r.name),
+            CB314
+                .finding(
+                    &r.name,
+                    format!(
+                        "no reader of this stack names the slot `{slot}` of `{}`: until one consumes it, the database keeps every WAL segment from its position on, and its disk fills",
+                        r.name
+                    ),
+                )
+                .at(r.spans.get("name").unwrap_or(&r.span))
+                .hint(format!(
+                    "set `slot.name: {slot}` in the connector that reads it, or suppress this with `suppress: {{ CB314: \"<who reads it>\" }}`"
+                )),
         );
     }
 }
@@ -200,16 +203,16 @@ fn check_binlog(db: &Resource, source: &Resource, resources: &[Resource], out: &
     };
     if retention == Some(0) && db.ty.name == "aws.rds.instance" {
         out.push(
-            Diagnostic::error(
-                "Binlog without backups",
-                format!(
-                    "`{}` reads changes from `{}`, but `{}` has `backup_retention_period: 0`: with automated backups off, RDS for {engine} writes no binlog",
-                    source.name, db.name, db.name
-                ),
-            )
-            .at(db.spans.get("backup_retention_period").unwrap_or(&db.span))
-            .hint("set `backup_retention_period` to 1 or more (7 is the default)")
-            .rule("CB303", &db.name),
+            CB303
+                .finding(
+                    &db.name,
+                    format!(
+                        "`{}` reads changes from `{}`, but `{}` has `backup_retention_period: 0`: with automated backups off, RDS for {engine} writes no binlog",
+                        source.name, db.name, db.name
+                    ),
+                )
+                .at(db.spans.get("backup_retention_period").unwrap_or(&db.span))
+                .hint("set `backup_retention_period` to 1 or more (7 is the default)"),
         );
     }
     let retained = resources.iter().any(|r| {
@@ -220,19 +223,19 @@ fn check_binlog(db: &Resource, source: &Resource, resources: &[Resource], out: &
         return;
     }
     out.push(
-        Diagnostic::warning(
-            "Binlog retention not set",
-            format!(
-                "`{}` reads the binlog of `{}`, which RDS purges as soon as it can: a reader stopped for a while loses its position",
-                source.name, db.name
-            ),
-        )
-        .at(&db.span)
-        .hint(format!(
-            "declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}` and `hours: 24` (it runs `mysql.rds_set_configuration` through the RDS Data API), or suppress this with `suppress: {{ CB304: \"<why>\" }}` on `{}`",
-            db.name, db.name
-        ))
-        .rule("CB304", &db.name),
+        CB304
+            .finding(
+                &db.name,
+                format!(
+                    "`{}` reads the binlog of `{}`, which RDS purges as soon as it can: a reader stopped for a while loses its position",
+                    source.name, db.name
+                ),
+            )
+            .at(&db.span)
+            .hint(format!(
+                "declare an `aws.rdsdata.binlog_retention` with `resource_arn: ${{{}.arn}}` and `hours: 24` (it runs `mysql.rds_set_configuration` through the RDS Data API), or suppress this with `suppress: {{ CB304: \"<why>\" }}` on `{}`",
+                db.name, db.name
+            )),
     );
 }
 
@@ -256,16 +259,16 @@ fn check_slots<'a>(
         let set = params.get(param).and_then(super::whole_number);
         let Some(n) = set.filter(|n| usize::try_from(*n).is_ok_and(|n| n < readers)) else { continue };
         out.push(
-            Diagnostic::error(
-                "Too few replication slots",
-                format!(
-                    "`{}` is read by {readers} CDC sources, each needing a replication slot and a WAL sender, but its parameter group `{}` sets `{param}: {n}`",
-                    db.name, group.name
-                ),
-            )
-            .at(group.spans.get("parameters").unwrap_or(&group.span))
-            .hint(format!("set `{param}` to at least {readers} (more leaves room for a reader being replaced)"))
-            .rule("CB305", &group.name),
+            CB305
+                .finding(
+                    &group.name,
+                    format!(
+                        "`{}` is read by {readers} CDC sources, each needing a replication slot and a WAL sender, but its parameter group `{}` sets `{param}: {n}`",
+                        db.name, group.name
+                    ),
+                )
+                .at(group.spans.get("parameters").unwrap_or(&group.span))
+                .hint(format!("set `{param}` to at least {readers} (more leaves room for a reader being replaced)")),
         );
     }
 }
@@ -316,15 +319,15 @@ pub fn check_wiring(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
             {
                 let db = m.text(r, "database_name").unwrap_or_else(|| "<database>".into());
                 out.push(
-                    Diagnostic::warning(
-                        "SQL Server CDC prerequisites",
-                        format!("`{}` reads changes from SQL Server, which DMS can only do once MS-CDC is on for the database and each table, SQL Server Agent runs, and the database uses the full recovery model with backups; no API call sets these", r.name),
-                    )
-                    .at(&r.span)
-                    .hint(format!(
-                        "on RDS run `EXEC msdb.dbo.rds_cdc_enable_db '{db}';` then, per table, `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'<table>', @role_name = NULL;` and keep transaction-log retention long enough (`EXEC rdsadmin.dbo.rds_set_configuration 'cdc_polling_interval', 86400`); then suppress with `suppress: {{ CB306: \"<why>\" }}`"
-                    ))
-                    .rule("CB306", &r.name),
+                    CB306
+                        .finding(
+                            &r.name,
+                            format!("`{}` reads changes from SQL Server, which DMS can only do once MS-CDC is on for the database and each table, SQL Server Agent runs, and the database uses the full recovery model with backups; no API call sets these", r.name),
+                        )
+                        .at(&r.span)
+                        .hint(format!(
+                            "on RDS run `EXEC msdb.dbo.rds_cdc_enable_db '{db}';` then, per table, `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'<table>', @role_name = NULL;` and keep transaction-log retention long enough (`EXEC rdsadmin.dbo.rds_set_configuration 'cdc_polling_interval', 86400`); then suppress with `suppress: {{ CB306: \"<why>\" }}`"
+                        )),
                 );
             }
             _ => {}
@@ -360,16 +363,16 @@ fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
         let plugin = setting("plugin.name").unwrap_or_else(|| Value::from("decoderbufs"));
         if plugin == "decoderbufs" {
             out.push(
-                Diagnostic::error(
-                    "Decoding plugin RDS lacks",
-                    format!(
-                        "`{}` runs Debezium's PostgreSQL connector with `plugin.name: decoderbufs` (its default) on `{}`, but RDS and Aurora do not ship that plugin; the connector fails when it makes its slot",
-                        r.name, db.name
-                    ),
-                )
-                .at(at)
-                .hint("set `plugin.name: pgoutput` (Debezium Server: `DEBEZIUM_SOURCE_PLUGIN_NAME`), PostgreSQL's own logical decoding")
-                .rule("CB318", &r.name),
+                CB318
+                    .finding(
+                        &r.name,
+                        format!(
+                            "`{}` runs Debezium's PostgreSQL connector with `plugin.name: decoderbufs` (its default) on `{}`, but RDS and Aurora do not ship that plugin; the connector fails when it makes its slot",
+                            r.name, db.name
+                        ),
+                    )
+                    .at(at)
+                    .hint("set `plugin.name: pgoutput` (Debezium Server: `DEBEZIUM_SOURCE_PLUGIN_NAME`), PostgreSQL's own logical decoding"),
             );
             continue;
         }
@@ -380,18 +383,18 @@ fn check_publications(m: &Model, out: &mut Vec<Diagnostic>) {
         }
         let name = name.as_str().unwrap_or("dbz_publication").to_string();
         out.push(
-            Diagnostic::error(
-                "Publication needs a superuser",
-                format!(
-                    "`{}` runs Debezium's PostgreSQL connector with `publication.autocreate.mode: all_tables` (its default), so it makes the publication `{name}` FOR ALL TABLES, which only a superuser may; RDS and Aurora have none, and the connector fails at its start",
-                    r.name
-                ),
-            )
-            .at(at)
-            .hint(format!(
-                "set `publication.autocreate.mode: filtered` (Debezium Server: `DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE`) to publish only `table.include.list`, or make `{name}` with an `aws.rdsdata.publication` (Aurora)"
-            ))
-            .rule("CB317", &r.name),
+            CB317
+                .finding(
+                    &r.name,
+                    format!(
+                        "`{}` runs Debezium's PostgreSQL connector with `publication.autocreate.mode: all_tables` (its default), so it makes the publication `{name}` FOR ALL TABLES, which only a superuser may; RDS and Aurora have none, and the connector fails at its start",
+                        r.name
+                    ),
+                )
+                .at(at)
+                .hint(format!(
+                    "set `publication.autocreate.mode: filtered` (Debezium Server: `DEBEZIUM_SOURCE_PUBLICATION_AUTOCREATE_MODE`) to publish only `table.include.list`, or make `{name}` with an `aws.rdsdata.publication` (Aurora)"
+                )),
         );
     }
 }
@@ -403,13 +406,13 @@ fn check_connector_db(m: &Model, p: &DataPath, c: &Resource, db: &Resource, out:
     if let (Some(want), Some(have)) = (connector_family(&class), super::paths::engine_family(engine)) {
         if want != have {
             out.push(
-                Diagnostic::error(
-                    "Connector and database disagree",
-                    format!("`{}` runs `{class}`, a {want} connector, but its `database.hostname` is `{}`, whose engine is `{engine}`", c.name, db.name),
-                )
-                .at(at)
-                .hint(format!("point `database.hostname` at the {want} source, or use the {have} connector class"))
-                .rule("CB307", &c.name),
+                CB307
+                    .finding(
+                        &c.name,
+                        format!("`{}` runs `{class}`, a {want} connector, but its `database.hostname` is `{}`, whose engine is `{engine}`", c.name, db.name),
+                    )
+                    .at(at)
+                    .hint(format!("point `database.hostname` at the {want} source, or use the {have} connector class")),
             );
             return;
         }
@@ -418,16 +421,16 @@ fn check_connector_db(m: &Model, p: &DataPath, c: &Resource, db: &Resource, out:
     if let (Some(port), Some(expected)) = (p.port, expected) {
         if port != expected {
             out.push(
-                Diagnostic::error(
-                    "Connector and database disagree",
-                    format!(
-                        "`{}` connects to `{}` on {port} (`database.port`), but the database listens on {expected}",
-                        c.name, db.name
-                    ),
-                )
-                .at(at)
-                .hint(format!("set `database.port: \"{expected}\"`"))
-                .rule("CB307", &c.name),
+                CB307
+                    .finding(
+                        &c.name,
+                        format!(
+                            "`{}` connects to `{}` on {port} (`database.port`), but the database listens on {expected}",
+                            c.name, db.name
+                        ),
+                    )
+                    .at(at)
+                    .hint(format!("set `database.port: \"{expected}\"`")),
             );
         }
     }
@@ -463,10 +466,10 @@ fn check_kafka_auth(m: &Model, p: &DataPath, from: &Resource, cluster: &Resource
     }
     if let Some(why) = why {
         out.push(
-            Diagnostic::error("Kafka authentication mismatch", format!("{} {}: `{}` {why}", p.what, p.describe(), from.name))
+            CB308
+                .finding(&from.name, format!("{} {}: `{}` {why}", p.what, p.describe(), from.name))
                 .at(at)
-                .hint(format!("match {prop} to the cluster: IAM ↔ `iam_auth: true` and `${{{}.bootstrap_brokers_sasl_iam}}` (9098), TLS ↔ `bootstrap_brokers_tls` (9094)", cluster.name))
-                .rule("CB308", &from.name),
+                .hint(format!("match {prop} to the cluster: IAM ↔ `iam_auth: true` and `${{{}.bootstrap_brokers_sasl_iam}}` (9098), TLS ↔ `bootstrap_brokers_tls` (9094)", cluster.name)),
         );
     }
 }
@@ -510,13 +513,13 @@ fn check_topics(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
             }
             let (prefix, writer) = &prefixes[0];
             out.push(
-                Diagnostic::error(
-                    "Topic prefix mismatch",
-                    format!("`{}` reads topic `{topic}` from `{}`, but `{writer}` writes its topics as `{prefix}.<database>.<table>`", p.from, p.to),
-                )
-                .at(&at)
-                .hint(format!("read `{prefix}.…` topics, or set the connector's `topic.prefix` to the prefix read here"))
-                .rule("CB309", &p.from),
+                CB309
+                    .finding(
+                        &p.from,
+                        format!("`{}` reads topic `{topic}` from `{}`, but `{writer}` writes its topics as `{prefix}.<database>.<table>`", p.from, p.to),
+                    )
+                    .at(&at)
+                    .hint(format!("read `{prefix}.…` topics, or set the connector's `topic.prefix` to the prefix read here")),
             );
         }
     }
@@ -539,24 +542,24 @@ fn check_connector_refs(m: &Model, c: &Resource, out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(
-            Diagnostic::warning(
-                "Secret not in the stack",
-                format!("`{}`'s `{k}` reads secret `{name}`, which no `aws.secretsmanager.secret` of the stack creates: the connector fails at start if it does not exist", c.name),
-            )
-            .at(at)
-            .hint("create the secret in the stack and write `${secretsmanager:${<secret>.name}:<key>}`, or suppress with the reason it exists")
-            .rule("CB310", &c.name),
+            CB310
+                .finding(
+                    &c.name,
+                    format!("`{}`'s `{k}` reads secret `{name}`, which no `aws.secretsmanager.secret` of the stack creates: the connector fails at start if it does not exist", c.name),
+                )
+                .at(at)
+                .hint("create the secret in the stack and write `${secretsmanager:${<secret>.name}:<key>}`, or suppress with the reason it exists"),
         );
     }
     if m.target(c, "plugin_arn", &["aws.mskconnect.custom_plugin"]).is_none() {
         out.push(
-            Diagnostic::warning(
-                "Plugin not in the stack",
-                format!("`{}`'s `plugin_arn` is not an `aws.mskconnect.custom_plugin` of the stack, so nothing shows it exists and holds the connector class", c.name),
-            )
-            .at(c.spans.get("plugin_arn").unwrap_or(&c.span))
-            .hint("declare the plugin (`aws.mskconnect.custom_plugin`) and reference `${<plugin>.arn}`")
-            .rule("CB311", &c.name),
+            CB311
+                .finding(
+                    &c.name,
+                    format!("`{}`'s `plugin_arn` is not an `aws.mskconnect.custom_plugin` of the stack, so nothing shows it exists and holds the connector class", c.name),
+                )
+                .at(c.spans.get("plugin_arn").unwrap_or(&c.span))
+                .hint("declare the plugin (`aws.mskconnect.custom_plugin`) and reference `${<plugin>.arn}`"),
         );
     }
 }
@@ -584,13 +587,13 @@ fn check_mappings(m: &Model, task: &Resource, out: &mut Vec<Diagnostic>) {
             continue;
         }
         out.push(
-            Diagnostic::warning(
-                "Mapping names another database",
-                format!("`{}` selects schema `{schema}`, but its source `{}` reads `{}`, whose database is `{name}` (in MySQL a schema is a database): the task would capture nothing", task.name, ep.name, db.name),
-            )
-            .at(task.spans.get("table_mappings").unwrap_or(&task.span))
-            .hint(format!("select `\"schema-name\": \"{name}\"`"))
-            .rule("CB312", &task.name),
+            CB312
+                .finding(
+                    &task.name,
+                    format!("`{}` selects schema `{schema}`, but its source `{}` reads `{}`, whose database is `{name}` (in MySQL a schema is a database): the task would capture nothing", task.name, ep.name, db.name),
+                )
+                .at(task.spans.get("table_mappings").unwrap_or(&task.span))
+                .hint(format!("select `\"schema-name\": \"{name}\"`")),
         );
     }
 }

@@ -125,7 +125,7 @@ pub fn eval(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Res
 /// Evaluate each of `asts` (a list's items, a call's arguments), refusing as soon as their
 /// values together pass the value budget, before anything larger is built.
 fn eval_parts(asts: &[Ast], what: &str, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> Result<Vec<Expr>, Fail> {
-    let mut tally = crate::budget::Tally::new();
+    let mut tally = crate::measure::Tally::new();
     let mut parts = Vec::with_capacity(asts.len());
     for a in asts {
         let e = eval(a, ctx, node, out)?;
@@ -159,7 +159,7 @@ fn eval_inner(ast: &Ast, ctx: &Ctx, node: &Node, out: &mut Vec<Diagnostic>) -> R
             let args = eval_parts(args, &format!("the arguments of `{name}` together"), ctx, node, out)?;
             let e = call(name, args, ctx)?;
             // What a function makes from arguments within budget is checked once more.
-            match crate::budget::problem(crate::budget::measure(&e)) {
+            match crate::measure::problem(crate::measure::measure(&e)) {
                 Some(why) => fail(format!("the value of `{}` {why}", shown(ast)), crate::budget::VALUE_HINT),
                 None => Ok(e),
             }

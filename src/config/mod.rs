@@ -24,19 +24,14 @@ pub use stack::{
     parse_stack, parse_stack_reading, suppressed, DataSource, Import, Moved, Output, Removed, Resource, Stack, Variable,
 };
 
+pub use crate::addr::valid_name;
+
 use crate::diag::{Diagnostic, Span};
 use crate::yaml::{Key, Node};
 
 /// A whole number written as a number or as its digits (`5432`, `"5432"`).
 pub(crate) fn whole_number(v: &serde_json::Value) -> Option<u64> {
     v.as_u64().or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-}
-
-/// Names of resources, variables and outputs: used bare inside `${…}`.
-pub fn valid_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
 }
 
 /// Refuse, located, a `what` name (`resource`, `variable`, `output`, …) that is not a

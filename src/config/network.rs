@@ -6,9 +6,10 @@
 
 use super::paths::{DataPath, Model, Placement};
 use super::Resource;
+use crate::cidr::{cidr_contains, cidr_range};
 use crate::diag::Diagnostic;
 use crate::expr::Expr;
-use crate::schema::{cidr_contains, cidr_range};
+use crate::rules::{CB101, CB102, CB103, CB104, CB105};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 
@@ -36,13 +37,13 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
         if let Some(vpc_text) = literal(vpc, "cidr_block") {
             if cidr_range(vpc_text).is_some_and(|b| !cidr_contains(b, (net, len))) {
                 out.push(
-                    Diagnostic::error(
-                        "Subnet outside its VPC",
-                        format!("`{}` is {text}, which is not inside `{}`'s block {vpc_text}", s.name, vpc.name),
-                    )
-                    .at(at)
-                    .hint(format!("give the subnet a block inside {vpc_text}"))
-                    .rule("CB101", &s.name),
+                    CB101
+                        .finding(
+                            &s.name,
+                            format!("`{}` is {text}, which is not inside `{}`'s block {vpc_text}", s.name, vpc.name),
+                        )
+                        .at(at)
+                        .hint(format!("give the subnet a block inside {vpc_text}")),
                 );
                 continue;
             }
@@ -66,16 +67,16 @@ pub fn check_subnets(resources: &[Resource], out: &mut Vec<Diagnostic>) {
                             (other, s, other_text, text)
                         };
                     out.push(
-                        Diagnostic::error(
-                            "Overlapping subnets",
-                            format!(
-                                "`{}` ({later_text}) overlaps `{}` ({earlier_text}) in VPC `{vpc}`",
-                                later.name, earlier.name
-                            ),
-                        )
-                        .at(later.spans.get("cidr_block").unwrap_or(&later.span))
-                        .hint("give each subnet of a VPC its own block")
-                        .rule("CB102", &later.name),
+                        CB102
+                            .finding(
+                                &later.name,
+                                format!(
+                                    "`{}` ({later_text}) overlaps `{}` ({earlier_text}) in VPC `{vpc}`",
+                                    later.name, earlier.name
+                                ),
+                            )
+                            .at(later.spans.get("cidr_block").unwrap_or(&later.span))
+                            .hint("give each subnet of a VPC its own block"),
                     );
                 }
             }
@@ -228,10 +229,7 @@ pub fn check_paths(m: &Model, paths: &[DataPath], out: &mut Vec<Diagnostic>) {
 
 /// CB103 on security group `g`, located at its `prop` rules.
 fn blocked(g: &Resource, prop: &str, detail: String, hint: String) -> Diagnostic {
-    Diagnostic::error("Blocked by a security group", detail)
-        .at(g.spans.get(prop).unwrap_or(&g.span))
-        .hint(hint)
-        .rule("CB103", &g.name)
+    CB103.finding(&g.name, detail).at(g.spans.get(prop).unwrap_or(&g.span)).hint(hint)
 }
 
 /// The VPC (resource address) of a subnet.
@@ -308,20 +306,20 @@ fn check_route(
         };
         let dst_text = m.text(dst_vpc, "cidr_block").unwrap_or_default();
         out.push(
-            Diagnostic::error(
-                "No route between VPCs",
-                format!(
-                    "{} {}{routing}: subnet `{subnet}` is in VPC `{}` and `{}` in VPC `{}` ({dst_text}), but its {table} has no route to {dst_text}",
-                    p.what,
-                    p.describe(),
-                    src_vpc.name,
-                    p.to,
-                    dst_vpc.name
-                ),
-            )
-            .at(&at)
-            .hint(format!("add a route `{{ destination_cidr_block: {dst_text}, gateway_id: <peering connection or transit gateway> }}`, or place both in one VPC"))
-            .rule("CB104", &tables.first().map_or_else(|| subnet.clone(), |t| t.name.clone())),
+            CB104
+                .finding(
+                    &tables.first().map_or_else(|| subnet.clone(), |t| t.name.clone()),
+                    format!(
+                        "{} {}{routing}: subnet `{subnet}` is in VPC `{}` and `{}` in VPC `{}` ({dst_text}), but its {table} has no route to {dst_text}",
+                        p.what,
+                        p.describe(),
+                        src_vpc.name,
+                        p.to,
+                        dst_vpc.name
+                    ),
+                )
+                .at(&at)
+                .hint(format!("add a route `{{ destination_cidr_block: {dst_text}, gateway_id: <peering connection or transit gateway> }}`, or place both in one VPC")),
         );
         return true;
     }
@@ -374,21 +372,21 @@ fn check_api(m: &Model, p: &DataPath, from: &Resource, src: &Placement, service:
             .first()
             .map_or_else(|| m.get(subnet).map_or_else(|| p.span.clone(), |s| s.span.clone()), |t| t.span.clone());
         out.push(
-            Diagnostic::error(
-                "No way to the AWS API",
-                format!(
-                    "{} {}: it runs in subnet `{subnet}`, whose {table} has neither a NAT gateway nor a VPC endpoint for {service}",
-                    p.what,
-                    p.describe()
-                ),
-            )
-            .at(&at)
-            .hint(format!(
-                "add an `aws.ec2.vpc_endpoint` for `com.amazonaws.<region>.{service}` ({}) in `{}`, or a `0.0.0.0/0` route to a NAT gateway",
-                if service == "s3" { "Gateway, with `route_table_ids`" } else { "Interface" },
-                vpc.name
-            ))
-            .rule("CB105", &tables.first().map_or_else(|| subnet.clone(), |t| t.name.clone())),
+            CB105
+                .finding(
+                    &tables.first().map_or_else(|| subnet.clone(), |t| t.name.clone()),
+                    format!(
+                        "{} {}: it runs in subnet `{subnet}`, whose {table} has neither a NAT gateway nor a VPC endpoint for {service}",
+                        p.what,
+                        p.describe()
+                    ),
+                )
+                .at(&at)
+                .hint(format!(
+                    "add an `aws.ec2.vpc_endpoint` for `com.amazonaws.<region>.{service}` ({}) in `{}`, or a `0.0.0.0/0` route to a NAT gateway",
+                    if service == "s3" { "Gateway, with `route_table_ids`" } else { "Interface" },
+                    vpc.name
+                )),
         );
         return;
     }

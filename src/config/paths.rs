@@ -1034,9 +1034,9 @@ pub fn dot(paths: &[DataPath]) -> String {
         let label = label(p);
         s += &format!(
             "  \"{}\" -> \"{}\" [label=\"{}\"{}];\n",
-            crate::graph::dot(&p.from),
-            crate::graph::dot(&p.to),
-            crate::graph::dot(&label),
+            crate::draw::dot(&p.from),
+            crate::draw::dot(&p.to),
+            crate::draw::dot(&label),
             if p.network { ", style=bold" } else { ", style=dashed" }
         );
     }
@@ -1059,7 +1059,7 @@ fn label(p: &DataPath) -> String {
 
 /// The data paths as a Mermaid flowchart (GitHub renders it).
 pub fn mermaid(paths: &[DataPath]) -> String {
-    let mut chart = crate::graph::Mermaid::new("LR");
+    let mut chart = crate::draw::Mermaid::new("LR");
     for p in paths {
         chart.edge(&p.from, &p.to, if p.network { "==>" } else { "-.->" }, Some(&label(p)));
     }

@@ -685,7 +685,7 @@ fn data_sources(root: &Node, ctx: &Ctx, out: &mut Vec<Diagnostic>) -> Vec<DataSo
 /// local), against the stack's total ([`crate::budget::STACK_BYTES`]); `false` once past
 /// it (reported the first time, at `at`).
 pub(super) fn within_stored(budget: &crate::budget::Budget, e: &Expr, at: &Span, out: &mut Vec<Diagnostic>) -> bool {
-    match budget.add_stored(crate::budget::measure(e).bytes) {
+    match budget.add_stored(crate::measure::measure(e).bytes) {
         Ok(()) => true,
         Err(first) => {
             if first {

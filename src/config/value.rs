@@ -3,10 +3,11 @@
 
 use super::eval::{self, collapse, Fail, Instances, Scope};
 use super::{unknown_key_hint, Diagnostic};
-use crate::budget::Tally;
+use crate::cidr::check_cidr;
 use crate::expr::{Expr, Part, Ref};
 use crate::lang::{parse_template, Ast, Piece, Step};
-use crate::schema::{check_cidr, Prop, PropKind, TypeSchema};
+use crate::measure::Tally;
+use crate::schema::{Prop, PropKind, TypeSchema};
 use crate::yaml::{Kind, Node};
 use serde_json::Value;
 use std::cell::{Cell, RefCell};

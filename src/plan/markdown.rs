@@ -105,7 +105,7 @@ fn text(s: &str) -> String {
 /// The Mermaid diagram of what changes: each changed resource, coloured by action, with
 /// the resources it depends on.
 fn diagram(changing: &[&Change]) -> String {
-    let mut chart = crate::graph::Mermaid::new("RL");
+    let mut chart = crate::draw::Mermaid::new("RL");
     for c in changing {
         chart.node(&c.address);
         for d in &c.dependencies {

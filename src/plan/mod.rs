@@ -3,6 +3,7 @@
 //! and `destroy`, so what is shown is what runs.
 
 mod contract;
+mod cost;
 mod markdown;
 mod render;
 mod saved;
@@ -11,6 +12,7 @@ mod schedule;
 mod tests;
 
 pub use contract::{contract, FORMAT_VERSION as JSON_FORMAT_VERSION};
+pub use cost::{breakdown, plan_cost, PlanCost, ResourceCost};
 pub use markdown::markdown;
 pub use render::{render, summary_line};
 pub use saved::{open, restore, seal, withhold};
@@ -20,7 +22,8 @@ use crate::config::Stack;
 use crate::diag::Diagnostic;
 use crate::expr::{contains_unknown, Expr, Ref, UNKNOWN};
 use crate::graph::{stack_deps, DepGraph};
-use crate::schema::{Catalog, PropKind, TypeSchema};
+use crate::rules::CB313;
+use crate::schema::{canonical, Catalog, TypeSchema};
 use crate::state::State;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -148,9 +151,9 @@ pub struct Plan {
     /// The `--target` addresses this plan was limited to (none: the whole stack).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub targets: Vec<String>,
-    /// The estimated monthly cost before and after (see [`crate::cost`]).
+    /// The estimated monthly cost before and after (see [`plan_cost`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cost: Option<crate::cost::PlanCost>,
+    pub cost: Option<PlanCost>,
     /// SHA-256 of the rest of a saved plan (see [`seal`]); empty until it is saved.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub digest: String,
@@ -299,42 +302,6 @@ fn merged_tags(user: Option<&Expr>, req: &PlanRequest, address: &str) -> Expr {
         ))
     } else {
         Expr::Map(entries)
-    }
-}
-
-/// Canonical form of a value of `kind`, so equal things compare equal.
-pub fn canonical(ty: &TypeSchema, prop: &str, kind: &PropKind, v: &Value) -> Value {
-    let v = match ty.normalize {
-        Some(f) => f(prop, v),
-        None => v.clone(),
-    };
-    canon(kind, &v)
-}
-
-fn canon(kind: &PropKind, v: &Value) -> Value {
-    match (kind, v) {
-        (PropKind::Set(inner), Value::Array(items)) => {
-            let mut c: Vec<Value> = items.iter().map(|i| canon(inner, i)).collect();
-            c.sort_by_key(|x| x.to_string());
-            c.dedup();
-            Value::Array(c)
-        }
-        (PropKind::List(inner), Value::Array(items)) => Value::Array(items.iter().map(|i| canon(inner, i)).collect()),
-        (PropKind::Map(inner), Value::Object(m)) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), canon(inner, x))).collect())
-        }
-        (PropKind::Object(fields), Value::Object(m)) => Value::Object(
-            m.iter()
-                .filter(|(_, x)| !(x.is_null() || x.as_array().is_some_and(Vec::is_empty) || x.as_str() == Some("")))
-                .map(|(k, x)| match fields.iter().find(|f| f.name == k) {
-                    Some(f) => (k.clone(), canon(&f.kind, x)),
-                    None => (k.clone(), x.clone()),
-                })
-                .collect(),
-        ),
-        (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
-        _ => v.clone(),
     }
 }
 
@@ -601,17 +568,17 @@ pub fn diff(req: &PlanRequest) -> Result<Plan, Vec<Diagnostic>> {
         }
         let at = c.replace_because.first().and_then(|p| res.spans.get(p)).unwrap_or(&res.span);
         blocked.push(
-            Diagnostic::error(
-                "Change data capture would restart",
-                format!(
-                    "this plan replaces `{}` (because of {}): {what}",
-                    c.address,
-                    c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .at(at)
-            .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)")
-            .rule("CB313", &c.address),
+            CB313
+                .finding(
+                    &c.address,
+                    format!(
+                        "this plan replaces `{}` (because of {}): {what}",
+                        c.address,
+                        c.replace_because.iter().map(|p| format!("`{p}`")).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+                .at(at)
+                .hint("change only what can change in place, or, if the reload is intended, plan again with `--allow-resnapshot` (or set `allow_resnapshot: true` on the resource)"),
         );
     }
     if !blocked.is_empty() {

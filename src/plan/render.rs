@@ -95,8 +95,8 @@ fn render_change(out: &mut String, c: &Change, catalog: &Catalog) {
                 // shows real changes, not AWS's way of grouping them.
                 if let Some((ty, prop)) = catalog.lookup(&c.ty).and_then(|t| Some((t, t.prop(k)?))) {
                     if matches!(prop.kind, crate::schema::PropKind::Set(_)) && !crate::expr::contains_unknown(&new) {
-                        old = old.map(|o| super::canonical(ty, k, &prop.kind, &o));
-                        new = super::canonical(ty, k, &prop.kind, &new);
+                        old = old.map(|o| crate::schema::canonical(ty, k, &prop.kind, &o));
+                        new = crate::schema::canonical(ty, k, &prop.kind, &new);
                     }
                 }
                 let old = old.as_ref();

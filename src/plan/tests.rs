@@ -110,15 +110,12 @@ resources:
     let (st2, g2) = stack(&v2);
     let mut plan = refreshed_plan(&st2, &g2, mem.as_ref(), &s, false).await;
     let a = crate::cost::Assumptions::new(&std::collections::BTreeMap::new());
-    plan.cost = Some(crate::cost::plan_cost(&plan, &a));
+    plan.cost = Some(crate::plan::plan_cost(&plan, &a));
     let cost = plan.cost.as_ref().unwrap();
     // The database is replaced at the same price; the bucket adds its assumed storage.
     assert!((cost.after - cost.before - 10.0 * 0.023).abs() < 0.001, "{cost:?}");
-    let finding = crate::diag::Diagnostic::warning(
-        "Grants a whole service",
-        "statement 1 of `role`'s inline policy `p` allows every `s3:` action on every resource",
-    )
-    .rule("CB203", "role");
+    let finding = crate::rules::CB203
+        .finding("role", "statement 1 of `role`'s inline policy `p` allows every `s3:` action on every resource");
     let md = crate::plan::markdown(&plan, &crate::testutil::catalog(), &[finding]);
     let warning_row = md.find("| ⚠️ | `db`").expect("the replaced database is flagged");
     assert!(warning_row < md.find("| `lake`").unwrap(), "warnings first:\n{md}");

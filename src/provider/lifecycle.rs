@@ -216,7 +216,7 @@ fn is_ours(ty: &TypeSchema, props: &Props, existing: &Observed) -> bool {
 }
 
 /// The replace-forcing properties whose value in `existing` differs from the create's (as
-/// the plan compares them, [`crate::plan::canonical`]); a property the cloud does not
+/// the plan compares them, [`crate::schema::canonical`]); a property the cloud does not
 /// report, or reports as null, is not evidence either way.
 fn fixed_differences(ty: &TypeSchema, props: &Props, existing: &Observed) -> Vec<&'static str> {
     ty.props
@@ -224,7 +224,8 @@ fn fixed_differences(ty: &TypeSchema, props: &Props, existing: &Observed) -> Vec
         .filter(|p| p.update == crate::schema::Update::Replace && !p.write_only && !p.sensitive)
         .filter(|p| match (props.get(p.name), existing.properties.get(p.name)) {
             (Some(want), Some(have)) if !want.is_null() && !have.is_null() => {
-                crate::plan::canonical(ty, p.name, &p.kind, want) != crate::plan::canonical(ty, p.name, &p.kind, have)
+                crate::schema::canonical(ty, p.name, &p.kind, want)
+                    != crate::schema::canonical(ty, p.name, &p.kind, have)
             }
             _ => false,
         })

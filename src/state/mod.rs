@@ -163,7 +163,7 @@ impl State {
                 ));
             }
         }
-        for name in self.outputs.keys().filter(|n| !crate::config::valid_name(n)) {
+        for name in self.outputs.keys().filter(|n| !crate::addr::valid_name(n)) {
             out.push(format!("holds the output `{}`, which is not an output name", name.escape_debug()));
         }
         out
