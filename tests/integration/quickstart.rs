@@ -103,8 +103,13 @@ fn two_checkouts_never_run_each_others_build() {
         std::fs::create_dir_all(root.join("src")).unwrap();
         std::fs::create_dir_all(root.join("scripts")).unwrap();
         std::fs::copy(format!("{ROOT}/scripts/cargo-env"), root.join("scripts/cargo-env")).unwrap();
-        std::fs::write(root.join("Cargo.toml"), "[package]\nname = \"cloudbridge\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
-        std::fs::write(root.join("src/main.rs"), format!("fn main() {{ println!(\"built from {name}\"); }}\n")).unwrap();
+        std::fs::write(
+            root.join("Cargo.toml"),
+            "[package]\nname = \"cloudbridge\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+        )
+        .unwrap();
+        std::fs::write(root.join("src/main.rs"), format!("fn main() {{ println!(\"built from {name}\"); }}\n"))
+            .unwrap();
         root
     };
     let b = make("b");
@@ -120,7 +125,8 @@ fn two_checkouts_never_run_each_others_build() {
             .env_remove("CARGO_BUILD_BUILD_DIR")
             .output()
             .unwrap();
-        let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned());
         assert!(out.status.success(), "{stdout}\n{stderr}");
         (stdout, stderr)
     };
