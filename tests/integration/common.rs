@@ -89,6 +89,15 @@ impl Run {
         self
     }
 
+    /// Asserts that the run failed before any AWS call: no transport failure and no
+    /// credential lookup shows on stderr (`context` says which case).
+    #[track_caller]
+    pub fn made_no_aws_call(&self, context: &str) {
+        for sign in ["RequestFailed", "NoCredentials", "dispatch failure"] {
+            assert!(!self.stderr.contains(sign), "{context}: no AWS call, yet `{sign}`:\n{}", self.stderr);
+        }
+    }
+
     #[track_caller]
     pub fn code(self, code: i32) -> Run {
         assert_eq!(self.code, code, "unexpected exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
