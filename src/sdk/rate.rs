@@ -64,11 +64,13 @@ struct Bucket {
     rate: f64,
     limit: Limit,
     last: Instant,
+    /// Tokens taken: calls that passed.
+    taken: u64,
 }
 
 impl Bucket {
     fn new(limit: Limit) -> Bucket {
-        Bucket { tokens: limit.burst, rate: limit.per_second, limit, last: Instant::now() }
+        Bucket { tokens: limit.burst, rate: limit.per_second, limit, last: Instant::now(), taken: 0 }
     }
 
     fn refill(&mut self, now: Instant) {
@@ -82,6 +84,7 @@ impl Bucket {
         self.refill(now);
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
+            self.taken += 1;
             None
         } else {
             Some(Duration::from_secs_f64((1.0 - self.tokens) / self.rate))
@@ -111,8 +114,6 @@ impl Bucket {
 #[derive(Debug, Default)]
 pub struct Rates {
     buckets: Mutex<HashMap<(String, bool), Bucket>>,
-    /// Tokens taken per service, for `-v` and tests.
-    taken: Mutex<HashMap<String, u64>>,
 }
 
 /// The process's one set of buckets. AWS counts request rates per account and service,
@@ -126,7 +127,8 @@ pub fn process() -> Arc<Rates> {
 impl Rates {
     /// How many calls of `service` have passed these buckets.
     pub fn taken(&self, service: &str) -> u64 {
-        self.taken.lock().unwrap_or_else(|e| e.into_inner()).get(service).copied().unwrap_or(0)
+        let all = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        all.iter().filter(|((s, _), _)| s == service).map(|(_, b)| b.taken).sum()
     }
 
     fn with<T>(&self, service: &str, write: bool, f: impl FnOnce(&mut Bucket) -> T) -> T {
@@ -152,7 +154,6 @@ impl Rates {
             );
             tokio::time::sleep(wait).await;
         }
-        *self.taken.lock().unwrap_or_else(|e| e.into_inner()).entry(service.to_string()).or_default() += 1;
     }
 
     /// Feed an answer back: throttled or not.
