@@ -477,7 +477,12 @@ fn canon(kind: &PropKind, v: &Value) -> Value {
                 .collect(),
         ),
         (PropKind::Json, Value::String(s)) => serde_json::from_str(s).unwrap_or_else(|_| v.clone()),
-        (PropKind::Int, Value::Number(n)) => n.as_f64().map_or(v.clone(), |f| Value::from(f as i64)),
+        // `5.0` is the integer 5; a number with a fraction, or beyond what a float holds
+        // exactly (2^53), stays as it is, so the difference shows.
+        (PropKind::Int, Value::Number(n)) => match n.as_f64() {
+            Some(f) if n.is_f64() && f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 => Value::from(f as i64),
+            _ => v.clone(),
+        },
         _ => v.clone(),
     }
 }
@@ -517,5 +522,10 @@ mod tests {
             canon(&PropKind::Object(FIELDS), &json!({"port": 80.0, "empty": "", "none": [], "null": null, "x": 1.5})),
             json!({"port": 80, "x": 1.5})
         );
+        // An integer property never truncates or saturates: 1.5 is not 1, 1e300 not i64::MAX,
+        // and an integer beyond 2^53 keeps every digit.
+        assert_eq!(canon(&INT, &json!(1.5)), json!(1.5));
+        assert_eq!(canon(&INT, &json!(1e300)), json!(1e300));
+        assert_eq!(canon(&INT, &json!(9_007_199_254_740_993_i64)), json!(9_007_199_254_740_993_i64));
     }
 }
